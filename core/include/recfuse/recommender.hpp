@@ -1,0 +1,128 @@
+// The recommender interface every algorithm plugin implements (Faiss-style:
+// batches in, caller-owned arrays out, padded with kNoItem).
+//
+//   class Popularity final : public recfuse::Recommender {
+//     void fit(const TrainData& d, const FitContext&) override { ... }
+//     void score_all(std::span<const UserId> users, std::span<float> out) override { ... }
+//     std::size_t model_bytes() const override { return counts_.size() * sizeof(float); }
+//   };
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "recfuse/sparse.hpp"
+#include "recfuse/topk.hpp"
+#include "recfuse/train_data.hpp"
+#include "recfuse/types.hpp"
+
+namespace recfuse {
+
+/// Where a plugin reports progress (one line per epoch, say). Owned by the host.
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  virtual void report(std::string_view line) = 0;
+};
+
+struct FitContext {
+  std::uint64_t seed = 0;        // the trial seed; derive streams with derive_seed
+  int threads = 1;               // OpenMP threads the trial may use (already set by the host)
+  ProgressSink* progress = nullptr;            // may be null
+  const std::atomic<bool>* cancel = nullptr;   // may be null; poll between epochs
+
+  void log(std::string_view line) const { if (progress) progress->report(line); }
+  bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
+};
+
+/// Optional capabilities, declared in the algorithm descriptor.
+enum Capability : std::uint32_t {
+  kCapPredictRating = 1u << 0,
+  kCapObserve = 1u << 1,
+  kCapPropensity = 1u << 2,
+  kCapExplain = 1u << 3,
+  kCapSaveLoad = 1u << 4,
+  kCapChildren = 1u << 5,
+};
+
+class Recommender {
+ public:
+  virtual ~Recommender() = default;
+
+  /// Learns from `data`. Called once before any scoring.
+  virtual void fit(const TrainData& data, const FitContext& ctx) = 0;
+
+  /// Scores of every item for each user. `out` has users.size() * n_items()
+  /// floats, row-major (row i = users[i]). Higher is better. Excluded items
+  /// are not masked here: exclusions are applied by `recommend`.
+  virtual void score_all(std::span<const UserId> users, std::span<float> out) = 0;
+
+  /// Pairwise scores: out[j] = score(users[j], items[j]). All spans have the
+  /// same length. The default scores whole rows; override when cheaper.
+  virtual void score(std::span<const UserId> users, std::span<const ItemId> items,
+                     std::span<float> out) {
+    row_.resize(static_cast<std::size_t>(n_items_));
+    for (std::size_t j = 0; j < users.size(); ++j) {
+      if (j == 0 || users[j] != users[j - 1]) score_all(users.subspan(j, 1), row_);
+      out[j] = row_[static_cast<std::size_t>(items[j])];
+    }
+  }
+
+  /// Top-k for each user: out_items / out_scores have users.size() * k
+  /// entries (row i = users[i]), sorted by score then item id, padded with
+  /// kNoItem / -inf. Items in `exclude.row(users[i])` are never returned.
+  /// The default scores blocks of users with `score_all` into a reused buffer
+  /// and runs the shared top-k. Not thread-safe; parallel inside.
+  virtual void recommend(std::span<const UserId> users, int k, SparseRowsView exclude,
+                         std::span<ItemId> out_items, std::span<float> out_scores) {
+    const std::size_t n_items = static_cast<std::size_t>(n_items_);
+    for (std::size_t b = 0; b < users.size(); b += kScoreBlock) {
+      const std::size_t nb = std::min(kScoreBlock, users.size() - b);
+      block_.resize(nb * n_items);
+      score_all(users.subspan(b, nb), block_);
+#pragma omp parallel for schedule(static) if (nb > 8)
+      for (std::size_t i = 0; i < nb; ++i) {
+        const std::size_t r = b + i;
+        topk_exclude(block_.data() + i * n_items, n_items_, exclude.row(users[r]), k,
+                     out_items.data() + r * static_cast<std::size_t>(k),
+                     out_scores.data() + r * static_cast<std::size_t>(k));
+      }
+    }
+  }
+
+  /// Bytes of learned parameters (what a deployment would have to store).
+  virtual std::size_t model_bytes() const = 0;
+
+  /// kCapPredictRating: predicted ratings for (users[j], items[j]).
+  virtual void predict_rating(std::span<const UserId>, std::span<const ItemId>,
+                              std::span<float>) {
+    throw Error("this recommender does not predict ratings");
+  }
+
+  /// kCapExplain: a short human-readable reason for recommending `item`.
+  virtual std::string explain(UserId, ItemId) { return {}; }
+
+  std::int32_t n_items() const { return n_items_; }
+  std::int32_t n_users() const { return n_users_; }
+
+ protected:
+  /// Plugins call this from `fit` so the default methods know the shape.
+  void set_shape(std::int32_t n_users, std::int32_t n_items) {
+    n_users_ = n_users;
+    n_items_ = n_items;
+  }
+  static constexpr std::size_t kScoreBlock = 256;
+
+ private:
+  std::int32_t n_users_ = 0;
+  std::int32_t n_items_ = 0;
+  std::vector<float> block_;  // reused scoring tile of kScoreBlock x n_items
+  std::vector<float> row_;
+};
+
+}  // namespace recfuse

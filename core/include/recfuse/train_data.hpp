@@ -1,0 +1,45 @@
+// What a recommender sees at fit time: training interactions in several
+// layouts, side features and an optional validation view. Built once by the
+// host; plugins read it and must not keep references past `fit` unless they
+// copy what they need.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "recfuse/sparse.hpp"
+
+namespace recfuse {
+
+/// Categorical attributes as a sparse 0/1 (or weighted) matrix:
+/// rows = entities (items or users), cols = attribute vocabulary.
+struct AttributeMatrix {
+  CsrMatrix matrix;                 // values hold weights (1 for flags)
+  std::vector<std::string> names;   // size matrix.cols, e.g. "genre=Comedy"
+};
+
+struct TrainData {
+  std::int32_t n_users = 0;
+  std::int32_t n_items = 0;
+  /// True when `by_user.values` are explicit ratings (else implicit, all 1).
+  bool explicit_ratings = false;
+  /// users x items, columns sorted by item id; values = rating (or 1),
+  /// timestamps = Unix seconds (0 when the source has none).
+  CsrMatrix by_user;
+  /// items x users: the transpose of `by_user` (same values/timestamps).
+  CsrMatrix by_item;
+  /// users x (time-ordered item sequence): row u lists u's training items
+  /// in interaction order (ties broken by item id). `indices` are items.
+  CsrMatrix sequences;
+  /// Item side features (genres, tokens of titles ...); may be empty.
+  AttributeMatrix item_features;
+  std::vector<std::string> item_titles;  // size n_items or 0
+  /// User side features (age bucket, gender, occupation ...); may be empty.
+  AttributeMatrix user_features;
+  /// Held-out validation interactions carved from training data by the
+  /// split (users x items); empty when the scenario asks for none. Never
+  /// the test set.
+  CsrMatrix validation;
+};
+
+}  // namespace recfuse

@@ -1,0 +1,251 @@
+// MovieLens readers: ml-100k (u.data / u.item / u.user), ml-latest-small
+// (ratings.csv / movies.csv) and ml-1m (ratings.dat / movies.dat / users.dat).
+// Formats as documented by GroupLens (Harper & Konstan, ACM TiiS 5(4), 2015)
+// and in shared/data/README.md. The item universe is the set of rated items;
+// metadata rows of never-rated movies are ignored.
+#include <array>
+
+#include "data/reader_families.hpp"
+#include "recfuse/types.hpp"
+
+namespace recfuse::data_detail {
+
+namespace {
+
+constexpr std::array<const char*, 19> kMl100kGenres = {
+    "unknown", "Action",  "Adventure", "Animation", "Children's", "Comedy",  "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror",  "Musical", "Mystery",
+    "Romance", "Sci-Fi",  "Thriller",  "War",       "Western"};
+
+// ML-1M README: occupation codes 0..20.
+constexpr std::array<const char*, 21> kMl1mOccupations = {
+    "other", "academic/educator", "artist", "clerical/admin", "college/grad student",
+    "customer service", "doctor/health care", "executive/managerial", "farmer", "homemaker",
+    "K-12 student", "lawyer", "programmer", "retired", "sales/marketing", "scientist",
+    "self-employed", "technician/engineer", "tradesman/craftsman", "unemployed", "writer"};
+
+constexpr const char* kGroupLensHint =
+    "MovieLens datasets are published at https://grouplens.org/datasets/movielens/";
+
+std::int32_t mapped(const IdMap& ids, const std::vector<std::int32_t>& old_to_new,
+                    std::string_view raw) {
+  const std::int32_t old = ids.find(trim(raw));
+  return old < 0 ? -1 : old_to_new[old];
+}
+
+/// Genres separated by '|' ("(no genres listed)" = none), as "genre=<name>".
+void add_genre_list(AttributeBuilder& features, std::int32_t row, std::string_view genres) {
+  std::vector<std::string_view> parts;
+  split_exact(genres, "|", parts);
+  for (std::string_view g : parts) {
+    g = trim(g);
+    if (g.empty() || g == "(no genres listed)") continue;
+    features.add(row, "genre=" + std::string(g));
+  }
+}
+
+/// u.user / users.dat demographics as "age=..", "gender=..", "occupation=..".
+void add_user_features(AttributeBuilder& features, std::int32_t row, std::int64_t age,
+                       std::string_view gender, std::string_view occupation) {
+  features.add(row, age_bucket(age));
+  features.add(row, "gender=" + std::string(trim(gender)));
+  features.add(row, "occupation=" + std::string(trim(occupation)));
+}
+
+}  // namespace
+
+Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir) {
+  const fs::path ratings = dir / "u.data";
+  require_file(ratings, kGroupLensHint);
+  const std::string text = read_file(ratings);
+  Dataset data;
+  RawInteractions raw;
+  {
+    RowErrors errors(ratings.string(), spec.skip_bad_rows, data.skipped_rows);
+    TableLayout layout{"\t", false, 4, 0, 1, 2, 3};
+    read_table(text, ratings, layout, raw, errors);
+  }
+  raw.finish(data);
+  data.explicit_ratings = true;
+  data.has_timestamps = true;
+
+  // u.item: id|title|release|video release|url|19 genre flags (latin-1).
+  const fs::path items = dir / "u.item";
+  if (fs::exists(items)) {
+    const std::string bytes = read_file(items);
+    RowErrors errors(items.string(), spec.skip_bad_rows, data.skipped_rows);
+    AttributeBuilder genres;
+    for (const char* g : kMl100kGenres) genres.column(std::string("genre=") + g);
+    data.item_titles.assign(data.item_ids.size(), "");
+    LineReader lines(bytes);
+    std::string_view line;
+    std::vector<std::string_view> f;
+    while (lines.next(line)) {
+      if (trim(line).empty()) continue;
+      split_exact(line, "|", f);
+      if (f.size() != 24) {
+        errors.bad(lines.line_number(),
+                   "expected 24 '|'-separated fields, found " + std::to_string(f.size()),
+                   latin1_to_utf8(line));
+        continue;
+      }
+      const std::int32_t item = mapped(raw.items, raw.item_map, f[0]);
+      if (item < 0) continue;  // listed but never rated
+      data.item_titles[item] = latin1_to_utf8(trim(f[1]));
+      for (std::size_t g = 0; g < kMl100kGenres.size(); ++g) {
+        if (trim(f[5 + g]) == "1") genres.add(item, std::string("genre=") + kMl100kGenres[g]);
+      }
+    }
+    data.item_features = genres.build(data.n_items(), false);
+  }
+
+  // u.user: id|age|gender|occupation|zip.
+  const fs::path users = dir / "u.user";
+  if (fs::exists(users)) {
+    const std::string bytes = read_file(users);
+    RowErrors errors(users.string(), spec.skip_bad_rows, data.skipped_rows);
+    AttributeBuilder features;
+    LineReader lines(bytes);
+    std::string_view line;
+    std::vector<std::string_view> f;
+    while (lines.next(line)) {
+      if (trim(line).empty()) continue;
+      split_exact(line, "|", f);
+      std::int64_t age = 0;
+      if (f.size() != 5 || !parse_int(trim(f[1]), age)) {
+        errors.bad(lines.line_number(),
+                   f.size() != 5 ? "expected 5 '|'-separated fields" : "age is not a number",
+                   line);
+        continue;
+      }
+      const std::int32_t user = mapped(raw.users, raw.user_map, f[0]);
+      if (user >= 0) add_user_features(features, user, age, f[2], f[3]);
+    }
+    data.user_features = features.build(data.n_users(), true);
+  }
+  return data;
+}
+
+Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir) {
+  const fs::path ratings = dir / "ratings.csv";
+  require_file(ratings, kGroupLensHint);
+  const std::string text = read_file(ratings);
+  Dataset data;
+  RawInteractions raw;
+  {
+    RowErrors errors(ratings.string(), spec.skip_bad_rows, data.skipped_rows);
+    TableLayout layout{"csv", true, 4, 0, 1, 2, 3};
+    read_table(text, ratings, layout, raw, errors);
+  }
+  raw.finish(data);
+  data.explicit_ratings = true;
+  data.has_timestamps = true;
+
+  // movies.csv: movieId,title,genres with quoted titles and CRLF endings (UTF-8).
+  const fs::path movies = dir / "movies.csv";
+  if (fs::exists(movies)) {
+    const std::string bytes = read_file(movies);
+    RowErrors errors(movies.string(), spec.skip_bad_rows, data.skipped_rows);
+    AttributeBuilder genres;
+    data.item_titles.assign(data.item_ids.size(), "");
+    LineReader lines(bytes);
+    std::string_view line;
+    std::vector<std::string_view> f;
+    std::vector<std::string> storage;
+    bool header = true;
+    while (lines.next(line)) {
+      if (trim(line).empty()) continue;
+      if (header) {
+        header = false;
+        continue;
+      }
+      split_csv(line, f, storage);
+      if (f.size() != 3) {
+        errors.bad(lines.line_number(),
+                   "expected 3 comma-separated fields, found " + std::to_string(f.size()), line);
+        continue;
+      }
+      const std::int32_t item = mapped(raw.items, raw.item_map, f[0]);
+      if (item < 0) continue;
+      data.item_titles[item] = std::string(trim(f[1]));
+      add_genre_list(genres, item, f[2]);
+    }
+    data.item_features = genres.build(data.n_items(), true);
+  }
+  return data;
+}
+
+Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir) {
+  const fs::path ratings = dir / "ratings.dat";
+  require_file(ratings,
+               "this ml-1m copy lacks ratings.dat (\"UserID::MovieID::Rating::Timestamp\"); "
+               "download ml-1m.zip from https://grouplens.org/datasets/movielens/1m/ and put "
+               "ratings.dat there, or set RECFUSE_DATA to a data root that has it");
+  const std::string text = read_file(ratings);
+  Dataset data;
+  RawInteractions raw;
+  {
+    RowErrors errors(ratings.string(), spec.skip_bad_rows, data.skipped_rows);
+    TableLayout layout{"::", false, 4, 0, 1, 2, 3};
+    read_table(text, ratings, layout, raw, errors);
+  }
+  raw.finish(data);
+  data.explicit_ratings = true;
+  data.has_timestamps = true;
+
+  const fs::path movies = dir / "movies.dat";  // MovieID::Title::Genres, latin-1
+  if (fs::exists(movies)) {
+    const std::string bytes = read_file(movies);
+    RowErrors errors(movies.string(), spec.skip_bad_rows, data.skipped_rows);
+    AttributeBuilder genres;
+    data.item_titles.assign(data.item_ids.size(), "");
+    LineReader lines(bytes);
+    std::string_view line;
+    std::vector<std::string_view> f;
+    while (lines.next(line)) {
+      if (trim(line).empty()) continue;
+      split_exact(line, "::", f);
+      if (f.size() != 3) {
+        errors.bad(lines.line_number(),
+                   "expected 3 '::'-separated fields, found " + std::to_string(f.size()),
+                   latin1_to_utf8(line));
+        continue;
+      }
+      const std::int32_t item = mapped(raw.items, raw.item_map, f[0]);
+      if (item < 0) continue;
+      data.item_titles[item] = latin1_to_utf8(trim(f[1]));
+      add_genre_list(genres, item, f[2]);
+    }
+    data.item_features = genres.build(data.n_items(), true);
+  }
+
+  const fs::path users = dir / "users.dat";  // UserID::Gender::Age::Occupation::Zip
+  if (fs::exists(users)) {
+    const std::string bytes = read_file(users);
+    RowErrors errors(users.string(), spec.skip_bad_rows, data.skipped_rows);
+    AttributeBuilder features;
+    LineReader lines(bytes);
+    std::string_view line;
+    std::vector<std::string_view> f;
+    while (lines.next(line)) {
+      if (trim(line).empty()) continue;
+      split_exact(line, "::", f);
+      std::int64_t age = 0, occupation = 0;
+      if (f.size() != 5 || !parse_int(trim(f[2]), age) || !parse_int(trim(f[3]), occupation)) {
+        errors.bad(lines.line_number(), "expected UserID::Gender::Age::Occupation::Zip-code",
+                   line);
+        continue;
+      }
+      const std::int32_t user = mapped(raw.users, raw.user_map, f[0]);
+      if (user < 0) continue;
+      const std::string occ = occupation >= 0 && occupation < 21
+                                  ? kMl1mOccupations[static_cast<std::size_t>(occupation)]
+                                  : std::to_string(occupation);
+      add_user_features(features, user, age, f[1], occ);
+    }
+    data.user_features = features.build(data.n_users(), true);
+  }
+  return data;
+}
+
+}  // namespace recfuse::data_detail

@@ -1,0 +1,50 @@
+// Internal: one function per reader family (read_dataset() dispatches), plus
+// the table parser they share and the list of source files each one hashes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "data/text_input.hpp"
+#include "scenario/specs.hpp"
+
+namespace recfuse::data_detail {
+
+namespace fs = std::filesystem;
+
+/// Column layout of one interaction table.
+struct TableLayout {
+  std::string separator = "\t";  // exact separator; "csv" = quoted CSV; " " = whitespace runs
+  bool header = false;           // first non-empty line is skipped
+  int exact_fields = -1;         // required field count, or -1 = at least max column + 1
+  int user = 0, item = 1, rating = -1, timestamp = -1;
+};
+
+/// Parses `text` (the bytes of `file`) into `raw`; empty lines are ignored.
+void read_table(std::string_view text, const fs::path& file, const TableLayout& layout,
+                RawInteractions& raw, RowErrors& errors);
+
+Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir);
+Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir);
+Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir);
+Dataset read_implicit_train_test(const DatasetSpec& spec, const fs::path& dir);
+Dataset read_sequence(const DatasetSpec& spec, const fs::path& file);
+Dataset read_sequence_pairs(const DatasetSpec& spec, const fs::path& file);
+Dataset read_recbole(const DatasetSpec& spec, const fs::path& path);
+Dataset read_delimited(const DatasetSpec& spec, const fs::path& file);
+
+/// RecBole paths: the .inter file and the optional .item / .user beside it
+/// (accepts a directory "d/name", a prefix "d/name" or the .inter file).
+struct RecboleFiles {
+  fs::path inter, item, user;
+};
+RecboleFiles recbole_files(const fs::path& path);
+
+/// The files whose bytes identify the dataset, in the fixed order they are
+/// hashed (documented in readers.cpp). Optional files are listed only when
+/// present, so adding one changes the hash.
+std::vector<fs::path> source_files(const DatasetSpec& spec, const fs::path& resolved);
+
+}  // namespace recfuse::data_detail

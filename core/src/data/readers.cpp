@@ -1,0 +1,223 @@
+// Dataset location, dispatch to the reader families, source hashing and the
+// cached load path.
+//
+// Id remapping (all readers): raw ids become dense 0-based ids. When every
+// raw id of a kind is an integer they are numbered in ascending numeric order
+// (so the mapping does not depend on row order: ml-100k user "1" is user 0);
+// otherwise in order of first appearance in the interaction file(s).
+//
+// Source hash (Dataset::sha256): SHA-256 over, for each source file in the
+// fixed per-format order below that exists, its file name, NUL, its size in
+// decimal, NUL, then its bytes:
+//   ml-100k             u.data, u.item, u.user
+//   ml-latest-small     ratings.csv, movies.csv
+//   ml-1m               ratings.dat, movies.dat, users.dat
+//   implicit-train-test train.txt, test.txt
+//   recbole             <name>.inter, <name>.item, <name>.user
+//   sequence, sequence-pairs, delimited: the file
+//   synthetic           no files: SHA-256 of the canonical spec text
+#include <atomic>
+#include <cstdlib>
+#include <unistd.h>
+
+#include "data/reader_families.hpp"
+#include "data/readers.hpp"
+#include "recfuse/types.hpp"
+#include "recfuse_build_info.hpp"
+#include "util/sha256.hpp"
+
+namespace recfuse {
+
+namespace fs = std::filesystem;
+using namespace data_detail;
+
+namespace {
+
+const std::vector<std::string> kFormats = {"ml-100k",   "ml-latest-small", "ml-1m",
+                                           "implicit-train-test", "sequence",
+                                           "sequence-pairs", "recbole", "delimited", "synthetic"};
+
+std::string where_to_get(const std::string& path) {
+  if (path.find("ml-") != std::string::npos || path.find("movielens") != std::string::npos) {
+    return "MovieLens datasets are published at https://grouplens.org/datasets/movielens/";
+  }
+  if (path.find("amazon") != std::string::npos || path.find("Beauty") != std::string::npos ||
+      path.find("Video") != std::string::npos) {
+    return "Amazon review data is published at https://cseweb.ucsd.edu/~jmcauley/datasets.html";
+  }
+  if (path.find("lastfm") != std::string::npos) {
+    return "HetRec 2011 Last.fm is published at https://grouplens.org/datasets/hetrec-2011/";
+  }
+  return "see shared/data/README.md for where each dataset comes from";
+}
+
+/// spec.name, else the last component of the path (the resolved one when the
+/// scenario gave none), else the format.
+std::string name_for(const DatasetSpec& spec, const fs::path& resolved = {}) {
+  if (!spec.name.empty()) return spec.name;
+  if (spec.format == "synthetic") return spec.format;
+  fs::path p = (spec.path.empty() ? resolved : fs::path(spec.path)).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return p.empty() ? spec.format : p.filename().string();
+}
+
+/// Hash of the spec fields that change what a reader produces from the same
+/// bytes (plus the reader version), for the cache key.
+std::string parse_key(const DatasetSpec& spec) {
+  std::string s = spec.format + "|v" + std::to_string(kReaderVersion) + "|skip=" +
+                  (spec.skip_bad_rows ? "1" : "0");
+  if (spec.format == "delimited") {
+    const DelimitedSpec& d = spec.delimited;
+    s += "|" + d.separator + "|" + (d.header ? "h" : "-") + "|" + std::to_string(d.user_column) +
+         "," + std::to_string(d.item_column) + "," + std::to_string(d.rating_column) + "," +
+         std::to_string(d.timestamp_column);
+  }
+  return sha256_hex(s).substr(0, 8);
+}
+
+std::string safe_file_name(std::string s) {
+  for (char& c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) c = '_';
+  }
+  return s;
+}
+
+std::string hash_sources(const std::vector<fs::path>& files) {
+  Sha256 h;
+  for (const fs::path& f : files) {
+    const std::string bytes = read_file(f);
+    const std::string name = f.filename().string();
+    const std::string size = std::to_string(bytes.size());
+    h.update(name.data(), name.size() + 1);  // including the NUL
+    h.update(size.data(), size.size() + 1);
+    h.update(bytes);
+  }
+  return h.hex_digest();
+}
+
+}  // namespace
+
+namespace data_detail {
+
+std::vector<fs::path> source_files(const DatasetSpec& spec, const fs::path& resolved) {
+  std::vector<fs::path> candidates;
+  const std::string& f = spec.format;
+  if (f == "ml-100k") {
+    candidates = {resolved / "u.data", resolved / "u.item", resolved / "u.user"};
+  } else if (f == "ml-latest-small") {
+    candidates = {resolved / "ratings.csv", resolved / "movies.csv"};
+  } else if (f == "ml-1m") {
+    candidates = {resolved / "ratings.dat", resolved / "movies.dat", resolved / "users.dat"};
+  } else if (f == "implicit-train-test") {
+    candidates = {resolved / "train.txt", resolved / "test.txt"};
+  } else if (f == "recbole") {
+    const RecboleFiles r = recbole_files(resolved);
+    candidates = {r.inter, r.item, r.user};
+  } else {
+    candidates = {resolved};
+  }
+  std::vector<fs::path> present;
+  for (const fs::path& p : candidates) {
+    if (fs::is_regular_file(p)) present.push_back(p);
+  }
+  return present;
+}
+
+}  // namespace data_detail
+
+fs::path data_root() {
+  if (const char* env = std::getenv("RECFUSE_DATA"); env && *env) return fs::path(env);
+  const fs::path beside_cwd = fs::path("..") / "shared" / "data";
+  if (fs::is_directory(beside_cwd)) return fs::absolute(beside_cwd).lexically_normal();
+  return (fs::path(build_info::kSourceDir) / ".." / "shared" / "data").lexically_normal();
+}
+
+fs::path resolve_data_path(const std::string& path) {
+  if (path.empty()) throw Error("dataset path is empty; set [dataset] path");
+  const fs::path p(path);
+  const fs::path full = p.is_absolute() ? p : data_root() / p;
+  if (fs::exists(full)) return full;
+  const char* env = std::getenv("RECFUSE_DATA");
+  const std::string root_origin =
+      env && *env ? "$RECFUSE_DATA" : "default; set RECFUSE_DATA to use another directory";
+  throw Error(full.string() + ": dataset not found (data root " + data_root().string() + ", " +
+              root_origin + "); " + where_to_get(path));
+}
+
+Dataset read_dataset(const DatasetSpec& spec, const fs::path& resolved) {
+  Dataset data;
+  const std::string& f = spec.format;
+  if (f == "synthetic") {
+    data = generate_synthetic(spec.synthetic);
+  } else if (f == "ml-100k") {
+    data = read_ml100k(spec, resolved);
+  } else if (f == "ml-latest-small") {
+    data = read_ml_latest(spec, resolved);
+  } else if (f == "ml-1m") {
+    data = read_ml1m(spec, resolved);
+  } else if (f == "implicit-train-test") {
+    data = read_implicit_train_test(spec, resolved);
+  } else if (f == "sequence") {
+    data = read_sequence(spec, resolved);
+  } else if (f == "sequence-pairs") {
+    data = read_sequence_pairs(spec, resolved);
+  } else if (f == "recbole") {
+    data = read_recbole(spec, resolved);
+  } else if (f == "delimited") {
+    data = read_delimited(spec, resolved);
+  } else {
+    std::string known;
+    for (const auto& k : kFormats) known += (known.empty() ? "" : ", ") + k;
+    throw Error("unknown dataset format '" + f + "'; known: " + known);
+  }
+  data.name = name_for(spec, resolved);
+  data.format = f;
+  if (f != "synthetic") {
+    data.source = resolved.string();
+    data.sha256 = hash_sources(source_files(spec, resolved));
+  }
+  return data;
+}
+
+Dataset load_dataset(const DatasetSpec& spec, const fs::path& cache_dir) {
+  // Synthetic data is regenerated (well under a second for typical sizes),
+  // so it is never cached.
+  if (spec.format == "synthetic") return read_dataset(spec, {});
+  const fs::path resolved = resolve_data_path(spec.path);
+  if (!spec.cache || cache_dir.empty()) return read_dataset(spec, resolved);
+
+  const std::vector<fs::path> files = source_files(spec, resolved);
+  if (files.empty()) return read_dataset(spec, resolved);  // the reader names what is missing
+  const std::string sha = hash_sources(files);
+  const fs::path file = cache_dir / (safe_file_name(name_for(spec, resolved)) + "-" +
+                                     sha.substr(0, 16) + "-" + parse_key(spec) + ".bin");
+  if (fs::is_regular_file(file)) {
+    try {
+      Dataset data = load_dataset_cache(file);
+      if (data.sha256 == sha && data.format == spec.format) {
+        data.name = name_for(spec, resolved);
+        data.source = resolved.string();  // the cache may come from another checkout
+        return data;
+      }
+    } catch (const Error&) {
+      // Stale format or a torn file: fall through and rebuild it.
+    }
+  }
+  Dataset data = read_dataset(spec, resolved);
+  std::error_code ec;
+  fs::create_directories(cache_dir, ec);
+  static std::atomic<int> counter{0};
+  const fs::path tmp = fs::path(file).concat(".tmp." + std::to_string(::getpid()) + "." +
+                                             std::to_string(counter++));
+  try {
+    save_dataset_cache(data, tmp);
+    fs::rename(tmp, file);  // atomic on POSIX: readers see the old or the new file
+  } catch (const std::exception&) {
+    fs::remove(tmp, ec);  // a cache we cannot write is not an error for the trial
+  }
+  return data;
+}
+
+}  // namespace recfuse

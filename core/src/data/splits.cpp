@@ -1,0 +1,310 @@
+// Train / validation / test splits (see splits.hpp for the methods).
+//
+// Decisions written down:
+// - Seed: spec.seed when non-zero, else the trial seed; every random draw
+//   comes from derive_seed(that, "split") (and "split.validation").
+// - Units: random and kfold assign whole (user, item) pairs, so a repeated
+//   pair never straddles train and test; the ratio counts pairs.
+// - Time order of a user's interactions: (timestamp, item id, position) when
+//   the source has timestamps, else position in the source (sequence files).
+// - leave_last_one_out: a user with >= 3 interactions gives the last to test
+//   and the second-last to validation (when spec.validation); exactly 2 ->
+//   last to test, no validation; 1 -> train only (nothing to evaluate).
+// - temporal_user: each user with >= 2 interactions gives its latest
+//   round(test_ratio * n), at least 1 and at most n - 1, to test.
+// - temporal_global: the latest round(test_ratio * N) interactions overall.
+// - Leaks: afterwards any test or validation interaction whose (user, item)
+//   pair is also in train is dropped (only possible for repeated pairs in
+//   time-based methods), so full-ranking targets are never excluded items.
+// - validation_ratio: per user, round(ratio * pairs) of the user's training
+//   pairs (at most all but one) move to validation.
+// - Each part lists interactions in source order.
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "data/splits.hpp"
+#include "data/text_input.hpp"
+#include "recfuse/rng.hpp"
+#include "recfuse/types.hpp"
+
+namespace recfuse {
+
+namespace {
+
+namespace fs = std::filesystem;
+using data_detail::LineReader;
+
+enum Part : std::uint8_t { kTrain = 0, kValidation = 1, kTest = 2 };
+
+const std::vector<std::string> kFixedFolds = {"u1", "u2", "u3", "u4", "u5", "ua", "ub"};
+const std::vector<std::string> kMethods = {"random", "temporal_global", "temporal_user",
+                                           "leave_last_one_out", "kfold", "fixed", "source"};
+
+std::uint64_t pair_key(const Interaction& x) {
+  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(x.user)) << 32) |
+         static_cast<std::uint32_t>(x.item);
+}
+
+/// Interactions grouped by (user, item) pair, groups in order of first appearance.
+std::vector<std::vector<std::size_t>> pair_groups(const std::vector<Interaction>& xs) {
+  std::unordered_map<std::uint64_t, std::size_t> index;
+  index.reserve(xs.size());
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    const auto [it, inserted] = index.try_emplace(pair_key(xs[k]), groups.size());
+    if (inserted) groups.emplace_back();
+    groups[it->second].push_back(k);
+  }
+  return groups;
+}
+
+template <class T>
+void shuffle(std::vector<T>& v, Rng& rng) {
+  for (std::size_t k = v.size(); k > 1; --k) std::swap(v[k - 1], v[rng.below(k)]);
+}
+
+/// Per user, indices of their interactions in time order (see top comment).
+std::vector<std::vector<std::size_t>> user_timelines(const Dataset& data) {
+  std::vector<std::vector<std::size_t>> lines(static_cast<std::size_t>(data.n_users()));
+  for (std::size_t k = 0; k < data.interactions.size(); ++k) {
+    lines[data.interactions[k].user].push_back(k);
+  }
+  if (data.has_timestamps) {
+    const auto& xs = data.interactions;
+    for (auto& line : lines) {
+      std::sort(line.begin(), line.end(), [&](std::size_t a, std::size_t b) {
+        if (xs[a].timestamp != xs[b].timestamp) return xs[a].timestamp < xs[b].timestamp;
+        if (xs[a].item != xs[b].item) return xs[a].item < xs[b].item;
+        return a < b;
+      });
+    }
+  }
+  return lines;
+}
+
+double checked_ratio(double r, const char* key, const std::string& method) {
+  if (!(r > 0.0 && r < 1.0)) {
+    throw Error("split." + std::string(key) + " must be in (0, 1) for method '" + method +
+                "' (got " + std::to_string(r) + ")");
+  }
+  return r;
+}
+
+/// Moves round(ratio * pairs) of each user's training pairs to validation.
+void carve_validation(const Dataset& data, double ratio, const std::string& method,
+                      std::uint64_t seed, std::vector<std::uint8_t>& part) {
+  if (ratio <= 0.0) return;
+  checked_ratio(ratio, "validation_ratio", method);
+  std::vector<std::vector<std::vector<std::size_t>>> per_user(
+      static_cast<std::size_t>(data.n_users()));
+  std::vector<Interaction> train;
+  std::vector<std::size_t> where;
+  for (std::size_t k = 0; k < part.size(); ++k) {
+    if (part[k] != kTrain) continue;
+    train.push_back(data.interactions[k]);
+    where.push_back(k);
+  }
+  for (auto& group : pair_groups(train)) {
+    for (auto& k : group) k = where[k];
+    per_user[data.interactions[group[0]].user].push_back(std::move(group));
+  }
+  Rng rng(derive_seed(seed, "split.validation"));
+  for (auto& groups : per_user) {
+    if (groups.size() < 2) continue;
+    shuffle(groups, rng);
+    const auto n = static_cast<double>(groups.size());
+    const auto take = std::min<std::size_t>(static_cast<std::size_t>(std::llround(ratio * n)),
+                                            groups.size() - 1);
+    for (std::size_t g = 0; g < take; ++g) {
+      for (std::size_t k : groups[g]) part[k] = kValidation;
+    }
+  }
+}
+
+Split assemble(const std::vector<Interaction>& xs, const std::vector<std::uint8_t>& part,
+               std::string label) {
+  Split split;
+  split.label = std::move(label);
+  std::unordered_set<std::uint64_t> train_pairs;
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    if (part[k] == kTrain) {
+      split.train.push_back(xs[k]);
+      train_pairs.insert(pair_key(xs[k]));
+    }
+  }
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    if (part[k] == kTrain || train_pairs.count(pair_key(xs[k]))) continue;
+    (part[k] == kTest ? split.test : split.validation).push_back(xs[k]);
+  }
+  return split;
+}
+
+/// Reads one GroupLens fold file (u.data format) through the dataset's id maps.
+void read_fold_file(const fs::path& file, const Dataset& data,
+                    const std::unordered_map<std::string, UserId>& users,
+                    const std::unordered_map<std::string, ItemId>& items,
+                    std::vector<Interaction>& out) {
+  data_detail::require_file(file, "split method 'fixed' reads the dataset's own fold files "
+                                  "(ml-100k ships u1..u5 and ua/ub .base/.test)");
+  const std::string text = data_detail::read_file(file);
+  LineReader lines(text);
+  std::string_view line;
+  std::vector<std::string_view> f;
+  const auto where = [&] { return file.string() + ":" + std::to_string(lines.line_number()); };
+  while (lines.next(line)) {
+    if (data_detail::trim(line).empty()) continue;
+    data_detail::split_exact(line, "\t", f);
+    Interaction x;
+    if (f.size() != 4 || !data_detail::parse_float(f[2], x.value) ||
+        !data_detail::parse_timestamp(f[3], x.timestamp)) {
+      throw Error(where() + ": expected 'user TAB item TAB rating TAB timestamp' (got '" +
+                  std::string(line) + "')");
+    }
+    const auto u = users.find(std::string(f[0]));
+    const auto i = items.find(std::string(f[1]));
+    if (u == users.end() || i == items.end()) {
+      throw Error(where() + ": " + (u == users.end() ? "user" : "item") + " id '" +
+                  std::string(u == users.end() ? f[0] : f[1]) + "' is not in dataset '" +
+                  data.name + "' (did a filter remove it? fixed folds need the unfiltered data)");
+    }
+    x.user = u->second;
+    x.item = i->second;
+    if (!data.explicit_ratings) x.value = 1.0f;
+    out.push_back(x);
+  }
+}
+
+Split fixed_split(const Dataset& data, const std::string& fold) {
+  if (std::find(kFixedFolds.begin(), kFixedFolds.end(), fold) == kFixedFolds.end()) {
+    throw Error("split 'fixed': unknown fold '" + fold + "'; known: u1, u2, u3, u4, u5, ua, ub");
+  }
+  std::unordered_map<std::string, UserId> users;
+  std::unordered_map<std::string, ItemId> items;
+  for (UserId u = 0; u < data.n_users(); ++u) users.emplace(data.user_ids[u], u);
+  for (ItemId i = 0; i < data.n_items(); ++i) items.emplace(data.item_ids[i], i);
+  const fs::path dir = fs::is_directory(data.source) ? fs::path(data.source)
+                                                      : fs::path(data.source).parent_path();
+  std::vector<Interaction> xs;
+  read_fold_file(dir / (fold + ".base"), data, users, items, xs);
+  std::vector<std::uint8_t> part(xs.size(), kTrain);
+  read_fold_file(dir / (fold + ".test"), data, users, items, xs);
+  part.resize(xs.size(), kTest);
+  return assemble(xs, part, "fixed " + fold);
+}
+
+}  // namespace
+
+std::vector<std::string> split_folds(const SplitSpec& spec) {
+  std::vector<std::string> out;
+  if (spec.method == "kfold") {
+    if (spec.fold_numbers.empty()) {
+      for (std::int32_t k = 1; k <= spec.folds; ++k) out.push_back(std::to_string(k));
+    } else {
+      for (std::int32_t k : spec.fold_numbers) out.push_back(std::to_string(k));
+    }
+  } else if (spec.method == "fixed") {
+    out = spec.fold_names.empty() ? std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"}
+                                  : spec.fold_names;
+  } else {
+    out.push_back("");
+  }
+  return out;
+}
+
+Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& fold,
+                 std::uint64_t seed) {
+  const std::string& method = spec.method;
+  const std::uint64_t base = spec.seed != 0 ? spec.seed : seed;
+  const std::uint64_t split_seed = derive_seed(base, "split");
+  const auto& xs = data.interactions;
+  const std::size_t n = xs.size();
+  std::vector<std::uint8_t> part(n, kTrain);
+  std::string label = method;
+
+  if (method == "fixed") {
+    Split split = fixed_split(data, fold);
+    if (spec.validation_ratio > 0.0) {
+      Dataset view;  // carve from the fold's own train part
+      view.user_ids = data.user_ids;
+      view.interactions = split.train;
+      std::vector<std::uint8_t> p(split.train.size(), kTrain);
+      carve_validation(view, spec.validation_ratio, method, split_seed, p);
+      std::vector<Interaction> all = split.train;
+      all.insert(all.end(), split.test.begin(), split.test.end());
+      p.resize(all.size(), kTest);
+      return assemble(all, p, split.label);
+    }
+    return split;
+  } else if (method == "random") {
+    const double ratio = checked_ratio(spec.test_ratio, "test_ratio", method);
+    auto groups = pair_groups(xs);
+    Rng rng(split_seed);
+    shuffle(groups, rng);
+    const auto n_test = static_cast<std::size_t>(std::llround(ratio * groups.size()));
+    for (std::size_t g = 0; g < n_test; ++g) {
+      for (std::size_t k : groups[g]) part[k] = kTest;
+    }
+  } else if (method == "kfold") {
+    if (spec.folds < 2) {
+      throw Error("split.folds must be >= 2 for kfold (got " + std::to_string(spec.folds) + ")");
+    }
+    std::int64_t which = 0;
+    if (!data_detail::parse_int(fold, which) || which < 1 || which > spec.folds) {
+      throw Error("split 'kfold': fold '" + fold + "' is not a number in 1.." +
+                  std::to_string(spec.folds));
+    }
+    auto groups = pair_groups(xs);
+    Rng rng(split_seed);  // the same permutation for every fold: folds partition the data
+    shuffle(groups, rng);
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      if (static_cast<std::int64_t>(g % spec.folds) + 1 != which) continue;
+      for (std::size_t k : groups[g]) part[k] = kTest;
+    }
+    label = "kfold " + fold + "/" + std::to_string(spec.folds);
+  } else if (method == "temporal_global") {
+    const double ratio = checked_ratio(spec.test_ratio, "test_ratio", method);
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    if (data.has_timestamps) {
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return xs[a].timestamp < xs[b].timestamp;
+      });
+    }
+    const auto n_test = static_cast<std::size_t>(std::llround(ratio * static_cast<double>(n)));
+    for (std::size_t k = n - n_test; k < n; ++k) part[order[k]] = kTest;
+  } else if (method == "temporal_user") {
+    const double ratio = checked_ratio(spec.test_ratio, "test_ratio", method);
+    for (const auto& line : user_timelines(data)) {
+      const std::size_t m = line.size();
+      if (m < 2) continue;
+      const auto want = static_cast<std::size_t>(std::llround(ratio * static_cast<double>(m)));
+      const std::size_t n_test = std::clamp<std::size_t>(want, 1, m - 1);
+      for (std::size_t k = m - n_test; k < m; ++k) part[line[k]] = kTest;
+    }
+  } else if (method == "leave_last_one_out") {
+    for (const auto& line : user_timelines(data)) {
+      const std::size_t m = line.size();
+      if (m < 2) continue;
+      part[line[m - 1]] = kTest;
+      if (spec.validation && m >= 3) part[line[m - 2]] = kValidation;
+    }
+    return assemble(xs, part, label);  // no validation_ratio carving
+  } else if (method == "source") {
+    if (data.source_part.size() != n) {
+      throw Error("split 'source' needs a dataset that ships its own train/test parts "
+                  "(format implicit-train-test); '" + data.name + "' (" + data.format +
+                  ") has none");
+    }
+    for (std::size_t k = 0; k < n; ++k) part[k] = data.source_part[k] == 1 ? kTest : kTrain;
+  } else {
+    std::string known;
+    for (const auto& m : kMethods) known += (known.empty() ? "" : ", ") + m;
+    throw Error("unknown split method '" + method + "'; known: " + known);
+  }
+  carve_validation(data, spec.validation_ratio, method, split_seed, part);
+  return assemble(xs, part, label);
+}
+
+}  // namespace recfuse

@@ -1,0 +1,33 @@
+// Splits: turn a Dataset into train / validation / test interaction lists.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "scenario/specs.hpp"
+
+namespace recfuse {
+
+/// Labels of the folds a split expands into: {""} for single-fold methods,
+/// {"1","2",...} for kfold (spec.fold_numbers or all), {"u1",...} for fixed.
+std::vector<std::string> split_folds(const SplitSpec& spec);
+
+/// Builds one fold. Deterministic in `seed` (ignored by deterministic
+/// methods). Methods:
+///   random              per-interaction random test_ratio
+///   temporal_global     the latest test_ratio of all interactions by time
+///   temporal_user       each user's latest test_ratio (at least one kept in train)
+///   leave_last_one_out  each user's last item -> test, second-last -> validation
+///                       (when spec.validation); time order, ties by item id
+///   kfold               random partition into spec.folds parts; fold i is test
+///   fixed               the source's own files: ml-100k "u1".."u5", "ua", "ub"
+///   source              the Dataset's source_part (two-file train/test formats)
+/// validation_ratio > 0 carves a random per-user part of train as validation
+/// (all methods but leave_last_one_out). Test and validation never share an
+/// (user, item) pair with train.
+Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& fold,
+                 std::uint64_t seed);
+
+}  // namespace recfuse

@@ -1,0 +1,68 @@
+// Finding, loading and checking plugin libraries (DESIGN.md "Plugin ABI").
+// Every failure is a recfuse::Error whose message starts with the file name.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "recfuse/plugin.hpp"
+
+namespace boost::dll { class shared_library; }
+
+namespace recfuse {
+
+/// One loaded library. Keeps the library mapped while anything refers to it.
+struct LoadedPlugin {
+  std::filesystem::path file;
+  std::shared_ptr<boost::dll::shared_library> library;
+  const PluginDescriptor* descriptor = nullptr;  // valid while `library` lives
+};
+
+/// An algorithm of a loaded library.
+struct AlgorithmHandle {
+  std::shared_ptr<const LoadedPlugin> plugin;
+  const AlgorithmDescriptor* algorithm = nullptr;
+  std::string name() const { return algorithm->name; }
+};
+
+/// A recommender whose deleter holds its library alive.
+using RecommenderPtr = std::shared_ptr<Recommender>;
+
+/// Loads `file` with rtld_now, reads `recfuse_plugin`, checks ABI version and
+/// fingerprint. Throws Error("<file>: ...") naming both values on mismatch.
+std::shared_ptr<const LoadedPlugin> load_plugin(const std::filesystem::path& file);
+
+/// Builds a recommender from validated parameters; the object keeps the
+/// library loaded. Exceptions from the plugin's factory are rethrown as
+/// Error naming the plugin file and algorithm.
+RecommenderPtr create_recommender(const AlgorithmHandle& algorithm, const ParamSet& params);
+
+/// Plugin search path: <dir of executable>/../lib/recfuse/plugins, then each
+/// entry of `extra` (--plugin-path), then RECFUSE_PLUGIN_PATH (':'-separated).
+std::vector<std::filesystem::path> plugin_search_path(const std::filesystem::path& executable,
+                                                      const std::vector<std::string>& extra);
+
+/// All plugins found in a search path. Libraries that fail to load are
+/// recorded in `errors()` (one message each) rather than aborting the scan.
+class PluginRegistry {
+ public:
+  /// Loads every `librecfuse_*.so` in each directory (non-recursive, sorted).
+  void scan(const std::vector<std::filesystem::path>& dirs);
+  /// Loads one file explicitly (throws on failure).
+  void add(const std::filesystem::path& file);
+
+  const std::vector<std::shared_ptr<const LoadedPlugin>>& plugins() const { return plugins_; }
+  const std::vector<std::string>& errors() const { return errors_; }
+  /// Throws Error "unknown plugin 'x'; did you mean 'y'? known: a, b, c".
+  AlgorithmHandle find(const std::string& algorithm) const;
+  bool contains(const std::string& algorithm) const;
+  std::vector<AlgorithmHandle> algorithms() const;
+
+ private:
+  std::vector<std::shared_ptr<const LoadedPlugin>> plugins_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace recfuse

@@ -1,0 +1,96 @@
+// PluginRegistry: every plugin library found on the search path, indexed by
+// algorithm name. A broken library is recorded, not fatal, so that one bad
+// file in a plugin directory never hides the good ones.
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <system_error>
+
+#include "host/plugin_loader.hpp"
+#include "util/text.hpp"
+
+namespace recfuse {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_plugin_file(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return name.rfind("librecfuse_", 0) == 0 && p.extension() == ".so";
+}
+
+}  // namespace
+
+void PluginRegistry::scan(const std::vector<fs::path>& dirs) {
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;  // search path entries are optional
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (is_plugin_file(entry.path())) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      try {
+        add(f);
+      } catch (const Error& e) {
+        errors_.push_back(e.what());
+      }
+    }
+  }
+}
+
+void PluginRegistry::add(const fs::path& file) {
+  auto plugin = load_plugin(file);
+  // Names are global: the first library to claim one keeps it, so the order
+  // of the search path decides (build tree before --plugin-path).
+  for (const auto& a : plugin->descriptor->algorithms) {
+    for (const auto& other : plugins_) {
+      for (const auto& b : other->descriptor->algorithms) {
+        if (std::string_view(a.name) == b.name) {
+          throw Error(file.string() + ": algorithm '" + a.name + "' is already provided by " +
+                      other->file.string());
+        }
+      }
+    }
+  }
+  plugins_.push_back(std::move(plugin));
+}
+
+std::vector<AlgorithmHandle> PluginRegistry::algorithms() const {
+  std::vector<AlgorithmHandle> out;
+  for (const auto& p : plugins_) {
+    for (const auto& a : p->descriptor->algorithms) out.push_back({p, &a});
+  }
+  return out;
+}
+
+bool PluginRegistry::contains(const std::string& algorithm) const {
+  for (const auto& p : plugins_) {
+    for (const auto& a : p->descriptor->algorithms) {
+      if (algorithm == a.name) return true;
+    }
+  }
+  return false;
+}
+
+AlgorithmHandle PluginRegistry::find(const std::string& algorithm) const {
+  std::vector<std::string> known;
+  for (const auto& p : plugins_) {
+    for (const auto& a : p->descriptor->algorithms) {
+      if (algorithm == a.name) return {p, &a};
+      known.emplace_back(a.name);
+    }
+  }
+  std::sort(known.begin(), known.end());
+  std::string msg = "unknown plugin '" + algorithm + "'";
+  if (const std::string near = closest_match(algorithm, known); !near.empty()) {
+    msg += "; did you mean '" + near + "'? ";
+  } else {
+    msg += "; ";
+  }
+  msg += known.empty() ? "no plugins are loaded (check --plugin-path / RECFUSE_PLUGIN_PATH)"
+                       : "known: " + join(known);
+  throw Error(msg);
+}
+
+}  // namespace recfuse

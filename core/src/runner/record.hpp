@@ -1,0 +1,38 @@
+// The trial record: one JSON object per trial, written atomically by the
+// trial process and read by the reporters. The canonical shape (keys in
+// this order; numbers are plain JSON numbers, NaN written as null):
+//
+// {
+//   "record_version": 1,
+//   "trial_id": "9f3a1c0d2b4e5f60", "index": 3,
+//   "algorithm": "itemknn",            // label from the scenario (+ grid suffix)
+//   "plugin": "item_knn",
+//   "plugin_library": "knn", "plugin_file": ".../librecfuse_knn.so",
+//   "plugin_version": "1.0.0", "plugin_fingerprint": "cc=...",
+//   "params": {"neighbors": 50, "similarity": "cosine", ...},   // validated, complete
+//   "seed": 1, "fold": "u1", "threads": 2,
+//   "status": "ok",                    // ok | failed | timeout | crashed
+//   "error": "",                       // message when status != ok
+//   "dataset": {"name": "ml-100k", "sha256": "...", "users": 943, "items": 1682,
+//               "interactions": 100000, "skipped_rows": 0, "split": "leave_last_one_out",
+//               "train": 98114, "validation": 943, "test": 943, "test_users": 943},
+//   "metrics": {                       // every mean with its bootstrap 95% CI
+//     "ndcg@10": {"mean": 0.04, "low": 0.03, "high": 0.05, "n": 943}, ...
+//     "coverage@10": {"mean": 0.31},   // catalogue-level: mean only
+//     "rmse": {"mean": 0.94, "low": ..., "high": ..., "n": 20000}
+//   },
+//   "per_user": {"users": [0, 1, ...], "ndcg@10": [...], ...},  // aligned with users
+//   "timing": {"load_s": 0.1, "split_s": 0.01, "fit_wall_s": 1.2, "fit_cpu_s": 2.3,
+//              "eval_wall_s": 0.8, "trial_wall_s": 2.5,
+//              "latency_ms": {"p50": 0.2, "p95": 0.3, "p99": 0.5, "max": 1.1,
+//                             "mean": 0.21, "n": 943},
+//              "batch_s": 0.05, "throughput_users_per_s": 18000},
+//   "resources": {"peak_rss_bytes": 123456789, "model_bytes": 4567890},
+//   "progress": ["epoch 1 loss 0.3", ...],
+//   "started_at": "2026-11-28T20:40:00Z"
+// }
+#pragma once
+
+namespace recfuse {
+inline constexpr int kRecordVersion = 1;
+}  // namespace recfuse

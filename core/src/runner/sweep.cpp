@@ -1,0 +1,205 @@
+#include "runner/sweep.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <map>
+#include <ostream>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "runner/trial.hpp"
+#include "util/fs.hpp"
+
+extern char** environ;
+
+namespace recfuse {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Running {
+  const TrialSpec* trial = nullptr;
+  Clock::time_point started;
+  std::filesystem::path log;
+  bool timed_out = false;
+};
+
+/// Last `max_bytes` of a log file, for the error of a trial that died.
+std::string log_tail(const std::filesystem::path& log, std::size_t max_bytes = 2000) {
+  std::string text;
+  try {
+    text = read_file(log);
+  } catch (const std::exception&) {
+    return {};
+  }
+  if (text.size() > max_bytes) text = "..." + text.substr(text.size() - max_bytes);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+bool read_record(const std::filesystem::path& file, json& out) {
+  if (!std::filesystem::exists(file)) return false;
+  try {
+    out = json::parse(read_file(file));
+    return out.is_object() && out.contains("status");
+  } catch (const std::exception&) {
+    return false;  // a torn or foreign file: run the trial again
+  }
+}
+
+pid_t spawn_trial(const SweepOptions& opt, const TrialSpec& t, const std::filesystem::path& log) {
+  std::vector<std::string> args{opt.executable.string(), "trial"};
+  args.insert(args.end(), opt.trial_args.begin(), opt.trial_args.end());
+  args.insert(args.end(), {"--index", std::to_string(t.index), "--record",
+                           record_path(opt.output_dir, t).string(), "--threads",
+                           std::to_string(opt.threads)});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw Error(opt.executable.string() + ": cannot start trial process: " +
+                           std::strerror(rc));
+  return pid;
+}
+
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    return std::string("killed by signal ") + std::to_string(sig) + " (" + strsignal(sig) + ")";
+  }
+  return "exited with status " + std::to_string(WEXITSTATUS(status)) + " without a record";
+}
+
+/// Folds the kernel's view of the finished child into its record.
+json finish_record(const Scenario& scenario, const Running& r, int status, const rusage& ru,
+                   const SweepOptions& opt) {
+  json rec;
+  const auto file = record_path(opt.output_dir, *r.trial);
+  const double wall = std::chrono::duration<double>(Clock::now() - r.started).count();
+  if (r.timed_out) {
+    rec = failed_record(scenario, *r.trial, "timeout",
+                        "time limit of " + std::to_string(opt.time_limit_s) + " s exceeded");
+  } else if (!read_record(file, rec)) {
+    std::string err = describe_exit(status);
+    const std::string tail = log_tail(r.log);
+    if (!tail.empty()) err += "\n" + tail;
+    rec = failed_record(scenario, *r.trial, WIFSIGNALED(status) ? "crashed" : "failed", err);
+  }
+  rec["resources"]["peak_rss_bytes"] = static_cast<std::int64_t>(ru.ru_maxrss) * 1024;
+  rec["timing"]["process_wall_s"] = wall;
+  rec["timing"]["process_cpu_s"] =
+      static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+      1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+  rec["log"] = r.log.string();
+  write_file_atomic(file, rec.dump(1));
+  return rec;
+}
+
+void print_done(std::ostream& log, const json& rec, std::size_t done, std::size_t total) {
+  log << "[" << done << "/" << total << "] " << rec.value("algorithm", "?");
+  if (!rec.value("fold", std::string()).empty()) log << " fold=" << rec["fold"].get<std::string>();
+  log << " seed=" << rec.value("seed", 0ULL) << " " << rec.value("status", "?");
+  if (rec.value("status", "") == "ok") {
+    const auto& m = rec["metrics"];
+    for (const char* key : {"ndcg@10", "hr@10", "rmse"})
+      if (m.contains(key) && m[key].contains("mean") && !m[key]["mean"].is_null())
+        log << " " << key << "=" << m[key]["mean"].get<double>();
+    if (rec.contains("timing") && rec["timing"].contains("fit_wall_s"))
+      log << " fit=" << rec["timing"]["fit_wall_s"].get<double>() << "s";
+  } else {
+    std::string err = rec.value("error", "");
+    log << ": " << err.substr(0, err.find('\n'));
+  }
+  log << std::endl;
+}
+
+}  // namespace
+
+std::filesystem::path record_path(const std::filesystem::path& output_dir, const TrialSpec& t) {
+  return output_dir / "trials" / (t.id + ".json");
+}
+
+SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& trials,
+                      const SweepOptions& opt, std::ostream& log) {
+  std::filesystem::create_directories(opt.output_dir / "trials");
+  std::filesystem::create_directories(opt.output_dir / "logs");
+  SweepResult result;
+  std::vector<json> records(trials.size());
+  std::deque<const TrialSpec*> pending;
+  for (const auto& t : trials) {
+    json rec;
+    if (read_record(record_path(opt.output_dir, t), rec) &&
+        (!opt.retry_failed || rec.value("status", "") == "ok")) {
+      records[t.index] = std::move(rec);
+      ++result.resumed;
+    } else {
+      pending.push_back(&t);
+    }
+  }
+  if (result.resumed && !opt.quiet)
+    log << "resuming: " << result.resumed << " of " << trials.size()
+        << " trials already have records in " << (opt.output_dir / "trials").string() << std::endl;
+
+  std::map<pid_t, Running> running;
+  std::size_t done = result.resumed;
+  const int jobs = std::max(1, opt.jobs);
+  while (!pending.empty() || !running.empty()) {
+    while (!pending.empty() && static_cast<int>(running.size()) < jobs) {
+      const TrialSpec* t = pending.front();
+      pending.pop_front();
+      Running r{t, Clock::now(), opt.output_dir / "logs" / (t->id + ".log"), false};
+      try {
+        running[spawn_trial(opt, *t, r.log)] = r;
+      } catch (const std::exception& e) {
+        records[t->index] = failed_record(scenario, *t, "failed", e.what());
+        write_file_atomic(record_path(opt.output_dir, *t), records[t->index].dump(1));
+        ++done;
+      }
+    }
+    int status = 0;
+    rusage ru{};
+    const pid_t pid = wait4(-1, &status, WNOHANG, &ru);
+    if (pid > 0) {
+      auto it = running.find(pid);
+      if (it == running.end()) continue;
+      json rec = finish_record(scenario, it->second, status, ru, opt);
+      if (!opt.quiet) print_done(log, rec, ++done, trials.size());
+      records[it->second.trial->index] = std::move(rec);
+      running.erase(it);
+      continue;
+    }
+    if (opt.time_limit_s > 0) {
+      for (auto& [p, r] : running) {
+        const double age = std::chrono::duration<double>(Clock::now() - r.started).count();
+        if (!r.timed_out && age > opt.time_limit_s) {
+          r.timed_out = true;
+          ::kill(p, SIGKILL);
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& rec : records) {
+    if (rec.value("status", "") != "ok") ++result.failed;
+    result.records.push_back(std::move(rec));
+  }
+  return result;
+}
+
+}  // namespace recfuse

@@ -1,0 +1,41 @@
+// The parent side of a run: each trial in its own child process (a crashing
+// or runaway plugin becomes a failed record), up to `jobs` at once, with a
+// per-trial time limit, records written atomically, and resume by skipping
+// trials whose record already exists.
+#pragma once
+
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scenario/scenario.hpp"
+
+namespace recfuse {
+
+struct SweepOptions {
+  std::filesystem::path executable;     // the recfuse binary (runs `recfuse trial`)
+  std::vector<std::string> trial_args;  // args naming the scenario, plugin path, cache ...
+  std::filesystem::path output_dir;     // records in trials/, logs in logs/
+  int jobs = 1;
+  int threads = 1;                      // per trial
+  double time_limit_s = 0;              // 0 = none
+  bool retry_failed = false;            // rerun trials whose record is not "ok"
+  bool quiet = false;
+};
+
+struct SweepResult {
+  std::vector<nlohmann::json> records;  // in trial order
+  int resumed = 0;                      // records found from an earlier run
+  int failed = 0;                       // status != ok
+};
+
+/// Path of a trial's record inside `output_dir`.
+std::filesystem::path record_path(const std::filesystem::path& output_dir, const TrialSpec& t);
+
+SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& trials,
+                      const SweepOptions& options, std::ostream& log);
+
+}  // namespace recfuse

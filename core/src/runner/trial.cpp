@@ -1,0 +1,216 @@
+#include "runner/trial.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <omp.h>
+#include <sys/resource.h>
+
+#include "data/readers.hpp"
+#include "data/splits.hpp"
+#include "data/train_data_builder.hpp"
+#include "eval/evaluator.hpp"
+#include "eval/stats.hpp"
+#include "host/params_validation.hpp"
+#include "host/plugin_loader.hpp"
+#include "recfuse/rng.hpp"
+#include "runner/record.hpp"
+
+namespace recfuse {
+namespace {
+
+using json = nlohmann::json;
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json interval_json(const Interval& ci) {
+  return {{"mean", finite_or_null(ci.mean)},
+          {"low", finite_or_null(ci.low)},
+          {"high", finite_or_null(ci.high)},
+          {"n", ci.n}};
+}
+
+json param_json(const ParamValue& v) {
+  return std::visit([](const auto& x) { return json(x); }, v);
+}
+
+json params_json(const std::map<std::string, ParamValue>& values) {
+  json out = json::object();
+  for (const auto& [k, v] : values) out[k] = param_json(v);
+  return out;
+}
+
+/// Metrics block: bootstrap CI for per-user metrics, means for catalogue
+/// measures, RMSE/MAE with CIs from resampled rating errors.
+json metrics_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_t seed) {
+  json m = json::object();
+  const std::uint64_t boot = derive_seed(seed, "bootstrap");
+  for (const auto& [name, values] : ev.per_user)
+    m[name] = interval_json(bootstrap_mean_ci(values, spec.bootstrap, boot));
+  for (const auto& [name, value] : ev.aggregate) {
+    if (name == "rmse" || name == "mae") continue;
+    m[name] = json{{"mean", finite_or_null(value)}};
+  }
+  if (!ev.rating_sq_errors.empty()) {
+    Interval mse = bootstrap_mean_ci(ev.rating_sq_errors, spec.bootstrap, boot);
+    m["rmse"] = interval_json({std::sqrt(mse.mean), std::sqrt(mse.low), std::sqrt(mse.high), mse.n});
+    m["mae"] = interval_json(bootstrap_mean_ci(ev.rating_abs_errors, spec.bootstrap, boot));
+  }
+  return m;
+}
+
+std::int64_t self_peak_rss_bytes() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<std::int64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+const AlgorithmSpec& algorithm_of(const Scenario& s, const TrialSpec& t) {
+  if (t.algorithm_index >= s.algorithms.size()) throw Error("trial refers to a missing algorithm");
+  return s.algorithms[t.algorithm_index];
+}
+
+}  // namespace
+
+json failed_record(const Scenario& scenario, const TrialSpec& trial, const std::string& status,
+                   const std::string& error) {
+  json rec;
+  rec["record_version"] = kRecordVersion;
+  rec["trial_id"] = trial.id;
+  rec["index"] = trial.index;
+  rec["algorithm"] = trial.algorithm;
+  rec["plugin"] = trial.plugin;
+  rec["params"] = params_json(trial.params);
+  rec["seed"] = trial.seed;
+  rec["fold"] = trial.fold;
+  rec["status"] = status;
+  rec["error"] = error;
+  rec["started_at"] = utc_now();
+  (void)scenario;
+  return rec;
+}
+
+json execute_trial(const Scenario& scenario, const TrialSpec& trial, const TrialOptions& options,
+                   ProgressSink* progress) {
+  json rec = failed_record(scenario, trial, "failed", "");
+  rec["threads"] = options.threads;
+  const double t_start = wall_now();
+  json timing = json::object();
+  try {
+    omp_set_num_threads(std::max(1, options.threads));
+    const AlgorithmSpec& algo = algorithm_of(scenario, trial);
+
+    // Plugin first: a wrong name or parameter fails before any data work.
+    PluginRegistry registry;
+    registry.scan(options.plugin_dirs);
+    if (!registry.contains(trial.plugin)) {
+      std::string msg = algo.locations.count("plugin") ? algo.locations.at("plugin") + ": " : "";
+      try {
+        registry.find(trial.plugin);
+      } catch (const std::exception& e) {
+        msg += "[algorithms." + algo.name + "] " + e.what();
+      }
+      for (const auto& err : registry.errors()) msg += "\n  (plugin not loaded) " + err;
+      throw Error(msg);
+    }
+    const AlgorithmHandle handle = registry.find(trial.plugin);
+    const ParamSet params =
+        validate_params(handle.algorithm->params(), trial.params, algo.locations, algo.location,
+                        "algorithms." + algo.name + ".params");
+    rec["params"] = params_json(params.values());
+    const PluginDescriptor& desc = *handle.plugin->descriptor;
+    rec["plugin_library"] = desc.name;
+    rec["plugin_file"] = handle.plugin->file.string();
+    rec["plugin_version"] = desc.version;
+    rec["plugin_fingerprint"] = desc.fingerprint;
+
+    double t0 = wall_now();
+    Dataset data = load_dataset(scenario.dataset, options.cache_dir);
+    apply_filters(data, scenario.filter);
+    timing["load_s"] = wall_now() - t0;
+
+    t0 = wall_now();
+    const std::uint64_t split_seed =
+        scenario.split.seed ? scenario.split.seed : derive_seed(trial.seed, "split");
+    const Split split = make_split(data, scenario.split, trial.fold, split_seed);
+    const TrainData train = build_train_data(data, split);
+    const CsrMatrix test = build_user_item_csr(split.test, data.n_users(), data.n_items());
+    timing["split_s"] = wall_now() - t0;
+
+    std::int64_t test_users = 0;
+    for (std::int32_t u = 0; u < test.rows; ++u) test_users += test.row_size(u) > 0;
+    rec["dataset"] = {{"name", data.name},
+                      {"format", data.format},
+                      {"sha256", data.sha256},
+                      {"users", data.n_users()},
+                      {"items", data.n_items()},
+                      {"interactions", data.interactions.size()},
+                      {"skipped_rows", data.skipped_rows},
+                      {"split", split.label},
+                      {"train", split.train.size()},
+                      {"validation", split.validation.size()},
+                      {"test", split.test.size()},
+                      {"test_users", test_users}};
+
+    RecommenderPtr model = create_recommender(handle, params);
+    FitContext ctx;
+    ctx.seed = trial.seed;
+    ctx.threads = options.threads;
+    ctx.progress = progress;
+    t0 = wall_now();
+    const double c0 = cpu_now();
+    model->fit(train, ctx);
+    timing["fit_wall_s"] = wall_now() - t0;
+    timing["fit_cpu_s"] = cpu_now() - c0;
+
+    t0 = wall_now();
+    const bool rates = (handle.algorithm->capabilities & kCapPredictRating) != 0;
+    const EvalOutput ev = evaluate(*model, train, test, scenario.evaluation, rates, trial.seed);
+    timing["eval_wall_s"] = wall_now() - t0;
+    timing["latency_ms"] = {{"p50", ev.latency.p50_ms}, {"p95", ev.latency.p95_ms},
+                            {"p99", ev.latency.p99_ms}, {"max", ev.latency.max_ms},
+                            {"mean", ev.latency.mean_ms}, {"n", ev.latency.n}};
+    timing["batch_s"] = ev.batch_seconds;
+    timing["throughput_users_per_s"] = ev.throughput_users_per_s;
+
+    rec["metrics"] = metrics_json(ev, scenario.evaluation, trial.seed);
+    json per_user = json::object();
+    per_user["users"] = ev.users;
+    for (const auto& [name, values] : ev.per_user) {
+      json arr = json::array();
+      for (double v : values) arr.push_back(finite_or_null(v));
+      per_user[name] = std::move(arr);
+    }
+    rec["per_user"] = std::move(per_user);
+    rec["resources"] = {{"peak_rss_bytes", self_peak_rss_bytes()},
+                        {"model_bytes", model->model_bytes()}};
+    rec["status"] = "ok";
+  } catch (const std::exception& e) {
+    rec["status"] = "failed";
+    rec["error"] = e.what();
+  }
+  timing["trial_wall_s"] = wall_now() - t_start;
+  rec["timing"] = std::move(timing);
+  return rec;
+}
+
+}  // namespace recfuse

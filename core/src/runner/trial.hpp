@@ -1,0 +1,32 @@
+// Inside one trial process: load and split the data, build and fit the
+// plugin, evaluate it, and produce the trial record (runner/record.hpp).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "recfuse/recommender.hpp"
+#include "scenario/scenario.hpp"
+
+namespace recfuse {
+
+struct TrialOptions {
+  std::vector<std::filesystem::path> plugin_dirs;  // search path for plugins
+  std::filesystem::path cache_dir;                 // dataset cache; empty = none
+  int threads = 1;                                 // OpenMP threads for this trial
+};
+
+/// Runs `trial` and returns its record. Never throws for a failure of the
+/// trial itself: the record then has status "failed" and the error message.
+nlohmann::json execute_trial(const Scenario& scenario, const TrialSpec& trial,
+                             const TrialOptions& options, ProgressSink* progress);
+
+/// The record of a trial that produced none itself (crash, timeout, spawn
+/// failure): identity fields from the spec, status and error.
+nlohmann::json failed_record(const Scenario& scenario, const TrialSpec& trial,
+                             const std::string& status, const std::string& error);
+
+}  // namespace recfuse

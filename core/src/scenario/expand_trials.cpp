@@ -1,0 +1,183 @@
+// Scenario -> trial specs: fold x algorithm x grid point x seed, each with a
+// content hash so that a resumed sweep recognises work already done.
+#include <charconv>
+#include <cmath>
+
+#include "scenario/scenario.hpp"
+#include "util/sha256.hpp"
+
+namespace recfuse {
+namespace {
+
+std::string number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round trip: stable text
+  std::string s(buf, res.ptr);
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+/// Labels show values as written: strings bare, floats with a point.
+std::string label_value(const ParamValue& v) {
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&v)) return number(*d);
+  if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  return std::get<std::string>(v);
+}
+
+/// Typed, unambiguous rendering for hashing (1 and 1.0 differ; strings quoted).
+std::string canonical_value(const ParamValue& v) {
+  if (std::holds_alternative<std::string>(v)) {
+    const std::string& s = std::get<std::string>(v);
+    std::string out(1, 's');  // appended piecewise: GCC 12 warns on "s" + string (PR105329)
+    out += std::to_string(s.size());
+    out += ':';
+    out += s;
+    return out;
+  }
+  std::string out(1, "ifb"[v.index()]);
+  out += ':';
+  out += label_value(v);
+  return out;
+}
+
+std::string b(bool v) { return v ? "1" : "0"; }
+
+std::string canonical_dataset(const DatasetSpec& d) {
+  std::string s = "format=" + d.format + ";path=" + d.path + ";name=" + d.name +
+                  ";skip_bad_rows=" + b(d.skip_bad_rows);
+  if (d.format == "delimited") {
+    const DelimitedSpec& c = d.delimited;
+    s += ";sep=" + c.separator + ";header=" + b(c.header) + ";cols=" +
+         std::to_string(c.user_column) + "," + std::to_string(c.item_column) + "," +
+         std::to_string(c.rating_column) + "," + std::to_string(c.timestamp_column);
+  }
+  if (d.format == "synthetic") {
+    const SyntheticSpec& y = d.synthetic;
+    s += ";users=" + std::to_string(y.users) + ";items=" + std::to_string(y.items) +
+         ";factors=" + std::to_string(y.factors) + ";genres=" + std::to_string(y.genres) +
+         ";ipu=" + number(y.interactions_per_user) + ";skew=" + number(y.popularity_skew) +
+         ";noise=" + number(y.noise) + ";seed=" + std::to_string(y.seed);
+  }
+  return s;
+}
+
+std::string canonical_filter(const FilterSpec& f) {
+  return "min_rating=" + (f.min_rating ? number(*f.min_rating) : std::string("none")) +
+         ";implicit=" + b(f.implicit) + ";min_user=" + std::to_string(f.min_user_interactions) +
+         ";min_item=" + std::to_string(f.min_item_interactions);
+}
+
+// The list of folds to run is not part of a fold's identity: fold 3 of 5 is
+// the same work whether or not folds 1 and 2 are selected too.
+std::string canonical_split(const SplitSpec& p) {
+  return "method=" + p.method + ";test_ratio=" + number(p.test_ratio) +
+         ";validation_ratio=" + number(p.validation_ratio) + ";validation=" + b(p.validation) +
+         ";folds=" + std::to_string(p.folds) + ";seed=" + std::to_string(p.seed);
+}
+
+std::string canonical_evaluation(const EvaluationSpec& e) {
+  std::string s = "protocol=" + e.protocol + ";negatives=" + std::to_string(e.sampled_negatives) +
+                  ";metrics=";
+  for (const auto& m : e.metrics) s += m + ",";
+  s += ";cutoffs=";
+  for (auto c : e.cutoffs) s += std::to_string(c) + ",";
+  s += ";bootstrap=" + std::to_string(e.bootstrap) +
+       ";relevance_threshold=" + number(e.relevance_threshold) +
+       ";max_latency_users=" + std::to_string(e.max_latency_users);
+  return s;
+}
+
+/// Same rule as split_folds() in data/splits.cpp (which this library may not
+/// link): {""} for single-fold methods, "1".."k" for kfold, "u1".."u5" for fixed.
+std::vector<std::string> fold_labels(const SplitSpec& spec) {
+  std::vector<std::string> out;
+  if (spec.method == "kfold") {
+    if (spec.fold_numbers.empty()) {
+      for (std::int32_t k = 1; k <= spec.folds; ++k) out.push_back(std::to_string(k));
+    } else {
+      for (std::int32_t k : spec.fold_numbers) out.push_back(std::to_string(k));
+    }
+  } else if (spec.method == "fixed") {
+    out = spec.fold_names.empty() ? std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"}
+                                  : spec.fold_names;
+  } else {
+    out.push_back("");
+  }
+  return out;
+}
+
+/// Cartesian product of the grid, keys in map (sorted) order, the last key
+/// varying fastest. One empty point when there is no grid.
+std::vector<std::map<std::string, ParamValue>> grid_points(const AlgorithmSpec& a) {
+  std::vector<std::map<std::string, ParamValue>> points{{}};
+  for (const auto& [key, values] : a.grid) {
+    std::vector<std::map<std::string, ParamValue>> next;
+    next.reserve(points.size() * values.size());
+    for (const auto& p : points) {
+      for (const auto& v : values) {
+        auto q = p;
+        q[key] = v;
+        next.push_back(std::move(q));
+      }
+    }
+    points = std::move(next);
+  }
+  return points;
+}
+
+std::string point_label(const std::string& name, const std::map<std::string, ParamValue>& point) {
+  if (point.empty()) return name;
+  std::string s = name + "[";
+  bool first = true;
+  for (const auto& [k, v] : point) {
+    if (!first) s += ",";
+    first = false;
+    s += k + "=" + label_value(v);
+  }
+  return s + "]";
+}
+
+}  // namespace
+
+std::vector<TrialSpec> expand_trials(const Scenario& s) {
+  const std::string common = "recfuse-trial-v1\nscenario=" + s.name +
+                             "\ndataset=" + canonical_dataset(s.dataset) +
+                             "\nfilter=" + canonical_filter(s.filter) +
+                             "\nsplit=" + canonical_split(s.split) +
+                             "\nevaluation=" + canonical_evaluation(s.evaluation);
+  std::vector<TrialSpec> out;
+  for (const std::string& fold : fold_labels(s.split)) {
+    for (std::size_t ai = 0; ai < s.algorithms.size(); ++ai) {
+      const AlgorithmSpec& a = s.algorithms[ai];
+      for (const auto& point : grid_points(a)) {
+        std::map<std::string, ParamValue> params = a.params;
+        for (const auto& [k, v] : point) params[k] = v;
+        std::string params_text;
+        for (const auto& [k, v] : params) params_text += k + "=" + canonical_value(v) + ";";
+        for (std::uint64_t seed : s.seeds) {
+          TrialSpec t;
+          t.index = out.size();
+          t.algorithm = point_label(a.name, point);
+          t.plugin = a.plugin;
+          t.params = params;
+          t.fold = fold;
+          t.seed = seed;
+          t.algorithm_index = ai;
+          // The label is part of the identity: two entries of one plugin with
+          // equal parameters are still two trials with two records.
+          const std::string key = common + "\nfold=" + fold + "\nalgorithm=" + t.algorithm +
+                                  "\nplugin=" + a.plugin + "\nparams=" + params_text +
+                                  "\nseed=" + std::to_string(seed);
+          t.id = sha256_hex(key).substr(0, 16);
+          out.push_back(std::move(t));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace recfuse

@@ -1,0 +1,278 @@
+// Scenario files (TOML) to typed Scenario; the schema is scenarios/SCHEMA.md
+// and scenario/schema.cpp. Every table is checked for unknown keys before it
+// is read, so a typo never silently falls back to a default.
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "scenario/scenario.hpp"
+#include "scenario/schema.hpp"
+#include "scenario/toml_reader.hpp"
+#include "util/sha256.hpp"
+
+namespace recfuse {
+namespace {
+
+using scenario_detail::Section;
+namespace schema = scenario_schema;
+
+void parse_dataset(const Section& s, DatasetSpec& d) {
+  s.read_enum("format", d.format, schema::dataset_formats());
+  s.read("path", d.path);
+  s.read("name", d.name);
+  s.read("skip_bad_rows", d.skip_bad_rows);
+  s.read("cache", d.cache);
+  if (auto t = s.sub("delimited")) {
+    DelimitedSpec& c = d.delimited;
+    t->read("separator", c.separator);
+    // One byte ("," ";" "\t" "|"), or "::" as in MovieLens 1M.
+    if (c.separator.empty() || (c.separator.size() > 1 && c.separator != "::")) {
+      t->fail("separator", "expected one character or \"::\", got \"" + c.separator + "\"");
+    }
+    t->read("header", c.header);
+    t->read_int("user", c.user_column, 0);
+    t->read_int("item", c.item_column, 0);
+    t->read_int("rating", c.rating_column, -1);
+    t->read_int("timestamp", c.timestamp_column, -1);
+    if (c.user_column == c.item_column) {
+      t->fail(t->has("item") ? "item" : "user", "user and item columns must differ");
+    }
+  }
+  if (auto t = s.sub("synthetic")) {
+    SyntheticSpec& y = d.synthetic;
+    t->read_int("users", y.users, 1);
+    t->read_int("items", y.items, 1);
+    t->read_int("factors", y.factors, 1);
+    t->read_int("genres", y.genres, 0);
+    t->read_float("interactions_per_user", y.interactions_per_user, 1.0);
+    t->read_float("popularity_skew", y.popularity_skew, 0.0);
+    t->read_float("noise", y.noise, 0.0);
+    t->read_int("seed", y.seed);
+  }
+  if (d.format != "delimited" && s.has("delimited")) {
+    s.fail("delimited", "only applies to format = \"delimited\", not \"" + d.format + "\"");
+  }
+  if (d.format != "synthetic" && s.has("synthetic")) {
+    s.fail("synthetic", "only applies to format = \"synthetic\", not \"" + d.format + "\"");
+  }
+}
+
+void parse_filter(const Section& s, FilterSpec& f) {
+  s.read_float("min_rating", f.min_rating);
+  s.read("implicit", f.implicit);
+  s.read_int("min_user_interactions", f.min_user_interactions, 0);
+  s.read_int("min_item_interactions", f.min_item_interactions, 0);
+}
+
+void parse_split(const Section& s, SplitSpec& p) {
+  s.read_enum("method", p.method, schema::split_methods());
+  s.read_float("test_ratio", p.test_ratio, 0.0, 1.0, true);
+  s.read_float("validation_ratio", p.validation_ratio, 0.0, 1.0, true);
+  s.read("validation", p.validation);
+  s.read_int("folds", p.folds, 2);
+  s.read_int("seed", p.seed);
+  const toml::array* folds = s.array("fold");
+  if (!folds) return;
+  if (p.method != "kfold" && p.method != "fixed") {
+    s.fail("fold", "only applies to method = \"kfold\" or \"fixed\", not \"" + p.method + "\"");
+  }
+  if (folds->empty()) s.fail("fold", "expected at least one fold");
+  std::set<std::string> seen;
+  for (const toml::node& e : *folds) {
+    if (p.method == "kfold") {
+      auto k = e.value_exact<std::int64_t>();
+      if (!k) {
+        s.fail_at(e, "fold", std::string("expected fold numbers (integers) for kfold, got ") +
+                                 scenario_detail::node_type_name(e));
+      }
+      if (*k < 1 || *k > p.folds) {
+        s.fail_at(e, "fold", "fold " + std::to_string(*k) + " is not in [1, " +
+                                 std::to_string(p.folds) + "] (folds = " +
+                                 std::to_string(p.folds) + ")");
+      }
+      if (!seen.insert(std::to_string(*k)).second) {
+        s.fail_at(e, "fold", "fold " + std::to_string(*k) + " is listed twice");
+      }
+      p.fold_numbers.push_back(static_cast<std::int32_t>(*k));
+    } else {
+      auto name = e.value_exact<std::string>();
+      if (!name) {
+        s.fail_at(e, "fold", std::string("expected fold names (strings) for fixed, got ") +
+                                 scenario_detail::node_type_name(e));
+      }
+      if (name->empty()) s.fail_at(e, "fold", "fold names must not be empty");
+      if (!seen.insert(*name).second) s.fail_at(e, "fold", "fold '" + *name + "' is listed twice");
+      p.fold_names.push_back(*name);
+    }
+  }
+}
+
+void parse_evaluation(const Section& s, EvaluationSpec& e) {
+  s.read_enum("protocol", e.protocol, schema::evaluation_protocols());
+  s.read_int("sampled_negatives", e.sampled_negatives, 1);
+  s.read_string_array("metrics", e.metrics);
+  std::vector<std::int64_t> cutoffs;
+  s.read_int_array("cutoffs", cutoffs, 1);
+  if (s.has("cutoffs")) {
+    if (cutoffs.empty()) s.fail("cutoffs", "expected at least one cutoff");
+    e.cutoffs.clear();
+    for (auto c : cutoffs) {
+      if (c > std::numeric_limits<std::int32_t>::max()) s.fail("cutoffs", "cutoff too large");
+      e.cutoffs.push_back(static_cast<std::int32_t>(c));
+    }
+  }
+  s.read_int("bootstrap", e.bootstrap, 0);
+  s.read_float("relevance_threshold", e.relevance_threshold);
+  s.read_int("max_latency_users", e.max_latency_users, 0);
+}
+
+ParamValue scalar(const Section& s, const toml::node& n, const std::string& key) {
+  auto v = scenario_detail::to_param_value(n);
+  if (!v) {
+    s.fail_at(n, key, std::string("expected a scalar (int, float, bool or string), got ") +
+                          scenario_detail::node_type_name(n));
+  }
+  return *v;
+}
+
+AlgorithmSpec parse_algorithm(const std::string& file, const toml::table& t) {
+  const Section s(file, t, "algorithms", "algorithms");
+  AlgorithmSpec a;
+  a.location = s.location();
+  s.read("plugin", a.plugin);
+  if (!s.has("plugin")) s.fail_table("missing required key 'plugin'");
+  if (a.plugin.empty()) s.fail("plugin", "must not be empty");
+  // The runner reports an unknown plugin at its value. A parameter named
+  // "plugin" overwrites this below, which is right for parameter errors.
+  a.locations["plugin"] = s.location_of("plugin");
+  a.name = a.plugin;
+  s.read("name", a.name);
+  if (a.name.empty()) s.fail("name", "must not be empty");
+
+  const std::string path = "algorithms." + a.name;
+  if (s.has("params")) {
+    const toml::table* p = t.get("params")->as_table();
+    if (!p) s.fail("params", std::string("expected a table, got ") +
+                                 scenario_detail::node_type_name(*t.get("params")));
+    const Section ps(file, t, path, "algorithms");
+    for (const auto& [key, value] : *p) {
+      const std::string k(key.str());
+      a.params[k] = scalar(ps, value, "params." + k);
+      a.locations[k] = scenario_detail::location(file, value.source());
+    }
+  }
+  if (s.has("grid")) {
+    const toml::table* g = t.get("grid")->as_table();
+    if (!g) s.fail("grid", std::string("expected a table, got ") +
+                               scenario_detail::node_type_name(*t.get("grid")));
+    const Section gs(file, t, path, "algorithms");
+    for (const auto& [key, value] : *g) {
+      const std::string k(key.str());
+      const std::string kp = "grid." + k;
+      const toml::array* arr = value.as_array();
+      if (!arr) {
+        gs.fail_at(value, kp, std::string("expected an array of values to sweep, got ") +
+                                  scenario_detail::node_type_name(value));
+      }
+      if (arr->empty()) gs.fail_at(value, kp, "expected at least one value to sweep");
+      if (a.params.count(k)) {
+        gs.fail_at(value, kp, "'" + k + "' is also set in [" + path +
+                                  ".params]; a key is either fixed or swept");
+      }
+      std::vector<ParamValue> values;
+      for (const toml::node& e : *arr) values.push_back(scalar(gs, e, kp));
+      a.grid[k] = std::move(values);
+      a.locations[k] = scenario_detail::location(file, value.source());
+    }
+  }
+  return a;
+}
+
+void parse_algorithms(const std::string& file, const Section& root,
+                      std::vector<AlgorithmSpec>& out) {
+  if (!root.has("algorithms")) {
+    root.fail_table("no [[algorithms]]: a scenario runs at least one algorithm");
+  }
+  const toml::array* arr = root.array("algorithms");
+  if (arr->empty()) root.fail("algorithms", "expected at least one algorithm");
+  std::map<std::string, std::string> first_at;
+  for (const toml::node& e : *arr) {
+    const toml::table* t = e.as_table();
+    if (!t) {
+      root.fail_at(e, "algorithms", std::string("expected tables ([[algorithms]]), got ") +
+                                        scenario_detail::node_type_name(e));
+    }
+    AlgorithmSpec a = parse_algorithm(file, *t);
+    if (auto it = first_at.find(a.name); it != first_at.end()) {
+      const Section s(file, *t, "algorithms", "algorithms");
+      const std::string msg = "duplicate algorithm name '" + a.name + "' (first at " +
+                              it->second + "); give each entry a distinct 'name'";
+      if (s.has("name")) s.fail("name", msg);
+      s.fail_table(msg);
+    }
+    first_at[a.name] = a.location;
+    out.push_back(std::move(a));
+  }
+}
+
+void parse_top_level(const Section& root, Scenario& sc) {
+  if (!root.has("name")) root.fail_table("missing required key 'name'");
+  root.read("name", sc.name);
+  if (sc.name.empty()) root.fail("name", "must not be empty");
+  if (sc.name.find('/') != std::string::npos) root.fail("name", "must not contain '/'");
+  root.read("description", sc.description);
+  std::vector<std::int64_t> seeds;
+  root.read_int_array("seeds", seeds, 0);
+  if (root.has("seeds")) {
+    if (seeds.empty()) root.fail("seeds", "expected at least one seed");
+    sc.seeds.clear();
+    std::set<std::int64_t> seen;
+    for (auto v : seeds) {
+      if (!seen.insert(v).second) {
+        root.fail("seeds", "seed " + std::to_string(v) + " is listed twice");
+      }
+      sc.seeds.push_back(static_cast<std::uint64_t>(v));
+    }
+  }
+  root.read_int("threads", sc.threads, 0);
+  root.read_float("time_limit_s", sc.time_limit_s, 0.0);
+  sc.output = "results/" + sc.name;
+  root.read("output", sc.output);
+  if (sc.output.empty()) root.fail("output", "must not be empty");
+}
+
+}  // namespace
+
+Scenario parse_scenario(std::string_view text, const std::string& path) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, path);
+  } catch (const toml::parse_error& err) {
+    throw Error(scenario_detail::location(path, err.source()) + ": " +
+                std::string(err.description()));
+  }
+  Scenario sc;
+  sc.file = path;
+  sc.text_sha256 = sha256_hex(text);
+  const Section root(path, doc, "", "");
+  parse_top_level(root, sc);
+  if (auto s = root.sub("dataset")) parse_dataset(*s, sc.dataset);
+  if (auto s = root.sub("filter")) parse_filter(*s, sc.filter);
+  if (auto s = root.sub("split")) parse_split(*s, sc.split);
+  if (auto s = root.sub("evaluation")) parse_evaluation(*s, sc.evaluation);
+  parse_algorithms(path, root, sc.algorithms);
+  return sc;
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::error_code ec;
+  std::ifstream in(path, std::ios::binary);
+  if (!in || !std::filesystem::is_regular_file(path, ec)) throw Error(path + ": cannot read scenario file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(path + ": cannot read scenario file");
+  return parse_scenario(text.str(), path);
+}
+
+}  // namespace recfuse

@@ -1,0 +1,58 @@
+#include "scenario/schema.hpp"
+
+#include <stdexcept>
+
+namespace recfuse::scenario_schema {
+
+const std::vector<TableKeys>& tables() {
+  static const std::vector<TableKeys> t = {
+      {"", {"name", "description", "seeds", "threads", "time_limit_s", "output", "dataset",
+            "filter", "split", "evaluation", "algorithms"}},
+      {"dataset", {"format", "path", "name", "skip_bad_rows", "cache", "delimited", "synthetic"}},
+      {"dataset.delimited", {"separator", "header", "user", "item", "rating", "timestamp"}},
+      {"dataset.synthetic", {"users", "items", "factors", "genres", "interactions_per_user",
+                             "popularity_skew", "noise", "seed"}},
+      {"filter", {"min_rating", "implicit", "min_user_interactions", "min_item_interactions"}},
+      {"split", {"method", "test_ratio", "validation_ratio", "validation", "folds", "fold",
+                 "seed"}},
+      {"evaluation", {"protocol", "sampled_negatives", "metrics", "cutoffs", "bootstrap",
+                      "relevance_threshold", "max_latency_users"}},
+      {"algorithms", {"name", "plugin", "params", "grid"}},
+  };
+  return t;
+}
+
+const std::vector<std::string>& keys_of(const std::string& table) {
+  for (const auto& t : tables()) {
+    if (t.table == table) return t.keys;
+  }
+  throw std::out_of_range("scenario schema has no table '" + table + "'");
+}
+
+std::vector<std::string> all_key_paths() {
+  std::vector<std::string> out;
+  for (const auto& t : tables()) {
+    for (const auto& k : t.keys) out.push_back(t.table.empty() ? k : t.table + "." + k);
+  }
+  return out;
+}
+
+const std::vector<std::string>& dataset_formats() {
+  static const std::vector<std::string> v = {
+      "ml-100k",        "ml-latest-small", "ml-1m",     "implicit-train-test", "sequence",
+      "sequence-pairs", "recbole",         "delimited", "synthetic"};
+  return v;
+}
+
+const std::vector<std::string>& split_methods() {
+  static const std::vector<std::string> v = {"random",    "temporal_global", "temporal_user",
+                                             "leave_last_one_out", "kfold", "fixed", "source"};
+  return v;
+}
+
+const std::vector<std::string>& evaluation_protocols() {
+  static const std::vector<std::string> v = {"full", "sampled"};
+  return v;
+}
+
+}  // namespace recfuse::scenario_schema

@@ -1,0 +1,28 @@
+// The scenario schema in one place: the keys each table accepts and the
+// values of each enumeration. The parser checks documents against these and
+// a test checks that scenarios/SCHEMA.md documents every one of them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace recfuse::scenario_schema {
+
+struct TableKeys {
+  std::string table;               // dotted path, "" for the top level
+  std::vector<std::string> keys;   // in documentation order
+};
+
+/// Every table of a scenario and its keys (sub-tables appear as keys of
+/// their parent too, e.g. "delimited" in "dataset").
+const std::vector<TableKeys>& tables();
+/// The keys of `table`; throws std::out_of_range for an unknown table.
+const std::vector<std::string>& keys_of(const std::string& table);
+/// Every key as a full dotted path ("split.method", "algorithms.params").
+std::vector<std::string> all_key_paths();
+
+const std::vector<std::string>& dataset_formats();
+const std::vector<std::string>& split_methods();
+const std::vector<std::string>& evaluation_protocols();
+
+}  // namespace recfuse::scenario_schema

@@ -1,0 +1,91 @@
+// Typed pieces of a scenario, shared by the scenario parser (which fills
+// them), the data layer (which reads datasets and splits by them) and the
+// runner. Every key is documented in scenarios/SCHEMA.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "recfuse/params.hpp"
+
+namespace recfuse {
+
+/// Column mapping of the generic delimited reader (0-based columns; -1 = absent).
+struct DelimitedSpec {
+  std::string separator = ",";  // one character, or "\t", or "::"
+  bool header = false;
+  int user_column = 0;
+  int item_column = 1;
+  int rating_column = -1;
+  int timestamp_column = -1;
+};
+
+/// Seeded latent-factor world for the embedded default scenario.
+struct SyntheticSpec {
+  std::int32_t users = 1000;
+  std::int32_t items = 800;
+  std::int32_t factors = 8;
+  std::int32_t genres = 12;
+  double interactions_per_user = 40.0;  // mean; per-user counts vary
+  double popularity_skew = 1.0;         // Zipf-like exponent on item popularity
+  double noise = 0.5;                   // rating noise sd
+  std::uint64_t seed = 42;
+};
+
+struct DatasetSpec {
+  /// ml-100k | ml-latest-small | ml-1m | implicit-train-test | sequence |
+  /// sequence-pairs | recbole | delimited | synthetic
+  std::string format = "synthetic";
+  std::string path;              // file or directory; relative to the data root
+  std::string name;              // defaults to the path's last component
+  bool skip_bad_rows = false;
+  bool cache = true;             // binary cache keyed by the source's sha256
+  DelimitedSpec delimited;       // format = "delimited"
+  SyntheticSpec synthetic;       // format = "synthetic"
+};
+
+struct FilterSpec {
+  std::optional<double> min_rating;  // keep value >= min_rating, then implicit
+  bool implicit = false;             // drop rating values (all 1)
+  std::int32_t min_user_interactions = 0;  // iterative k-core: users
+  std::int32_t min_item_interactions = 0;  // iterative k-core: items
+};
+
+struct SplitSpec {
+  /// random | temporal_global | temporal_user | leave_last_one_out | kfold | fixed | source
+  std::string method = "leave_last_one_out";
+  double test_ratio = 0.2;        // random, temporal_*
+  double validation_ratio = 0.0;  // carved from train (random, temporal_*, kfold, fixed)
+  bool validation = true;         // leave_last_one_out: hold out the second-last item
+  std::int32_t folds = 5;         // kfold
+  /// Which folds to run (1-based) for kfold; names for fixed ("u1".."u5","ua","ub").
+  std::vector<std::string> fold_names;
+  std::vector<std::int32_t> fold_numbers;
+  std::uint64_t seed = 0;         // 0 = derive from the trial seed
+};
+
+struct EvaluationSpec {
+  std::string protocol = "full";  // full | sampled
+  std::int32_t sampled_negatives = 100;
+  std::vector<std::string> metrics;  // empty = all applicable
+  std::vector<std::int32_t> cutoffs{10};
+  std::int32_t bootstrap = 1000;     // resamples for 95% CIs
+  double relevance_threshold = 0.0;  // test items with value >= threshold are relevant
+  std::int32_t max_latency_users = 0;  // 0 = all test users
+};
+
+/// One algorithm entry; `grid` keys expand into several parameter points.
+struct AlgorithmSpec {
+  std::string name;    // label in reports
+  std::string plugin;  // algorithm name as registered by a plugin
+  std::map<std::string, ParamValue> params;
+  std::map<std::string, std::vector<ParamValue>> grid;
+  /// Where each key came from, for error messages: key -> "file:line:col".
+  std::map<std::string, std::string> locations;
+  std::string location;  // the [[algorithms]] table itself
+};
+
+}  // namespace recfuse

@@ -1,0 +1,17 @@
+// File helpers: atomic writes (temp file + rename) so a killed process never
+// leaves a half-written record or report.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace recfuse {
+
+/// Writes `content` to `file` atomically; creates parent directories.
+/// Throws Error naming the file on failure.
+void write_file_atomic(const std::filesystem::path& file, std::string_view content);
+/// Reads a whole file; throws Error naming the file when it cannot be read.
+std::string read_file(const std::filesystem::path& file);
+
+}  // namespace recfuse

@@ -1,0 +1,86 @@
+// User-based kNN (Herlocker, Konstan, Borchers & Riedl, "An algorithmic
+// framework for performing collaborative filtering", SIGIR 1999), in its
+// top-N form: unnormalised weighted sum over the user's neighbourhood.
+//
+//   [algorithms.uknn]
+//   plugin = "user_knn"
+//   params = { neighbors = 50, similarity = "cosine" }
+//
+// Fit: user–user similarities over the (weighted) users x items matrix; each
+// user u keeps its `neighbors` most similar users N_k(u) (neighbours.hpp).
+// Score: s(u, i) = Σ_{v ∈ N_k(u)} sim(u, v) · r_vi. Scoring a user costs
+// O(Σ_{v ∈ N_k(u)} |I_v|).
+#pragma once
+
+#include <algorithm>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "knn_params.hpp"
+#include "recfuse/recommender.hpp"
+
+namespace recfuse {
+
+class UserKnnRecommender final : public Recommender {
+ public:
+  explicit UserKnnRecommender(const ParamSet& p) : opts_(knn_options(p)) {}
+
+  void fit(const TrainData& data, const FitContext& ctx) override {
+    if (data.by_item.rows != data.n_items || data.by_user.rows != data.n_users)
+      throw Error("user_knn: training matrices do not match n_users x n_items");
+    set_shape(data.n_users, data.n_items);
+    model_ = build_neighbours(data.by_user, data.by_item, opts_);
+    history_.assign(data.by_user, opts_.implicit);
+    ctx.log("user_knn: kept " + std::to_string(model_.ids.size()) + " neighbour pairs for " +
+            std::to_string(data.n_users) + " users");
+  }
+
+  /// out: users.size() x n_items, row-major; parallel over users.
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    const std::size_t n = static_cast<std::size_t>(n_items());
+#pragma omp parallel for schedule(dynamic, 8) if (users.size() > 8)
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      float* row = out.data() + r * n;
+      std::fill(row, row + n, 0.0f);
+      const UserId u = users[r];
+      for (std::int64_t a = model_.indptr[u]; a < model_.indptr[u + 1]; ++a) {
+        const std::int32_t v = model_.ids[static_cast<std::size_t>(a)];
+        const float suv = model_.sims[static_cast<std::size_t>(a)];
+        for (std::int64_t b = history_.indptr[v]; b < history_.indptr[v + 1]; ++b)
+          row[history_.ids[static_cast<std::size_t>(b)]] += suv * history_.values[static_cast<std::size_t>(b)];
+      }
+    }
+  }
+
+  /// Pairwise scores, summed over neighbours in the same order as score_all.
+  void score(std::span<const UserId> users, std::span<const ItemId> items,
+             std::span<float> out) override {
+    for (std::size_t p = 0; p < users.size(); ++p) {
+      float s = 0.0f;
+      const UserId u = users[p];
+      for (std::int64_t a = model_.indptr[u]; a < model_.indptr[u + 1]; ++a) {
+        const std::int32_t v = model_.ids[static_cast<std::size_t>(a)];
+        s += model_.sims[static_cast<std::size_t>(a)] * rating(v, items[p]);
+      }
+      out[p] = s;
+    }
+  }
+
+  std::size_t model_bytes() const override { return model_.bytes(); }
+
+ private:
+  float rating(std::int32_t v, ItemId i) const {
+    const auto first = history_.ids.begin() + history_.indptr[v];
+    const auto last = history_.ids.begin() + history_.indptr[v + 1];
+    const auto it = std::lower_bound(first, last, i);
+    return it != last && *it == i ? history_.values[static_cast<std::size_t>(it - history_.ids.begin())]
+                                  : 0.0f;
+  }
+
+  NeighbourOptions opts_;
+  NeighbourLists model_;  // row u: u's top-k users
+  RatedRows history_;     // by_user copy: r_vi
+};
+
+}  // namespace recfuse

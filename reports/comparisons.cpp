@@ -1,0 +1,191 @@
+// Each algorithm against the best one on one metric, with a paired test.
+//
+// Pairing: two trials are comparable when they share (fold, seed): same
+// training data, same test users. With per-user vectors on both sides the
+// unit is the (fold, user): its value is the mean over the seeds both
+// algorithms ran, so repeated seeds do not count one user several times
+// (users are the independent replications; seeds are not independent of
+// them). Without per-user vectors (rating metrics) the unit is the
+// (fold, seed) trial, and at least two pairs are needed.
+// Tests: recfuse::paired_compare (paired t, Wilcoxon signed-rank, Cohen's
+// d_z); Holm (1979) step-down adjustment of the t p-values over the rows of
+// one metric, the family of "is X worse than the best" questions.
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "eval/stats.hpp"
+#include "reports/format.hpp"
+#include "reports/summary.hpp"
+
+namespace recfuse::report_detail {
+namespace {
+
+using nlohmann::json;
+using report_format::number;
+using report_format::text;
+using TrialKey = std::pair<std::string, std::string>;  // (fold, seed)
+
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+// record["metrics"][metric]["mean"], NaN when any level is missing.
+double metric_mean(const json& record, const std::string& metric) {
+  auto metrics = record.find("metrics");
+  if (metrics == record.end() || !metrics->is_object()) return std::nan("");
+  auto m = metrics->find(metric);
+  return m == metrics->end() ? std::nan("") : number(*m, "mean");
+}
+
+std::map<TrialKey, const json*> ok_trials_of(const std::vector<json>& records,
+                                             const std::string& label) {
+  std::map<TrialKey, const json*> trials;
+  for (const auto& r : records) {
+    if (is_ok(r) && text(r, "algorithm") == label) {
+      trials.emplace(TrialKey{text(r, "fold"), text(r, "seed")}, &r);  // first one wins
+    }
+  }
+  return trials;
+}
+
+// The per-user vector of `metric` as user id -> value; empty when absent or
+// misaligned with "users".
+std::map<std::int64_t, double> per_user(const json& record, const std::string& metric) {
+  std::map<std::int64_t, double> values;
+  auto pu = record.find("per_user");
+  if (pu == record.end() || !pu->is_object()) return values;
+  auto users = pu->find("users");
+  auto vals = pu->find(metric);
+  if (users == pu->end() || vals == pu->end() || !users->is_array() || !vals->is_array() ||
+      users->size() != vals->size()) {
+    return values;
+  }
+  for (std::size_t i = 0; i < users->size(); ++i) {
+    const json& u = (*users)[i];
+    const json& v = (*vals)[i];
+    if (u.is_number_integer() && v.is_number()) values[u.get<std::int64_t>()] = v.get<double>();
+  }
+  return values;
+}
+
+struct PairedSamples {
+  std::vector<double> a, b;
+  std::string method, note;
+  std::int64_t matched_trials = 0;
+};
+
+PairedSamples pair_samples(const std::map<TrialKey, const json*>& algo,
+                           const std::map<TrialKey, const json*>& best,
+                           const std::string& metric) {
+  struct Sums {
+    double a = 0, b = 0;
+    int n = 0;
+  };
+  std::map<std::pair<std::string, std::int64_t>, Sums> units;  // (fold, user)
+  PairedSamples trial_level, out;
+  std::int64_t user_level_trials = 0, without_vectors = 0;
+  for (const auto& [key, record] : algo) {
+    auto other = best.find(key);
+    if (other == best.end()) continue;
+    double ma = metric_mean(*record, metric), mb = metric_mean(*other->second, metric);
+    auto ua = per_user(*record, metric), ub = per_user(*other->second, metric);
+    if (!ua.empty() && !ub.empty()) {
+      ++user_level_trials;
+      for (const auto& [user, va] : ua) {
+        auto vb = ub.find(user);
+        if (vb == ub.end() || !std::isfinite(va) || !std::isfinite(vb->second)) continue;
+        Sums& s = units[{key.first, user}];
+        s.a += va, s.b += vb->second, ++s.n;
+      }
+    } else if (std::isfinite(ma) && std::isfinite(mb)) {
+      ++without_vectors;
+      trial_level.a.push_back(ma), trial_level.b.push_back(mb);
+    }
+  }
+  if (user_level_trials > 0) {
+    out.method = "paired_users";
+    out.matched_trials = user_level_trials;
+    for (const auto& [unit, s] : units) {
+      out.a.push_back(s.a / s.n), out.b.push_back(s.b / s.n);
+    }
+    if (without_vectors > 0) {
+      out.note = std::to_string(without_vectors) +
+                 " matched trial(s) without per-user vectors left out";
+    }
+    return out;
+  }
+  trial_level.method = "paired_trials";
+  trial_level.matched_trials = without_vectors;
+  if (without_vectors < 2) {
+    trial_level.note = "skipped: no per-user vectors and " + std::to_string(without_vectors) +
+                       " matched (fold, seed) trial(s); a paired test over trials needs 2";
+  }
+  return trial_level;
+}
+
+}  // namespace
+
+json build_comparisons(const std::vector<json>& records, const json& summary,
+                       const std::string& metric) {
+  json rows = json::array();
+  const bool lower = report_format::lower_is_better(metric);
+  std::string best_label;
+  double best_mean = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& row : summary) {
+    double m = metric_mean(row, metric);
+    if (!std::isfinite(m)) continue;
+    if (best_label.empty() || (lower ? m < best_mean : m > best_mean)) {
+      best_label = row["algorithm"].get<std::string>(), best_mean = m;
+    }
+  }
+  if (best_label.empty()) return rows;
+  const auto best_trials = ok_trials_of(records, best_label);
+
+  std::vector<double> p_values;
+  std::vector<std::size_t> tested_rows;
+  for (const auto& row : summary) {
+    const std::string label = row["algorithm"].get<std::string>();
+    if (label == best_label) continue;
+    if (!std::isfinite(metric_mean(row, metric))) continue;
+    PairedSamples samples = pair_samples(ok_trials_of(records, label), best_trials, metric);
+    json out = json::object();
+    out["metric"] = metric;
+    out["direction"] = lower ? "lower_is_better" : "higher_is_better";
+    out["algorithm"] = label;
+    out["baseline"] = best_label;
+    out["method"] = samples.method;
+    out["matched_trials"] = samples.matched_trials;
+    out["n"] = samples.a.size();
+    if (samples.a.size() >= 2) {
+      PairedComparison c = paired_compare(samples.a, samples.b);
+      out["n"] = c.n;
+      out["mean_a"] = number_or_null(c.mean_a);
+      out["mean_b"] = number_or_null(c.mean_b);
+      out["mean_diff"] = number_or_null(c.mean_diff);
+      out["diff_low"] = number_or_null(c.diff_low);
+      out["diff_high"] = number_or_null(c.diff_high);
+      out["t"] = number_or_null(c.t);
+      out["t_p"] = number_or_null(c.t_p);
+      out["w"] = number_or_null(c.w);
+      out["w_p"] = number_or_null(c.w_p);
+      out["effect_size"] = number_or_null(c.effect_size);
+      if (std::isfinite(c.t_p)) {
+        p_values.push_back(c.t_p);
+        tested_rows.push_back(rows.size());
+      }
+    } else if (samples.note.empty()) {
+      samples.note = "skipped: fewer than 2 paired units";
+    }
+    out["p_holm"] = nullptr;
+    out["significant"] = nullptr;
+    out["note"] = samples.note;
+    rows.push_back(std::move(out));
+  }
+  std::vector<double> adjusted = holm_adjust(p_values);
+  for (std::size_t i = 0; i < tested_rows.size(); ++i) {
+    rows[tested_rows[i]]["p_holm"] = adjusted[i];
+    rows[tested_rows[i]]["significant"] = adjusted[i] < 0.05;
+  }
+  return rows;
+}
+
+}  // namespace recfuse::report_detail

@@ -1,0 +1,106 @@
+// report.csv: one row per trial for spreadsheets and pandas. RFC 4180:
+// CRLF line ends, a field quoted when it holds a comma, quote or line break.
+// Numbers in shortest round-trip form (std::to_chars); missing = empty.
+#include <algorithm>
+#include <ostream>
+#include <set>
+
+#include "reports/format.hpp"
+#include "reports/report.hpp"
+
+namespace recfuse {
+namespace {
+
+using nlohmann::json;
+namespace rf = report_format;
+
+const json& child(const json& j, const char* key) {
+  static const json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+// (column name, object path within the trial, key)
+struct NumberColumn {
+  const char* name;
+  std::vector<const char*> path;
+  const char* key;
+};
+
+const std::vector<NumberColumn>& timing_columns() {
+  static const std::vector<NumberColumn> columns = {
+      {"load_s", {"timing"}, "load_s"},
+      {"split_s", {"timing"}, "split_s"},
+      {"fit_wall_s", {"timing"}, "fit_wall_s"},
+      {"fit_cpu_s", {"timing"}, "fit_cpu_s"},
+      {"eval_wall_s", {"timing"}, "eval_wall_s"},
+      {"trial_wall_s", {"timing"}, "trial_wall_s"},
+      {"latency_p50_ms", {"timing", "latency_ms"}, "p50"},
+      {"latency_p95_ms", {"timing", "latency_ms"}, "p95"},
+      {"latency_p99_ms", {"timing", "latency_ms"}, "p99"},
+      {"latency_max_ms", {"timing", "latency_ms"}, "max"},
+      {"latency_mean_ms", {"timing", "latency_ms"}, "mean"},
+      {"batch_s", {"timing"}, "batch_s"},
+      {"throughput_users_per_s", {"timing"}, "throughput_users_per_s"},
+      {"peak_rss_bytes", {"resources"}, "peak_rss_bytes"},
+      {"model_bytes", {"resources"}, "model_bytes"},
+  };
+  return columns;
+}
+
+// Appends ",field" (two appends: GCC 12 warns falsely on "," + string&&).
+void add_field(std::string& line, const std::string& field) {
+  line += ',';
+  line += field;
+}
+
+// Integers as integers (byte counts), everything else in shortest form.
+std::string number_field(const json& j, const char* key) {
+  const json& v = child(j, key);
+  if (v.is_number_integer() || v.is_number_unsigned()) return rf::text(j, key);
+  return rf::shortest(rf::number(j, key));
+}
+
+}  // namespace
+
+void write_csv(std::ostream& out, const json& report) {
+  const json& trials = child(report, "trials");
+  std::set<std::string> names;
+  for (const auto& t : trials) {
+    const json& metrics = child(t, "metrics");
+    if (!metrics.is_object()) continue;
+    for (auto it = metrics.begin(); it != metrics.end(); ++it) names.insert(it.key());
+  }
+  std::vector<std::string> metrics(names.begin(), names.end());
+  std::sort(metrics.begin(), metrics.end(), rf::metric_display_less);
+
+  std::string header = "trial_id,index,algorithm,plugin,plugin_version,fold,seed,threads,status,error";
+  for (const auto& m : metrics) {
+    for (const char* part : {"_mean", "_low", "_high"}) add_field(header, rf::csv_field(m + part));
+  }
+  for (const auto& c : timing_columns()) add_field(header, c.name);
+  out << header << "\r\n";
+
+  for (const auto& t : trials) {
+    std::string line = rf::csv_field(rf::text(t, "trial_id"));
+    for (const char* key : {"index", "algorithm", "plugin", "plugin_version", "fold", "seed",
+                            "threads", "status", "error"}) {
+      add_field(line, rf::csv_field(rf::text(t, key)));
+    }
+    for (const auto& m : metrics) {
+      const json& v = child(child(t, "metrics"), m.c_str());
+      for (const char* part : {"mean", "low", "high"}) {
+        add_field(line, rf::shortest(rf::number(v, part)));
+      }
+    }
+    for (const auto& c : timing_columns()) {
+      const json* node = &t;
+      for (const char* p : c.path) node = &child(*node, p);
+      add_field(line, number_field(*node, c.key));
+    }
+    out << line << "\r\n";
+  }
+}
+
+}  // namespace recfuse

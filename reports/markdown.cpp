@@ -1,0 +1,266 @@
+// report.md: what a person reads first. Every number is formatted by
+// report_format (std::to_chars), never by a stream, so the page does not
+// change with the locale.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ostream>
+#include <set>
+#include <tuple>
+
+#include "reports/format.hpp"
+#include "reports/report.hpp"
+
+namespace recfuse {
+namespace {
+
+using nlohmann::json;
+namespace rf = report_format;
+
+const json& child(const json& j, const char* key) {
+  static const json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+std::string or_unknown(std::string s) { return s.empty() ? "unknown" : s; }
+std::string prefix(const std::string& hash) { return hash.empty() ? "unknown" : hash.substr(0, 12); }
+
+void write_context(std::ostream& out, const json& report) {
+  const json& c = child(report, "context");
+  const json& scenario = child(c, "scenario");
+  const json& dataset = child(c, "dataset");
+  std::string seeds;
+  for (const auto& s : child(c, "seeds")) seeds += (seeds.empty() ? "" : ", ") + s.dump();
+  std::string name = rf::text(scenario, "name");
+  out << "# recfuse report: " << rf::md_cell(name.empty() ? "unnamed scenario" : name) << "\n\n";
+  // One line on purpose: tests and diff tools can mask it as a whole.
+  out << "Commit `" << prefix(rf::text(c, "git_commit")) << "` ("
+      << or_unknown(rf::text(c, "build_type")) << "; " << or_unknown(rf::text(c, "compiler"))
+      << ") on " << or_unknown(rf::text(c, "cpu_model")) << " ("
+      << or_unknown(rf::text(c, "logical_cores")) << " logical cores), "
+      << or_unknown(rf::text(c, "threads")) << " threads. Dataset "
+      << or_unknown(rf::text(dataset, "name")) << " (sha256 `"
+      << prefix(rf::text(dataset, "sha256")) << "`), scenario `"
+      << or_unknown(rf::text(scenario, "file")) << "` (sha256 `"
+      << prefix(rf::text(scenario, "sha256")) << "`), seeds "
+      << (seeds.empty() ? "unknown" : seeds) << ". Generated "
+      << or_unknown(rf::text(c, "date")) << " on " << or_unknown(rf::text(c, "host_name"))
+      << ".\n\n";
+}
+
+// Headline first, then its siblings at the same cutoff, then rating errors.
+std::vector<std::string> main_metrics(const json& report, const std::set<std::string>& present) {
+  std::vector<std::string> chosen;
+  auto add = [&](const std::string& m) {
+    if (present.count(m) && std::find(chosen.begin(), chosen.end(), m) == chosen.end()) {
+      chosen.push_back(m);
+    }
+  };
+  std::string headline = rf::text(report, "headline_metric");
+  if (!headline.empty()) {
+    add(headline);
+    auto at = headline.find('@');
+    std::string cutoff = at == std::string::npos ? "" : headline.substr(at);
+    for (const char* family : {"recall", "hr", "mrr"}) {
+      if (!cutoff.empty()) add(family + cutoff);
+    }
+  } else {
+    std::vector<std::string> sorted(present.begin(), present.end());
+    std::sort(sorted.begin(), sorted.end(), rf::metric_display_less);
+    for (std::size_t i = 0; i < sorted.size() && i < 4; ++i) add(sorted[i]);
+  }
+  add("rmse");
+  add("mae");
+  return chosen;
+}
+
+void write_main_table(std::ostream& out, const json& report,
+                      const std::vector<std::string>& metrics) {
+  const json& summary = child(report, "summary");
+  std::size_t failed = 0;
+  for (const auto& row : summary) {
+    if (double f = rf::number(row, "failed"); std::isfinite(f)) failed += static_cast<std::size_t>(f);
+  }
+  // Integers go through std::to_string too: a stream would group digits by locale.
+  out << "## Results\n\n"
+      << std::to_string(child(report, "trials").size()) << " trial(s) of "
+      << std::to_string(summary.size()) << " algorithm(s), " << std::to_string(failed)
+      << " failed. Each metric is the mean with its 95% confidence interval: over users "
+         "(bootstrap) for a single trial, over trials (t-interval) when an algorithm ran "
+         "several seeds or folds. Latency is per single-user request (median over trials).\n\n";
+  out << "| algorithm | trials ok |";
+  for (const auto& m : metrics) out << ' ' << rf::md_cell(m) << " |";
+  out << " p50 ms | p99 ms | users/s | fit s | peak RSS MiB | model MiB |\n|---|---:|";
+  for (std::size_t i = 0; i < metrics.size(); ++i) out << "---:|";
+  out << "---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& row : summary) {
+    out << "| " << rf::md_cell(rf::text(row, "algorithm")) << " | " << rf::text(row, "ok") << "/"
+        << rf::text(row, "trials") << " |";
+    for (const auto& m : metrics) {
+      const json& s = child(child(row, "metrics"), m.c_str());
+      out << ' '
+          << (s.is_null() ? std::string("n/a")
+                          : rf::mean_ci(rf::number(s, "mean"), rf::number(s, "low"),
+                                        rf::number(s, "high"), 4))
+          << " |";
+    }
+    const json& latency = child(row, "latency_ms");
+    out << ' ' << rf::fixed(rf::number(latency, "p50"), 3) << " | "
+        << rf::fixed(rf::number(latency, "p99"), 3) << " | "
+        << rf::fixed(rf::number(row, "throughput_users_per_s"), 0) << " | "
+        << rf::fixed(rf::number(row, "fit_wall_s"), 2) << " | "
+        << rf::fixed(rf::mib(rf::number(row, "peak_rss_bytes")), 1) << " | "
+        << rf::fixed(rf::mib(rf::number(row, "model_bytes")), 1) << " |\n";
+  }
+  out << '\n';
+}
+
+void write_comparisons(std::ostream& out, const json& report) {
+  std::vector<std::string> metrics;
+  for (const auto& row : child(report, "comparisons")) {
+    std::string m = rf::text(row, "metric");
+    if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
+  }
+  for (const auto& metric : metrics) {
+    std::string baseline, direction;
+    for (const auto& row : child(report, "comparisons")) {
+      if (rf::text(row, "metric") == metric) {
+        baseline = rf::text(row, "baseline"), direction = rf::text(row, "direction");
+      }
+    }
+    out << "## Comparison on " << rf::md_cell(metric) << ": each algorithm vs the best ("
+        << rf::md_cell(baseline) << ")\n\n"
+        << (direction == "lower_is_better" ? "Lower" : "Higher")
+        << " is better; mean diff = algorithm - best. Paired on the same (fold, seed): per "
+           "user when per-user values were kept (paired_users), else per trial "
+           "(paired_trials). Markers: Holm-adjusted paired t-test, *** p < 0.001, ** p < 0.01, "
+           "* p < 0.05, ns otherwise.\n\n"
+        << "| algorithm | method | n | mean diff [95% CI] | d_z | t-test p | Wilcoxon p | "
+           "Holm p | sig | note |\n|---|---|---:|---:|---:|---:|---:|---:|:-:|---|\n";
+    for (const auto& row : child(report, "comparisons")) {
+      if (rf::text(row, "metric") != metric) continue;
+      out << "| " << rf::md_cell(rf::text(row, "algorithm")) << " | " << rf::text(row, "method")
+          << " | " << rf::text(row, "n") << " | "
+          << rf::mean_ci(rf::number(row, "mean_diff"), rf::number(row, "diff_low"),
+                         rf::number(row, "diff_high"), 4)
+          << " | " << rf::fixed(rf::number(row, "effect_size"), 3) << " | "
+          << rf::p_value(rf::number(row, "t_p")) << " | " << rf::p_value(rf::number(row, "w_p"))
+          << " | " << rf::p_value(rf::number(row, "p_holm")) << " | "
+          << rf::significance(rf::number(row, "p_holm")) << " | "
+          << rf::md_cell(rf::text(row, "note")) << " |\n";
+    }
+    out << '\n';
+  }
+}
+
+// "u2" < "u10": compare the text before the trailing digits, then the number.
+bool fold_less(const std::string& a, const std::string& b) {
+  auto split = [](const std::string& s) {
+    std::size_t i = s.size();
+    while (i > 0 && std::isdigit(static_cast<unsigned char>(s[i - 1]))) --i;
+    long n = i < s.size() && s.size() - i < 18 ? std::stol(s.substr(i)) : -1;
+    return std::make_tuple(s.substr(0, i), n, s);
+  };
+  return split(a) < split(b);
+}
+
+void write_per_fold(std::ostream& out, const json& report, const std::vector<std::string>& metrics) {
+  std::vector<std::string> folds;
+  for (const auto& t : child(report, "trials")) {
+    std::string f = rf::text(t, "fold");
+    if (!f.empty() && std::find(folds.begin(), folds.end(), f) == folds.end()) folds.push_back(f);
+  }
+  if (folds.size() < 2) return;
+  std::sort(folds.begin(), folds.end(), fold_less);
+  for (const auto& metric : metrics) {
+    out << "## Per fold: " << rf::md_cell(metric) << "\n\nMean over seeds of each fold's trial.\n\n"
+        << "| algorithm |";
+    for (const auto& f : folds) out << ' ' << rf::md_cell(f) << " |";
+    out << " mean |\n|---|";
+    for (std::size_t i = 0; i <= folds.size(); ++i) out << "---:|";
+    out << '\n';
+    for (const auto& row : child(report, "summary")) {
+      std::string label = rf::text(row, "algorithm");
+      out << "| " << rf::md_cell(label) << " |";
+      double fold_sum = 0;
+      int fold_n = 0;
+      for (const auto& f : folds) {
+        double sum = 0;
+        int n = 0;
+        for (const auto& t : child(report, "trials")) {
+          if (rf::text(t, "algorithm") != label || rf::text(t, "fold") != f ||
+              rf::text(t, "status") != "ok") {
+            continue;
+          }
+          double v = rf::number(child(child(t, "metrics"), metric.c_str()), "mean");
+          if (std::isfinite(v)) sum += v, ++n;
+        }
+        double cell = n ? sum / n : std::nan("");
+        if (n) fold_sum += cell, ++fold_n;
+        out << ' ' << rf::fixed(cell, 4) << " |";
+      }
+      out << ' ' << rf::fixed(fold_n ? fold_sum / fold_n : std::nan(""), 4) << " |\n";
+    }
+    out << '\n';
+  }
+}
+
+void write_failed(std::ostream& out, const json& report) {
+  out << "## Failed trials\n\n";
+  std::vector<const json*> failed;
+  for (const auto& t : child(report, "trials")) {
+    if (rf::text(t, "status") != "ok") failed.push_back(&t);
+  }
+  if (failed.empty()) {
+    out << "None.\n\n";
+    return;
+  }
+  out << "| trial | algorithm | fold | seed | status | error |\n|---|---|---|---:|---|---|\n";
+  for (const json* t : failed) {
+    out << "| " << rf::md_cell(rf::text(*t, "trial_id")) << " | "
+        << rf::md_cell(rf::text(*t, "algorithm")) << " | " << rf::md_cell(rf::text(*t, "fold"))
+        << " | " << rf::text(*t, "seed") << " | " << rf::md_cell(rf::text(*t, "status")) << " | "
+        << rf::md_cell(rf::text(*t, "error")) << " |\n";
+  }
+  out << '\n';
+}
+
+void write_all_metrics(std::ostream& out, const json& report,
+                       const std::vector<std::string>& metrics) {
+  out << "## All metrics\n\n| algorithm | metric | mean [95% CI] | CI | trials |\n"
+         "|---|---|---:|---|---:|\n";
+  for (const auto& row : child(report, "summary")) {
+    for (const auto& m : metrics) {
+      const json& s = child(child(row, "metrics"), m.c_str());
+      if (s.is_null()) continue;
+      out << "| " << rf::md_cell(rf::text(row, "algorithm")) << " | " << rf::md_cell(m) << " | "
+          << rf::mean_ci(rf::number(s, "mean"), rf::number(s, "low"), rf::number(s, "high"), 4)
+          << " | " << rf::text(s, "ci") << " | " << rf::text(s, "trials") << " |\n";
+    }
+  }
+}
+
+}  // namespace
+
+void write_markdown(std::ostream& out, const json& report) {
+  std::set<std::string> present;
+  for (const auto& row : child(report, "summary")) {
+    const json& metrics = child(row, "metrics");
+    if (!metrics.is_object()) continue;
+    for (auto it = metrics.begin(); it != metrics.end(); ++it) present.insert(it.key());
+  }
+  std::vector<std::string> all(present.begin(), present.end());
+  std::sort(all.begin(), all.end(), rf::metric_display_less);
+  const auto headline = main_metrics(report, present);
+
+  write_context(out, report);
+  write_main_table(out, report, headline);
+  write_comparisons(out, report);
+  write_per_fold(out, report, headline);
+  write_failed(out, report);
+  write_all_metrics(out, report, all);
+}
+
+}  // namespace recfuse

@@ -1,0 +1,163 @@
+#include "reports/report.hpp"
+
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <sstream>
+#include <string_view>
+
+#include <unistd.h>
+
+#include "recfuse/types.hpp"
+#include "reports/summary.hpp"
+
+namespace recfuse {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+// Canonical key order per path ("[]" = any array element, "*" = any key).
+// nlohmann::json keeps keys sorted, so the order readers see is fixed here,
+// in one place, following record.hpp for the trials. Keys not listed follow
+// in alphabetical order.
+const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders() {
+  static const std::map<std::string, std::vector<std::string>, std::less<>> orders = {
+      {"", {"schema_version", "context", "headline_metric", "summary", "comparisons", "trials"}},
+      {".context",
+       {"recfuse_version", "git_commit", "build_type", "compiler", "cxx_flags", "host_name",
+        "cpu_model", "logical_cores", "memory_total_bytes", "os", "date", "libraries",
+        "scenario", "dataset", "seeds", "threads", "command_line", "plugins"}},
+      {".context.libraries", {"eigen", "boost", "tomlplusplus", "nlohmann_json", "openmp"}},
+      {".context.scenario", {"file", "name", "sha256"}},
+      {".context.dataset", {"name", "sha256"}},
+      {".context.plugins[]", {"name", "version", "file", "fingerprint"}},
+      {".summary[]",
+       {"algorithm", "plugin", "trials", "ok", "failed", "metrics", "latency_ms",
+        "throughput_users_per_s", "fit_wall_s", "peak_rss_bytes", "model_bytes"}},
+      {".summary[].metrics.*", {"mean", "low", "high", "n", "trials", "ci", "sd"}},
+      {".summary[].latency_ms", {"p50", "p99"}},
+      {".comparisons[]",
+       {"metric", "direction", "algorithm", "baseline", "method", "matched_trials", "n",
+        "mean_a", "mean_b", "mean_diff", "diff_low", "diff_high", "t", "t_p", "w", "w_p",
+        "p_holm", "significant", "effect_size", "note"}},
+      {".trials[]",
+       {"record_version", "trial_id", "index", "algorithm", "plugin", "plugin_library",
+        "plugin_file", "plugin_version", "plugin_fingerprint", "params", "seed", "fold",
+        "threads", "status", "error", "dataset", "metrics", "per_user", "timing", "resources",
+        "progress", "started_at"}},
+      {".trials[].dataset",
+       {"name", "sha256", "users", "items", "interactions", "skipped_rows", "split", "train",
+        "validation", "test", "test_users"}},
+      {".trials[].metrics.*", {"mean", "low", "high", "n"}},
+      {".trials[].timing",
+       {"load_s", "split_s", "fit_wall_s", "fit_cpu_s", "eval_wall_s", "trial_wall_s",
+        "latency_ms", "batch_s", "throughput_users_per_s"}},
+      {".trials[].timing.latency_ms", {"p50", "p95", "p99", "max", "mean", "n"}},
+      {".trials[].resources", {"peak_rss_bytes", "model_bytes"}},
+  };
+  return orders;
+}
+
+const std::vector<std::string>* order_for(const std::string& path) {
+  const auto& orders = key_orders();
+  if (auto it = orders.find(path); it != orders.end()) return &it->second;
+  auto dot = path.rfind('.');
+  if (dot == std::string::npos) return nullptr;
+  if (auto it = orders.find(path.substr(0, dot) + ".*"); it != orders.end()) return &it->second;
+  return nullptr;
+}
+
+ordered_json canonical(const json& j, const std::string& path) {
+  if (j.is_array()) {
+    ordered_json out = ordered_json::array();
+    for (const auto& e : j) out.push_back(canonical(e, path + "[]"));
+    return out;
+  }
+  if (!j.is_object()) return ordered_json(j);
+  ordered_json out = ordered_json::object();
+  if (const auto* order = order_for(path)) {
+    for (const auto& key : *order) {
+      if (auto it = j.find(key); it != j.end()) out[key] = canonical(*it, path + "." + key);
+    }
+  }
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!out.contains(it.key())) out[it.key()] = canonical(it.value(), path + "." + it.key());
+  }
+  return out;
+}
+
+// Writes `body(stream)` to `path` through a temporary file in the same
+// directory, so a reader never sees half a report.
+template <class Body>
+void write_atomically(const std::filesystem::path& path, Body&& body) {
+  auto temp = path;
+  temp += ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(path.string() + ": cannot open '" + temp.string() + "' for writing");
+    body(out);
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(temp, ignored);
+      throw Error(path.string() + ": write failed");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) {
+    std::filesystem::remove(temp, ec);
+    throw Error(path.string() + ": cannot rename temporary file: " + ec.message());
+  }
+}
+
+}  // namespace
+
+json build_report(const json& context, const std::vector<json>& records) {
+  json report = json::object();
+  report["schema_version"] = kReportSchemaVersion;
+  report["context"] = context;
+  std::string headline = report_detail::headline_metric(records);
+  report["headline_metric"] = headline.empty() ? json(nullptr) : json(headline);
+  json summary = report_detail::build_summary(records);
+  json comparisons = json::array();
+  if (!headline.empty()) {
+    comparisons = report_detail::build_comparisons(records, summary, headline);
+  }
+  // RMSE is the field's common currency for rating prediction (ml-100k
+  // u1..u5): compare it too when it is not already the headline.
+  if (headline != "rmse") {
+    for (auto& row : report_detail::build_comparisons(records, summary, "rmse")) {
+      comparisons.push_back(std::move(row));
+    }
+  }
+  report["summary"] = std::move(summary);
+  report["comparisons"] = std::move(comparisons);
+  json trials = json::array();
+  for (const auto& r : records) {
+    json t = r;
+    if (t.is_object()) t.erase("per_user");
+    trials.push_back(std::move(t));
+  }
+  report["trials"] = std::move(trials);
+  return report;
+}
+
+void write_json(std::ostream& out, const json& report) {
+  // dump() writes NaN/Inf as null and formats numbers itself, never via the locale.
+  out << canonical(report, "").dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
+ReportFiles write_report_files(const std::filesystem::path& dir, const json& report) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(dir.string() + ": cannot create report directory: " + ec.message());
+  ReportFiles files{dir / "report.json", dir / "report.md", dir / "report.csv"};
+  write_atomically(files.json, [&](std::ostream& o) { write_json(o, report); });
+  write_atomically(files.markdown, [&](std::ostream& o) { write_markdown(o, report); });
+  write_atomically(files.csv, [&](std::ostream& o) { write_csv(o, report); });
+  return files;
+}
+
+}  // namespace recfuse

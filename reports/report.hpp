@@ -1,0 +1,57 @@
+// Reports: the canonical JSON report built from trial records, and the
+// formats derived from it (Markdown for people, CSV for spreadsheets).
+// As Google Benchmark's reporters (include/benchmark/reporter.h), every
+// writer is a pure formatter of plain data into an injected stream; a failed
+// trial is a record with its error, never an abort; numbers are written
+// locale-independently (std::to_chars), whatever the global C/C++ locale.
+//
+//   auto report = build_report(collect_context(inputs), records);
+//   write_report_files(out_dir, report);   // report.json, report.md, report.csv
+#pragma once
+
+#include <filesystem>
+#include <iosfwd>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace recfuse {
+
+inline constexpr int kReportSchemaVersion = 1;
+
+/// The canonical report object:
+/// {"schema_version": 1, "context": {...}, "headline_metric": "ndcg@10" | null,
+///  "summary": [one row per algorithm label], "comparisons": [...],
+///  "trials": [the records, without their "per_user" vectors]}.
+/// `records` have the shape documented in core/src/runner/record.hpp; any
+/// status other than "ok" counts as failed. Never throws on missing fields
+/// of a record: absent numbers become null.
+/// Summary row: trials / ok / failed counts; per metric the mean over ok
+/// trials of the per-trial mean, with a 95% t-interval over trials when
+/// there are >= 2 ("ci": "t"), else the record's bootstrap CI ("ci":
+/// "bootstrap"); median latency p50/p99 and throughput, mean fit time, max
+/// peak RSS and model bytes.
+/// Comparisons: for the headline metric (first of ndcg@10, ndcg@<smallest
+/// cutoff>, rmse) and also rmse when present, each algorithm against the best
+/// one, paired on the same (fold, seed) — see comparisons.hpp.
+nlohmann::json build_report(const nlohmann::json& context,
+                            const std::vector<nlohmann::json>& records);
+
+/// Pretty JSON (2 spaces, trailing newline), NaN/Inf as null, keys in a
+/// fixed canonical order (report.cpp: kKeyOrders), invalid UTF-8 replaced.
+void write_json(std::ostream& out, const nlohmann::json& report);
+/// A Markdown page: context paragraph, main table, comparisons with
+/// significance markers, per-fold tables, failed trials, all metrics.
+void write_markdown(std::ostream& out, const nlohmann::json& report);
+/// One row per trial (RFC 4180: CRLF line ends, fields quoted when needed).
+void write_csv(std::ostream& out, const nlohmann::json& report);
+
+struct ReportFiles {
+  std::filesystem::path json, markdown, csv;
+};
+/// Writes dir/report.json, report.md and report.csv, each atomically
+/// (temporary file in `dir`, then rename). Creates `dir`. Throws
+/// recfuse::Error naming the file when one cannot be written.
+ReportFiles write_report_files(const std::filesystem::path& dir, const nlohmann::json& report);
+
+}  // namespace recfuse

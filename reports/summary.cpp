@@ -1,0 +1,188 @@
+#include "reports/summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "eval/stats.hpp"
+#include "reports/format.hpp"
+
+namespace recfuse::report_detail {
+namespace {
+
+using nlohmann::json;
+using report_format::number;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+// Byte counts stay integers in the JSON ("123456789", not "123456789.0").
+json integer_or_null(double v) {
+  return std::isfinite(v) ? json(static_cast<std::int64_t>(std::llround(v))) : json(nullptr);
+}
+
+double median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }),
+          v.end());
+  if (v.empty()) return kNaN;
+  std::sort(v.begin(), v.end());
+  std::size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+double mean(const std::vector<double>& v) {
+  double sum = 0;
+  std::size_t n = 0;
+  for (double x : v) {
+    if (std::isfinite(x)) sum += x, ++n;
+  }
+  return n ? sum / static_cast<double>(n) : kNaN;
+}
+
+double maximum(const std::vector<double>& v) {
+  double m = kNaN;
+  for (double x : v) {
+    if (std::isfinite(x) && !(x <= m)) m = x;
+  }
+  return m;
+}
+
+const json& child(const json& j, const char* key) {
+  static const json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+// Summary of one metric over the ok trials of one algorithm. With several
+// trials the unit is the trial (seeds/folds are the replications), so the CI
+// is the t-interval of the mean of per-trial means; a single trial keeps its
+// bootstrap CI over users.
+json metric_summary(const std::vector<const json*>& trials, const std::string& metric) {
+  std::vector<const json*> with;
+  std::vector<double> means;
+  for (const json* t : trials) {
+    double m = number(child(child(*t, "metrics"), metric.c_str()), "mean");
+    if (std::isfinite(m)) with.push_back(t), means.push_back(m);
+  }
+  json row = json::object();
+  const std::size_t k = means.size();
+  if (k == 0) {
+    row = {{"mean", nullptr}, {"low", nullptr}, {"high", nullptr}, {"trials", 0}, {"ci", "none"}};
+  } else if (k == 1) {
+    const json& m = child(child(*with[0], "metrics"), metric.c_str());
+    double low = number(m, "low"), high = number(m, "high");
+    bool has_ci = std::isfinite(low) && std::isfinite(high);
+    row = {{"mean", means[0]}, {"low", number_or_null(low)}, {"high", number_or_null(high)},
+           {"trials", 1}, {"ci", has_ci ? "bootstrap" : "none"}};
+    if (double n = number(m, "n"); std::isfinite(n)) row["n"] = static_cast<std::int64_t>(n);
+  } else {
+    double mu = mean(means), ss = 0;
+    for (double x : means) ss += (x - mu) * (x - mu);
+    double sd = std::sqrt(ss / static_cast<double>(k - 1));
+    double half = student_t_quantile(0.975, static_cast<double>(k - 1)) * sd /
+                  std::sqrt(static_cast<double>(k));
+    row = {{"mean", mu}, {"low", number_or_null(mu - half)}, {"high", number_or_null(mu + half)},
+           {"trials", k}, {"ci", "t"}, {"sd", sd}};
+  }
+  return row;
+}
+
+}  // namespace
+
+bool is_ok(const json& record) {
+  return record.is_object() && record.value("status", std::string()) == "ok";
+}
+
+std::vector<std::string> algorithm_labels(const std::vector<json>& records) {
+  std::vector<std::string> labels;
+  for (const auto& r : records) {
+    std::string label = report_format::text(r, "algorithm");
+    if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
+  }
+  return labels;
+}
+
+std::vector<std::string> metric_names(const std::vector<json>& records) {
+  std::set<std::string> names;
+  for (const auto& r : records) {
+    const json& metrics = child(r, "metrics");
+    if (!is_ok(r) || !metrics.is_object()) continue;
+    for (auto it = metrics.begin(); it != metrics.end(); ++it) names.insert(it.key());
+  }
+  std::vector<std::string> sorted(names.begin(), names.end());
+  std::sort(sorted.begin(), sorted.end(), report_format::metric_display_less);
+  return sorted;
+}
+
+std::string headline_metric(const std::vector<json>& records) {
+  std::set<std::string> present;
+  for (const auto& r : records) {
+    const json& metrics = child(r, "metrics");
+    if (!is_ok(r) || !metrics.is_object()) continue;
+    for (auto it = metrics.begin(); it != metrics.end(); ++it) {
+      if (std::isfinite(number(*it, "mean"))) present.insert(it.key());
+    }
+  }
+  if (present.count("ndcg@10")) return "ndcg@10";
+  std::string best;
+  long best_cutoff = std::numeric_limits<long>::max();
+  for (const auto& name : present) {
+    if (name.rfind("ndcg@", 0) != 0) continue;
+    char* end = nullptr;
+    long cutoff = std::strtol(name.c_str() + 5, &end, 10);
+    if (end != name.c_str() + 5 && *end == '\0' && cutoff < best_cutoff) {
+      best = name, best_cutoff = cutoff;
+    }
+  }
+  if (!best.empty()) return best;
+  return present.count("rmse") ? "rmse" : "";
+}
+
+json build_summary(const std::vector<json>& records) {
+  const auto metrics = metric_names(records);
+  json rows = json::array();
+  for (const auto& label : algorithm_labels(records)) {
+    std::vector<const json*> ok;
+    std::size_t total = 0;
+    std::string plugin;
+    for (const auto& r : records) {
+      if (report_format::text(r, "algorithm") != label) continue;
+      ++total;
+      if (plugin.empty()) plugin = report_format::text(r, "plugin");
+      if (is_ok(r)) ok.push_back(&r);
+    }
+    json row = json::object();
+    row["algorithm"] = label;
+    row["plugin"] = plugin;
+    row["trials"] = total;
+    row["ok"] = ok.size();
+    row["failed"] = total - ok.size();
+    json metric_rows = json::object();
+    for (const auto& m : metrics) {
+      json s = metric_summary(ok, m);
+      if (s["trials"].get<std::size_t>() > 0) metric_rows[m] = std::move(s);
+    }
+    row["metrics"] = std::move(metric_rows);
+    std::vector<double> p50, p99, throughput, fit, rss, model;
+    for (const json* t : ok) {
+      const json& timing = child(*t, "timing");
+      p50.push_back(number(child(timing, "latency_ms"), "p50"));
+      p99.push_back(number(child(timing, "latency_ms"), "p99"));
+      throughput.push_back(number(timing, "throughput_users_per_s"));
+      fit.push_back(number(timing, "fit_wall_s"));
+      rss.push_back(number(child(*t, "resources"), "peak_rss_bytes"));
+      model.push_back(number(child(*t, "resources"), "model_bytes"));
+    }
+    row["latency_ms"] = {{"p50", number_or_null(median(p50))},
+                         {"p99", number_or_null(median(p99))}};
+    row["throughput_users_per_s"] = number_or_null(median(throughput));
+    row["fit_wall_s"] = number_or_null(mean(fit));
+    row["peak_rss_bytes"] = integer_or_null(maximum(rss));
+    row["model_bytes"] = integer_or_null(maximum(model));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace recfuse::report_detail

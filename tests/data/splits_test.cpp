@@ -1,0 +1,195 @@
+// Splits: leaks, sizes, determinism, time order, partitions, fixed folds.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "data/splits.hpp"
+#include "data_test_util.hpp"
+
+using namespace recfuse;
+using namespace recfuse::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const Dataset& synthetic() {
+  static const Dataset d = [] {
+    SyntheticSpec s;
+    s.users = 200;
+    s.items = 150;
+    s.interactions_per_user = 20;
+    return generate_synthetic(s);
+  }();
+  return d;
+}
+
+void check_no_leak(const Split& s) {
+  const auto train = pairs_of(s.train);
+  for (const auto& x : s.test) REQUIRE(train.count({x.user, x.item}) == 0);
+  for (const auto& x : s.validation) REQUIRE(train.count({x.user, x.item}) == 0);
+}
+
+SplitSpec spec_for(const std::string& method) {
+  SplitSpec s;
+  s.method = method;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("every method: no (user, item) leak and every interaction placed once", "[data][splits]") {
+  const Dataset& d = synthetic();
+  for (const std::string method :
+       {"random", "temporal_global", "temporal_user", "leave_last_one_out", "kfold"}) {
+    SplitSpec spec = spec_for(method);
+    if (method != "leave_last_one_out") spec.validation_ratio = 0.1;
+    const Split s = make_split(d, spec, method == "kfold" ? "2" : "", 7);
+    INFO(method);
+    check_no_leak(s);
+    CHECK(s.train.size() + s.validation.size() + s.test.size() == d.interactions.size());
+    CHECK_FALSE(s.test.empty());
+    CHECK_FALSE(s.validation.empty());
+  }
+}
+
+TEST_CASE("random split: deterministic in the seed, ratio respected", "[data][splits]") {
+  const Dataset& d = synthetic();
+  const SplitSpec spec = spec_for("random");
+  const Split a = make_split(d, spec, "", 1), b = make_split(d, spec, "", 1);
+  const Split c = make_split(d, spec, "", 2);
+  CHECK(pairs_of(a.test) == pairs_of(b.test));
+  CHECK(pairs_of(a.test) != pairs_of(c.test));
+  const double ratio = static_cast<double>(a.test.size()) / d.interactions.size();
+  CHECK(ratio == Approx(0.2).margin(0.001));
+  SplitSpec seeded = spec;  // spec.seed overrides the trial seed
+  seeded.seed = 99;
+  CHECK(pairs_of(make_split(d, seeded, "", 1).test) == pairs_of(make_split(d, seeded, "", 2).test));
+}
+
+TEST_CASE("temporal splits respect time", "[data][splits]") {
+  const Dataset& d = synthetic();
+  SECTION("temporal_user: each user's test is after its train") {
+    const Split s = make_split(d, spec_for("temporal_user"), "", 3);
+    std::map<UserId, std::int64_t> last_train, first_test;
+    for (const auto& x : s.train) last_train[x.user] = std::max(last_train[x.user], x.timestamp);
+    for (const auto& x : s.test) {
+      auto [it, fresh] = first_test.try_emplace(x.user, x.timestamp);
+      if (!fresh) it->second = std::min(it->second, x.timestamp);
+    }
+    REQUIRE(first_test.size() == static_cast<std::size_t>(d.n_users()));
+    for (const auto& [u, t] : first_test) CHECK(t >= last_train[u]);
+  }
+  SECTION("temporal_global: one cut for everyone") {
+    const Split s = make_split(d, spec_for("temporal_global"), "", 3);
+    std::int64_t max_train = 0, min_test = INT64_MAX;
+    for (const auto& x : s.train) max_train = std::max(max_train, x.timestamp);
+    for (const auto& x : s.test) min_test = std::min(min_test, x.timestamp);
+    CHECK(min_test >= max_train);
+    CHECK(s.test.size() == static_cast<std::size_t>(std::llround(0.2 * d.interactions.size())));
+  }
+  SECTION("leave_last_one_out: test is each user's latest, validation the one before") {
+    const Split s = make_split(d, spec_for("leave_last_one_out"), "", 3);
+    CHECK(s.test.size() == static_cast<std::size_t>(d.n_users()));
+    CHECK(s.validation.size() == static_cast<std::size_t>(d.n_users()));
+    std::map<UserId, std::int64_t> last_train, test_t, val_t;
+    for (const auto& x : s.train) last_train[x.user] = std::max(last_train[x.user], x.timestamp);
+    for (const auto& x : s.test) test_t[x.user] = x.timestamp;
+    for (const auto& x : s.validation) val_t[x.user] = x.timestamp;
+    for (const auto& [u, t] : test_t) {
+      CHECK(t >= val_t[u]);
+      CHECK(val_t[u] >= last_train[u]);
+    }
+  }
+}
+
+TEST_CASE("leave_last_one_out on short histories and sequences", "[data][splits]") {
+  const Dataset s = read_fixture("sequence", "seq.txt");  // users with 4, 2 and 1 items
+  const Split split = make_split(s, spec_for("leave_last_one_out"), "", 0);
+  // user 0 "5 3 9 5": last (5) repeats a train item, so it is dropped as a leak;
+  // validation = 9 (id 3). user 1 "3 4": test = 4 (id 1), no validation. user 2: train only.
+  CHECK(split.validation.size() == 1);
+  CHECK(split.validation[0].item == 3);
+  REQUIRE(split.test.size() == 1);
+  CHECK(split.test[0].user == 1);
+  CHECK(split.test[0].item == 1);
+  CHECK(pairs_of(split.train).count({2, 3}) == 1);
+}
+
+TEST_CASE("kfold: folds partition the data", "[data][splits]") {
+  const Dataset& d = synthetic();
+  SplitSpec spec = spec_for("kfold");
+  spec.folds = 4;
+  const auto folds = split_folds(spec);
+  REQUIRE(folds == std::vector<std::string>{"1", "2", "3", "4"});
+  std::size_t total = 0;
+  std::set<std::pair<UserId, ItemId>> seen;
+  for (const auto& f : folds) {
+    const Split s = make_split(d, spec, f, 5);
+    CHECK(s.label == "kfold " + f + "/4");
+    total += s.test.size();
+    for (const auto& p : pairs_of(s.test)) REQUIRE(seen.insert(p).second);
+    CHECK(s.train.size() + s.test.size() == d.interactions.size());
+  }
+  CHECK(total == d.interactions.size());
+  CHECK_THAT(error_of([&] { make_split(d, spec, "5", 5); }), Contains("1..4"));
+  spec.fold_numbers = {2};
+  CHECK(split_folds(spec) == std::vector<std::string>{"2"});
+}
+
+TEST_CASE("split_folds and errors", "[data][splits]") {
+  CHECK(split_folds(spec_for("random")) == std::vector<std::string>{""});
+  CHECK(split_folds(spec_for("fixed")) == std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"});
+  const Dataset& d = synthetic();
+  CHECK_THAT(error_of([&] { make_split(d, spec_for("bogus"), "", 0); }),
+             Contains("unknown split method 'bogus'"));
+  CHECK_THAT(error_of([&] { make_split(d, spec_for("source"), "", 0); }),
+             Contains("implicit-train-test"));
+}
+
+TEST_CASE("source split uses the dataset's own parts", "[data][splits]") {
+  const Dataset d = read_fixture("implicit-train-test", "implicit-mini");
+  const Split s = make_split(d, spec_for("source"), "", 0);
+  CHECK(s.train.size() == 6);
+  CHECK(s.test.size() == 3);
+  check_no_leak(s);
+}
+
+TEST_CASE("fixed folds on the fixture map ids and name unknown ones", "[data][splits]") {
+  const Dataset d = read_fixture("ml-100k", "ml100k-mini");
+  const Split s = make_split(d, spec_for("fixed"), "u1", 0);
+  CHECK(s.label == "fixed u1");
+  CHECK(s.train.size() == 6);
+  CHECK(s.test.size() == 3);
+  CHECK(s.test[0].user == 1);  // "2 5 4 90": user "2" -> 1, item "5" -> 3
+  CHECK(s.test[0].item == 3);
+  const std::string msg = error_of([&] { make_split(d, spec_for("fixed"), "u2", 0); });
+  CHECK_THAT(msg, Contains("u2.test:1:"));
+  CHECK_THAT(msg, Contains("item id '99'"));
+  CHECK_THAT(error_of([&] { make_split(d, spec_for("fixed"), "u9", 0); }), Contains("unknown fold"));
+  SplitSpec carve = spec_for("fixed");
+  carve.validation_ratio = 0.5;  // user "1" has 3 base pairs -> 2 to validation
+  const Split v = make_split(d, carve, "u1", 0);
+  CHECK(v.validation.size() == 2);
+  CHECK(v.train.size() == 4);
+  CHECK(v.test.size() == 3);
+  check_no_leak(v);
+}
+
+TEST_CASE("real ml-100k: leave-one-out and fixed u1 sizes", "[data][splits][real]") {
+  if (!have_shared("ml-100k/u1.base")) {
+    WARN("ml-100k not present; skipped");
+    return;
+  }
+  const Dataset d = read_shared("ml-100k", "ml-100k");
+  const Split loo = make_split(d, spec_for("leave_last_one_out"), "", 0);
+  CHECK(loo.test.size() == 943);
+  CHECK(loo.validation.size() == 943);
+  CHECK(loo.train.size() == 100000 - 2 * 943);
+  check_no_leak(loo);
+  const Split u1 = make_split(d, spec_for("fixed"), "u1", 0);
+  CHECK(u1.train.size() == 80000);
+  CHECK(u1.test.size() == 20000);
+  check_no_leak(u1);
+  const Split ua = make_split(d, spec_for("fixed"), "ua", 0);
+  CHECK(ua.test.size() == 9430);
+}

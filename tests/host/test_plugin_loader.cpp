@@ -1,0 +1,173 @@
+// The plugin loader against the deliberately broken libraries in
+// tests/test_plugins: each failure names the file and the reason.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "host/params_validation.hpp"
+#include "host/plugin_loader.hpp"
+#include "test_support.hpp"
+
+using namespace recfuse;
+using Catch::Contains;
+
+namespace {
+
+std::filesystem::path bad(const std::string& name) {
+  return test::bad_plugin_dir() / ("librecfuse_test_" + name + ".so");
+}
+
+void require_load_error(const std::string& name, const std::string& reason) {
+  const std::string file = bad(name).string();
+  REQUIRE_THROWS_WITH(load_plugin(bad(name)), Contains(file + ": ") && Contains(reason));
+}
+
+}  // namespace
+
+TEST_CASE("load_plugin reads a good plugin's descriptor", "[host]") {
+  auto p = load_plugin(bad("good"));
+  REQUIRE(p->descriptor != nullptr);
+  CHECK(p->file == bad("good"));
+  CHECK(std::string(p->descriptor->name) == "test_good");
+  CHECK(std::string(p->descriptor->version) == "1.2.3");
+  CHECK(std::string(p->descriptor->fingerprint) == kBuildFingerprint);
+  REQUIRE(p->descriptor->algorithms.size() == 1);
+  CHECK(std::string(p->descriptor->algorithms[0].name) == "test_good");
+  CHECK(p->descriptor->algorithms[0].params().size() == 2);
+}
+
+TEST_CASE("load_plugin: each broken library gives its own clear error", "[host]") {
+  require_load_error("does_not_exist", "no such plugin file");
+  require_load_error("no_symbol", "not a recfuse plugin: no symbol 'recfuse_plugin'");
+  require_load_error("unresolved", "cannot load: ");
+  require_load_error("unresolved", "recfuse_test_function_that_does_not_exist");
+  require_load_error("wrong_abi", "ABI version 1001 does not match host ABI version 1; rebuild "
+                                  "the plugin against this recfuse SDK");
+  require_load_error("wrong_fingerprint", "cc=clang 99;std=202302L");
+  require_load_error("wrong_fingerprint", std::string("host '") + kBuildFingerprint + "'");
+  require_load_error("null_describe", "returned no descriptor");
+  require_load_error("throws_describe", "boom in describe");
+  require_load_error("no_algorithms", "declares no algorithms");
+  require_load_error("duplicate_name", "algorithm 'test_twice' is declared twice");
+}
+
+TEST_CASE("load_plugin accepts the plugins that only fail later", "[host]") {
+  // The runner's crash and time-limit tests rely on these loading cleanly.
+  for (const char* name : {"throws", "throws_factory", "segfault", "slow"}) {
+    INFO(name);
+    auto p = load_plugin(bad(name));
+    CHECK(std::string(p->descriptor->algorithms[0].name) == std::string("test_") + name);
+  }
+}
+
+TEST_CASE("create_recommender rethrows a factory's error naming file and algorithm", "[host]") {
+  PluginRegistry reg;
+  reg.add(bad("throws_factory"));
+  const auto handle = reg.find("test_throws_factory");
+  REQUIRE_THROWS_WITH(create_recommender(handle, ParamSet{}),
+                      Contains(bad("throws_factory").string() +
+                               ": algorithm 'test_throws_factory': boom in factory"));
+}
+
+TEST_CASE("an error thrown by fit crosses the boundary as recfuse::Error", "[host]") {
+  PluginRegistry reg;
+  reg.add(bad("throws"));
+  auto rec = create_recommender(reg.find("test_throws"), ParamSet{});
+  TrainData data;
+  REQUIRE_THROWS_AS(rec->fit(data, FitContext{}), Error);
+  REQUIRE_THROWS_WITH(rec->fit(data, FitContext{}), "boom in fit");
+}
+
+TEST_CASE("objects keep their library loaded after registry and handles are gone", "[host]") {
+  RecommenderPtr rec;
+  {
+    PluginRegistry reg;
+    reg.add(bad("good"));
+    const auto handle = reg.find("test_good");
+    const auto& algo = *handle.algorithm;
+    ParamSet params = validate_params(algo.params(), {{"n", std::int64_t{7}}}, {}, "", "");
+    rec = create_recommender(handle, params);
+  }
+  // Only `rec` refers to the library now; calling into it must still work.
+  TrainData data;
+  data.n_users = 2;
+  data.n_items = 5;
+  rec->fit(data, FitContext{});
+  CHECK(rec->model_bytes() == 7);
+  std::vector<float> out(10);
+  const std::vector<UserId> users{0, 1};
+  rec->score_all(users, out);
+  CHECK(out == std::vector<float>{0, 1, 0, 1, 0, 0, 1, 0, 1, 0});
+  rec.reset();  // unloads after the destructor ran: must not crash
+}
+
+TEST_CASE("scan loads good plugins and records the broken ones", "[host]") {
+  PluginRegistry reg;
+  reg.scan({test::bad_plugin_dir(), test::bad_plugin_dir() / "missing_dir"});
+  CHECK(reg.contains("test_good"));
+  CHECK(reg.contains("test_slow"));
+  CHECK_FALSE(reg.contains("test_wrong_abi"));
+  // wrong_abi, wrong_fingerprint, no_symbol, unresolved, null_describe,
+  // throws_describe, no_algorithms, duplicate_name and good_twin fail.
+  CHECK(reg.errors().size() == 9);
+  bool twin_reported = false;
+  for (const auto& e : reg.errors()) {
+    if (e.find("librecfuse_test_good_twin.so: algorithm 'test_good' is already provided by") !=
+            std::string::npos &&
+        e.find("librecfuse_test_good.so") != std::string::npos) {
+      twin_reported = true;
+    }
+  }
+  CHECK(twin_reported);
+  // Sorted scan: good is loaded before good_twin, so good owns the name.
+  CHECK(reg.find("test_good").plugin->file.filename() == "librecfuse_test_good.so");
+  CHECK(reg.algorithms().size() == 5);  // good, segfault, slow, throws, throws_factory
+}
+
+TEST_CASE("find suggests the closest algorithm name", "[host]") {
+  PluginRegistry reg;
+  reg.add(bad("good"));
+  reg.add(bad("slow"));
+  REQUIRE_THROWS_WITH(reg.find("test_god"),
+                      "unknown plugin 'test_god'; did you mean 'test_good'? known: test_good, "
+                      "test_slow");
+  REQUIRE_THROWS_WITH(reg.find("zzz"), "unknown plugin 'zzz'; known: test_good, test_slow");
+  PluginRegistry empty;
+  REQUIRE_THROWS_WITH(empty.find("x"), Contains("no plugins are loaded"));
+}
+
+TEST_CASE("add refuses a name another library already provides", "[host]") {
+  PluginRegistry reg;
+  reg.add(bad("good"));
+  REQUIRE_THROWS_WITH(reg.add(bad("good_twin")),
+                      Contains(bad("good_twin").string() + ": algorithm 'test_good' is already "
+                               "provided by " + bad("good").string()));
+  CHECK(reg.plugins().size() == 1);
+}
+
+TEST_CASE("plugin_search_path: next to the binary, then --plugin-path, then the environment",
+          "[host]") {
+  ::setenv("RECFUSE_PLUGIN_PATH", "/env/a::/env/b", 1);
+  const auto dirs = plugin_search_path("/opt/x/bin/recfuse", {"/cli/one:/cli/two", "/cli/three"});
+  ::unsetenv("RECFUSE_PLUGIN_PATH");
+  const std::vector<std::filesystem::path> expected{"/opt/x/lib/recfuse/plugins", "/cli/one",
+                                                    "/cli/two", "/cli/three", "/env/a", "/env/b"};
+  CHECK(dirs == expected);
+}
+
+TEST_CASE("load_plugin: a file that is not a shared library; scan's file filter", "[host]") {
+  const auto dir = test::temp_dir("plugins");
+  const auto garbage = dir / "librecfuse_garbage.so";
+  // Longer than an ELF header, so dlopen reads it and rejects the magic.
+  std::ofstream(garbage) << std::string(256, 'x');
+  std::ofstream(dir / "notes.txt") << "ignored\n";
+  std::ofstream(dir / "libother.so") << "ignored: no librecfuse_ prefix\n";
+  REQUIRE_THROWS_WITH(load_plugin(garbage),
+                      Contains(garbage.string() + ": cannot load: ") && Contains("ELF"));
+  PluginRegistry reg;
+  reg.scan({dir});
+  REQUIRE(reg.errors().size() == 1);
+  CHECK_THAT(reg.errors()[0], Contains("librecfuse_garbage.so: cannot load"));
+  CHECK(reg.plugins().empty());
+  std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,134 @@
+// The runner's promises: each trial in its own process, so a crash, an
+// exception or a runaway plugin becomes a record and the run goes on; a time
+// limit is enforced; a rerun resumes from the records already written.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "run_cli.hpp"
+#include "test_support.hpp"
+
+using namespace recfuse::test;
+using json = nlohmann::json;
+
+namespace {
+
+std::string scenario_with(const std::string& algorithms) {
+  return "name = \"runner\"\nseeds = [1]\nthreads = 1\n"
+         "[dataset]\nformat = \"synthetic\"\n"
+         "[dataset.synthetic]\nusers = 60\nitems = 50\ninteractions_per_user = 10\n"
+         "[split]\nmethod = \"leave_last_one_out\"\n"
+         "[evaluation]\ncutoffs = [5]\nbootstrap = 100\n" +
+         algorithms;
+}
+
+std::string algorithm(const std::string& name, const std::string& plugin,
+                      const std::string& params = "") {
+  std::string s = "[[algorithms]]\nname = \"" + name + "\"\nplugin = \"" + plugin + "\"\n";
+  if (!params.empty()) s += "[algorithms.params]\n" + params + "\n";
+  return s;
+}
+
+const json& trial_named(const json& report, const std::string& algorithm) {
+  for (const auto& t : report.at("trials"))
+    if (t.at("algorithm") == algorithm) return t;
+  FAIL("no trial for " << algorithm);
+  static json none;
+  return none;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string plugin_args() { return " --plugin-path " + bad_plugin_dir().string() + " --no-cache"; }
+
+}  // namespace
+
+TEST_CASE("crashing and throwing plugins become failed records; the run goes on") {
+  const auto dir = temp_dir("crash");
+  const auto s = write_text(dir, "s.toml",
+                            scenario_with(algorithm("segfault", "test_segfault") +
+                                          algorithm("throws", "test_throws") +
+                                          algorithm("popularity", "popularity") +
+                                          algorithm("good", "test_good")));
+  const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "out").string() +
+                             plugin_args());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);  // report written, some trials failed
+  const json report = read_report(dir / "out");
+  REQUIRE(report.at("trials").size() == 4);
+  const json& seg = trial_named(report, "segfault");
+  CHECK(seg.at("status") == "crashed");
+  CHECK_THAT(seg.at("error").get<std::string>(), Catch::Contains("signal 11"));
+  const json& thr = trial_named(report, "throws");
+  CHECK(thr.at("status") == "failed");
+  CHECK_THAT(thr.at("error").get<std::string>(), Catch::Contains("boom in fit"));
+  CHECK(trial_named(report, "popularity").at("status") == "ok");
+  CHECK(trial_named(report, "good").at("status") == "ok");
+  const std::string md = slurp(dir / "out" / "report.md");
+  CHECK_THAT(md, Catch::Contains("boom in fit"));
+}
+
+TEST_CASE("a trial over its time limit is killed and recorded as a timeout") {
+  const auto dir = temp_dir("timeout");
+  const auto s = write_text(dir, "s.toml",
+                            scenario_with(algorithm("slow", "test_slow", "seconds = 120.0") +
+                                          algorithm("popularity", "popularity")));
+  const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "out").string() +
+                             " --time-limit 1 --jobs 2" + plugin_args());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  const json report = read_report(dir / "out");
+  CHECK(trial_named(report, "slow").at("status") == "timeout");
+  CHECK(trial_named(report, "popularity").at("status") == "ok");
+}
+
+TEST_CASE("a rerun resumes: trials with a record are not run again") {
+  const auto dir = temp_dir("resume");
+  const auto s = write_text(dir, "s.toml",
+                            scenario_with(algorithm("popularity", "popularity") +
+                                          algorithm("good", "test_good") +
+                                          algorithm("random", "random")));
+  const auto out = dir / "out";
+  auto r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::filesystem::path> records;
+  for (const auto& e : std::filesystem::directory_iterator(out / "trials"))
+    records.push_back(e.path());
+  std::sort(records.begin(), records.end());
+  REQUIRE(records.size() == 3);
+  // Simulate a run killed after two trials: one record is missing.
+  const std::string kept = slurp(records[0]);
+  std::filesystem::remove(records[1]);
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("resuming: 2 of 3"));
+  CHECK(std::filesystem::exists(records[1]));
+  CHECK(slurp(records[0]) == kept);  // untouched, not rerun
+  CHECK(read_report(out).at("trials").size() == 3);
+}
+
+TEST_CASE("retrying failed trials reruns only those") {
+  const auto dir = temp_dir("retry");
+  const auto s = write_text(dir, "s.toml",
+                            scenario_with(algorithm("throws", "test_throws") +
+                                          algorithm("popularity", "popularity")));
+  const auto out = dir / "out";
+  auto r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  REQUIRE(r.exit_code == 2);
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  CHECK_THAT(r.output, Catch::Contains("resuming: 2 of 2"));
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + " --retry-failed" +
+                  plugin_args());
+  INFO(r.output);
+  CHECK_THAT(r.output, Catch::Contains("resuming: 1 of 2"));
+  CHECK(r.exit_code == 2);
+}

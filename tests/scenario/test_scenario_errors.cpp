@@ -1,0 +1,156 @@
+// Every kind of scenario error, with its exact file:line:column and wording.
+#include <catch2/catch.hpp>
+
+#include "scenario/scenario.hpp"
+
+using namespace recfuse;
+
+namespace {
+
+// Prepends a valid head so each case shows only what it breaks. The head is
+// two lines, so the case's first line is line 3.
+std::string doc(const std::string& body) {
+  return "name = \"t\"\n[[algorithms]]\n" + body;
+}
+std::string with_algo(const std::string& body) {
+  return "name = \"t\"\n" + body + "\n[[algorithms]]\nplugin = \"p\"\n";
+}
+
+}  // namespace
+
+TEST_CASE("scenario: TOML syntax errors carry line and column", "[scenario]") {
+  REQUIRE_THROWS_WITH(parse_scenario("name = \"t\"\nseeds = [1,\n", "a.toml"),
+                      Catch::StartsWith("a.toml:2:13: ") && Catch::Contains("end-of-file"));
+  REQUIRE_THROWS_WITH(parse_scenario("name = \"t\"\n  x = = 1\n", "a.toml"),
+                      Catch::StartsWith("a.toml:2:7: "));
+}
+
+TEST_CASE("scenario: unknown keys point at the key and suggest the nearest", "[scenario]") {
+  REQUIRE_THROWS_WITH(
+      parse_scenario(with_algo("[split]\n  metod = \"kfold\""), "s.toml"),
+      "s.toml:3:3: [split] unknown key 'metod'; did you mean 'method'? known: method, "
+      "test_ratio, validation_ratio, validation, folds, fold, seed");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("seed = [1]"), "s.toml"),
+                      Catch::StartsWith("s.toml:2:1: unknown key 'seed'; did you mean 'seeds'? "
+                                        "known: name, description, seeds"));
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[evaluation]\nzzzzzz = 1"), "s.toml"),
+                      "s.toml:3:1: [evaluation] unknown key 'zzzzzz'; known: protocol, "
+                      "sampled_negatives, metrics, cutoffs, bootstrap, relevance_threshold, "
+                      "max_latency_users");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[dataset.synthetic]\nuser = 3"), "s.toml"),
+                      Catch::StartsWith("s.toml:3:1: [dataset.synthetic] unknown key 'user'; "
+                                        "did you mean 'users'?"));
+  REQUIRE_THROWS_WITH(parse_scenario(doc("plugin = \"p\"\nparms = { a = 1 }\n"), "s.toml"),
+                      "s.toml:4:1: [algorithms] unknown key 'parms'; did you mean 'params'? "
+                      "known: name, plugin, params, grid");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[splitt]\nmethod = \"kfold\""), "s.toml"),
+                      Catch::StartsWith("s.toml:2:2: unknown key 'splitt'; did you mean "
+                                        "'split'?"));
+}
+
+TEST_CASE("scenario: wrong types name the key path, expected and got", "[scenario]") {
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[evaluation]\ncutoffs = \"10\""), "s.toml"),
+                      "s.toml:3:11: [evaluation.cutoffs] expected an array of integers, got "
+                      "string");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[evaluation]\ncutoffs = [10, 2.5]"), "s.toml"),
+                      "s.toml:3:16: [evaluation.cutoffs] expected an array of integers, got an "
+                      "element of type float");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("threads = \"all\""), "s.toml"),
+                      "s.toml:2:11: [threads] expected an integer, got string");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[filter]\nimplicit = 1"), "s.toml"),
+                      "s.toml:3:12: [filter.implicit] expected a bool, got int");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("dataset = 3"), "s.toml"),
+                      "s.toml:2:11: [dataset] expected a table, got int");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[split]\ntest_ratio = \"0.2\""), "s.toml"),
+                      "s.toml:3:14: [split.test_ratio] expected a number, got string");
+  REQUIRE_THROWS_WITH(
+      parse_scenario(doc("plugin = \"p\"\nparams = { k = [1, 2] }\n"), "s.toml"),
+      "s.toml:4:16: [algorithms.p.params.k] expected a scalar (int, float, bool or string), got "
+      "array");
+  REQUIRE_THROWS_WITH(parse_scenario(doc("plugin = \"p\"\ngrid = { k = 3 }\n"), "s.toml"),
+                      "s.toml:4:14: [algorithms.p.grid.k] expected an array of values to sweep, "
+                      "got int");
+  REQUIRE_THROWS_WITH(parse_scenario("name = \"t\"\nalgorithms = 1\n", "s.toml"),
+                      "s.toml:2:14: [algorithms] expected an array, got int");
+}
+
+TEST_CASE("scenario: enumerations suggest the nearest value", "[scenario]") {
+  REQUIRE_THROWS_WITH(
+      parse_scenario(with_algo("[split]\nmethod = \"k-fold\""), "s.toml"),
+      "s.toml:3:10: [split.method] unknown value \"k-fold\"; did you mean \"kfold\"? one of: "
+      "random, temporal_global, temporal_user, leave_last_one_out, kfold, fixed, source");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[dataset]\nformat = \"ml100k\""), "s.toml"),
+                      Catch::StartsWith("s.toml:3:10: [dataset.format] unknown value \"ml100k\"; "
+                                        "did you mean \"ml-100k\"? one of: ml-100k, "));
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[evaluation]\nprotocol = \"xyzxyz\""), "s.toml"),
+                      "s.toml:3:12: [evaluation.protocol] unknown value \"xyzxyz\"; one of: "
+                      "full, sampled");
+}
+
+TEST_CASE("scenario: ranges", "[scenario]") {
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[split]\ntest_ratio = 1.0"), "s.toml"),
+                      "s.toml:3:14: [split.test_ratio] expected a number in [0, 1), got 1");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[split]\nvalidation_ratio = -0.5"), "s.toml"),
+                      "s.toml:3:20: [split.validation_ratio] expected a number in [0, 1), got "
+                      "-0.5");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[evaluation]\ncutoffs = [10, 0]"), "s.toml"),
+                      "s.toml:3:16: [evaluation.cutoffs] expected integers >= 1, got 0");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[evaluation]\ncutoffs = []"), "s.toml"),
+                      "s.toml:3:11: [evaluation.cutoffs] expected at least one cutoff");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("seeds = [1, -2]"), "s.toml"),
+                      "s.toml:2:13: [seeds] expected integers >= 0, got -2");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("seeds = [4, 4]"), "s.toml"),
+                      "s.toml:2:9: [seeds] seed 4 is listed twice");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("threads = -1"), "s.toml"),
+                      "s.toml:2:11: [threads] expected an integer >= 0, got -1");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[split]\nfolds = 1"), "s.toml"),
+                      "s.toml:3:9: [split.folds] expected an integer >= 2, got 1");
+  REQUIRE_THROWS_WITH(
+      parse_scenario(with_algo("[split]\nmethod = \"kfold\"\nfolds = 3\nfold = [1, 4]"),
+                     "s.toml"),
+      "s.toml:5:12: [split.fold] fold 4 is not in [1, 3] (folds = 3)");
+  REQUIRE_THROWS_WITH(
+      parse_scenario(with_algo("[split]\nmethod = \"random\"\nfold = [1]"), "s.toml"),
+      "s.toml:4:8: [split.fold] only applies to method = \"kfold\" or \"fixed\", not \"random\"");
+  REQUIRE_THROWS_WITH(
+      parse_scenario(with_algo("[split]\nmethod = \"fixed\"\nfold = [1]"), "s.toml"),
+      "s.toml:4:9: [split.fold] expected fold names (strings) for fixed, got int");
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[dataset.delimited]\nseparator = \";;\""),
+                                     "s.toml"),
+                      Catch::StartsWith("s.toml:3:13: [dataset.delimited.separator] expected one "
+                                        "character or \"::\""));
+  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[dataset]\nformat = \"ml-1m\"\n"
+                                               "[dataset.synthetic]\nusers = 3"),
+                                     "s.toml"),
+                      "s.toml:4:1: [dataset.synthetic] only applies to format = \"synthetic\", "
+                      "not \"ml-1m\"");
+}
+
+TEST_CASE("scenario: required keys and algorithm names", "[scenario]") {
+  REQUIRE_THROWS_WITH(parse_scenario("[[algorithms]]\nplugin = \"p\"\n", "s.toml"),
+                      "s.toml:1:1: missing required key 'name'");
+  REQUIRE_THROWS_WITH(parse_scenario("name = \"t\"\n", "s.toml"),
+                      "s.toml:1:1: no [[algorithms]]: a scenario runs at least one algorithm");
+  REQUIRE_THROWS_WITH(parse_scenario(doc("name = \"x\"\n"), "s.toml"),
+                      "s.toml:2:1: [algorithms] missing required key 'plugin'");
+  REQUIRE_THROWS_WITH(parse_scenario(doc("plugin = \"\"\n"), "s.toml"),
+                      "s.toml:3:10: [algorithms.plugin] must not be empty");
+  // The second entry's name defaults to its plugin and clashes with the first.
+  REQUIRE_THROWS_WITH(
+      parse_scenario(doc("plugin = \"pop\"\n\n[[algorithms]]\nplugin = \"pop\"\n"), "s.toml"),
+      "s.toml:5:1: [algorithms] duplicate algorithm name 'pop' (first at s.toml:2:1); give each "
+      "entry a distinct 'name'");
+  REQUIRE_THROWS_WITH(
+      parse_scenario(doc("plugin = \"a\"\nname = \"x\"\n[[algorithms]]\nplugin = \"b\"\n"
+                         "name = \"x\"\n"),
+                     "s.toml"),
+      "s.toml:7:8: [algorithms.name] duplicate algorithm name 'x' (first at s.toml:2:1); give "
+      "each entry a distinct 'name'");
+  REQUIRE_THROWS_WITH(
+      parse_scenario(doc("plugin = \"p\"\nparams = { k = 1 }\ngrid = { k = [1, 2] }\n"),
+                     "s.toml"),
+      "s.toml:5:14: [algorithms.p.grid.k] 'k' is also set in [algorithms.p.params]; a key is "
+      "either fixed or swept");
+  REQUIRE_THROWS_WITH(parse_scenario(doc("plugin = \"p\"\ngrid = { k = [] }\n"), "s.toml"),
+                      "s.toml:4:14: [algorithms.p.grid.k] expected at least one value to sweep");
+}

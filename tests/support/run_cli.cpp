@@ -1,0 +1,39 @@
+#include "run_cli.hpp"
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+#include "test_support.hpp"
+
+namespace recfuse::test {
+
+CliResult run_recfuse(const std::string& args) {
+  const std::string cmd = recfuse_binary().string() + " " + args + " 2>&1";
+  CliResult r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+nlohmann::json read_report(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "report.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return nlohmann::json::parse(ss.str());
+}
+
+std::filesystem::path write_text(const std::filesystem::path& dir, const std::string& name,
+                                 const std::string& text) {
+  std::ofstream(dir / name) << text;
+  return dir / name;
+}
+
+}  // namespace recfuse::test

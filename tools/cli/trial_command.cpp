@@ -1,0 +1,93 @@
+// `recfuse trial`: runs one trial of a scenario and writes its record. The
+// parent (`recfuse run`) starts one such process per trial so a crash, a
+// runaway plugin or its memory stays contained and measurable.
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <mutex>
+
+#include "cli.hpp"
+#include "runner/trial.hpp"
+#include "util/fs.hpp"
+
+namespace po = boost::program_options;
+
+namespace recfuse::cli {
+namespace {
+
+/// Progress lines go to stderr (the trial's log) and into the record.
+class CollectingProgress final : public ProgressSink {
+ public:
+  void report(std::string_view line) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::cerr << line << std::endl;
+    lines_.emplace_back(line);
+  }
+  std::vector<std::string> lines() const { return lines_; }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+}  // namespace
+
+int trial_command(const Args& args) {
+  po::options_description desc(
+      "usage: recfuse trial (--scenario FILE | --default) --index N --record FILE [options]\n"
+      "Runs trial N of the scenario's expansion in this process and writes its\n"
+      "record atomically. Internal: `recfuse run` starts it in a child process.\n\noptions");
+  std::string scenario_file, record, cache;
+  std::vector<std::string> plugin_path;
+  std::size_t index = 0;
+  int threads = 1;
+  desc.add_options()("help,h", "show this help")(
+      "scenario", po::value(&scenario_file), "scenario TOML file")(
+      "default", "use the embedded default scenario")(
+      "index", po::value(&index)->required(), "trial index in the expansion")(
+      "record", po::value(&record)->required(), "where to write the JSON record")(
+      "threads", po::value(&threads)->default_value(1), "OpenMP threads")(
+      "plugin-path", po::value(&plugin_path)->composing(), "extra plugin directory (repeatable)")(
+      "cache-dir", po::value(&cache), "dataset cache directory")(
+      "no-cache", "do not use the dataset cache");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      return kExitOk;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "recfuse trial: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  Scenario scenario;
+  try {
+    scenario = vm.count("default") ? parse_scenario(default_scenario_text(), "<embedded default>")
+                                   : load_scenario(scenario_file);
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return kExitBadInput;
+  }
+  const auto trials = expand_trials(scenario);
+  if (index >= trials.size()) {
+    std::cerr << "recfuse trial: index " << index << " out of range (" << trials.size()
+              << " trials)\n";
+    return kExitBadInput;
+  }
+  TrialOptions options;
+  options.plugin_dirs = plugin_dirs(plugin_path);
+  options.cache_dir = vm.count("no-cache") ? std::filesystem::path() : cache_dir(cache);
+  options.threads = threads;
+  CollectingProgress progress;
+  nlohmann::json rec = execute_trial(scenario, trials[index], options, &progress);
+  rec["progress"] = progress.lines();
+  write_file_atomic(record, rec.dump(1));
+  if (rec.value("status", "") != "ok") {
+    std::cerr << rec.value("error", "") << "\n";
+    return kExitTrialsFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace recfuse::cli
