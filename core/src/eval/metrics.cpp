@@ -19,42 +19,7 @@ bool contains(std::span<const ItemId> sorted, ItemId item) {
   return std::binary_search(sorted.begin(), sorted.end(), item);
 }
 
-/// Ideal DCG of min(n_relevant, k) hits in the first ranks.
-double ideal_dcg(std::size_t n_relevant, int k) {
-  const std::size_t n = std::min(n_relevant, static_cast<std::size_t>(k));
-  double idcg = 0;
-  for (std::size_t r = 1; r <= n; ++r) idcg += 1.0 / std::log2(static_cast<double>(r) + 1.0);
-  return idcg;
-}
-
 }  // namespace
-
-RankingMetrics ranking_metrics(std::span<const ItemId> ranked, std::span<const ItemId> relevant,
-                               int k) {
-  if (k < 1) throw Error("ranking_metrics: cutoff k must be >= 1, got " + std::to_string(k));
-  RankingMetrics m;
-  if (relevant.empty()) return m;  // caller evaluates users with >= 1 relevant item only
-  const std::size_t n = std::min(ranked.size(), static_cast<std::size_t>(k));
-  int hits = 0;
-  double dcg = 0, precision_sum = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const ItemId item = ranked[i];
-    if (item == kNoItem || !contains(relevant, item)) continue;
-    const double rank = static_cast<double>(i + 1);
-    ++hits;
-    dcg += 1.0 / std::log2(rank + 1.0);
-    precision_sum += hits / rank;  // precision@rank at this hit
-    if (hits == 1) m.mrr = 1.0 / rank;
-  }
-  const double n_rel = static_cast<double>(relevant.size());
-  m.precision = hits / static_cast<double>(k);
-  m.recall = hits / n_rel;
-  m.f1 = (m.precision + m.recall) > 0 ? 2 * m.precision * m.recall / (m.precision + m.recall) : 0;
-  m.hr = hits > 0 ? 1.0 : 0.0;
-  m.ndcg = dcg / ideal_dcg(relevant.size(), k);
-  m.map = precision_sum / std::min(n_rel, static_cast<double>(k));
-  return m;
-}
 
 double auc(std::span<const float> scores, std::span<const ItemId> relevant,
            std::span<const ItemId> excluded) {

@@ -7,23 +7,13 @@
 #include <span>
 #include <vector>
 
+#include "recfuse/ranking_metrics.hpp"
 #include "recfuse/types.hpp"
 
 namespace recfuse {
 
-/// Top-k accuracy of one user. `ranked` is best-first and may be padded with
-/// kNoItem; `relevant` is sorted ascending and non-empty. Definitions (binary
-/// relevance, as RecBole/Elliot):
-///   precision = hits/k (k fixed, even when fewer items were returned)
-///   recall    = hits/|rel|          f1 = 2PR/(P+R) (0 when P+R = 0)
-///   hr        = [hits > 0]          mrr = 1/rank of the first hit (0 if none)
-///   ndcg      = sum_{hit at rank r} 1/log2(r+1) / sum_{r=1..min(|rel|,k)} 1/log2(r+1)
-///   map       = sum_{hit at rank r} precision@r / min(|rel|, k)
-struct RankingMetrics {
-  double precision = 0, recall = 0, f1 = 0, hr = 0, ndcg = 0, map = 0, mrr = 0;
-};
-RankingMetrics ranking_metrics(std::span<const ItemId> ranked, std::span<const ItemId> relevant,
-                               int k);
+/// Top-k accuracy (RankingMetrics, ranking_metrics) is defined once in the
+/// SDK header recfuse/ranking_metrics.hpp so plugins can validate with it.
 
 /// AUC of one user over all candidates: items in [0, n_items) not in
 /// `excluded` (sorted). Positives = `relevant` (sorted, disjoint from

@@ -1,0 +1,79 @@
+// SDK helpers plugins share: factor scoring (one GEMM per block of users)
+// and validation scoring for early stopping.
+#include <catch2/catch.hpp>
+
+#include "recfuse/factor_scoring.hpp"
+#include "recfuse/validation.hpp"
+
+using namespace recfuse;
+
+TEST_CASE("score_factors equals P[u] . Q[i] + b[i] for a block of users") {
+  RowMatrixF P(3, 2), Q(4, 2), gather;
+  P << 1, 0, 0, 1, 2, -1;
+  Q << 1, 1, 2, 0, 0, 3, -1, 1;
+  const std::vector<float> bias{0.5f, 0, 0, -1};
+  const std::vector<UserId> users{2, 0};
+  std::vector<float> out(2 * 4);
+  score_factors(P, Q, bias, users, out, gather);
+  // user 2 = (2,-1): items (1,1)->1+.5, (2,0)->4, (0,3)->-3, (-1,1)->-3-1
+  CHECK(out[0] == Approx(1.5f));
+  CHECK(out[1] == Approx(4.0f));
+  CHECK(out[2] == Approx(-3.0f));
+  CHECK(out[3] == Approx(-4.0f));
+  // user 0 = (1,0): 1+.5, 2, 0, -1-1
+  CHECK(out[4] == Approx(1.5f));
+  CHECK(out[5] == Approx(2.0f));
+  CHECK(out[6] == Approx(0.0f));
+  CHECK(out[7] == Approx(-2.0f));
+  // The gather buffer is reused: a smaller block does not shrink it.
+  std::vector<float> one(4);
+  score_factors(P, Q, {}, std::vector<UserId>{1}, one, gather);
+  CHECK(gather.rows() >= 2);
+  CHECK(one[2] == Approx(3.0f));
+}
+
+namespace {
+/// Scores item i as -i: ranks items by ascending id.
+class ById final : public Recommender {
+ public:
+  void fit(const TrainData& d, const FitContext&) override { set_shape(d.n_users, d.n_items); }
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    for (std::size_t r = 0; r < users.size(); ++r)
+      for (ItemId i = 0; i < n_items(); ++i) out[r * n_items() + i] = -static_cast<float>(i);
+  }
+  std::size_t model_bytes() const override { return 0; }
+};
+
+CsrMatrix rows(std::int32_t n_cols, const std::vector<std::vector<std::int32_t>>& r) {
+  CsrMatrix m;
+  m.rows = static_cast<std::int32_t>(r.size());
+  m.cols = n_cols;
+  for (const auto& row : r) {
+    m.indices.insert(m.indices.end(), row.begin(), row.end());
+    m.indptr.push_back(static_cast<std::int64_t>(m.indices.size()));
+  }
+  return m;
+}
+}  // namespace
+
+TEST_CASE("validation_score ranks with training items excluded") {
+  TrainData d;
+  d.n_users = 3;
+  d.n_items = 6;
+  d.by_user = rows(6, {{0}, {0, 1}, {}});
+  d.validation = rows(6, {{1}, {4}, {}});
+  ById model;
+  model.fit(d, FitContext{});
+  // user 0: list 1,2,3 (0 excluded) -> hit at rank 1: ndcg 1, hr 1.
+  // user 1: list 2,3,4 -> hit at rank 3: ndcg 1/log2(4) = 0.5, hr 1.
+  // user 2 has no validation item and is skipped.
+  const ValidationScore s = validation_score(model, d, 3);
+  CHECK(s.users == 2);
+  CHECK(s.ndcg == Approx(0.75));
+  CHECK(s.hr == Approx(1.0));
+  // At k = 2 user 1 misses.
+  CHECK(validation_score(model, d, 2).hr == Approx(0.5));
+  TrainData none = d;
+  none.validation = CsrMatrix{};
+  CHECK(std::isnan(validation_score(model, none, 3).ndcg));
+}
