@@ -178,3 +178,36 @@ TEST_CASE("plugins, data info and --help answer") {
     CHECK_THAT(r.output, Catch::Contains("943") && Catch::Contains("1682"));
   }
 }
+
+TEST_CASE("evaluation.target = validation scores the validation part, never test") {
+  const auto dir = temp_dir("target");
+  std::string text = kSmallScenario;
+  text.replace(text.find("bootstrap = 300"), 15, "bootstrap = 300\ntarget = \"validation\"");
+  const auto s = write_text(dir, "v.toml", text);
+  const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "v").string() +
+                             " --no-cache --quiet");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json on_validation = read_report(dir / "v");
+  const auto t = write_text(dir, "t.toml", kSmallScenario);
+  REQUIRE(run_recfuse("run " + t.string() + " --output " + (dir / "t").string() +
+                      " --no-cache --quiet").exit_code == 0);
+  const json on_test = read_report(dir / "t");
+  const json& v = trial_named(on_validation, "item_knn");
+  const json& tt = trial_named(on_test, "item_knn");
+  CHECK(v.at("dataset").at("evaluated_on") == "validation");
+  CHECK(tt.at("dataset").at("evaluated_on") == "test");
+  // Same training data, different held-out items: the ids and metrics differ.
+  CHECK(v.at("trial_id") != tt.at("trial_id"));
+  CHECK(v.at("metrics").at("ndcg@10") != tt.at("metrics").at("ndcg@10"));
+  CHECK(v.at("dataset").at("train") == tt.at("dataset").at("train"));
+
+  const auto bad = write_text(dir, "b.toml",
+                              "name = \"b\"\n[split]\nmethod = \"random\"\n[evaluation]\n"
+                              "target = \"validation\"\n[[algorithms]]\nplugin = \"popularity\"\n");
+  const auto rb = run_recfuse("run " + bad.string() + " --output " + (dir / "b").string() +
+                              " --no-cache --quiet");
+  CHECK(rb.exit_code == 2);
+  CHECK(read_report(dir / "b").at("trials").at(0).at("error").get<std::string>().find(
+            "produced no validation data") != std::string::npos);
+}

@@ -153,7 +153,14 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
         scenario.split.seed ? scenario.split.seed : derive_seed(trial.seed, "split");
     const Split split = make_split(data, scenario.split, trial.fold, split_seed);
     const TrainData train = build_train_data(data, split);
-    const CsrMatrix test = build_user_item_csr(split.test, data.n_users(), data.n_items());
+    // Model selection evaluates the validation part and never reads test.
+    const bool on_validation = scenario.evaluation.target == "validation";
+    if (on_validation && split.validation.empty())
+      throw Error(scenario.file + ": [evaluation] target = \"validation\" but split '" +
+                  split.label + "' produced no validation data (set split.validation = true or "
+                  "split.validation_ratio > 0)");
+    const CsrMatrix test = build_user_item_csr(on_validation ? split.validation : split.test,
+                                               data.n_users(), data.n_items());
     timing["split_s"] = wall_now() - t0;
 
     std::int64_t test_users = 0;
@@ -169,6 +176,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"train", split.train.size()},
                       {"validation", split.validation.size()},
                       {"test", split.test.size()},
+                      {"evaluated_on", scenario.evaluation.target},
                       {"test_users", test_users}};
 
     RecommenderPtr model = create_recommender(handle, params);

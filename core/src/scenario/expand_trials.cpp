@@ -87,6 +87,7 @@ std::string canonical_evaluation(const EvaluationSpec& e) {
   s += ";bootstrap=" + std::to_string(e.bootstrap) +
        ";relevance_threshold=" + number(e.relevance_threshold) +
        ";max_latency_users=" + std::to_string(e.max_latency_users);
+  if (e.target != "test") s += ";target=" + e.target;  // keeps earlier ids stable
   return s;
 }
 

@@ -110,6 +110,7 @@ void parse_split(const Section& s, SplitSpec& p) {
 
 void parse_evaluation(const Section& s, EvaluationSpec& e) {
   s.read_enum("protocol", e.protocol, schema::evaluation_protocols());
+  s.read_enum("target", e.target, schema::evaluation_targets());
   s.read_int("sampled_negatives", e.sampled_negatives, 1);
   s.read_string_array("metrics", e.metrics);
   std::vector<std::int64_t> cutoffs;

@@ -16,7 +16,7 @@ const std::vector<TableKeys>& tables() {
       {"split", {"method", "test_ratio", "validation_ratio", "validation", "folds", "fold",
                  "seed"}},
       {"evaluation", {"protocol", "sampled_negatives", "metrics", "cutoffs", "bootstrap",
-                      "relevance_threshold", "max_latency_users"}},
+                      "relevance_threshold", "max_latency_users", "target"}},
       {"algorithms", {"name", "plugin", "params", "grid"}},
   };
   return t;
@@ -47,6 +47,11 @@ const std::vector<std::string>& dataset_formats() {
 const std::vector<std::string>& split_methods() {
   static const std::vector<std::string> v = {"random",    "temporal_global", "temporal_user",
                                              "leave_last_one_out", "kfold", "fixed", "source"};
+  return v;
+}
+
+const std::vector<std::string>& evaluation_targets() {
+  static const std::vector<std::string> v = {"test", "validation"};
   return v;
 }
 

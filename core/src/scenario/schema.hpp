@@ -24,5 +24,6 @@ std::vector<std::string> all_key_paths();
 const std::vector<std::string>& dataset_formats();
 const std::vector<std::string>& split_methods();
 const std::vector<std::string>& evaluation_protocols();
+const std::vector<std::string>& evaluation_targets();
 
 }  // namespace recfuse::scenario_schema

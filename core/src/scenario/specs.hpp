@@ -75,6 +75,9 @@ struct EvaluationSpec {
   std::int32_t bootstrap = 1000;     // resamples for 95% CIs
   double relevance_threshold = 0.0;  // test items with value >= threshold are relevant
   std::int32_t max_latency_users = 0;  // 0 = all test users
+  /// "test", or "validation" for model selection: the split's validation
+  /// part is evaluated and the test part is never read.
+  std::string target = "test";
 };
 
 /// One algorithm entry; `grid` keys expand into several parameter points.
