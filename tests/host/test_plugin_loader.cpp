@@ -41,8 +41,10 @@ TEST_CASE("load_plugin: each broken library gives its own clear error", "[host]"
   require_load_error("no_symbol", "not a recfuse plugin: no symbol 'recfuse_plugin'");
   require_load_error("unresolved", "cannot load: ");
   require_load_error("unresolved", "recfuse_test_function_that_does_not_exist");
-  require_load_error("wrong_abi", "ABI version 1001 does not match host ABI version 1; rebuild "
-                                  "the plugin against this recfuse SDK");
+  require_load_error("wrong_abi", "ABI version " + std::to_string(kAbiVersion + 1000) +
+                                      " does not match host ABI version " +
+                                      std::to_string(kAbiVersion) +
+                                      "; rebuild the plugin against this recfuse SDK");
   require_load_error("wrong_fingerprint", "cc=clang 99;std=202302L");
   require_load_error("wrong_fingerprint", std::string("host '") + kBuildFingerprint + "'");
   require_load_error("null_describe", "returned no descriptor");
@@ -121,7 +123,7 @@ TEST_CASE("scan loads good plugins and records the broken ones", "[host]") {
   CHECK(twin_reported);
   // Sorted scan: good is loaded before good_twin, so good owns the name.
   CHECK(reg.find("test_good").plugin->file.filename() == "librecfuse_test_good.so");
-  CHECK(reg.algorithms().size() == 5);  // good, segfault, slow, throws, throws_factory
+  CHECK(reg.algorithms().size() == 6);  // good, mean_fusion, segfault, slow, throws, throws_factory
 }
 
 TEST_CASE("find suggests the closest algorithm name", "[host]") {

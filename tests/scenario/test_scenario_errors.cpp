@@ -42,7 +42,7 @@ TEST_CASE("scenario: unknown keys point at the key and suggest the nearest", "[s
                                         "did you mean 'users'?"));
   REQUIRE_THROWS_WITH(parse_scenario(doc("plugin = \"p\"\nparms = { a = 1 }\n"), "s.toml"),
                       "s.toml:4:1: [algorithms] unknown key 'parms'; did you mean 'params'? "
-                      "known: name, plugin, params, grid");
+                      "known: name, plugin, params, grid, children");
   REQUIRE_THROWS_WITH(parse_scenario(with_algo("[splitt]\nmethod = \"kfold\""), "s.toml"),
                       Catch::StartsWith("s.toml:2:2: unknown key 'splitt'; did you mean "
                                         "'split'?"));

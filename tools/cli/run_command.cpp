@@ -8,8 +8,7 @@
 
 #include "cli.hpp"
 #include "data/readers.hpp"
-#include "host/params_validation.hpp"
-#include "host/plugin_loader.hpp"
+#include "runner/model_tree.hpp"
 #include "reports/context.hpp"
 #include "reports/report.hpp"
 #include "runner/sweep.hpp"
@@ -37,27 +36,15 @@ struct RunOptions {
 /// parameter point validates; the dataset can be found.
 std::vector<PluginContext> check_scenario(const Scenario& s, const std::vector<TrialSpec>& trials,
                                           const PluginRegistry& registry) {
+  std::vector<AlgorithmHandle> handles;
+  for (const auto& t : trials)
+    check_model_tree(s.algorithms.at(t.algorithm_index), t.params, registry, handles);
   std::vector<PluginContext> used;
   std::set<std::string> seen;
-  for (const auto& t : trials) {
-    const AlgorithmSpec& algo = s.algorithms.at(t.algorithm_index);
-    if (!registry.contains(t.plugin)) {
-      std::string msg = algo.locations.count("plugin") ? algo.locations.at("plugin") + ": " : "";
-      try {
-        registry.find(t.plugin);
-      } catch (const std::exception& e) {
-        msg += "[algorithms." + algo.name + "] " + e.what();
-      }
-      for (const auto& err : registry.errors()) msg += "\n  (plugin not loaded) " + err;
-      throw Error(msg);
-    }
-    const AlgorithmHandle h = registry.find(t.plugin);
-    validate_params(h.algorithm->params(), t.params, algo.locations, algo.location,
-                    "algorithms." + algo.name + ".params");
-    if (seen.insert(h.plugin->file.string()).second) {
-      const PluginDescriptor& d = *h.plugin->descriptor;
-      used.push_back({d.name, d.version, h.plugin->file.string(), d.fingerprint});
-    }
+  for (const auto& h : handles) {
+    if (!seen.insert(h.plugin->file.string()).second) continue;
+    const PluginDescriptor& d = *h.plugin->descriptor;
+    used.push_back({d.name, d.version, h.plugin->file.string(), d.fingerprint});
   }
   if (s.dataset.format != "synthetic") resolve_data_path(s.dataset.path);
   return used;

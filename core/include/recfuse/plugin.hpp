@@ -30,7 +30,7 @@ namespace recfuse {
 
 /// Bump on any change to the layout of the descriptor or the virtual
 /// interfaces it hands out.
-inline constexpr std::uint32_t kAbiVersion = 1;
+inline constexpr std::uint32_t kAbiVersion = 2;  // 2: set_children, diagnostics
 
 #define RECFUSE_STR_IMPL(x) #x
 #define RECFUSE_STR(x) RECFUSE_STR_IMPL(x)

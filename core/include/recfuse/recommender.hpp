@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,6 +50,19 @@ enum Capability : std::uint32_t {
   kCapExplain = 1u << 3,
   kCapSaveLoad = 1u << 4,
   kCapChildren = 1u << 5,
+};
+
+class Recommender;
+
+/// A child recommender handed to a fusion strategy (kCapChildren). The host
+/// builds it from a nested scenario table ([[algorithms.children]]), fits it
+/// on the same TrainData (whose validation part it never sees), and hands it
+/// over before the parent's fit. The pointer keeps the child's library loaded.
+struct Child {
+  std::string name;              // label from the scenario
+  std::string plugin;            // registered algorithm name
+  std::uint32_t capabilities = 0;
+  std::shared_ptr<Recommender> model;
 };
 
 class Recommender {
@@ -106,6 +121,15 @@ class Recommender {
 
   /// kCapExplain: a short human-readable reason for recommending `item`.
   virtual std::string explain(UserId, ItemId) { return {}; }
+
+  /// kCapChildren: receives the fitted children, in scenario order, before fit.
+  virtual void set_children(std::vector<Child> children) {
+    throw Error("this recommender does not take children");
+  }
+
+  /// Named figures the model wants in its trial record after evaluation
+  /// (e.g. a cascade's retrieval recall and per-stage latency). Optional.
+  virtual std::vector<std::pair<std::string, double>> diagnostics() const { return {}; }
 
   std::int32_t n_items() const { return n_items_; }
   std::int32_t n_users() const { return n_users_; }

@@ -11,8 +11,7 @@
 #include "data/train_data_builder.hpp"
 #include "eval/evaluator.hpp"
 #include "eval/stats.hpp"
-#include "host/params_validation.hpp"
-#include "host/plugin_loader.hpp"
+#include "runner/model_tree.hpp"
 #include "recfuse/rng.hpp"
 #include "runner/record.hpp"
 
@@ -53,7 +52,7 @@ json param_json(const ParamValue& v) {
   return std::visit([](const auto& x) { return json(x); }, v);
 }
 
-json params_json(const std::map<std::string, ParamValue>& values) {
+json params_json(const std::map<std::string, ParamValue>& values) {  // before validation
   json out = json::object();
   for (const auto& [k, v] : values) out[k] = param_json(v);
   return out;
@@ -119,24 +118,12 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     omp_set_num_threads(std::max(1, options.threads));
     const AlgorithmSpec& algo = algorithm_of(scenario, trial);
 
-    // Plugin first: a wrong name or parameter fails before any data work.
+    // Plugins first: a wrong name or parameter fails before any data work.
     PluginRegistry registry;
     registry.scan(options.plugin_dirs);
-    if (!registry.contains(trial.plugin)) {
-      std::string msg = algo.locations.count("plugin") ? algo.locations.at("plugin") + ": " : "";
-      try {
-        registry.find(trial.plugin);
-      } catch (const std::exception& e) {
-        msg += "[algorithms." + algo.name + "] " + e.what();
-      }
-      for (const auto& err : registry.errors()) msg += "\n  (plugin not loaded) " + err;
-      throw Error(msg);
-    }
-    const AlgorithmHandle handle = registry.find(trial.plugin);
-    const ParamSet params =
-        validate_params(handle.algorithm->params(), trial.params, algo.locations, algo.location,
-                        "algorithms." + algo.name + ".params");
-    rec["params"] = params_json(params.values());
+    std::vector<AlgorithmHandle> used;
+    check_model_tree(algo, trial.params, registry, used);
+    const AlgorithmHandle handle = used.front();
     const PluginDescriptor& desc = *handle.plugin->descriptor;
     rec["plugin_library"] = desc.name;
     rec["plugin_file"] = handle.plugin->file.string();
@@ -179,16 +166,18 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"evaluated_on", scenario.evaluation.target},
                       {"test_users", test_users}};
 
-    RecommenderPtr model = create_recommender(handle, params);
     FitContext ctx;
     ctx.seed = trial.seed;
     ctx.threads = options.threads;
     ctx.progress = progress;
     t0 = wall_now();
     const double c0 = cpu_now();
-    model->fit(train, ctx);
+    FittedModel fitted = fit_model_tree(algo, trial.params, registry, train, ctx);
     timing["fit_wall_s"] = wall_now() - t0;
     timing["fit_cpu_s"] = cpu_now() - c0;
+    rec["params"] = fitted.tree["params"];
+    if (fitted.tree.contains("children")) rec["model_tree"] = fitted.tree;
+    Recommender* model = fitted.model.get();
 
     t0 = wall_now();
     const bool rates = (handle.algorithm->capabilities & kCapPredictRating) != 0;
@@ -211,6 +200,11 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     rec["per_user"] = std::move(per_user);
     rec["resources"] = {{"peak_rss_bytes", self_peak_rss_bytes()},
                         {"model_bytes", model->model_bytes()}};
+    if (const auto diag = model->diagnostics(); !diag.empty()) {
+      json d = json::object();
+      for (const auto& [name, value] : diag) d[name] = finite_or_null(value);
+      rec["diagnostics"] = std::move(d);
+    }
     rec["status"] = "ok";
   } catch (const std::exception& e) {
     rec["status"] = "failed";

@@ -141,6 +141,17 @@ std::string point_label(const std::string& name, const std::map<std::string, Par
   return s + "]";
 }
 
+/// The child tree, canonically: name, plugin, params, children (recursive).
+std::string canonical_children(const std::vector<AlgorithmSpec>& children) {
+  std::string s;
+  for (const auto& c : children) {
+    s += "{" + c.name + ":" + c.plugin + ":";
+    for (const auto& [k, v] : c.params) s += k + "=" + canonical_value(v) + ";";
+    s += canonical_children(c.children) + "}";
+  }
+  return s;
+}
+
 }  // namespace
 
 std::vector<TrialSpec> expand_trials(const Scenario& s) {
@@ -171,7 +182,9 @@ std::vector<TrialSpec> expand_trials(const Scenario& s) {
           // equal parameters are still two trials with two records.
           const std::string key = common + "\nfold=" + fold + "\nalgorithm=" + t.algorithm +
                                   "\nplugin=" + a.plugin + "\nparams=" + params_text +
-                                  "\nseed=" + std::to_string(seed);
+                                  "\nseed=" + std::to_string(seed) +
+                                  (a.children.empty() ? std::string()
+                                                      : "\nchildren=" + canonical_children(a.children));
           t.id = sha256_hex(key).substr(0, 16);
           out.push_back(std::move(t));
         }

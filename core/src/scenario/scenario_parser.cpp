@@ -137,9 +137,14 @@ ParamValue scalar(const Section& s, const toml::node& n, const std::string& key)
   return *v;
 }
 
-AlgorithmSpec parse_algorithm(const std::string& file, const toml::table& t) {
-  const Section s(file, t, "algorithms", "algorithms");
+void parse_children(const std::string& file, const Section& s, const toml::table& t,
+                    const std::string& path, AlgorithmSpec& a);
+
+AlgorithmSpec parse_algorithm(const std::string& file, const toml::table& t,
+                              const std::string& parent = "algorithms") {
+  const Section s(file, t, parent, "algorithms");
   AlgorithmSpec a;
+  a.key_path = parent;
   a.location = s.location();
   s.read("plugin", a.plugin);
   if (!s.has("plugin")) s.fail_table("missing required key 'plugin'");
@@ -151,7 +156,7 @@ AlgorithmSpec parse_algorithm(const std::string& file, const toml::table& t) {
   s.read("name", a.name);
   if (a.name.empty()) s.fail("name", "must not be empty");
 
-  const std::string path = "algorithms." + a.name;
+  const std::string path = parent + "." + a.name;
   if (s.has("params")) {
     const toml::table* p = t.get("params")->as_table();
     if (!p) s.fail("params", std::string("expected a table, got ") +
@@ -187,7 +192,34 @@ AlgorithmSpec parse_algorithm(const std::string& file, const toml::table& t) {
       a.locations[k] = scenario_detail::location(file, value.source());
     }
   }
+  if (s.has("children")) parse_children(file, s, t, path, a);
   return a;
+}
+
+/// [[<path>.children]]: nested algorithm tables handed to a fusion strategy.
+void parse_children(const std::string& file, const Section& s, const toml::table& t,
+                    const std::string& path, AlgorithmSpec& a) {
+  const toml::array* arr = t.get("children")->as_array();
+  if (!arr || arr->empty()) {
+    s.fail("children", std::string("expected one or more tables ([[") + path +
+                           ".children]]), got " + scenario_detail::node_type_name(*t.get("children")));
+  }
+  std::set<std::string> names;
+  for (const toml::node& e : *arr) {
+    const toml::table* ct = e.as_table();
+    if (!ct) {
+      s.fail_at(e, "children", std::string("expected tables ([[") + path + ".children]]), got " +
+                                   scenario_detail::node_type_name(e));
+    }
+    AlgorithmSpec c = parse_algorithm(file, *ct, path + ".children");
+    const Section cs(file, *ct, path + ".children", "algorithms");
+    if (!c.grid.empty()) cs.fail("grid", "a child cannot sweep a grid; sweep the parent instead");
+    if (!names.insert(c.name).second) {
+      cs.fail(cs.has("name") ? "name" : "plugin",
+              "duplicate child name '" + c.name + "'; give each child a distinct 'name'");
+    }
+    a.children.push_back(std::move(c));
+  }
 }
 
 void parse_algorithms(const std::string& file, const Section& root,

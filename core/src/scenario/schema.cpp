@@ -17,7 +17,7 @@ const std::vector<TableKeys>& tables() {
                  "seed"}},
       {"evaluation", {"protocol", "sampled_negatives", "metrics", "cutoffs", "bootstrap",
                       "relevance_threshold", "max_latency_users", "target"}},
-      {"algorithms", {"name", "plugin", "params", "grid"}},
+      {"algorithms", {"name", "plugin", "params", "grid", "children"}},
   };
   return t;
 }

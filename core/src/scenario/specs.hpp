@@ -89,6 +89,10 @@ struct AlgorithmSpec {
   /// Where each key came from, for error messages: key -> "file:line:col".
   std::map<std::string, std::string> locations;
   std::string location;  // the [[algorithms]] table itself
+  /// Child recommenders of a fusion strategy ([[algorithms.children]],
+  /// nesting allowed); each is built and fitted by the host first.
+  std::vector<AlgorithmSpec> children;
+  std::string key_path = "algorithms";  // "algorithms" or "<parent path>.children"
 };
 
 }  // namespace recfuse

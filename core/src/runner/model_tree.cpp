@@ -1,0 +1,102 @@
+#include "runner/model_tree.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "host/params_validation.hpp"
+
+namespace recfuse {
+namespace {
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+std::string at(const AlgorithmSpec& spec) {
+  auto it = spec.locations.find("plugin");
+  return it != spec.locations.end() ? it->second + ": " : spec.location + ": ";
+}
+
+std::string path_of(const AlgorithmSpec& spec) { return spec.key_path + "." + spec.name; }
+
+/// Validated parameters of one node, and the children rule.
+ParamSet node_params(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
+                     const AlgorithmHandle& h) {
+  ParamSet p = validate_params(h.algorithm->params(), params, spec.locations, spec.location,
+                               path_of(spec) + ".params");
+  const bool takes = (h.algorithm->capabilities & kCapChildren) != 0;
+  if (takes && spec.children.empty())
+    throw Error(at(spec) + "[" + path_of(spec) + "] '" + spec.plugin +
+                "' fuses child recommenders: give them as [[" + path_of(spec) + ".children]]");
+  if (!takes && !spec.children.empty())
+    throw Error(at(spec) + "[" + path_of(spec) + "] '" + spec.plugin +
+                "' does not take children; remove [[" + path_of(spec) + ".children]]");
+  return p;
+}
+
+nlohmann::json params_json(const ParamSet& p) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : p.values()) std::visit([&](const auto& x) { out[k] = x; }, v);
+  return out;
+}
+
+}  // namespace
+
+AlgorithmHandle resolve_algorithm(const AlgorithmSpec& spec, const PluginRegistry& registry) {
+  if (registry.contains(spec.plugin)) return registry.find(spec.plugin);
+  std::string msg = at(spec) + "[" + path_of(spec) + "] ";
+  try {
+    registry.find(spec.plugin);
+  } catch (const std::exception& e) {
+    msg += e.what();
+  }
+  for (const auto& err : registry.errors()) msg += "\n  (plugin not loaded) " + err;
+  throw Error(msg);
+}
+
+void check_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
+                      const PluginRegistry& registry, std::vector<AlgorithmHandle>& used) {
+  const AlgorithmHandle h = resolve_algorithm(spec, registry);
+  node_params(spec, params, h);
+  used.push_back(h);
+  for (const auto& c : spec.children) check_model_tree(c, c.params, registry, used);
+}
+
+FittedModel fit_model_tree(const AlgorithmSpec& spec,
+                           const std::map<std::string, ParamValue>& params,
+                           const PluginRegistry& registry, const TrainData& train,
+                           const FitContext& ctx) {
+  FittedModel out;
+  out.handle = resolve_algorithm(spec, registry);
+  out.params = node_params(spec, params, out.handle);
+  out.model = create_recommender(out.handle, out.params);
+  out.tree = {{"name", spec.name},
+              {"plugin", spec.plugin},
+              {"plugin_version", out.handle.plugin->descriptor->version},
+              {"params", params_json(out.params)}};
+  const double t0 = wall_now(), c0 = cpu_now();
+  if (!spec.children.empty()) {
+    std::vector<Child> children;
+    nlohmann::json child_trees = nlohmann::json::array();
+    for (const auto& c : spec.children) {
+      ctx.log("fitting child '" + c.name + "' (" + c.plugin + ")");
+      FittedModel child = fit_model_tree(c, c.params, registry, train, ctx);
+      children.push_back({c.name, c.plugin, child.handle.algorithm->capabilities, child.model});
+      child_trees.push_back(std::move(child.tree));
+    }
+    out.tree["children"] = std::move(child_trees);
+    out.model->set_children(std::move(children));
+  }
+  out.model->fit(train, ctx);
+  out.tree["fit_wall_s"] = wall_now() - t0;
+  out.tree["fit_cpu_s"] = cpu_now() - c0;
+  return out;
+}
+
+}  // namespace recfuse
