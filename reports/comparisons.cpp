@@ -47,9 +47,9 @@ std::map<TrialKey, const json*> ok_trials_of(const std::vector<json>& records,
   return trials;
 }
 
-// The per-user vector of `metric` as user id -> value; empty when absent or
-// misaligned with "users".
-std::map<std::int64_t, double> per_user(const json& record, const std::string& metric) {
+}  // namespace
+
+std::map<std::int64_t, double> per_user_values(const json& record, const std::string& metric) {
   std::map<std::int64_t, double> values;
   auto pu = record.find("per_user");
   if (pu == record.end() || !pu->is_object()) return values;
@@ -67,6 +67,13 @@ std::map<std::int64_t, double> per_user(const json& record, const std::string& m
   return values;
 }
 
+MetricView metric_view(const std::string& metric) {
+  return {[metric](const json& r) { return per_user_values(r, metric); },
+          [metric](const json& r) { return metric_mean(r, metric); }};
+}
+
+namespace {
+
 struct PairedSamples {
   std::vector<double> a, b;
   std::string method, note;
@@ -75,7 +82,7 @@ struct PairedSamples {
 
 PairedSamples pair_samples(const std::map<TrialKey, const json*>& algo,
                            const std::map<TrialKey, const json*>& best,
-                           const std::string& metric) {
+                           const MetricView& view) {
   struct Sums {
     double a = 0, b = 0;
     int n = 0;
@@ -86,8 +93,8 @@ PairedSamples pair_samples(const std::map<TrialKey, const json*>& algo,
   for (const auto& [key, record] : algo) {
     auto other = best.find(key);
     if (other == best.end()) continue;
-    double ma = metric_mean(*record, metric), mb = metric_mean(*other->second, metric);
-    auto ua = per_user(*record, metric), ub = per_user(*other->second, metric);
+    double ma = view.trial_mean(*record), mb = view.trial_mean(*other->second);
+    auto ua = view.per_user(*record), ub = view.per_user(*other->second);
     if (!ua.empty() && !ub.empty()) {
       ++user_level_trials;
       for (const auto& [user, va] : ua) {
@@ -124,9 +131,7 @@ PairedSamples pair_samples(const std::map<TrialKey, const json*>& algo,
 
 }  // namespace
 
-json build_comparisons(const std::vector<json>& records, const json& summary,
-                       const std::string& metric) {
-  json rows = json::array();
+std::string best_algorithm(const json& summary, const std::string& metric) {
   const bool lower = report_format::lower_is_better(metric);
   std::string best_label;
   double best_mean = std::numeric_limits<double>::quiet_NaN();
@@ -137,54 +142,71 @@ json build_comparisons(const std::vector<json>& records, const json& summary,
       best_label = row["algorithm"].get<std::string>(), best_mean = m;
     }
   }
-  if (best_label.empty()) return rows;
-  const auto best_trials = ok_trials_of(records, best_label);
+  return best_label;
+}
 
+json compare_with_best(const std::vector<json>& records, const std::string& label,
+                       const std::string& best_label, const std::string& metric,
+                       const MetricView& view) {
+  PairedSamples samples =
+      pair_samples(ok_trials_of(records, label), ok_trials_of(records, best_label), view);
+  json out = json::object();
+  out["metric"] = metric;
+  out["direction"] = report_format::lower_is_better(metric) ? "lower_is_better"
+                                                            : "higher_is_better";
+  out["algorithm"] = label;
+  out["baseline"] = best_label;
+  out["method"] = samples.method;
+  out["matched_trials"] = samples.matched_trials;
+  out["n"] = samples.a.size();
+  if (samples.a.size() >= 2) {
+    PairedComparison c = paired_compare(samples.a, samples.b);
+    out["n"] = c.n;
+    out["mean_a"] = number_or_null(c.mean_a);
+    out["mean_b"] = number_or_null(c.mean_b);
+    out["mean_diff"] = number_or_null(c.mean_diff);
+    out["diff_low"] = number_or_null(c.diff_low);
+    out["diff_high"] = number_or_null(c.diff_high);
+    out["t"] = number_or_null(c.t);
+    out["t_p"] = number_or_null(c.t_p);
+    out["w"] = number_or_null(c.w);
+    out["w_p"] = number_or_null(c.w_p);
+    out["effect_size"] = number_or_null(c.effect_size);
+  } else if (samples.note.empty()) {
+    samples.note = "skipped: fewer than 2 paired units";
+  }
+  out["p_holm"] = nullptr;
+  out["significant"] = nullptr;
+  out["note"] = samples.note;
+  return out;
+}
+
+void holm_over_rows(json& rows) {
   std::vector<double> p_values;
   std::vector<std::size_t> tested_rows;
-  for (const auto& row : summary) {
-    const std::string label = row["algorithm"].get<std::string>();
-    if (label == best_label) continue;
-    if (!std::isfinite(metric_mean(row, metric))) continue;
-    PairedSamples samples = pair_samples(ok_trials_of(records, label), best_trials, metric);
-    json out = json::object();
-    out["metric"] = metric;
-    out["direction"] = lower ? "lower_is_better" : "higher_is_better";
-    out["algorithm"] = label;
-    out["baseline"] = best_label;
-    out["method"] = samples.method;
-    out["matched_trials"] = samples.matched_trials;
-    out["n"] = samples.a.size();
-    if (samples.a.size() >= 2) {
-      PairedComparison c = paired_compare(samples.a, samples.b);
-      out["n"] = c.n;
-      out["mean_a"] = number_or_null(c.mean_a);
-      out["mean_b"] = number_or_null(c.mean_b);
-      out["mean_diff"] = number_or_null(c.mean_diff);
-      out["diff_low"] = number_or_null(c.diff_low);
-      out["diff_high"] = number_or_null(c.diff_high);
-      out["t"] = number_or_null(c.t);
-      out["t_p"] = number_or_null(c.t_p);
-      out["w"] = number_or_null(c.w);
-      out["w_p"] = number_or_null(c.w_p);
-      out["effect_size"] = number_or_null(c.effect_size);
-      if (std::isfinite(c.t_p)) {
-        p_values.push_back(c.t_p);
-        tested_rows.push_back(rows.size());
-      }
-    } else if (samples.note.empty()) {
-      samples.note = "skipped: fewer than 2 paired units";
-    }
-    out["p_holm"] = nullptr;
-    out["significant"] = nullptr;
-    out["note"] = samples.note;
-    rows.push_back(std::move(out));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    double p = number(rows[i], "t_p");
+    if (std::isfinite(p)) p_values.push_back(p), tested_rows.push_back(i);
   }
   std::vector<double> adjusted = holm_adjust(p_values);
   for (std::size_t i = 0; i < tested_rows.size(); ++i) {
     rows[tested_rows[i]]["p_holm"] = adjusted[i];
     rows[tested_rows[i]]["significant"] = adjusted[i] < 0.05;
   }
+}
+
+json build_comparisons(const std::vector<json>& records, const json& summary,
+                       const std::string& metric) {
+  json rows = json::array();
+  const std::string best_label = best_algorithm(summary, metric);
+  if (best_label.empty()) return rows;
+  for (const auto& row : summary) {
+    const std::string label = row["algorithm"].get<std::string>();
+    if (label == best_label) continue;
+    if (!std::isfinite(metric_mean(row, metric))) continue;
+    rows.push_back(compare_with_best(records, label, best_label, metric, metric_view(metric)));
+  }
+  holm_over_rows(rows);
   return rows;
 }
 

@@ -3,8 +3,10 @@
 // Numbers in shortest round-trip form (std::to_chars); missing = empty.
 #include <algorithm>
 #include <ostream>
+#include <map>
 #include <set>
 
+#include "eval/segments.hpp"
 #include "reports/format.hpp"
 #include "reports/report.hpp"
 
@@ -62,6 +64,36 @@ std::string number_field(const json& j, const char* key) {
   return rf::shortest(rf::number(j, key));
 }
 
+// Segment columns, after the timing ones: per segment its user count and the
+// headline families (ndcg, recall, hr) at every cutoff -- the full blocks are
+// in report.json.
+std::vector<std::pair<std::string, std::vector<std::string>>> segment_columns(const json& trials) {
+  std::map<std::string, std::set<std::string>> found;
+  for (const auto& t : trials) {
+    const json& segments = child(t, "segments");
+    if (!segments.is_object()) continue;
+    for (auto s = segments.begin(); s != segments.end(); ++s) {
+      auto& names = found[s.key()];
+      if (!s->is_object()) continue;
+      for (auto m = s->begin(); m != s->end(); ++m) {
+        const std::string& k = m.key();
+        if (k.rfind("ndcg@", 0) == 0 || k.rfind("recall@", 0) == 0 || k.rfind("hr@", 0) == 0) {
+          names.insert(k);
+        }
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::vector<std::string>>> columns;
+  for (auto& [segment, names] : found) {
+    std::vector<std::string> sorted(names.begin(), names.end());
+    std::sort(sorted.begin(), sorted.end(), rf::metric_display_less);
+    columns.emplace_back(segment, std::move(sorted));
+  }
+  std::sort(columns.begin(), columns.end(),
+            [](const auto& a, const auto& b) { return segment_less(a.first, b.first); });
+  return columns;
+}
+
 }  // namespace
 
 void write_csv(std::ostream& out, const json& report) {
@@ -80,6 +112,15 @@ void write_csv(std::ostream& out, const json& report) {
     for (const char* part : {"_mean", "_low", "_high"}) add_field(header, rf::csv_field(m + part));
   }
   for (const auto& c : timing_columns()) add_field(header, c.name);
+  const auto segments = segment_columns(trials);
+  for (const auto& [segment, names] : segments) {
+    add_field(header, rf::csv_field(segment + "/n"));
+    for (const auto& m : names) {
+      for (const char* part : {"_mean", "_low", "_high"}) {
+        add_field(header, rf::csv_field(segment + "/" + m + part));
+      }
+    }
+  }
   out << header << "\r\n";
 
   for (const auto& t : trials) {
@@ -98,6 +139,15 @@ void write_csv(std::ostream& out, const json& report) {
       const json* node = &t;
       for (const char* p : c.path) node = &child(*node, p);
       add_field(line, number_field(*node, c.key));
+    }
+    for (const auto& [segment, names] : segments) {
+      const json& block = child(child(t, "segments"), segment.c_str());
+      add_field(line, number_field(block, "n"));
+      for (const auto& m : names) {
+        for (const char* part : {"mean", "low", "high"}) {
+          add_field(line, rf::shortest(rf::number(child(block, m.c_str()), part)));
+        }
+      }
     }
     out << line << "\r\n";
   }

@@ -10,6 +10,7 @@
 
 #include "reports/format.hpp"
 #include "reports/report.hpp"
+#include "reports/summary.hpp"
 
 namespace recfuse {
 namespace {
@@ -258,6 +259,7 @@ void write_markdown(std::ostream& out, const json& report) {
   write_context(out, report);
   write_main_table(out, report, headline);
   write_comparisons(out, report);
+  report_detail::write_segment_markdown(out, report);
   write_per_fold(out, report, headline);
   write_failed(out, report);
   write_all_metrics(out, report, all);

@@ -23,7 +23,9 @@ using nlohmann::ordered_json;
 // in alphabetical order.
 const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders() {
   static const std::map<std::string, std::vector<std::string>, std::less<>> orders = {
-      {"", {"schema_version", "context", "headline_metric", "summary", "comparisons", "trials"}},
+      {"",
+       {"schema_version", "context", "headline_metric", "summary", "comparisons",
+        "segment_comparisons", "trials"}},
       {".context",
        {"recfuse_version", "git_commit", "build_type", "compiler", "cxx_flags", "host_name",
         "cpu_model", "logical_cores", "memory_total_bytes", "os", "date", "libraries",
@@ -33,23 +35,35 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders()
       {".context.dataset", {"name", "sha256"}},
       {".context.plugins[]", {"name", "version", "file", "fingerprint"}},
       {".summary[]",
-       {"algorithm", "plugin", "trials", "ok", "failed", "metrics", "latency_ms",
+       {"algorithm", "plugin", "trials", "ok", "failed", "metrics", "segments", "latency_ms",
         "throughput_users_per_s", "fit_wall_s", "peak_rss_bytes", "model_bytes"}},
       {".summary[].metrics.*", {"mean", "low", "high", "n", "trials", "ci", "sd"}},
+      {".summary[].segments.*", {"n"}},
+      {".summary[].segments.*.*", {"mean", "low", "high", "n", "trials", "ci", "sd"}},
       {".summary[].latency_ms", {"p50", "p99"}},
       {".comparisons[]",
        {"metric", "direction", "algorithm", "baseline", "method", "matched_trials", "n",
         "mean_a", "mean_b", "mean_diff", "diff_low", "diff_high", "t", "t_p", "w", "w_p",
         "p_holm", "significant", "effect_size", "note"}},
+      {".segment_comparisons[]",
+       {"metric", "segment", "direction", "algorithm", "baseline", "method", "matched_trials",
+        "n", "mean_a", "mean_b", "mean_diff", "diff_low", "diff_high", "t", "t_p", "w", "w_p",
+        "p_holm", "significant", "effect_size", "note"}},
       {".trials[]",
        {"record_version", "trial_id", "index", "algorithm", "plugin", "plugin_library",
         "plugin_file", "plugin_version", "plugin_fingerprint", "params", "seed", "fold",
-        "threads", "status", "error", "dataset", "metrics", "per_user", "timing", "resources",
+        "threads", "status", "error", "dataset", "metrics", "segments", "segment_definition",
+        "per_user", "timing", "resources",
         "progress", "started_at"}},
       {".trials[].dataset",
        {"name", "sha256", "users", "items", "interactions", "skipped_rows", "split", "train",
         "validation", "test", "test_users"}},
       {".trials[].metrics.*", {"mean", "low", "high", "n"}},
+      {".trials[].segments.*", {"n"}},
+      {".trials[].segments.*.*", {"mean", "low", "high", "n"}},
+      {".trials[].segment_definition",
+       {"cold_user_max", "history_quartile_edges", "head_fraction", "head_min_popularity",
+        "head_items"}},
       {".trials[].timing",
        {"load_s", "split_s", "fit_wall_s", "fit_cpu_s", "eval_wall_s", "trial_wall_s",
         "latency_ms", "batch_s", "throughput_users_per_s"}},
@@ -59,12 +73,23 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders()
   return orders;
 }
 
+// "a.*.b" matches "a.x.b": '*' stands for exactly one object key.
+bool path_matches(std::string_view pattern, std::string_view path) {
+  while (true) {
+    const auto pd = pattern.find('.'), qd = path.find('.');
+    const std::string_view p = pattern.substr(0, pd), q = path.substr(0, qd);
+    if (p != "*" && p != q) return false;
+    if (pd == std::string_view::npos || qd == std::string_view::npos) return pd == qd;
+    pattern.remove_prefix(pd + 1), path.remove_prefix(qd + 1);
+  }
+}
+
 const std::vector<std::string>* order_for(const std::string& path) {
   const auto& orders = key_orders();
   if (auto it = orders.find(path); it != orders.end()) return &it->second;
-  auto dot = path.rfind('.');
-  if (dot == std::string::npos) return nullptr;
-  if (auto it = orders.find(path.substr(0, dot) + ".*"); it != orders.end()) return &it->second;
+  for (const auto& [pattern, order] : orders) {
+    if (pattern.find('*') != std::string::npos && path_matches(pattern, path)) return &order;
+  }
   return nullptr;
 }
 
@@ -132,7 +157,12 @@ json build_report(const json& context, const std::vector<json>& records) {
       comparisons.push_back(std::move(row));
     }
   }
+  json segment_comparisons = json::array();
+  if (!headline.empty()) {
+    segment_comparisons = report_detail::build_segment_comparisons(records, summary, headline);
+  }
   report["summary"] = std::move(summary);
+  if (!segment_comparisons.empty()) report["segment_comparisons"] = std::move(segment_comparisons);
   report["comparisons"] = std::move(comparisons);
   json trials = json::array();
   for (const auto& r : records) {

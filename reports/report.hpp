@@ -22,6 +22,7 @@ inline constexpr int kReportSchemaVersion = 1;
 /// The canonical report object:
 /// {"schema_version": 1, "context": {...}, "headline_metric": "ndcg@10" | null,
 ///  "summary": [one row per algorithm label], "comparisons": [...],
+///  "segment_comparisons": [...] (only when trials carry segments),
 ///  "trials": [the records, without their "per_user" vectors]}.
 /// `records` have the shape documented in core/src/runner/record.hpp; any
 /// status other than "ok" counts as failed. Never throws on missing fields
@@ -31,6 +32,10 @@ inline constexpr int kReportSchemaVersion = 1;
 /// there are >= 2 ("ci": "t"), else the record's bootstrap CI ("ci":
 /// "bootstrap"); median latency p50/p99 and throughput, mean fit time, max
 /// peak RSS and model bytes.
+/// Segments (eval/segments.hpp): a summary row gets "segments": {segment:
+/// {"n": mean users, metric: summary as above}} from the records'
+/// "segments"; "segment_comparisons" compares the headline metric in every
+/// segment against the overall best, Holm-adjusted over that whole table.
 /// Comparisons: for the headline metric (first of ndcg@10, ndcg@<smallest
 /// cutoff>, rmse) and also rmse when present, each algorithm against the best
 /// one, paired on the same (fold, seed) — see comparisons.hpp.

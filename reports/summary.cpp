@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "eval/stats.hpp"
@@ -58,11 +59,13 @@ const json& child(const json& j, const char* key) {
 // trials the unit is the trial (seeds/folds are the replications), so the CI
 // is the t-interval of the mean of per-trial means; a single trial keeps its
 // bootstrap CI over users.
-json metric_summary(const std::vector<const json*>& trials, const std::string& metric) {
+// `block(trial)` is the trial's {mean, low, high, n} object of the metric.
+template <class Block>
+json metric_summary(const std::vector<const json*>& trials, Block block) {
   std::vector<const json*> with;
   std::vector<double> means;
   for (const json* t : trials) {
-    double m = number(child(child(*t, "metrics"), metric.c_str()), "mean");
+    double m = number(block(*t), "mean");
     if (std::isfinite(m)) with.push_back(t), means.push_back(m);
   }
   json row = json::object();
@@ -70,7 +73,7 @@ json metric_summary(const std::vector<const json*>& trials, const std::string& m
   if (k == 0) {
     row = {{"mean", nullptr}, {"low", nullptr}, {"high", nullptr}, {"trials", 0}, {"ci", "none"}};
   } else if (k == 1) {
-    const json& m = child(child(*with[0], "metrics"), metric.c_str());
+    const json& m = block(*with[0]);
     double low = number(m, "low"), high = number(m, "high");
     bool has_ci = std::isfinite(low) && std::isfinite(high);
     row = {{"mean", means[0]}, {"low", number_or_null(low)}, {"high", number_or_null(high)},
@@ -89,6 +92,38 @@ json metric_summary(const std::vector<const json*>& trials, const std::string& m
 }
 
 }  // namespace
+
+json summarize_segments(const std::vector<const json*>& ok_trials) {
+  std::map<std::string, std::set<std::string>> metrics;  // segment -> metric names
+  for (const json* t : ok_trials) {
+    const json& segments = child(*t, "segments");
+    if (!segments.is_object()) continue;
+    for (auto s = segments.begin(); s != segments.end(); ++s) {
+      auto& names = metrics[s.key()];
+      if (!s->is_object()) continue;
+      for (auto m = s->begin(); m != s->end(); ++m) {
+        if (m->is_object()) names.insert(m.key());
+      }
+    }
+  }
+  json out = json::object();
+  for (const auto& [segment, names] : metrics) {
+    const auto block_of = [&](const json& t) -> const json& {
+      return child(child(t, "segments"), segment.c_str());
+    };
+    std::vector<double> sizes;
+    for (const json* t : ok_trials) sizes.push_back(number(block_of(*t), "n"));
+    json s = json::object();
+    s["n"] = number_or_null(mean(sizes));
+    for (const auto& m : names) {
+      json row = metric_summary(
+          ok_trials, [&](const json& t) -> const json& { return child(block_of(t), m.c_str()); });
+      if (row["trials"].get<std::size_t>() > 0) s[m] = std::move(row);
+    }
+    out[segment] = std::move(s);
+  }
+  return out;
+}
 
 bool is_ok(const json& record) {
   return record.is_object() && record.value("status", std::string()) == "ok";
@@ -160,10 +195,14 @@ json build_summary(const std::vector<json>& records) {
     row["failed"] = total - ok.size();
     json metric_rows = json::object();
     for (const auto& m : metrics) {
-      json s = metric_summary(ok, m);
+      json s = metric_summary(
+          ok, [&](const json& t) -> const json& { return child(child(t, "metrics"), m.c_str()); });
       if (s["trials"].get<std::size_t>() > 0) metric_rows[m] = std::move(s);
     }
     row["metrics"] = std::move(metric_rows);
+    if (json segments = summarize_segments(ok); !segments.empty()) {
+      row["segments"] = std::move(segments);
+    }
     std::vector<double> p50, p99, throughput, fit, rss, model;
     for (const json* t : ok) {
       const json& timing = child(*t, "timing");

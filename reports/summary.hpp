@@ -3,6 +3,10 @@
 // reports library; report.hpp is the interface.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,6 +26,47 @@ std::string headline_metric(const std::vector<nlohmann::json>& records);
 
 /// One row per algorithm label (see build_report in report.hpp).
 nlohmann::json build_summary(const std::vector<nlohmann::json>& records);
+
+/// How one metric is read from a trial record: its per-user values (user id
+/// -> value; empty when the record kept none) and its trial mean (NaN when
+/// absent). The comparison code pairs whatever a view returns.
+struct MetricView {
+  std::function<std::map<std::int64_t, double>(const nlohmann::json&)> per_user;
+  std::function<double(const nlohmann::json&)> trial_mean;
+};
+/// record["per_user"][metric] keyed by record["per_user"]["users"]; non-numbers
+/// (null) skipped; empty when absent or misaligned.
+std::map<std::int64_t, double> per_user_values(const nlohmann::json& record,
+                                               const std::string& metric);
+/// record["metrics"][metric].
+MetricView metric_view(const std::string& metric);
+/// record["segments"][segment][metric]; per user: item segments read
+/// per_user["<segment>/<metric>"], user segments select the users of
+/// per_user[metric] whose per_user["history"] falls in the segment under
+/// record["segment_definition"] (eval/segments.hpp decides).
+MetricView segment_view(const std::string& segment, const std::string& metric);
+
+/// The summary row label with the best mean of `metric` ("" when none).
+std::string best_algorithm(const nlohmann::json& summary, const std::string& metric);
+/// One comparison row of `label` against `best_label` (p_holm still null).
+nlohmann::json compare_with_best(const std::vector<nlohmann::json>& records,
+                                 const std::string& label, const std::string& best_label,
+                                 const std::string& metric, const MetricView& view);
+/// Fills "p_holm" / "significant" of every row with a finite "t_p", Holm
+/// adjusting over all of `rows` (one family).
+void holm_over_rows(nlohmann::json& rows);
+
+/// Per algorithm, per segment: {"n": mean users per trial, metric: summary
+/// as for the main metrics}; an empty object when no record has segments.
+nlohmann::json summarize_segments(const std::vector<const nlohmann::json*>& ok_trials);
+/// The headline metric in every segment, each algorithm against the best
+/// overall (same baseline as the main comparison), Holm-adjusted over the
+/// whole table. Rows as build_comparisons plus "segment".
+nlohmann::json build_segment_comparisons(const std::vector<nlohmann::json>& records,
+                                         const nlohmann::json& summary,
+                                         const std::string& metric);
+/// report.md's "Segments" sections (nothing when no trial has segments).
+void write_segment_markdown(std::ostream& out, const nlohmann::json& report);
 
 /// Rows comparing each algorithm with the best one on `metric` (best = the
 /// highest summary mean, lowest for rmse/mae), paired per user over the same

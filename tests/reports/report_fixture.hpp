@@ -60,4 +60,65 @@ inline std::vector<nlohmann::json> fold_records() {
   return records;
 }
 
+// Segment fixture: "fused" and "single", one trial each on the same 6 users,
+// fold "", seed 1. History [2,3,4,6,8,10] with cold_user_max 3 and edges
+// 3/4/8 (nearest rank of the sorted lengths at 25/50/75%):
+//   cold = q1 = {u0,u1}, q2 = {u2}, q3 = {u3,u4}, q4 = {u5};
+//   head items relevant for {u0,u3,u5}, tail items for {u0,u1,u2,u4}.
+// ndcg@10 per user        u0   u1   u2   u3   u4   u5
+//   fused                 0.5  0.4  0.3  0.6  0.2  0.9    mean 0.48333
+//   single                0.2  0.2  0.3  0.5  0.3  0.8    mean 0.38333
+//   fused items:head      1.0   -    -   0.6   -   0.9
+//   single items:head     0.5   -    -   0.5   -   0.8
+//   fused items:tail      0.0  0.4  0.3   -   0.2   -
+//   single items:tail     0.1  0.1  0.3   -   0.3   -
+// Segment blocks hold those means with made-up CIs mean +- 0.05.
+inline std::vector<nlohmann::json> segment_records() {
+  using nlohmann::json;
+  const auto block = [](double mean, int n) {
+    return json{{"mean", mean}, {"low", mean - 0.05}, {"high", mean + 0.05}, {"n", n}};
+  };
+  const auto record = [&](const std::string& label, int index, std::vector<double> ndcg,
+                          json head, json tail, json segments) {
+    double sum = 0;
+    for (double v : ndcg) sum += v;
+    return json{
+        {"record_version", 1},
+        {"trial_id", label + "-s1"},
+        {"index", index},
+        {"algorithm", label},
+        {"plugin", label == "fused" ? "score_fusion" : "item_knn"},
+        {"seed", 1},
+        {"fold", ""},
+        {"status", "ok"},
+        {"error", ""},
+        {"metrics", {{"ndcg@10", block(sum / 6, 6)}}},
+        {"segments", std::move(segments)},
+        {"segment_definition",
+         {{"cold_user_max", 3}, {"history_quartile_edges", {3, 4, 8}}, {"head_fraction", 0.2},
+          {"head_min_popularity", 40}, {"head_items", 12}}},
+        {"per_user",
+         {{"users", {0, 1, 2, 3, 4, 5}},
+          {"history", {2, 3, 4, 6, 8, 10}},
+          {"ndcg@10", ndcg},
+          {"items:head/ndcg@10", std::move(head)},
+          {"items:tail/ndcg@10", std::move(tail)}}}};
+  };
+  const auto seg = [&](double cold, double q2, double q3, double q4, double head, double tail) {
+    return json{{"users:cold", {{"n", 2}, {"ndcg@10", block(cold, 2)}}},
+                {"users:q1", {{"n", 2}, {"ndcg@10", block(cold, 2)}}},
+                {"users:q2", {{"n", 1}, {"ndcg@10", block(q2, 1)}}},
+                {"users:q3", {{"n", 2}, {"ndcg@10", block(q3, 2)}}},
+                {"users:q4", {{"n", 1}, {"ndcg@10", block(q4, 1)}}},
+                {"items:head", {{"n", 3}, {"ndcg@10", block(head, 3)}}},
+                {"items:tail", {{"n", 4}, {"ndcg@10", block(tail, 4)}}}};
+  };
+  return {record("single", 0, {0.2, 0.2, 0.3, 0.5, 0.3, 0.8},
+                 {0.5, nullptr, nullptr, 0.5, nullptr, 0.8},
+                 {0.1, 0.1, 0.3, nullptr, 0.3, nullptr}, seg(0.2, 0.3, 0.4, 0.8, 0.6, 0.2)),
+          record("fused", 1, {0.5, 0.4, 0.3, 0.6, 0.2, 0.9},
+                 {1.0, nullptr, nullptr, 0.6, nullptr, 0.9},
+                 {0.0, 0.4, 0.3, nullptr, 0.2, nullptr}, seg(0.45, 0.3, 0.4, 0.9, 2.5 / 3, 0.225))};
+}
+
 }  // namespace recfuse::test

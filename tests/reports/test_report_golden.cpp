@@ -80,6 +80,16 @@ TEST_CASE("markdown of per-fold runs matches the golden file", "[reports][golden
   check_golden(mask_context(markdown_of(report)), "expected_folds.md");
 }
 
+TEST_CASE("segment tables match the golden files", "[reports][golden][segments]") {
+  json report = recfuse::build_report(recfuse::test::fixture_context(),
+                                      recfuse::test::segment_records());
+  const std::string md = mask_context(markdown_of(report));
+  check_golden(md, "expected_segments.md");
+  check_golden(csv_of(report), "expected_segments.csv");
+  // The segment sections come from the JSON alone, like everything else.
+  CHECK(mask_context(markdown_of(json::parse(json_of(report)))) == md);
+}
+
 TEST_CASE("markdown context paragraph names commit, hardware and hashes", "[reports][golden]") {
   const std::string md = markdown_of(fixture_report());
   CHECK(md.rfind("# recfuse report: tiny\n", 0) == 0);

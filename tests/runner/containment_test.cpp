@@ -132,3 +132,28 @@ TEST_CASE("retrying failed trials reruns only those") {
   CHECK_THAT(r.output, Catch::Contains("resuming: 1 of 2"));
   CHECK(r.exit_code == 2);
 }
+
+TEST_CASE("shards run disjoint trials; an unsharded rerun completes the report") {
+  const auto dir = temp_dir("shard");
+  const auto s = write_text(dir, "s.toml",
+                            scenario_with(algorithm("popularity", "popularity") +
+                                          algorithm("good", "test_good") +
+                                          algorithm("random", "random")));
+  const auto out = dir / "out";
+  auto r = run_recfuse("run " + s.string() + " --output " + out.string() + " --shard 0/2" +
+                       plugin_args());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(read_report(out).at("trials").size() == 2);  // indices 0 and 2
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + " --shard 1/2" +
+                  plugin_args());
+  REQUIRE(r.exit_code == 0);
+  CHECK(read_report(out).at("trials").size() == 1);
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  CHECK_THAT(r.output, Catch::Contains("resuming: 3 of 3"));
+  CHECK(read_report(out).at("trials").size() == 3);
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + " --shard 2/2" +
+                  plugin_args());
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("--shard 2/2"));
+}

@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitBadInput = 1,      // bad command line, scenario, dataset path or plugin
   kExitTrialsFailed = 2,  // the run finished and wrote its report, but some trials failed
   kExitInternal = 3,      // an unexpected internal error
+  kExitRegression = 4,    // `compare`: the candidate regressed significantly
 };
 
 using Args = std::vector<std::string>;
@@ -21,6 +22,7 @@ int run_command(const Args& args);
 int trial_command(const Args& args);
 int plugins_command(const Args& args);
 int data_command(const Args& args);
+int compare_command(const Args& args);
 
 /// Absolute path of the running binary (/proc/self/exe).
 std::filesystem::path self_executable();

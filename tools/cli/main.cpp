@@ -14,6 +14,7 @@ commands:
                      write report.json, report.md and report.csv
   plugins            list every plugin found, with its parameter table
   data info PATH     statistics of a dataset as the readers see it
+  compare A B        deltas between two runs, with significance (exit 4 on regression)
   trial              run one trial (internal: used by `run` in a child process)
 
 `recfuse <command> --help` describes each command's options.
@@ -23,6 +24,7 @@ exit codes:
   1  bad input: command line, scenario, dataset path or plugin (error names file:line:column)
   2  the run finished and wrote its report, but some trials failed, crashed or timed out
   3  internal error
+  4  compare: the candidate regressed significantly beyond the threshold
 
 environment:
   RECFUSE_DATA         root of the datasets (default ../shared/data)
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
     if (command == "trial") return trial_command(args);
     if (command == "plugins") return plugins_command(args);
     if (command == "data") return data_command(args);
+    if (command == "compare") return compare_command(args);
     std::cerr << "recfuse: unknown command '" << command << "'\n\n" << kUsage;
     return kExitBadInput;
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 // `recfuse run`: validate a scenario up front (plugins, parameters, dataset
 // paths), run every trial in a child process, then write the reports.
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <chrono>
 #include <iostream>
 #include <set>
@@ -23,6 +24,7 @@ struct RunOptions {
   std::string scenario_file;
   std::string output;
   std::string cache;
+  std::string shard;
   std::vector<std::string> plugin_path;
   int jobs = 1;
   int threads = 0;
@@ -73,7 +75,9 @@ int run_command(const Args& args) {
       "cache-dir", po::value(&o.cache), "dataset cache directory")(
       "no-cache", po::bool_switch(&o.no_cache), "do not read or write the dataset cache")(
       "retry-failed", po::bool_switch(&o.retry_failed), "rerun trials whose record is not ok")(
-      "quiet,q", po::bool_switch(&o.quiet), "print only the report location");
+      "quiet,q", po::bool_switch(&o.quiet), "print only the report location")(
+      "shard", po::value(&o.shard),
+      "run only shard i of N (i/N, 0-based: trials with index % N == i), for job arrays");
   po::positional_options_description pos;
   pos.add("scenario", 1);
   po::variables_map vm;
@@ -104,6 +108,16 @@ int run_command(const Args& args) {
     PluginRegistry registry;
     registry.scan(dirs);
     used_plugins = check_scenario(scenario, trials, registry);
+    if (!o.shard.empty()) {
+      int i = -1, n = 0;
+      const char* s = o.shard.c_str();
+      const char* end = s + o.shard.size();
+      auto r1 = std::from_chars(s, end, i);
+      if (r1.ec != std::errc() || r1.ptr == end || *r1.ptr != '/' ||
+          std::from_chars(r1.ptr + 1, end, n).ptr != end)
+        throw Error("--shard " + o.shard + ": expected i/N, e.g. 0/4");
+      trials = shard_trials(trials, i, n);
+    }
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;

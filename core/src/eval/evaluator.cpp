@@ -179,6 +179,12 @@ void validate(const TrainData& train, const CsrMatrix& test, const EvaluationSpe
   if (spec.protocol == "sampled" && spec.sampled_negatives < 1)
     throw Error("[evaluation] sampled_negatives must be >= 1, got " +
                 std::to_string(spec.sampled_negatives));
+  if (spec.cold_user_max < 0)
+    throw Error("[evaluation] cold_user_max must be >= 0, got " +
+                std::to_string(spec.cold_user_max));
+  if (!(spec.head_fraction > 0 && spec.head_fraction <= 1))
+    throw Error("[evaluation] head_fraction must be in (0, 1], got " +
+                std::to_string(spec.head_fraction));
   if (test.rows > train.n_users || test.cols > train.n_items)
     throw Error("evaluate: test matrix is " + std::to_string(test.rows) + " x " +
                 std::to_string(test.cols) + " but training data has " +
@@ -298,6 +304,7 @@ EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& t
 
     accuracy_metrics(out, "", lists.data(), k_max, rel, spec.cutoffs, filter);
     beyond_accuracy_metrics(out, lists.data(), k_max, train, spec.cutoffs, filter);
+    segment_metrics(out, lists.data(), k_max, train, rel, spec, filter);
     if (filter.has("auc")) auc_metric(out, rec, train, rel);
     if (spec.protocol == "sampled")
       sampled_metrics(out, rec, train, rel, spec.cutoffs, spec.sampled_negatives, seed, filter);

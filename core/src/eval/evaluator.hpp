@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/segments.hpp"
 #include "recfuse/recommender.hpp"
 #include "scenario/specs.hpp"
 
@@ -17,6 +18,16 @@ namespace recfuse {
 struct LatencySummary {
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
   std::int64_t n = 0;
+};
+
+/// One segment of the evaluated users (segments.hpp defines them).
+struct EvalSegment {
+  std::vector<std::size_t> members;  // indices into EvalOutput::users, ascending
+  /// Item segments only: "ndcg@10", ... (precision, recall, f1, hr, ndcg,
+  /// map, mrr at every cutoff, as filtered) against the user's relevant
+  /// items of the segment, aligned with `members`. User segments reuse
+  /// EvalOutput::per_user at `members`.
+  std::map<std::string, std::vector<double>> per_user;
 };
 
 struct EvalOutput {
@@ -30,6 +41,12 @@ struct EvalOutput {
   std::map<std::string, double> aggregate;
   /// Per-rating squared / absolute errors for rating CIs ("rmse" uses sqrt of mean).
   std::vector<double> rating_sq_errors, rating_abs_errors;
+  /// Training interactions (train.by_user row size) per entry of `users`.
+  std::vector<std::int64_t> history;
+  SegmentDefinition segment_definition;
+  /// segment_names() -> members and values; every name present when at
+  /// least one user is evaluated (a segment may be empty).
+  std::map<std::string, EvalSegment> segments;
   LatencySummary latency;          // single-user recommend() calls
   double batch_seconds = 0;        // all test users, batched
   double throughput_users_per_s = 0;
@@ -42,6 +59,7 @@ struct EvalOutput {
 /// over every test (user, item) pair. Latency is measured sequentially on the
 /// first spec.max_latency_users test users (all when 0) after one untimed
 /// warm-up call; the batch pass times one recommend() over all test users.
+/// Segments (segments.hpp) use spec.cold_user_max and spec.head_fraction.
 /// Sampled negatives for user u come from derive_seed(seed, "sampled", u).
 /// Throws Error on an unknown protocol or metric name, a bad cutoff, or a
 /// recommender that returns excluded or out-of-range items.

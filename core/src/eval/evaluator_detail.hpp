@@ -52,6 +52,12 @@ void accuracy_metrics(EvalOutput& out, const std::string& prefix, const ItemId* 
                       const RelevantSets& rel, const std::vector<std::int32_t>& cutoffs,
                       const MetricFilter& filter);
 
+/// Fills out.history, out.segment_definition and out.segments (segments.hpp)
+/// from the full-ranking `lists` (rel.size() x stride, best first).
+void segment_metrics(EvalOutput& out, const ItemId* lists, int stride, const TrainData& train,
+                     const RelevantSets& rel, const EvaluationSpec& spec,
+                     const MetricFilter& filter);
+
 /// novelty/arp/ild per user and coverage/gini per cutoff (full ranking only).
 void beyond_accuracy_metrics(EvalOutput& out, const ItemId* lists, int stride,
                              const TrainData& train, const std::vector<std::int32_t>& cutoffs,

@@ -1,6 +1,7 @@
 // The trial record: one JSON object per trial, written atomically by the
-// trial process and read by the reporters. The canonical shape (keys in
-// this order; numbers are plain JSON numbers, NaN written as null):
+// trial process (and completed by the parent with the kernel's view of the
+// process) and read by the reporters. The shape (numbers are plain JSON
+// numbers, NaN written as null; report.json fixes the key order):
 //
 // {
 //   "record_version": 1,
@@ -21,13 +22,25 @@
 //     "coverage@10": {"mean": 0.31},   // catalogue-level: mean only
 //     "rmse": {"mean": 0.94, "low": ..., "high": ..., "n": 20000}
 //   },
-//   "per_user": {"users": [0, 1, ...], "ndcg@10": [...], ...},  // aligned with users
+//   "per_user": {"users": [0, 1, ...], "history": [31, 20, ...],  // training counts
+//                "ndcg@10": [...], ...,                            // aligned with users
+//                "items:head/ndcg@10": [...], ...},  // null where the user has no
+//                                                    // relevant item in the segment
+//   "segments": {"users:cold": {"n": 0, "ndcg@10": {...}, ...}, "users:q1": ...,
+//                "users:q4": ..., "items:head": ..., "items:tail": ...},
+//   "segment_definition": {"cold_user_max": 5, "history_quartile_edges": [31, 63, 146],
+//                          "head_fraction": 0.2, "head_min_popularity": 97,
+//                          "head_items": 338},
+//   "model_tree": {"name", "plugin", "plugin_version", "params", "fit_wall_s",
+//                  "fit_cpu_s", "children": [...]},   // fusion strategies only
+//   "diagnostics": {"retrieval_recall@100": 0.61, ...},  // plugin-reported, optional
 //   "timing": {"load_s": 0.1, "split_s": 0.01, "fit_wall_s": 1.2, "fit_cpu_s": 2.3,
 //              "eval_wall_s": 0.8, "trial_wall_s": 2.5,
 //              "latency_ms": {"p50": 0.2, "p95": 0.3, "p99": 0.5, "max": 1.1,
 //                             "mean": 0.21, "n": 943},
 //              "batch_s": 0.05, "throughput_users_per_s": 18000},
-//   "resources": {"peak_rss_bytes": 123456789, "model_bytes": 4567890},
+//   "resources": {"peak_rss_bytes": 123456789, "model_bytes": 4567890},  // RSS from wait4
+//   "log": "<output>/logs/<trial_id>.log",
 //   "progress": ["epoch 1 loss 0.3", ...],
 //   "started_at": "2026-11-28T20:40:00Z"
 // }

@@ -26,6 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Running {
   const TrialSpec* trial = nullptr;
+  std::size_t slot = 0;  // position in the sweep's trial list
   Clock::time_point started;
   std::filesystem::path log;
   bool timed_out = false;
@@ -131,6 +132,16 @@ void print_done(std::ostream& log, const json& rec, std::size_t done, std::size_
 
 }  // namespace
 
+std::vector<TrialSpec> shard_trials(const std::vector<TrialSpec>& trials, int shard, int count) {
+  if (count < 1 || shard < 0 || shard >= count)
+    throw Error("--shard " + std::to_string(shard) + "/" + std::to_string(count) +
+                ": expected i/N with 0 <= i < N");
+  std::vector<TrialSpec> out;
+  for (const auto& t : trials)
+    if (t.index % static_cast<std::size_t>(count) == static_cast<std::size_t>(shard)) out.push_back(t);
+  return out;
+}
+
 std::filesystem::path record_path(const std::filesystem::path& output_dir, const TrialSpec& t) {
   return output_dir / "trials" / (t.id + ".json");
 }
@@ -141,15 +152,15 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
   std::filesystem::create_directories(opt.output_dir / "logs");
   SweepResult result;
   std::vector<json> records(trials.size());
-  std::deque<const TrialSpec*> pending;
-  for (const auto& t : trials) {
+  std::deque<std::size_t> pending;  // slots of trials still to run
+  for (std::size_t slot = 0; slot < trials.size(); ++slot) {
     json rec;
-    if (read_record(record_path(opt.output_dir, t), rec) &&
+    if (read_record(record_path(opt.output_dir, trials[slot]), rec) &&
         (!opt.retry_failed || rec.value("status", "") == "ok")) {
-      records[t.index] = std::move(rec);
+      records[slot] = std::move(rec);
       ++result.resumed;
     } else {
-      pending.push_back(&t);
+      pending.push_back(slot);
     }
   }
   if (result.resumed && !opt.quiet)
@@ -161,14 +172,15 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
   const int jobs = std::max(1, opt.jobs);
   while (!pending.empty() || !running.empty()) {
     while (!pending.empty() && static_cast<int>(running.size()) < jobs) {
-      const TrialSpec* t = pending.front();
+      const std::size_t slot = pending.front();
+      const TrialSpec* t = &trials[slot];
       pending.pop_front();
-      Running r{t, Clock::now(), opt.output_dir / "logs" / (t->id + ".log"), false};
+      Running r{t, slot, Clock::now(), opt.output_dir / "logs" / (t->id + ".log"), false};
       try {
         running[spawn_trial(opt, *t, r.log)] = r;
       } catch (const std::exception& e) {
-        records[t->index] = failed_record(scenario, *t, "failed", e.what());
-        write_file_atomic(record_path(opt.output_dir, *t), records[t->index].dump(1));
+        records[slot] = failed_record(scenario, *t, "failed", e.what());
+        write_file_atomic(record_path(opt.output_dir, *t), records[slot].dump(1));
         ++done;
       }
     }
@@ -180,7 +192,7 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
       if (it == running.end()) continue;
       json rec = finish_record(scenario, it->second, status, ru, opt);
       if (!opt.quiet) print_done(log, rec, ++done, trials.size());
-      records[it->second.trial->index] = std::move(rec);
+      records[it->second.slot] = std::move(rec);
       running.erase(it);
       continue;
     }

@@ -27,10 +27,15 @@ struct SweepOptions {
 };
 
 struct SweepResult {
-  std::vector<nlohmann::json> records;  // in trial order
+  std::vector<nlohmann::json> records;  // in the order of `trials`
   int resumed = 0;                      // records found from an earlier run
   int failed = 0;                       // status != ok
 };
+
+/// The trials of shard `shard` of `count` (0-based): index % count == shard,
+/// for job arrays (Slurm). A later unsharded run over the same output
+/// directory finds every record and writes the whole report.
+std::vector<TrialSpec> shard_trials(const std::vector<TrialSpec>& trials, int shard, int count);
 
 /// Path of a trial's record inside `output_dir`.
 std::filesystem::path record_path(const std::filesystem::path& output_dir, const TrialSpec& t);

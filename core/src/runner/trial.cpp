@@ -58,23 +58,96 @@ json params_json(const std::map<std::string, ParamValue>& values) {  // before v
   return out;
 }
 
+/// Bootstrap CI of the mean; `resamples` = 0 (scenario bootstrap = 0) gives
+/// the mean alone, with no interval.
+Interval mean_ci(std::span<const double> values, int resamples, std::uint64_t seed) {
+  if (resamples > 0) return bootstrap_mean_ci(values, resamples, seed);
+  Interval ci;
+  ci.low = ci.high = std::nan("");
+  double sum = 0;
+  for (double v : values)
+    if (std::isfinite(v)) sum += v, ++ci.n;
+  ci.mean = ci.n ? sum / static_cast<double>(ci.n) : std::nan("");
+  return ci;
+}
+
 /// Metrics block: bootstrap CI for per-user metrics, means for catalogue
 /// measures, RMSE/MAE with CIs from resampled rating errors.
 json metrics_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_t seed) {
   json m = json::object();
   const std::uint64_t boot = derive_seed(seed, "bootstrap");
   for (const auto& [name, values] : ev.per_user)
-    m[name] = interval_json(bootstrap_mean_ci(values, spec.bootstrap, boot));
+    m[name] = interval_json(mean_ci(values, spec.bootstrap, boot));
   for (const auto& [name, value] : ev.aggregate) {
     if (name == "rmse" || name == "mae") continue;
     m[name] = json{{"mean", finite_or_null(value)}};
   }
   if (!ev.rating_sq_errors.empty()) {
-    Interval mse = bootstrap_mean_ci(ev.rating_sq_errors, spec.bootstrap, boot);
+    Interval mse = mean_ci(ev.rating_sq_errors, spec.bootstrap, boot);
     m["rmse"] = interval_json({std::sqrt(mse.mean), std::sqrt(mse.low), std::sqrt(mse.high), mse.n});
-    m["mae"] = interval_json(bootstrap_mean_ci(ev.rating_abs_errors, spec.bootstrap, boot));
+    m["mae"] = interval_json(mean_ci(ev.rating_abs_errors, spec.bootstrap, boot));
   }
   return m;
+}
+
+/// The accuracy metrics a segment block reports (the per-user ranking
+/// metrics of the full protocol; beyond-accuracy and sampled_ ones stay in
+/// the per-user vectors, from which reports can re-segment anything).
+bool segment_metric(const std::string& name) {
+  for (const char* base : {"precision@", "recall@", "f1@", "hr@", "ndcg@", "map@", "mrr@"})
+    if (name.rfind(base, 0) == 0) return true;
+  return false;
+}
+
+/// "segments": {"users:cold": {"n": 12, "ndcg@10": {mean, low, high, n}, ...}, ...}
+/// with the same bootstrap as metrics_json; user segments take the per-user
+/// values of their members, item segments their own restricted values.
+json segments_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_t seed) {
+  json out = json::object();
+  const std::uint64_t boot = derive_seed(seed, "bootstrap");
+  for (const auto& [name, seg] : ev.segments) {
+    json block = json::object();
+    block["n"] = seg.members.size();
+    if (is_item_segment(name)) {
+      for (const auto& [metric, values] : seg.per_user)
+        block[metric] = interval_json(mean_ci(values, spec.bootstrap, boot));
+    } else {
+      std::vector<double> values(seg.members.size());
+      for (const auto& [metric, all] : ev.per_user) {
+        if (!segment_metric(metric)) continue;
+        for (std::size_t r = 0; r < seg.members.size(); ++r) values[r] = all[seg.members[r]];
+        block[metric] = interval_json(mean_ci(values, spec.bootstrap, boot));
+      }
+    }
+    out[name] = std::move(block);
+  }
+  return out;
+}
+
+json segment_definition_json(const SegmentDefinition& d) {
+  return {{"cold_user_max", d.cold_user_max},
+          {"history_quartile_edges", d.history_edges},
+          {"head_fraction", d.head_fraction},
+          {"head_min_popularity", d.head_min_popularity},
+          {"head_items", d.head_items}};
+}
+
+/// Item-segment vectors in the per-user block, aligned with "users" (null
+/// outside the segment), for the headline families only: paired per-segment
+/// tests need them and user segments are re-derived from "history".
+void add_item_segment_vectors(json& per_user, const EvalOutput& ev) {
+  for (const auto& [name, seg] : ev.segments) {
+    if (!is_item_segment(name)) continue;
+    for (const auto& [metric, values] : seg.per_user) {
+      if (metric.rfind("ndcg@", 0) != 0 && metric.rfind("recall@", 0) != 0 &&
+          metric.rfind("hr@", 0) != 0)
+        continue;
+      json arr(ev.users.size(), nullptr);
+      for (std::size_t r = 0; r < seg.members.size(); ++r)
+        arr[seg.members[r]] = finite_or_null(values[r]);
+      per_user[name + "/" + metric] = std::move(arr);
+    }
+  }
 }
 
 std::int64_t self_peak_rss_bytes() {
@@ -190,8 +263,12 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     timing["throughput_users_per_s"] = ev.throughput_users_per_s;
 
     rec["metrics"] = metrics_json(ev, scenario.evaluation, trial.seed);
+    rec["segments"] = segments_json(ev, scenario.evaluation, trial.seed);
+    rec["segment_definition"] = segment_definition_json(ev.segment_definition);
     json per_user = json::object();
     per_user["users"] = ev.users;
+    per_user["history"] = ev.history;
+    add_item_segment_vectors(per_user, ev);
     for (const auto& [name, values] : ev.per_user) {
       json arr = json::array();
       for (double v : values) arr.push_back(finite_or_null(v));

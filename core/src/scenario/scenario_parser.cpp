@@ -126,6 +126,9 @@ void parse_evaluation(const Section& s, EvaluationSpec& e) {
   s.read_int("bootstrap", e.bootstrap, 0);
   s.read_float("relevance_threshold", e.relevance_threshold);
   s.read_int("max_latency_users", e.max_latency_users, 0);
+  s.read_int("cold_user_max", e.cold_user_max, 0);
+  s.read_float("head_fraction", e.head_fraction, 0.0, 1.0);
+  if (e.head_fraction <= 0) s.fail("head_fraction", "expected a number in (0, 1], got 0");
 }
 
 ParamValue scalar(const Section& s, const toml::node& n, const std::string& key) {

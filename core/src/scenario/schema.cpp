@@ -16,7 +16,8 @@ const std::vector<TableKeys>& tables() {
       {"split", {"method", "test_ratio", "validation_ratio", "validation", "folds", "fold",
                  "seed"}},
       {"evaluation", {"protocol", "sampled_negatives", "metrics", "cutoffs", "bootstrap",
-                      "relevance_threshold", "max_latency_users", "target"}},
+                      "relevance_threshold", "max_latency_users", "target", "cold_user_max",
+                      "head_fraction"}},
       {"algorithms", {"name", "plugin", "params", "grid", "children"}},
   };
   return t;

@@ -75,6 +75,11 @@ struct EvaluationSpec {
   std::int32_t bootstrap = 1000;     // resamples for 95% CIs
   double relevance_threshold = 0.0;  // test items with value >= threshold are relevant
   std::int32_t max_latency_users = 0;  // 0 = all test users
+  /// Segments (eval/segments.hpp): users with at most this many training
+  /// interactions are "users:cold"; the top head_fraction of the catalogue
+  /// by training popularity is "items:head".
+  std::int32_t cold_user_max = 5;
+  double head_fraction = 0.2;
   /// "test", or "validation" for model selection: the split's validation
   /// part is evaluated and the test part is never read.
   std::string target = "test";

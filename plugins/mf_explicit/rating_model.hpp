@@ -1,0 +1,156 @@
+// What the three rating models of the `mf_explicit` library share: the
+// training ratings as a flat triple list, the global mean and rating range,
+// Gaussian factor initialisation from a named seed stream, validation RMSE,
+// and the scoring side (one GEMM per block of users, clipped predict_rating).
+//
+// Every model ends its fit by filling a LatentRatingModel's scoring form
+//   r̂_ui = offset_u + item_bias_i + P_u · Q_i
+// where offset_u = μ + b_u (or 0 for unbiased models) and P_u is the user's
+// effective factor vector (p_u, or p_u + |N(u)|^-½ Σ y_j for SVD++), so
+// score_all, score and predict_rating exist once for all of them.
+#pragma once
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "recfuse/factor_scoring.hpp"
+#include "recfuse/recommender.hpp"
+#include "recfuse/rng.hpp"
+
+namespace recfuse {
+
+/// One training rating; 12 bytes, so an epoch streams a flat array.
+struct Rating {
+  std::int32_t u;
+  std::int32_t i;
+  float r;
+};
+
+struct RatingStats {
+  double mean = 0.0;  // μ, the mean training rating (in double, as Surprise)
+  float lo = 0.0f;    // smallest training rating: predict_rating clips to [lo, hi]
+  float hi = 0.0f;
+};
+
+/// Rating of the k-th stored element (1 when the matrix carries no values,
+/// i.e. implicit data handed to a rating model).
+inline float rating_at(const CsrMatrix& m, std::int64_t k) {
+  return m.values.empty() ? 1.0f : m.values[static_cast<std::size_t>(k)];
+}
+
+/// Triples of `by_user` in storage order (user, then item id) and their stats.
+inline std::vector<Rating> collect_ratings(const CsrMatrix& by_user, RatingStats& stats) {
+  std::vector<Rating> out(static_cast<std::size_t>(by_user.nnz()));
+  double sum = 0.0;
+  stats = RatingStats{};
+  for (std::int32_t u = 0; u < by_user.rows; ++u)
+    for (std::int64_t k = by_user.indptr[u]; k < by_user.indptr[u + 1]; ++k) {
+      const float r = rating_at(by_user, k);
+      out[static_cast<std::size_t>(k)] = {u, by_user.indices[static_cast<std::size_t>(k)], r};
+      sum += r;
+      if (k == 0 || r < stats.lo) stats.lo = r;
+      if (k == 0 || r > stats.hi) stats.hi = r;
+    }
+  stats.mean = out.empty() ? 0.0 : sum / static_cast<double>(out.size());
+  return out;
+}
+
+/// Fills `m` with N(mean, std²) draws from one named stream (Surprise draws
+/// p_u, q_i from rng.normal(init_mean, init_std)). Row by row, so the values
+/// do not depend on the thread count.
+inline void normal_init(RowMatrixF& m, double mean, double std, std::uint64_t seed) {
+  Rng rng(seed);
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = static_cast<float>(rng.normal(mean, std));
+}
+
+/// order = a uniformly random permutation of [0, n) (Fisher–Yates), reusing
+/// order's storage.
+inline void shuffled_order(std::vector<std::uint32_t>& order, std::size_t n, std::uint64_t seed) {
+  order.resize(n);
+  for (std::size_t k = 0; k < n; ++k) order[k] = static_cast<std::uint32_t>(k);
+  Rng rng(seed);
+  for (std::size_t k = n; k > 1; --k) std::swap(order[k - 1], order[rng.below(k)]);
+}
+
+/// Dot product of two f-vectors; the simd reduction lets the compiler
+/// vectorise it without -ffast-math.
+inline float dot_f(const float* __restrict a, const float* __restrict b, int f) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int k = 0; k < f; ++k) s += a[k] * b[k];
+  return s;
+}
+
+class LatentRatingModel : public Recommender {
+ public:
+  /// out: users.size() x n_items, row-major; the unclipped r̂_ui.
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    score_factors(p_score_, q_score_, item_bias_, users, out, gather_);
+    const std::size_t n = static_cast<std::size_t>(n_items());
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      const float off = offset_[static_cast<std::size_t>(users[r])];
+      float* row = out.data() + r * n;
+      for (std::size_t i = 0; i < n; ++i) row[i] += off;
+    }
+  }
+
+  void score(std::span<const UserId> users, std::span<const ItemId> items,
+             std::span<float> out) override {
+    for (std::size_t j = 0; j < users.size(); ++j) out[j] = raw(users[j], items[j]);
+  }
+
+  /// r̂_ui clipped to the training rating range (Surprise clips to the scale).
+  void predict_rating(std::span<const UserId> users, std::span<const ItemId> items,
+                      std::span<float> out) override {
+    for (std::size_t j = 0; j < users.size(); ++j)
+      out[j] = std::clamp(raw(users[j], items[j]), stats_.lo, stats_.hi);
+  }
+
+  float predict_one(UserId u, ItemId i) const {
+    return std::clamp(raw(u, i), stats_.lo, stats_.hi);
+  }
+  const RatingStats& rating_stats() const { return stats_; }
+
+ protected:
+  /// The unclipped r̂_ui of the scoring form. Summed in the order GEMM rows
+  /// are (factors first, then item bias, then offset) so score agrees with
+  /// score_all to rounding.
+  float raw(UserId u, ItemId i) const {
+    const int f = static_cast<int>(p_score_.cols());
+    return dot_f(p_score_.row(u).data(), q_score_.row(i).data(), f) +
+           (item_bias_.empty() ? 0.0f : item_bias_[static_cast<std::size_t>(i)]) +
+           offset_[static_cast<std::size_t>(u)];
+  }
+
+  /// RMSE of the clipped predictions on `m` (users x items with ratings);
+  /// NaN when `m` is empty. Used for validation logging and early stopping.
+  template <class Predict>
+  static double rmse_on(const CsrMatrix& m, const RatingStats& st, Predict&& predict) {
+    if (m.nnz() == 0 || m.values.empty()) return std::numeric_limits<double>::quiet_NaN();
+    double se = 0.0;
+    for (std::int32_t u = 0; u < m.rows; ++u)
+      for (std::int64_t k = m.indptr[u]; k < m.indptr[u + 1]; ++k) {
+        const float p = std::clamp(predict(u, m.indices[static_cast<std::size_t>(k)]), st.lo, st.hi);
+        const double e = static_cast<double>(m.values[static_cast<std::size_t>(k)]) - p;
+        se += e * e;
+      }
+    return std::sqrt(se / static_cast<double>(m.nnz()));
+  }
+
+  RatingStats stats_;
+  RowMatrixF p_score_;             // n_users x f: effective user vectors
+  RowMatrixF q_score_;             // n_items x f
+  std::vector<float> item_bias_;   // n_items, or empty
+  std::vector<float> offset_;      // n_users: μ + b_u (0 when unbiased)
+
+ private:
+  RowMatrixF gather_;  // reused GEMM gather buffer
+};
+
+}  // namespace recfuse

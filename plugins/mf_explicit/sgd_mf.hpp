@@ -1,0 +1,167 @@
+// Biased matrix factorization by SGD ("Funk SVD"; Koren, Bell & Volinsky,
+// "Matrix factorization techniques for recommender systems", IEEE Computer
+// 2009, §2–3, eq. 5): r̂_ui = μ + b_u + b_i + q_iᵀ p_u, minimising
+// Σ (r_ui − r̂_ui)² + λ(‖q_i‖² + ‖p_u‖²) + λ_b(b_u² + b_i²) by SGD in
+// Surprise's SVD update order (sgd_kernel.hpp). Defaults are Surprise's SVD.
+//
+//   [algorithms.svd]
+//   plugin = "sgd_mf"
+//   params = { factors = 100, epochs = 20, lr = 0.005, reg = 0.02 }
+//
+// Differences from Surprise, on purpose: float instead of double; the ratings
+// are visited in a fresh random order each epoch (stream derive_seed(seed,
+// "sgd", epoch)) where Surprise keeps the trainset's order (`shuffle = false`
+// reproduces that: user by user, items in id order). `biased = false` is the
+// unbiased variant (μ = b = 0, i.e. PMF-style). Early stopping keeps the
+// epoch with the best validation RMSE when the split has validation ratings.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rating_model.hpp"
+#include "recfuse/params.hpp"
+#include "sgd_kernel.hpp"
+
+namespace recfuse {
+
+class SgdMfRecommender final : public LatentRatingModel {
+ public:
+  explicit SgdMfRecommender(const ParamSet& p)
+      : factors_(static_cast<int>(p.get_int("factors"))),
+        epochs_(static_cast<int>(p.get_int("epochs"))),
+        lr_(p.get_float("lr")), reg_(p.get_float("reg")),
+        lr_bias_(p.get_float("lr_bias") < 0 ? lr_ : p.get_float("lr_bias")),
+        reg_bias_(p.get_float("reg_bias") < 0 ? reg_ : p.get_float("reg_bias")),
+        init_mean_(p.get_float("init_mean")), init_std_(p.get_float("init_std")),
+        biased_(p.get_bool("biased")), shuffle_(p.get_bool("shuffle")),
+        parallel_(p.get_bool("parallel")),
+        patience_(static_cast<int>(p.get_int("early_stopping_patience"))) {}
+
+  static std::vector<ParamSpec> params() {
+    return {
+        ParamSpec::integer("factors", 100, 1, 4096, "latent dimension f"),
+        ParamSpec::integer("epochs", 20, 1, 100000, "passes over the training ratings"),
+        ParamSpec::real("lr", 0.005, 0.0, 10.0, "learning rate γ of the factors"),
+        ParamSpec::real("reg", 0.02, 0.0, 1e6, "L2 regularisation λ of the factors"),
+        ParamSpec::real("lr_bias", -1.0, -1.0, 10.0, "learning rate of the biases; -1 = lr"),
+        ParamSpec::real("reg_bias", -1.0, -1.0, 1e6, "L2 regularisation of the biases; -1 = reg"),
+        ParamSpec::real("init_mean", 0.0, -10.0, 10.0, "mean of the normal factor initialisation"),
+        ParamSpec::real("init_std", 0.1, 0.0, 10.0, "std of the normal factor initialisation"),
+        ParamSpec::boolean("biased", true, "use μ + b_u + b_i (false: unbiased MF)"),
+        ParamSpec::boolean("shuffle", true, "visit ratings in a new random order each epoch"),
+        ParamSpec::boolean("parallel", false,
+                           "Hogwild lock-free updates over the trial's threads (not deterministic)"),
+        ParamSpec::integer("early_stopping_patience", 0, 0, 100000,
+                           "stop after this many epochs without a better validation RMSE; 0 = off"),
+    };
+  }
+
+  void fit(const TrainData& data, const FitContext& ctx) override {
+    if (data.by_user.rows != data.n_users)
+      throw Error("sgd_mf: training matrix does not match n_users x n_items");
+    set_shape(data.n_users, data.n_items);
+    ratings_ = collect_ratings(data.by_user, stats_);
+    P_.resize(data.n_users, factors_);
+    Q_.resize(data.n_items, factors_);
+    normal_init(P_, init_mean_, init_std_, derive_seed(ctx.seed, "sgd_init_p"));
+    normal_init(Q_, init_mean_, init_std_, derive_seed(ctx.seed, "sgd_init_q"));
+    bu_.assign(static_cast<std::size_t>(data.n_users), 0.0f);
+    bi_.assign(static_cast<std::size_t>(data.n_items), 0.0f);
+
+    SgdStep step;
+    step.lr = static_cast<float>(lr_);
+    step.reg = static_cast<float>(reg_);
+    step.lr_bias = static_cast<float>(lr_bias_);
+    step.reg_bias = static_cast<float>(reg_bias_);
+    step.mu = biased_ ? static_cast<float>(stats_.mean) : 0.0f;
+    step.biased = biased_;
+    step.factors = factors_;
+
+    const bool has_validation = data.validation.nnz() > 0 && !data.validation.values.empty();
+    const bool stopping = patience_ > 0 && has_validation;
+    Snapshot best;
+    double best_rmse = std::numeric_limits<double>::infinity();
+    int since_best = 0;
+    std::vector<Rating> visit;       // this epoch's order, reused
+    std::vector<std::uint32_t> order;
+    for (int epoch = 0; epoch < epochs_ && !ctx.cancelled(); ++epoch) {
+      const Rating* list = ratings_.data();
+      if (shuffle_) {
+        shuffled_order(order, ratings_.size(), derive_seed(ctx.seed, "sgd", static_cast<std::uint64_t>(epoch)));
+        visit.resize(ratings_.size());
+        for (std::size_t k = 0; k < order.size(); ++k) visit[k] = ratings_[order[k]];
+        list = visit.data();
+      }
+      const double se = sgd_epoch(step, list, ratings_.size(), P_.data(), Q_.data(), bu_.data(),
+                                  bi_.data(), parallel_ && ctx.threads > 1);
+      std::string line = "sgd_mf epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs_) +
+                         ": train RMSE " + std::to_string(std::sqrt(se / std::max<std::size_t>(1, ratings_.size())));
+      if (has_validation) {
+        const double v = rmse_on(data.validation, stats_, [&](UserId u, ItemId i) { return predict_raw(step.mu, u, i); });
+        line += ", validation RMSE " + std::to_string(v);
+        if (stopping) {
+          if (v < best_rmse) {
+            best_rmse = v;
+            since_best = 0;
+            best = {P_, Q_, bu_, bi_, epoch + 1};
+          } else if (++since_best >= patience_) {
+            ctx.log(line + " (stopping; best epoch " + std::to_string(best.epoch) + ")");
+            break;
+          }
+        }
+      }
+      ctx.log(line);
+    }
+    if (stopping && best.epoch > 0) {
+      P_ = std::move(best.P);
+      Q_ = std::move(best.Q);
+      bu_ = std::move(best.bu);
+      bi_ = std::move(best.bi);
+    }
+    ratings_ = {};
+    finish(step.mu);
+  }
+
+  std::size_t model_bytes() const override {
+    return static_cast<std::size_t>(P_.size() + Q_.size()) * sizeof(float) +
+           (biased_ ? (bu_.size() + bi_.size() + 1) * sizeof(float) : 0);
+  }
+
+  // Learned parameters, for tests.
+  const RowMatrixF& user_factors() const { return P_; }
+  const RowMatrixF& item_factors() const { return Q_; }
+  const std::vector<float>& user_bias() const { return bu_; }
+  const std::vector<float>& item_bias() const { return bi_; }
+
+ private:
+  struct Snapshot {
+    RowMatrixF P, Q;
+    std::vector<float> bu, bi;
+    int epoch = 0;
+  };
+
+  float predict_raw(float mu, UserId u, ItemId i) const {
+    return mu + bu_[static_cast<std::size_t>(u)] + bi_[static_cast<std::size_t>(i)] +
+           dot_f(P_.row(u).data(), Q_.row(i).data(), factors_);
+  }
+
+  /// The scoring form of LatentRatingModel: P and Q as learned.
+  void finish(float mu) {
+    p_score_ = P_;
+    q_score_ = Q_;
+    item_bias_ = bi_;
+    offset_.resize(bu_.size());
+    for (std::size_t u = 0; u < bu_.size(); ++u) offset_[u] = mu + bu_[u];
+  }
+
+  int factors_, epochs_;
+  double lr_, reg_, lr_bias_, reg_bias_, init_mean_, init_std_;
+  bool biased_, shuffle_, parallel_;
+  int patience_;
+  std::vector<Rating> ratings_;
+  RowMatrixF P_, Q_;
+  std::vector<float> bu_, bi_;
+};
+
+}  // namespace recfuse

@@ -1,0 +1,241 @@
+// BPR-MF: Bayesian Personalized Ranking (Rendle, Freudenthaler, Gantner &
+// Schmidt-Thieme, UAI 2009), LearnBPR (§4.3, Fig. 4) with uniform sampling.
+//
+//   [algorithms.bpr]
+//   plugin = "bpr"
+//   params = { factors = 64, epochs = 100, lr = 0.01, reg = 0.01, hogwild = true }
+//
+// Model: x̂_ui = b_i + w_uᵀh_i (b_i only with item_bias = true). Each step
+// draws (u, i) uniformly from the training pairs and j uniformly from the
+// items, redrawing j while it is one of u's positives, and takes an SGD
+// ascent step on ln σ(x̂_uij) − λ‖Θ‖², x̂_uij = x̂_ui − x̂_uj (eq. 7 and the
+// gradient ∂/∂Θ of §4.3 with z = σ(−x̂_uij) = 1 − σ(x̂_uij)):
+//   w_u += lr (z (h_i − h_j) − λ w_u),  h_i += lr (z w_u − λ h_i),
+//   h_j += lr (−z w_u − λ h_j),  b_i += lr (z − λ b_i),  b_j += lr (−z − λ b_j).
+// The update and the defaults (lr 0.01, reg 0.01, 100 epochs, factors
+// uniform in ±0.5/f) follow benfred/implicit `implicit/cpu/bpr.pyx`, except
+// that implicit skips a sampled positive where we redraw it, and implicit
+// draws j as the item of a random training pair (popularity-proportional),
+// which `negatives = "popularity"` reproduces.
+//
+// hogwild = false: one thread, one stream derive_seed(seed, "bpr", 0):
+// reproducible bit for bit. hogwild = true: every OpenMP thread t draws from
+// derive_seed(seed, "bpr", t) and updates the shared factors without locks
+// (Recht et al., NIPS 2011); results then depend on the thread count and on
+// timing, so repeated runs differ slightly.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <omp.h>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "early_stopping.hpp"
+#include "recfuse/factor_scoring.hpp"
+#include "recfuse/params.hpp"
+#include "recfuse/recommender.hpp"
+#include "recfuse/rng.hpp"
+
+namespace recfuse {
+
+class BprRecommender final : public Recommender {
+ public:
+  explicit BprRecommender(const ParamSet& p)
+      : factors_(p.get_int("factors")),
+        epochs_(static_cast<int>(p.get_int("epochs"))),
+        lr_(static_cast<float>(p.get_float("lr"))),
+        reg_(static_cast<float>(p.get_float("reg"))),
+        item_bias_on_(p.get_bool("item_bias")),
+        samples_per_epoch_(p.get_int("samples_per_epoch")),
+        hogwild_(p.get_bool("hogwild")),
+        patience_(p.get_int("early_stopping_patience")),
+        eval_every_(static_cast<int>(p.get_int("eval_every"))),
+        popularity_negatives_(p.get_string("negatives") == "popularity") {}
+
+  static std::vector<ParamSpec> params() {
+    return {
+        ParamSpec::integer("factors", 64, 1, 4096, "latent dimension f"),
+        ParamSpec::integer("epochs", 100, 1, 1000000, "passes of samples_per_epoch SGD steps"),
+        ParamSpec::real("lr", 0.01, 0.0, 1e3, "SGD learning rate"),
+        ParamSpec::real("reg", 0.01, 0.0, 1e3, "L2 weight λ on w_u, h_i, h_j and the biases"),
+        ParamSpec::boolean("item_bias", true, "learn an item bias b_i"),
+        ParamSpec::integer("samples_per_epoch", 0, 0, 1e12,
+                           "SGD steps per epoch (0 = number of training pairs)"),
+        ParamSpec::boolean("hogwild", false,
+                           "lock-free multithreaded SGD (faster; not reproducible across "
+                           "thread counts or runs)"),
+        ParamSpec::integer("early_stopping_patience", 0, 0, 1000000,
+                           "stop after this many validation checks without a better NDCG@10 "
+                           "and keep the best factors (0 = off)"),
+        ParamSpec::integer("eval_every", 5, 1, 1000000, "epochs between validation checks"),
+        ParamSpec::choice("negatives", "uniform", {"uniform", "popularity"},
+                          "draw j uniformly over items (Rendle et al.) or in proportion to its "
+                          "training count (the item of a random training pair, as implicit does)"),
+    };
+  }
+
+  void fit(const TrainData& data, const FitContext& ctx) override {
+    const CsrMatrix& m = data.by_user;
+    if (m.rows != data.n_users) throw Error("bpr: training matrix does not match n_users");
+    set_shape(data.n_users, data.n_items);
+    init(user_factors_, data.n_users, derive_seed(ctx.seed, "bpr_user"));
+    init(item_factors_, data.n_items, derive_seed(ctx.seed, "bpr_item"));
+    item_bias_.assign(item_bias_on_ ? static_cast<std::size_t>(data.n_items) : 0, 0.0f);
+    index_positives(m);
+    if (m.nnz() == 0 || data.n_items < 2) return;
+    const std::int64_t samples = samples_per_epoch_ > 0 ? samples_per_epoch_ : m.nnz();
+    const int streams = hogwild_ ? omp_get_max_threads() : 1;
+    std::vector<Rng> rngs;
+    for (int t = 0; t < streams; ++t) rngs.emplace_back(derive_seed(ctx.seed, "bpr", static_cast<std::uint64_t>(t)));
+    EarlyStopping stop(patience_);
+    RowMatrixF best_users, best_items;
+    std::vector<float> best_bias;
+    for (int epoch = 1; epoch <= epochs_ && !ctx.cancelled(); ++epoch) {
+      const auto t0 = std::chrono::steady_clock::now();
+      std::int64_t correct = 0, drawn = 0;
+#pragma omp parallel num_threads(streams) reduction(+ : correct, drawn)
+      {
+        Rng& rng = rngs[static_cast<std::size_t>(omp_get_thread_num())];
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const std::int64_t begin = samples * t / nt, end = samples * (t + 1) / nt;
+        for (std::int64_t s = begin; s < end; ++s) correct += step(m, rng, drawn);
+      }
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      char line[160];
+      std::snprintf(line, sizeof line, "bpr: epoch %d/%d %.4f s, training pairs ranked right %.4f",
+                    epoch, epochs_, secs, drawn > 0 ? static_cast<double>(correct) / drawn : 0.0);
+      ctx.log(line);
+      if (!stop.enabled(data) || epoch % eval_every_ != 0) continue;
+      if (stop.observe(*this, data, ctx, epoch, "bpr")) {
+        best_users = user_factors_; best_items = item_factors_; best_bias = item_bias_;
+      }
+      if (stop.exhausted()) break;
+    }
+    if (stop.enabled(data) && best_users.size() > 0) {
+      user_factors_ = std::move(best_users);
+      item_factors_ = std::move(best_items);
+      item_bias_ = std::move(best_bias);
+      ctx.log("bpr: kept epoch " + std::to_string(stop.best_epoch()));
+    }
+    pairs_ = {};  // sampling state only: not part of the model
+    seen_ = {};
+  }
+
+  /// out: users.size() x n_items = W[users] Hᵀ + b, one GEMM per call.
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    score_factors(user_factors_, item_factors_, item_bias_, users, out, gather_);
+  }
+
+  std::size_t model_bytes() const override {
+    return static_cast<std::size_t>(user_factors_.size() + item_factors_.size()) * sizeof(float) +
+           item_bias_.size() * sizeof(float);
+  }
+
+ private:
+  /// One LearnBPR step; returns 1 when x̂_uij > 0 before the update (for
+  /// the logged training accuracy), counting the step in `drawn`.
+  int step(const CsrMatrix& m, Rng& rng, std::int64_t& drawn) {
+    const Pair pair = pairs_[static_cast<std::size_t>(rng.below(pairs_.size()))];
+    const std::int32_t u = pair.user, i = pair.item;
+    // Redraw j while it is a positive; a user with (nearly) every item gets
+    // no step rather than an endless loop.
+    std::int32_t j = -1;
+    for (int tries = 0; tries < kMaxDraws && j < 0; ++tries) {
+      const std::int32_t c = popularity_negatives_
+              ? pairs_[static_cast<std::size_t>(rng.below(pairs_.size()))].item
+              : static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(n_items())));
+      if (!is_positive(m, u, c)) j = c;
+    }
+    if (j < 0) return 0;
+    ++drawn;
+    // i ≠ j and users and items live in different matrices: no aliasing,
+    // which lets the compiler vectorise both loops.
+    float* __restrict w = user_factors_.row(u).data();
+    float* __restrict hi = item_factors_.row(i).data();
+    float* __restrict hj = item_factors_.row(j).data();
+    const auto f = static_cast<std::size_t>(factors_);
+    using MapF = Eigen::Map<const Eigen::VectorXf>;
+    const auto n = static_cast<Eigen::Index>(f);
+    // Eigen's dot keeps several partial sums: a plain loop is one serial chain.
+    float x = MapF(w, n).dot(MapF(hi, n) - MapF(hj, n));
+    if (item_bias_on_) x += item_bias_[static_cast<std::size_t>(i)] - item_bias_[static_cast<std::size_t>(j)];
+    const float z = 1.0f / (1.0f + std::exp(x));
+    const float decay = 1.0f - lr_ * reg_, step_z = lr_ * z;
+    for (std::size_t c = 0; c < f; ++c) {
+      const float wc = w[c], hic = hi[c], hjc = hj[c];
+      w[c] = decay * wc + step_z * (hic - hjc);
+      hi[c] = decay * hic + step_z * wc;
+      hj[c] = decay * hjc - step_z * wc;
+    }
+    if (item_bias_on_) {
+      float& bi = item_bias_[static_cast<std::size_t>(i)];
+      float& bj = item_bias_[static_cast<std::size_t>(j)];
+      bi += lr_ * (z - reg_ * bi);
+      bj += lr_ * (-z - reg_ * bj);
+    }
+    return x > 0.0f ? 1 : 0;
+  }
+
+  /// The training pairs in one array (one cache line per draw) and, when it
+  /// fits in kMaxBitsetBytes, a users x items bitset for O(1) positive tests.
+  void index_positives(const CsrMatrix& m) {
+    pairs_.resize(static_cast<std::size_t>(m.nnz()));
+    for (std::int32_t u = 0; u < m.rows; ++u)
+      for (std::int64_t k = m.indptr[u]; k < m.indptr[u + 1]; ++k)
+        pairs_[static_cast<std::size_t>(k)] = {u, m.indices[static_cast<std::size_t>(k)]};
+    const std::uint64_t bits = static_cast<std::uint64_t>(m.rows) * static_cast<std::uint64_t>(n_items());
+    seen_.clear();
+    if (bits / 8 > kMaxBitsetBytes) return;
+    seen_.assign((bits + 63) / 64, 0);
+    for (const Pair& p : pairs_) {
+      const std::uint64_t b = static_cast<std::uint64_t>(p.user) * static_cast<std::uint64_t>(n_items()) +
+                              static_cast<std::uint64_t>(p.item);
+      seen_[b / 64] |= std::uint64_t{1} << (b % 64);
+    }
+  }
+  bool is_positive(const CsrMatrix& m, std::int32_t u, std::int32_t item) const {
+    if (seen_.empty()) {
+      const auto row = m.row(u);
+      return std::binary_search(row.begin(), row.end(), item);
+    }
+    const std::uint64_t b = static_cast<std::uint64_t>(u) * static_cast<std::uint64_t>(n_items()) +
+                            static_cast<std::uint64_t>(item);
+    return (seen_[b / 64] >> (b % 64)) & 1u;
+  }
+
+  void init(RowMatrixF& m, std::int32_t rows, std::uint64_t seed) const {
+    Rng rng(seed);
+    m.resize(rows, factors_);
+    const double scale = 1.0 / static_cast<double>(factors_);
+    for (Eigen::Index r = 0; r < m.rows(); ++r)
+      for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = static_cast<float>((rng.uniform() - 0.5) * scale);
+  }
+
+  struct Pair {
+    std::int32_t user, item;
+  };
+  static constexpr int kMaxDraws = 1000;
+  static constexpr std::uint64_t kMaxBitsetBytes = 64ull << 20;
+  std::int64_t factors_;
+  int epochs_;
+  float lr_;
+  float reg_;
+  bool item_bias_on_;
+  std::int64_t samples_per_epoch_;
+  bool hogwild_;
+  std::int64_t patience_;
+  int eval_every_;
+  bool popularity_negatives_;
+  RowMatrixF user_factors_;        // n_users x f (w_u)
+  RowMatrixF item_factors_;        // n_items x f (h_i)
+  std::vector<float> item_bias_;   // n_items, or empty
+  std::vector<Pair> pairs_;          // training pairs in CSR order
+  std::vector<std::uint64_t> seen_;  // users x items bitset of positives, or empty
+  RowMatrixF gather_;              // scoring scratch
+};
+
+}  // namespace recfuse

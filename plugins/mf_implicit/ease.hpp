@@ -1,0 +1,133 @@
+// EASE^R: Embarrassingly Shallow Autoencoder (Steck, "Embarrassingly shallow
+// autoencoders for sparse data", WWW 2019), the closed form of eq. (8).
+//
+//   [algorithms.ease]
+//   plugin = "ease"
+//   params = { reg = 250.0 }
+//
+// min_B ‖X − XB‖²_F + λ‖B‖²_F  s.t. diag(B) = 0 has the solution
+//   P = (XᵀX + λI)⁻¹,   B = I − P · diag(1/diag(P))   (B_ij = −P_ij / P_jj, B_jj = 0),
+// with X the binary users x items training matrix. The Gram matrix XᵀX is
+// accumulated exactly (in double) from the sparse rows; P comes from an LLT
+// factorisation (Eigen) in `precision` (float by default: λ keeps XᵀX + λI
+// well conditioned, and float halves the time and memory). Score:
+// s_u = x_u B, i.e. the sum of the rows of B of u's training items.
+// The dense n x n matrices are the limit: fit refuses catalogues whose
+// n²·8 bytes exceed max_memory_mb, naming the size.
+#pragma once
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <cstdio>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "recfuse/factor_scoring.hpp"
+#include "recfuse/params.hpp"
+#include "recfuse/recommender.hpp"
+
+namespace recfuse {
+
+/// XᵀX (n_items x n_items, double) of the binary matrix whose rows are
+/// `by_item` (items x users) and columns `by_user`. Row i is written by one
+/// thread only: identical for any thread count.
+inline Eigen::MatrixXd binary_gram(const CsrMatrix& by_item, const CsrMatrix& by_user) {
+  const std::int32_t n = by_item.rows;
+  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(n, n);
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::int32_t i = 0; i < n; ++i)
+    for (std::int32_t u : by_item.row(i))
+      for (std::int32_t j : by_user.row(u)) g(j, i) += 1.0;  // column i: contiguous
+  return g;
+}
+
+/// B of eq. (8) from the Gram matrix: n x n, row-major, diagonal zero.
+template <typename Scalar>
+RowMatrixF ease_weights(const Eigen::MatrixXd& gram, double reg) {
+  using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  const Eigen::Index n = gram.rows();
+  Mat a = gram.cast<Scalar>();
+  a.diagonal().array() += static_cast<Scalar>(reg);
+  Eigen::LLT<Eigen::Ref<Mat>> llt(a);
+  if (llt.info() != Eigen::Success)
+    throw Error("ease: XᵀX + λI is not positive definite; raise reg (now " + std::to_string(reg) + ")");
+  const Mat p = llt.solve(Mat::Identity(n, n));
+  RowMatrixF b(n, n);
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < n; ++j)
+      b(i, j) = i == j ? 0.0f : static_cast<float>(-p(i, j) / p(j, j));
+  return b;
+}
+
+class EaseRecommender final : public Recommender {
+ public:
+  explicit EaseRecommender(const ParamSet& p)
+      : reg_(p.get_float("reg")),
+        max_memory_mb_(p.get_int("max_memory_mb")),
+        double_precision_(p.get_string("precision") == "double") {}
+
+  static std::vector<ParamSpec> params() {
+    return {
+        ParamSpec::real("reg", 250.0, 1e-9, 1e12, "L2 weight λ (Steck 2019 uses 200–500 on MovieLens)"),
+        ParamSpec::integer("max_memory_mb", 4096, 1, 1e9,
+                           "refuse catalogues whose n_items² x 8 bytes exceed this"),
+        ParamSpec::choice("precision", "float", {"float", "double"},
+                          "arithmetic of the LLT inversion"),
+    };
+  }
+
+  void fit(const TrainData& data, const FitContext& ctx) override {
+    if (data.by_item.rows != data.n_items || data.by_user.rows != data.n_users)
+      throw Error("ease: training matrices do not match n_users x n_items");
+    check_memory(data.n_items);
+    set_shape(data.n_users, data.n_items);
+    const Eigen::MatrixXd gram = binary_gram(data.by_item, data.by_user);
+    weights_ = double_precision_ ? ease_weights<double>(gram, reg_) : ease_weights<float>(gram, reg_);
+    history_indptr_ = data.by_user.indptr;
+    history_ = data.by_user.indices;
+    ctx.log("ease: inverted the " + std::to_string(data.n_items) + " x " +
+            std::to_string(data.n_items) + " Gram matrix (λ = " + std::to_string(reg_) + ")");
+  }
+
+  /// out: users.size() x n_items, row r = Σ_{j∈I_u} B.row(j) (sparse x dense).
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    const Eigen::Index n = n_items();
+#pragma omp parallel for schedule(dynamic, 8) if (users.size() > 8)
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      Eigen::Map<Eigen::RowVectorXf> row(out.data() + r * static_cast<std::size_t>(n), n);
+      row.setZero();
+      const UserId u = users[r];
+      for (std::int64_t k = history_indptr_[u]; k < history_indptr_[u + 1]; ++k)
+        row += weights_.row(history_[static_cast<std::size_t>(k)]);
+    }
+  }
+
+  std::size_t model_bytes() const override {
+    return static_cast<std::size_t>(weights_.size()) * sizeof(float);
+  }
+
+  const RowMatrixF& weights() const { return weights_; }
+
+ private:
+  void check_memory(std::int32_t n) const {
+    const double bytes = static_cast<double>(n) * static_cast<double>(n) * 8.0;
+    if (bytes <= static_cast<double>(max_memory_mb_) * 1048576.0) return;
+    char msg[256];
+    std::snprintf(msg, sizeof msg,
+                  "ease: EASE needs an %d×%d dense matrix (%.2f GiB) for %d items; max_memory_mb = %lld "
+                  "(raise it, or shrink the catalogue with a k-core filter)",
+                  n, n, bytes / 1073741824.0, n, static_cast<long long>(max_memory_mb_));
+    throw Error(msg);
+  }
+
+  double reg_;
+  std::int64_t max_memory_mb_;
+  bool double_precision_;
+  RowMatrixF weights_;                     // B: n_items x n_items, row-major
+  std::vector<std::int64_t> history_indptr_;  // by_user copy: I_u
+  std::vector<std::int32_t> history_;
+};
+
+}  // namespace recfuse

@@ -1,0 +1,114 @@
+// Inference of SasrecRecommender (included at the end of sasrec.hpp).
+//
+// The input of user u is its most recent `maxlen` training items followed, when
+// `append_validation` is set, by its validation items in time order: the reference feeds
+// train + valid when it predicts the test item (pmixer utils.py evaluate), so with
+// leave-last-one-out the model sees everything before the test item. Fit-time validation
+// checks never append them (that would feed the target).
+#pragma once
+
+#include <numeric>
+
+namespace recfuse::sasrec {
+
+inline void SasrecRecommender::build_inference_sequences(const TrainData& data,
+                                                         bool with_validation) {
+  infer_seq_.ptr.assign(1, 0);
+  infer_seq_.items.clear();
+  const CsrMatrix& v = data.validation;
+  const bool add = with_validation && v.nnz() > 0 && v.rows == data.n_users;
+  std::vector<std::int32_t> row;
+  std::vector<std::size_t> order;
+  for (std::int32_t u = 0; u < data.n_users; ++u) {
+    const auto s = train_seq_.row(u);
+    row.assign(s.begin(), s.end());
+    if (add && v.row_size(u) > 0) {
+      const auto items = v.row(u);
+      order.resize(items.size());
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      if (!v.timestamps.empty()) {
+        const auto ts = v.row_timestamps(u);
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return ts[a] < ts[b]; });
+      }
+      for (std::size_t k : order) row.push_back(items[k]);
+    }
+    const std::size_t keep = std::min(row.size(), static_cast<std::size_t>(opt_.cfg.maxlen));
+    infer_seq_.items.insert(infer_seq_.items.end(), row.end() - static_cast<std::ptrdiff_t>(keep), row.end());
+    infer_seq_.ptr.push_back(static_cast<std::int64_t>(infer_seq_.items.size()));
+  }
+}
+
+/// out (users.size(), n_items) row-major = H Eᵀ; H (users.size(), d) is computed by eval-mode
+/// forward passes over micro-batches. Each thread takes a contiguous range of users: their
+/// hidden states, then their rows of the GEMM.
+inline void SasrecRecommender::score_all(std::span<const UserId> users, std::span<float> out) {
+  const Config& c = opt_.cfg;
+  const Idx nb = static_cast<Idx>(users.size());
+  if (hidden_.rows() < nb || hidden_.cols() != c.d) hidden_.resize(std::max<Idx>(nb, 1), c.d);
+  ensure_threads(omp_get_max_threads());
+#pragma omp parallel if (nb > 1)
+  {
+    const int n_threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const Idx lo = nb * t / n_threads, hi = nb * (t + 1) / n_threads;
+    Activations<float>& a = acts_[static_cast<std::size_t>(t)];
+    Batch& b = batches_[static_cast<std::size_t>(t)];
+    Idx r = lo;
+    while (r < hi) {
+      b.clear();
+      const Idx first = r;
+      while (r < hi && (b.tokens() == 0 || b.tokens() + c.maxlen <= kMicroTokens)) {
+        const auto s = infer_seq_.row(users[static_cast<std::size_t>(r)]);
+        b.add_sequence(s.data(), static_cast<Idx>(s.size()), c.maxlen, 0);
+        ++r;
+      }
+      if (b.tokens() > 0) model_forward(a, params_.data(), *layout_, c, b, false);
+      for (Idx k = first; k < r; ++k) {
+        const Idx s = k - first, len = b.length(s);
+        if (len == 0) hidden_.row(k).setZero();  // no history: every item scores 0
+        else hidden_.row(k) = Eigen::Map<const Eigen::RowVectorXf>(a.F.data() + (b.seq_start[s] + len - 1) * c.d, c.d);
+      }
+    }
+    // This thread's rows of the block's one GEMM H Eᵀ.
+    CMapM<float> E(params_.data() + layout_->item_emb, c.n_items, c.d);
+    MapM<float>(out.data() + lo * c.n_items, hi - lo, c.n_items).noalias() =
+        hidden_.middleRows(lo, hi - lo) * E.transpose();
+  }
+}
+
+/// "because of item X, item Y": the two inputs the last position attends to most in the
+/// last block (weights averaged over heads).
+inline std::string SasrecRecommender::explain(UserId u, ItemId) {
+  if (!layout_ || u < 0 || u >= n_users()) return {};
+  const auto s = infer_seq_.row(u);
+  const Idx L = static_cast<Idx>(s.size());
+  if (L == 0) return {};
+  const Config& c = opt_.cfg;
+  ensure_threads(1);
+  Batch& b = batches_[0];
+  b.clear();
+  b.add_sequence(s.data(), L, c.maxlen, 0);
+  Activations<float>& a = acts_[0];
+  model_forward(a, params_.data(), *layout_, c, b, false);
+  std::vector<float> w(static_cast<std::size_t>(L), 0.0f);
+  const auto& probs = a.blocks.back().probs;
+  for (Idx h = 0; h < c.heads; ++h)
+    for (Idx j = 0; j < L; ++j) w[static_cast<std::size_t>(j)] += probs[static_cast<std::size_t>(h * L * L + (L - 1) * L + j)];
+  std::vector<Idx> idx(static_cast<std::size_t>(L));
+  std::iota(idx.begin(), idx.end(), Idx{0});
+  const std::size_t top = std::min<std::size_t>(2, idx.size());
+  // Ties go to the more recent position.
+  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(top), idx.end(), [&](Idx x, Idx y) {
+    return w[static_cast<std::size_t>(x)] != w[static_cast<std::size_t>(y)] ? w[static_cast<std::size_t>(x)] > w[static_cast<std::size_t>(y)] : x > y;
+  });
+  std::string out = "because of ";
+  for (std::size_t k = 0; k < top; ++k) {
+    const std::int32_t item = s[static_cast<std::size_t>(idx[k])];
+    if (k) out += ", ";
+    const bool titled = static_cast<std::size_t>(item) < titles_.size() && !titles_[static_cast<std::size_t>(item)].empty();
+    out += titled ? titles_[static_cast<std::size_t>(item)] : "item " + std::to_string(item);
+  }
+  return out;
+}
+
+}  // namespace recfuse::sasrec

@@ -1,0 +1,297 @@
+// Algorithm-specific checks of the `mf_explicit` library (sgd_mf, svdpp,
+// als_explicit), on the classes from the plugin headers directly.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cmath>
+#include <map>
+
+#include "conformance_support.hpp"
+#include "plugins/mf_explicit/als_explicit.hpp"
+#include "plugins/mf_explicit/sgd_mf.hpp"
+#include "plugins/mf_explicit/svdpp.hpp"
+
+using namespace recfuse;
+using namespace recfuse::test;
+
+namespace {
+
+/// Declared defaults of `specs` overridden by `values`.
+ParamSet with(const std::vector<ParamSpec>& specs, const std::map<std::string, ParamValue>& values) {
+  ParamSet p;
+  for (const auto& s : specs) p.set(s.name, s.default_value);
+  for (const auto& [k, v] : values) {
+    REQUIRE(p.has(k));
+    p.set(k, v);
+  }
+  return p;
+}
+
+template <class Model>
+Model fitted(const TrainData& d, const std::map<std::string, ParamValue>& values, std::uint64_t seed = 42) {
+  Model m(with(Model::params(), values));
+  FitContext ctx;
+  ctx.seed = seed;
+  m.fit(d, ctx);
+  return m;
+}
+
+/// n_users x n_items with rating 3 + u_vec·i_vec (rank 3) + N(0, noise²),
+/// each cell observed with probability `density`.
+TrainData low_rank(std::int32_t n_users, std::int32_t n_items, double density, double noise,
+                   std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<std::array<double, 3>> U(static_cast<std::size_t>(n_users)), V(static_cast<std::size_t>(n_items));
+  for (auto& u : U) for (auto& x : u) x = rng.normal(0.0, 0.8);
+  for (auto& v : V) for (auto& x : v) x = rng.normal(0.0, 0.8);
+  std::vector<Interaction> e;
+  for (std::int32_t u = 0; u < n_users; ++u)
+    for (std::int32_t i = 0; i < n_items; ++i) {
+      if (rng.uniform() >= density) continue;
+      double r = 3.0 + rng.normal(0.0, noise);
+      for (int k = 0; k < 3; ++k) r += U[static_cast<std::size_t>(u)][k] * V[static_cast<std::size_t>(i)][k];
+      e.push_back({u, i, static_cast<float>(r)});
+    }
+  return make_train_data(n_users, n_items, e, true);
+}
+
+template <class Model>
+double train_rmse(Model& m, const TrainData& d) {
+  double se = 0.0;
+  for (std::int32_t u = 0; u < d.n_users; ++u)
+    for (std::int64_t k = d.by_user.indptr[u]; k < d.by_user.indptr[u + 1]; ++k) {
+      const double e = d.by_user.values[static_cast<std::size_t>(k)] -
+                       m.predict_one(u, d.by_user.indices[static_cast<std::size_t>(k)]);
+      se += e * e;
+    }
+  return std::sqrt(se / static_cast<double>(d.by_user.nnz()));
+}
+
+}  // namespace
+
+TEST_CASE("sgd_mf: one epoch on a 2x2 example matches the updates worked by hand", "[mf_explicit]") {
+  // Ratings (u0,i0)=4, (u0,i1)=2, (u1,i0)=5, visited in that order
+  // (shuffle = false); f = 1, p = q = 0.1 (init_std 0), γ = λ = 0.1, μ = 11/3.
+  //  (u0,i0): e = 4 − (11/3 + 0.01) = 0.3233333
+  //           b_u0 = b_i0 = 0.1·e = 0.0323333;  p0 = q0 = 0.1 + 0.1(0.1e − 0.01) = 0.1022333
+  //  (u0,i1): e = 2 − (11/3 + 0.0323333 + 0 + 0.1022333·0.1) = −1.7092233
+  //           b_u0 = 0.0323333 + 0.1(e − 0.1·0.0323333) = −0.1389123
+  //           b_i1 = 0.1e = −0.1709223
+  //           p0 = 0.1022333 + 0.1(0.1e − 0.1·0.1022333) = 0.0841188
+  //           q1 = 0.1 + 0.1(0.1022333e − 0.01) = 0.0815260
+  //  (u1,i0): e = 5 − (11/3 + 0 + 0.0323333 + 0.1·0.1022333) = 1.2907767
+  //           b_u1 = 0.1e = 0.1290777;  b_i0 = 0.0323333 + 0.1(e − 0.00323333) = 0.1610877
+  //           p1 = 0.1 + 0.1(0.1022333e − 0.01) = 0.1121960
+  //           q0 = 0.1022333 + 0.1(0.1e − 0.01022333) = 0.1141188
+  const TrainData d = make_train_data(2, 2, {{0, 0, 4}, {0, 1, 2}, {1, 0, 5}}, true);
+  auto m = fitted<SgdMfRecommender>(d, {{"factors", std::int64_t{1}}, {"epochs", std::int64_t{1}},
+                                        {"lr", 0.1}, {"reg", 0.1}, {"init_std", 0.0},
+                                        {"init_mean", 0.1}, {"shuffle", false}});
+  CHECK(m.user_bias()[0] == Approx(-0.1389123).margin(1e-6));
+  CHECK(m.user_bias()[1] == Approx(0.1290777).margin(1e-6));
+  CHECK(m.item_bias()[0] == Approx(0.1610877).margin(1e-6));
+  CHECK(m.item_bias()[1] == Approx(-0.1709223).margin(1e-6));
+  CHECK(m.user_factors()(0, 0) == Approx(0.0841188).margin(1e-6));
+  CHECK(m.user_factors()(1, 0) == Approx(0.1121960).margin(1e-6));
+  CHECK(m.item_factors()(0, 0) == Approx(0.1141188).margin(1e-6));
+  CHECK(m.item_factors()(1, 0) == Approx(0.0815260).margin(1e-6));
+  // r̂(u1, i1) = μ + b_u1 + b_i1 + p1 q1, unseen in training.
+  CHECK(m.predict_one(1, 1) ==
+        Approx(11.0 / 3 + 0.1290777 - 0.1709223 + 0.1121960 * 0.0815260).margin(1e-5));
+}
+
+TEST_CASE("sgd_mf: training RMSE falls over epochs to near the noise floor", "[mf_explicit]") {
+  const TrainData d = low_rank(80, 60, 0.5, 0.1, 3);
+  const std::map<std::string, ParamValue> base{{"factors", std::int64_t{8}}, {"lr", 0.02},
+                                               {"reg", 0.005}, {"init_std", 0.1}};
+  double previous = 1e9;
+  for (std::int64_t epochs : {1, 10, 50, 300}) {
+    auto params = base;
+    params["epochs"] = epochs;
+    auto m = fitted<SgdMfRecommender>(d, params);
+    const double rmse = train_rmse(m, d);
+    CHECK(rmse < previous);
+    previous = rmse;
+  }
+  // The noise is N(0, 0.1²): a rank-3 fit leaves about 0.1 on the training set.
+  CHECK(previous < 0.15);
+}
+
+TEST_CASE("sgd_mf: the unbiased variant keeps zero biases and predicts p·q", "[mf_explicit]") {
+  const TrainData d = synthetic_train_data();
+  auto m = fitted<SgdMfRecommender>(d, {{"biased", false}, {"factors", std::int64_t{4}},
+                                        {"epochs", std::int64_t{5}}});
+  for (float b : m.user_bias()) CHECK(b == 0.0f);
+  for (float b : m.item_bias()) CHECK(b == 0.0f);
+  const float pq = m.user_factors().row(3).dot(m.item_factors().row(5));
+  std::vector<float> s(1);
+  m.score(std::vector<UserId>{3}, std::vector<ItemId>{5}, s);
+  CHECK(s[0] == Approx(pq).margin(1e-6));
+}
+
+TEST_CASE("sgd_mf and svdpp: the same seed gives the same model, another seed another",
+          "[mf_explicit]") {
+  const TrainData d = synthetic_train_data();
+  const std::map<std::string, ParamValue> p{{"factors", std::int64_t{6}}, {"epochs", std::int64_t{4}}};
+  auto a = fitted<SgdMfRecommender>(d, p, 5), b = fitted<SgdMfRecommender>(d, p, 5),
+       c = fitted<SgdMfRecommender>(d, p, 6);
+  CHECK(a.user_factors() == b.user_factors());
+  CHECK(a.item_bias() == b.item_bias());
+  CHECK(a.user_factors() != c.user_factors());
+  auto x = fitted<SvdppRecommender>(d, p, 5), y = fitted<SvdppRecommender>(d, p, 5);
+  CHECK(x.implicit_factors() == y.implicit_factors());
+  CHECK(x.user_bias() == y.user_bias());
+}
+
+TEST_CASE("predict_rating clips to the training rating range, score does not", "[mf_explicit]") {
+  // With γ = 0 the model stays at its initialisation: unbiased, f = 1 and
+  // p = q = c everywhere gives r̂ = c², outside the training range [1, 5].
+  const TrainData d = make_train_data(2, 3, {{0, 0, 1}, {0, 1, 5}, {1, 2, 3}}, true);
+  for (const auto& [c, expect] : std::vector<std::pair<double, float>>{{3.0, 5.0f}, {0.5, 1.0f}}) {
+    auto m = fitted<SgdMfRecommender>(d, {{"factors", std::int64_t{1}}, {"epochs", std::int64_t{1}},
+                                          {"lr", 0.0}, {"biased", false}, {"init_std", 0.0},
+                                          {"init_mean", c}});
+    std::vector<UserId> users{0, 1};
+    std::vector<ItemId> items{2, 0};
+    std::vector<float> raw(2), clipped(2);
+    m.score(users, items, raw);
+    m.predict_rating(users, items, clipped);
+    CHECK(raw[0] == Approx(c * c));
+    CHECK(raw[1] == Approx(c * c));
+    CHECK(clipped == std::vector<float>{expect, expect});
+  }
+}
+
+TEST_CASE("svdpp: two epochs equal a direct reference of the batched update order",
+          "[mf_explicit]") {
+  // The reference recomputes r̂ from the definition for every rating and
+  // applies each rating's own y_j gradient term (e s q_i − λ y_j) summed at
+  // the end of the user: the plugin's s·Σ e q_i − |N(u)| λ y_j in one step.
+  const TrainData d = make_train_data(3, 4,
+                                      {{0, 0, 4}, {0, 1, 2}, {0, 3, 5}, {1, 1, 3}, {1, 2, 1},
+                                       {2, 0, 5}, {2, 2, 2}, {2, 3, 4}},
+                                      true);
+  const int f = 3, epochs = 2;
+  const double lr = 0.05, reg = 0.1;
+  const std::uint64_t seed = 9;
+  auto m = fitted<SvdppRecommender>(d, {{"factors", std::int64_t{f}}, {"epochs", std::int64_t{epochs}},
+                                        {"lr", lr}, {"reg", reg}, {"shuffle", false}},
+                                    seed);
+  RowMatrixF P0(3, f), Q0(4, f), Y0(4, f);
+  normal_init(P0, 0.0, 0.1, derive_seed(seed, "svdpp_init_p"));
+  normal_init(Q0, 0.0, 0.1, derive_seed(seed, "svdpp_init_q"));
+  normal_init(Y0, 0.0, 0.1, derive_seed(seed, "svdpp_init_y"));
+  Eigen::MatrixXd P = P0.cast<double>(), Q = Q0.cast<double>(), Y = Y0.cast<double>();
+  std::vector<double> bu(3, 0.0), bi(4, 0.0);
+  const double mu = 26.0 / 8;
+  for (int epoch = 0; epoch < epochs; ++epoch)
+    for (std::int32_t u = 0; u < 3; ++u) {
+      const auto items = d.by_user.row(u);
+      const auto values = d.by_user.row_values(u);
+      const double s = 1.0 / std::sqrt(static_cast<double>(items.size()));
+      std::vector<Eigen::VectorXd> y_terms;
+      for (std::size_t k = 0; k < items.size(); ++k) {
+        const ItemId i = items[k];
+        double pred = mu + bu[static_cast<std::size_t>(u)] + bi[static_cast<std::size_t>(i)];
+        for (int c = 0; c < f; ++c) {
+          double implicit = 0.0;
+          for (ItemId j : items) implicit += Y(j, c);
+          pred += Q(i, c) * (P(u, c) + s * implicit);
+        }
+        const double e = values[k] - pred;
+        Eigen::VectorXd z = Eigen::VectorXd::Zero(f);
+        for (ItemId j : items) z += s * Y.row(j).transpose();
+        bu[static_cast<std::size_t>(u)] += lr * (e - reg * bu[static_cast<std::size_t>(u)]);
+        bi[static_cast<std::size_t>(i)] += lr * (e - reg * bi[static_cast<std::size_t>(i)]);
+        const Eigen::VectorXd p_old = P.row(u).transpose(), q_old = Q.row(i).transpose();
+        P.row(u) += lr * (e * q_old - reg * p_old).transpose();
+        Q.row(i) += lr * (e * (p_old + z) - reg * q_old).transpose();
+        y_terms.push_back(e * s * q_old);
+      }
+      Eigen::MatrixXd Y_before = Y;
+      for (ItemId j : items)
+        for (const auto& t : y_terms) Y.row(j) += lr * (t - reg * Y_before.row(j).transpose()).transpose();
+    }
+  for (int r = 0; r < 3; ++r) {
+    CHECK(m.user_bias()[static_cast<std::size_t>(r)] == Approx(bu[static_cast<std::size_t>(r)]).margin(1e-5));
+    for (int c = 0; c < f; ++c) CHECK(m.user_factors()(r, c) == Approx(P(r, c)).margin(1e-5));
+  }
+  for (int i = 0; i < 4; ++i) {
+    CHECK(m.item_bias()[static_cast<std::size_t>(i)] == Approx(bi[static_cast<std::size_t>(i)]).margin(1e-5));
+    for (int c = 0; c < f; ++c) {
+      CHECK(m.item_factors()(i, c) == Approx(Q(i, c)).margin(1e-5));
+      CHECK(m.implicit_factors()(i, c) == Approx(Y(i, c)).margin(1e-5));
+    }
+  }
+  // Scoring uses p_u + |N(u)|^-½ Σ y_j: r̂(u1, i0), an unseen pair.
+  const double z0 = (Y(1, 0) + Y(2, 0)) / std::sqrt(2.0), z1 = (Y(1, 1) + Y(2, 1)) / std::sqrt(2.0),
+               z2 = (Y(1, 2) + Y(2, 2)) / std::sqrt(2.0);
+  const double expect = mu + bu[1] + bi[0] + Q(0, 0) * (P(1, 0) + z0) + Q(0, 1) * (P(1, 1) + z1) +
+                        Q(0, 2) * (P(1, 2) + z2);
+  std::vector<float> s(1);
+  m.score(std::vector<UserId>{1}, std::vector<ItemId>{0}, s);
+  CHECK(s[0] == Approx(expect).margin(1e-5));
+}
+
+namespace {
+
+/// Largest |∂J/∂x| over every row of one side of ALS-WR's objective
+///   J = Σ (r − μ − b_u − b_i − p_u·q_i)² + λ Σ_u w_u (‖p_u‖² + b_u²) + (items alike),
+/// (halved), relative to the largest data term, for rows = users (by_user) or items.
+double als_gradient(const AlsExplicitRecommender& m, const TrainData& d, bool users, double reg,
+                    bool weighted) {
+  const CsrMatrix& R = users ? d.by_user : d.by_item;
+  const RowMatrixF& X = users ? m.user_factors() : m.item_factors();
+  const RowMatrixF& F = users ? m.item_factors() : m.user_factors();
+  const std::vector<float>& xb = users ? m.user_bias() : m.item_bias();
+  const std::vector<float>& fb = users ? m.item_bias() : m.user_bias();
+  const int f = static_cast<int>(X.cols());
+  double worst = 0.0, scale = 0.0;
+  for (std::int32_t r = 0; r < R.rows; ++r) {
+    Eigen::VectorXd g = Eigen::VectorXd::Zero(f + 1), data_term = g;
+    for (std::int64_t k = R.indptr[r]; k < R.indptr[r + 1]; ++k) {
+      const std::int32_t j = R.indices[static_cast<std::size_t>(k)];
+      const double e = R.values[static_cast<std::size_t>(k)] - m.global_offset() -
+                       xb[static_cast<std::size_t>(r)] - fb[static_cast<std::size_t>(j)] -
+                       X.row(r).cast<double>().dot(F.row(j).cast<double>());
+      data_term.head(f) -= e * F.row(j).cast<double>().transpose();
+      data_term(f) -= e;
+    }
+    const double w = reg * (weighted ? static_cast<double>(R.row_size(r)) : 1.0);
+    g = data_term;
+    g.head(f) += w * X.row(r).cast<double>().transpose();
+    g(f) += w * xb[static_cast<std::size_t>(r)];
+    worst = std::max(worst, g.cwiseAbs().maxCoeff());
+    scale = std::max(scale, data_term.cwiseAbs().maxCoeff());
+  }
+  return worst / std::max(scale, 1e-12);
+}
+
+}  // namespace
+
+TEST_CASE("als_explicit: each half-step solves its normal equations", "[mf_explicit]") {
+  const TrainData d = synthetic_train_data();
+  for (bool weighted : {true, false}) {
+    const double reg = 0.3;
+    auto m = fitted<AlsExplicitRecommender>(d, {{"factors", std::int64_t{5}},
+                                                {"iterations", std::int64_t{1}},
+                                                {"reg", reg}, {"weighted_reg", weighted}});
+    // fit ended on an item step: the items' gradient is zero, the users' not.
+    CHECK(als_gradient(m, d, false, reg, weighted) < 1e-4);
+    CHECK(als_gradient(m, d, true, reg, weighted) > 1e-2);
+    m.solve_users(d);
+    CHECK(als_gradient(m, d, true, reg, weighted) < 1e-4);
+    m.solve_items(d);
+    CHECK(als_gradient(m, d, false, reg, weighted) < 1e-4);
+  }
+}
+
+TEST_CASE("als_explicit: training RMSE falls with iterations on a low-rank matrix", "[mf_explicit]") {
+  const TrainData d = low_rank(80, 60, 0.5, 0.1, 4);
+  auto one = fitted<AlsExplicitRecommender>(d, {{"factors", std::int64_t{3}}, {"iterations", std::int64_t{1}},
+                                                {"reg", 0.001}});
+  auto many = fitted<AlsExplicitRecommender>(d, {{"factors", std::int64_t{3}}, {"iterations", std::int64_t{30}},
+                                                 {"reg", 0.001}});
+  CHECK(train_rmse(many, d) < train_rmse(one, d));
+  CHECK(train_rmse(many, d) < 0.13);
+}
