@@ -15,13 +15,8 @@ namespace {
 
 using nlohmann::json;
 namespace rf = report_format;
+using report_format::child;
 
-const json& child(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
 
 // (column name, object path within the trial, key)
 struct NumberColumn {

@@ -123,6 +123,13 @@ bool metric_display_less(const std::string& a, const std::string& b) {
   return metric_key(a) < metric_key(b);
 }
 
+const nlohmann::json& child(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
 bool lower_is_better(std::string_view metric) { return metric == "rmse" || metric == "mae"; }
 
 }  // namespace recfuse::report_format

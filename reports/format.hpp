@@ -28,6 +28,8 @@ std::string csv_field(std::string_view text);
 
 /// j[key] as a double: NaN when absent, null or not a number.
 double number(const nlohmann::json& j, std::string_view key);
+/// j[key], or a null value when j is not an object or has no such key.
+const nlohmann::json& child(const nlohmann::json& j, const char* key);
 /// j[key] as a string: "" when absent; numbers in shortest form.
 std::string text(const nlohmann::json& j, std::string_view key);
 /// Bytes to MiB.

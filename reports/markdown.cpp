@@ -17,13 +17,8 @@ namespace {
 
 using nlohmann::json;
 namespace rf = report_format;
+using report_format::child;
 
-const json& child(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
 
 std::string or_unknown(std::string s) { return s.empty() ? "unknown" : s; }
 std::string prefix(const std::string& hash) { return hash.empty() ? "unknown" : hash.substr(0, 12); }

@@ -21,13 +21,8 @@ namespace {
 
 using nlohmann::json;
 namespace rf = report_format;
+using report_format::child;
 
-const json& child(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
 
 // The record's segment definition; false when it has none (older records).
 bool definition_of(const json& record, SegmentDefinition& def) {

@@ -12,6 +12,8 @@
 namespace recfuse::report_detail {
 namespace {
 
+using report_format::child;
+
 using nlohmann::json;
 using report_format::number;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -48,12 +50,6 @@ double maximum(const std::vector<double>& v) {
   return m;
 }
 
-const json& child(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
 
 // Summary of one metric over the ok trials of one algorithm. With several
 // trials the unit is the trial (seeds/folds are the replications), so the CI

@@ -196,22 +196,7 @@ Split fixed_split(const Dataset& data, const std::string& fold) {
 
 }  // namespace
 
-std::vector<std::string> split_folds(const SplitSpec& spec) {
-  std::vector<std::string> out;
-  if (spec.method == "kfold") {
-    if (spec.fold_numbers.empty()) {
-      for (std::int32_t k = 1; k <= spec.folds; ++k) out.push_back(std::to_string(k));
-    } else {
-      for (std::int32_t k : spec.fold_numbers) out.push_back(std::to_string(k));
-    }
-  } else if (spec.method == "fixed") {
-    out = spec.fold_names.empty() ? std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"}
-                                  : spec.fold_names;
-  } else {
-    out.push_back("");
-  }
-  return out;
-}
+std::vector<std::string> split_folds(const SplitSpec& spec) { return split_fold_labels(spec); }
 
 Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& fold,
                  std::uint64_t seed) {

@@ -1,22 +1,10 @@
 #include "runner/model_tree.hpp"
 
-#include <chrono>
-#include <ctime>
-
 #include "host/params_validation.hpp"
+#include "util/clock.hpp"
 
 namespace recfuse {
 namespace {
-
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
 
 std::string at(const AlgorithmSpec& spec) {
   auto it = spec.locations.find("plugin");
@@ -80,7 +68,7 @@ FittedModel fit_model_tree(const AlgorithmSpec& spec,
               {"plugin", spec.plugin},
               {"plugin_version", out.handle.plugin->descriptor->version},
               {"params", params_json(out.params)}};
-  const double t0 = wall_now(), c0 = cpu_now();
+  const double t0 = wall_seconds(), c0 = process_cpu_seconds();
   if (!spec.children.empty()) {
     std::vector<Child> children;
     nlohmann::json child_trees = nlohmann::json::array();
@@ -94,8 +82,8 @@ FittedModel fit_model_tree(const AlgorithmSpec& spec,
     out.model->set_children(std::move(children));
   }
   out.model->fit(train, ctx);
-  out.tree["fit_wall_s"] = wall_now() - t0;
-  out.tree["fit_cpu_s"] = cpu_now() - c0;
+  out.tree["fit_wall_s"] = wall_seconds() - t0;
+  out.tree["fit_cpu_s"] = process_cpu_seconds() - c0;
   return out;
 }
 

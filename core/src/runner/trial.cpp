@@ -1,6 +1,5 @@
 #include "runner/trial.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <ctime>
 #include <omp.h>
@@ -14,21 +13,12 @@
 #include "runner/model_tree.hpp"
 #include "recfuse/rng.hpp"
 #include "runner/record.hpp"
+#include "util/clock.hpp"
 
 namespace recfuse {
 namespace {
 
 using json = nlohmann::json;
-
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -185,7 +175,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                    ProgressSink* progress) {
   json rec = failed_record(scenario, trial, "failed", "");
   rec["threads"] = options.threads;
-  const double t_start = wall_now();
+  const double t_start = wall_seconds();
   json timing = json::object();
   try {
     omp_set_num_threads(std::max(1, options.threads));
@@ -203,12 +193,12 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     rec["plugin_version"] = desc.version;
     rec["plugin_fingerprint"] = desc.fingerprint;
 
-    double t0 = wall_now();
+    double t0 = wall_seconds();
     Dataset data = load_dataset(scenario.dataset, options.cache_dir);
     apply_filters(data, scenario.filter);
-    timing["load_s"] = wall_now() - t0;
+    timing["load_s"] = wall_seconds() - t0;
 
-    t0 = wall_now();
+    t0 = wall_seconds();
     const std::uint64_t split_seed =
         scenario.split.seed ? scenario.split.seed : derive_seed(trial.seed, "split");
     const Split split = make_split(data, scenario.split, trial.fold, split_seed);
@@ -221,7 +211,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                   "split.validation_ratio > 0)");
     const CsrMatrix test = build_user_item_csr(on_validation ? split.validation : split.test,
                                                data.n_users(), data.n_items());
-    timing["split_s"] = wall_now() - t0;
+    timing["split_s"] = wall_seconds() - t0;
 
     std::int64_t test_users = 0;
     for (std::int32_t u = 0; u < test.rows; ++u) test_users += test.row_size(u) > 0;
@@ -243,19 +233,19 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     ctx.seed = trial.seed;
     ctx.threads = options.threads;
     ctx.progress = progress;
-    t0 = wall_now();
-    const double c0 = cpu_now();
+    t0 = wall_seconds();
+    const double c0 = process_cpu_seconds();
     FittedModel fitted = fit_model_tree(algo, trial.params, registry, train, ctx);
-    timing["fit_wall_s"] = wall_now() - t0;
-    timing["fit_cpu_s"] = cpu_now() - c0;
+    timing["fit_wall_s"] = wall_seconds() - t0;
+    timing["fit_cpu_s"] = process_cpu_seconds() - c0;
     rec["params"] = fitted.tree["params"];
     if (fitted.tree.contains("children")) rec["model_tree"] = fitted.tree;
     Recommender* model = fitted.model.get();
 
-    t0 = wall_now();
+    t0 = wall_seconds();
     const bool rates = (handle.algorithm->capabilities & kCapPredictRating) != 0;
     const EvalOutput ev = evaluate(*model, train, test, scenario.evaluation, rates, trial.seed);
-    timing["eval_wall_s"] = wall_now() - t0;
+    timing["eval_wall_s"] = wall_seconds() - t0;
     timing["latency_ms"] = {{"p50", ev.latency.p50_ms}, {"p95", ev.latency.p95_ms},
                             {"p99", ev.latency.p99_ms}, {"max", ev.latency.max_ms},
                             {"mean", ev.latency.mean_ms}, {"n", ev.latency.n}};
@@ -287,7 +277,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     rec["status"] = "failed";
     rec["error"] = e.what();
   }
-  timing["trial_wall_s"] = wall_now() - t_start;
+  timing["trial_wall_s"] = wall_seconds() - t_start;
   rec["timing"] = std::move(timing);
   return rec;
 }

@@ -91,25 +91,6 @@ std::string canonical_evaluation(const EvaluationSpec& e) {
   return s;
 }
 
-/// Same rule as split_folds() in data/splits.cpp (which this library may not
-/// link): {""} for single-fold methods, "1".."k" for kfold, "u1".."u5" for fixed.
-std::vector<std::string> fold_labels(const SplitSpec& spec) {
-  std::vector<std::string> out;
-  if (spec.method == "kfold") {
-    if (spec.fold_numbers.empty()) {
-      for (std::int32_t k = 1; k <= spec.folds; ++k) out.push_back(std::to_string(k));
-    } else {
-      for (std::int32_t k : spec.fold_numbers) out.push_back(std::to_string(k));
-    }
-  } else if (spec.method == "fixed") {
-    out = spec.fold_names.empty() ? std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"}
-                                  : spec.fold_names;
-  } else {
-    out.push_back("");
-  }
-  return out;
-}
-
 /// Cartesian product of the grid, keys in map (sorted) order, the last key
 /// varying fastest. One empty point when there is no grid.
 std::vector<std::map<std::string, ParamValue>> grid_points(const AlgorithmSpec& a) {
@@ -161,7 +142,7 @@ std::vector<TrialSpec> expand_trials(const Scenario& s) {
                              "\nsplit=" + canonical_split(s.split) +
                              "\nevaluation=" + canonical_evaluation(s.evaluation);
   std::vector<TrialSpec> out;
-  for (const std::string& fold : fold_labels(s.split)) {
+  for (const std::string& fold : split_fold_labels(s.split)) {
     for (std::size_t ai = 0; ai < s.algorithms.size(); ++ai) {
       const AlgorithmSpec& a = s.algorithms[ai];
       for (const auto& point : grid_points(a)) {

@@ -67,6 +67,27 @@ struct SplitSpec {
   std::uint64_t seed = 0;         // 0 = derive from the trial seed
 };
 
+/// Labels of the folds a split expands into — the one rule both the trial
+/// expansion and the data layer follow: {""} for single-fold methods,
+/// "1".."k" (or the listed fold numbers) for kfold, "u1".."u5" (or the listed
+/// names) for fixed.
+inline std::vector<std::string> split_fold_labels(const SplitSpec& spec) {
+  std::vector<std::string> out;
+  if (spec.method == "kfold") {
+    if (spec.fold_numbers.empty()) {
+      for (std::int32_t k = 1; k <= spec.folds; ++k) out.push_back(std::to_string(k));
+    } else {
+      for (std::int32_t k : spec.fold_numbers) out.push_back(std::to_string(k));
+    }
+  } else if (spec.method == "fixed") {
+    out = spec.fold_names.empty() ? std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"}
+                                  : spec.fold_names;
+  } else {
+    out.push_back("");
+  }
+  return out;
+}
+
 struct EvaluationSpec {
   std::string protocol = "full";  // full | sampled
   std::int32_t sampled_negatives = 100;
