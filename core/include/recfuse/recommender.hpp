@@ -123,7 +123,7 @@ class Recommender {
   virtual std::string explain(UserId, ItemId) { return {}; }
 
   /// kCapChildren: receives the fitted children, in scenario order, before fit.
-  virtual void set_children(std::vector<Child> children) {
+  virtual void set_children(std::vector<Child> /*children*/) {
     throw Error("this recommender does not take children");
   }
 

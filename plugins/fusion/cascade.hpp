@@ -1,0 +1,176 @@
+// Cascade (retrieval -> ranking), as two-stage production recommenders do
+// (Covington, Adams & Sargin, "Deep neural networks for YouTube
+// recommendations", RecSys 2016, §3-4): child 0 retrieves each user's top
+// `candidates` items (training items excluded), child 1 re-scores only those
+// (user, item) pairs with score(), and the top k of the re-scored list is the
+// answer. The re-ranker never scores the rest of the catalogue.
+//
+//   [[algorithms]]
+//   name = "cascade"
+//   plugin = "cascade"
+//   params = { candidates = 100 }
+//   [[algorithms.children]]   # child 0: retrieval (cheap, high recall)
+//   plugin = "item_knn"
+//   [[algorithms.children]]   # child 1: ranking
+//   plugin = "fm"
+//
+// score_all (used for AUC) keeps the same order: candidates carry their
+// re-ranker score; every other item gets m − 2 + ŝ_0(i), m the user's lowest
+// candidate score and ŝ_0 child 0's min-max normalised score, so it ranks
+// below every candidate and in child 0's order among the rest.
+// diagnostics(): retrieval_recall = recall@candidates of child 0 on the
+// validation items (measured in fit); retrieval_ms_per_user and
+// rerank_ms_per_user, accumulated inside recommend over every call since
+// fit; full_rerank_ms_per_user, cascade_ms_per_user and speedup_vs_full_rerank,
+// timed once in fit on up to 256 users (child 1's own full-catalogue
+// recommend vs this cascade, both for k = 10).
+#pragma once
+
+#include <chrono>
+#include <cmath>
+
+#include "fusion_common.hpp"
+#include "recfuse/params.hpp"
+#include "recfuse/ranking_metrics.hpp"
+
+namespace recfuse {
+
+class Cascade final : public Recommender {
+ public:
+  explicit Cascade(const ParamSet& p) : candidates_(static_cast<int>(p.get_int("candidates"))) {}
+
+  static std::vector<ParamSpec> params() {
+    return {ParamSpec::integer("candidates", 100, 1, 1e9, "items child 0 retrieves for child 1 to re-rank")};
+  }
+
+  void set_children(std::vector<Child> children) override { children_ = std::move(children); }
+
+  void fit(const TrainData& data, const FitContext& ctx);
+
+  void recommend(std::span<const UserId> users, int k, SparseRowsView exclude,
+                 std::span<ItemId> out_items, std::span<float> out_scores) override {
+    using clock = std::chrono::steady_clock;
+    const int nc = std::min(std::max(candidates_, k), n_items());
+    const auto ncs = static_cast<std::size_t>(nc), kk = static_cast<std::size_t>(k);
+    const auto t0 = clock::now();
+    cand_items_.resize(users.size() * ncs);
+    cand_scores_.resize(cand_items_.size());
+    children_[0].model->recommend(users, nc, exclude, cand_items_, cand_scores_);
+    const auto t1 = clock::now();
+    pair_users_.clear();
+    pair_items_.clear();
+    offsets_.assign(users.size() + 1, 0);
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      for (std::size_t j = 0; j < ncs && cand_items_[r * ncs + j] != kNoItem; ++j) {
+        pair_users_.push_back(users[r]);
+        pair_items_.push_back(cand_items_[r * ncs + j]);
+      }
+      offsets_[r + 1] = pair_items_.size();
+    }
+    pair_scores_.resize(pair_items_.size());
+    children_[1].model->score(pair_users_, pair_items_, pair_scores_);
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      const std::size_t a = offsets_[r], b = offsets_[r + 1];
+      topk_candidates(pair_scores_.data() + a, std::span<const ItemId>(pair_items_.data() + a, b - a), k,
+                      out_items.data() + r * kk, out_scores.data() + r * kk);
+    }
+    const auto t2 = clock::now();
+    retrieval_ms_ += std::chrono::duration<double, std::milli>(t1 - t0).count();
+    rerank_ms_ += std::chrono::duration<double, std::milli>(t2 - t1).count();
+    served_ += static_cast<std::int64_t>(users.size());
+  }
+
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    const auto n = static_cast<std::size_t>(n_items());
+    const int nc = std::min(candidates_, n_items());
+    children_[0].model->score_all(users, out);
+    std::vector<ItemId> top(static_cast<std::size_t>(nc));
+    std::vector<float> top_scores(top.size()), rerank(top.size());
+    std::vector<UserId> rep(top.size());
+    std::vector<ItemId> order;
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      float* row = out.data() + r * n;
+      const int got = topk_exclude(row, n_items(), train_.view().row(users[r]), nc, top.data(), top_scores.data());
+      const auto g = static_cast<std::size_t>(got);
+      std::fill(rep.begin(), rep.end(), users[r]);
+      children_[1].model->score(std::span<const UserId>(rep.data(), g), std::span<const ItemId>(top.data(), g),
+                                std::span<float>(rerank.data(), g));
+      normalize_row(row, n_items(), {}, Normalization::kMinMax, order);
+      float lowest = 0;
+      for (std::size_t j = 0; j < g; ++j) lowest = j == 0 ? rerank[j] : std::min(lowest, rerank[j]);
+      for (std::size_t i = 0; i < n; ++i) row[i] = lowest - 2.0f + row[i];
+      for (std::size_t j = 0; j < g; ++j) row[static_cast<std::size_t>(top[j])] = rerank[j];
+    }
+  }
+
+  std::size_t model_bytes() const override { return children_bytes(children_); }
+
+  std::vector<std::pair<std::string, double>> diagnostics() const override {
+    const double per = served_ > 0 ? 1.0 / static_cast<double>(served_) : 0.0;
+    std::vector<std::pair<std::string, double>> d;
+    if (std::isfinite(retrieval_recall_)) d.emplace_back("retrieval_recall", retrieval_recall_);
+    const std::vector<std::pair<std::string, double>> rest{
+            {"retrieval_ms_per_user", retrieval_ms_ * per},
+            {"rerank_ms_per_user", rerank_ms_ * per},
+            {"full_rerank_ms_per_user", full_ms_per_user_},
+            {"cascade_ms_per_user", cascade_ms_per_user_},
+            {"speedup_vs_full_rerank", cascade_ms_per_user_ > 0 ? full_ms_per_user_ / cascade_ms_per_user_ : 0.0}};
+    d.insert(d.end(), rest.begin(), rest.end());
+    return d;
+  }
+
+ private:
+  int candidates_;
+  std::vector<Child> children_;
+  TrainingRows train_;
+  double retrieval_recall_ = std::numeric_limits<double>::quiet_NaN();
+  double retrieval_ms_ = 0, rerank_ms_ = 0, full_ms_per_user_ = 0, cascade_ms_per_user_ = 0;
+  std::int64_t served_ = 0;
+  std::vector<ItemId> cand_items_, pair_items_;
+  std::vector<float> cand_scores_, pair_scores_;
+  std::vector<UserId> pair_users_;
+  std::vector<std::size_t> offsets_;
+};
+
+inline void Cascade::fit(const TrainData& data, const FitContext& ctx) {
+  using clock = std::chrono::steady_clock;
+  set_shape(data.n_users, data.n_items);
+  require_children(children_, 2, 2, "cascade");
+  train_.assign(data.by_user);
+  const CsrMatrix& val = data.validation;
+  std::vector<UserId> users;
+  for (UserId u = 0; u < val.rows && u < data.n_users; ++u)
+    if (val.row_size(u) > 0) users.push_back(u);
+  const int nc = std::min(candidates_, n_items());
+  if (!users.empty()) {  // recall of the retrieval stage on the validation items
+    std::vector<ItemId> items(users.size() * static_cast<std::size_t>(nc));
+    std::vector<float> scores(items.size());
+    children_[0].model->recommend(users, nc, train_.view(), items, scores);
+    double recall = 0;
+    for (std::size_t r = 0; r < users.size(); ++r)
+      recall += ranking_metrics(std::span<const ItemId>(items).subspan(r * static_cast<std::size_t>(nc), static_cast<std::size_t>(nc)),
+                                val.row(users[r]), nc).recall;
+    retrieval_recall_ = recall / static_cast<double>(users.size());
+  }
+  // Speed-up over the re-ranker alone, on a sample of users (k = 10).
+  std::vector<UserId> sample;
+  for (UserId u = 0; u < data.n_users && sample.size() < 256; ++u) sample.push_back(u);
+  constexpr int kTop = 10;
+  std::vector<ItemId> items(sample.size() * kTop);
+  std::vector<float> scores(items.size());
+  const auto t0 = clock::now();
+  children_[1].model->recommend(sample, kTop, train_.view(), items, scores);
+  const auto t1 = clock::now();
+  recommend(sample, kTop, train_.view(), items, scores);
+  const auto t2 = clock::now();
+  const double per = 1.0 / static_cast<double>(std::max<std::size_t>(1, sample.size()));
+  full_ms_per_user_ = std::chrono::duration<double, std::milli>(t1 - t0).count() * per;
+  cascade_ms_per_user_ = std::chrono::duration<double, std::milli>(t2 - t1).count() * per;
+  retrieval_ms_ = rerank_ms_ = 0;
+  served_ = 0;
+  ctx.log("cascade: retrieval recall@" + std::to_string(nc) + " = " + std::to_string(retrieval_recall_) +
+          ", full re-rank " + std::to_string(full_ms_per_user_) + " ms/user vs cascade " +
+          std::to_string(cascade_ms_per_user_) + " ms/user");
+}
+
+}  // namespace recfuse

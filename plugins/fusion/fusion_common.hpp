@@ -1,0 +1,162 @@
+// Pieces every fusion strategy shares: the list parameters (weights given as
+// a string, "0.5,0.3,0.2"), the copy of the training rows that defines each
+// user's candidate items (every item not in the user's training row, the
+// evaluator's full-ranking protocol), per-user score normalisation over
+// those candidates, and scoring all children into one reused buffer.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "recfuse/recommender.hpp"
+#include "recfuse/topk.hpp"
+
+namespace recfuse {
+
+/// Per-user normalisation of one child's score row over the candidates.
+enum class Normalization { kNone, kMinMax, kZScore, kRank };
+
+inline Normalization parse_normalization(const std::string& s) {
+  if (s == "minmax") return Normalization::kMinMax;
+  if (s == "zscore") return Normalization::kZScore;
+  if (s == "rank") return Normalization::kRank;
+  return Normalization::kNone;
+}
+
+/// Parses "0.5, 0.3,0.2" into doubles; "" gives an empty list. Errors name
+/// the algorithm and the parameter.
+inline std::vector<double> parse_weight_list(const std::string& text, const std::string& algo,
+                                             const std::string& param) {
+  std::vector<double> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string tok = text.substr(pos, end - pos);
+    tok.erase(0, tok.find_first_not_of(" \t"));
+    tok.erase(tok.find_last_not_of(" \t") + 1);
+    char* stop = nullptr;
+    const double v = std::strtod(tok.c_str(), &stop);
+    if (tok.empty() || stop != tok.c_str() + tok.size() || !std::isfinite(v))
+      throw Error("[" + algo + "] parameter '" + param + "': '" + tok +
+                  "' is not a number; expected a comma-separated list such as \"0.5,0.3,0.2\"");
+    if (v < 0) throw Error("[" + algo + "] parameter '" + param + "': weights must be >= 0, got " + tok);
+    out.push_back(v);
+    pos = end + 1;
+  }
+  return out;
+}
+
+/// Weights for `n_children`: the parsed list (which must have one entry per
+/// child) or 1 for each child when the list is empty.
+inline std::vector<double> weights_for(const std::vector<double>& parsed, std::size_t n_children,
+                                       const std::string& algo) {
+  if (parsed.empty()) return std::vector<double>(n_children, 1.0);
+  if (parsed.size() != n_children)
+    throw Error("[" + algo + "] parameter 'weights' has " + std::to_string(parsed.size()) +
+                " entries but the algorithm has " + std::to_string(n_children) + " children");
+  return parsed;
+}
+
+/// The training rows copied at fit (TrainData does not outlive fit): the
+/// per-user exclusion set of every strategy.
+struct TrainingRows {
+  std::vector<std::int64_t> indptr{0};
+  std::vector<ItemId> indices;
+  void assign(const CsrMatrix& m) { indptr = m.indptr; indices = m.indices; }
+  SparseRowsView view() const { return {indptr, indices}; }
+  std::int64_t count(UserId u) const { return indptr[u + 1] - indptr[u]; }
+};
+
+/// Normalises `row[0..n)` in place over the candidates (items not in the
+/// sorted `exclude`); excluded items get the same affine map (rank: 0), so
+/// they never matter once `recommend` drops them. Constant rows map to 0.
+/// `order` is scratch of size >= n (reused, no allocation in steady state).
+///   minmax: (s - min) / (max - min)
+///   zscore: (s - mean) / sd (population sd)
+///   rank:   (n_c - r) / (n_c - 1), r = 1-based rank among the n_c candidates,
+///           tied scores sharing their average rank (so ties stay tied)
+inline void normalize_row(float* row, ItemId n, std::span<const ItemId> exclude, Normalization mode,
+                          std::vector<ItemId>& order) {
+  if (mode == Normalization::kNone) return;
+  auto excluded = [&](ItemId i, std::size_t& e) {
+    while (e < exclude.size() && exclude[e] < i) ++e;
+    return e < exclude.size() && exclude[e] == i;
+  };
+  if (mode == Normalization::kRank) {
+    order.clear();
+    std::size_t e = 0;
+    for (ItemId i = 0; i < n; ++i) {
+      if (excluded(i, e)) row[i] = 0.0f; else order.push_back(i);
+    }
+    std::sort(order.begin(), order.end(), [&](ItemId a, ItemId b) {
+      const float sa = topk_detail::key(row[a]), sb = topk_detail::key(row[b]);
+      return sa > sb || (sa == sb && a < b);
+    });
+    const double nc = static_cast<double>(order.size());
+    for (std::size_t j = 0; j < order.size();) {
+      std::size_t t = j;
+      const float s = topk_detail::key(row[order[j]]);
+      while (t < order.size() && topk_detail::key(row[order[t]]) == s) ++t;
+      const double avg_rank = 0.5 * static_cast<double>(j + 1 + t);  // mean of ranks j+1..t
+      const float v = nc > 1 ? static_cast<float>((nc - avg_rank) / (nc - 1)) : 1.0f;
+      for (std::size_t q = j; q < t; ++q) row[order[q]] = v;
+      j = t;
+    }
+    return;
+  }
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0, sq = 0;
+  std::size_t count = 0, e = 0;
+  for (ItemId i = 0; i < n; ++i) {
+    if (excluded(i, e) || !std::isfinite(row[i])) continue;
+    const double s = row[i];
+    lo = std::min(lo, s); hi = std::max(hi, s); sum += s; sq += s * s; ++count;
+  }
+  double shift = 0, scale = 0;
+  if (count > 0 && mode == Normalization::kMinMax && hi > lo) { shift = lo; scale = 1.0 / (hi - lo); }
+  if (count > 0 && mode == Normalization::kZScore) {
+    const double mean = sum / static_cast<double>(count);
+    const double var = std::max(0.0, sq / static_cast<double>(count) - mean * mean);
+    if (var > 0) { shift = mean; scale = 1.0 / std::sqrt(var); }
+  }
+  for (ItemId i = 0; i < n; ++i)
+    row[i] = std::isfinite(row[i]) ? static_cast<float>((row[i] - shift) * scale) : 0.0f;
+}
+
+/// Scores every child for `users` into `buf` (children.size() blocks of
+/// users.size() x n_items, child-major). `buf` is reused across calls.
+inline void score_children(const std::vector<Child>& children, std::span<const UserId> users,
+                           std::size_t n_items, std::vector<float>& buf) {
+  const std::size_t stride = users.size() * n_items;
+  buf.resize(children.size() * stride);
+  for (std::size_t c = 0; c < children.size(); ++c)
+    children[c].model->score_all(users, std::span<float>(buf.data() + c * stride, stride));
+}
+
+/// model_bytes of the children (a fused model ships them all).
+inline std::size_t children_bytes(const std::vector<Child>& children) {
+  std::size_t b = 0;
+  for (const auto& c : children) b += c.model->model_bytes();
+  return b;
+}
+
+inline constexpr std::size_t kAnyNumber = static_cast<std::size_t>(-1);
+
+/// Checks the number of children a strategy got before its fit.
+inline void require_children(const std::vector<Child>& children, std::size_t min, std::size_t max,
+                             const std::string& algo) {
+  if (children.size() < min || children.size() > max)
+    throw Error("[" + algo + "] needs " +
+                (min == max   ? std::to_string(min)
+                 : max == kAnyNumber ? "at least " + std::to_string(min)
+                                     : std::to_string(min) + ".." + std::to_string(max)) +
+                " children ([[algorithms.children]] tables), got " + std::to_string(children.size()));
+}
+
+}  // namespace recfuse

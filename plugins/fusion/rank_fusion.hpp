@@ -1,0 +1,113 @@
+// Rank fusion: Reciprocal Rank Fusion (Cormack, Clarke & Büttcher, SIGIR
+// 2009, eq. 1 with k = 60), Borda count (Aslam & Montague, SIGIR 2001) and
+// weighted voting over each child's top `depth` candidates.
+//
+//   [[algorithms]]
+//   name = "rrf"
+//   plugin = "rank_fusion"
+//   params = { method = "rrf", k = 60, depth = 100 }
+//   [[algorithms.children]] ...
+//
+// Each child ranks u's candidates (items not in u's training row) with the
+// shared top-k: by score, ties by smaller item id, so ranks r_c(i) are
+// 1..depth and distinct. An item missing from child c's top `depth` gets
+// nothing from c. With w_c the child weights (1 when weights = ""):
+//   rrf:   s(u,i) = Σ_c w_c / (k + r_c(i))
+//   borda: s(u,i) = Σ_c w_c (depth + 1 − r_c(i))       (truncated Borda)
+//   vote:  s(u,i) = Σ_c w_c [r_c(i) <= depth] + τ · rrf(u,i),
+//          τ = 0.5 min_c w_c / Σ_c (w_c / (k + 1))
+// The vote's second term breaks ties between equal vote totals by the RRF
+// mass; it stays below half the smallest weight, so with equal weights
+// (integer vote counts) it never overturns a vote; with unequal weights,
+// totals closer than that may be reordered by it. Items no child ranks score 0 in every method and
+// are then ordered by item id.
+#pragma once
+
+#include "fusion_common.hpp"
+#include "recfuse/params.hpp"
+
+namespace recfuse {
+
+class RankFusion final : public Recommender {
+ public:
+  explicit RankFusion(const ParamSet& p)
+      : method_(p.get_string("method")),
+        k_(p.get_float("k")),
+        depth_(static_cast<int>(p.get_int("depth"))),
+        weights_param_(parse_weight_list(p.get_string("weights"), "rank_fusion", "weights")) {}
+
+  static std::vector<ParamSpec> params() {
+    return {
+        ParamSpec::choice("method", "rrf", {"rrf", "borda", "vote"},
+                          "reciprocal rank fusion, Borda count or weighted voting"),
+        ParamSpec::real("k", 60.0, 0.0, 1e9, "RRF constant k (Cormack et al. 2009 use 60)"),
+        ParamSpec::integer("depth", 100, 1, 1e9, "how many top candidates of each child take part"),
+        ParamSpec::string("weights", "", "comma-separated weight per child (empty = all 1)"),
+    };
+  }
+
+  void set_children(std::vector<Child> children) override { children_ = std::move(children); }
+
+  void fit(const TrainData& data, const FitContext& ctx) override {
+    set_shape(data.n_users, data.n_items);
+    require_children(children_, 1, kAnyNumber, "rank_fusion");
+    weights_ = weights_for(weights_param_, children_.size(), "rank_fusion");
+    train_.assign(data.by_user);
+    ctx.log("rank_fusion: " + std::to_string(children_.size()) + " children, method " + method_);
+  }
+
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    const auto n = static_cast<std::size_t>(n_items());
+    const std::size_t stride = users.size() * n;
+    score_children(children_, users, n, buf_);
+    const int depth = std::min(depth_, n_items());
+    double max_rrf = 0, min_w = weights_[0];
+    for (double w : weights_) { max_rrf += w / (k_ + 1); min_w = std::min(min_w, w); }
+    const double vote_tiebreak = max_rrf > 0 ? 0.5 * min_w / max_rrf : 0.0;
+#pragma omp parallel if (users.size() > 8)
+    {
+      std::vector<ItemId> top(static_cast<std::size_t>(depth));
+      std::vector<float> top_scores(top.size());
+      std::vector<double> acc(n), rrf(n);
+#pragma omp for schedule(dynamic, 4)
+      for (std::ptrdiff_t r = 0; r < static_cast<std::ptrdiff_t>(users.size()); ++r) {
+        const auto ex = train_.view().row(users[static_cast<std::size_t>(r)]);
+        std::fill(acc.begin(), acc.end(), 0.0);
+        std::fill(rrf.begin(), rrf.end(), 0.0);
+        for (std::size_t c = 0; c < children_.size(); ++c) {
+          const float* row = buf_.data() + c * stride + static_cast<std::size_t>(r) * n;
+          topk_exclude(row, n_items(), ex, depth, top.data(), top_scores.data());
+          for (int j = 0; j < depth && top[static_cast<std::size_t>(j)] != kNoItem; ++j) {
+            const auto i = static_cast<std::size_t>(top[static_cast<std::size_t>(j)]);
+            const double rank = j + 1;
+            rrf[i] += weights_[c] / (k_ + rank);
+            if (method_ == "borda") acc[i] += weights_[c] * (depth + 1 - rank);
+            if (method_ == "vote") acc[i] += weights_[c];
+          }
+        }
+        float* dst = out.data() + static_cast<std::size_t>(r) * n;
+        for (std::size_t i = 0; i < n; ++i) {
+          const double s = method_ == "rrf"    ? rrf[i]
+                           : method_ == "vote" ? acc[i] + vote_tiebreak * rrf[i]
+                                               : acc[i];
+          dst[i] = static_cast<float>(s);
+        }
+      }
+    }
+  }
+
+  std::size_t model_bytes() const override {
+    return children_bytes(children_) + weights_.size() * sizeof(double);
+  }
+
+ private:
+  std::string method_;
+  double k_;
+  int depth_;
+  std::vector<double> weights_param_, weights_;
+  std::vector<Child> children_;
+  TrainingRows train_;
+  std::vector<float> buf_;
+};
+
+}  // namespace recfuse

@@ -1,0 +1,74 @@
+// Helpers of the fusion tests: a child with fixed, hand-chosen scores, and
+// building a strategy from its plugin header with validated parameters.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/params_validation.hpp"
+#include "recfuse/recommender.hpp"
+
+namespace recfuse::test {
+
+/// scores[u][i] for every user and item; score() overridden so a cascade's
+/// re-ranker can count the pairs it was asked for.
+class FixedScores final : public Recommender {
+ public:
+  explicit FixedScores(std::vector<std::vector<float>> s) : s_(std::move(s)) {}
+  void fit(const TrainData& d, const FitContext&) override { set_shape(d.n_users, d.n_items); }
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    const auto n = static_cast<std::size_t>(n_items());
+    for (std::size_t r = 0; r < users.size(); ++r)
+      std::copy_n(s_[static_cast<std::size_t>(users[r])].begin(), n, out.begin() + static_cast<std::ptrdiff_t>(r * n));
+  }
+  void score(std::span<const UserId> users, std::span<const ItemId> items, std::span<float> out) override {
+    pairs_scored += static_cast<std::int64_t>(items.size());
+    for (std::size_t j = 0; j < items.size(); ++j)
+      out[j] = s_[static_cast<std::size_t>(users[j])][static_cast<std::size_t>(items[j])];
+  }
+  std::size_t model_bytes() const override { return 100; }
+  std::int64_t pairs_scored = 0;
+
+ private:
+  std::vector<std::vector<float>> s_;
+};
+
+inline Child fixed_child(const std::string& name, std::vector<std::vector<float>> scores, const TrainData& d) {
+  auto m = std::make_shared<FixedScores>(std::move(scores));
+  m->fit(d, FitContext{});
+  return Child{name, "fixed", 0, m};
+}
+
+/// A strategy T built with its declared defaults overridden by `values`,
+/// handed `children` and fitted on `d`.
+template <typename T>
+std::unique_ptr<T> make_fused(const std::map<std::string, ParamValue>& values, std::vector<Child> children,
+                              const TrainData& d, std::uint64_t seed = 1) {
+  auto m = std::make_unique<T>(validate_params(T::params(), values, {}, "", "test"));
+  m->set_children(std::move(children));
+  FitContext ctx;
+  ctx.seed = seed;
+  m->fit(d, ctx);
+  return m;
+}
+
+/// Scores of `u` over every item, from score_all.
+inline std::vector<float> row_of(Recommender& r, UserId u) {
+  std::vector<float> out(static_cast<std::size_t>(r.n_items()));
+  const UserId users[] = {u};
+  r.score_all(users, out);
+  return out;
+}
+
+/// Top-k items of `u` with `d`'s training rows excluded.
+inline std::vector<ItemId> top_of(Recommender& r, UserId u, int k, const TrainData& d) {
+  std::vector<ItemId> items(static_cast<std::size_t>(k));
+  std::vector<float> scores(items.size());
+  const UserId users[] = {u};
+  r.recommend(users, k, SparseRowsView::of(d.by_user), items, scores);
+  return items;
+}
+
+}  // namespace recfuse::test
