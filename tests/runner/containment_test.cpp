@@ -81,7 +81,7 @@ TEST_CASE("a trial over its time limit is killed and recorded as a timeout") {
                             scenario_with(algorithm("slow", "test_slow", "seconds = 120.0") +
                                           algorithm("popularity", "popularity")));
   const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "out").string() +
-                             " --time-limit 1 --jobs 2" + plugin_args());
+                             " --time-limit 10 --jobs 2" + plugin_args());
   INFO(r.output);
   CHECK(r.exit_code == 2);
   const json report = read_report(dir / "out");

@@ -11,7 +11,9 @@
 namespace recfuse::test {
 
 CliResult run_recfuse(const std::string& args) {
-  const std::string cmd = recfuse_binary().string() + " " + args + " 2>&1";
+  // The caller's plugin path and cache must not leak into what a test sees.
+  const std::string cmd = "env -u RECFUSE_PLUGIN_PATH -u RECFUSE_CACHE " +
+                          recfuse_binary().string() + " " + args + " 2>&1";
   CliResult r;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) return r;

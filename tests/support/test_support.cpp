@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <unistd.h>
 
 namespace recfuse::test {
@@ -12,7 +14,15 @@ std::filesystem::path shared_data() {
 }
 
 bool have_shared(const std::string& relative) {
-  return std::filesystem::exists(shared_data() / relative);
+  if (std::filesystem::exists(shared_data() / relative)) return true;
+  // In CI (CI=true) or on request the real data must be there: a test that
+  // would silently skip fails instead.
+  const char* ci = std::getenv("CI");
+  const char* require = std::getenv("RECFUSE_REQUIRE_DATA");
+  if ((ci && std::string(ci) == "true") || (require && *require))
+    throw std::runtime_error((shared_data() / relative).string() +
+                             " is missing; the tests need ../shared/data (or RECFUSE_DATA)");
+  return false;
 }
 
 std::filesystem::path fixture(const std::string& name) {

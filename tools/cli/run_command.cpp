@@ -163,8 +163,8 @@ int run_command(const Args& args) {
       write_file_atomic(sw.output_dir / "scenario.toml", default_scenario_text());
     result = run_sweep(scenario, trials, sw, std::cout);
   } catch (const std::exception& e) {
-    std::cerr << e.what() << "\n";
-    return kExitBadInput;
+    std::cerr << "recfuse run: " << e.what() << "\n";
+    return kExitInternal;
   }
 
   ContextInputs ctx;

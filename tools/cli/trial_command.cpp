@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <mutex>
+#include <sys/resource.h>
 
 #include "cli.hpp"
 #include "runner/trial.hpp"
@@ -36,7 +37,7 @@ int trial_command(const Args& args) {
       "usage: recfuse trial (--scenario FILE | --default) --index N --record FILE [options]\n"
       "Runs trial N of the scenario's expansion in this process and writes its\n"
       "record atomically. Internal: `recfuse run` starts it in a child process.\n\noptions");
-  std::string scenario_file, record, cache;
+  std::string scenario_file, record, cache, trial_id;
   std::vector<std::string> plugin_path;
   std::size_t index = 0;
   int threads = 1;
@@ -45,6 +46,7 @@ int trial_command(const Args& args) {
       "default", "use the embedded default scenario")(
       "index", po::value(&index)->required(), "trial index in the expansion")(
       "record", po::value(&record)->required(), "where to write the JSON record")(
+      "trial-id", po::value(&trial_id), "expected id of trial N (refuses a changed scenario)")(
       "threads", po::value(&threads)->default_value(1), "OpenMP threads")(
       "plugin-path", po::value(&plugin_path)->composing(), "extra plugin directory (repeatable)")(
       "cache-dir", po::value(&cache), "dataset cache directory")(
@@ -75,6 +77,14 @@ int trial_command(const Args& args) {
               << " trials)\n";
     return kExitBadInput;
   }
+  if (!trial_id.empty() && trials[index].id != trial_id) {
+    std::cerr << "recfuse trial: trial " << index << " of the scenario is now " << trials[index].id
+              << ", not " << trial_id << ": the scenario changed during the run\n";
+    return kExitBadInput;
+  }
+  // A crashing plugin should leave a record, not a core file in the caller's directory.
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
   TrialOptions options;
   options.plugin_dirs = plugin_dirs(plugin_path);
   options.cache_dir = vm.count("no-cache") ? std::filesystem::path() : cache_dir(cache);

@@ -95,6 +95,11 @@ void check_lists(std::span<const ItemId> lists, std::span<const UserId> users, i
       if (std::binary_search(seen.begin(), seen.end(), item))
         throw Error("recommend() returned item " + std::to_string(item) + " for user " +
                     std::to_string(users[i]) + ", which is one of the user's training items");
+      // A repeated item would count its hit twice (recall or NDCG above 1).
+      const ItemId* row = lists.data() + i * static_cast<std::size_t>(k);
+      if (std::find(row, row + j, item) != row + j)
+        throw Error("recommend() returned item " + std::to_string(item) + " twice for user " +
+                    std::to_string(users[i]));
     }
   }
 }

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "runner/record.hpp"
 #include "runner/trial.hpp"
 #include "util/fs.hpp"
 
@@ -45,11 +46,13 @@ std::string log_tail(const std::filesystem::path& log, std::size_t max_bytes = 2
   return text;
 }
 
-bool read_record(const std::filesystem::path& file, json& out) {
+/// The record at `file` if it is a whole record of trial `id`.
+bool read_record(const std::filesystem::path& file, const std::string& id, json& out) {
   if (!std::filesystem::exists(file)) return false;
   try {
     out = json::parse(read_file(file));
-    return out.is_object() && out.contains("status");
+    return out.is_object() && out.contains("status") && out.value("trial_id", "") == id &&
+           out.value("record_version", 0) == kRecordVersion;
   } catch (const std::exception&) {
     return false;  // a torn or foreign file: run the trial again
   }
@@ -58,7 +61,7 @@ bool read_record(const std::filesystem::path& file, json& out) {
 pid_t spawn_trial(const SweepOptions& opt, const TrialSpec& t, const std::filesystem::path& log) {
   std::vector<std::string> args{opt.executable.string(), "trial"};
   args.insert(args.end(), opt.trial_args.begin(), opt.trial_args.end());
-  args.insert(args.end(), {"--index", std::to_string(t.index), "--record",
+  args.insert(args.end(), {"--index", std::to_string(t.index), "--trial-id", t.id, "--record",
                            record_path(opt.output_dir, t).string(), "--threads",
                            std::to_string(opt.threads)});
   std::vector<char*> argv;
@@ -93,10 +96,12 @@ json finish_record(const Scenario& scenario, const Running& r, int status, const
   json rec;
   const auto file = record_path(opt.output_dir, *r.trial);
   const double wall = std::chrono::duration<double>(Clock::now() - r.started).count();
-  if (r.timed_out) {
+  // A child that finished its record before the kill landed keeps its result.
+  const bool finished = WIFEXITED(status) && read_record(file, r.trial->id, rec);
+  if (r.timed_out && !finished) {
     rec = failed_record(scenario, *r.trial, "timeout",
                         "time limit of " + std::to_string(opt.time_limit_s) + " s exceeded");
-  } else if (!read_record(file, rec)) {
+  } else if (!finished) {
     std::string err = describe_exit(status);
     const std::string tail = log_tail(r.log);
     if (!tail.empty()) err += "\n" + tail;
@@ -155,7 +160,7 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
   std::deque<std::size_t> pending;  // slots of trials still to run
   for (std::size_t slot = 0; slot < trials.size(); ++slot) {
     json rec;
-    if (read_record(record_path(opt.output_dir, trials[slot]), rec) &&
+    if (read_record(record_path(opt.output_dir, trials[slot]), trials[slot].id, rec) &&
         (!opt.retry_failed || rec.value("status", "") == "ok")) {
       records[slot] = std::move(rec);
       ++result.resumed;
@@ -177,6 +182,9 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
       pending.pop_front();
       Running r{t, slot, Clock::now(), opt.output_dir / "logs" / (t->id + ".log"), false};
       try {
+        // A rerun (--retry-failed, or a foreign file) must not be reported
+        // with the old record if the new child dies before writing its own.
+        std::filesystem::remove(record_path(opt.output_dir, *t));
         running[spawn_trial(opt, *t, r.log)] = r;
       } catch (const std::exception& e) {
         records[slot] = failed_record(scenario, *t, "failed", e.what());
