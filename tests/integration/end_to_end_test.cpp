@@ -212,3 +212,21 @@ TEST_CASE("evaluation.target = validation scores the validation part, never test
   CHECK(read_report(dir / "b").at("trials").at(0).at("error").get<std::string>().find(
             "produced no validation data") != std::string::npos);
 }
+
+TEST_CASE("a metrics filter keeps only the rating metric asked for") {
+  const auto dir = temp_dir("mae-only");
+  const auto s = write_text(dir, "m.toml",
+                            "name = \"m\"\n[dataset]\nformat = \"synthetic\"\n"
+                            "[dataset.synthetic]\nusers = 80\nitems = 60\ninteractions_per_user = 12\n"
+                            "[evaluation]\nmetrics = [\"mae\"]\nbootstrap = 100\n"
+                            "[[algorithms]]\nplugin = \"baseline_only\"\n");
+  const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "o").string() +
+                             " --no-cache --quiet");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json report = read_report(dir / "o");
+  const json& metrics = report.at("trials").at(0).at("metrics");
+  CHECK(metrics.contains("mae"));
+  CHECK_FALSE(metrics.contains("rmse"));
+  CHECK_FALSE(metrics.contains("ndcg@10"));
+}

@@ -72,11 +72,13 @@ json metrics_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_
     if (name == "rmse" || name == "mae") continue;
     m[name] = json{{"mean", finite_or_null(value)}};
   }
-  if (!ev.rating_sq_errors.empty()) {
+  // Each rating metric only when the evaluator computed it (a metrics filter may ask for one).
+  if (!ev.rating_sq_errors.empty() && ev.aggregate.count("rmse")) {
     Interval mse = mean_ci(ev.rating_sq_errors, spec.bootstrap, boot);
     m["rmse"] = interval_json({std::sqrt(mse.mean), std::sqrt(mse.low), std::sqrt(mse.high), mse.n});
-    m["mae"] = interval_json(mean_ci(ev.rating_abs_errors, spec.bootstrap, boot));
   }
+  if (!ev.rating_abs_errors.empty() && ev.aggregate.count("mae"))
+    m["mae"] = interval_json(mean_ci(ev.rating_abs_errors, spec.bootstrap, boot));
   return m;
 }
 
