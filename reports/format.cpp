@@ -130,6 +130,8 @@ const nlohmann::json& child(const nlohmann::json& j, const char* key) {
   return it == j.end() ? kNull : *it;
 }
 
-bool lower_is_better(std::string_view metric) { return metric == "rmse" || metric == "mae"; }
+bool lower_is_better(std::string_view metric) {
+  return metric == "rmse" || metric == "mae" || metric == "regret";
+}
 
 }  // namespace recfuse::report_format

@@ -253,6 +253,7 @@ void write_markdown(std::ostream& out, const json& report) {
 
   write_context(out, report);
   write_main_table(out, report, headline);
+  report_detail::write_simulation_markdown(out, report);
   write_comparisons(out, report);
   report_detail::write_segment_markdown(out, report);
   write_per_fold(out, report, headline);

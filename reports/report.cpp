@@ -157,6 +157,11 @@ json build_report(const json& context, const std::vector<json>& records) {
       comparisons.push_back(std::move(row));
     }
   }
+  // Simulated protocols: episodes pair across algorithms like users offline.
+  for (const char* metric : {"return", "regret"}) {
+    for (auto& row : report_detail::build_comparisons(records, summary, metric))
+      comparisons.push_back(std::move(row));
+  }
   json segment_comparisons = json::array();
   if (!headline.empty()) {
     segment_comparisons = report_detail::build_segment_comparisons(records, summary, headline);

@@ -67,6 +67,9 @@ nlohmann::json build_segment_comparisons(const std::vector<nlohmann::json>& reco
                                          const std::string& metric);
 /// report.md's "Segments" sections (nothing when no trial has segments).
 void write_segment_markdown(std::ostream& out, const nlohmann::json& report);
+/// The online and off-policy sections (reports/simulation.cpp); nothing
+/// when the report has no simulated trials.
+void write_simulation_markdown(std::ostream& out, const nlohmann::json& report);
 
 /// Rows comparing each algorithm with the best one on `metric` (best = the
 /// highest summary mean, lowest for rmse/mae), paired per user over the same

@@ -4,7 +4,7 @@
 namespace {
 const recfuse::PluginDescriptor* describe() {
   static const recfuse::PluginDescriptor d = {recfuse::kAbiVersion, recfuse::kBuildFingerprint,
-                                              "test_no_algorithms", "1.0.0", "test", "empty", {}};
+                                              "test_no_algorithms", "1.0.0", "test", "empty", {}, {}};
   return &d;
 }
 }  // namespace

@@ -39,10 +39,7 @@ std::string capability_text(std::uint32_t caps) {
   return s.empty() ? "-" : s;
 }
 
-void print_algorithm(const AlgorithmDescriptor& a) {
-  std::cout << "  " << a.name << " — " << a.description << "\n"
-            << "    capabilities: " << capability_text(a.capabilities) << "\n";
-  const auto specs = a.params();
+void print_params(const std::vector<ParamSpec>& specs) {
   if (specs.empty()) {
     std::cout << "    (no parameters)\n";
     return;
@@ -55,6 +52,17 @@ void print_algorithm(const AlgorithmDescriptor& a) {
               << range_text(p) << p.doc << "\n";
 }
 
+void print_algorithm(const AlgorithmDescriptor& a) {
+  std::cout << "  " << a.name << " — " << a.description << "\n"
+            << "    capabilities: " << capability_text(a.capabilities) << "\n";
+  print_params(a.params());
+}
+
+void print_environment(const EnvironmentDescriptor& e) {
+  std::cout << "  " << e.name << " (environment) — " << e.description << "\n";
+  print_params(e.params());
+}
+
 }  // namespace
 
 int plugins_command(const Args& args) {
@@ -62,7 +70,7 @@ int plugins_command(const Args& args) {
       "usage: recfuse plugins [--plugin-path DIR]...\n"
       "Lists every plugin library found on the search path (next to the binary in\n"
       "../lib/recfuse/plugins, then --plugin-path, then RECFUSE_PLUGIN_PATH), each\n"
-      "algorithm it provides and its parameter table. Libraries that fail to load\n"
+      "algorithm or environment it provides and its parameter table. Libraries that fail to load\n"
       "are listed with the reason.\n\noptions");
   std::vector<std::string> extra;
   desc.add_options()("help,h", "show this help")(
@@ -89,6 +97,7 @@ int plugins_command(const Args& args) {
     std::cout << "\n" << d.name << " " << d.version << " (" << d.family << ") — " << d.description
               << "\n  file: " << p->file.string() << "\n";
     for (const auto& a : d.algorithms) print_algorithm(a);
+    for (const auto& e : d.environments) print_environment(e);
   }
   if (!registry.errors().empty()) {
     std::cout << "\nnot loaded:\n";

@@ -10,6 +10,7 @@
 #include "cli.hpp"
 #include "data/readers.hpp"
 #include "runner/model_tree.hpp"
+#include "runner/online.hpp"
 #include "reports/context.hpp"
 #include "reports/report.hpp"
 #include "runner/sweep.hpp"
@@ -48,7 +49,13 @@ std::vector<PluginContext> check_scenario(const Scenario& s, const std::vector<T
     const PluginDescriptor& d = *h.plugin->descriptor;
     used.push_back({d.name, d.version, h.plugin->file.string(), d.fingerprint});
   }
-  if (s.dataset.format != "synthetic") resolve_data_path(s.dataset.path);
+  if (!s.environment.plugin.empty()) {
+    const EnvironmentHandle env = check_environment(s.environment, registry).handle;
+    const PluginDescriptor& d = *env.plugin->descriptor;
+    if (seen.insert(env.plugin->file.string()).second)
+      used.push_back({d.name, d.version, env.plugin->file.string(), d.fingerprint});
+  }
+  if (s.has_dataset && s.dataset.format != "synthetic") resolve_data_path(s.dataset.path);
   return used;
 }
 

@@ -23,6 +23,7 @@
 #include <span>
 #include <vector>
 
+#include "recfuse/environment.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
 
@@ -30,7 +31,7 @@ namespace recfuse {
 
 /// Bump on any change to the layout of the descriptor or the virtual
 /// interfaces it hands out.
-inline constexpr std::uint32_t kAbiVersion = 2;  // 2: set_children, diagnostics
+inline constexpr std::uint32_t kAbiVersion = 3;  // 2: set_children, diagnostics; 3: environments, act, observe, propensity
 
 #define RECFUSE_STR_IMPL(x) #x
 #define RECFUSE_STR(x) RECFUSE_STR_IMPL(x)
@@ -60,6 +61,15 @@ struct AlgorithmDescriptor {
   RecommenderFactory create; // kRecommender: a new, unfitted object
 };
 
+/// A simulated-user environment (kind kEnvironment), used as
+/// `[environment] plugin = "..."` in scenarios.
+struct EnvironmentDescriptor {
+  const char* name;          // globally unique among environments
+  const char* description;   // one line
+  ParamsFn params;
+  EnvironmentFactory create;  // a new, unbuilt environment
+};
+
 struct PluginDescriptor {
   std::uint32_t abi_version;  // must stay the first member
   const char* fingerprint;
@@ -68,6 +78,7 @@ struct PluginDescriptor {
   const char* family;         // cf, mf, sequential, rl, bandit, content, fusion ...
   const char* description;
   std::span<const AlgorithmDescriptor> algorithms;
+  std::span<const EnvironmentDescriptor> environments;
 };
 
 template <std::size_t N>
@@ -75,7 +86,16 @@ constexpr PluginDescriptor make_descriptor(const char* name, const char* version
                                            const char* family, const char* description,
                                            const AlgorithmDescriptor (&algos)[N]) {
   return {kAbiVersion, kBuildFingerprint, name, version, family, description,
-          std::span<const AlgorithmDescriptor>(algos, N)};
+          std::span<const AlgorithmDescriptor>(algos, N), {}};
+}
+
+/// The descriptor of a library of environments (family "environment").
+template <std::size_t N>
+constexpr PluginDescriptor make_environment_descriptor(const char* name, const char* version,
+                                                       const char* description,
+                                                       const EnvironmentDescriptor (&envs)[N]) {
+  return {kAbiVersion, kBuildFingerprint, name, version, "environment", description,
+          {}, std::span<const EnvironmentDescriptor>(envs, N)};
 }
 
 using DescribeFn = const PluginDescriptor*();

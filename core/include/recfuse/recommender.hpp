@@ -65,6 +65,19 @@ struct Child {
   std::shared_ptr<Recommender> model;
 };
 
+/// One step of interaction with simulated users, handed to `observe`: what
+/// was shown to whom and how each user responded, for the sessions that were
+/// still running at this step (finished ones are left out). Spans are valid
+/// during the call only.
+struct Feedback {
+  std::span<const UserId> users;         // n sessions
+  int slate_size = 0;
+  std::span<const ItemId> slates;        // n x slate_size, row-major
+  std::span<const std::int32_t> choice;  // slate position clicked, -1 = none
+  std::span<const float> reward;         // n
+  std::span<const std::uint8_t> done;    // the session ended with this step
+};
+
 class Recommender {
  public:
   virtual ~Recommender() = default;
@@ -119,6 +132,36 @@ class Recommender {
     throw Error("this recommender does not predict ratings");
   }
 
+  /// Acting as a policy in a simulated session: for each user (row r), pick
+  /// `slate_size` distinct items from candidates[r*n_candidates ...] (distinct
+  /// items; 1 <= slate_size <= n_candidates) into slates[r*slate_size ...]. The default ranks the candidates by `score`
+  /// (ties by item id); stochastic policies (bandits, softmax RL) override it.
+  virtual void act(std::span<const UserId> users, std::span<const ItemId> candidates,
+                   int n_candidates, int slate_size, std::span<ItemId> slates) {
+    const std::size_t n = users.size(), c = static_cast<std::size_t>(n_candidates);
+    pair_users_.resize(n * c);
+    pair_scores_.resize(n * c);
+    for (std::size_t r = 0; r < n; ++r)
+      std::fill_n(pair_users_.begin() + static_cast<std::ptrdiff_t>(r * c), c, users[r]);
+    score(pair_users_, candidates, pair_scores_);
+    std::vector<float> top_scores(static_cast<std::size_t>(slate_size));
+    for (std::size_t r = 0; r < n; ++r)
+      topk_candidates(pair_scores_.data() + r * c, candidates.subspan(r * c, c), slate_size,
+                      slates.data() + r * static_cast<std::size_t>(slate_size),
+                      top_scores.data());
+  }
+
+  /// kCapObserve: learns online from one step of feedback.
+  virtual void observe(const Feedback& /*feedback*/) {}
+
+  /// kCapPropensity: out[r] = probability that `act` would choose exactly
+  /// slate r (in that order) from candidate row r.
+  virtual void propensity(std::span<const UserId> /*users*/, std::span<const ItemId> /*candidates*/,
+                          int /*n_candidates*/, int /*slate_size*/,
+                          std::span<const ItemId> /*slates*/, std::span<double> /*out*/) {
+    throw Error("this recommender does not report propensities");
+  }
+
   /// kCapExplain: a short human-readable reason for recommending `item`.
   virtual std::string explain(UserId, ItemId) { return {}; }
 
@@ -147,6 +190,8 @@ class Recommender {
   std::int32_t n_items_ = 0;
   std::vector<float> block_;  // reused scoring tile of kScoreBlock x n_items
   std::vector<float> row_;
+  std::vector<UserId> pair_users_;   // act: users repeated per candidate
+  std::vector<float> pair_scores_;
 };
 
 }  // namespace recfuse

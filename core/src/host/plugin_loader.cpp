@@ -78,7 +78,7 @@ void check_descriptor(const fs::path& file, const PluginDescriptor& d) {
     fail(file, "build fingerprint mismatch: plugin '" + std::string(plugin_fp) + "', host '" +
                    kBuildFingerprint + "'; rebuild the plugin with the host's toolchain and flags");
   }
-  if (d.algorithms.empty()) fail(file, "declares no algorithms");
+  if (d.algorithms.empty() && d.environments.empty()) fail(file, "declares no algorithms");
   std::set<std::string> seen;
   for (std::size_t i = 0; i < d.algorithms.size(); ++i) {
     const AlgorithmDescriptor& a = d.algorithms[i];
@@ -90,6 +90,14 @@ void check_descriptor(const fs::path& file, const PluginDescriptor& d) {
       fail(file, std::string("algorithm '") + a.name + "' has no factory");
     }
     if (!a.params) fail(file, std::string("algorithm '") + a.name + "' has no parameter table");
+  }
+  for (std::size_t i = 0; i < d.environments.size(); ++i) {
+    const EnvironmentDescriptor& e = d.environments[i];
+    if (!e.name || !*e.name) fail(file, "environment #" + std::to_string(i) + " has no name");
+    const std::string where = std::string("environment '") + e.name + "' ";
+    if (!seen.insert(e.name).second) fail(file, where + "is declared twice");
+    if (!e.create) fail(file, where + "has no factory");
+    if (!e.params) fail(file, where + "has no parameter table");
   }
 }
 
@@ -135,6 +143,24 @@ RecommenderPtr create_recommender(const AlgorithmHandle& algorithm, const ParamS
   // destructor (plugin code) runs before the library can be unmapped.
   std::shared_ptr<boost::dll::shared_library> keep = algorithm.plugin->library;
   return RecommenderPtr(raw.release(), [keep](Recommender* r) { delete r; });
+}
+
+EnvironmentPtr create_environment(const EnvironmentHandle& environment, const ParamSet& params) {
+  if (!environment.plugin || !environment.environment) throw Error("create_environment: empty handle");
+  const fs::path& file = environment.plugin->file;
+  const EnvironmentDescriptor& e = *environment.environment;
+  const std::string where = std::string("environment '") + e.name + "': ";
+  std::unique_ptr<Environment> raw;
+  try {
+    raw = e.create(params);
+  } catch (const std::exception& ex) {
+    fail(file, where + ex.what());
+  } catch (...) {
+    fail(file, where + "the factory threw a non-standard exception");
+  }
+  if (!raw) fail(file, where + "the factory returned no object");
+  std::shared_ptr<boost::dll::shared_library> keep = environment.plugin->library;
+  return EnvironmentPtr(raw.release(), [keep](Environment* x) { delete x; });
 }
 
 std::vector<fs::path> plugin_search_path(const fs::path& executable,

@@ -27,8 +27,17 @@ struct AlgorithmHandle {
   std::string name() const { return algorithm->name; }
 };
 
+/// An environment of a loaded library.
+struct EnvironmentHandle {
+  std::shared_ptr<const LoadedPlugin> plugin;
+  const EnvironmentDescriptor* environment = nullptr;
+  std::string name() const { return environment->name; }
+};
+
 /// A recommender whose deleter holds its library alive.
 using RecommenderPtr = std::shared_ptr<Recommender>;
+/// An environment whose deleter holds its library alive.
+using EnvironmentPtr = std::shared_ptr<Environment>;
 
 /// Loads `file` with rtld_now, reads `recfuse_plugin`, checks ABI version and
 /// fingerprint. Throws Error("<file>: ...") naming both values on mismatch.
@@ -38,6 +47,10 @@ std::shared_ptr<const LoadedPlugin> load_plugin(const std::filesystem::path& fil
 /// library loaded. Exceptions from the plugin's factory are rethrown as
 /// Error naming the plugin file and algorithm.
 RecommenderPtr create_recommender(const AlgorithmHandle& algorithm, const ParamSet& params);
+
+/// Builds an (unbuilt) environment from validated parameters; errors name
+/// the plugin file and environment.
+EnvironmentPtr create_environment(const EnvironmentHandle& environment, const ParamSet& params);
 
 /// Plugin search path: <dir of executable>/../lib/recfuse/plugins, then each
 /// entry of `extra` (--plugin-path), then RECFUSE_PLUGIN_PATH (':'-separated).
@@ -59,6 +72,9 @@ class PluginRegistry {
   AlgorithmHandle find(const std::string& algorithm) const;
   bool contains(const std::string& algorithm) const;
   std::vector<AlgorithmHandle> algorithms() const;
+  /// Throws Error "unknown environment 'x'; did you mean 'y'? known: ...".
+  EnvironmentHandle find_environment(const std::string& environment) const;
+  std::vector<EnvironmentHandle> environments() const;
 
  private:
   std::vector<std::shared_ptr<const LoadedPlugin>> plugins_;

@@ -53,6 +53,16 @@ void PluginRegistry::add(const fs::path& file) {
       }
     }
   }
+  for (const auto& e : plugin->descriptor->environments) {
+    for (const auto& other : plugins_) {
+      for (const auto& b : other->descriptor->environments) {
+        if (std::string_view(e.name) == b.name) {
+          throw Error(file.string() + ": environment '" + e.name + "' is already provided by " +
+                      other->file.string());
+        }
+      }
+    }
+  }
   plugins_.push_back(std::move(plugin));
 }
 
@@ -89,6 +99,32 @@ AlgorithmHandle PluginRegistry::find(const std::string& algorithm) const {
     msg += "; ";
   }
   msg += known.empty() ? "no plugins are loaded (check --plugin-path / RECFUSE_PLUGIN_PATH)"
+                       : "known: " + join(known);
+  throw Error(msg);
+}
+
+std::vector<EnvironmentHandle> PluginRegistry::environments() const {
+  std::vector<EnvironmentHandle> out;
+  for (const auto& p : plugins_) {
+    for (const auto& e : p->descriptor->environments) out.push_back({p, &e});
+  }
+  return out;
+}
+
+EnvironmentHandle PluginRegistry::find_environment(const std::string& environment) const {
+  std::vector<std::string> known;
+  for (const auto& h : environments()) {
+    if (environment == h.environment->name) return h;
+    known.push_back(h.name());
+  }
+  std::sort(known.begin(), known.end());
+  std::string msg = "unknown environment '" + environment + "'";
+  if (const std::string near = closest_match(environment, known); !near.empty()) {
+    msg += "; did you mean '" + near + "'? ";
+  } else {
+    msg += "; ";
+  }
+  msg += known.empty() ? "no environment plugins are loaded (check --plugin-path / RECFUSE_PLUGIN_PATH)"
                        : "known: " + join(known);
   throw Error(msg);
 }

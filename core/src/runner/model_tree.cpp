@@ -28,13 +28,13 @@ ParamSet node_params(const AlgorithmSpec& spec, const std::map<std::string, Para
   return p;
 }
 
+}  // namespace
+
 nlohmann::json params_json(const ParamSet& p) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [k, v] : p.values()) std::visit([&](const auto& x) { out[k] = x; }, v);
   return out;
 }
-
-}  // namespace
 
 AlgorithmHandle resolve_algorithm(const AlgorithmSpec& spec, const PluginRegistry& registry) {
   if (registry.contains(spec.plugin)) return registry.find(spec.plugin);

@@ -26,6 +26,9 @@ AlgorithmHandle resolve_algorithm(const AlgorithmSpec& spec, const PluginRegistr
 void check_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
                       const PluginRegistry& registry, std::vector<AlgorithmHandle>& used);
 
+/// Validated parameters as a JSON object (for records).
+nlohmann::json params_json(const ParamSet& p);
+
 struct FittedModel {
   RecommenderPtr model;
   AlgorithmHandle handle;

@@ -1,9 +1,7 @@
 #include "runner/trial.hpp"
 
 #include <cmath>
-#include <ctime>
 #include <omp.h>
-#include <sys/resource.h>
 
 #include "data/readers.hpp"
 #include "data/splits.hpp"
@@ -11,32 +9,19 @@
 #include "eval/evaluator.hpp"
 #include "eval/stats.hpp"
 #include "runner/model_tree.hpp"
+#include "runner/online.hpp"
 #include "recfuse/rng.hpp"
 #include "runner/record.hpp"
+#include "runner/record_json.hpp"
 #include "util/clock.hpp"
 
 namespace recfuse {
 namespace {
 
 using json = nlohmann::json;
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-
-json interval_json(const Interval& ci) {
-  return {{"mean", finite_or_null(ci.mean)},
-          {"low", finite_or_null(ci.low)},
-          {"high", finite_or_null(ci.high)},
-          {"n", ci.n}};
-}
+using record_json::finite_or_null;
+using record_json::mean_ci;
+using record_json::utc_now;
 
 json param_json(const ParamValue& v) {
   return std::visit([](const auto& x) { return json(x); }, v);
@@ -48,26 +33,13 @@ json params_json(const std::map<std::string, ParamValue>& values) {  // before v
   return out;
 }
 
-/// Bootstrap CI of the mean; `resamples` = 0 (scenario bootstrap = 0) gives
-/// the mean alone, with no interval.
-Interval mean_ci(std::span<const double> values, int resamples, std::uint64_t seed) {
-  if (resamples > 0) return bootstrap_mean_ci(values, resamples, seed);
-  Interval ci;
-  ci.low = ci.high = std::nan("");
-  double sum = 0;
-  for (double v : values)
-    if (std::isfinite(v)) sum += v, ++ci.n;
-  ci.mean = ci.n ? sum / static_cast<double>(ci.n) : std::nan("");
-  return ci;
-}
-
 /// Metrics block: bootstrap CI for per-user metrics, means for catalogue
 /// measures, RMSE/MAE with CIs from resampled rating errors.
 json metrics_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_t seed) {
   json m = json::object();
   const std::uint64_t boot = derive_seed(seed, "bootstrap");
   for (const auto& [name, values] : ev.per_user)
-    m[name] = interval_json(mean_ci(values, spec.bootstrap, boot));
+    m[name] = record_json::interval(mean_ci(values, spec.bootstrap, boot));
   for (const auto& [name, value] : ev.aggregate) {
     if (name == "rmse" || name == "mae") continue;
     m[name] = json{{"mean", finite_or_null(value)}};
@@ -75,10 +47,10 @@ json metrics_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_
   // Each rating metric only when the evaluator computed it (a metrics filter may ask for one).
   if (!ev.rating_sq_errors.empty() && ev.aggregate.count("rmse")) {
     Interval mse = mean_ci(ev.rating_sq_errors, spec.bootstrap, boot);
-    m["rmse"] = interval_json({std::sqrt(mse.mean), std::sqrt(mse.low), std::sqrt(mse.high), mse.n});
+    m["rmse"] = record_json::interval({std::sqrt(mse.mean), std::sqrt(mse.low), std::sqrt(mse.high), mse.n});
   }
   if (!ev.rating_abs_errors.empty() && ev.aggregate.count("mae"))
-    m["mae"] = interval_json(mean_ci(ev.rating_abs_errors, spec.bootstrap, boot));
+    m["mae"] = record_json::interval(mean_ci(ev.rating_abs_errors, spec.bootstrap, boot));
   return m;
 }
 
@@ -102,13 +74,13 @@ json segments_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64
     block["n"] = seg.members.size();
     if (is_item_segment(name)) {
       for (const auto& [metric, values] : seg.per_user)
-        block[metric] = interval_json(mean_ci(values, spec.bootstrap, boot));
+        block[metric] = record_json::interval(mean_ci(values, spec.bootstrap, boot));
     } else {
       std::vector<double> values(seg.members.size());
       for (const auto& [metric, all] : ev.per_user) {
         if (!segment_metric(metric)) continue;
         for (std::size_t r = 0; r < seg.members.size(); ++r) values[r] = all[seg.members[r]];
-        block[metric] = interval_json(mean_ci(values, spec.bootstrap, boot));
+        block[metric] = record_json::interval(mean_ci(values, spec.bootstrap, boot));
       }
     }
     out[name] = std::move(block);
@@ -142,12 +114,6 @@ void add_item_segment_vectors(json& per_user, const EvalOutput& ev) {
   }
 }
 
-std::int64_t self_peak_rss_bytes() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<std::int64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
-}
-
 const AlgorithmSpec& algorithm_of(const Scenario& s, const TrialSpec& t) {
   if (t.algorithm_index >= s.algorithms.size()) throw Error("trial refers to a missing algorithm");
   return s.algorithms[t.algorithm_index];
@@ -166,6 +132,7 @@ json failed_record(const Scenario& scenario, const TrialSpec& trial, const std::
   rec["params"] = params_json(trial.params);
   rec["seed"] = trial.seed;
   rec["fold"] = trial.fold;
+  rec["protocol"] = trial.protocol;
   rec["status"] = status;
   rec["error"] = error;
   rec["started_at"] = utc_now();
@@ -182,6 +149,13 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
   try {
     omp_set_num_threads(std::max(1, options.threads));
     const AlgorithmSpec& algo = algorithm_of(scenario, trial);
+    if (trial.protocol != "offline") {
+      execute_simulated_trial(scenario, trial, options, progress, rec, timing);
+      rec["status"] = "ok";
+      timing["trial_wall_s"] = wall_seconds() - t_start;
+      rec["timing"] = std::move(timing);
+      return rec;
+    }
 
     // Plugins first: a wrong name or parameter fails before any data work.
     PluginRegistry registry;
@@ -267,7 +241,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
       per_user[name] = std::move(arr);
     }
     rec["per_user"] = std::move(per_user);
-    rec["resources"] = {{"peak_rss_bytes", self_peak_rss_bytes()},
+    rec["resources"] = {{"peak_rss_bytes", record_json::self_peak_rss_bytes()},
                         {"model_bytes", model->model_bytes()}};
     if (const auto diag = model->diagnostics(); !diag.empty()) {
       json d = json::object();

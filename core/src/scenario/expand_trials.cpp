@@ -133,6 +133,31 @@ std::string canonical_children(const std::vector<AlgorithmSpec>& children) {
   return s;
 }
 
+std::string canonical_params(const std::map<std::string, ParamValue>& params) {
+  std::string s;
+  for (const auto& [k, v] : params) s += k + "=" + canonical_value(v) + ";";
+  return s;
+}
+
+/// The environment and the simulated protocols' settings; only part of the
+/// identity of online and off-policy trials (offline ids stay as they were).
+std::string canonical_simulation(const Scenario& sc, const std::string& protocol) {
+  const OnlineSpec& o = sc.online;
+  return "\nprotocol=" + protocol + "\nenvironment=" + sc.environment.plugin + ":" +
+         canonical_params(sc.environment.params) + "\nonline=log_episodes=" +
+         std::to_string(o.log_episodes) + ";logging=" + o.logging_policy + ";epsilon=" +
+         number(o.logging_epsilon) + ";episodes=" + std::to_string(o.episodes) +
+         ";ope_episodes=" + std::to_string(o.ope_episodes) + ";batch=" + std::to_string(o.batch) +
+         ";window=" + std::to_string(o.window) + ";weight_cap=" + number(o.weight_cap);
+}
+
+/// Report label suffix of a protocol: "linucb (online)".
+std::string protocol_suffix(const std::string& protocol) {
+  if (protocol == "online") return " (online)";
+  if (protocol == "off_policy") return " (off-policy)";
+  return "";
+}
+
 }  // namespace
 
 std::vector<TrialSpec> expand_trials(const Scenario& s) {
@@ -142,18 +167,23 @@ std::vector<TrialSpec> expand_trials(const Scenario& s) {
                              "\nsplit=" + canonical_split(s.split) +
                              "\nevaluation=" + canonical_evaluation(s.evaluation);
   std::vector<TrialSpec> out;
-  for (const std::string& fold : split_fold_labels(s.split)) {
+  for (const std::string& protocol : s.protocols) {
+   const bool offline = protocol == "offline";
+   // The simulated protocols build their world from the whole dataset: no folds.
+   const std::vector<std::string> folds = offline ? split_fold_labels(s.split)
+                                                  : std::vector<std::string>{""};
+   for (const std::string& fold : folds) {
     for (std::size_t ai = 0; ai < s.algorithms.size(); ++ai) {
       const AlgorithmSpec& a = s.algorithms[ai];
       for (const auto& point : grid_points(a)) {
         std::map<std::string, ParamValue> params = a.params;
         for (const auto& [k, v] : point) params[k] = v;
-        std::string params_text;
-        for (const auto& [k, v] : params) params_text += k + "=" + canonical_value(v) + ";";
+        const std::string params_text = canonical_params(params);
         for (std::uint64_t seed : s.seeds) {
           TrialSpec t;
           t.index = out.size();
-          t.algorithm = point_label(a.name, point);
+          t.algorithm = point_label(a.name, point) + protocol_suffix(protocol);
+          t.protocol = protocol;
           t.plugin = a.plugin;
           t.params = params;
           t.fold = fold;
@@ -165,12 +195,14 @@ std::vector<TrialSpec> expand_trials(const Scenario& s) {
                                   "\nplugin=" + a.plugin + "\nparams=" + params_text +
                                   "\nseed=" + std::to_string(seed) +
                                   (a.children.empty() ? std::string()
-                                                      : "\nchildren=" + canonical_children(a.children));
+                                                      : "\nchildren=" + canonical_children(a.children)) +
+                                  (offline ? std::string() : canonical_simulation(s, protocol));
           t.id = sha256_hex(key).substr(0, 16);
           out.push_back(std::move(t));
         }
       }
     }
+   }
   }
   return out;
 }

@@ -24,6 +24,13 @@ struct Scenario {
   SplitSpec split;
   EvaluationSpec evaluation;
   std::vector<AlgorithmSpec> algorithms;
+  bool has_dataset = false;     // the file has a [dataset] table (or is the default)
+  EnvironmentSpec environment;
+  OnlineSpec online;
+  /// offline | online | off_policy; default: offline without an
+  /// environment, online and off_policy with one (plus offline when the
+  /// scenario also has a dataset).
+  std::vector<std::string> protocols;
 };
 
 /// One unit of work: dataset x split fold x algorithm x parameter point x seed.
@@ -36,6 +43,7 @@ struct TrialSpec {
   std::string fold;              // fold label, "" when the split has one fold
   std::uint64_t seed = 0;
   std::size_t algorithm_index = 0;
+  std::string protocol = "offline";  // offline | online | off_policy
 };
 
 /// Parses `text` (read from `path`). Throws recfuse::Error whose message

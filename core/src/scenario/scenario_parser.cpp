@@ -1,6 +1,7 @@
 // Scenario files (TOML) to typed Scenario; the schema is scenarios/SCHEMA.md
 // and scenario/schema.cpp. Every table is checked for unknown keys before it
 // is read, so a typo never silently falls back to a default.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -140,6 +141,76 @@ ParamValue scalar(const Section& s, const toml::node& n, const std::string& key)
   return *v;
 }
 
+/// `params = { ... }` of an [[algorithms]] or [environment] table, with the
+/// location of each value for the host's parameter validation.
+void read_params_table(const std::string& file, const Section& s, const toml::table& t,
+                       const std::string& path, const std::string& schema_table,
+                       std::map<std::string, ParamValue>& params,
+                       std::map<std::string, std::string>& locations) {
+  if (!s.has("params")) return;
+  const toml::table* p = t.get("params")->as_table();
+  if (!p) s.fail("params", std::string("expected a table, got ") +
+                               scenario_detail::node_type_name(*t.get("params")));
+  const Section ps(file, t, path, schema_table);
+  for (const auto& [key, value] : *p) {
+    const std::string k(key.str());
+    params[k] = scalar(ps, value, "params." + k);
+    locations[k] = scenario_detail::location(file, value.source());
+  }
+}
+
+void parse_environment(const std::string& file, const Section& s, EnvironmentSpec& e) {
+  e.location = s.location();
+  s.read("plugin", e.plugin);
+  if (!s.has("plugin")) s.fail_table("missing required key 'plugin'");
+  if (e.plugin.empty()) s.fail("plugin", "must not be empty");
+  read_params_table(file, s, s.table(), "environment", "environment", e.params, e.locations);
+  e.locations["plugin"] = s.location_of("plugin");
+}
+
+void parse_online(const Section& s, OnlineSpec& o) {
+  s.read_int("log_episodes", o.log_episodes, 1);
+  s.read_enum("logging_policy", o.logging_policy, schema::logging_policies());
+  s.read_float("logging_epsilon", o.logging_epsilon, 0.0, 1.0);
+  s.read_int("episodes", o.episodes, 1);
+  s.read_int("ope_episodes", o.ope_episodes, 1);
+  s.read_int("batch", o.batch, 1);
+  s.read_int("window", o.window, 1);
+  s.read_float("weight_cap", o.weight_cap, 0.0);
+  if (o.logging_policy == "epsilon_oracle" && o.logging_epsilon <= 0.0)
+    s.fail("logging_epsilon", "must be > 0 with epsilon_oracle: a logging policy that never "
+                              "explores gives off-policy estimators nothing to weight");
+}
+
+/// protocols = [...]: checked against the tables the scenario has.
+void parse_protocols(const Section& root, Scenario& sc) {
+  if (!root.has("protocols")) {
+    if (sc.environment.plugin.empty()) {
+      sc.protocols = {"offline"};
+    } else {
+      if (sc.has_dataset) sc.protocols.push_back("offline");
+      sc.protocols.push_back("online");
+      sc.protocols.push_back("off_policy");
+    }
+    return;
+  }
+  std::vector<std::string> list;
+  root.read_string_array("protocols", list);
+  if (list.empty()) root.fail("protocols", "expected at least one of offline, online, off_policy");
+  std::set<std::string> seen;
+  for (const auto& p : list) {
+    const auto& known = schema::protocols();
+    if (std::find(known.begin(), known.end(), p) == known.end())
+      root.fail("protocols", "unknown protocol '" + p + "'; known: offline, online, off_policy");
+    if (!seen.insert(p).second) root.fail("protocols", "protocol '" + p + "' is listed twice");
+    if (p != "offline" && sc.environment.plugin.empty())
+      root.fail("protocols", "protocol '" + p + "' needs an [environment] table");
+    if (p == "offline" && !sc.has_dataset)
+      root.fail("protocols", "protocol 'offline' needs a [dataset] table");
+    sc.protocols.push_back(p);
+  }
+}
+
 void parse_children(const std::string& file, const Section& s, const toml::table& t,
                     const std::string& path, AlgorithmSpec& a);
 
@@ -160,17 +231,7 @@ AlgorithmSpec parse_algorithm(const std::string& file, const toml::table& t,
   if (a.name.empty()) s.fail("name", "must not be empty");
 
   const std::string path = parent + "." + a.name;
-  if (s.has("params")) {
-    const toml::table* p = t.get("params")->as_table();
-    if (!p) s.fail("params", std::string("expected a table, got ") +
-                                 scenario_detail::node_type_name(*t.get("params")));
-    const Section ps(file, t, path, "algorithms");
-    for (const auto& [key, value] : *p) {
-      const std::string k(key.str());
-      a.params[k] = scalar(ps, value, "params." + k);
-      a.locations[k] = scenario_detail::location(file, value.source());
-    }
-  }
+  read_params_table(file, s, t, path, "algorithms", a.params, a.locations);
   if (s.has("grid")) {
     const toml::table* g = t.get("grid")->as_table();
     if (!g) s.fail("grid", std::string("expected a table, got ") +
@@ -293,10 +354,21 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
   sc.text_sha256 = sha256_hex(text);
   const Section root(path, doc, "", "");
   parse_top_level(root, sc);
+  sc.has_dataset = root.has("dataset");
   if (auto s = root.sub("dataset")) parse_dataset(*s, sc.dataset);
   if (auto s = root.sub("filter")) parse_filter(*s, sc.filter);
   if (auto s = root.sub("split")) parse_split(*s, sc.split);
   if (auto s = root.sub("evaluation")) parse_evaluation(*s, sc.evaluation);
+  if (auto s = root.sub("environment")) parse_environment(path, *s, sc.environment);
+  if (auto s = root.sub("online")) {
+    if (sc.environment.plugin.empty())
+      s->fail_table("[online] needs an [environment] table to run against");
+    parse_online(*s, sc.online);
+  }
+  // Without [dataset] and [environment] the scenario runs offline on the
+  // synthetic default dataset, as before.
+  if (sc.environment.plugin.empty()) sc.has_dataset = true;
+  parse_protocols(root, sc);
   parse_algorithms(path, root, sc.algorithms);
   return sc;
 }

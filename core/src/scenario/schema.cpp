@@ -7,7 +7,8 @@ namespace recfuse::scenario_schema {
 const std::vector<TableKeys>& tables() {
   static const std::vector<TableKeys> t = {
       {"", {"name", "description", "seeds", "threads", "time_limit_s", "output", "dataset",
-            "filter", "split", "evaluation", "algorithms"}},
+            "filter", "split", "evaluation", "algorithms", "environment", "online",
+            "protocols"}},
       {"dataset", {"format", "path", "name", "skip_bad_rows", "cache", "delimited", "synthetic"}},
       {"dataset.delimited", {"separator", "header", "user", "item", "rating", "timestamp"}},
       {"dataset.synthetic", {"users", "items", "factors", "genres", "interactions_per_user",
@@ -19,6 +20,9 @@ const std::vector<TableKeys>& tables() {
                       "relevance_threshold", "max_latency_users", "target", "cold_user_max",
                       "head_fraction"}},
       {"algorithms", {"name", "plugin", "params", "grid", "children"}},
+      {"environment", {"plugin", "params"}},
+      {"online", {"log_episodes", "logging_policy", "logging_epsilon", "episodes",
+                  "ope_episodes", "batch", "window", "weight_cap"}},
   };
   return t;
 }
@@ -58,6 +62,16 @@ const std::vector<std::string>& evaluation_targets() {
 
 const std::vector<std::string>& evaluation_protocols() {
   static const std::vector<std::string> v = {"full", "sampled"};
+  return v;
+}
+
+const std::vector<std::string>& protocols() {
+  static const std::vector<std::string> v = {"offline", "online", "off_policy"};
+  return v;
+}
+
+const std::vector<std::string>& logging_policies() {
+  static const std::vector<std::string> v = {"uniform", "epsilon_oracle"};
   return v;
 }
 

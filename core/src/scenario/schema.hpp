@@ -25,5 +25,7 @@ const std::vector<std::string>& dataset_formats();
 const std::vector<std::string>& split_methods();
 const std::vector<std::string>& evaluation_protocols();
 const std::vector<std::string>& evaluation_targets();
+const std::vector<std::string>& protocols();
+const std::vector<std::string>& logging_policies();
 
 }  // namespace recfuse::scenario_schema

@@ -106,6 +106,30 @@ struct EvaluationSpec {
   std::string target = "test";
 };
 
+/// [environment]: the simulated users the online and off-policy protocols
+/// run against (an environment plugin and its parameters).
+struct EnvironmentSpec {
+  std::string plugin;  // empty = the scenario has no environment
+  std::map<std::string, ParamValue> params;
+  std::map<std::string, std::string> locations;  // key -> "file:line:col"
+  std::string location;                          // the [environment] table
+};
+
+/// [online]: how the simulated protocols run (runner/online.hpp).
+struct OnlineSpec {
+  /// Episodes logged by the logging policy; learners are fitted on them.
+  std::int32_t log_episodes = 1000;
+  /// uniform | epsilon_oracle (the myopic oracle's slate with probability
+  /// 1 - logging_epsilon, else a uniformly random slate).
+  std::string logging_policy = "uniform";
+  double logging_epsilon = 0.2;
+  std::int32_t episodes = 1000;      // deployment episodes (online) / true-value episodes (off_policy)
+  std::int32_t ope_episodes = 1000;  // fresh logged episodes the off-policy estimates read
+  std::int32_t batch = 256;          // sessions stepped together
+  std::int32_t window = 100;         // episodes per point of the learning curve
+  double weight_cap = 0.0;           // clip importance weights at this value; 0 = no clipping
+};
+
 /// One algorithm entry; `grid` keys expand into several parameter points.
 struct AlgorithmSpec {
   std::string name;    // label in reports

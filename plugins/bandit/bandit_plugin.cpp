@@ -1,0 +1,37 @@
+// The `bandit` plugin library: epsilon_greedy, linucb and lin_ts, policies
+// that learn online through observe (DESIGN.md "Environments").
+#include <memory>
+
+#include "epsilon_greedy.hpp"
+#include "lin_ts.hpp"
+#include "linucb.hpp"
+#include "recfuse/plugin.hpp"
+
+namespace recfuse {
+namespace {
+
+std::unique_ptr<Recommender> make_epsilon_greedy(const ParamSet& p) { return std::make_unique<EpsilonGreedy>(p); }
+std::unique_ptr<Recommender> make_linucb(const ParamSet& p) { return std::make_unique<LinUcb>(p); }
+std::unique_ptr<Recommender> make_lin_ts(const ParamSet& p) { return std::make_unique<LinTs>(p); }
+
+const PluginDescriptor* describe() {
+  static const AlgorithmDescriptor algos[] = {
+      {"epsilon_greedy", PluginKind::kRecommender,
+       "per-item mean reward, uniform exploration with probability epsilon per slate position",
+       kCapObserve | kCapPropensity, &EpsilonGreedy::params, &make_epsilon_greedy},
+      {"linucb", PluginKind::kRecommender,
+       "LinUCB over item features, one ridge model per user or shared (Li et al. 2010)",
+       kCapObserve | kCapPropensity, &LinUcb::params, &make_linucb},
+      {"lin_ts", PluginKind::kRecommender,
+       "linear Thompson sampling over item features (Agrawal & Goyal 2013)", kCapObserve, &LinTs::params,
+       &make_lin_ts},
+  };
+  static const PluginDescriptor d =
+      make_descriptor("bandit", "1.0.0", "bandit", "contextual and multi-armed bandit policies", algos);
+  return &d;
+}
+
+}  // namespace
+}  // namespace recfuse
+
+RECFUSE_PLUGIN(recfuse::describe)

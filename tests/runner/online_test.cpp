@@ -1,0 +1,213 @@
+// The simulated protocols (runner/online.cpp) against `test_favourite`, an
+// environment with a known answer (tests/test_plugins/favourite_env.cpp):
+// user u clicks item u % 6 when a slate holds it, every session lasts 4
+// steps, and the myopic oracle is optimal because nothing a policy does
+// changes the user.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "run_cli.hpp"
+#include "scenario/scenario.hpp"
+#include "test_support.hpp"
+
+using namespace recfuse::test;
+using json = nlohmann::json;
+
+namespace {
+
+const char* kScenario = R"(name = "favourite"
+seeds = [1, 2]
+threads = 1
+protocols = ["online", "off_policy"]
+
+[environment]
+plugin = "test_favourite"
+params = { users = 12, items = 6, candidates = 3, steps = 4 }
+
+[online]
+log_episodes = 300
+episodes = 200
+ope_episodes = 3000
+batch = 64
+window = 50
+
+[[algorithms]]
+plugin = "popularity"
+
+[[algorithms]]
+plugin = "user_knn"
+params = { neighbors = 2 }
+)";
+
+std::string args(const std::filesystem::path& dir, const std::string& extra = "") {
+  return " --output " + (dir / "out").string() + " --plugin-path " + bad_plugin_dir().string() +
+         " --no-cache --quiet" + extra;
+}
+
+const json& trial_of(const json& report, const std::string& algorithm, int seed) {
+  for (const auto& t : report.at("trials"))
+    if (t.at("algorithm") == algorithm && t.at("seed") == seed) return t;
+  FAIL("no trial " << algorithm << " seed " << seed);
+  throw;
+}
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<double> per_episode(const std::filesystem::path& dir, const json& trial,
+                                const std::string& key) {
+  const json rec = json::parse(read_text(dir / "out" / "trials" /
+                                         (trial.at("trial_id").get<std::string>() + ".json")));
+  return rec.at("per_user").at(key).get<std::vector<double>>();
+}
+
+}  // namespace
+
+TEST_CASE("protocols default from the tables a scenario has, and are checked", "[online]") {
+  const auto s = recfuse::parse_scenario(R"(name = "x"
+[environment]
+plugin = "test_favourite"
+[[algorithms]]
+plugin = "popularity"
+)", "x.toml");
+  CHECK(s.protocols == std::vector<std::string>{"online", "off_policy"});
+  const auto trials = recfuse::expand_trials(s);
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].algorithm == "popularity (online)");
+  CHECK(trials[1].protocol == "off_policy");
+  CHECK(trials[0].id != trials[1].id);
+
+  // The environment is part of an online trial's identity.
+  auto other = s;
+  other.environment.params["items"] = std::int64_t{7};
+  CHECK(recfuse::expand_trials(other)[0].id != trials[0].id);
+
+  REQUIRE_THROWS_WITH(recfuse::parse_scenario(R"(name = "x"
+protocols = ["offline"]
+[environment]
+plugin = "test_favourite"
+[[algorithms]]
+plugin = "popularity"
+)", "y.toml"), Catch::Contains("y.toml:2:1") && Catch::Contains("needs a [dataset] table"));
+  REQUIRE_THROWS_WITH(recfuse::parse_scenario(R"(name = "x"
+[online]
+episodes = 10
+[[algorithms]]
+plugin = "popularity"
+)", "z.toml"), Catch::Contains("z.toml:2:1") && Catch::Contains("needs an [environment]"));
+  REQUIRE_THROWS_WITH(recfuse::parse_scenario(R"(name = "x"
+[environment]
+plugin = "test_favourite"
+[online]
+episods = 10
+[[algorithms]]
+plugin = "popularity"
+)", "w.toml"), Catch::Contains("w.toml:5:1") && Catch::Contains("did you mean 'episodes'"));
+}
+
+TEST_CASE("an unknown environment or parameter is reported at its key before any trial runs",
+          "[online]") {
+  const auto dir = temp_dir("online-bad");
+  auto s = write_text(dir, "a.toml", R"(name = "x"
+[environment]
+plugin = "test_favorite"
+[[algorithms]]
+plugin = "popularity"
+)");
+  auto r = run_recfuse("run " + s.string() + args(dir));
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("a.toml:3:10") &&
+                           Catch::Contains("did you mean 'test_favourite'"));
+  s = write_text(dir, "b.toml", R"(name = "x"
+[environment]
+plugin = "test_favourite"
+params = { itmes = 4 }
+[[algorithms]]
+plugin = "popularity"
+)");
+  r = run_recfuse("run " + s.string() + args(dir));
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("b.toml:4:20") && Catch::Contains("did you mean 'items'"));
+  CHECK_FALSE(std::filesystem::exists(dir / "out" / "trials"));
+}
+
+TEST_CASE("online and off-policy trials against a known-answer environment", "[online]") {
+  const auto dir = temp_dir("online");
+  const auto s = write_text(dir, "f.toml", kScenario);
+  const auto r = run_recfuse("run " + s.string() + args(dir, " --jobs 2"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json report = read_report(dir / "out");
+  REQUIRE(report.at("trials").size() == 8);
+  for (const auto& t : report.at("trials")) REQUIRE(t.at("status") == "ok");
+
+  for (int seed : {1, 2}) {
+    for (const char* algo : {"popularity (online)", "user_knn (online)"}) {
+      const json& t = trial_of(report, algo, seed);
+      CHECK(t.at("protocol") == "online");
+      // Every session lasts exactly 4 steps; a click earns 1.
+      CHECK(t.at("metrics").at("session_length").at("mean") == Approx(4.0));
+      const auto ret = per_episode(dir, t, "return");
+      const auto regret = per_episode(dir, t, "regret");
+      REQUIRE(ret.size() == 200);
+      for (std::size_t e = 0; e < ret.size(); ++e) {
+        // Nothing changes the user, so the myopic oracle is optimal.
+        CHECK(regret[e] >= 0.0);
+        CHECK(ret[e] + regret[e] <= 3.0);  // the favourite is offered at most 3 of 4 steps
+      }
+      CHECK(t.at("learning_curve").at("return").size() == 4);
+      CHECK(t.at("logs").at("steps") == 300 * 4);
+    }
+    // The logs show each user's favourite only, so user-kNN finds it: no regret.
+    CHECK(trial_of(report, "user_knn (online)", seed).at("metrics").at("regret").at("mean") ==
+          Approx(0.0));
+    CHECK(trial_of(report, "popularity (online)", seed).at("metrics").at("regret").at("mean") > 0.2);
+
+    for (const char* algo : {"popularity (off-policy)", "user_knn (off-policy)"}) {
+      const json& m = trial_of(report, algo, seed).at("metrics");
+      const double truth = m.at("true_value").at("mean");
+      // Uniform logging of ordered 2-slates from 3 candidates: propensity 1/6,
+      // so about a sixth of the logged steps match a deterministic policy.
+      CHECK(m.at("ess").at("mean").get<double>() == Approx(3000 * 4 / 6.0).epsilon(0.1));
+      // No state to shift, so every estimator is unbiased here: within 4 SE.
+      for (const char* est : {"ips", "snips", "dr"}) {
+        INFO(algo << " " << est);
+        const json& e = m.at(est);
+        CHECK(std::abs(e.at("mean").get<double>() - truth) < 4 * e.at("se").get<double>());
+        CHECK(e.at("error").get<double>() == Approx(e.at("mean").get<double>() - truth));
+      }
+    }
+  }
+  // Episodes pair across algorithms: the comparison on return is per episode.
+  bool compared = false;
+  for (const auto& c : report.at("comparisons")) {
+    if (c.at("metric") != "return") continue;
+    compared = true;
+    CHECK(c.at("baseline") == "user_knn (online)");
+    CHECK(c.at("method") == "paired_users");
+    CHECK(c.at("matched_trials") == 2);
+    CHECK(c.at("n") == 200);  // episode e of each seed, averaged over the seeds as users are
+  }
+  CHECK(compared);
+  const std::string md = read_text(dir / "out" / "report.md");
+  CHECK_THAT(md, Catch::Contains("## Simulated online") && Catch::Contains("## Off-policy estimates"));
+}
+
+TEST_CASE("simulated trials are deterministic in the seed, whatever the jobs", "[online]") {
+  const auto dir = temp_dir("online-det");
+  const auto s = write_text(dir, "f.toml", kScenario);
+  REQUIRE(run_recfuse("run " + s.string() + args(dir, " --jobs 1")).exit_code == 0);
+  const json a = read_report(dir / "out");
+  std::filesystem::remove_all(dir / "out");
+  REQUIRE(run_recfuse("run " + s.string() + args(dir, " --jobs 2")).exit_code == 0);
+  const json b = read_report(dir / "out");
+  for (std::size_t i = 0; i < a.at("trials").size(); ++i)
+    CHECK(a.at("trials").at(i).at("metrics") == b.at("trials").at(i).at("metrics"));
+}
