@@ -62,6 +62,8 @@ std::vector<std::string> main_metrics(const json& report, const std::set<std::st
     for (const char* family : {"recall", "hr", "mrr"}) {
       if (!cutoff.empty()) add(family + cutoff);
     }
+  } else if (present.count("return") || present.count("true_value")) {
+    for (const char* m : {"return", "regret", "ctr", "true_value"}) add(m);  // simulated protocols
   } else {
     std::vector<std::string> sorted(present.begin(), present.end());
     std::sort(sorted.begin(), sorted.end(), rf::metric_display_less);

@@ -128,8 +128,8 @@ Episodes run_episodes(Environment& env, const OnlineSpec& o, int episodes, std::
         const std::size_t r = static_cast<std::size_t>(live[j]);
         const std::size_t e = static_cast<std::size_t>(first) + r;
         if (out.choice[r] < -1 || out.choice[r] >= k)
-          throw Error("environment '" + std::string("step") + "' returned choice " +
-                      std::to_string(out.choice[r]) + " outside the slate");
+          throw Error("the environment returned choice " + std::to_string(out.choice[r]) +
+                      " outside a slate of " + std::to_string(k));
         lchoice[j] = out.choice[r];
         lreward[j] = out.reward[r];
         lengage[j] = out.engagement[r];
@@ -362,18 +362,10 @@ CheckedEnvironment check_environment(const EnvironmentSpec& es, const PluginRegi
 void execute_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
                              const TrialOptions& options, ProgressSink* progress, json& rec,
                              json& timing) {
-  const AlgorithmSpec& algo = scenario.algorithms.at(trial.algorithm_index);
   const OnlineSpec& o = scenario.online;
   PluginRegistry registry;
   registry.scan(options.plugin_dirs);
-  std::vector<AlgorithmHandle> used;
-  check_model_tree(algo, trial.params, registry, used);
-  const AlgorithmHandle handle = used.front();
-  const PluginDescriptor& desc = *handle.plugin->descriptor;
-  rec["plugin_library"] = desc.name;
-  rec["plugin_file"] = handle.plugin->file.string();
-  rec["plugin_version"] = desc.version;
-  rec["plugin_fingerprint"] = desc.fingerprint;
+  const AlgorithmHandle handle = check_trial_algorithm(scenario, trial, registry, rec);
 
   // The environment, with its parameters validated like an algorithm's.
   const EnvironmentSpec& es = scenario.environment;
@@ -430,17 +422,8 @@ void execute_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
                  {"mean_return", std::accumulate(logged.ret.begin(), logged.ret.end(), 0.0) /
                                      std::max<std::size_t>(1, logged.ret.size())}};
 
-  FitContext ctx;
-  ctx.seed = trial.seed;
-  ctx.threads = options.threads;
-  ctx.progress = progress;
-  t0 = wall_seconds();
-  const double c0 = process_cpu_seconds();
-  FittedModel fitted = fit_model_tree(algo, trial.params, registry, train, ctx);
-  timing["fit_wall_s"] = wall_seconds() - t0;
-  timing["fit_cpu_s"] = process_cpu_seconds() - c0;
-  rec["params"] = fitted.tree["params"];
-  if (fitted.tree.contains("children")) rec["model_tree"] = fitted.tree;
+  FittedModel fitted =
+      fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
   Recommender& model = *fitted.model;
   const std::string who = "plugin '" + trial.plugin + "' (" + handle.plugin->file.string() + ")";
   const bool observes = (handle.algorithm->capabilities & kCapObserve) != 0;
@@ -561,13 +544,7 @@ void execute_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
   per_episode["users"] = episode_ids;  // episodes pair across algorithms as users do offline
   rec["metrics"] = std::move(metrics);
   rec["per_user"] = std::move(per_episode);
-  rec["resources"] = {{"peak_rss_bytes", record_json::self_peak_rss_bytes()},
-                      {"model_bytes", model.model_bytes()}};
-  if (const auto diag = model.diagnostics(); !diag.empty()) {
-    json d = json::object();
-    for (const auto& [name, value] : diag) d[name] = finite_or_null(value);
-    rec["diagnostics"] = std::move(d);
-  }
+  record_model(model, rec);
 }
 
 }  // namespace recfuse

@@ -140,6 +140,48 @@ json failed_record(const Scenario& scenario, const TrialSpec& trial, const std::
   return rec;
 }
 
+AlgorithmHandle check_trial_algorithm(const Scenario& scenario, const TrialSpec& trial,
+                                      const PluginRegistry& registry, json& rec) {
+  std::vector<AlgorithmHandle> used;
+  check_model_tree(algorithm_of(scenario, trial), trial.params, registry, used);
+  const AlgorithmHandle handle = used.front();
+  const PluginDescriptor& desc = *handle.plugin->descriptor;
+  rec["plugin_library"] = desc.name;
+  rec["plugin_file"] = handle.plugin->file.string();
+  rec["plugin_version"] = desc.version;
+  rec["plugin_fingerprint"] = desc.fingerprint;
+  return handle;
+}
+
+FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
+                            const PluginRegistry& registry, const TrainData& train,
+                            const TrialOptions& options, ProgressSink* progress, json& rec,
+                            json& timing) {
+  FitContext ctx;
+  ctx.seed = trial.seed;
+  ctx.threads = options.threads;
+  ctx.progress = progress;
+  const double t0 = wall_seconds();
+  const double c0 = process_cpu_seconds();
+  FittedModel fitted =
+      fit_model_tree(algorithm_of(scenario, trial), trial.params, registry, train, ctx);
+  timing["fit_wall_s"] = wall_seconds() - t0;
+  timing["fit_cpu_s"] = process_cpu_seconds() - c0;
+  rec["params"] = fitted.tree["params"];
+  if (fitted.tree.contains("children")) rec["model_tree"] = fitted.tree;
+  return fitted;
+}
+
+void record_model(const Recommender& model, json& rec) {
+  rec["resources"] = {{"peak_rss_bytes", record_json::self_peak_rss_bytes()},
+                      {"model_bytes", model.model_bytes()}};
+  if (const auto diag = model.diagnostics(); !diag.empty()) {
+    json d = json::object();
+    for (const auto& [name, value] : diag) d[name] = finite_or_null(value);
+    rec["diagnostics"] = std::move(d);
+  }
+}
+
 json execute_trial(const Scenario& scenario, const TrialSpec& trial, const TrialOptions& options,
                    ProgressSink* progress) {
   json rec = failed_record(scenario, trial, "failed", "");
@@ -148,7 +190,6 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
   json timing = json::object();
   try {
     omp_set_num_threads(std::max(1, options.threads));
-    const AlgorithmSpec& algo = algorithm_of(scenario, trial);
     if (trial.protocol != "offline") {
       execute_simulated_trial(scenario, trial, options, progress, rec, timing);
       rec["status"] = "ok";
@@ -160,14 +201,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     // Plugins first: a wrong name or parameter fails before any data work.
     PluginRegistry registry;
     registry.scan(options.plugin_dirs);
-    std::vector<AlgorithmHandle> used;
-    check_model_tree(algo, trial.params, registry, used);
-    const AlgorithmHandle handle = used.front();
-    const PluginDescriptor& desc = *handle.plugin->descriptor;
-    rec["plugin_library"] = desc.name;
-    rec["plugin_file"] = handle.plugin->file.string();
-    rec["plugin_version"] = desc.version;
-    rec["plugin_fingerprint"] = desc.fingerprint;
+    const AlgorithmHandle handle = check_trial_algorithm(scenario, trial, registry, rec);
 
     double t0 = wall_seconds();
     Dataset data = load_dataset(scenario.dataset, options.cache_dir);
@@ -205,17 +239,8 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"evaluated_on", scenario.evaluation.target},
                       {"test_users", test_users}};
 
-    FitContext ctx;
-    ctx.seed = trial.seed;
-    ctx.threads = options.threads;
-    ctx.progress = progress;
-    t0 = wall_seconds();
-    const double c0 = process_cpu_seconds();
-    FittedModel fitted = fit_model_tree(algo, trial.params, registry, train, ctx);
-    timing["fit_wall_s"] = wall_seconds() - t0;
-    timing["fit_cpu_s"] = process_cpu_seconds() - c0;
-    rec["params"] = fitted.tree["params"];
-    if (fitted.tree.contains("children")) rec["model_tree"] = fitted.tree;
+    FittedModel fitted =
+        fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
     Recommender* model = fitted.model.get();
 
     t0 = wall_seconds();
@@ -241,13 +266,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
       per_user[name] = std::move(arr);
     }
     rec["per_user"] = std::move(per_user);
-    rec["resources"] = {{"peak_rss_bytes", record_json::self_peak_rss_bytes()},
-                        {"model_bytes", model->model_bytes()}};
-    if (const auto diag = model->diagnostics(); !diag.empty()) {
-      json d = json::object();
-      for (const auto& [name, value] : diag) d[name] = finite_or_null(value);
-      rec["diagnostics"] = std::move(d);
-    }
+    record_model(*model, rec);
     rec["status"] = "ok";
   } catch (const std::exception& e) {
     rec["status"] = "failed";

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "recfuse/recommender.hpp"
+#include "runner/model_tree.hpp"
 #include "scenario/scenario.hpp"
 
 namespace recfuse {
@@ -23,6 +24,18 @@ struct TrialOptions {
 /// trial itself: the record then has status "failed" and the error message.
 nlohmann::json execute_trial(const Scenario& scenario, const TrialSpec& trial,
                              const TrialOptions& options, ProgressSink* progress);
+
+/// Steps every protocol shares (trial.cpp), each filling its part of the
+/// record: the algorithm tree checked against the plugins (plugin fields);
+/// the tree fitted on `train` (params, model_tree, fit timings); the
+/// fitted model's resources and diagnostics.
+AlgorithmHandle check_trial_algorithm(const Scenario& scenario, const TrialSpec& trial,
+                                      const PluginRegistry& registry, nlohmann::json& rec);
+FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
+                            const PluginRegistry& registry, const TrainData& train,
+                            const TrialOptions& options, ProgressSink* progress,
+                            nlohmann::json& rec, nlohmann::json& timing);
+void record_model(const Recommender& model, nlohmann::json& rec);
 
 /// The record of a trial that produced none itself (crash, timeout, spawn
 /// failure): identity fields from the spec, status and error.
