@@ -22,12 +22,14 @@ inline ParamSet env_params(const EnvironmentHandle& e,
   return validate_params(e.environment->params(), values, {}, "", e.name());
 }
 
-/// A fresh instance of `e`, built from `world_seed`.
+/// A fresh instance of `e`, built from `world_seed` and a small synthetic
+/// dataset (worlds fitted to data need one; the others ignore it).
 inline EnvironmentPtr built_environment(const EnvironmentHandle& e, std::uint64_t world_seed,
                                         const std::map<std::string, ParamValue>& values = {},
                                         int threads = 1) {
+  static const TrainData data = synthetic_train_data();
   EnvironmentPtr env = create_environment(e, env_params(e, values));
-  env->build({world_seed, threads, nullptr});
+  env->build({world_seed, threads, &data});
   return env;
 }
 

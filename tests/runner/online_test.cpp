@@ -211,3 +211,27 @@ TEST_CASE("simulated trials are deterministic in the seed, whatever the jobs", "
   for (std::size_t i = 0; i < a.at("trials").size(); ++i)
     CHECK(a.at("trials").at(i).at("metrics") == b.at("trials").at(i).at("metrics"));
 }
+
+TEST_CASE("an environment that throws fails its trial with the plugin's message", "[online]") {
+  // calibrated fits itself to the scenario's dataset and refuses to build
+  // without one; the message must survive the plugin's library.
+  const auto dir = temp_dir("online-throw");
+  const auto s = write_text(dir, "c.toml", R"(name = "x"
+[environment]
+plugin = "calibrated"
+[online]
+log_episodes = 2
+episodes = 2
+ope_episodes = 2
+[[algorithms]]
+plugin = "popularity"
+)");
+  const auto r = run_recfuse("run " + s.string() + args(dir));
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  const json report = read_report(dir / "out");
+  for (const auto& t : report.at("trials")) {
+    CHECK(t.at("status") == "failed");
+    CHECK_THAT(t.at("error").get<std::string>(), Catch::Contains("[dataset]"));
+  }
+}

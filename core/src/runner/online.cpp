@@ -345,6 +345,12 @@ json estimate_json(const OpeEstimate& e, double truth) {
 
 }  // namespace
 
+namespace {
+void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
+                         const TrialOptions& options, ProgressSink* progress,
+                         const PluginRegistry& registry, json& rec, json& timing);
+}  // namespace
+
 CheckedEnvironment check_environment(const EnvironmentSpec& es, const PluginRegistry& registry) {
   CheckedEnvironment out;
   try {
@@ -362,9 +368,23 @@ CheckedEnvironment check_environment(const EnvironmentSpec& es, const PluginRegi
 void execute_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
                              const TrialOptions& options, ProgressSink* progress, json& rec,
                              json& timing) {
-  const OnlineSpec& o = scenario.online;
+  // The libraries stay loaded until the message of anything a plugin threw
+  // (whose code may live in the library) has been copied into a host Error.
   PluginRegistry registry;
   registry.scan(options.plugin_dirs);
+  try {
+    run_simulated_trial(scenario, trial, options, progress, registry, rec, timing);
+  } catch (const std::exception& e) {
+    throw Error(std::string(e.what()));
+  }
+}
+
+namespace {
+
+void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
+                         const TrialOptions& options, ProgressSink* progress,
+                         const PluginRegistry& registry, json& rec, json& timing) {
+  const OnlineSpec& o = scenario.online;
   const AlgorithmHandle handle = check_trial_algorithm(scenario, trial, registry, rec);
 
   // The environment, with its parameters validated like an algorithm's.
@@ -546,5 +566,7 @@ void execute_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
   rec["per_user"] = std::move(per_episode);
   record_model(model, rec);
 }
+
+}  // namespace
 
 }  // namespace recfuse

@@ -188,6 +188,9 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
   rec["threads"] = options.threads;
   const double t_start = wall_seconds();
   json timing = json::object();
+  // Declared outside the try: a plugin's exception (whose code may live in
+  // its library) is read in the handler while the libraries are loaded.
+  PluginRegistry registry;
   try {
     omp_set_num_threads(std::max(1, options.threads));
     if (trial.protocol != "offline") {
@@ -199,7 +202,6 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     }
 
     // Plugins first: a wrong name or parameter fails before any data work.
-    PluginRegistry registry;
     registry.scan(options.plugin_dirs);
     const AlgorithmHandle handle = check_trial_algorithm(scenario, trial, registry, rec);
 
