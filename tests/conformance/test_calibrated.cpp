@@ -311,7 +311,7 @@ TEST_CASE("the calibrated plugin runs from its declared defaults", "[calibrated]
   CHECK(p.get_int("slate_size") == CalConfig{}.slate_size);
   CHECK(p.get_float("temperature") == CalConfig{}.temperature);
   CHECK(p.get_float("leave_per_miss") == CalConfig{}.leave_per_miss);
-  CHECK_THROWS_WITH(built_environment(e, 1), Catch::Contains("needs [dataset]"));
+  CHECK_THROWS_WITH(create_environment(e, p)->build({1, 1, nullptr}), Catch::Contains("needs [dataset]"));
   const TrainData d = synthetic_train_data();  // 30 users, 40 items, 3 genres
   EnvironmentPtr env = create_environment(e, p);
   env->build({3, 1, &d});
