@@ -1,0 +1,135 @@
+// The softmax policy of top-K off-policy-corrected REINFORCE (Chen, Beutel,
+// Covington, Jain, Belletti & Chi, "Top-K Off-Policy Correction for a
+// REINFORCE Recommender System", WSDM 2019), as forward/backward pairs over
+// one flat parameter buffer (llm.c style).
+//
+// Shapes: D state features (session_book.hpp), H hidden units, E = F + 1
+// item features with a bias. θ = [U (H x D) | c (H) | P (H x E) | B (H x E)]:
+//   state encoder   h = tanh(U φ(s) + c)                               (H)
+//   policy          π(j | s) = softmax_j(x̃_jᵀ Pᵀ h) over the candidates
+//   behaviour head  β(j | s) = softmax_j(x̃_jᵀ Bᵀ h), h taken as a constant
+// φ(s) holds the mean features of the user's recent clicked items, so U's
+// first block acts on the average of learned linear item embeddings: the
+// paper's GRU state encoder is replaced by that average plus the session
+// counters of session_book.hpp (documented choice: sessions are short and
+// items are known by their features only).
+//
+// Losses over N events e = (s_e, candidates, action a_e, multiplier m_e):
+//   L_π = −(1/N) Σ_e m_e log π(a_e | s_e)   gradient into U, c, P
+//   L_β = −(1/N) Σ_e log β(a_e | s_e)       gradient into B only (the
+//                                            paper's blocked gradient)
+// with m_e frozen (computed by topk_multiplier before the step), so that
+// ∇L_π = −(1/N) Σ m_e ∇log π(a_e|s_e), the paper's top-K corrected gradient.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <vector>
+
+#include "recfuse/rng.hpp"
+#include "rl_common.hpp"
+
+namespace recfuse::rl {
+
+/// Chen et al.'s per-event multiplier, the capped importance weight times
+/// the top-K factor:
+///   min(π/β, cap) · λ_K(π) · advantage,  λ_K(π) = K (1 − π)^(K−1),
+/// π = π_θ(a|s), β = the behaviour policy's probability of a; cap <= 0
+/// means no capping.
+inline double topk_multiplier(double pi, double beta, int k, double cap, double advantage) {
+  double w = pi / beta;
+  if (cap > 0) w = std::min(w, cap);
+  return w * static_cast<double>(k) * std::pow(1.0 - pi, k - 1) * advantage;
+}
+
+struct PolicyEvent {
+  const double* phi;              // D
+  std::span<const ItemId> cands;  // the candidate set the softmax runs over
+  int action;                     // index into cands
+  double multiplier;              // m_e of L_π
+};
+
+class PolicyNet {
+ public:
+  enum Head { kPolicy, kBehavior };
+
+  void reset(const ItemFeatures* items, int state_dim, int hidden, double init_scale, std::uint64_t seed) {
+    items_ = items;
+    d_ = state_dim, h_ = hidden, e_ = items->dim() + 1;
+    theta.setZero(size());  // c starts at 0
+    Rng rng(seed);
+    for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(h_) * d_; ++j)
+      theta[j] = rng.normal() * init_scale / std::sqrt(static_cast<double>(d_));
+    for (Eigen::Index j = 0; j < 2 * static_cast<Eigen::Index>(h_) * e_; ++j)
+      theta[off_p() + j] = rng.normal() * init_scale / std::sqrt(static_cast<double>(h_));
+  }
+  Eigen::Index size() const { return off_p() + 2 * static_cast<Eigen::Index>(h_) * e_; }
+  int hidden() const { return h_; }
+
+  /// h = tanh(U φ + c).
+  void encode(const double* phi, double* h) const {
+    Eigen::Map<Eigen::VectorXd> hv(h, h_);
+    hv.noalias() = u() * Eigen::Map<const Eigen::VectorXd>(phi, d_) + theta.segment(off_c(), h_);
+    hv = hv.array().tanh().matrix();
+  }
+  /// probs[j] = softmax over cands of head's logits, from h.
+  void probs(const double* h, Head head, std::span<const ItemId> cands, double* probs) const {
+    g_.noalias() = proj(head).transpose() * Eigen::Map<const Eigen::VectorXd>(h, h_);
+    double top = -INFINITY;
+    for (std::size_t j = 0; j < cands.size(); ++j)
+      top = std::max(top, probs[j] = items_->dot_with_bias(cands[j], g_.data()));
+    double total = 0;
+    for (std::size_t j = 0; j < cands.size(); ++j) total += probs[j] = std::exp(probs[j] - top);
+    for (std::size_t j = 0; j < cands.size(); ++j) probs[j] /= total;
+  }
+
+  /// L_π or L_β over `events` (see the file comment); when grad is non-null
+  /// adds the gradient (laid out like theta).
+  double loss(std::span<const PolicyEvent> events, Head head, Eigen::VectorXd* grad) const {
+    const double n = static_cast<double>(events.size());
+    double total = 0;
+    Eigen::VectorXd h(h_), dg(e_), dh(h_);
+    for (const PolicyEvent& ev : events) {
+      encode(ev.phi, h.data());
+      p_.resize(ev.cands.size());
+      probs(h.data(), head, ev.cands, p_.data());
+      const double m = head == kPolicy ? ev.multiplier : 1.0;
+      total -= m * std::log(std::max(p_[static_cast<std::size_t>(ev.action)], 1e-300)) / n;
+      if (!grad) continue;
+      dg.setZero();  // dg = Σ_j dz_j x̃_j, dz_j = m (p_j − [j = a]) / N
+      for (std::size_t j = 0; j < ev.cands.size(); ++j) {
+        const double dz = m * (p_[j] - (static_cast<int>(j) == ev.action ? 1.0 : 0.0)) / n;
+        const double* x = items_->row(ev.cands[j]);
+        for (int f = 0; f + 1 < e_; ++f) dg[f] += dz * x[f];
+        dg[e_ - 1] += dz;
+      }
+      const Eigen::Index off = head == kPolicy ? off_p() : off_b();
+      Eigen::Map<RowMatrix>(grad->data() + off, h_, e_).noalias() += h * dg.transpose();
+      if (head == kBehavior) continue;  // no gradient into the encoder
+      dh.noalias() = proj(kPolicy) * dg;
+      dh.array() *= 1.0 - h.array().square();
+      Eigen::Map<RowMatrix>(grad->data(), h_, d_).noalias() += dh * Eigen::Map<const Eigen::RowVectorXd>(ev.phi, d_);
+      grad->segment(off_c(), h_) += dh;
+    }
+    return total;
+  }
+
+  Eigen::VectorXd theta;
+
+ private:
+  Eigen::Index off_c() const { return static_cast<Eigen::Index>(h_) * d_; }
+  Eigen::Index off_p() const { return off_c() + h_; }
+  Eigen::Index off_b() const { return off_p() + static_cast<Eigen::Index>(h_) * e_; }
+  Eigen::Map<const RowMatrix> u() const { return {theta.data(), h_, d_}; }
+  Eigen::Map<const RowMatrix> proj(Head head) const {
+    return {theta.data() + (head == kPolicy ? off_p() : off_b()), h_, e_};
+  }
+
+  const ItemFeatures* items_ = nullptr;
+  int d_ = 0, h_ = 0, e_ = 0;
+  mutable Eigen::VectorXd g_;        // scratch: projᵀ h
+  mutable std::vector<double> p_;    // scratch: probabilities
+};
+
+}  // namespace recfuse::rl

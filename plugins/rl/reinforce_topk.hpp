@@ -1,0 +1,402 @@
+// REINFORCE with the top-K off-policy correction (Chen, Beutel, Covington,
+// Jain, Belletti & Chi, "Top-K Off-Policy Correction for a REINFORCE
+// Recommender System", WSDM 2019), over the policy of policy_net.hpp.
+//
+//   [[algorithms]]
+//   plugin = "reinforce_topk"
+//   params = { gamma = 1.0, weight_cap = 10.0, hidden = 32 }
+//
+// Acting: the slate is K = slate_size draws without replacement from the
+// softmax π(· | s) over the step's candidates (the paper's top-K policy), so
+// an ordered slate (a_1 … a_K) has the exact propensity
+//   Π_p π(a_p | s) / Σ_{j ∉ {a_1 … a_{p−1}}} π(j | s).
+//
+// Learning, in on-policy batches: each session's steps are kept until it
+// ends; then every step t gets its return G_t = Σ_{t'≥t} γ^(t'−t) r_t'.
+// The actions are the items the user clicked (the paper's trajectories are
+// of consumed items); a no-click step adds only to the returns. Once
+// update_events clicks have ended sessions, `epochs` passes of Adam on
+// minibatches follow the top-K corrected gradient:
+//   ∇J ≈ (1/N) Σ_e min(π_θ(a_e|s_e) / β(a_e|s_e), weight_cap) · K (1 − π_θ(a_e|s_e))^(K−1)
+//                · (G_e − b(s_e)) · ∇log π_θ(a_e|s_e)
+// with the multiplier recomputed at every minibatch and held constant in
+// the gradient. β(a|s) is the probability the acting policy gave a when it
+// acted (behavior "recorded": the weight is 1 until θ moves, then corrects
+// for the staleness of later epochs and of sessions that span an update),
+// or the learned behaviour head (behavior "learned", the paper's β_θ'). Steps
+// that did not follow this policy's act for the same sessions (logs of
+// another policy) always use the learned head, with the whole catalogue as
+// the candidate set (the paper's corpus softmax).
+//
+// Variance and scale (not in the paper): b(s) = vᵀφ(s) is a linear
+// baseline, the ridge regression of the returns of every step on φ over the
+// batches so far (each older batch's weight halved per update), refitted
+// after the policy step; the advantages G − b are divided by their batch
+// standard deviation, so the step size does not depend on the reward scale.
+#pragma once
+
+#include <Eigen/Cholesky>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "policy_net.hpp"
+#include "session_book.hpp"
+
+namespace recfuse::rl {
+
+class ReinforceTopK final : public Recommender {
+ public:
+  explicit ReinforceTopK(const ParamSet& p);
+  static std::vector<ParamSpec> params();
+
+  void fit(const TrainData& data, const FitContext& ctx) override;
+  void score_all(std::span<const UserId> users, std::span<float> out) override;
+  void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates, int slate_size,
+           std::span<ItemId> slates) override;
+  void propensity(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
+                  int slate_size, std::span<const ItemId> slates, std::span<double> out) override;
+  void observe(const Feedback& fb) override;
+  std::size_t model_bytes() const override {
+    const auto weights = net_.theta.size() + v_.size() + base_a_.size() + base_b_.size();
+    return static_cast<std::size_t>(weights) * sizeof(double) + items_.bytes() + book_.bytes();
+  }
+  std::vector<std::pair<std::string, double>> diagnostics() const override {
+    return {{"policy_updates", static_cast<double>(updates_)}, {"capped_weights", static_cast<double>(capped_)}};
+  }
+
+  /// π(· | s) (or the behaviour head's β) over cands for user u in a session not yet begun.
+  std::vector<double> policy_probs(UserId u, std::span<const ItemId> cands,
+                                   PolicyNet::Head head = PolicyNet::kPolicy) const;
+
+ private:
+  struct Step {
+    std::size_t cand_at = 0;      // offset into Episode::cands; unused when catalogue
+    int n_cands = 0;
+    bool catalogue = false;       // logged step: the whole catalogue, β learned
+    int action = -1;              // index of the clicked item in the candidates, −1 none
+    double behavior = 0;          // π of the acting policy for the clicked item (recorded)
+    double reward = 0, ret = 0;
+  };
+  struct Episode {
+    std::vector<double> phi;      // steps x D
+    std::vector<ItemId> cands;
+    std::vector<Step> steps;
+  };
+
+  /// Mass and number of the candidates not yet drawn (p >= 0); when the
+  /// mass underflows to 0 the draw is uniform over them.
+  static std::pair<double, std::size_t> remaining(const std::vector<double>& p) {
+    double left = 0;
+    std::size_t count = 0;
+    for (double x : p)
+      if (x >= 0) left += x, ++count;
+    return {left, count};
+  }
+  std::span<const ItemId> cands_of(const Episode& ep, const Step& s) const {
+    return s.catalogue ? std::span<const ItemId>(catalogue_)
+                       : std::span<const ItemId>(ep.cands.data() + s.cand_at, static_cast<std::size_t>(s.n_cands));
+  }
+  struct EventRef {  // a click of an ended session: done_[ep].steps[step]
+    std::size_t ep, step;
+    double adv;     // (G − b(s)) / the batch's standard deviation
+  };
+  void end_episode(Episode&& ep);
+  /// The clicks of done_ with their normalised advantages.
+  std::vector<EventRef> advantages() const;
+  /// The event of L_π with its multiplier under the current θ.
+  PolicyEvent policy_event(const EventRef& r);
+  void update();
+  /// Ridge regression of the returns on φ, older batches' weight halved.
+  void refit_baseline();
+
+  std::string name_ = "reinforce_topk";
+  double gamma_, lr_, init_scale_, cap_;
+  bool learned_behavior_;
+  int hidden_, epochs_, history_;
+  std::size_t update_events_, minibatch_;
+  double count_scale_;
+
+  ItemFeatures items_;
+  SessionBook<Episode> book_;
+  PolicyNet net_;
+  Adam adam_;
+  Eigen::VectorXd v_;                    // baseline weights (D)
+  Eigen::MatrixXd base_a_;               // Σ decayed φφᵀ of the baseline's regression
+  Eigen::VectorXd base_b_;               // Σ decayed φG
+  std::vector<ItemId> catalogue_;        // 0 .. n_items − 1
+  std::vector<Episode> done_;            // ended sessions not yet learned from
+  std::size_t pending_events_ = 0;
+  int k_ = 0;                            // slate size seen by observe
+  Rng act_rng_, shuffle_rng_;
+  std::int64_t updates_ = 0, capped_ = 0;
+  // the last act call, for observe: users, candidates and π per row
+  std::vector<UserId> last_users_;
+  std::vector<ItemId> last_cands_;
+  std::vector<double> last_probs_;
+  int last_c_ = 0;
+  // scratch
+  std::vector<SessionBook<Episode>::Session*> rows_;
+  std::vector<double> phi_, h_, p_;
+};
+
+inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
+    : gamma_(p.get_float("gamma")),
+      lr_(p.get_float("learning_rate")),
+      init_scale_(p.get_float("init_scale")),
+      cap_(p.get_float("weight_cap")),
+      learned_behavior_(p.get_string("behavior") == "learned"),
+      hidden_(static_cast<int>(p.get_int("hidden"))),
+      epochs_(static_cast<int>(p.get_int("epochs"))),
+      history_(static_cast<int>(p.get_int("history"))),
+      update_events_(static_cast<std::size_t>(p.get_int("update_events"))),
+      minibatch_(static_cast<std::size_t>(p.get_int("minibatch"))),
+      count_scale_(p.get_float("count_scale")) {}
+
+inline std::vector<ParamSpec> ReinforceTopK::params() {
+  return {
+      ParamSpec::real("gamma", 1.0, 0.0, 1.0,
+                      "discount of the returns R_t (Chen et al. 2019); 1 = the whole session's "
+                      "return, which the online protocol scores (sessions end)"),
+      ParamSpec::real("learning_rate", 1e-3, 1e-9, 10.0, "Adam step size of the policy and the behaviour head"),
+      ParamSpec::integer("hidden", 32, 1, 4096, "units of the state encoder h = tanh(U φ + c)"),
+      ParamSpec::real("init_scale", 0.1, 0.0, 100.0, "scale of the random initial weights (normal / sqrt(fan-in))"),
+      ParamSpec::real("weight_cap", 10.0, 0.0, 1e9,
+                      "cap c of the importance weight min(π/β, c) (Chen et al., weight capping); 0 = uncapped"),
+      ParamSpec::choice("behavior", "recorded", {"recorded", "learned"},
+                        "β of the importance weight: the acting policy's recorded probability, or the "
+                        "learned behaviour head β_θ' (Chen et al., 'Estimating the Behavior Policy')"),
+      ParamSpec::integer("update_events", 2048, 1, 1e9,
+                         "clicks of ended sessions gathered before a policy update (an on-policy batch)"),
+      ParamSpec::integer("epochs", 2, 1, 1000, "passes over an on-policy batch per update"),
+      ParamSpec::integer("minibatch", 128, 1, 1e6, "events per Adam step"),
+      ParamSpec::integer("history", 10, 0, 100000,
+                         "clicked items of earlier sessions averaged into the user's long-run profile"),
+      ParamSpec::real("count_scale", 100.0, 1e-9, 1e9, "divisor of the session's step and click counts in the state"),
+  };
+}
+
+inline void ReinforceTopK::fit(const TrainData& data, const FitContext& ctx) {
+  set_shape(data.n_users, data.n_items);
+  items_.build(data, name_);
+  book_.reset(&items_, data.n_users, history_, count_scale_);
+  book_.seed_history(data.sequences);
+  net_.reset(&items_, book_.dim(), hidden_, init_scale_, derive_seed(ctx.seed, "reinforce_topk/init"));
+  adam_ = Adam(lr_);
+  adam_.reset(net_.size());
+  v_.setZero(book_.dim());
+  base_a_.setZero(book_.dim(), book_.dim());
+  base_b_.setZero(book_.dim());
+  catalogue_.resize(static_cast<std::size_t>(data.n_items));
+  std::iota(catalogue_.begin(), catalogue_.end(), 0);
+  done_.clear();
+  pending_events_ = 0;
+  act_rng_.reseed(derive_seed(ctx.seed, "reinforce_topk/act"));
+  shuffle_rng_.reseed(derive_seed(ctx.seed, "reinforce_topk/shuffle"));
+  updates_ = capped_ = 0;
+  last_users_.clear();
+  ctx.log("reinforce_topk: D = " + std::to_string(book_.dim()) + ", H = " + std::to_string(hidden_) + ", " +
+          std::to_string(net_.size()) + " weights");
+}
+
+inline std::vector<double> ReinforceTopK::policy_probs(UserId u, std::span<const ItemId> cands,
+                                                       PolicyNet::Head head) const {
+  std::vector<double> phi(static_cast<std::size_t>(book_.dim())), h(static_cast<std::size_t>(hidden_)),
+      p(cands.size());
+  book_.state(u, nullptr, phi.data());
+  net_.encode(phi.data(), h.data());
+  net_.probs(h.data(), head, cands, p.data());
+  return p;
+}
+
+inline void ReinforceTopK::score_all(std::span<const UserId> users, std::span<float> out) {
+  const auto n = static_cast<std::size_t>(n_items());
+  for (std::size_t r = 0; r < users.size(); ++r) {
+    const std::vector<double> p = policy_probs(users[r], catalogue_);
+    for (std::size_t i = 0; i < n; ++i) out[r * n + i] = static_cast<float>(std::log(std::max(p[i], 1e-300)));
+  }
+}
+
+inline void ReinforceTopK::act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
+                               int slate_size, std::span<ItemId> slates) {
+  check_policy_args(name_, users.size(), candidates, n_candidates, slate_size, slates.size(), n_items());
+  const auto c = static_cast<std::size_t>(n_candidates), k = static_cast<std::size_t>(slate_size);
+  book_.map(users, false, rows_);
+  phi_.resize(static_cast<std::size_t>(book_.dim()));
+  h_.resize(static_cast<std::size_t>(hidden_));
+  last_users_.assign(users.begin(), users.end());
+  last_cands_.assign(candidates.begin(), candidates.end());
+  last_probs_.resize(users.size() * c);
+  last_c_ = n_candidates;
+  for (std::size_t r = 0; r < users.size(); ++r) {
+    book_.state(users[r], rows_[r], phi_.data());
+    net_.encode(phi_.data(), h_.data());
+    double* p = last_probs_.data() + r * c;
+    net_.probs(h_.data(), PolicyNet::kPolicy, candidates.subspan(r * c, c), p);
+    p_.assign(p, p + c);  // draws without replacement: a drawn mass becomes −1
+    for (std::size_t j = 0; j < k; ++j) {
+      const auto [left, count] = remaining(p_);
+      double target = act_rng_.uniform() * (left > 0 ? left : static_cast<double>(count));
+      std::size_t pick = c;
+      for (std::size_t q = 0; q < c; ++q) {
+        if (p_[q] < 0) continue;
+        pick = q;  // the last remaining one if rounding runs past the end
+        if ((target -= left > 0 ? p_[q] : 1.0) < 0) break;
+      }
+      slates[r * k + j] = candidates[r * c + pick];
+      p_[pick] = -1;
+    }
+  }
+}
+
+inline void ReinforceTopK::propensity(std::span<const UserId> users, std::span<const ItemId> candidates,
+                                      int n_candidates, int slate_size, std::span<const ItemId> slates,
+                                      std::span<double> out) {
+  check_policy_args(name_, users.size(), candidates, n_candidates, slate_size, slates.size(), n_items());
+  const auto c = static_cast<std::size_t>(n_candidates), k = static_cast<std::size_t>(slate_size);
+  book_.map(users, false, rows_);
+  phi_.resize(static_cast<std::size_t>(book_.dim()));
+  h_.resize(static_cast<std::size_t>(hidden_));
+  p_.resize(c);
+  for (std::size_t r = 0; r < users.size(); ++r) {
+    book_.state(users[r], rows_[r], phi_.data());
+    net_.encode(phi_.data(), h_.data());
+    const auto row = candidates.subspan(r * c, c);
+    net_.probs(h_.data(), PolicyNet::kPolicy, row, p_.data());
+    double prob = 1.0;
+    for (std::size_t j = 0; j < k && prob > 0; ++j) {
+      const auto it = std::find(row.begin(), row.end(), slates[r * k + j]);
+      if (it == row.end() || p_[static_cast<std::size_t>(it - row.begin())] < 0) { prob = 0; break; }
+      const auto [left, count] = remaining(p_);
+      const auto q = static_cast<std::size_t>(it - row.begin());
+      prob *= left > 0 ? p_[q] / left : 1.0 / static_cast<double>(count);
+      p_[q] = -1;  // drawn: out of the remaining mass, and a repeat has probability 0
+    }
+    out[r] = prob;
+  }
+}
+
+inline void ReinforceTopK::observe(const Feedback& fb) {
+  check_feedback(name_, fb, n_users(), n_items());
+  const auto k = static_cast<std::size_t>(fb.slate_size), c = static_cast<std::size_t>(last_c_);
+  k_ = fb.slate_size;
+  const bool from_act = last_users_.size() == fb.users.size() &&
+                        std::equal(last_users_.begin(), last_users_.end(), fb.users.begin());
+  book_.map(fb.users, true, rows_);
+  phi_.resize(static_cast<std::size_t>(book_.dim()));
+  for (std::size_t r = 0; r < fb.users.size(); ++r) {
+    auto& s = *rows_[r];
+    Episode& ep = s.extra;
+    const ItemId* slate = fb.slates.data() + r * k;
+    book_.state(fb.users[r], &s, phi_.data());
+    ep.phi.insert(ep.phi.end(), phi_.begin(), phi_.end());
+    Step st;
+    st.reward = fb.reward[r];
+    if (fb.choice[r] >= 0) {
+      const ItemId clicked = slate[fb.choice[r]];
+      const ItemId* row = from_act ? last_cands_.data() + r * c : nullptr;
+      const ItemId* at = row ? std::find(row, row + c, clicked) : nullptr;
+      if (at && at != row + c) {
+        st.cand_at = ep.cands.size();
+        st.n_cands = last_c_;
+        st.action = static_cast<int>(at - row);
+        st.behavior = last_probs_[r * c + static_cast<std::size_t>(st.action)];
+        ep.cands.insert(ep.cands.end(), row, row + c);
+      } else {  // not from this policy's act: a logged step
+        st.catalogue = true;
+        st.action = clicked;
+      }
+    }
+    ep.steps.push_back(st);
+    book_.record(s, slate, fb.slate_size, fb.choice[r]);
+    if (fb.done[r]) end_episode(std::move(ep));
+  }
+  book_.close(fb.users, fb.done);
+  last_users_.clear();
+  if (pending_events_ >= update_events_) update();
+}
+
+inline void ReinforceTopK::end_episode(Episode&& ep) {
+  double g = 0;
+  for (auto st = ep.steps.rbegin(); st != ep.steps.rend(); ++st) {
+    g = st->reward + gamma_ * g;
+    st->ret = g;
+    pending_events_ += st->action >= 0;
+  }
+  done_.push_back(std::move(ep));
+}
+
+inline std::vector<ReinforceTopK::EventRef> ReinforceTopK::advantages() const {
+  const auto d = static_cast<std::size_t>(book_.dim());
+  std::vector<EventRef> events;
+  double sq = 0;
+  for (std::size_t e = 0; e < done_.size(); ++e)
+    for (std::size_t t = 0; t < done_[e].steps.size(); ++t) {
+      const Step& st = done_[e].steps[t];
+      if (st.action < 0) continue;
+      const double b = v_.dot(Eigen::Map<const Eigen::VectorXd>(done_[e].phi.data() + t * d, book_.dim()));
+      events.push_back({e, t, st.ret - b});
+      sq += (st.ret - b) * (st.ret - b);
+    }
+  const double sd = events.empty() ? 1.0 : std::sqrt(sq / static_cast<double>(events.size())) + 1e-12;
+  for (EventRef& r : events) r.adv /= sd;
+  return events;
+}
+
+inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
+  const Episode& ep = done_[r.ep];
+  const Step& st = ep.steps[r.step];
+  const double* phi = ep.phi.data() + r.step * static_cast<std::size_t>(book_.dim());
+  const auto cands = cands_of(ep, st);
+  const auto a = static_cast<std::size_t>(st.action);
+  h_.resize(static_cast<std::size_t>(hidden_));
+  p_.resize(cands.size());
+  net_.encode(phi, h_.data());
+  net_.probs(h_.data(), PolicyNet::kPolicy, cands, p_.data());
+  const double pi = p_[a];
+  double beta = st.behavior;
+  if (st.catalogue || learned_behavior_) {
+    net_.probs(h_.data(), PolicyNet::kBehavior, cands, p_.data());
+    beta = p_[a];
+  }
+  capped_ += cap_ > 0 && pi > cap_ * beta;
+  return {phi, cands, st.action, topk_multiplier(pi, beta, k_, cap_, r.adv)};
+}
+
+inline void ReinforceTopK::update() {
+  std::vector<EventRef> events = advantages();
+  Eigen::VectorXd grad(net_.size());
+  std::vector<PolicyEvent> batch;
+  for (int epoch = 0; epoch < epochs_; ++epoch) {
+    for (std::size_t i = events.size(); i > 1; --i) std::swap(events[i - 1], events[shuffle_rng_.below(i)]);
+    for (std::size_t b = 0; b < events.size(); b += minibatch_) {
+      batch.clear();
+      for (std::size_t j = b; j < std::min(events.size(), b + minibatch_); ++j)
+        batch.push_back(policy_event(events[j]));
+      grad.setZero();
+      net_.loss(batch, PolicyNet::kPolicy, &grad);
+      net_.loss(batch, PolicyNet::kBehavior, &grad);
+      adam_.step(net_.theta, grad);
+    }
+  }
+  refit_baseline();
+  done_.clear();
+  pending_events_ = 0;
+  ++updates_;
+}
+
+inline void ReinforceTopK::refit_baseline() {
+  const auto d = static_cast<std::size_t>(book_.dim());
+  base_a_ *= 0.5;
+  base_b_ *= 0.5;
+  for (const Episode& ep : done_)
+    for (std::size_t t = 0; t < ep.steps.size(); ++t) {
+      const Eigen::Map<const Eigen::VectorXd> phi(ep.phi.data() + t * d, book_.dim());
+      base_a_.selfadjointView<Eigen::Lower>().rankUpdate(phi);
+      base_b_ += ep.steps[t].ret * phi;
+    }
+  base_a_.triangularView<Eigen::StrictlyUpper>() = base_a_.transpose().eval();
+  v_ = (base_a_ + 1e-3 * Eigen::MatrixXd::Identity(book_.dim(), book_.dim())).ldlt().solve(base_b_);
+}
+
+}  // namespace recfuse::rl

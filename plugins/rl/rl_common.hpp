@@ -1,0 +1,124 @@
+// What the rl policies share: dense item features with a bias slot, the
+// argument checks of act/propensity/observe, and the Adam optimizer over one
+// flat parameter buffer (llm.c style: gradients laid out like the
+// parameters, so the update is one loop).
+//
+// Item features: x_i = row i of TrainData::item_features (F values, e.g. an
+// environment's topic one-hot); models use x̃_i = (x_i, 1), the trailing 1
+// a per-model bias feature.
+#pragma once
+
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "recfuse/recommender.hpp"
+
+namespace recfuse::rl {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// n_items x F dense copy of TrainData::item_features.
+class ItemFeatures {
+ public:
+  void build(const TrainData& data, const std::string& who) {
+    const CsrMatrix& f = data.item_features.matrix;
+    if (f.rows != data.n_items || f.cols == 0)
+      throw Error(who + ": needs item features (TrainData::item_features with one row per item, e.g. an "
+                  "environment's topics); got " + std::to_string(f.rows) + " rows x " + std::to_string(f.cols) +
+                  " columns for " + std::to_string(data.n_items) + " items");
+    x_.setZero(data.n_items, f.cols);
+    for (std::int32_t i = 0; i < f.rows; ++i)
+      for (std::int64_t q = f.indptr[static_cast<std::size_t>(i)]; q < f.indptr[static_cast<std::size_t>(i) + 1]; ++q)
+        x_(i, f.indices[static_cast<std::size_t>(q)]) = f.values.empty() ? 1.0 : f.values[static_cast<std::size_t>(q)];
+  }
+  int dim() const { return static_cast<int>(x_.cols()); }
+  std::int32_t n_items() const { return static_cast<std::int32_t>(x_.rows()); }
+  /// x_i (dim() values).
+  const double* row(ItemId i) const { return x_.data() + static_cast<std::ptrdiff_t>(i) * x_.cols(); }
+  /// x̃_iᵀ g for g of size dim() + 1 (bias last).
+  double dot_with_bias(ItemId i, const double* g) const {
+    const double* x = row(i);
+    double s = g[dim()];
+    for (int f = 0; f < dim(); ++f) s += x[f] * g[f];
+    return s;
+  }
+  std::size_t bytes() const { return static_cast<std::size_t>(x_.size()) * sizeof(double); }
+
+ private:
+  RowMatrix x_;
+};
+
+/// Throws unless an act/propensity call has the documented sizes,
+/// 1 <= slate_size <= n_candidates and known candidate items.
+inline void check_policy_args(const std::string& who, std::size_t n_users, std::span<const ItemId> candidates,
+                              int n_candidates, int slate_size, std::size_t slates_size, std::int32_t n_items) {
+  if (n_candidates <= 0 || slate_size <= 0 || slate_size > n_candidates)
+    throw Error(who + ": slate_size (" + std::to_string(slate_size) + ") must be in [1, n_candidates = " +
+                std::to_string(n_candidates) + "]");
+  const auto c = static_cast<std::size_t>(n_candidates), k = static_cast<std::size_t>(slate_size);
+  if (candidates.size() != n_users * c || slates_size != n_users * k)
+    throw Error(who + ": expected " + std::to_string(n_users * c) + " candidates and " +
+                std::to_string(n_users * k) + " slate entries, got " + std::to_string(candidates.size()) + " and " +
+                std::to_string(slates_size));
+  for (ItemId i : candidates)
+    if (i < 0 || i >= n_items)
+      throw Error(who + ": candidate item " + std::to_string(i) + " outside [0, " + std::to_string(n_items) + ")");
+}
+
+/// Throws unless `fb` is well formed for a catalogue of n_items and n_users.
+inline void check_feedback(const std::string& who, const Feedback& fb, std::int32_t n_users, std::int32_t n_items) {
+  const std::size_t n = fb.users.size(), k = static_cast<std::size_t>(fb.slate_size);
+  if (fb.slate_size <= 0 || fb.slates.size() != n * k || fb.choice.size() != n || fb.reward.size() != n ||
+      fb.done.size() != n)
+    throw Error(who + ": malformed feedback (" + std::to_string(n) + " sessions, slate_size " +
+                std::to_string(fb.slate_size) + ", " + std::to_string(fb.slates.size()) + " slate entries, " +
+                std::to_string(fb.choice.size()) + " choices, " + std::to_string(fb.reward.size()) + " rewards, " +
+                std::to_string(fb.done.size()) + " done flags)");
+  for (std::size_t r = 0; r < n; ++r) {
+    if (fb.users[r] < 0 || fb.users[r] >= n_users)
+      throw Error(who + ": feedback for user " + std::to_string(fb.users[r]) + " outside [0, " +
+                  std::to_string(n_users) + ")");
+    if (fb.choice[r] < -1 || fb.choice[r] >= fb.slate_size)
+      throw Error(who + ": choice " + std::to_string(fb.choice[r]) + " outside the slate");
+    for (std::size_t j = 0; j < k; ++j) {
+      const ItemId i = fb.slates[r * k + j];
+      if (i < 0 || i >= n_items)
+        throw Error(who + ": feedback item " + std::to_string(i) + " outside [0, " + std::to_string(n_items) + ")");
+    }
+  }
+}
+
+/// Adam (Kingma & Ba, ICLR 2015) over a flat parameter vector.
+class Adam {
+ public:
+  explicit Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+      : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps) {}
+  void reset(Eigen::Index n) {
+    m_.setZero(n);
+    v_.setZero(n);
+    t_ = 0;
+  }
+  /// params -= lr · m̂ / (sqrt(v̂) + eps), elementwise.
+  void step(Eigen::Ref<Eigen::VectorXd> params, const Eigen::VectorXd& grad) {
+    ++t_;
+    const double c1 = 1.0 - std::pow(beta1_, static_cast<double>(t_));
+    const double c2 = 1.0 - std::pow(beta2_, static_cast<double>(t_));
+    for (Eigen::Index j = 0; j < params.size(); ++j) {
+      m_[j] = beta1_ * m_[j] + (1.0 - beta1_) * grad[j];
+      v_[j] = beta2_ * v_[j] + (1.0 - beta2_) * grad[j] * grad[j];
+      params[j] -= lr_ * (m_[j] / c1) / (std::sqrt(v_[j] / c2) + eps_);
+    }
+  }
+  std::size_t bytes() const { return static_cast<std::size_t>(m_.size() + v_.size()) * sizeof(double); }
+
+ private:
+  double lr_, beta1_, beta2_, eps_;
+  Eigen::VectorXd m_, v_;
+  std::int64_t t_ = 0;
+};
+
+}  // namespace recfuse::rl

@@ -1,0 +1,369 @@
+// SlateQ (Ie, Jain, Wang, Narvekar, Agarwal, Wu, Cheng, Chandra & Boutilier,
+// "SlateQ: A Tractable Decomposition for Reinforcement Learning with
+// Recommendation Sets", IJCAI 2019).
+//
+//   [[algorithms]]
+//   plugin = "slateq"
+//   params = { gamma = 0.99, slate_optimizer = "greedy", epsilon = 0.02 }
+//
+// Decomposition (the paper's SlateQ decomposition): the value of slate A in state s is
+//   Q(s, A) = Σ_{i∈A∪{⊥}} P(i | s, A) Q̄(s, i),
+// P the conditional-logit choice model of choice_model.hpp and Q̄(s, i) the
+// long-term value of the user consuming i. The no-click option ⊥ is always
+// on the slate with its own learned Q̄(s, ⊥) (RecSim's implementation fixes
+// it at 0; a no-click step that keeps the session going is worth more).
+// Q̄ is bilinear in the item and the state of session_book.hpp:
+//   Q̄(s, i) = x̂_iᵀ W φ(s),  x̂_i = (x_i, 1, 0),  x̂_⊥ = (0, …, 0, 1),
+// W of (F + 2) x D.
+//
+// Learning (the paper's SARSA-style TD on the consumed item): step t of a session
+// becomes the transition (s_t, c_t, R, s_{t+n}, A_{t+n}), c_t the clicked
+// item or ⊥, kept in a replay buffer, with the n-step target
+//   y = Σ_{j<n} γ^j r_{t+j} + γ^n Σ_{i∈A∪{⊥}} P(i | s_{t+n}, A) Q̄_target(s_{t+n}, i),
+// A = A_{t+n} the slate then shown (expected SARSA over the user's choice).
+// n = n_step; n = 1 is the paper's one-step target. The sum stops at the
+// session's last step (terminated or truncated) without a bootstrap.
+// Q̄_target is a copy of W refreshed every target_update updates. An
+// update draws `minibatch` transitions and takes, one transition after the
+// other, the normalised LMS step of linear TD (its size free of the scale
+// of features and rewards):
+//   W += learning_rate · (y − Q̄(s, c)) x̂_c φ(s)ᵀ / (|x̂_c|² |φ(s)|²),
+// which moves Q̄(s, c) that share of the way to y. replay_ratio sets how
+// many sampled transitions each observed one pays for.
+// The choice model is fitted on every observed (s, A, choice) (maximum
+// likelihood, Adam).
+//
+// Acting (the paper's slate optimisation): with v_j = v(s, j) and q_j = Q̄(s, j), the greedy optimizer
+// adds, position by position, the candidate maximising
+//   (v⊥q⊥ + Σ_{placed} v q + v_j q_j) / (v⊥ + Σ_{placed} v + v_j)
+// (the paper's greedy, as RecSim's select_slate_greedy with ⊥ included);
+// top_k takes the k largest v_j q_j. Each position is instead a uniform
+// remaining candidate with probability epsilon. Ties go to the smaller id.
+// score_all / score return v(s, i)·Q̄(s, i) for a session not yet begun.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "choice_model.hpp"
+#include "recfuse/rng.hpp"
+#include "session_book.hpp"
+
+namespace recfuse::rl {
+
+class SlateQ final : public Recommender {
+ public:
+  explicit SlateQ(const ParamSet& p);
+  static std::vector<ParamSpec> params();
+
+  void fit(const TrainData& data, const FitContext& ctx) override;
+  void score_all(std::span<const UserId> users, std::span<float> out) override;
+  void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates, int slate_size,
+           std::span<ItemId> slates) override;
+  void observe(const Feedback& fb) override;
+  std::size_t model_bytes() const override {
+    return static_cast<std::size_t>(w_.size() + w_target_.size()) * sizeof(double) + choice_.bytes() +
+           items_.bytes() + book_.bytes();
+  }
+  std::vector<std::pair<std::string, double>> diagnostics() const override {
+    return {{"td_updates", static_cast<double>(updates_)}, {"replay_size", static_cast<double>(replay_.size)}};
+  }
+
+  /// Q̄(s, i) for each item of `items`, then Q̄(s, ⊥), in the state of a
+  /// session of user u not yet begun.
+  std::vector<double> item_values(UserId u, std::span<const ItemId> items) const;
+
+ private:
+  struct Waiting {  // a step of a session whose n-step target is not complete
+    std::vector<double> phi;
+    ItemId action = kNoItem;  // kNoItem = ⊥
+    double reward = 0;
+  };
+  struct Pending {
+    std::deque<Waiting> steps;  // at most n_step, oldest first
+  };
+  struct Replay {  // ring of transitions, struct of arrays
+    std::size_t capacity = 0, size = 0, next = 0;
+    int k = 0;
+    std::vector<double> phi, next_phi;  // capacity x D
+    std::vector<ItemId> action, next_slate;
+    std::vector<double> ret, discount;  // Σ γ^j r over the n steps; γ^n, or 0 at the end
+    void allocate(std::size_t d, int slate_size) {  // on the first feedback, which tells k
+      k = slate_size;
+      phi.resize(capacity * d);
+      next_phi.resize(capacity * d);
+      action.resize(capacity);
+      next_slate.resize(capacity * static_cast<std::size_t>(k));
+      ret.resize(capacity);
+      discount.resize(capacity);
+    }
+  };
+
+  int e() const { return items_.dim() + 2; }  // rows of W
+  /// q = W φ (F + 2 values); Q̄(s, i) = x̃_iᵀ q[0..F], Q̄(s, ⊥) = q[F + 1].
+  void project(const Eigen::VectorXd& w, const double* phi, double* q) const;
+  double value(ItemId i, const double* q) const {
+    return i == kNoItem ? q[items_.dim() + 1] : items_.dot_with_bias(i, q);
+  }
+  /// Moves the oldest waiting step of p into the buffer, bootstrapped from
+  /// (next_phi, next_slate), or not at all when they are null.
+  void flush_oldest(Pending& p, const double* next_phi, const ItemId* next_slate);
+  void train_step();
+  /// Fills slate (k) from cands (c) in state phi.
+  void choose(const double* phi, std::span<const ItemId> cands, int k, ItemId* slate);
+
+  std::string name_ = "slateq";
+  double gamma_, lr_, choice_lr_, epsilon_;
+  bool greedy_;
+  std::size_t capacity_, minibatch_;
+  double replay_ratio_, owed_ = 0;  // updates due, fractional
+  int target_update_, history_;
+  std::size_t n_step_;
+  double count_scale_;
+
+  ItemFeatures items_;
+  SessionBook<Pending> book_;
+  ChoiceModel choice_;
+  Eigen::VectorXd w_, w_target_;  // W, (F + 2) x D row-major
+  Replay replay_;
+  Rng explore_, sample_;
+  std::int64_t updates_ = 0;
+  // scratch
+  using Session = SessionBook<Pending>::Session;
+  std::vector<Session*> rows_;
+  std::vector<double> phi_, q_, qt_, g_, v_, qv_;
+  std::vector<ItemId> left_;
+  Eigen::VectorXd xhat_;
+};
+
+inline SlateQ::SlateQ(const ParamSet& p)
+    : gamma_(p.get_float("gamma")),
+      lr_(p.get_float("learning_rate")),
+      choice_lr_(p.get_float("choice_learning_rate")),
+      epsilon_(p.get_float("epsilon")),
+      greedy_(p.get_string("slate_optimizer") == "greedy"),
+      capacity_(static_cast<std::size_t>(p.get_int("replay_capacity"))),
+      minibatch_(static_cast<std::size_t>(p.get_int("minibatch"))),
+      replay_ratio_(p.get_float("replay_ratio")),
+      target_update_(static_cast<int>(p.get_int("target_update"))),
+      history_(static_cast<int>(p.get_int("history"))),
+      n_step_(static_cast<std::size_t>(p.get_int("n_step"))),
+      count_scale_(p.get_float("count_scale")) {}
+
+inline std::vector<ParamSpec> SlateQ::params() {
+  return {
+      ParamSpec::real("gamma", 0.99, 0.0, 1.0, "discount of the TD target (Ie et al. 2019)"),
+      ParamSpec::real("learning_rate", 0.1, 1e-9, 2.0,
+                      "normalised LMS step of the item-wise values Q̄: the share of its TD error "
+                      "each sampled transition corrects"),
+      ParamSpec::real("choice_learning_rate", 1e-2, 1e-9, 10.0,
+                      "Adam step size of the conditional-logit choice model, one step per observed batch"),
+      ParamSpec::real("epsilon", 0.02, 0.0, 1.0,
+                      "probability that a slate position holds a uniform remaining candidate (exploration)"),
+      ParamSpec::choice("slate_optimizer", "greedy", {"greedy", "top_k"},
+                        "greedy (the paper's adaptive greedy over the decomposed value) or top_k "
+                        "(the k largest v(s,i)·Q̄(s,i)); Ie et al. 2019"),
+      ParamSpec::integer("replay_capacity", 50000, 1, 1e8, "transitions kept in the replay buffer (oldest dropped)"),
+      ParamSpec::integer("minibatch", 64, 1, 1e6, "transitions per TD update, drawn uniformly from the buffer"),
+      ParamSpec::real("replay_ratio", 4.0, 0.0, 1e6,
+                      "transitions drawn from the buffer per observed transition (TD updates = "
+                      "replay_ratio x rows / minibatch)"),
+      ParamSpec::integer("n_step", 1, 1, 1e6,
+                         "steps of observed rewards before the TD target bootstraps (1: the paper's "
+                         "one-step SARSA target)"),
+      ParamSpec::integer("target_update", 100, 1, 1e9, "TD updates between copies of W into the target network"),
+      ParamSpec::integer("history", 10, 0, 100000,
+                         "clicked items of earlier sessions averaged into the user's long-run profile"),
+      ParamSpec::real("count_scale", 100.0, 1e-9, 1e9, "divisor of the session's step and click counts in the state"),
+  };
+}
+
+inline void SlateQ::fit(const TrainData& data, const FitContext& ctx) {
+  set_shape(data.n_users, data.n_items);
+  items_.build(data, name_);
+  book_.reset(&items_, data.n_users, history_, count_scale_);
+  book_.seed_history(data.sequences);
+  const int d = book_.dim();
+  w_.setZero(static_cast<Eigen::Index>(e()) * d);
+  w_target_ = w_;
+  owed_ = 0;
+  choice_.reset(&items_, d, choice_lr_);
+  replay_ = Replay{};
+  replay_.capacity = capacity_;
+  explore_.reseed(derive_seed(ctx.seed, "slateq/explore"));
+  sample_.reseed(derive_seed(ctx.seed, "slateq/replay"));
+  updates_ = 0;
+  ctx.log("slateq: F = " + std::to_string(items_.dim()) + " item features, D = " + std::to_string(d) +
+          " state features; profiles from " + std::to_string(data.sequences.nnz()) + " logged clicks");
+}
+
+inline void SlateQ::project(const Eigen::VectorXd& w, const double* phi, double* q) const {
+  const int d = book_.dim();
+  Eigen::Map<Eigen::VectorXd>(q, e()).noalias() =
+      Eigen::Map<const RowMatrix>(w.data(), e(), d) * Eigen::Map<const Eigen::VectorXd>(phi, d);
+}
+
+inline std::vector<double> SlateQ::item_values(UserId u, std::span<const ItemId> items) const {
+  std::vector<double> phi(static_cast<std::size_t>(book_.dim())), q(static_cast<std::size_t>(e())), out;
+  book_.state(u, nullptr, phi.data());
+  project(w_, phi.data(), q.data());
+  for (ItemId i : items) out.push_back(value(i, q.data()));
+  out.push_back(value(kNoItem, q.data()));
+  return out;
+}
+
+inline void SlateQ::score_all(std::span<const UserId> users, std::span<float> out) {
+  const auto n = static_cast<std::size_t>(n_items());
+  phi_.resize(static_cast<std::size_t>(book_.dim()));
+  q_.resize(static_cast<std::size_t>(e()));
+  g_.resize(static_cast<std::size_t>(items_.dim() + 1));
+  for (std::size_t r = 0; r < users.size(); ++r) {
+    book_.state(users[r], nullptr, phi_.data());
+    project(w_, phi_.data(), q_.data());
+    choice_.project(phi_.data(), g_.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto item = static_cast<ItemId>(i);
+      out[r * n + i] = static_cast<float>(choice_.attraction(item, g_.data()) * value(item, q_.data()));
+    }
+  }
+}
+
+inline void SlateQ::act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
+                        int slate_size, std::span<ItemId> slates) {
+  check_policy_args(name_, users.size(), candidates, n_candidates, slate_size, slates.size(), n_items());
+  const auto c = static_cast<std::size_t>(n_candidates), k = static_cast<std::size_t>(slate_size);
+  book_.map(users, false, rows_);
+  phi_.resize(static_cast<std::size_t>(book_.dim()));
+  for (std::size_t r = 0; r < users.size(); ++r) {
+    book_.state(users[r], rows_[r], phi_.data());
+    choose(phi_.data(), candidates.subspan(r * c, c), slate_size, slates.data() + r * k);
+  }
+}
+
+inline void SlateQ::choose(const double* phi, std::span<const ItemId> cands, int k, ItemId* slate) {
+  q_.resize(static_cast<std::size_t>(e()));
+  g_.resize(static_cast<std::size_t>(items_.dim() + 1));
+  project(w_, phi, q_.data());
+  choice_.project(phi, g_.data());
+  left_.assign(cands.begin(), cands.end());
+  v_.resize(left_.size());
+  qv_.resize(left_.size());
+  for (std::size_t j = 0; j < left_.size(); ++j) {
+    v_[j] = choice_.attraction(left_[j], g_.data());
+    qv_[j] = value(left_[j], q_.data());
+  }
+  double num = value(kNoItem, q_.data()), den = 1.0;  // v⊥ = 1
+  for (int p = 0; p < k; ++p) {
+    std::size_t best = 0;
+    if (explore_.uniform() < epsilon_) {
+      best = static_cast<std::size_t>(explore_.below(left_.size()));
+    } else {
+      double best_key = 0;
+      for (std::size_t j = 0; j < left_.size(); ++j) {
+        const double key = greedy_ ? (num + v_[j] * qv_[j]) / (den + v_[j]) : v_[j] * qv_[j];
+        if (j == 0 || key > best_key || (key == best_key && left_[j] < left_[best])) best = j, best_key = key;
+      }
+    }
+    slate[p] = left_[best];
+    num += v_[best] * qv_[best];
+    den += v_[best];
+    const auto at = static_cast<std::ptrdiff_t>(best);
+    left_.erase(left_.begin() + at);
+    v_.erase(v_.begin() + at);
+    qv_.erase(qv_.begin() + at);
+  }
+}
+
+inline void SlateQ::observe(const Feedback& fb) {
+  check_feedback(name_, fb, n_users(), n_items());
+  const int k = fb.slate_size;
+  if (replay_.k == 0) {
+    replay_.allocate(static_cast<std::size_t>(book_.dim()), k);
+  } else if (replay_.k != k) {
+    throw Error(name_ + ": slate size changed from " + std::to_string(replay_.k) + " to " + std::to_string(k));
+  }
+  book_.map(fb.users, true, rows_);
+  phi_.resize(static_cast<std::size_t>(book_.dim()));
+  for (std::size_t r = 0; r < fb.users.size(); ++r) {
+    Session& s = *rows_[r];
+    const ItemId* slate = fb.slates.data() + r * static_cast<std::size_t>(k);
+    book_.state(fb.users[r], &s, phi_.data());  // the state this slate was chosen in
+    Pending& p = s.extra;
+    if (p.steps.size() == n_step_) flush_oldest(p, phi_.data(), slate);
+    p.steps.push_back({phi_, fb.choice[r] >= 0 ? slate[fb.choice[r]] : kNoItem, fb.reward[r]});
+    if (fb.done[r])
+      while (!p.steps.empty()) flush_oldest(p, nullptr, nullptr);
+    choice_.accumulate(phi_.data(), slate, k, fb.choice[r]);
+    book_.record(s, slate, k, fb.choice[r]);
+  }
+  book_.close(fb.users, fb.done);
+  choice_.apply();
+  owed_ += replay_ratio_ * static_cast<double>(fb.users.size()) / static_cast<double>(minibatch_);
+  for (; owed_ >= 1.0; owed_ -= 1.0)
+    if (replay_.size >= std::min(minibatch_, capacity_)) train_step();
+}
+
+inline void SlateQ::flush_oldest(Pending& p, const double* next_phi, const ItemId* next_slate) {
+  Replay& b = replay_;
+  const std::size_t d = static_cast<std::size_t>(book_.dim()), k = static_cast<std::size_t>(b.k), at = b.next;
+  const Waiting& w = p.steps.front();
+  double ret = 0, discount = 1;
+  for (const Waiting& x : p.steps) ret += discount * x.reward, discount *= gamma_;
+  std::copy_n(w.phi.begin(), d, b.phi.begin() + static_cast<std::ptrdiff_t>(at * d));
+  if (next_phi) {
+    std::copy_n(next_phi, d, b.next_phi.begin() + static_cast<std::ptrdiff_t>(at * d));
+    std::copy_n(next_slate, k, b.next_slate.begin() + static_cast<std::ptrdiff_t>(at * k));
+  }
+  b.action[at] = w.action;
+  b.ret[at] = ret;
+  b.discount[at] = next_phi ? discount : 0.0;
+  b.next = (at + 1) % b.capacity;
+  b.size = std::min(b.size + 1, b.capacity);
+  p.steps.pop_front();
+}
+
+inline void SlateQ::train_step() {
+  const Replay& b = replay_;
+  const std::size_t d = static_cast<std::size_t>(book_.dim()), k = static_cast<std::size_t>(b.k);
+  const int f = items_.dim();
+  q_.resize(static_cast<std::size_t>(e()));
+  qt_.resize(q_.size());
+  g_.resize(static_cast<std::size_t>(f + 1));
+  xhat_.resize(e());
+  for (std::size_t m = 0; m < minibatch_; ++m) {
+    const std::size_t at = static_cast<std::size_t>(sample_.below(b.size));
+    const double* phi = b.phi.data() + at * d;
+    project(w_, phi, q_.data());
+    double y = b.ret[at];
+    if (b.discount[at] > 0) {  // expected SARSA over the user's choice from the next slate
+      const double* next = b.next_phi.data() + at * d;
+      const ItemId* slate = b.next_slate.data() + at * k;
+      project(w_target_, next, qt_.data());
+      choice_.project(next, g_.data());
+      double num = value(kNoItem, qt_.data()), den = 1.0;
+      for (std::size_t j = 0; j < k; ++j) {
+        const double v = choice_.attraction(slate[j], g_.data());
+        num += v * value(slate[j], qt_.data());
+        den += v;
+      }
+      y += b.discount[at] * num / den;
+    }
+    const ItemId a = b.action[at];
+    const double delta = y - value(a, q_.data());
+    xhat_.setZero();
+    if (a == kNoItem) {
+      xhat_[f + 1] = 1.0;
+    } else {
+      xhat_.head(f) = Eigen::Map<const Eigen::VectorXd>(items_.row(a), f);
+      xhat_[f] = 1.0;
+    }
+    const Eigen::Map<const Eigen::RowVectorXd> phi_row(phi, static_cast<Eigen::Index>(d));
+    const double norm = xhat_.squaredNorm() * phi_row.squaredNorm();
+    Eigen::Map<RowMatrix>(w_.data(), e(), static_cast<Eigen::Index>(d)).noalias() +=
+        (lr_ * delta / norm) * xhat_ * phi_row;
+  }
+  if (++updates_ % target_update_ == 0) w_target_ = w_;
+}
+
+}  // namespace recfuse::rl

@@ -1,0 +1,521 @@
+// Reinforcement-learning policies (plugins/rl): in a tiny MDP where the
+// myopic choice is provably worse, SlateQ and top-K REINFORCE learn the
+// long-term one while myopic learners do not; SlateQ's TD targets; the
+// REINFORCE loss (top-K factor, capped weights) against finite differences
+// and against the gradient of the top-K objective; exact slate
+// propensities; learning from another policy's logs through the
+// off-policy correction; session bookkeeping; seeded determinism.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "conformance_support.hpp"
+#include "host/params_validation.hpp"
+#include "plugins/rl/policy_net.hpp"
+#include "plugins/rl/reinforce_topk.hpp"
+#include "plugins/rl/session_book.hpp"
+#include "plugins/rl/slateq.hpp"
+#include "recfuse/rng.hpp"
+
+using namespace recfuse;
+using namespace recfuse::test;
+
+namespace {
+
+/// 4 users, 4 items, features one-hot over {trap, keep}: items 0 and 1
+/// are traps (reward 1 when clicked, and the session ends), items 2 and 3
+/// keep the session going (reward 0.6). Each step offers one trap and one
+/// keep item in random order; the slate holds one; the user clicks it with
+/// probability 0.9. Sessions last at most kHorizon steps. Always showing
+/// a trap returns at most 1; always showing keep items 0.6 · 0.9 · 10 = 5.4.
+struct TrapWorld {
+  static constexpr int kUsers = 4, kItems = 4, kHorizon = 10;
+  static constexpr double kClick = 0.9;
+  static bool trap(ItemId i) { return i < 2; }
+  static double reward(ItemId i) { return trap(i) ? 1.0 : 0.6; }
+
+  static TrainData train() {
+    TrainData d = make_train_data(kUsers, kItems, {}, false);
+    CsrMatrix& f = d.item_features.matrix;
+    f.rows = kItems;
+    f.cols = 2;
+    f.indptr.assign(1, 0);
+    for (ItemId i = 0; i < kItems; ++i) {
+      f.indices.push_back(trap(i) ? 0 : 1);
+      f.values.push_back(1.0f);
+      f.indptr.push_back(f.nnz());
+    }
+    d.item_features.names = {"kind=trap", "kind=keep"};
+    return d;
+  }
+};
+
+/// Something that picks slates and may learn from the feedback.
+struct Actor {
+  virtual ~Actor() = default;
+  virtual void act(std::span<const UserId> users, std::span<const ItemId> cands, std::span<ItemId> slates) = 0;
+  virtual void observe(const Feedback& fb) = 0;
+};
+
+struct ModelActor final : Actor {
+  explicit ModelActor(Recommender& m) : model(m) {}
+  void act(std::span<const UserId> u, std::span<const ItemId> c, std::span<ItemId> s) override {
+    model.act(u, c, 2, 1, s);
+  }
+  void observe(const Feedback& fb) override { model.observe(fb); }
+  Recommender& model;
+};
+
+/// Another policy's logs: a fixed behaviour shows the trap with
+/// probability p_trap; the model only observes (it never acted for these
+/// sessions).
+struct LoggedActor final : Actor {
+  LoggedActor(Recommender& m, double p_trap) : model(m), p_trap(p_trap) {}
+  void act(std::span<const UserId>, std::span<const ItemId> c, std::span<ItemId> s) override {
+    for (std::size_t r = 0; r < s.size(); ++r) {
+      const bool first_is_trap = TrapWorld::trap(c[2 * r]);
+      s[r] = c[2 * r + ((rng.uniform() < p_trap) == first_is_trap ? 0 : 1)];
+    }
+  }
+  void observe(const Feedback& fb) override { model.observe(fb); }
+  Recommender& model;
+  double p_trap;
+  Rng rng{77};
+};
+
+/// A myopic learner: the mean immediate reward of each kind of item when
+/// shown, greedy with 10% uniform exploration.
+struct MyopicGreedy final : Actor {
+  void act(std::span<const UserId>, std::span<const ItemId> c, std::span<ItemId> s) override {
+    for (std::size_t r = 0; r < s.size(); ++r) {
+      const auto mean = [&](ItemId i) {
+        const int kind = TrapWorld::trap(i);
+        return n[kind] > 0 ? sum[kind] / n[kind] : 0.0;
+      };
+      const std::size_t pick = rng.uniform() < 0.1 ? rng.below(2) : (mean(c[2 * r]) >= mean(c[2 * r + 1]) ? 0 : 1);
+      s[r] = c[2 * r + pick];
+    }
+  }
+  void observe(const Feedback& fb) override {
+    for (std::size_t r = 0; r < fb.users.size(); ++r) {
+      sum[TrapWorld::trap(fb.slates[r])] += fb.reward[r];
+      n[TrapWorld::trap(fb.slates[r])] += 1;
+    }
+  }
+  double sum[2] = {0, 0}, n[2] = {0, 0};
+  Rng rng{5};
+};
+
+struct Run {
+  std::vector<double> returns;  // per session, in order
+  std::vector<ItemId> shown;    // every slate entry, in order
+  double mean_last(std::size_t n) const {
+    double s = 0;
+    for (std::size_t e = returns.size() - n; e < returns.size(); ++e) s += returns[e];
+    return s / static_cast<double>(n);
+  }
+};
+
+/// `batches` batches of `sessions` sessions run side by side, like the
+/// host's runner: live sessions in a fixed order, act then observe.
+Run simulate(Actor& actor, int batches, int sessions, std::uint64_t seed) {
+  Rng world(derive_seed(seed, "trap-world"));
+  Run run;
+  for (int b = 0; b < batches; ++b) {
+    std::vector<UserId> user(static_cast<std::size_t>(sessions));
+    for (auto& u : user) u = static_cast<UserId>(world.below(TrapWorld::kUsers));
+    std::vector<double> ret(user.size(), 0.0);
+    std::vector<std::uint8_t> over(user.size(), 0);
+    for (int t = 0; t < TrapWorld::kHorizon; ++t) {
+      std::vector<std::size_t> live;
+      for (std::size_t s = 0; s < user.size(); ++s)
+        if (!over[s]) live.push_back(s);
+      if (live.empty()) break;
+      std::vector<UserId> users;
+      std::vector<ItemId> cands, slates(live.size());
+      for (std::size_t s : live) {
+        users.push_back(user[s]);
+        const ItemId a = static_cast<ItemId>(world.below(2)), k = static_cast<ItemId>(2 + world.below(2));
+        const bool swap = world.uniform() < 0.5;
+        cands.push_back(swap ? k : a);
+        cands.push_back(swap ? a : k);
+      }
+      actor.act(users, cands, slates);
+      std::vector<std::int32_t> choice(live.size());
+      std::vector<float> reward(live.size());
+      std::vector<std::uint8_t> done(live.size());
+      for (std::size_t r = 0; r < live.size(); ++r) {
+        const bool click = world.uniform() < TrapWorld::kClick;
+        choice[r] = click ? 0 : -1;
+        reward[r] = click ? static_cast<float>(TrapWorld::reward(slates[r])) : 0.0f;
+        done[r] = (click && TrapWorld::trap(slates[r])) || t + 1 == TrapWorld::kHorizon;
+        ret[live[r]] += reward[r];
+        over[live[r]] = done[r];
+        run.shown.push_back(slates[r]);
+      }
+      actor.observe(Feedback{users, 1, slates, choice, reward, done});
+    }
+    run.returns.insert(run.returns.end(), ret.begin(), ret.end());
+  }
+  return run;
+}
+
+template <typename T>
+std::unique_ptr<T> fitted(const TrainData& d, std::uint64_t seed,
+                          const std::map<std::string, ParamValue>& values = {}) {
+  auto p = std::make_unique<T>(validate_params(T::params(), values, {}, "", "rl"));
+  FitContext ctx;
+  ctx.seed = seed;
+  p->fit(d, ctx);
+  return p;
+}
+
+/// A feature matrix for direct tests of the networks: item i has
+/// features (i % 3 == f) + 0.5 (i == 4 && f == 1).
+TrainData tiny_items(int n_items) {
+  TrainData d = make_train_data(2, n_items, {}, false);
+  CsrMatrix& f = d.item_features.matrix;
+  f.rows = n_items;
+  f.cols = 3;
+  f.indptr.assign(1, 0);
+  for (ItemId i = 0; i < n_items; ++i) {
+    for (int c = 0; c < 3; ++c) {
+      const double v = (i % 3 == c ? 1.0 : 0.0) + (i == 4 && c == 1 ? 0.5 : 0.0);
+      if (v != 0) f.indices.push_back(c), f.values.push_back(static_cast<float>(v));
+    }
+    f.indptr.push_back(f.nnz());
+  }
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("rl plugins load with their capabilities", "[rl]") {
+  const auto& reg = plugin_registry();
+  REQUIRE(reg.contains("slateq"));
+  REQUIRE(reg.contains("reinforce_topk"));
+  CHECK(reg.find("slateq").algorithm->capabilities == kCapObserve);
+  CHECK(reg.find("reinforce_topk").algorithm->capabilities == (kCapObserve | kCapPropensity));
+  CHECK(std::string(reg.find("slateq").plugin->descriptor->family) == "rl");
+}
+
+TEST_CASE("SlateQ and top-K REINFORCE learn the long-term choice; myopic learners do not", "[rl]") {
+  const TrainData d = TrapWorld::train();
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    INFO("seed " << seed);
+    auto slateq = fitted<rl::SlateQ>(d, seed);
+    auto myopic_q = fitted<rl::SlateQ>(d, seed, {{"gamma", 0.0}});
+    auto reinforce = fitted<rl::ReinforceTopK>(d, seed);
+    ModelActor a_slateq(*slateq), a_myopic_q(*myopic_q), a_reinforce(*reinforce);
+    MyopicGreedy greedy;
+    const double r_slateq = simulate(a_slateq, 250, 32, seed).mean_last(320);
+    const double r_myopic_q = simulate(a_myopic_q, 250, 32, seed).mean_last(320);
+    const double r_greedy = simulate(greedy, 30, 32, seed).mean_last(320);
+    const double r_reinforce = simulate(a_reinforce, 250, 32, seed).mean_last(320);
+    INFO("mean return over the last 320 sessions: slateq " << r_slateq << ", slateq gamma 0 " << r_myopic_q
+                                                           << ", myopic greedy " << r_greedy << ", reinforce_topk "
+                                                           << r_reinforce);
+    CHECK(r_slateq > 4.0);
+    CHECK(r_reinforce > 4.0);
+    CHECK(r_myopic_q < 1.5);
+    CHECK(r_greedy < 1.5);
+  }
+}
+
+TEST_CASE("SlateQ's item values follow its TD targets", "[rl]") {
+  // γ = 0: Q̄ regresses the immediate reward of the consumed item (1 for a
+  // trap, 0.6 for keep) and 0 for no click. γ = 0.99: a keep click is worth
+  // its reward plus the session after it, a trap click still 1.
+  const TrainData d = TrapWorld::train();
+  auto myopic = fitted<rl::SlateQ>(d, 4, {{"gamma", 0.0}, {"epsilon", 0.2}});
+  auto farsighted = fitted<rl::SlateQ>(d, 4, {{"epsilon", 0.2}});
+  ModelActor a(*myopic), b(*farsighted);
+  simulate(a, 250, 32, 4);
+  simulate(b, 250, 32, 4);
+  const std::vector<ItemId> items{0, 2};
+  const auto q0 = myopic->item_values(0, items);  // a new session of user 0
+  INFO("gamma 0: trap " << q0[0] << ", keep " << q0[1] << ", no click " << q0[2]);
+  CHECK(q0[0] == Approx(1.0).margin(0.1));
+  CHECK(q0[1] == Approx(0.6).margin(0.1));
+  CHECK(q0[2] == Approx(0.0).margin(0.1));
+  const auto q1 = farsighted->item_values(0, items);
+  INFO("gamma 0.99: trap " << q1[0] << ", keep " << q1[1] << ", no click " << q1[2]);
+  CHECK(q1[0] == Approx(1.0).margin(0.2));
+  CHECK(q1[1] > 3.0);
+  CHECK(q1[1] > q1[0] + 1.5);
+  CHECK(q1[2] > 2.5);  // a no-click step keeps the session, hence its keep clicks
+  // n-step targets spanning the whole horizon (Monte Carlo returns) agree.
+  auto monte_carlo = fitted<rl::SlateQ>(d, 4, {{"epsilon", 0.2}, {"n_step", std::int64_t{TrapWorld::kHorizon}}});
+  ModelActor c(*monte_carlo);
+  simulate(c, 250, 32, 4);
+  const auto q2 = monte_carlo->item_values(0, items);
+  INFO("n_step 10: trap " << q2[0] << ", keep " << q2[1] << ", no click " << q2[2]);
+  CHECK(q2[0] == Approx(1.0).margin(0.2));
+  CHECK(q2[1] == Approx(q1[1]).margin(0.75));
+}
+
+TEST_CASE("the top-K multiplier caps the weight and applies lambda_K", "[rl]") {
+  // π = 0.3, β = 0.1: weight 3; λ_2 = 2 · 0.7 = 1.4; advantage −2: −8.4.
+  CHECK(rl::topk_multiplier(0.3, 0.1, 2, 10.0, -2.0) == Approx(-8.4));
+  // π = 0.5, β = 0.01: weight 50, capped at 10; λ_3 = 3 · 0.25 = 0.75.
+  CHECK(rl::topk_multiplier(0.5, 0.01, 3, 10.0, 1.0) == Approx(7.5));
+  CHECK(rl::topk_multiplier(0.5, 0.01, 3, 0.0, 1.0) == Approx(37.5));  // uncapped
+  CHECK(rl::topk_multiplier(0.2, 0.2, 1, 10.0, 4.0) == Approx(4.0));   // K = 1, on-policy: plain REINFORCE
+}
+
+namespace {
+
+struct NetFixture {
+  static constexpr int kD = 4, kH = 3, kItems = 7;
+  TrainData data = tiny_items(kItems);
+  rl::ItemFeatures items;
+  rl::PolicyNet net;
+  std::vector<std::vector<double>> phis;
+  std::vector<std::vector<ItemId>> cands;
+  NetFixture() {
+    items.build(data, "test");
+    net.reset(&items, kD, kH, 1.0, 3);
+    Rng rng(9);
+    for (int e = 0; e < 5; ++e) {
+      std::vector<double> phi(kD);
+      for (double& x : phi) x = rng.uniform(-1, 1);
+      phis.push_back(phi);
+      std::vector<ItemId> c;
+      for (ItemId i = 0; i < kItems; ++i)
+        if ((i + e) % 3 != 0 || i == 4) c.push_back(i);
+      cands.push_back(c);
+    }
+  }
+  std::vector<double> probs(std::size_t e, rl::PolicyNet::Head head) const {
+    std::vector<double> h(kH), p(cands[e].size());
+    net.encode(phis[e].data(), h.data());
+    net.probs(h.data(), head, cands[e], p.data());
+    return p;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the REINFORCE loss with top-K factor and capped weights matches finite differences", "[rl]") {
+  NetFixture f;
+  // Behaviour probabilities chosen so that some weights π/β exceed the cap.
+  const double behavior[] = {0.9, 0.001, 0.2, 0.004, 0.5};
+  const double advantage[] = {1.5, -0.7, 2.0, 0.3, -1.1};
+  std::vector<rl::PolicyEvent> events;
+  int capped = 0;
+  for (std::size_t e = 0; e < f.phis.size(); ++e) {
+    const int a = static_cast<int>(e % f.cands[e].size());
+    const double pi = f.probs(e, rl::PolicyNet::kPolicy)[static_cast<std::size_t>(a)];
+    capped += pi / behavior[e] > 5.0;
+    events.push_back({f.phis[e].data(), f.cands[e], a, rl::topk_multiplier(pi, behavior[e], 3, 5.0, advantage[e])});
+  }
+  REQUIRE(capped >= 1);
+  REQUIRE(capped < 5);
+  for (auto head : {rl::PolicyNet::kPolicy, rl::PolicyNet::kBehavior}) {
+    INFO((head == rl::PolicyNet::kPolicy ? "policy loss" : "behaviour loss"));
+    Eigen::VectorXd grad = Eigen::VectorXd::Zero(f.net.size());
+    f.net.loss(events, head, &grad);
+    const Eigen::Index b_start = f.net.size() - NetFixture::kH * 4;  // B: the last H x E weights
+    double worst = 0;
+    for (Eigen::Index j = 0; j < f.net.size(); ++j) {
+      const double keep = f.net.theta[j], step = 1e-6;
+      f.net.theta[j] = keep + step;
+      const double up = f.net.loss(events, head, nullptr);
+      f.net.theta[j] = keep - step;
+      const double down = f.net.loss(events, head, nullptr);
+      f.net.theta[j] = keep;
+      const double fd = (up - down) / (2 * step);
+      if (head == rl::PolicyNet::kPolicy) {
+        worst = std::max(worst, std::abs(grad[j] - fd));
+        if (j >= b_start) CHECK(grad[j] == 0.0);  // β's weights do not enter L_π
+      } else if (j >= b_start) {
+        worst = std::max(worst, std::abs(grad[j] - fd));
+      } else {
+        CHECK(grad[j] == 0.0);  // blocked: L_β never reaches the encoder or π
+      }
+    }
+    CHECK(worst < 1e-7);
+  }
+}
+
+TEST_CASE("in expectation over the behaviour, the corrected gradient is that of the top-K objective", "[rl]") {
+  // Chen et al.'s top-K correction: E_{a~β}[(π/β) λ_K(π) R_a ∇log π(a)] = ∇ Σ_a R_a α(a),
+  // α(a) = 1 − (1 − π(a))^K the probability that a is among K draws.
+  NetFixture f;
+  constexpr int kK = 2;
+  const std::size_t e = 1;
+  const auto pi = f.probs(e, rl::PolicyNet::kPolicy);
+  const std::size_t c = pi.size();
+  std::vector<double> beta(c), reward(c);
+  for (std::size_t j = 0; j < c; ++j) beta[j] = (j + 1.0) / (c * (c + 1) / 2.0), reward[j] = std::sin(3.0 * j);
+  std::vector<rl::PolicyEvent> events;  // one event per action, weighted by β(a) · c (loss divides by N = c)
+  for (std::size_t j = 0; j < c; ++j)
+    events.push_back({f.phis[e].data(), f.cands[e], static_cast<int>(j),
+                      static_cast<double>(c) * beta[j] * rl::topk_multiplier(pi[j], beta[j], kK, 0.0, reward[j])});
+  Eigen::VectorXd grad = Eigen::VectorXd::Zero(f.net.size());
+  f.net.loss(events, rl::PolicyNet::kPolicy, &grad);  // = −∇J
+  const auto objective = [&] {
+    const auto p = f.probs(e, rl::PolicyNet::kPolicy);
+    double j = 0;
+    for (std::size_t a = 0; a < c; ++a) j += reward[a] * (1.0 - std::pow(1.0 - p[a], kK));
+    return j;
+  };
+  double worst = 0, norm = 0;
+  for (Eigen::Index j = 0; j < f.net.size(); ++j) {
+    const double keep = f.net.theta[j], step = 1e-6;
+    f.net.theta[j] = keep + step;
+    const double up = objective();
+    f.net.theta[j] = keep - step;
+    const double down = objective();
+    f.net.theta[j] = keep;
+    worst = std::max(worst, std::abs(-grad[j] - (up - down) / (2 * step)));
+    norm = std::max(norm, std::abs(grad[j]));
+  }
+  CHECK(norm > 1e-3);
+  CHECK(worst < 1e-7);
+}
+
+TEST_CASE("reinforce_topk's slate propensities are exact", "[rl]") {
+  auto p = fitted<rl::ReinforceTopK>(tiny_items(7), 6, {{"init_scale", 3.0}});
+  const std::vector<ItemId> cands{6, 1, 4, 2};
+  for (int k : {1, 2, 3}) {
+    INFO("slate size " << k);
+    std::vector<std::vector<ItemId>> all;  // every ordered slate of k distinct candidates
+    std::vector<ItemId> cur;
+    const std::function<void()> rec = [&] {
+      if (static_cast<int>(cur.size()) == k) return all.push_back(cur);
+      for (ItemId i : cands)
+        if (std::find(cur.begin(), cur.end(), i) == cur.end()) cur.push_back(i), rec(), cur.pop_back();
+    };
+    rec();
+    std::vector<UserId> users(all.size(), 1);
+    std::vector<ItemId> rep, flat;
+    for (const auto& s : all) {
+      rep.insert(rep.end(), cands.begin(), cands.end());
+      flat.insert(flat.end(), s.begin(), s.end());
+    }
+    std::vector<double> prop(all.size());
+    p->propensity(users, rep, 4, k, flat, prop);
+    double total = 0;
+    for (double x : prop) total += x;
+    CHECK(total == Approx(1.0).epsilon(1e-12));
+    // Hand-worked for the first slate: π(a1) · π(a2) / (1 − π(a1)) ...
+    const auto pi = p->policy_probs(1, cands);
+    double expect = 1, used = 0;
+    for (ItemId i : all[0]) {
+      const double q = pi[static_cast<std::size_t>(std::find(cands.begin(), cands.end(), i) - cands.begin())];
+      expect *= q / (1 - used);
+      used += q;
+    }
+    CHECK(prop[0] == Approx(expect).epsilon(1e-12));
+    if (k == 2) {  // act's empirical frequencies match
+      constexpr int kDraws = 40000;
+      std::vector<UserId> many(kDraws, 1);
+      std::vector<ItemId> many_cands, out(2 * kDraws);
+      for (int t = 0; t < kDraws; ++t) many_cands.insert(many_cands.end(), cands.begin(), cands.end());
+      p->act(many, many_cands, 4, 2, out);
+      for (std::size_t s = 0; s < all.size(); ++s) {
+        int hits = 0;
+        for (int t = 0; t < kDraws; ++t) hits += out[2 * t] == all[s][0] && out[2 * t + 1] == all[s][1];
+        const double freq = static_cast<double>(hits) / kDraws;
+        INFO("slate (" << all[s][0] << ", " << all[s][1] << ") propensity " << prop[s] << " frequency " << freq);
+        CHECK(std::abs(freq - prop[s]) < 4.5 * std::sqrt(prop[s] * (1 - prop[s]) / kDraws) + 1e-4);
+      }
+    }
+  }
+  std::vector<double> zero(1);
+  p->propensity(std::vector<UserId>{1}, cands, 4, 2, std::vector<ItemId>{6, 5}, zero);  // 5 is no candidate
+  CHECK(zero[0] == 0.0);
+  p->propensity(std::vector<UserId>{1}, cands, 4, 2, std::vector<ItemId>{6, 6}, zero);  // a repeat
+  CHECK(zero[0] == 0.0);
+}
+
+TEST_CASE("reinforce_topk learns from another policy's logs through the off-policy correction", "[rl]") {
+  // The logging policy shows the trap 70% of the time, so 70% of its
+  // clicks are traps. The model never acted in these sessions, so their
+  // steps are logged data: catalogue softmax, learned β.
+  const TrainData d = TrapWorld::train();
+  for (std::uint64_t seed : {1u, 2u}) {
+    INFO("seed " << seed);
+    auto model = fitted<rl::ReinforceTopK>(d, seed);
+    LoggedActor logs(*model, 0.7);
+    simulate(logs, 250, 32, seed);
+    const std::vector<ItemId> catalogue{0, 1, 2, 3};
+    const auto pi = model->policy_probs(0, catalogue);
+    const auto beta = model->policy_probs(0, catalogue, rl::PolicyNet::kBehavior);
+    INFO("π over the catalogue " << pi[0] << " " << pi[1] << " " << pi[2] << " " << pi[3]);
+    INFO("β over the catalogue " << beta[0] << " " << beta[1] << " " << beta[2] << " " << beta[3]);
+    CHECK(pi[2] + pi[3] > 0.9);
+    CHECK(beta[0] + beta[1] == Approx(0.7).margin(0.08));
+    CHECK(model->diagnostics()[0].second >= 3);  // policy updates happened
+    ModelActor deployed(*model);
+    CHECK(simulate(deployed, 10, 32, seed + 10).mean_last(320) > 4.0);
+  }
+}
+
+TEST_CASE("sessions of one user open at the same time are kept apart", "[rl]") {
+  const TrainData d = TrapWorld::train();
+  rl::ItemFeatures items;
+  items.build(d, "test");
+  rl::SessionBook<int> book;
+  book.reset(&items, TrapWorld::kUsers, 10, 1.0);
+  std::vector<rl::SessionBook<int>::Session*> rows;
+  const std::vector<UserId> users{3, 1, 3};
+  book.map(users, true, rows);
+  REQUIRE(rows[0] != rows[2]);
+  const ItemId trap = 0, keep = 2;
+  book.record(*rows[0], &trap, 1, 0);   // user 3's first session clicks a trap
+  book.record(*rows[2], &keep, 1, -1);  // the second sees keep, no click
+  rows[2]->extra = 42;
+  std::vector<double> a(9), b(9);
+  book.state(3, rows[0], a.data());
+  book.state(3, rows[2], b.data());
+  CHECK(a[1 + 2 + 2] == Approx(1.0));  // clicks of kind trap / count_scale 1
+  CHECK(b[1 + 2 + 2] == 0.0);
+  CHECK(b[1 + 6] == 1.0);              // one step
+  // The first session ends: next step the user's only row is the second.
+  book.close(users, std::vector<std::uint8_t>{1, 0, 0});
+  book.map(std::vector<UserId>{3}, false, rows);
+  REQUIRE(rows[0] != nullptr);
+  CHECK(rows[0]->extra == 42);
+  // Its profile now holds the trap clicked in the session that ended.
+  book.state(3, nullptr, a.data());
+  CHECK(a[1] == 1.0);
+  CHECK(a[2] == 0.0);
+}
+
+TEST_CASE("rl policies: the same seed gives the same actions; another seed other ones", "[rl]") {
+  const TrainData d = TrapWorld::train();
+  for (const char* name : {"slateq", "reinforce_topk"}) {
+    INFO("algorithm " << name);
+    auto a = fit_algorithm(name, d, {}, 21);
+    auto b = fit_algorithm(name, d, {}, 21);
+    auto c = fit_algorithm(name, d, {}, 22);
+    ModelActor aa(*a), ab(*b), ac(*c);
+    const Run ra = simulate(aa, 12, 32, 8), rb = simulate(ab, 12, 32, 8), rc = simulate(ac, 12, 32, 8);
+    CHECK(ra.shown == rb.shown);
+    CHECK(ra.returns == rb.returns);
+    CHECK(ra.shown != rc.shown);
+    CHECK(a->model_bytes() == b->model_bytes());
+    CHECK(a->model_bytes() > 0);
+  }
+}
+
+TEST_CASE("rl policies refuse data without item features and malformed feedback", "[rl]") {
+  TrainData d = TrapWorld::train();
+  auto model = fitted<rl::SlateQ>(d, 1);
+  const std::vector<UserId> users{0};
+  const std::vector<ItemId> bad{9};
+  const std::vector<std::int32_t> choice{0};
+  const std::vector<float> reward{1};
+  const std::vector<std::uint8_t> done{0};
+  CHECK_THROWS_WITH(model->observe(Feedback{users, 1, bad, choice, reward, done}),
+                    Catch::Contains("slateq: feedback item 9 outside [0, 4)"));
+  d.item_features = {};
+  auto q = std::make_unique<rl::ReinforceTopK>(validate_params(rl::ReinforceTopK::params(), {}, {}, "", "rl"));
+  CHECK_THROWS_WITH(q->fit(d, FitContext{}), Catch::Contains("reinforce_topk: needs item features"));
+}
