@@ -10,6 +10,9 @@
 // any buffer with that layout, so gradients, Adam moments and per-thread gradient scratch
 // share it and the optimizer is one flat loop. Rows of a batch are the real positions of
 // its sequences one after another; sequence s owns rows seq_start[s] .. seq_start[s+1).
+// The reference's left padding is never materialised: its inputs are zero after every
+// layer, and what real positions see of it, its keys and values in attention, is folded
+// into one sink entry (attention.hpp; `attend_padding`).
 #pragma once
 
 #include <vector>
@@ -23,7 +26,8 @@ struct Config {
   Idx n_items = 0, d = 50, blocks = 2, heads = 1, maxlen = 50;
   double dropout = 0.2;
   bool gelu = false;
-  double ln_eps = 1e-8;  // the reference's LayerNorm eps
+  bool attend_padding = true;  // queries attend to the left padding (attention.hpp)
+  double ln_eps = 1e-8;        // the reference's LayerNorm eps
 };
 
 /// Offsets of every tensor in the flat parameter buffer.
@@ -66,6 +70,8 @@ struct Batch {
   Idx tokens() const { return static_cast<Idx>(ids.size()); }
   Idx sequences() const { return static_cast<Idx>(seeds.size()); }
   Idx length(Idx s) const { return seq_start[s + 1] - seq_start[s]; }
+  /// Padding positions left of sequence s in its maxlen window.
+  Idx padding(Idx s) const { return length(s) > 0 ? pos[static_cast<std::size_t>(seq_start[s])] : 0; }
   void clear() {
     ids.clear(); pos.clear(); targets.clear(); negatives.clear(); seeds.clear();
     seq_start.assign(1, 0);
@@ -86,7 +92,7 @@ struct Batch {
 template <class T>
 struct Activations {
   struct Block {
-    std::vector<T> ln1, ln1_mean, ln1_rstd, q, kv, probs, o, x1, ln2, ln2_mean, ln2_rstd, h1, a1d;
+    std::vector<T> ln1, ln1_mean, ln1_rstd, q, kv, probs, sink, o, x1, ln2, ln2_mean, ln2_rstd, h1, a1d;
     std::vector<std::uint8_t> att_mask, mask1, mask2;
   };
   std::vector<Block> blocks;
@@ -111,6 +117,7 @@ struct Activations {
       for (auto* v : {&k.ln1_mean, &k.ln1_rstd, &k.ln2_mean, &k.ln2_rstd}) v->resize(N);
       k.kv.resize(2 * N * d);
       k.probs.resize(A);
+      k.sink.resize(static_cast<std::size_t>(2 * c.heads) * N);
       k.att_mask.resize(A);
       k.mask1.resize(N * d);
       k.mask2.resize(N * d);
@@ -159,8 +166,9 @@ void model_forward(Activations<T>& a, const T* params, const ParamLayout& L, con
       Rng rng = dropout_rng(b.seeds[s], 1 + 3 * bi);
       const Idx r = b.seq_start[s], at = a.att_start[s];
       attention_forward(k.o.data() + r * d, k.probs.data() + at, k.att_mask.data() + at,
-                        a.work.data(), k.q.data() + r * d, k.kv.data() + 2 * r * d, b.length(s),
-                        d, c.heads, p, rng);
+                        k.sink.data() + 2 * c.heads * r, a.work.data(), k.q.data() + r * d,
+                        k.kv.data() + 2 * r * d, params + P.b_qkv + d,
+                        c.attend_padding ? b.padding(s) : 0, b.length(s), d, c.heads, p, rng);
     }
     linear_forward(a.tmp.data(), k.o.data(), params + P.w_o, params + P.b_o, N, d, d);
     residual_forward(k.x1.data(), k.ln1.data(), a.tmp.data(), N * d);
@@ -218,9 +226,11 @@ void model_backward(T* grads, Activations<T>& a, const T* params, const ParamLay
     zero(a.dkv);
     for (Idx s = 0; s < S; ++s) {
       const Idx r = b.seq_start[s], at = a.att_start[s];
-      attention_backward(a.dq.data() + r * d, a.dkv.data() + 2 * r * d, a.work.data(),
-                         a.do_.data() + r * d, k.q.data() + r * d, k.kv.data() + 2 * r * d,
-                         k.probs.data() + at, k.att_mask.data() + at, b.length(s), d, c.heads, p);
+      attention_backward(a.dq.data() + r * d, a.dkv.data() + 2 * r * d, grads + P.b_qkv + d,
+                         a.work.data(), a.do_.data() + r * d, k.q.data() + r * d,
+                         k.kv.data() + 2 * r * d, params + P.b_qkv + d, k.probs.data() + at,
+                         k.att_mask.data() + at, k.sink.data() + 2 * c.heads * r,
+                         c.attend_padding ? b.padding(s) : 0, b.length(s), d, c.heads, p);
     }
     zero(a.dx);
     linear_backward(a.dx.data(), grads + P.w_qkv + d * d, grads + P.b_qkv + d, a.dkv.data(),

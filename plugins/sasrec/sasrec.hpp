@@ -57,6 +57,7 @@ class SasrecRecommender final : public Recommender {
   std::vector<Batch> batches_;
   std::vector<std::vector<float>> loss_work_;
   Sequences train_seq_, seen_, infer_seq_;
+  Sequences appended_;  // validation items appended to each user's inference input
   std::vector<std::string> titles_;
   std::uint64_t seed_ = 0;
   long step_ = 0;

@@ -5,8 +5,15 @@
 // train + valid when it predicts the test item (pmixer utils.py evaluate), so with
 // leave-last-one-out the model sees everything before the test item. Fit-time validation
 // checks never append them (that would feed the target).
+//
+// Items appended this way are the user's history, like the training items that the
+// evaluator excludes, so score_all gives them −∞: the reference ranks the test item
+// against items outside train ∪ valid (`rated = set(train[u]); rated.add(valid[u][0])`).
+// Left as candidates they score high (the last input is one of them, and BCE never samples
+// a user's own items as negatives) and take top-10 slots that the target cannot win.
 #pragma once
 
+#include <limits>
 #include <numeric>
 
 namespace recfuse::sasrec {
@@ -15,6 +22,8 @@ inline void SasrecRecommender::build_inference_sequences(const TrainData& data,
                                                          bool with_validation) {
   infer_seq_.ptr.assign(1, 0);
   infer_seq_.items.clear();
+  appended_.ptr.assign(1, 0);
+  appended_.items.clear();
   const CsrMatrix& v = data.validation;
   const bool add = with_validation && v.nnz() > 0 && v.rows == data.n_users;
   std::vector<std::int32_t> row;
@@ -32,16 +41,18 @@ inline void SasrecRecommender::build_inference_sequences(const TrainData& data,
                          [&](std::size_t a, std::size_t b) { return ts[a] < ts[b]; });
       }
       for (std::size_t k : order) row.push_back(items[k]);
+      appended_.items.insert(appended_.items.end(), items.begin(), items.end());
     }
+    appended_.ptr.push_back(static_cast<std::int64_t>(appended_.items.size()));
     const std::size_t keep = std::min(row.size(), static_cast<std::size_t>(opt_.cfg.maxlen));
     infer_seq_.items.insert(infer_seq_.items.end(), row.end() - static_cast<std::ptrdiff_t>(keep), row.end());
     infer_seq_.ptr.push_back(static_cast<std::int64_t>(infer_seq_.items.size()));
   }
 }
 
-/// out (users.size(), n_items) row-major = H Eᵀ; H (users.size(), d) is computed by eval-mode
-/// forward passes over micro-batches. Each thread takes a contiguous range of users: their
-/// hidden states, then their rows of the GEMM.
+/// out (users.size(), n_items) row-major = H Eᵀ, −∞ for appended validation items; H
+/// (users.size(), d) is computed by eval-mode forward passes over micro-batches. Each
+/// thread takes a contiguous range of users: their hidden states, then their rows of the GEMM.
 inline void SasrecRecommender::score_all(std::span<const UserId> users, std::span<float> out) {
   const Config& c = opt_.cfg;
   const Idx nb = static_cast<Idx>(users.size());
@@ -73,6 +84,9 @@ inline void SasrecRecommender::score_all(std::span<const UserId> users, std::spa
     CMapM<float> E(params_.data() + layout_->item_emb, c.n_items, c.d);
     MapM<float>(out.data() + lo * c.n_items, hi - lo, c.n_items).noalias() =
         hidden_.middleRows(lo, hi - lo) * E.transpose();
+    for (Idx k = lo; k < hi; ++k)
+      for (std::int32_t i : appended_.row(users[static_cast<std::size_t>(k)]))
+        out[static_cast<std::size_t>(k * c.n_items + i)] = -std::numeric_limits<float>::infinity();
   }
 }
 

@@ -29,14 +29,19 @@ inline std::vector<ParamSpec> sasrec_params() {
       ParamSpec::real("weight_decay", 0.0, 0.0, 10.0, "decoupled weight decay (AdamW); 0 = Adam"),
       ParamSpec::real("clip", 0.0, 0.0, 1e9, "clip the global gradient norm to this; 0 = off"),
       ParamSpec::choice("activation", "relu", {"relu", "gelu"}, "feed-forward activation"),
+      ParamSpec::choice("padding", "attend", {"attend", "mask"},
+                        "attend: queries attend to the left padding (zero inputs, so keys and "
+                        "values are the projection biases), as the PyTorch reference's causal-only "
+                        "mask does; mask: padding keys masked, as Kang's TensorFlow code"),
       ParamSpec::integer("early_stopping_patience", 0, 0, 1 << 20,
                          "stop after this many validation checks without a better NDCG@10 and "
                          "keep the best parameters; 0 = off (needs validation data)"),
       ParamSpec::integer("eval_every", 20, 1, 1 << 20, "epochs between validation checks"),
       ParamSpec::boolean("append_validation", true,
-                         "at inference, append the user's validation items to the input sequence, "
-                         "as the reference does when predicting test items; set false when the "
-                         "scenario evaluates on validation (target = \"validation\")"),
+                         "at inference, append the user's validation items to the input sequence "
+                         "and never recommend them, as the reference does when predicting test "
+                         "items; set false when the scenario evaluates on validation "
+                         "(target = \"validation\")"),
   };
 }
 
@@ -56,6 +61,7 @@ inline Options parse_options(const ParamSet& p) {
   o.cfg.heads = p.get_int("heads");
   o.cfg.dropout = p.get_float("dropout");
   o.cfg.gelu = p.get_string("activation") == "gelu";
+  o.cfg.attend_padding = p.get_string("padding") == "attend";
   if (o.cfg.d % o.cfg.heads != 0)
     throw Error("[sasrec] hidden (" + std::to_string(o.cfg.d) + ") must be divisible by heads (" +
                 std::to_string(o.cfg.heads) + ")");

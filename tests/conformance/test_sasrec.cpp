@@ -2,6 +2,8 @@
 // gradient checks and the synthetic training task live in tests/unit/sasrec_*_test.cpp).
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "conformance_support.hpp"
@@ -50,7 +52,7 @@ TEST_CASE("sasrec fits deterministically and scores single users as in blocks", 
   CHECK(a->model_bytes() > static_cast<std::size_t>(d.n_items) * 8 * sizeof(float));
 }
 
-TEST_CASE("sasrec appends validation items to the input only when asked", "[sasrec]") {
+TEST_CASE("sasrec appends validation items to the input, and never recommends them, only when asked", "[sasrec]") {
   TrainData d = synthetic_train_data();
   // User 2 gets validation item 39 (never in training); nobody else has validation data.
   d.validation.rows = d.n_users;
@@ -72,6 +74,17 @@ TEST_CASE("sasrec appends validation items to the input only when asked", "[sasr
   CHECK(std::equal(sw.begin() + 3 * static_cast<std::ptrdiff_t>(n), sw.end(), so.begin() + 3 * static_cast<std::ptrdiff_t>(n)));
   CHECK(!std::equal(sw.begin() + 2 * static_cast<std::ptrdiff_t>(n), sw.begin() + 3 * static_cast<std::ptrdiff_t>(n),
                     so.begin() + 2 * static_cast<std::ptrdiff_t>(n)));
+  // An appended item is history, as the reference's `rated` set holds train and valid:
+  // it scores −∞ for its user only, so it comes last among all the user's candidates.
+  CHECK(sw[2 * n + 39] == -std::numeric_limits<float>::infinity());
+  CHECK(std::isfinite(so[2 * n + 39]));
+  CHECK(std::isfinite(sw[3 * n + 39]));
+  const int k = d.n_items - static_cast<int>(d.by_user.row_size(2));
+  std::vector<ItemId> items(static_cast<std::size_t>(k));
+  std::vector<float> scores(static_cast<std::size_t>(k));
+  with->recommend(std::vector<UserId>{2}, k, SparseRowsView::of(d.by_user), items, scores);
+  CHECK(items.back() == 39);
+  CHECK(std::isfinite(scores[scores.size() - 2]));
 }
 
 TEST_CASE("sasrec explains with items of the user's sequence", "[sasrec]") {

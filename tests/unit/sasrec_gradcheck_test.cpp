@@ -4,6 +4,7 @@
 // loss = Σ out ⊙ R, so backward is fed dout = R; dropout masks are fixed by their seeds.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -125,36 +126,69 @@ TEST_CASE("dropout, activations and residual backward match finite differences",
 TEST_CASE("causal attention backward matches finite differences", "[sasrec][gradcheck]") {
   const Idx L = 5, d = 4, H = 2;
   std::vector<double> q = randn(L * d, 15), kv = randn(L * 2 * d, 16), R = randn(L * d, 17);
-  std::vector<double> out(L * d), probs(H * L * L), work(2 * L * L);
+  std::vector<double> skv = randn(2 * d, 18);  // [b_k | b_v] of the padding sink
+  std::vector<double> out(L * d), probs(H * L * L), sink(2 * H * L), work(2 * L * L);
   std::vector<std::uint8_t> mask(H * L * L);
-  for (double p : {0.0, 0.25}) {
-    auto loss = [&] {
-      Rng r(5);
-      attention_forward(out.data(), probs.data(), mask.data(), work.data(), q.data(), kv.data(), L, d, H, p, r);
-      return dot(out, R);
-    };
-    loss();
-    std::vector<double> dq(q.size()), dkv(kv.size());
-    attention_backward(dq.data(), dkv.data(), work.data(), R.data(), q.data(), kv.data(), probs.data(), mask.data(), L, d, H, p);
-    check_gradient(q, dq, loss, "dq");
-    check_gradient(kv, dkv, loss, "dkv");
-  }
-  // Causality: position i never sees keys or values after i, and weights rows sum to 1.
-  Rng r(5);
-  attention_forward(out.data(), probs.data(), mask.data(), work.data(), q.data(), kv.data(), L, d, H, 0.0, r);
+  for (Idx n_pad : {0, 3})
+    for (double p : {0.0, 0.25}) {
+      auto loss = [&] {
+        Rng r(5);
+        attention_forward(out.data(), probs.data(), mask.data(), sink.data(), work.data(), q.data(),
+                          kv.data(), skv.data(), n_pad, L, d, H, p, r);
+        return dot(out, R);
+      };
+      loss();
+      std::vector<double> dq(q.size()), dkv(kv.size()), dskv(skv.size());
+      attention_backward(dq.data(), dkv.data(), dskv.data(), work.data(), R.data(), q.data(), kv.data(),
+                         skv.data(), probs.data(), mask.data(), sink.data(), n_pad, L, d, H, p);
+      INFO("n_pad " << n_pad << " p " << p);
+      check_gradient(q, dq, loss, "dq");
+      check_gradient(kv, dkv, loss, "dkv");
+      check_gradient(skv, dskv, loss, "dsink_kv");
+      if (n_pad == 0) CHECK(std::all_of(dskv.begin(), dskv.end(), [](double g) { return g == 0.0; }));
+    }
+  // Causality: position i never sees keys or values after i, and each row's weights,
+  // the sink's included, sum to 1.
+  auto forward = [&](Idx n_pad) {
+    Rng r(5);
+    attention_forward(out.data(), probs.data(), mask.data(), sink.data(), work.data(), q.data(),
+                      kv.data(), skv.data(), n_pad, L, d, H, 0.0, r);
+  };
+  forward(3);
   for (Idx h = 0; h < H; ++h)
     for (Idx i = 0; i < L; ++i) {
-      double sum = 0;
+      double sum = sink[static_cast<std::size_t>(2 * (h * L + i))];
       for (Idx j = 0; j < L; ++j) sum += probs[h * L * L + i * L + j];
       CHECK(sum == Approx(1.0));
       for (Idx j = i + 1; j < L; ++j) CHECK(probs[h * L * L + i * L + j] == 0.0);
     }
   const std::vector<double> before = out;
   for (Idx c = 0; c < 2 * d; ++c) kv[(L - 1) * 2 * d + c] += 3.0;  // change the last key/value
-  Rng r2(5);
-  attention_forward(out.data(), probs.data(), mask.data(), work.data(), q.data(), kv.data(), L, d, H, 0.0, r2);
+  forward(3);
   for (Idx k = 0; k < (L - 1) * d; ++k) CHECK(out[k] == before[k]);
   CHECK(out[(L - 1) * d] != before[(L - 1) * d]);
+}
+
+TEST_CASE("the padding sink equals attending to n_pad zero-input padding positions", "[sasrec]") {
+  // The reference materialises the padding: a (n_pad + L)-long sequence whose first n_pad
+  // keys and values are the biases b_k, b_v (zero input), under the causal mask only.
+  const Idx L = 3, d = 4, H = 2, n_pad = 4, T = n_pad + L;
+  const std::vector<double> q = randn(L * d, 21), kv = randn(L * 2 * d, 22), skv = randn(2 * d, 23);
+  std::vector<double> out(L * d), probs(H * L * L), sink(2 * H * L), work(2 * L * L);
+  std::vector<std::uint8_t> mask(H * L * L);
+  Rng r(1);
+  attention_forward(out.data(), probs.data(), mask.data(), sink.data(), work.data(), q.data(), kv.data(),
+                    skv.data(), n_pad, L, d, H, 0.0, r);
+  std::vector<double> qf(T * d, 0.0), kvf(T * 2 * d), outf(T * d), probsf(H * T * T), sinkf(2 * H * T),
+      workf(2 * T * T);
+  std::vector<std::uint8_t> maskf(H * T * T);
+  for (Idx t = 0; t < T; ++t)
+    for (Idx c = 0; c < 2 * d; ++c) kvf[t * 2 * d + c] = t < n_pad ? skv[c] : kv[(t - n_pad) * 2 * d + c];
+  std::copy(q.begin(), q.end(), qf.begin() + n_pad * d);
+  Rng rf(1);
+  attention_forward(outf.data(), probsf.data(), maskf.data(), sinkf.data(), workf.data(), qf.data(),
+                    kvf.data(), skv.data(), Idx{0}, T, d, H, 0.0, rf);
+  for (Idx k = 0; k < L * d; ++k) CHECK(out[k] == Approx(outf[n_pad * d + k]).margin(1e-12));
 }
 
 TEST_CASE("losses backward match finite differences", "[sasrec][gradcheck]") {
@@ -187,9 +221,11 @@ TEST_CASE("losses backward match finite differences", "[sasrec][gradcheck]") {
 }
 
 TEST_CASE("the whole model's loss gradient matches finite differences", "[sasrec][gradcheck]") {
-  for (bool gelu : {false, true}) {
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool gelu = variant & 1, pad = variant & 2;  // s1 below has 2 padding positions
     Config c;
     c.n_items = 7; c.d = 4; c.blocks = 2; c.heads = 2; c.maxlen = 5; c.dropout = 0.2; c.gelu = gelu;
+    c.attend_padding = pad;
     const ParamLayout L(c);
     std::vector<double> w = randn(static_cast<std::size_t>(L.total), 20, 0.5);
     Batch b;
@@ -215,7 +251,7 @@ TEST_CASE("the whole model's loss gradient matches finite differences", "[sasrec
       };
       std::vector<double> g(w.size(), 0.0);
       run(true, &g);
-      INFO("gelu " << gelu << " loss " << which);
+      INFO("gelu " << gelu << " attend_padding " << pad << " loss " << which);
       check_gradient(w, g, [&] { return run(false, nullptr); }, "all parameters", 1e-5);
     }
   }
