@@ -18,14 +18,20 @@
 // draws j as the item of a random training pair (popularity-proportional),
 // which `negatives = "popularity"` reproduces.
 //
+// Triples are drawn kBatch at a time, then applied in order by
+// bpr_kernel.hpp (SIMD, the next rows prefetched): the draws do not depend on
+// the factors, so batching only lets their cache misses overlap.
+//
 // hogwild = false: one thread, one stream derive_seed(seed, "bpr", 0):
-// reproducible bit for bit. hogwild = true: every OpenMP thread t draws from
+// reproducible bit for bit on one machine (the AVX2 and SSE2 kernels sum in
+// different orders). hogwild = true: every OpenMP thread t draws from
 // derive_seed(seed, "bpr", t) and updates the shared factors without locks
 // (Recht et al., NIPS 2011); results then depend on the thread count and on
 // timing, so repeated runs differ slightly.
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -34,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "bpr_kernel.hpp"
 #include "early_stopping.hpp"
 #include "recfuse/factor_scoring.hpp"
 #include "recfuse/params.hpp"
@@ -91,6 +98,7 @@ class BprRecommender final : public Recommender {
     const int streams = hogwild_ ? omp_get_max_threads() : 1;
     std::vector<Rng> rngs;
     for (int t = 0; t < streams; ++t) rngs.emplace_back(derive_seed(ctx.seed, "bpr", static_cast<std::uint64_t>(t)));
+    const BprStep step{lr_, reg_, item_bias_on_, static_cast<int>(factors_)};
     EarlyStopping stop(patience_);
     RowMatrixF best_users, best_items;
     std::vector<float> best_bias;
@@ -102,7 +110,13 @@ class BprRecommender final : public Recommender {
         Rng& rng = rngs[static_cast<std::size_t>(omp_get_thread_num())];
         const int t = omp_get_thread_num(), nt = omp_get_num_threads();
         const std::int64_t begin = samples * t / nt, end = samples * (t + 1) / nt;
-        for (std::int64_t s = begin; s < end; ++s) correct += step(m, rng, drawn);
+        Batch batch;
+        for (std::int64_t s = begin; s < end; s += kBatch) {
+          const std::size_t n = draw_batch(m, rng, static_cast<std::size_t>(std::min(kBatch, end - s)), batch);
+          correct += bpr_update_batch(step, batch.triples.data(), n, user_factors_.data(),
+                                      item_factors_.data(), item_bias_.data());
+          drawn += static_cast<std::int64_t>(n);
+        }
       }
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       char line[160];
@@ -136,48 +150,50 @@ class BprRecommender final : public Recommender {
   }
 
  private:
-  /// One LearnBPR step; returns 1 when x̂_uij > 0 before the update (for
-  /// the logged training accuracy), counting the step in `drawn`.
-  int step(const CsrMatrix& m, Rng& rng, std::int64_t& drawn) {
-    const Pair pair = pairs_[static_cast<std::size_t>(rng.below(pairs_.size()))];
-    const std::int32_t u = pair.user, i = pair.item;
-    // Redraw j while it is a positive; a user with (nearly) every item gets
-    // no step rather than an endless loop.
-    std::int32_t j = -1;
-    for (int tries = 0; tries < kMaxDraws && j < 0; ++tries) {
-      const std::int32_t c = popularity_negatives_
-              ? pairs_[static_cast<std::size_t>(rng.below(pairs_.size()))].item
-              : static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(n_items())));
-      if (!is_positive(m, u, c)) j = c;
+  struct Pair {
+    std::int32_t user, item;
+  };
+  static constexpr std::int64_t kBatch = 256;  // triples drawn, then applied, at a time
+  struct Batch {                               // one thread's sampling scratch
+    std::array<std::uint64_t, kBatch> pair, candidate;
+    std::array<BprTriple, kBatch> triples;
+  };
+
+  /// Draws up to n LearnBPR triples into batch.triples and returns how
+  /// many: (u, i) a uniform training pair, j a candidate redrawn while it is
+  /// one of u's positives; a user with (nearly) every item gets no triple
+  /// rather than an endless loop. All pairs are drawn first, then all first
+  /// candidates, then the positive tests and redraws: the passes have no
+  /// dependent loads, so their cache misses overlap. Deterministic for a
+  /// given Rng state.
+  std::size_t draw_batch(const CsrMatrix& m, Rng& rng, std::size_t n, Batch& batch) const {
+    const auto pairs = static_cast<std::uint64_t>(pairs_.size());
+    const auto items = static_cast<std::uint64_t>(n_items());
+    for (std::size_t k = 0; k < n; ++k) {
+      batch.pair[k] = rng.below(pairs);
+      __builtin_prefetch(&pairs_[batch.pair[k]]);
     }
-    if (j < 0) return 0;
-    ++drawn;
-    // i ≠ j and users and items live in different matrices: no aliasing,
-    // which lets the compiler vectorise both loops.
-    float* __restrict w = user_factors_.row(u).data();
-    float* __restrict hi = item_factors_.row(i).data();
-    float* __restrict hj = item_factors_.row(j).data();
-    const auto f = static_cast<std::size_t>(factors_);
-    using MapF = Eigen::Map<const Eigen::VectorXf>;
-    const auto n = static_cast<Eigen::Index>(f);
-    // Eigen's dot keeps several partial sums: a plain loop is one serial chain.
-    float x = MapF(w, n).dot(MapF(hi, n) - MapF(hj, n));
-    if (item_bias_on_) x += item_bias_[static_cast<std::size_t>(i)] - item_bias_[static_cast<std::size_t>(j)];
-    const float z = 1.0f / (1.0f + std::exp(x));
-    const float decay = 1.0f - lr_ * reg_, step_z = lr_ * z;
-    for (std::size_t c = 0; c < f; ++c) {
-      const float wc = w[c], hic = hi[c], hjc = hj[c];
-      w[c] = decay * wc + step_z * (hic - hjc);
-      hi[c] = decay * hic + step_z * wc;
-      hj[c] = decay * hjc - step_z * wc;
+    for (std::size_t k = 0; k < n; ++k) {
+      batch.candidate[k] = rng.below(popularity_negatives_ ? pairs : items);
+      if (popularity_negatives_) __builtin_prefetch(&pairs_[batch.candidate[k]]);
     }
-    if (item_bias_on_) {
-      float& bi = item_bias_[static_cast<std::size_t>(i)];
-      float& bj = item_bias_[static_cast<std::size_t>(j)];
-      bi += lr_ * (z - reg_ * bi);
-      bj += lr_ * (-z - reg_ * bj);
+    std::size_t out = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const Pair p = pairs_[batch.pair[k]];
+      std::int32_t j = candidate_item(batch.candidate[k]);
+      bool positive = is_positive(m, p.user, j);
+      for (int tries = 1; positive && tries < kMaxDraws; ++tries) {
+        j = candidate_item(rng.below(popularity_negatives_ ? pairs : items));
+        positive = is_positive(m, p.user, j);
+      }
+      if (!positive) batch.triples[out++] = {p.user, p.item, j};
     }
-    return x > 0.0f ? 1 : 0;
+    return out;
+  }
+  /// j of a candidate draw: an item id, or under popularity negatives the
+  /// item of a training pair.
+  std::int32_t candidate_item(std::uint64_t c) const {
+    return popularity_negatives_ ? pairs_[c].item : static_cast<std::int32_t>(c);
   }
 
   /// The training pairs in one array (one cache line per draw) and, when it
@@ -215,9 +231,6 @@ class BprRecommender final : public Recommender {
       for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = static_cast<float>((rng.uniform() - 0.5) * scale);
   }
 
-  struct Pair {
-    std::int32_t user, item;
-  };
   static constexpr int kMaxDraws = 1000;
   static constexpr std::uint64_t kMaxBitsetBytes = 64ull << 20;
   std::int64_t factors_;

@@ -2,14 +2,15 @@
 // MovieLens-100K u1.base (80 000 ratings, 943 x 1682) and on a synthetic
 // matrix of MovieLens-1M's size (1 000 000 ratings, 6040 x 3706), at 64 and
 // 100 factors, next to a plain Eigen float GEMM with the same inner size f.
+// Google Benchmark 1.7: run with --benchmark_min_time=0.05 (no unit).
 //
 // Flop count per rating update (stated so the GFLOP/s can be checked):
 //   dot q_i·p_u                           2f
 //   p_u ← (1 − γλ) p_u + γe q_i           3f
 //   q_i ← (1 − γλ) q_i + γe p_u           3f
 // i.e. 8f flops per rating; the O(1) bias work is not counted. The GEMM
-// counts 2·M·N·f for an (M x f)·(f x N) product (one block of 256 users
-// scored against every item, as recommend() does).
+// counts 2·M·N·f for an (M x f)·(f x N) product: one block of 256 users
+// scored against every item, as recommend() does, and every user at once.
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
@@ -106,10 +107,10 @@ void run_epochs(benchmark::State& state, const RatingSet& set) {
 void BM_sgd_epoch_ml100k_u1(benchmark::State& state) { run_epochs(state, ml100k_u1()); }
 void BM_sgd_epoch_synthetic_1m(benchmark::State& state) { run_epochs(state, synthetic_1m()); }
 
-/// (256 x f) · (f x items): one recommend() scoring block, for the machine's
-/// GEMM rate at the same inner size.
+/// (users x f) · (f x items): a recommend() scoring block (256 users) or
+/// every user, for the machine's GEMM rate at the same inner size.
 void BM_eigen_gemm(benchmark::State& state) {
-  const Eigen::Index f = state.range(0), items = state.range(1), users = 256;
+  const Eigen::Index f = state.range(0), items = state.range(1), users = state.range(2);
   recfuse::RowMatrixF A(users, f), B(items, f), C(users, items);
   recfuse::normal_init(A, 0.0, 0.1, 3);
   recfuse::normal_init(B, 0.0, 0.1, 4);
@@ -128,11 +129,16 @@ void BM_eigen_gemm(benchmark::State& state) {
 BENCHMARK(BM_sgd_epoch_ml100k_u1)->ArgName("factors")->Arg(64)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_sgd_epoch_synthetic_1m)->ArgName("factors")->Arg(64)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_eigen_gemm)
-    ->ArgNames({"factors", "items"})
-    ->Args({64, 1682})
-    ->Args({100, 1682})
-    ->Args({64, 3706})
-    ->Args({100, 3706})
-    ->Unit(benchmark::kMillisecond);
+    ->ArgNames({"factors", "items", "users"})
+    ->Args({64, 1682, 256})
+    ->Args({100, 1682, 256})
+    ->Args({64, 3706, 256})
+    ->Args({100, 3706, 256})
+    ->Args({64, 1682, 943})
+    ->Args({100, 1682, 943})
+    ->Args({64, 3706, 6040})
+    ->Args({100, 3706, 6040})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();  // OpenMP threads: CPU time of the main thread alone would flatter the rate
 
 BENCHMARK_MAIN();

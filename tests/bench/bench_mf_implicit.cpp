@@ -1,17 +1,24 @@
 // Kernels of the mf_implicit plugins at MovieLens sizes, each with its
-// arithmetic rate (GFLOP/s counter, counted as below) next to a plain Eigen
-// float GEMM of comparable shape:
-//   ials CG half-step (users, f = 64, 3 steps), BPR epoch, EASE fit, block
-//   scoring + top-k (256 users, score_factors + topk_exclude).
-// Data are synthetic with the shape of ml-100k (943 x 1682, 100k pairs) and
-// ml-1m (6040 x 3706, 1M pairs), item popularity Zipf-like. Threads: OpenMP
-// default (OMP_NUM_THREADS). Run with --benchmark_min_time=0.05.
+// arithmetic rate (a GFLOP/s counter, flops counted as stated above each
+// benchmark) next to a plain Eigen float GEMM of the same shapes:
+//   ials CG half-step (users, f = 64, 3 steps), BPR epoch (f = 64), EASE fit
+//   and its two parts (Gram matrix; SPD inverse), block scoring + top-k
+//   (256 users, score_factors + topk_exclude).
+// Data: ml-100k is MovieLens-100K u1.base (943 x 1682, 80 000 pairs, from
+// the shared data folder); ml-1m is synthetic with MovieLens-1M's shape
+// (6040 x 3706, 1M pairs, item popularity Zipf-like). Threads: OpenMP
+// default (OMP_NUM_THREADS); times and rates are wall-clock (UseRealTime).
+// Google Benchmark 1.7: run with --benchmark_min_time=0.05 (no unit).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
+#include "core/src/data/readers.hpp"
+#include "core/src/data/splits.hpp"
+#include "core/src/data/train_data_builder.hpp"
 #include "plugins/mf_implicit/bpr.hpp"
 #include "plugins/mf_implicit/ease.hpp"
 #include "plugins/mf_implicit/ials_solver.hpp"
@@ -22,44 +29,35 @@ namespace {
 
 using namespace recfuse;
 
-struct Shape {
-  std::int32_t users, items;
-  std::int64_t nnz;
-};
-const Shape kShapes[] = {{943, 1682, 100000}, {6040, 3706, 1000209}};
-
-CsrMatrix transpose(const CsrMatrix& m) {
-  CsrMatrix t;
-  t.rows = m.cols;
-  t.cols = m.rows;
-  t.indptr.assign(static_cast<std::size_t>(m.cols) + 1, 0);
-  for (std::int32_t c : m.indices) ++t.indptr[static_cast<std::size_t>(c) + 1];
-  for (std::size_t k = 1; k < t.indptr.size(); ++k) t.indptr[k] += t.indptr[k - 1];
-  t.indices.resize(m.indices.size());
-  std::vector<std::int64_t> next(t.indptr.begin(), t.indptr.end() - 1);
-  for (std::int32_t r = 0; r < m.rows; ++r)
-    for (std::int32_t c : m.row(r)) t.indices[static_cast<std::size_t>(next[static_cast<std::size_t>(c)]++)] = r;
-  t.values.assign(t.indices.size(), 1.0f);
-  return t;
+/// MovieLens-100K u1.base, implicit (every rating a positive pair).
+TrainData ml100k_u1() {
+  DatasetSpec spec;
+  spec.format = "ml-100k";
+  spec.path = std::string(RECFUSE_BENCH_SHARED_DATA) + "/ml-100k";
+  spec.cache = false;
+  const Dataset data = load_dataset(spec, {});
+  SplitSpec split;
+  split.method = "fixed";
+  return build_train_data(data, make_split(data, split, "u1", 1));
 }
 
-/// Distinct (user, item) pairs: users uniform, items Zipf(0.8)-like.
-const TrainData& synthetic(int shape_index) {
-  static TrainData cache[2];
-  TrainData& d = cache[shape_index];
-  if (d.n_users > 0) return d;
-  const Shape s = kShapes[shape_index];
-  Rng rng(derive_seed(1, "bench_mf_implicit", static_cast<std::uint64_t>(shape_index)));
-  std::vector<std::vector<std::int32_t>> rows(static_cast<std::size_t>(s.users));
-  for (std::int64_t k = 0; k < s.nnz * 11 / 10; ++k) {
-    const auto u = rng.below(static_cast<std::uint64_t>(s.users));
-    const auto i = static_cast<std::int32_t>(std::pow(rng.uniform(), 2.5) * s.items);
-    rows[u].push_back(std::min(i, s.items - 1));
+/// Distinct (user, item) pairs of ml-1m's shape: users uniform, items
+/// Zipf(0.8)-like.
+TrainData synthetic_1m() {
+  const std::int32_t users = 6040, items = 3706;
+  const std::int64_t nnz = 1000209;
+  Rng rng(derive_seed(1, "bench_mf_implicit", 1));
+  std::vector<std::vector<std::int32_t>> rows(static_cast<std::size_t>(users));
+  for (std::int64_t k = 0; k < nnz * 11 / 10; ++k) {
+    const auto u = rng.below(static_cast<std::uint64_t>(users));
+    const auto i = static_cast<std::int32_t>(std::pow(rng.uniform(), 2.5) * items);
+    rows[u].push_back(std::min(i, items - 1));
   }
-  d.n_users = s.users;
-  d.n_items = s.items;
-  d.by_user.rows = s.users;
-  d.by_user.cols = s.items;
+  TrainData d;
+  d.n_users = users;
+  d.n_items = items;
+  d.by_user.rows = users;
+  d.by_user.cols = items;
   for (auto& r : rows) {
     std::sort(r.begin(), r.end());
     r.erase(std::unique(r.begin(), r.end()), r.end());
@@ -69,6 +67,16 @@ const TrainData& synthetic(int shape_index) {
   d.by_user.values.assign(d.by_user.indices.size(), 1.0f);
   d.by_item = transpose(d.by_user);
   return d;
+}
+
+/// 0: ml-100k u1.base, 1: synthetic ml-1m; loaded once.
+const TrainData& train_data(std::int64_t shape) {
+  if (shape == 0) {
+    static const TrainData ml100k = ml100k_u1();
+    return ml100k;
+  }
+  static const TrainData ml1m = synthetic_1m();
+  return ml1m;
 }
 
 RowMatrixF random_factors(Eigen::Index rows, Eigen::Index f) {
@@ -84,9 +92,9 @@ void set_rate(benchmark::State& state, double flops_per_iteration) {
                                                  benchmark::Counter::kIsRate);
 }
 
-// FLOPs: YᵀY 2·items·f², then per user (steps + 1)·(2f² + 4·|I_u|·f).
+// Flops: YᵀY 2·items·f², then per user (steps + 1)·(2f² + 4·|I_u|·f).
 void BM_ials_cg_half_step_users(benchmark::State& state) {
-  const TrainData& d = synthetic(static_cast<int>(state.range(0)));
+  const TrainData& d = train_data(state.range(0));
   const Eigen::Index f = 64;
   const int steps = 3;
   ConfidenceOptions o;
@@ -104,33 +112,77 @@ void BM_ials_cg_half_step_users(benchmark::State& state) {
   state.counters["nnz"] = static_cast<double>(d.by_user.nnz());
 }
 
-// One epoch = nnz LearnBPR steps; ~19·f FLOPs per step (score 3f, updates 16f).
+// One epoch = nnz LearnBPR steps (f = 64), the flops the kernel executes
+// (bpr_kernel.hpp, lr and λ hoisted): x̂ = w·(h_i − h_j) 3f, w 4f, h_i 3f,
+// h_j 3f, i.e. 13·f per step; sampling, e^x and the biases are not counted,
+// nor the fit's set-up (factor init, positive index) that each iteration pays.
 void BM_bpr_epoch(benchmark::State& state) {
-  const TrainData& d = synthetic(static_cast<int>(state.range(0)));
+  const TrainData& d = train_data(state.range(0));
   ParamSet p;
   for (const ParamSpec& s : BprRecommender::params()) p.set(s.name, s.default_value);
   p.set("epochs", std::int64_t{1});
   p.set("hogwild", state.range(1) != 0);
   BprRecommender r(p);
   for (auto _ : state) r.fit(d, FitContext{});
-  set_rate(state, 19.0 * 64.0 * static_cast<double>(d.by_user.nnz()));
+  set_rate(state, 13.0 * 64.0 * static_cast<double>(d.by_user.nnz()));
   state.SetItemsProcessed(state.iterations() * d.by_user.nnz());
 }
 
-// Gram (Σ|I_u|² adds) + LLT n³/3 + solve against I 2n³.
+// Gram: Σ_u |I_u|² adds (one per co-occurring pair, each counted in both
+// triangles, as binary_gram does).
+double gram_flops(const TrainData& d) {
+  double adds = 0.0;
+  for (std::int32_t u = 0; u < d.n_users; ++u) {
+    const auto k = static_cast<double>(d.by_user.row_size(u));
+    adds += k * k;
+  }
+  return adds;
+}
+
+void BM_ease_gram(benchmark::State& state) {
+  const TrainData& d = train_data(state.range(0));
+  for (auto _ : state) {
+    const ColMatrix<float> g = binary_gram<float>(d.by_item, d.by_user);
+    benchmark::DoNotOptimize(g.data());
+  }
+  set_rate(state, gram_flops(d));
+}
+
+// SPD inverse (spd_inverse.hpp) of XᵀX + λI, n = items: Cholesky n³/3, then
+// the solves for A⁻¹'s lower part 2n³/3, i.e. n³ (lower-order terms dropped).
+void BM_spd_inverse(benchmark::State& state) {
+  const TrainData& d = train_data(state.range(0));
+  ColMatrix<float> a = binary_gram<float>(d.by_item, d.by_user);
+  a.diagonal().array() += 200.0f;
+  ColMatrix<float> work;
+  RowMatrix<float> p;
+  for (auto _ : state) {
+    work = a;
+    if (!cholesky_lower(work)) state.SkipWithError("not positive definite");
+    inverse_from_cholesky(work, p);
+    benchmark::DoNotOptimize(p.data());
+  }
+  const double n = d.n_items;
+  set_rate(state, n * n * n);
+}
+
+// The whole fit at λ = 200, float: Gram Σ_u |I_u|² + inverse n³ + scaling n²
+// (the copy of the training history kept for scoring is not counted).
 void BM_ease_fit(benchmark::State& state) {
-  const TrainData& d = synthetic(static_cast<int>(state.range(0)));
+  const TrainData& d = train_data(state.range(0));
   ParamSet p;
   for (const ParamSpec& s : EaseRecommender::params()) p.set(s.name, s.default_value);
+  p.set("reg", 200.0);
   EaseRecommender r(p);
   for (auto _ : state) r.fit(d, FitContext{});
   const double n = d.n_items;
-  set_rate(state, 7.0 / 3.0 * n * n * n);
+  set_rate(state, gram_flops(d) + n * n * n + n * n);
 }
 
-// 256 users: one GEMM (2·256·items·f) then the shared top-10 per row.
+// 256 users: one GEMM (2·256·items·f) then the shared top-10 per row (its
+// comparisons not counted).
 void BM_score_topk_256(benchmark::State& state) {
-  const TrainData& d = synthetic(static_cast<int>(state.range(0)));
+  const TrainData& d = train_data(state.range(0));
   const Eigen::Index f = 64;
   const RowMatrixF p = random_factors(d.n_users, f), q = random_factors(d.n_items, f);
   std::vector<UserId> users(256);
@@ -151,7 +203,9 @@ void BM_score_topk_256(benchmark::State& state) {
   set_rate(state, 2.0 * 256.0 * static_cast<double>(d.n_items) * static_cast<double>(f));
 }
 
-// The reference: C (m x n) = A (m x k) · B (k x n), float, Eigen.
+// The reference: C (m x n) = A (m x k) · B (k x n), float, Eigen, 2·m·k·n
+// flops. Shapes: a scoring block and every user's scores (f = 64), EASE's
+// trailing updates (depth 128, spd_inverse.hpp's block) and its n³ products.
 void BM_eigen_gemm(benchmark::State& state) {
   const Eigen::Index m = state.range(0), k = state.range(1), n = state.range(2);
   const Eigen::MatrixXf a = Eigen::MatrixXf::Random(m, k), b = Eigen::MatrixXf::Random(k, n);
@@ -166,11 +220,14 @@ void BM_eigen_gemm(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_ials_cg_half_step_users)->ArgName("ml1m")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_bpr_epoch)->ArgNames({"ml1m", "hogwild"})->Args({0, 0})->Args({0, 1})->Args({1, 1})
+BENCHMARK(BM_bpr_epoch)->ArgNames({"ml1m", "hogwild"})->Args({0, 0})->Args({0, 1})->Args({1, 0})->Args({1, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ease_gram)->ArgName("ml1m")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_spd_inverse)->ArgName("ml1m")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ease_fit)->ArgName("ml1m")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_score_topk_256)->ArgName("ml1m")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_eigen_gemm)->ArgNames({"m", "k", "n"})
-    ->Args({256, 64, 1682})->Args({256, 64, 3706})->Args({1682, 1682, 1682})->Args({3706, 3706, 3706})
+    ->Args({256, 64, 1682})->Args({256, 64, 3706})->Args({943, 64, 1682})->Args({6040, 64, 3706})
+    ->Args({1682, 128, 1682})->Args({3706, 128, 3706})->Args({1682, 1682, 1682})->Args({3706, 3706, 3706})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();
