@@ -115,12 +115,25 @@ class CalibratedEnv final : public Environment {
     for (int s = 0; s < n; ++s) step_session(static_cast<std::size_t>(s), slates, out);
   }
 
-  /// The exact myopic optimum: the k candidates of highest attractiveness,
-  /// the most attractive first (ties: earlier candidate). Why: the expected
-  /// reward E[g(Σ_{j∈E} a_j)], g(S) = S / (w_0 + S), grows with every a_j
-  /// in the slate since g increases, so the best set is the top k; and for
-  /// positions j, l with e_j ≥ e_l and items a ≥ b, putting a at j rather
-  /// than at l changes it by (e_j − e_l)(E g(R + a) − E g(R + b)) ≥ 0
+  /// log a_si of each candidate (session_log_attractiveness: preference
+  /// over temperature plus log genre appeal), what the oracle ranks by.
+  bool oracle_scores(std::span<double> scores) override {
+    const auto m = static_cast<std::size_t>(cfg_.num_candidates);
+    if (scores.size() != static_cast<std::size_t>(sessions_) * m)
+      throw Error("calibrated: oracle_scores needs n_sessions x num_candidates entries");
+    for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
+      const ItemId* row = candidate_row(s);
+      for (std::size_t j = 0; j < m; ++j) scores[s * m + j] = session_log_attractiveness(s, row[j]);
+    }
+    return true;
+  }
+
+  /// The exact myopic optimum: the k candidates of highest attractiveness
+  /// (oracle_scores), the most attractive first (ties: earlier candidate).
+  /// Why: the expected reward E[g(Σ_{j∈E} a_j)], g(S) = S / (w_0 + S),
+  /// grows with every a_j in the slate since g increases, so the best set
+  /// is the top k; and for positions j, l with e_j ≥ e_l and items a ≥ b,
+  /// putting a at j rather than at l changes it by (e_j − e_l)(E g(R + a) − E g(R + b)) ≥ 0
   /// (R: the rest of the slate), so the best order is by attractiveness,
   /// examination being nonincreasing in the position.
   bool oracle_slates(std::span<ItemId> slates) override {
@@ -128,16 +141,15 @@ class CalibratedEnv final : public Environment {
     const auto m = static_cast<std::size_t>(cfg_.num_candidates);
     if (slates.size() != static_cast<std::size_t>(sessions_) * k)
       throw Error("calibrated: oracle_slates needs n_sessions x slate_size entries");
+    std::vector<double> score(static_cast<std::size_t>(sessions_) * m);
+    oracle_scores(score);
     std::vector<std::size_t> order(m);
-    std::vector<double> score(m);
     for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
       const ItemId* row = candidate_row(s);
-      for (std::size_t j = 0; j < m; ++j) score[j] = session_log_attractiveness(s, row[j]);
+      const double* u = score.data() + s * m;
       std::iota(order.begin(), order.end(), std::size_t{0});
       std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                        [&](std::size_t a, std::size_t b) {
-                          return score[a] > score[b] || (score[a] == score[b] && a < b);
-                        });
+                        [&](std::size_t a, std::size_t b) { return u[a] > u[b] || (u[a] == u[b] && a < b); });
       for (std::size_t j = 0; j < k; ++j) slates[s * k + j] = row[order[j]];
     }
     return true;

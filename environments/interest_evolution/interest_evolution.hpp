@@ -103,26 +103,40 @@ class InterestEvolutionEnv final : public Environment {
     for (int s = 0; s < n; ++s) step_session(static_cast<std::size_t>(s), slates, out);
   }
 
+  /// The click score of each candidate, score(x_c) = x_c − min_normalizer
+  /// (the user's interest in its topic, shifted as the choice model does).
+  bool oracle_scores(std::span<double> scores) override {
+    const auto m = static_cast<std::size_t>(cfg_.num_candidates);
+    if (scores.size() != static_cast<std::size_t>(sessions_) * m)
+      throw Error("interest_evolution: oracle_scores needs n_sessions x num_candidates entries");
+    for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
+      const ItemId* row = candidates_.data() + s * m;
+      const double* x = interests_.data() + s * topics();
+      for (std::size_t j = 0; j < m; ++j)
+        scores[s * m + j] = click_score(x[topic_[static_cast<std::size_t>(row[j])]], cfg_);
+    }
+    return true;
+  }
+
   /// Exact myopic optimum: every video has the same length, so a slate's
   /// expected immediate reward min(budget, video_length) * S / (S + no_click_score)
   /// grows with S, the sum of its click scores; the best slate is the
-  /// slate_size candidates of highest interest (ties: earlier candidate).
+  /// slate_size candidates of highest click score (oracle_scores; ties:
+  /// earlier candidate).
   bool oracle_slates(std::span<ItemId> slates) override {
     const auto k = static_cast<std::size_t>(cfg_.slate_size);
     const auto m = static_cast<std::size_t>(cfg_.num_candidates);
     if (slates.size() != static_cast<std::size_t>(sessions_) * k)
       throw Error("interest_evolution: oracle_slates needs n_sessions x slate_size entries");
+    std::vector<double> score(static_cast<std::size_t>(sessions_) * m);
+    oracle_scores(score);
     std::vector<std::size_t> order(m);
     for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
       const ItemId* row = candidates_.data() + s * m;
-      const double* x = interests_.data() + s * topics();
+      const double* u = score.data() + s * m;
       std::iota(order.begin(), order.end(), std::size_t{0});
       std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                        [&](std::size_t a, std::size_t b) {
-                          const double xa = x[topic_[static_cast<std::size_t>(row[a])]];
-                          const double xb = x[topic_[static_cast<std::size_t>(row[b])]];
-                          return xa > xb || (xa == xb && a < b);
-                        });
+                        [&](std::size_t a, std::size_t b) { return u[a] > u[b] || (u[a] == u[b] && a < b); });
       for (std::size_t j = 0; j < k; ++j) slates[s * k + j] = row[order[j]];
     }
     return true;

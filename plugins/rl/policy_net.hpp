@@ -56,11 +56,11 @@ class PolicyNet {
 
   void reset(const ItemFeatures* items, int state_dim, int hidden, double init_scale, std::uint64_t seed) {
     items_ = items;
-    d_ = state_dim, h_ = hidden, e_ = items->dim() + 1;
-    theta.setZero(size());  // c starts at 0
+    encoder_ = TanhEncoder(state_dim, hidden);
+    h_ = hidden, e_ = items->dim() + 1;
+    theta.setZero(size());
     Rng rng(seed);
-    for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(h_) * d_; ++j)
-      theta[j] = rng.normal() * init_scale / std::sqrt(static_cast<double>(d_));
+    encoder_.init(theta.data(), init_scale, rng);
     for (Eigen::Index j = 0; j < 2 * static_cast<Eigen::Index>(h_) * e_; ++j)
       theta[off_p() + j] = rng.normal() * init_scale / std::sqrt(static_cast<double>(h_));
   }
@@ -68,11 +68,7 @@ class PolicyNet {
   int hidden() const { return h_; }
 
   /// h = tanh(U φ + c).
-  void encode(const double* phi, double* h) const {
-    Eigen::Map<Eigen::VectorXd> hv(h, h_);
-    hv.noalias() = u() * Eigen::Map<const Eigen::VectorXd>(phi, d_) + theta.segment(off_c(), h_);
-    hv = hv.array().tanh().matrix();
-  }
+  void encode(const double* phi, double* h) const { encoder_.forward(theta.data(), phi, h); }
   /// probs[j] = softmax over cands of head's logits, from h.
   void probs(const double* h, Head head, std::span<const ItemId> cands, double* probs) const {
     g_.noalias() = proj(head).transpose() * Eigen::Map<const Eigen::VectorXd>(h, h_);
@@ -98,19 +94,14 @@ class PolicyNet {
       total -= m * std::log(std::max(p_[static_cast<std::size_t>(ev.action)], 1e-300)) / n;
       if (!grad) continue;
       dg.setZero();  // dg = Σ_j dz_j x̃_j, dz_j = m (p_j − [j = a]) / N
-      for (std::size_t j = 0; j < ev.cands.size(); ++j) {
-        const double dz = m * (p_[j] - (static_cast<int>(j) == ev.action ? 1.0 : 0.0)) / n;
-        const double* x = items_->row(ev.cands[j]);
-        for (int f = 0; f + 1 < e_; ++f) dg[f] += dz * x[f];
-        dg[e_ - 1] += dz;
-      }
+      for (std::size_t j = 0; j < ev.cands.size(); ++j)
+        items_->add_with_bias(ev.cands[j], m * (p_[j] - (static_cast<int>(j) == ev.action ? 1.0 : 0.0)) / n,
+                              dg.data());
       const Eigen::Index off = head == kPolicy ? off_p() : off_b();
       Eigen::Map<RowMatrix>(grad->data() + off, h_, e_).noalias() += h * dg.transpose();
       if (head == kBehavior) continue;  // no gradient into the encoder
       dh.noalias() = proj(kPolicy) * dg;
-      dh.array() *= 1.0 - h.array().square();
-      Eigen::Map<RowMatrix>(grad->data(), h_, d_).noalias() += dh * Eigen::Map<const Eigen::RowVectorXd>(ev.phi, d_);
-      grad->segment(off_c(), h_) += dh;
+      encoder_.backward(ev.phi, h.data(), dh, grad->data());
     }
     return total;
   }
@@ -118,16 +109,15 @@ class PolicyNet {
   Eigen::VectorXd theta;
 
  private:
-  Eigen::Index off_c() const { return static_cast<Eigen::Index>(h_) * d_; }
-  Eigen::Index off_p() const { return off_c() + h_; }
+  Eigen::Index off_p() const { return encoder_.size(); }
   Eigen::Index off_b() const { return off_p() + static_cast<Eigen::Index>(h_) * e_; }
-  Eigen::Map<const RowMatrix> u() const { return {theta.data(), h_, d_}; }
   Eigen::Map<const RowMatrix> proj(Head head) const {
     return {theta.data() + (head == kPolicy ? off_p() : off_b()), h_, e_};
   }
 
   const ItemFeatures* items_ = nullptr;
-  int d_ = 0, h_ = 0, e_ = 0;
+  TanhEncoder encoder_;  // U, c: the first weights of θ
+  int h_ = 0, e_ = 0;
   mutable Eigen::VectorXd g_;        // scratch: projᵀ h
   mutable std::vector<double> p_;    // scratch: probabilities
 };

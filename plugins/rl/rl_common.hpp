@@ -1,4 +1,5 @@
 // What the rl policies share: dense item features with a bias slot, the
+// tanh state encoder of their networks, ε-greedy slate filling, the
 // argument checks of act/propensity/observe, and the Adam optimizer over one
 // flat parameter buffer (llm.c style: gradients laid out like the
 // parameters, so the update is one loop).
@@ -11,11 +12,13 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "recfuse/recommender.hpp"
+#include "recfuse/rng.hpp"
 
 namespace recfuse::rl {
 
@@ -46,11 +49,81 @@ class ItemFeatures {
     for (int f = 0; f < dim(); ++f) s += x[f] * g[f];
     return s;
   }
+  /// g += scale · x̃_i, g of size dim() + 1 (the gradient of x̃_iᵀ g).
+  void add_with_bias(ItemId i, double scale, double* g) const {
+    const double* x = row(i);
+    for (int f = 0; f < dim(); ++f) g[f] += scale * x[f];
+    g[dim()] += scale;
+  }
   std::size_t bytes() const { return static_cast<std::size_t>(x_.size()) * sizeof(double); }
 
  private:
   RowMatrix x_;
 };
+
+/// The state encoder of the rl networks, h = tanh(U φ + c) (H values from
+/// the D of φ), over the first H·D + H entries of a flat weight buffer
+/// θ = [U (H x D, row-major) | c (H) | the network's other weights].
+class TanhEncoder {
+ public:
+  TanhEncoder() = default;
+  TanhEncoder(int state_dim, int hidden) : d_(state_dim), h_(hidden) {}
+  Eigen::Index size() const { return static_cast<Eigen::Index>(h_) * d_ + h_; }
+  int state_dim() const { return d_; }
+  int hidden() const { return h_; }
+
+  /// U ~ N(0, scale² / D) drawn from rng in order; c = 0.
+  void init(double* theta, double scale, Rng& rng) const {
+    for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(h_) * d_; ++j)
+      theta[j] = rng.normal() * scale / std::sqrt(static_cast<double>(d_));
+    std::fill(theta + static_cast<Eigen::Index>(h_) * d_, theta + size(), 0.0);
+  }
+  /// h = tanh(U φ + c).
+  void forward(const double* theta, const double* phi, double* h) const {
+    Eigen::Map<Eigen::VectorXd> hv(h, h_);
+    hv.noalias() = Eigen::Map<const RowMatrix>(theta, h_, d_) * Eigen::Map<const Eigen::VectorXd>(phi, d_) +
+                   Eigen::Map<const Eigen::VectorXd>(theta + static_cast<Eigen::Index>(h_) * d_, h_);
+    hv = hv.array().tanh().matrix();
+  }
+  /// From dh = ∂L/∂h at (φ, h): dh becomes ∂L/∂(Uφ + c) = dh ⊙ (1 − h²), and
+  /// ∂L/∂U, ∂L/∂c are added into grad (laid out like θ).
+  void backward(const double* phi, const double* h, Eigen::Ref<Eigen::VectorXd> dh, double* grad) const {
+    dh.array() *= 1.0 - Eigen::Map<const Eigen::ArrayXd>(h, h_).square();
+    Eigen::Map<RowMatrix>(grad, h_, d_).noalias() += dh * Eigen::Map<const Eigen::RowVectorXd>(phi, d_);
+    Eigen::Map<Eigen::VectorXd>(grad + static_cast<Eigen::Index>(h_) * d_, h_) += dh;
+  }
+
+ private:
+  int d_ = 0, h_ = 0;
+};
+
+/// Fills slate[0..k) from cands position by position: with probability
+/// epsilon a uniformly drawn remaining candidate, else the remaining one of
+/// the largest key(j) (j: index into cands; ties go to the smaller item id);
+/// placed(j) is called after each pick (keys may depend on what is placed).
+/// Always draws one uniform per position, then one index when exploring.
+/// `left` is scratch.
+template <typename Key, typename Placed>
+void epsilon_greedy_slate(std::span<const ItemId> cands, int k, double epsilon, Rng& rng, Key&& key, Placed&& placed,
+                          std::vector<std::size_t>& left, ItemId* slate) {
+  left.resize(cands.size());
+  std::iota(left.begin(), left.end(), std::size_t{0});
+  for (int p = 0; p < k; ++p) {
+    std::size_t best = 0;  // position in left
+    if (rng.uniform() < epsilon) {
+      best = static_cast<std::size_t>(rng.below(left.size()));
+    } else {
+      double best_key = 0;
+      for (std::size_t j = 0; j < left.size(); ++j) {
+        const double kj = key(left[j]);
+        if (j == 0 || kj > best_key || (kj == best_key && cands[left[j]] < cands[left[best]])) best = j, best_key = kj;
+      }
+    }
+    slate[p] = cands[left[best]];
+    placed(left[best]);
+    left.erase(left.begin() + static_cast<std::ptrdiff_t>(best));
+  }
+}
 
 /// Throws unless an act/propensity call has the documented sizes,
 /// 1 <= slate_size <= n_candidates and known candidate items.

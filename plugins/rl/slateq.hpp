@@ -133,7 +133,7 @@ class SlateQ final : public Recommender {
   using Session = SessionBook<Pending>::Session;
   std::vector<Session*> rows_;
   std::vector<double> phi_, q_, qt_, g_, v_, qv_;
-  std::vector<ItemId> left_;
+  std::vector<std::size_t> left_;
   Eigen::VectorXd xhat_;
 };
 
@@ -246,33 +246,17 @@ inline void SlateQ::choose(const double* phi, std::span<const ItemId> cands, int
   g_.resize(static_cast<std::size_t>(items_.dim() + 1));
   project(w_, phi, q_.data());
   choice_.project(phi, g_.data());
-  left_.assign(cands.begin(), cands.end());
-  v_.resize(left_.size());
-  qv_.resize(left_.size());
-  for (std::size_t j = 0; j < left_.size(); ++j) {
-    v_[j] = choice_.attraction(left_[j], g_.data());
-    qv_[j] = value(left_[j], q_.data());
+  v_.resize(cands.size());
+  qv_.resize(cands.size());
+  for (std::size_t j = 0; j < cands.size(); ++j) {
+    v_[j] = choice_.attraction(cands[j], g_.data());
+    qv_[j] = value(cands[j], q_.data());
   }
   double num = value(kNoItem, q_.data()), den = 1.0;  // v⊥ = 1
-  for (int p = 0; p < k; ++p) {
-    std::size_t best = 0;
-    if (explore_.uniform() < epsilon_) {
-      best = static_cast<std::size_t>(explore_.below(left_.size()));
-    } else {
-      double best_key = 0;
-      for (std::size_t j = 0; j < left_.size(); ++j) {
-        const double key = greedy_ ? (num + v_[j] * qv_[j]) / (den + v_[j]) : v_[j] * qv_[j];
-        if (j == 0 || key > best_key || (key == best_key && left_[j] < left_[best])) best = j, best_key = key;
-      }
-    }
-    slate[p] = left_[best];
-    num += v_[best] * qv_[best];
-    den += v_[best];
-    const auto at = static_cast<std::ptrdiff_t>(best);
-    left_.erase(left_.begin() + at);
-    v_.erase(v_.begin() + at);
-    qv_.erase(qv_.begin() + at);
-  }
+  epsilon_greedy_slate(
+      cands, k, epsilon_, explore_,
+      [&](std::size_t j) { return greedy_ ? (num + v_[j] * qv_[j]) / (den + v_[j]) : v_[j] * qv_[j]; },
+      [&](std::size_t j) { num += v_[j] * qv_[j], den += v_[j]; }, left_, slate);
 }
 
 inline void SlateQ::observe(const Feedback& fb) {

@@ -5,6 +5,7 @@
 // recsim/choice_model.py), worked by hand, on its own trajectories, and
 // against the Python reference tools/reference/interest_evolution_ref.py.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -93,8 +94,35 @@ TEST_CASE("every environment plugin keeps the environment contract", "[environme
         }
         CHECK(shown.size() == k);
       }
+      // oracle_scores, when given, is what oracle_slates ranks by: its slate
+      // holds the k highest scores, the highest first.
+      std::vector<double> scores(static_cast<std::size_t>(kSessions) * m);
+      if (env->oracle_scores(scores)) {
+        for (std::size_t s = 0; s < static_cast<std::size_t>(kSessions); ++s) {
+          const std::span<const ItemId> row = env->candidates().subspan(s * m, m);
+          const auto score_of = [&](ItemId i) {
+            return scores[s * m + static_cast<std::size_t>(std::find(row.begin(), row.end(), i) - row.begin())];
+          };
+          std::vector<double> sorted(scores.begin() + static_cast<std::ptrdiff_t>(s * m),
+                                     scores.begin() + static_cast<std::ptrdiff_t>((s + 1) * m));
+          std::sort(sorted.rbegin(), sorted.rend());
+          for (std::size_t j = 0; j < k; ++j) {
+            INFO("session " << s << ", slate position " << j);
+            CHECK(std::isfinite(score_of(oracle[s * k + j])));
+            CHECK(score_of(oracle[s * k + j]) == sorted[j]);  // the j-th highest, in order
+          }
+        }
+        int varied = 0;  // the scores do tell a session's candidates apart
+        for (std::size_t s = 0; s < static_cast<std::size_t>(kSessions); ++s)
+          varied += std::set<double>(scores.begin() + static_cast<std::ptrdiff_t>(s * m),
+                                     scores.begin() + static_cast<std::ptrdiff_t>((s + 1) * m)).size() > 1;
+        CHECK(varied > kSessions / 2);
+      }
       StepOutcome out;
       CHECK_NOTHROW(env->step(oracle, out));
+    } else {
+      std::vector<double> scores(static_cast<std::size_t>(kSessions * env->num_candidates()));
+      CHECK_FALSE(env->oracle_scores(scores));  // scores without an oracle would be unchecked
     }
   }
 }

@@ -1,12 +1,14 @@
 // Reinforcement-learning policies (plugins/rl): in a tiny MDP where the
-// myopic choice is provably worse, SlateQ and top-K REINFORCE learn the
-// long-term one while myopic learners do not; SlateQ's TD targets; the
+// myopic choice is provably worse, SlateQ, top-K REINFORCE and DQN learn the
+// long-term one while myopic learners do not; SlateQ's and DQN's TD targets;
+// DQN's Huber loss against finite differences and its ε schedule; the
 // REINFORCE loss (top-K factor, capped weights) against finite differences
 // and against the gradient of the top-K objective; exact slate
 // propensities; learning from another policy's logs through the
 // off-policy correction; session bookkeeping; seeded determinism.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -15,7 +17,9 @@
 
 #include "conformance_support.hpp"
 #include "host/params_validation.hpp"
+#include "plugins/rl/dqn.hpp"
 #include "plugins/rl/policy_net.hpp"
+#include "plugins/rl/q_net.hpp"
 #include "plugins/rl/reinforce_topk.hpp"
 #include "plugins/rl/session_book.hpp"
 #include "plugins/rl/slateq.hpp"
@@ -198,7 +202,10 @@ TEST_CASE("rl plugins load with their capabilities", "[rl]") {
   const auto& reg = plugin_registry();
   REQUIRE(reg.contains("slateq"));
   REQUIRE(reg.contains("reinforce_topk"));
+  REQUIRE(reg.contains("dqn"));
   CHECK(reg.find("slateq").algorithm->capabilities == kCapObserve);
+  CHECK(reg.find("dqn").algorithm->capabilities == kCapObserve);
+  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.1.0");
   CHECK(reg.find("reinforce_topk").algorithm->capabilities == (kCapObserve | kCapPropensity));
   CHECK(std::string(reg.find("slateq").plugin->descriptor->family) == "rl");
 }
@@ -256,6 +263,123 @@ TEST_CASE("SlateQ's item values follow its TD targets", "[rl]") {
   INFO("n_step 10: trap " << q2[0] << ", keep " << q2[1] << ", no click " << q2[2]);
   CHECK(q2[0] == Approx(1.0).margin(0.2));
   CHECK(q2[1] == Approx(q1[1]).margin(0.75));
+}
+
+TEST_CASE("DQN learns the long-term choice, which a myopic DQN and a myopic learner miss", "[rl][dqn]") {
+  const TrainData d = TrapWorld::train();
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    INFO("seed " << seed);
+    auto dqn = fitted<rl::Dqn>(d, seed);
+    auto myopic_dqn = fitted<rl::Dqn>(d, seed, {{"gamma", 0.0}});
+    ModelActor a_dqn(*dqn), a_myopic(*myopic_dqn);
+    MyopicGreedy greedy;
+    const double r_dqn = simulate(a_dqn, 250, 32, seed).mean_last(320);
+    const double r_myopic_dqn = simulate(a_myopic, 250, 32, seed).mean_last(320);
+    const double r_greedy = simulate(greedy, 30, 32, seed).mean_last(320);
+    INFO("mean return over the last 320 sessions: dqn " << r_dqn << ", dqn gamma 0 " << r_myopic_dqn
+                                                        << ", myopic greedy " << r_greedy);
+    CHECK(r_dqn > 4.0);
+    CHECK(r_dqn > r_greedy + 2.5);
+    CHECK(r_myopic_dqn < 1.5);
+    CHECK(dqn->diagnostics()[0].second > 1000);  // updates
+  }
+}
+
+TEST_CASE("DQN's values follow its targets: the max over the next candidates of the target network",
+          "[rl][dqn]") {
+  // γ = 0: Q(s, i) regresses the reward of the step that put i first: 0.9 · 1
+  // for a trap, 0.9 · 0.6 for keep (a no-click step is (s, top item, 0)).
+  // γ = 0.99, at the first step: showing keep from then on earns 0.54 a step,
+  // Q*(keep) = 0.54 Σ_{t<10} 0.99^t = 5.16 (a target taking the mean over the
+  // next candidates instead of the max would stay below 2); Q*(trap) =
+  // 0.9 + 0.1 · 0.99 · 0.54 Σ_{t<9} 0.99^t = 1.37. The max over noisy values
+  // overestimates (van Hasselt 2010), so keep gets room above 5.16.
+  const TrainData d = TrapWorld::train();
+  auto myopic = fitted<rl::Dqn>(d, 4, {{"gamma", 0.0}, {"eps_end", 0.2}});
+  auto farsighted = fitted<rl::Dqn>(d, 4, {{"eps_end", 0.2}});
+  ModelActor a(*myopic), b(*farsighted);
+  simulate(a, 250, 32, 4);
+  simulate(b, 250, 32, 4);
+  const std::vector<ItemId> items{0, 2};
+  const auto q0 = myopic->item_values(0, items);
+  INFO("gamma 0: trap " << q0[0] << ", keep " << q0[1]);
+  CHECK(q0[0] == Approx(0.9).margin(0.1));
+  CHECK(q0[1] == Approx(0.54).margin(0.1));
+  const auto q1 = farsighted->item_values(0, items);
+  INFO("gamma 0.99: trap " << q1[0] << ", keep " << q1[1]);
+  CHECK(q1[0] == Approx(1.37).margin(0.4));
+  CHECK(q1[1] == Approx(5.16).margin(1.0));
+  CHECK(q1[1] > q1[0] + 3.0);
+}
+
+TEST_CASE("DQN's exploration falls linearly over the observed steps", "[rl][dqn]") {
+  const TrainData d = TrapWorld::train();
+  auto model = fitted<rl::Dqn>(d, 1, {{"eps_start", 1.0}, {"eps_end", 0.1}, {"eps_decay_steps", std::int64_t{100}}});
+  CHECK(model->epsilon() == 1.0);
+  const std::vector<UserId> users(25, 1);
+  const std::vector<ItemId> cands = [] {
+    std::vector<ItemId> c;
+    for (int r = 0; r < 25; ++r) c.push_back(0), c.push_back(2);
+    return c;
+  }();
+  std::vector<ItemId> slates(25);
+  const std::vector<std::int32_t> choice(25, -1);
+  const std::vector<float> reward(25, 0.0f);
+  const std::vector<std::uint8_t> done(25, 0);
+  for (int step = 1; step <= 6; ++step) {
+    model->act(users, cands, 2, 1, slates);
+    model->observe(Feedback{users, 1, slates, choice, reward, done});
+    // 25 session steps each: 1 − 0.9 · min(1, 25 step / 100)
+    CHECK(model->epsilon() == Approx(1.0 - 0.9 * std::min(1.0, 25.0 * step / 100)));
+  }
+  // ε = 1 draws every slate uniformly; ε = 0 is greedy, so deterministic.
+  auto greedy = fitted<rl::Dqn>(d, 1, {{"eps_start", 0.0}, {"eps_end", 0.0}});
+  std::vector<ItemId> first(25), again(25);
+  greedy->act(users, cands, 2, 1, first);
+  greedy->act(users, cands, 2, 1, again);
+  CHECK(first == again);
+  CHECK(std::all_of(first.begin(), first.end(), [&](ItemId i) { return i == first[0]; }));
+}
+
+TEST_CASE("DQN's Huber loss matches finite differences and hand-worked values", "[rl][dqn]") {
+  const TrainData data = tiny_items(7);
+  rl::ItemFeatures items;
+  items.build(data, "test");
+  rl::QNet net;
+  net.reset(&items, 4, 3);
+  Eigen::VectorXd theta = net.init(1.0, 3);
+  REQUIRE(theta.size() == 3 * 4 + 3 + 3 * 4);
+  Rng rng(9);
+  std::vector<std::vector<double>> phis(5, std::vector<double>(4));
+  for (auto& phi : phis)
+    for (double& x : phi) x = rng.uniform(-1, 1);
+  const ItemId actions[] = {0, 4, 2, 6, 4};
+  const double offsets[] = {0.3, -2.5, 0.7, 3.0, -0.2};  // Q − y: two beyond δ = 1, three inside
+  std::vector<rl::QEvent> events;
+  std::vector<double> h(3), g(4);
+  for (std::size_t e = 0; e < phis.size(); ++e) {
+    net.forward(theta, phis[e].data(), h.data(), g.data());
+    events.push_back({phis[e].data(), actions[e], net.value(actions[e], g.data()) - offsets[e]});
+  }
+  // (0.3²/2 + 1·(2.5 − 0.5) + 0.7²/2 + 1·(3 − 0.5) + 0.2²/2) / 5 = 4.81 / 5
+  CHECK(net.loss(theta, events, 1.0, nullptr) == Approx(4.81 / 5).epsilon(1e-12));
+  // δ = 10: every error inside, plain squared error: (0.09 + 6.25 + 0.49 + 9 + 0.04) / 2 / 5
+  CHECK(net.loss(theta, events, 10.0, nullptr) == Approx(15.87 / 10).epsilon(1e-12));
+  Eigen::VectorXd grad = Eigen::VectorXd::Zero(theta.size());
+  net.loss(theta, events, 1.0, &grad);
+  double worst = 0, norm = 0;
+  for (Eigen::Index j = 0; j < theta.size(); ++j) {
+    const double keep = theta[j], step = 1e-6;
+    theta[j] = keep + step;
+    const double up = net.loss(theta, events, 1.0, nullptr);
+    theta[j] = keep - step;
+    const double down = net.loss(theta, events, 1.0, nullptr);
+    theta[j] = keep;
+    worst = std::max(worst, std::abs(grad[j] - (up - down) / (2 * step)));
+    norm = std::max(norm, std::abs(grad[j]));
+  }
+  CHECK(norm > 1e-2);
+  CHECK(worst < 1e-7);
 }
 
 TEST_CASE("the top-K multiplier caps the weight and applies lambda_K", "[rl]") {
@@ -490,7 +614,7 @@ TEST_CASE("sessions of one user open at the same time are kept apart", "[rl]") {
 
 TEST_CASE("rl policies: the same seed gives the same actions; another seed other ones", "[rl]") {
   const TrainData d = TrapWorld::train();
-  for (const char* name : {"slateq", "reinforce_topk"}) {
+  for (const char* name : {"slateq", "reinforce_topk", "dqn"}) {
     INFO("algorithm " << name);
     auto a = fit_algorithm(name, d, {}, 21);
     auto b = fit_algorithm(name, d, {}, 21);

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "data/splits.hpp"
+#include "data/train_data_builder.hpp"
 #include "data_test_util.hpp"
 
 using namespace recfuse;
@@ -192,4 +193,49 @@ TEST_CASE("real ml-100k: leave-one-out and fixed u1 sizes", "[data][splits][real
   check_no_leak(u1);
   const Split ua = make_split(d, spec_for("fixed"), "ua", 0);
   CHECK(ua.test.size() == 9430);
+}
+
+TEST_CASE("equal timestamps: source order by default, item id on request, and the sequences agree",
+          "[data][splits]") {
+  // One user, in file order: item 8 (t 0), 4 (t 0), 5 (t 1), 9 (t 3), 2 (t 3), 7 (t 2).
+  // By time: {8, 4} tie, 5, 7, {9, 2} tie.
+  Dataset d;
+  d.has_timestamps = true;
+  d.user_ids = {"u"};
+  for (int i = 0; i < 10; ++i) d.item_ids.push_back(std::to_string(i));
+  for (const auto& [item, t] : std::vector<std::pair<ItemId, std::int64_t>>{{8, 0}, {4, 0}, {5, 1}, {9, 3}, {2, 3}, {7, 2}})
+    d.interactions.push_back({0, item, 1.0f, t});
+  const auto sequence = [](const TrainData& td) {
+    const auto r = td.sequences.indices;
+    return std::vector<ItemId>(r.begin(), r.end());
+  };
+  SECTION("source: a stable sort by time") {
+    const Split s = make_split(d, spec_for("leave_last_one_out"), "", 0);
+    REQUIRE(s.test.size() == 1);
+    REQUIRE(s.validation.size() == 1);
+    CHECK(s.test[0].item == 2);
+    CHECK(s.validation[0].item == 9);
+    CHECK(sequence(build_train_data(d, s)) == std::vector<ItemId>{8, 4, 5, 7});
+  }
+  SECTION("item: equal timestamps by item id") {
+    SplitSpec spec = spec_for("leave_last_one_out");
+    spec.ties = "item";
+    const Split s = make_split(d, spec, "", 0);
+    REQUIRE(s.test.size() == 1);
+    CHECK(s.test[0].item == 9);
+    CHECK(s.validation[0].item == 2);
+    CHECK(sequence(build_train_data(d, s)) == std::vector<ItemId>{4, 8, 5, 7});
+  }
+  SECTION("temporal_global keeps the same rule") {
+    SplitSpec spec = spec_for("temporal_global");
+    spec.test_ratio = 1.0 / 6.0;
+    CHECK(make_split(d, spec, "", 0).test[0].item == 2);
+    spec.ties = "item";
+    CHECK(make_split(d, spec, "", 0).test[0].item == 9);
+  }
+  SECTION("an unknown rule is refused, naming the key") {
+    SplitSpec spec = spec_for("leave_last_one_out");
+    spec.ties = "time";
+    CHECK_THROWS_WITH(make_split(d, spec, "", 0), Contains("split.ties"));
+  }
 }

@@ -342,3 +342,30 @@ TEST_CASE("evaluate: identical results for 1 and 2 threads", "[eval][evaluator]"
   const auto& sampled = one.per_user.at("sampled_recall@20");
   for (std::size_t i = 0; i < full.size(); ++i) CHECK(sampled[i] >= full[i]);
 }
+
+TEST_CASE("evaluate: an exclusion matrix beyond train (validation items) is honoured everywhere",
+          "[eval][evaluator]") {
+  World w;
+  // u1 (train {2}, test {0}) ranks [1, 5, 3, 0, 4] without exclusions beyond
+  // train. With its validation items {1, 5} excluded too, the ranking is
+  // [3, 0, 4] and the test item 0 moves from rank 4 to rank 2.
+  const CsrMatrix excluded = csr(6, {{{0, 1}, {1, 1}}, {{1, 1}, {2, 1}, {5, 1}}, {{0, 1}, {3, 1}, {5, 1}}, {}});
+  EvaluationSpec spec = w.spec();
+  spec.metrics = {"ndcg", "hr", "auc"};
+  const EvalOutput plain = evaluate(w.rec, w.train, w.test, spec, false, 1);
+  const EvalOutput out = evaluate(w.rec, w.train, w.test, excluded, spec, false, 1);
+  CHECK(plain.per_user.at("hr@2")[1] == 0);
+  CHECK(out.per_user.at("hr@2")[1] == 1);
+  CHECK(out.per_user.at("ndcg@2")[1] == Approx(1 / std::log2(3.0)));
+  // AUC of u1 over its non-excluded negatives {3, 4}: 0 (0.2) beats 4 (0.1), loses to 3 (0.4).
+  CHECK(out.per_user.at("auc")[1] == Approx(0.5));
+  CHECK(plain.per_user.at("auc")[1] == Approx(0.25));  // negatives {1, 3, 4, 5}
+  // Sampled negatives come from outside the exclusion rows too: u1 has
+  // only {3, 4} left, so with 99 asked both are drawn and hr@2 is certain.
+  spec.protocol = "sampled";
+  spec.sampled_negatives = 99;
+  const EvalOutput sampled = evaluate(w.rec, w.train, w.test, excluded, spec, false, 1);
+  CHECK(sampled.per_user.at("sampled_hr@2")[1] == 1);
+  CHECK_THROWS_WITH(evaluate(w.rec, w.train, w.test, csr(5, {{}, {}, {}, {}}), spec, false, 1),
+                    Catch::Matchers::Contains("exclusion matrix"));
+}

@@ -90,8 +90,8 @@ TEST_CASE("expand_trials: ids are stable, unique and content-derived", "[scenari
   }
   CHECK(ids.size() == a.size());  // seeds, folds and grid points all differ
   // Pinned: a change to the canonical text would orphan every stored record,
-  // so it must be deliberate (bump "recfuse-trial-v1" and update this).
-  CHECK(a[0].id == "bda7be1406ffa3b8");
+  // so it must be deliberate (bump "recfuse-trial-v2" and update this).
+  CHECK(a[0].id == "99b0501bb6c99218");
 
   // A change that alters results changes the id; cosmetic keys do not.
   std::string changed = kSweep;

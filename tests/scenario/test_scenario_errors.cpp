@@ -29,7 +29,7 @@ TEST_CASE("scenario: unknown keys point at the key and suggest the nearest", "[s
   REQUIRE_THROWS_WITH(
       parse_scenario(with_algo("[split]\n  metod = \"kfold\""), "s.toml"),
       "s.toml:3:3: [split] unknown key 'metod'; did you mean 'method'? known: method, "
-      "test_ratio, validation_ratio, validation, folds, fold, seed");
+      "test_ratio, validation_ratio, validation, folds, fold, seed, ties");
   REQUIRE_THROWS_WITH(parse_scenario(with_algo("seed = [1]"), "s.toml"),
                       Catch::StartsWith("s.toml:2:1: unknown key 'seed'; did you mean 'seeds'? "
                                         "known: name, description, seeds"));

@@ -91,6 +91,14 @@ class Environment {
   /// (hidden) user state. Returns false when the environment has none.
   virtual bool oracle_slates(std::span<ItemId> slates) { return false; }
 
+  /// The per-item myopic utility the oracle ranks by: scores[s * C + j] for
+  /// candidate j of session s at this step (n_sessions x num_candidates(),
+  /// higher is better, finite). oracle_slates must return the slate_size
+  /// highest of them, the highest first (ties: the earlier candidate). The
+  /// host's epsilon_softmax logging policy samples slates from
+  /// softmax(score / temperature). Returns false when the environment has none.
+  virtual bool oracle_scores(std::span<double> scores) { return false; }
+
   /// Named figures of the world for the record (e.g. mean item quality).
   virtual std::vector<std::pair<std::string, double>> diagnostics() const { return {}; }
 

@@ -48,6 +48,7 @@ struct Split {
   std::vector<Interaction> validation;
   std::vector<Interaction> test;
   std::string label;  // e.g. "leave_last_one_out", "fixed u1", "kfold 2/5"
+  bool ties_by_item = false;  // SplitSpec::ties == "item": equal timestamps by item id
 };
 
 }  // namespace recfuse

@@ -5,8 +5,16 @@
 //   comes from derive_seed(that, "split") (and "split.validation").
 // - Units: random and kfold assign whole (user, item) pairs, so a repeated
 //   pair never straddles train and test; the ratio counts pairs.
-// - Time order of a user's interactions: (timestamp, item id, position) when
-//   the source has timestamps, else position in the source (sequence files).
+// - Time order of a user's interactions: by timestamp when the source has
+//   them, else position in the source (sequence files). Equal timestamps:
+//   spec.ties = "source" keeps source order (a stable sort by time, as
+//   Python's sorted or pandas' stable sort give); "item" orders them by item
+//   id. Item ids often follow catalogue age or popularity (ml-100k's do: items
+//   1..500 average 132 ratings, 1001..1682 eleven), so "item" makes the held-out
+//   last item systematically rarer wherever a user rated several at once;
+//   ml-100k's u.data is in random order, so "source" is a random tie-break
+//   there. The training sequences (train_data_builder.cpp) follow the same
+//   rule through Split::ties_by_item.
 // - leave_last_one_out: a user with >= 3 interactions gives the last to test
 //   and the second-last to validation (when spec.validation); exactly 2 ->
 //   last to test, no validation; 1 -> train only (nothing to evaluate).
@@ -66,7 +74,7 @@ void shuffle(std::vector<T>& v, Rng& rng) {
 }
 
 /// Per user, indices of their interactions in time order (see top comment).
-std::vector<std::vector<std::size_t>> user_timelines(const Dataset& data) {
+std::vector<std::vector<std::size_t>> user_timelines(const Dataset& data, bool ties_by_item) {
   std::vector<std::vector<std::size_t>> lines(static_cast<std::size_t>(data.n_users()));
   for (std::size_t k = 0; k < data.interactions.size(); ++k) {
     lines[data.interactions[k].user].push_back(k);
@@ -76,7 +84,7 @@ std::vector<std::vector<std::size_t>> user_timelines(const Dataset& data) {
     for (auto& line : lines) {
       std::sort(line.begin(), line.end(), [&](std::size_t a, std::size_t b) {
         if (xs[a].timestamp != xs[b].timestamp) return xs[a].timestamp < xs[b].timestamp;
-        if (xs[a].item != xs[b].item) return xs[a].item < xs[b].item;
+        if (ties_by_item && xs[a].item != xs[b].item) return xs[a].item < xs[b].item;
         return a < b;
       });
     }
@@ -198,8 +206,10 @@ Split fixed_split(const Dataset& data, const std::string& fold) {
 
 std::vector<std::string> split_folds(const SplitSpec& spec) { return split_fold_labels(spec); }
 
-Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& fold,
-                 std::uint64_t seed) {
+namespace {
+
+Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::string& fold,
+                      std::uint64_t seed, bool by_item) {
   const std::string& method = spec.method;
   const std::uint64_t base = spec.seed != 0 ? spec.seed : seed;
   const std::uint64_t split_seed = derive_seed(base, "split");
@@ -254,14 +264,15 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (data.has_timestamps) {
       std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return xs[a].timestamp < xs[b].timestamp;
+        if (xs[a].timestamp != xs[b].timestamp) return xs[a].timestamp < xs[b].timestamp;
+        return by_item && xs[a].item < xs[b].item;
       });
     }
     const auto n_test = static_cast<std::size_t>(std::llround(ratio * static_cast<double>(n)));
     for (std::size_t k = n - n_test; k < n; ++k) part[order[k]] = kTest;
   } else if (method == "temporal_user") {
     const double ratio = checked_ratio(spec.test_ratio, "test_ratio", method);
-    for (const auto& line : user_timelines(data)) {
+    for (const auto& line : user_timelines(data, by_item)) {
       const std::size_t m = line.size();
       if (m < 2) continue;
       const auto want = static_cast<std::size_t>(std::llround(ratio * static_cast<double>(m)));
@@ -269,7 +280,7 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
       for (std::size_t k = m - n_test; k < m; ++k) part[line[k]] = kTest;
     }
   } else if (method == "leave_last_one_out") {
-    for (const auto& line : user_timelines(data)) {
+    for (const auto& line : user_timelines(data, by_item)) {
       const std::size_t m = line.size();
       if (m < 2) continue;
       part[line[m - 1]] = kTest;
@@ -290,6 +301,17 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
   }
   carve_validation(data, spec.validation_ratio, method, split_seed, part);
   return assemble(xs, part, label);
+}
+
+}  // namespace
+
+Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& fold,
+                 std::uint64_t seed) {
+  if (spec.ties != "source" && spec.ties != "item")
+    throw Error("split.ties must be \"source\" or \"item\" (got \"" + spec.ties + "\")");
+  Split split = split_by_method(data, spec, fold, seed, spec.ties == "item");
+  split.ties_by_item = spec.ties == "item";
+  return split;
 }
 
 }  // namespace recfuse

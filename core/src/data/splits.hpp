@@ -20,7 +20,8 @@ std::vector<std::string> split_folds(const SplitSpec& spec);
 ///   temporal_global     the latest test_ratio of all interactions by time
 ///   temporal_user       each user's latest test_ratio (at least one kept in train)
 ///   leave_last_one_out  each user's last item -> test, second-last -> validation
-///                       (when spec.validation); time order, ties by item id
+///                       (when spec.validation); time order, equal
+///                       timestamps by spec.ties (source order or item id)
 ///   kfold               random partition into spec.folds parts; fold i is test
 ///   fixed               the source's own files: ml-100k "u1".."u5", "ua", "ub"
 ///   source              the Dataset's source_part (two-file train/test formats)

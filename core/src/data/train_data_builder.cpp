@@ -85,7 +85,8 @@ TrainData build_train_data(const Dataset& data, const Split& split) {
   td.by_item = transpose(td.by_user);
 
   // Sequences: every training interaction (duplicates kept), per user in
-  // time order with ties by item id then source order; sources without
+  // time order, equal timestamps as the split ordered them (splits.cpp:
+  // source order, or item id then source order); sources without
   // timestamps keep source order (their position is their time).
   const auto& xs = split.train;
   std::vector<std::size_t> order(xs.size());
@@ -94,7 +95,7 @@ TrainData build_train_data(const Dataset& data, const Split& split) {
     if (xs[a].user != xs[b].user) return xs[a].user < xs[b].user;
     if (!data.has_timestamps) return false;
     if (xs[a].timestamp != xs[b].timestamp) return xs[a].timestamp < xs[b].timestamp;
-    return xs[a].item < xs[b].item;
+    return split.ties_by_item && xs[a].item < xs[b].item;
   });
   CsrMatrix& seq = td.sequences;
   seq.rows = td.n_users;

@@ -237,14 +237,13 @@ LatencySummary measure_latency(Recommender& rec, std::span<const UserId> users, 
 }
 
 void auc_metric(EvalOutput& out, Recommender& rec, const TrainData& train,
-                const RelevantSets& rel) {
+                SparseRowsView exclude, const RelevantSets& rel) {
   constexpr std::size_t kBlock = 256;
   const std::size_t n = rel.size();
   const auto n_items = static_cast<std::size_t>(train.n_items);
   auto& dst = out.per_user["auc"];
   dst.assign(n, std::numeric_limits<double>::quiet_NaN());
   if (n == 0 || n_items == 0) return;
-  const auto exclude = SparseRowsView::of(train.by_user);
   std::vector<float> block(std::min(kBlock, n) * n_items);
   for (std::size_t b = 0; b < n; b += kBlock) {
     const std::size_t nb = std::min(kBlock, n - b);
@@ -287,11 +286,20 @@ void rating_metrics(EvalOutput& out, Recommender& rec, const CsrMatrix& test,
 
 EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& test,
                     const EvaluationSpec& spec, bool predicts_ratings, std::uint64_t seed) {
+  return evaluate(rec, train, test, train.by_user, spec, predicts_ratings, seed);
+}
+
+EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& test,
+                    const CsrMatrix& excluded, const EvaluationSpec& spec, bool predicts_ratings,
+                    std::uint64_t seed) {
   validate(train, test, spec);
+  if (excluded.rows != train.n_users || excluded.cols != train.n_items)
+    throw Error("evaluate: the exclusion matrix is " + std::to_string(excluded.rows) + " x " +
+                std::to_string(excluded.cols) + ", not n_users x n_items");
   const MetricFilter filter(spec.metrics);
   const RelevantSets rel = relevant_sets(test, spec.relevance_threshold);
   const int k_max = *std::max_element(spec.cutoffs.begin(), spec.cutoffs.end());
-  const auto exclude = SparseRowsView::of(train.by_user);
+  const auto exclude = SparseRowsView::of(excluded);
   const std::size_t n = rel.size();
 
   EvalOutput out;
@@ -310,9 +318,9 @@ EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& t
     accuracy_metrics(out, "", lists.data(), k_max, rel, spec.cutoffs, filter);
     beyond_accuracy_metrics(out, lists.data(), k_max, train, spec.cutoffs, filter);
     segment_metrics(out, lists.data(), k_max, train, rel, spec, filter);
-    if (filter.has("auc")) auc_metric(out, rec, train, rel);
+    if (filter.has("auc")) auc_metric(out, rec, train, exclude, rel);
     if (spec.protocol == "sampled")
-      sampled_metrics(out, rec, train, rel, spec.cutoffs, spec.sampled_negatives, seed, filter);
+      sampled_metrics(out, rec, train, exclude, rel, spec.cutoffs, spec.sampled_negatives, seed, filter);
   }
   if (predicts_ratings && train.explicit_ratings && (filter.has("rmse") || filter.has("mae")))
     rating_metrics(out, rec, test, filter);

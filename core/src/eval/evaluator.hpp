@@ -66,4 +66,14 @@ struct EvalOutput {
 EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& test,
                     const EvaluationSpec& spec, bool predicts_ratings, std::uint64_t seed);
 
+/// As above, with the rows of `excluded` (n_users x n_items, sorted rows)
+/// as each user's never-ranked items instead of train.by_user. The runner
+/// passes train ∪ validation when it evaluates on test: by then the
+/// held-out validation item is known history, so it is neither a candidate
+/// nor a sampled negative, for every algorithm (SASRec's reference
+/// evaluation, pmixer/SASRec.pytorch, does the same).
+EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& test,
+                    const CsrMatrix& excluded, const EvaluationSpec& spec, bool predicts_ratings,
+                    std::uint64_t seed);
+
 }  // namespace recfuse

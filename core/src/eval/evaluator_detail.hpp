@@ -69,9 +69,10 @@ std::size_t sample_negatives(Rng& rng, ItemId n_items, std::span<const ItemId> s
                              std::span<const ItemId> relevant, std::size_t count, ItemId* out);
 
 /// The sampled protocol: each user's relevant items ranked among
-/// `negatives` sampled non-interacted items; metrics prefixed "sampled_".
+/// `negatives` sampled items outside `seen` (the evaluation's exclusion
+/// rows); metrics prefixed "sampled_".
 void sampled_metrics(EvalOutput& out, Recommender& rec, const TrainData& train,
-                     const RelevantSets& rel, const std::vector<std::int32_t>& cutoffs,
+                     SparseRowsView seen, const RelevantSets& rel, const std::vector<std::int32_t>& cutoffs,
                      std::int32_t negatives, std::uint64_t seed, const MetricFilter& filter);
 
 }  // namespace recfuse::eval_detail

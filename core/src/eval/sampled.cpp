@@ -56,11 +56,10 @@ std::size_t sample_negatives(Rng& rng, ItemId n_items, std::span<const ItemId> s
 }
 
 void sampled_metrics(EvalOutput& out, Recommender& rec, const TrainData& train,
-                     const RelevantSets& rel, const std::vector<std::int32_t>& cutoffs,
+                     SparseRowsView seen, const RelevantSets& rel, const std::vector<std::int32_t>& cutoffs,
                      std::int32_t negatives, std::uint64_t seed, const MetricFilter& filter) {
   const std::size_t n = rel.size();
   const int k_max = *std::max_element(cutoffs.begin(), cutoffs.end());
-  const auto seen = SparseRowsView::of(train.by_user);
   const auto want = static_cast<std::size_t>(negatives);
 
   // Candidates of user i: its relevant items, then its negatives, at offset[i].

@@ -14,6 +14,7 @@
 #include "host/params_validation.hpp"
 #include "recfuse/rng.hpp"
 #include "runner/model_tree.hpp"
+#include "runner/policies.hpp"
 #include "runner/record_json.hpp"
 #include "util/clock.hpp"
 
@@ -36,25 +37,12 @@ struct StepView {
   std::span<const std::uint8_t> done;
 };
 
-/// Fills slates (rows x k) from candidates (rows x C) and the probability
-/// of each chosen slate; `sessions` gives each row's session in the
-/// environment's batch (for the oracle, which answers for the whole batch).
-using Policy = std::function<void(std::span<const UserId> users, std::span<const ItemId> candidates,
-                                  std::span<const int> sessions, std::span<ItemId> slates,
-                                  std::span<double> propensity)>;
 using StepSink = std::function<void(const StepView&)>;
 
 struct Episodes {
   std::vector<double> ret, steps, clicks, engagement;
   explicit Episodes(int n) : ret(n, 0.0), steps(n, 0.0), clicks(n, 0.0), engagement(n, 0.0) {}
 };
-
-/// Number of ordered slates of k distinct items from C candidates.
-double ordered_slates(int C, int k) {
-  double n = 1;
-  for (int j = 0; j < k; ++j) n *= C - j;
-  return n;
-}
 
 /// Checks a policy's slates: k distinct items of the session's candidates.
 void check_slates(std::span<const ItemId> candidates, std::span<const ItemId> slates, int C, int k,
@@ -144,69 +132,6 @@ Episodes run_episodes(Environment& env, const OnlineSpec& o, int episodes, std::
     }
   }
   return ep;
-}
-
-/// The myopic oracle's slate of every session of the environment's batch.
-std::span<const ItemId> oracle_slates(Environment& env, std::vector<ItemId>& buf) {
-  buf.resize(env.users().size() * static_cast<std::size_t>(env.slate_size()));
-  if (!env.oracle_slates(buf)) throw Error("the environment has no oracle");
-  return buf;
-}
-
-/// The logging policy: uniform over ordered slates, or the myopic oracle
-/// mixed with uniform (epsilon_oracle). Records exact propensities.
-Policy logging_policy(Environment& env, const OnlineSpec& o, std::uint64_t seed) {
-  auto rng = std::make_shared<Rng>(derive_seed(seed, "logging_policy"));
-  auto buf = std::make_shared<std::vector<ItemId>>();
-  const int C = env.num_candidates(), k = env.slate_size();
-  const double p_uniform = 1.0 / ordered_slates(C, k);
-  const bool oracle = o.logging_policy == "epsilon_oracle";
-  const double eps = o.logging_epsilon;
-  return [&env, rng, buf, C, k, p_uniform, oracle, eps](
-             std::span<const UserId> users, std::span<const ItemId> cand,
-             std::span<const int> sessions, std::span<ItemId> slates, std::span<double> prop) {
-    const std::size_t uC = static_cast<std::size_t>(C), uk = static_cast<std::size_t>(k);
-    const std::span<const ItemId> best_all = oracle ? oracle_slates(env, *buf) : std::span<const ItemId>();
-    std::vector<ItemId> pool(uC);
-    for (std::size_t r = 0; r < users.size(); ++r) {
-      ItemId* s = slates.data() + r * uk;
-      const ItemId* best = oracle ? best_all.data() + static_cast<std::size_t>(sessions[r]) * uk : nullptr;
-      if (oracle && rng->uniform() >= eps) {
-        std::copy_n(best, k, s);
-      } else {
-        std::copy_n(cand.data() + r * uC, C, pool.begin());
-        for (int j = 0; j < k; ++j) {  // partial Fisher-Yates: a uniform ordered slate
-          const std::size_t pick = static_cast<std::size_t>(j) + rng->below(uC - static_cast<std::size_t>(j));
-          std::swap(pool[static_cast<std::size_t>(j)], pool[pick]);
-          s[j] = pool[static_cast<std::size_t>(j)];
-        }
-      }
-      double p = oracle ? eps * p_uniform : p_uniform;
-      if (oracle && std::equal(s, s + k, best)) p += 1.0 - eps;
-      prop[r] = p;
-    }
-  };
-}
-
-/// A fitted recommender as a policy: its `act`.
-Policy model_policy(Recommender& model, int C, int k) {
-  return [&model, C, k](std::span<const UserId> users, std::span<const ItemId> cand,
-                        std::span<const int>, std::span<ItemId> slates, std::span<double>) {
-    model.act(users, cand, C, k, slates);
-  };
-}
-
-/// The environment's myopic oracle as a policy.
-Policy oracle_policy(Environment& env) {
-  auto buf = std::make_shared<std::vector<ItemId>>();
-  return [&env, buf](std::span<const UserId> users, std::span<const ItemId>,
-                     std::span<const int> sessions, std::span<ItemId> slates, std::span<double>) {
-    const std::size_t k = static_cast<std::size_t>(env.slate_size());
-    const auto all = oracle_slates(env, *buf);
-    for (std::size_t r = 0; r < users.size(); ++r)
-      std::copy_n(all.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(sessions[r]) * k), k,
-                  slates.begin() + static_cast<std::ptrdiff_t>(r * k));
-  };
 }
 
 /// A log of logged steps (the rows of every StepView), flat.
@@ -431,7 +356,7 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
   Log train_log;
   train_log.C = C, train_log.k = k;
   const Episodes logged = run_episodes(*env, o, o.log_episodes, derive_seed(trial.seed, "log"),
-                                       logging_policy(*env, o, derive_seed(trial.seed, "log")),
+                                       logging_policy(*env, o, derive_seed(trial.seed, "log"), es.plugin),
                                        append_to(train_log), "the logging policy");
   const TrainData train = train_data_from_log(train_log, *env);
   timing["log_s"] = wall_seconds() - t0;
@@ -511,7 +436,7 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
     Log log;
     log.C = C, log.k = k;
     run_episodes(*env, o, o.ope_episodes, derive_seed(trial.seed, "ope_log"),
-                 logging_policy(*env, o, derive_seed(trial.seed, "ope_log")), append_to(log),
+                 logging_policy(*env, o, derive_seed(trial.seed, "ope_log"), es.plugin), append_to(log),
                  "the logging policy");
     const RewardModel dm = fit_reward_model(train_log, env->n_items());
     const std::size_t n = log.rows(), uk = static_cast<std::size_t>(k);

@@ -223,6 +223,10 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                   "split.validation_ratio > 0)");
     const CsrMatrix test = build_user_item_csr(on_validation ? split.validation : split.test,
                                                data.n_users(), data.n_items());
+    // On test, validation items are history too: never ranked (evaluator.hpp).
+    std::vector<Interaction> known = split.train;
+    if (!on_validation) known.insert(known.end(), split.validation.begin(), split.validation.end());
+    const CsrMatrix excluded = build_user_item_csr(known, data.n_users(), data.n_items());
     timing["split_s"] = wall_seconds() - t0;
 
     std::int64_t test_users = 0;
@@ -247,7 +251,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
 
     t0 = wall_seconds();
     const bool rates = (handle.algorithm->capabilities & kCapPredictRating) != 0;
-    const EvalOutput ev = evaluate(*model, train, test, scenario.evaluation, rates, trial.seed);
+    const EvalOutput ev = evaluate(*model, train, test, excluded, scenario.evaluation, rates, trial.seed);
     timing["eval_wall_s"] = wall_seconds() - t0;
     timing["latency_ms"] = {{"p50", ev.latency.p50_ms}, {"p95", ev.latency.p95_ms},
                             {"p99", ev.latency.p99_ms}, {"max", ev.latency.max_ms},

@@ -75,7 +75,7 @@ std::string canonical_filter(const FilterSpec& f) {
 std::string canonical_split(const SplitSpec& p) {
   return "method=" + p.method + ";test_ratio=" + number(p.test_ratio) +
          ";validation_ratio=" + number(p.validation_ratio) + ";validation=" + b(p.validation) +
-         ";folds=" + std::to_string(p.folds) + ";seed=" + std::to_string(p.seed);
+         ";folds=" + std::to_string(p.folds) + ";seed=" + std::to_string(p.seed) + ";ties=" + p.ties;
 }
 
 std::string canonical_evaluation(const EvaluationSpec& e) {
@@ -148,7 +148,9 @@ std::string canonical_simulation(const Scenario& sc, const std::string& protocol
          std::to_string(o.log_episodes) + ";logging=" + o.logging_policy + ";epsilon=" +
          number(o.logging_epsilon) + ";episodes=" + std::to_string(o.episodes) +
          ";ope_episodes=" + std::to_string(o.ope_episodes) + ";batch=" + std::to_string(o.batch) +
-         ";window=" + std::to_string(o.window) + ";weight_cap=" + number(o.weight_cap);
+         ";window=" + std::to_string(o.window) + ";weight_cap=" + number(o.weight_cap) +
+         // only where it acts, so that the ids of other logging policies stay as they were
+         (o.logging_policy == "epsilon_softmax" ? ";temperature=" + number(o.logging_temperature) : "");
 }
 
 /// Report label suffix of a protocol: "linucb (online)".
@@ -161,7 +163,7 @@ std::string protocol_suffix(const std::string& protocol) {
 }  // namespace
 
 std::vector<TrialSpec> expand_trials(const Scenario& s) {
-  const std::string common = "recfuse-trial-v1\nscenario=" + s.name +
+  const std::string common = "recfuse-trial-v2\nscenario=" + s.name +
                              "\ndataset=" + canonical_dataset(s.dataset) +
                              "\nfilter=" + canonical_filter(s.filter) +
                              "\nsplit=" + canonical_split(s.split) +

@@ -2,6 +2,7 @@
 // and scenario/schema.cpp. Every table is checked for unknown keys before it
 // is read, so a typo never silently falls back to a default.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -71,6 +72,7 @@ void parse_split(const Section& s, SplitSpec& p) {
   s.read_float("test_ratio", p.test_ratio, 0.0, 1.0, true);
   s.read_float("validation_ratio", p.validation_ratio, 0.0, 1.0, true);
   s.read("validation", p.validation);
+  s.read_enum("ties", p.ties, schema::split_ties());
   s.read_int("folds", p.folds, 2);
   s.read_int("seed", p.seed);
   const toml::array* folds = s.array("fold");
@@ -172,6 +174,13 @@ void parse_online(const Section& s, OnlineSpec& o) {
   s.read_int("log_episodes", o.log_episodes, 1);
   s.read_enum("logging_policy", o.logging_policy, schema::logging_policies());
   s.read_float("logging_epsilon", o.logging_epsilon, 0.0, 1.0);
+  s.read_float("logging_temperature", o.logging_temperature);
+  if (s.has("logging_temperature") && !(o.logging_temperature > 0.0 && std::isfinite(o.logging_temperature))) {
+    std::ostringstream got;
+    got << o.logging_temperature;
+    s.fail("logging_temperature", "expected a finite number > 0 (epsilon_softmax divides the oracle's "
+                                  "utilities by it), got " + got.str());
+  }
   s.read_int("episodes", o.episodes, 1);
   s.read_int("ope_episodes", o.ope_episodes, 1);
   s.read_int("batch", o.batch, 1);

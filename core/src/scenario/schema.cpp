@@ -15,13 +15,13 @@ const std::vector<TableKeys>& tables() {
                              "popularity_skew", "noise", "seed"}},
       {"filter", {"min_rating", "implicit", "min_user_interactions", "min_item_interactions"}},
       {"split", {"method", "test_ratio", "validation_ratio", "validation", "folds", "fold",
-                 "seed"}},
+                 "seed", "ties"}},
       {"evaluation", {"protocol", "sampled_negatives", "metrics", "cutoffs", "bootstrap",
                       "relevance_threshold", "max_latency_users", "target", "cold_user_max",
                       "head_fraction"}},
       {"algorithms", {"name", "plugin", "params", "grid", "children"}},
       {"environment", {"plugin", "params"}},
-      {"online", {"log_episodes", "logging_policy", "logging_epsilon", "episodes",
+      {"online", {"log_episodes", "logging_policy", "logging_epsilon", "logging_temperature", "episodes",
                   "ope_episodes", "batch", "window", "weight_cap"}},
   };
   return t;
@@ -55,6 +55,11 @@ const std::vector<std::string>& split_methods() {
   return v;
 }
 
+const std::vector<std::string>& split_ties() {
+  static const std::vector<std::string> v = {"source", "item"};
+  return v;
+}
+
 const std::vector<std::string>& evaluation_targets() {
   static const std::vector<std::string> v = {"test", "validation"};
   return v;
@@ -71,7 +76,7 @@ const std::vector<std::string>& protocols() {
 }
 
 const std::vector<std::string>& logging_policies() {
-  static const std::vector<std::string> v = {"uniform", "epsilon_oracle"};
+  static const std::vector<std::string> v = {"uniform", "epsilon_oracle", "epsilon_softmax"};
   return v;
 }
 

@@ -60,6 +60,10 @@ struct SplitSpec {
   double test_ratio = 0.2;        // random, temporal_*
   double validation_ratio = 0.0;  // carved from train (random, temporal_*, kfold, fixed)
   bool validation = true;         // leave_last_one_out: hold out the second-last item
+  /// Equal timestamps in a user's time order (leave_last_one_out,
+  /// temporal_*, sequences): "source" keeps the file's order (a stable sort
+  /// by time), "item" puts the lower item id first.
+  std::string ties = "source";
   std::int32_t folds = 5;         // kfold
   /// Which folds to run (1-based) for kfold; names for fixed ("u1".."u5","ua","ub").
   std::vector<std::string> fold_names;
@@ -120,9 +124,13 @@ struct OnlineSpec {
   /// Episodes logged by the logging policy; learners are fitted on them.
   std::int32_t log_episodes = 1000;
   /// uniform | epsilon_oracle (the myopic oracle's slate with probability
-  /// 1 - logging_epsilon, else a uniformly random slate).
+  /// 1 - logging_epsilon, else a uniformly random slate) | epsilon_softmax
+  /// (a uniformly random slate with probability logging_epsilon, else a
+  /// Plackett-Luce draw over oracle utility / logging_temperature);
+  /// runner/policies.hpp.
   std::string logging_policy = "uniform";
   double logging_epsilon = 0.2;
+  double logging_temperature = 1.0;  // > 0
   std::int32_t episodes = 1000;      // deployment episodes (online) / true-value episodes (off_policy)
   std::int32_t ope_episodes = 1000;  // fresh logged episodes the off-policy estimates read
   std::int32_t batch = 256;          // sessions stepped together
