@@ -4,6 +4,7 @@
 
 #include "cascade.hpp"
 #include "rank_fusion.hpp"
+#include "rating_blend.hpp"
 #include "recfuse/plugin.hpp"
 #include "score_fusion.hpp"
 #include "stacking.hpp"
@@ -34,9 +35,13 @@ const PluginDescriptor* describe() {
       {"cascade", PluginKind::kRecommender,
        "child 0 retrieves candidates, child 1 re-ranks only those", kCapChildren, &Cascade::params,
        &make<Cascade>},
+      {"rating_blend", PluginKind::kRecommender,
+       "ridge blend of child rating predictions with meta-features (Sill et al. 2009), fitted on "
+       "validation, children then refitted on train + validation",
+       kCapChildren | kCapPredictRating, &RatingBlend::params, &make<RatingBlend>},
   };
   static const PluginDescriptor d = make_descriptor(
-      "fusion", "1.0.0", "fusion", "fusion strategies over child recommenders", algos);
+      "fusion", "1.1.0", "fusion", "fusion strategies over child recommenders", algos);
   return &d;
 }
 

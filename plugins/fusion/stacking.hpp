@@ -140,19 +140,6 @@ class Stacking final : public Recommender {
   std::vector<float> buf_;
 };
 
-/// Standardises log(1 + x) over `counts` (sd 0 -> all zeros).
-inline std::vector<float> standardized_log(const std::vector<double>& counts) {
-  double mean = 0, sq = 0;
-  for (double c : counts) { mean += std::log1p(c); sq += std::log1p(c) * std::log1p(c); }
-  const double n = std::max<double>(1, static_cast<double>(counts.size()));
-  mean /= n;
-  const double sd = std::sqrt(std::max(0.0, sq / n - mean * mean));
-  std::vector<float> out(counts.size());
-  for (std::size_t j = 0; j < counts.size(); ++j)
-    out[j] = sd > 0 ? static_cast<float>((std::log1p(counts[j]) - mean) / sd) : 0.0f;
-  return out;
-}
-
 inline void Stacking::fit(const TrainData& data, const FitContext& ctx) {
   set_shape(data.n_users, data.n_items);
   require_children(children_, 1, kAnyNumber, "stacking");
