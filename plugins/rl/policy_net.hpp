@@ -4,19 +4,21 @@
 // one flat parameter buffer (llm.c style).
 //
 // Shapes: D state features (session_book.hpp), H hidden units, E = F + 1
-// item features with a bias. θ = [U (H x D) | c (H) | P (H x E) | B (H x E)]:
+// item features with a bias, n items.
+// θ = [U (H x D) | c (H) | P (H x E) | B (H x E) | b (n) | b' (n)]:
 //   state encoder   h = tanh(U φ(s) + c)                               (H)
-//   policy          π(j | s) = softmax_j(x̃_jᵀ Pᵀ h) over the candidates
-//   behaviour head  β(j | s) = softmax_j(x̃_jᵀ Bᵀ h), h taken as a constant
+//   policy          π(j | s) = softmax_j(x̃_jᵀ Pᵀ h + b_j) over the candidates
+//   behaviour head  β(j | s) = softmax_j(x̃_jᵀ Bᵀ h + b'_j), h taken as a constant
+// b, b' are the per-item biases of ItemScore (rl_common.hpp), absent when off.
 // φ(s) holds the mean features of the user's recent clicked items, so U's
 // first block acts on the average of learned linear item embeddings: the
 // paper's GRU state encoder is replaced by that average plus the session
 // counters of session_book.hpp (documented choice: sessions are short and
-// items are known by their features only).
+// the state sees items through their features only).
 //
 // Losses over N events e = (s_e, candidates, action a_e, multiplier m_e):
-//   L_π = −(1/N) Σ_e m_e log π(a_e | s_e)   gradient into U, c, P
-//   L_β = −(1/N) Σ_e log β(a_e | s_e)       gradient into B only (the
+//   L_π = −(1/N) Σ_e m_e log π(a_e | s_e)   gradient into U, c, P, b
+//   L_β = −(1/N) Σ_e log β(a_e | s_e)       gradient into B, b' only (the
 //                                            paper's blocked gradient)
 // with m_e frozen (computed by topk_multiplier before the step), so that
 // ∇L_π = −(1/N) Σ m_e ∇log π(a_e|s_e), the paper's top-K corrected gradient.
@@ -54,17 +56,24 @@ class PolicyNet {
  public:
   enum Head { kPolicy, kBehavior };
 
-  void reset(const ItemFeatures* items, int state_dim, int hidden, double init_scale, std::uint64_t seed) {
-    items_ = items;
+  void reset(const ItemFeatures* items, int state_dim, int hidden, double init_scale, std::uint64_t seed,
+             bool item_bias) {
+    score_.reset(items, item_bias);
     encoder_ = TanhEncoder(state_dim, hidden);
-    h_ = hidden, e_ = items->dim() + 1;
+    h_ = hidden, e_ = score_.dim();
     theta.setZero(size());
     Rng rng(seed);
     encoder_.init(theta.data(), init_scale, rng);
     for (Eigen::Index j = 0; j < 2 * static_cast<Eigen::Index>(h_) * e_; ++j)
       theta[off_p() + j] = rng.normal() * init_scale / std::sqrt(static_cast<double>(h_));
   }
-  Eigen::Index size() const { return off_p() + 2 * static_cast<Eigen::Index>(h_) * e_; }
+  Eigen::Index size() const { return off_bias(kBehavior) + score_.bias_size(); }
+  /// Sets both heads' per-item biases to b (n values; no-op when they are off).
+  void set_item_bias(const Eigen::VectorXd& b) {
+    if (score_.bias_size() == 0) return;
+    theta.segment(off_bias(kPolicy), b.size()) = b;
+    theta.segment(off_bias(kBehavior), b.size()) = b;
+  }
   int hidden() const { return h_; }
 
   /// h = tanh(U φ + c).
@@ -72,9 +81,9 @@ class PolicyNet {
   /// probs[j] = softmax over cands of head's logits, from h.
   void probs(const double* h, Head head, std::span<const ItemId> cands, double* probs) const {
     g_.noalias() = proj(head).transpose() * Eigen::Map<const Eigen::VectorXd>(h, h_);
+    const double* b = theta.data() + off_bias(head);
     double top = -INFINITY;
-    for (std::size_t j = 0; j < cands.size(); ++j)
-      top = std::max(top, probs[j] = items_->dot_with_bias(cands[j], g_.data()));
+    for (std::size_t j = 0; j < cands.size(); ++j) top = std::max(top, probs[j] = score_(cands[j], g_.data(), b));
     double total = 0;
     for (std::size_t j = 0; j < cands.size(); ++j) total += probs[j] = std::exp(probs[j] - top);
     for (std::size_t j = 0; j < cands.size(); ++j) probs[j] /= total;
@@ -93,10 +102,10 @@ class PolicyNet {
       const double m = head == kPolicy ? ev.multiplier : 1.0;
       total -= m * std::log(std::max(p_[static_cast<std::size_t>(ev.action)], 1e-300)) / n;
       if (!grad) continue;
-      dg.setZero();  // dg = Σ_j dz_j x̃_j, dz_j = m (p_j − [j = a]) / N
+      dg.setZero();  // dg = Σ_j dz_j x̃_j, db_j += dz_j, dz_j = m (p_j − [j = a]) / N
       for (std::size_t j = 0; j < ev.cands.size(); ++j)
-        items_->add_with_bias(ev.cands[j], m * (p_[j] - (static_cast<int>(j) == ev.action ? 1.0 : 0.0)) / n,
-                              dg.data());
+        score_.backward(ev.cands[j], m * (p_[j] - (static_cast<int>(j) == ev.action ? 1.0 : 0.0)) / n, dg.data(),
+                        grad->data() + off_bias(head));
       const Eigen::Index off = head == kPolicy ? off_p() : off_b();
       Eigen::Map<RowMatrix>(grad->data() + off, h_, e_).noalias() += h * dg.transpose();
       if (head == kBehavior) continue;  // no gradient into the encoder
@@ -111,11 +120,14 @@ class PolicyNet {
  private:
   Eigen::Index off_p() const { return encoder_.size(); }
   Eigen::Index off_b() const { return off_p() + static_cast<Eigen::Index>(h_) * e_; }
+  Eigen::Index off_bias(Head head) const {
+    return off_b() + static_cast<Eigen::Index>(h_) * e_ + (head == kPolicy ? 0 : score_.bias_size());
+  }
   Eigen::Map<const RowMatrix> proj(Head head) const {
     return {theta.data() + (head == kPolicy ? off_p() : off_b()), h_, e_};
   }
 
-  const ItemFeatures* items_ = nullptr;
+  ItemScore score_;
   TanhEncoder encoder_;  // U, c: the first weights of θ
   int h_ = 0, e_ = 0;
   mutable Eigen::VectorXd g_;        // scratch: projᵀ h

@@ -114,6 +114,7 @@ class ReinforceTopK final : public Recommender {
   double gamma_, lr_, init_scale_, cap_;
   bool learned_behavior_;
   int hidden_, epochs_, history_;
+  bool item_bias_, log_popularity_;
   std::size_t update_events_, minibatch_;
   double count_scale_;
 
@@ -149,6 +150,8 @@ inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
       hidden_(static_cast<int>(p.get_int("hidden"))),
       epochs_(static_cast<int>(p.get_int("epochs"))),
       history_(static_cast<int>(p.get_int("history"))),
+      item_bias_(p.get_bool("item_bias")),
+      log_popularity_(p.get_bool("log_popularity")),
       update_events_(static_cast<std::size_t>(p.get_int("update_events"))),
       minibatch_(static_cast<std::size_t>(p.get_int("minibatch"))),
       count_scale_(p.get_float("count_scale")) {}
@@ -173,15 +176,19 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
       ParamSpec::integer("history", 10, 0, 100000,
                          "clicked items of earlier sessions averaged into the user's long-run profile"),
       ParamSpec::real("count_scale", 100.0, 1e-9, 1e9, "divisor of the session's step and click counts in the state"),
+      item_bias_param(),
+      log_popularity_param(),
   };
 }
 
 inline void ReinforceTopK::fit(const TrainData& data, const FitContext& ctx) {
   set_shape(data.n_users, data.n_items);
-  items_.build(data, name_);
+  items_.build(data, name_, log_popularity_);
   book_.reset(&items_, data.n_users, history_, count_scale_);
   book_.seed_history(data.sequences);
-  net_.reset(&items_, book_.dim(), hidden_, init_scale_, derive_seed(ctx.seed, "reinforce_topk/init"));
+  net_.reset(&items_, book_.dim(), hidden_, init_scale_, derive_seed(ctx.seed, "reinforce_topk/init"),
+              item_bias_);
+  if (log_popularity_) net_.set_item_bias(logged_click_bias(data));
   adam_ = Adam(lr_);
   adam_.reset(net_.size());
   v_.setZero(book_.dim());

@@ -5,8 +5,23 @@
 // parameters, so the update is one loop).
 //
 // Item features: x_i = row i of TrainData::item_features (F values, e.g. an
-// environment's topic one-hot); models use x̃_i = (x_i, 1), the trailing 1
-// a per-model bias feature.
+// environment's topic one-hot), with, when `log_popularity` is on, one more
+// value: log(1 + n_i) / log(1 + max_j n_j), n_i the users who clicked i in
+// TrainData (the logs; 0 for an item never clicked), so that a model can
+// weigh the logs' popularity from its first step (a warm start from the
+// logged clicks). Models use x̃_i = (x_i, 1), the trailing 1 a per-model
+// bias feature.
+//
+// Item identity: features alone cannot tell apart two items of the same
+// genres, which a calibrated world (users' tastes are latent factors) and
+// popularity or MF trained on logs do. Every score of an rl model is
+// therefore s(i) = x̃_iᵀ g(s) + b_i (ItemScore), g from the state and b_i a
+// learned per-item bias (starting at 0: an item is its features until its
+// own feedback moves it; the `item_bias` parameter, default on except for
+// DQN, see dqn.hpp). With
+// log_popularity on, the biases of the softmaxes over items (top-K
+// REINFORCE's policy and behaviour heads, SlateQ's choice model) start
+// instead at logged_click_bias, the logs' own estimate.
 #pragma once
 
 #include <Eigen/Core>
@@ -17,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/rng.hpp"
 
@@ -24,19 +40,42 @@ namespace recfuse::rl {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-/// n_items x F dense copy of TrainData::item_features.
+/// n_i: the users who clicked item i in TrainData (the logs).
+inline Eigen::VectorXd logged_clicks(const TrainData& data) {
+  Eigen::VectorXd n = Eigen::VectorXd::Zero(data.n_items);
+  for (ItemId i : data.by_user.indices)
+    if (i >= 0 && i < data.n_items) n[i] += 1;
+  return n;
+}
+
+/// b_i = log((1 + n_i) / (1 + n̄)), n̄ the mean of n: the per-item biases of
+/// a softmax over the catalogue fitted to the logged clicks by maximum
+/// likelihood (add-one smoothed; centred so that an item of mean clicks has
+/// b = 0). Softmaxes are unchanged by the centring; it keeps b small.
+inline Eigen::VectorXd logged_click_bias(const TrainData& data) {
+  const Eigen::VectorXd n = logged_clicks(data);
+  const double mean = n.size() > 0 ? n.mean() : 0.0;
+  return (n.array().log1p() - std::log1p(mean)).matrix();
+}
+
+/// n_items x F dense copy of TrainData::item_features (and the logged
+/// popularity, see the file comment).
 class ItemFeatures {
  public:
-  void build(const TrainData& data, const std::string& who) {
+  void build(const TrainData& data, const std::string& who, bool log_popularity = false) {
     const CsrMatrix& f = data.item_features.matrix;
     if (f.rows != data.n_items || f.cols == 0)
       throw Error(who + ": needs item features (TrainData::item_features with one row per item, e.g. an "
                   "environment's topics); got " + std::to_string(f.rows) + " rows x " + std::to_string(f.cols) +
                   " columns for " + std::to_string(data.n_items) + " items");
-    x_.setZero(data.n_items, f.cols);
+    x_.setZero(data.n_items, f.cols + (log_popularity ? 1 : 0));
     for (std::int32_t i = 0; i < f.rows; ++i)
       for (std::int64_t q = f.indptr[static_cast<std::size_t>(i)]; q < f.indptr[static_cast<std::size_t>(i) + 1]; ++q)
         x_(i, f.indices[static_cast<std::size_t>(q)]) = f.values.empty() ? 1.0 : f.values[static_cast<std::size_t>(q)];
+    if (!log_popularity) return;
+    const Eigen::VectorXd n = logged_clicks(data);
+    const double top = std::log1p(n.size() > 0 ? n.maxCoeff() : 0.0);
+    if (top > 0) x_.col(f.cols) = n.array().log1p() / top;
   }
   int dim() const { return static_cast<int>(x_.cols()); }
   std::int32_t n_items() const { return static_cast<std::int32_t>(x_.rows()); }
@@ -60,6 +99,48 @@ class ItemFeatures {
  private:
   RowMatrix x_;
 };
+
+/// The item side of every rl model's score, s(i) = x̃_iᵀ g + b_i (see the
+/// file comment): g (dim() values) comes from the state, b (bias_size()
+/// values, none when the per-item bias is off) is a slice of the model's
+/// parameters.
+class ItemScore {
+ public:
+  void reset(const ItemFeatures* items, bool item_bias) {
+    items_ = items;
+    bias_ = item_bias;
+  }
+  int dim() const { return items_->dim() + 1; }
+  Eigen::Index bias_size() const { return bias_ ? items_->n_items() : 0; }
+  double operator()(ItemId i, const double* g, const double* b) const {
+    return items_->dot_with_bias(i, g) + (bias_ ? b[i] : 0.0);
+  }
+  /// The gradient of ds · s(i): dg += ds · x̃_i, db_i += ds.
+  void backward(ItemId i, double ds, double* dg, double* db) const {
+    items_->add_with_bias(i, ds, dg);
+    if (bias_) db[i] += ds;
+  }
+
+ private:
+  const ItemFeatures* items_ = nullptr;
+  bool bias_ = false;
+};
+
+/// The `item_bias` parameter of the rl policies, on by default unless `why_off` says why not.
+inline ParamSpec item_bias_param(const std::string& why_off = "") {
+  return ParamSpec::boolean("item_bias", why_off.empty(),
+                            "learn a per-item bias b_i added to every item score (item identity beyond the "
+                            "features; starts at 0, or at the logs' estimate with log_popularity)" +
+                                (why_off.empty() ? std::string() : "; off by default: " + why_off));
+}
+
+/// The `log_popularity` parameter of the rl policies.
+inline ParamSpec log_popularity_param() {
+  return ParamSpec::boolean("log_popularity", true,
+                            "warm start from the logged clicks (TrainData): append log(1 + clicks) / log(1 + max "
+                            "clicks) to each item's features, and start the per-item biases of softmaxes over "
+                            "items at log((1 + clicks) / (1 + mean clicks))");
+}
 
 /// The state encoder of the rl networks, h = tanh(U φ + c) (H values from
 /// the D of φ), over the first H·D + H entries of a flat weight buffer

@@ -12,9 +12,10 @@
 // long-term value of the user consuming i. The no-click option ⊥ is always
 // on the slate with its own learned Q̄(s, ⊥) (RecSim's implementation fixes
 // it at 0; a no-click step that keeps the session going is worth more).
-// Q̄ is bilinear in the item and the state of session_book.hpp:
-//   Q̄(s, i) = x̂_iᵀ W φ(s),  x̂_i = (x_i, 1, 0),  x̂_⊥ = (0, …, 0, 1),
-// W of (F + 2) x D.
+// Q̄ is bilinear in the item and the state of session_book.hpp, plus a
+// per-item bias (ItemScore, rl_common.hpp; b = 0 when item_bias is off):
+//   Q̄(s, i) = x̂_iᵀ W φ(s) + b_i,  x̂_i = (x_i, 1, 0),  Q̄(s, ⊥) = x̂_⊥ᵀ W φ(s),  x̂_⊥ = (0, …, 0, 1),
+// W of (F + 2) x D. The choice model has its own per-item bias.
 //
 // Learning (the paper's SARSA-style TD on the consumed item): step t of a session
 // becomes the transition (s_t, c_t, R, s_{t+n}, A_{t+n}), c_t the clicked
@@ -26,8 +27,9 @@
 // Q̄_target is a copy of W refreshed every target_update updates. An
 // update draws `minibatch` transitions and takes, one transition after the
 // other, the normalised LMS step of linear TD (its size free of the scale
-// of features and rewards):
-//   W += learning_rate · (y − Q̄(s, c)) x̂_c φ(s)ᵀ / (|x̂_c|² |φ(s)|²),
+// of features and rewards) on Q̄'s joint features (x̂_c ⊗ φ(s), e_c):
+//   n = |x̂_c|² |φ(s)|² + [c ≠ ⊥],
+//   W += learning_rate · (y − Q̄(s, c)) x̂_c φ(s)ᵀ / n,  b_c += learning_rate · (y − Q̄(s, c)) / n,
 // which moves Q̄(s, c) that share of the way to y. replay_ratio sets how
 // many sampled transitions each observed one pays for.
 // The choice model is fitted on every observed (s, A, choice) (maximum
@@ -101,10 +103,11 @@ class SlateQ final : public Recommender {
   };
 
   int e() const { return items_.dim() + 2; }  // rows of W
-  /// q = W φ (F + 2 values); Q̄(s, i) = x̃_iᵀ q[0..F], Q̄(s, ⊥) = q[F + 1].
+  Eigen::Index off_b() const { return static_cast<Eigen::Index>(e()) * book_.dim(); }
+  /// q = W φ (F + 2 values), w = [W | b]; Q̄(s, i) = x̃_iᵀ q[0..F] + b_i, Q̄(s, ⊥) = q[F + 1].
   void project(const Eigen::VectorXd& w, const double* phi, double* q) const;
-  double value(ItemId i, const double* q) const {
-    return i == kNoItem ? q[items_.dim() + 1] : items_.dot_with_bias(i, q);
+  double value(const Eigen::VectorXd& w, ItemId i, const double* q) const {
+    return i == kNoItem ? q[items_.dim() + 1] : score_(i, q, w.data() + off_b());
   }
   /// Moves the oldest waiting step of p into the buffer, bootstrapped from
   /// (next_phi, next_slate), or not at all when they are null.
@@ -119,13 +122,15 @@ class SlateQ final : public Recommender {
   std::size_t capacity_, minibatch_;
   double replay_ratio_, owed_ = 0;  // updates due, fractional
   int target_update_, history_;
+  bool item_bias_, log_popularity_;
   std::size_t n_step_;
   double count_scale_;
 
   ItemFeatures items_;
+  ItemScore score_;
   SessionBook<Pending> book_;
   ChoiceModel choice_;
-  Eigen::VectorXd w_, w_target_;  // W, (F + 2) x D row-major
+  Eigen::VectorXd w_, w_target_;  // [W, (F + 2) x D row-major | b]
   Replay replay_;
   Rng explore_, sample_;
   std::int64_t updates_ = 0;
@@ -148,6 +153,8 @@ inline SlateQ::SlateQ(const ParamSet& p)
       replay_ratio_(p.get_float("replay_ratio")),
       target_update_(static_cast<int>(p.get_int("target_update"))),
       history_(static_cast<int>(p.get_int("history"))),
+      item_bias_(p.get_bool("item_bias")),
+      log_popularity_(p.get_bool("log_popularity")),
       n_step_(static_cast<std::size_t>(p.get_int("n_step"))),
       count_scale_(p.get_float("count_scale")) {}
 
@@ -176,19 +183,23 @@ inline std::vector<ParamSpec> SlateQ::params() {
       ParamSpec::integer("history", 10, 0, 100000,
                          "clicked items of earlier sessions averaged into the user's long-run profile"),
       ParamSpec::real("count_scale", 100.0, 1e-9, 1e9, "divisor of the session's step and click counts in the state"),
+      item_bias_param(),
+      log_popularity_param(),
   };
 }
 
 inline void SlateQ::fit(const TrainData& data, const FitContext& ctx) {
   set_shape(data.n_users, data.n_items);
-  items_.build(data, name_);
+  items_.build(data, name_, log_popularity_);
   book_.reset(&items_, data.n_users, history_, count_scale_);
   book_.seed_history(data.sequences);
   const int d = book_.dim();
-  w_.setZero(static_cast<Eigen::Index>(e()) * d);
+  score_.reset(&items_, item_bias_);
+  w_.setZero(off_b() + score_.bias_size());
   w_target_ = w_;
   owed_ = 0;
-  choice_.reset(&items_, d, choice_lr_);
+  choice_.reset(&items_, d, choice_lr_, item_bias_);
+  if (log_popularity_) choice_.set_item_bias(logged_click_bias(data));
   replay_ = Replay{};
   replay_.capacity = capacity_;
   explore_.reseed(derive_seed(ctx.seed, "slateq/explore"));
@@ -208,8 +219,8 @@ inline std::vector<double> SlateQ::item_values(UserId u, std::span<const ItemId>
   std::vector<double> phi(static_cast<std::size_t>(book_.dim())), q(static_cast<std::size_t>(e())), out;
   book_.state(u, nullptr, phi.data());
   project(w_, phi.data(), q.data());
-  for (ItemId i : items) out.push_back(value(i, q.data()));
-  out.push_back(value(kNoItem, q.data()));
+  for (ItemId i : items) out.push_back(value(w_, i, q.data()));
+  out.push_back(value(w_, kNoItem, q.data()));
   return out;
 }
 
@@ -224,7 +235,7 @@ inline void SlateQ::score_all(std::span<const UserId> users, std::span<float> ou
     choice_.project(phi_.data(), g_.data());
     for (std::size_t i = 0; i < n; ++i) {
       const auto item = static_cast<ItemId>(i);
-      out[r * n + i] = static_cast<float>(choice_.attraction(item, g_.data()) * value(item, q_.data()));
+      out[r * n + i] = static_cast<float>(choice_.attraction(item, g_.data()) * value(w_, item, q_.data()));
     }
   }
 }
@@ -250,9 +261,9 @@ inline void SlateQ::choose(const double* phi, std::span<const ItemId> cands, int
   qv_.resize(cands.size());
   for (std::size_t j = 0; j < cands.size(); ++j) {
     v_[j] = choice_.attraction(cands[j], g_.data());
-    qv_[j] = value(cands[j], q_.data());
+    qv_[j] = value(w_, cands[j], q_.data());
   }
-  double num = value(kNoItem, q_.data()), den = 1.0;  // v⊥ = 1
+  double num = value(w_, kNoItem, q_.data()), den = 1.0;  // v⊥ = 1
   epsilon_greedy_slate(
       cands, k, epsilon_, explore_,
       [&](std::size_t j) { return greedy_ ? (num + v_[j] * qv_[j]) / (den + v_[j]) : v_[j] * qv_[j]; },
@@ -325,16 +336,16 @@ inline void SlateQ::train_step() {
       const ItemId* slate = b.next_slate.data() + at * k;
       project(w_target_, next, qt_.data());
       choice_.project(next, g_.data());
-      double num = value(kNoItem, qt_.data()), den = 1.0;
+      double num = value(w_target_, kNoItem, qt_.data()), den = 1.0;
       for (std::size_t j = 0; j < k; ++j) {
         const double v = choice_.attraction(slate[j], g_.data());
-        num += v * value(slate[j], qt_.data());
+        num += v * value(w_target_, slate[j], qt_.data());
         den += v;
       }
       y += b.discount[at] * num / den;
     }
     const ItemId a = b.action[at];
-    const double delta = y - value(a, q_.data());
+    const double delta = y - value(w_, a, q_.data());
     xhat_.setZero();
     if (a == kNoItem) {
       xhat_[f + 1] = 1.0;
@@ -343,9 +354,10 @@ inline void SlateQ::train_step() {
       xhat_[f] = 1.0;
     }
     const Eigen::Map<const Eigen::RowVectorXd> phi_row(phi, static_cast<Eigen::Index>(d));
-    const double norm = xhat_.squaredNorm() * phi_row.squaredNorm();
-    Eigen::Map<RowMatrix>(w_.data(), e(), static_cast<Eigen::Index>(d)).noalias() +=
-        (lr_ * delta / norm) * xhat_ * phi_row;
+    const bool bias = a != kNoItem && score_.bias_size() > 0;
+    const double step = lr_ * delta / (xhat_.squaredNorm() * phi_row.squaredNorm() + (bias ? 1.0 : 0.0));
+    Eigen::Map<RowMatrix>(w_.data(), e(), static_cast<Eigen::Index>(d)).noalias() += step * xhat_ * phi_row;
+    if (bias) w_[off_b() + a] += step;
   }
   if (++updates_ % target_update_ == 0) w_target_ = w_;
 }
