@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "run_cli.hpp"
 #include "test_support.hpp"
@@ -229,4 +231,33 @@ TEST_CASE("a metrics filter keeps only the rating metric asked for") {
   CHECK(metrics.contains("mae"));
   CHECK_FALSE(metrics.contains("rmse"));
   CHECK_FALSE(metrics.contains("ndcg@10"));
+}
+
+TEST_CASE("on test, validation items are never ranked unless the user repeats one as the test item") {
+  // Sequences (leave-last-one-out, validation = second-last): user "2"
+  // ends 7, 7, so its validation and test items are the same film. Training
+  // popularity puts 7 first (4 users), so popularity's top-1 for user "2"
+  // is 7 and must count as a hit; user "1" (validation 1, test 2) never
+  // sees its validation item 1 ranked, and 1 would be next after 7, 8, 9.
+  const auto dir = temp_dir("repeat");
+  const auto data = write_text(dir, "seq.txt", "1 7 8 9 1 2\n2 1 2 3 7 7\n3 7 8 1 2 3\n4 7 9 1 2 3\n5 7 8 4 5 6\n");
+  const auto s = write_text(dir, "r.toml",
+                            "name = \"r\"\n[dataset]\nformat = \"sequence\"\npath = \"" + data.string() +
+                                "\"\n[split]\nmethod = \"leave_last_one_out\"\n[evaluation]\ncutoffs = [1, 5]\n"
+                                "bootstrap = 10\n[[algorithms]]\nplugin = \"popularity\"\n");
+  const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "o").string() + " --no-cache --quiet");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const std::string id = read_report(dir / "o").at("trials").at(0).at("trial_id");
+  std::ifstream in(dir / "o" / "trials" / (id + ".json"));
+  const json rec = json::parse(in);
+  const json& pu = rec.at("per_user");
+  const auto users = pu.at("users").get<std::vector<int>>();
+  const auto hr1 = pu.at("hr@1").get<std::vector<double>>();
+  REQUIRE(users.size() == 5);
+  CHECK(users[1] == 1);
+  CHECK(hr1[1] == 1.0);  // user "2": the repeated validation item is its test item
+  // user "1": train {7, 8, 9}; with its validation item 1 (3 users) excluded
+  // the top-1 is 2 (one user, tied with 3 and 4, the smaller id), its test item.
+  CHECK(hr1[0] == 1.0);
 }

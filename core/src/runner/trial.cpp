@@ -1,5 +1,6 @@
 #include "runner/trial.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <omp.h>
 
@@ -223,9 +224,15 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                   "split.validation_ratio > 0)");
     const CsrMatrix test = build_user_item_csr(on_validation ? split.validation : split.test,
                                                data.n_users(), data.n_items());
-    // On test, validation items are history too: never ranked (evaluator.hpp).
+    // On test, validation items are history too: never ranked (evaluator.hpp),
+    // unless the user repeats one as a test item (sequences may), which
+    // must stay rankable.
     std::vector<Interaction> known = split.train;
-    if (!on_validation) known.insert(known.end(), split.validation.begin(), split.validation.end());
+    if (!on_validation)
+      for (const Interaction& x : split.validation) {
+        const auto row = test.row(x.user);
+        if (!std::binary_search(row.begin(), row.end(), x.item)) known.push_back(x);
+      }
     const CsrMatrix excluded = build_user_item_csr(known, data.n_users(), data.n_items());
     timing["split_s"] = wall_seconds() - t0;
 
