@@ -60,13 +60,25 @@ inline std::vector<Rating> collect_ratings(const CsrMatrix& by_user, RatingStats
   return out;
 }
 
-/// Fills `m` with N(mean, std²) draws from one named stream (Surprise draws
-/// p_u, q_i from rng.normal(init_mean, init_std)). Row by row, so the values
-/// do not depend on the thread count.
+/// Fills `m` with N(mean, std²) draws (Surprise draws p_u, q_i from
+/// rng.normal(init_mean, init_std)). Row r has its own stream
+/// derive_seed(seed, "row", r) and takes both values of each Box–Muller
+/// pair, so the rows fill in parallel and the values do not depend on the
+/// thread count (one value per pair, serially, took 10 ms of a 70 ms
+/// ml-100k fit at f = 100).
 inline void normal_init(RowMatrixF& m, double mean, double std, std::uint64_t seed) {
-  Rng rng(seed);
-  for (Eigen::Index r = 0; r < m.rows(); ++r)
-    for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = static_cast<float>(rng.normal(mean, std));
+  const Eigen::Index cols = m.cols();
+#pragma omp parallel for schedule(static) if (m.size() > 16384)
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    Rng rng(derive_seed(seed, "row", static_cast<std::uint64_t>(r)));
+    for (Eigen::Index c = 0; c < cols; c += 2) {
+      double u1 = rng.uniform();
+      while (u1 <= 0.0) u1 = rng.uniform();
+      const double radius = std * std::sqrt(-2.0 * std::log(u1)), angle = 6.283185307179586 * rng.uniform();
+      m(r, c) = static_cast<float>(mean + radius * std::cos(angle));
+      if (c + 1 < cols) m(r, c + 1) = static_cast<float>(mean + radius * std::sin(angle));
+    }
+  }
 }
 
 /// order = a uniformly random permutation of [0, n) (Fisher–Yates), reusing

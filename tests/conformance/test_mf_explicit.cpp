@@ -2,9 +2,12 @@
 // als_explicit), on the classes from the plugin headers directly.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
+#include <omp.h>
+#include <tuple>
 
 #include "conformance_support.hpp"
 #include "plugins/mf_explicit/als_explicit.hpp"
@@ -28,10 +31,12 @@ ParamSet with(const std::vector<ParamSpec>& specs, const std::map<std::string, P
 }
 
 template <class Model>
-Model fitted(const TrainData& d, const std::map<std::string, ParamValue>& values, std::uint64_t seed = 42) {
+Model fitted(const TrainData& d, const std::map<std::string, ParamValue>& values, std::uint64_t seed = 42,
+             int threads = 1) {
   Model m(with(Model::params(), values));
   FitContext ctx;
   ctx.seed = seed;
+  ctx.threads = threads;
   m.fit(d, ctx);
   return m;
 }
@@ -141,6 +146,139 @@ TEST_CASE("sgd_mf and svdpp: the same seed gives the same model, another seed an
   auto x = fitted<SvdppRecommender>(d, p, 5), y = fitted<SvdppRecommender>(d, p, 5);
   CHECK(x.implicit_factors() == y.implicit_factors());
   CHECK(x.user_bias() == y.user_bias());
+}
+
+TEST_CASE("sgd_epoch: the paired kernel equals one rating at a time in double precision",
+          "[mf_explicit]") {
+  // Runs of ratings that share a user (never paired), that share an item
+  // (never paired) and that share neither (paired): a pair computed with a
+  // stale row would be off by about γ e q ≈ 1e-3 here.
+  const int f = 21, n_users = 7, n_items = 9;
+  std::vector<Rating> ratings;
+  Rng rng(3);
+  for (int k = 0; k < 400; ++k) {
+    const auto u = static_cast<std::int32_t>(k % 40 < 10 ? 2 : rng.below(n_users));
+    const auto i = static_cast<std::int32_t>(k % 40 >= 10 && k % 40 < 20 ? 4 : rng.below(n_items));
+    ratings.push_back({u, i, static_cast<float>(1 + rng.below(5))});
+  }
+  RowMatrixF P0(n_users, f), Q0(n_items, f);
+  normal_init(P0, 0.0, 0.3, 1);
+  normal_init(Q0, 0.0, 0.3, 2);
+  PaddedRows P(P0), Q(Q0);
+  std::vector<float> bu(n_users, 0.1f), bi(n_items, -0.2f);
+  SgdStep step;
+  step.lr = 0.05f;
+  step.reg = 0.1f;
+  step.lr_bias = 0.03f;
+  step.reg_bias = 0.2f;
+  step.mu = 3.5f;
+  step.factors = f;
+  step.stride = P.stride();
+  CHECK(P.stride() == 32);
+  const double se = sgd_epoch(step, ratings.data(), ratings.size(), P.data(), Q.data(), bu.data(), bi.data());
+
+  Eigen::MatrixXd p = P0.cast<double>(), q = Q0.cast<double>();
+  std::vector<double> rbu(n_users, 0.1), rbi(n_items, -0.2);
+  double rse = 0.0;
+  for (const Rating& t : ratings) {
+    const double e = t.r - (3.5 + rbu[t.u] + rbi[t.i] + p.row(t.u).dot(q.row(t.i)));
+    rse += e * e;
+    rbu[t.u] += 0.03 * (e - 0.2 * rbu[t.u]);
+    rbi[t.i] += 0.03 * (e - 0.2 * rbi[t.i]);
+    const Eigen::RowVectorXd pu = p.row(t.u), qi = q.row(t.i);
+    p.row(t.u) += 0.05 * (e * qi - 0.1 * pu);
+    q.row(t.i) += 0.05 * (e * pu - 0.1 * qi);
+  }
+  CHECK(se == Approx(rse).epsilon(1e-4));
+  RowMatrixF got_p, got_q;
+  P.copy_to(got_p);
+  Q.copy_to(got_q);
+  CHECK((got_p.cast<double>() - p).cwiseAbs().maxCoeff() < 2e-5);
+  CHECK((got_q.cast<double>() - q).cwiseAbs().maxCoeff() < 2e-5);
+  for (int u = 0; u < n_users; ++u) CHECK(bu[static_cast<std::size_t>(u)] == Approx(rbu[u]).margin(2e-5));
+  for (int i = 0; i < n_items; ++i) CHECK(bi[static_cast<std::size_t>(i)] == Approx(rbi[i]).margin(2e-5));
+  for (int c = f; c < P.stride(); ++c) CHECK(P.row(3)[c] == 0.0f);  // padding untouched
+}
+
+TEST_CASE("make_sgd_grid: contiguous balanced id ranges, every rating in its one block",
+          "[mf_explicit]") {
+  const TrainData d = low_rank(50, 40, 0.4, 0.1, 8);
+  RatingStats stats;
+  const std::vector<Rating> ratings = collect_ratings(d.by_user, stats);
+  const int k = 4;
+  const SgdGrid g = make_sgd_grid(ratings, 50, 40, k);
+  REQUIRE(g.offset.size() == static_cast<std::size_t>(k * k + 1));
+  REQUIRE(g.ratings.size() == ratings.size());
+  std::vector<int> row_of(50, -1), col_of(40, -1);
+  std::vector<std::size_t> row_total(k), col_total(k);
+  for (int b = 0; b < k * k; ++b)
+    for (std::size_t j = g.offset[b]; j < g.offset[b + 1]; ++j) {
+      const Rating& t = g.ratings[j];
+      // A user (item) lives in one row (column) block only.
+      CHECK((row_of[t.u] == -1 || row_of[t.u] == b / k));
+      CHECK((col_of[t.i] == -1 || col_of[t.i] == b % k));
+      row_of[t.u] = b / k;
+      col_of[t.i] = b % k;
+      ++row_total[b / k];
+      ++col_total[b % k];
+    }
+  for (int u = 1; u < 50; ++u)
+    if (row_of[u] >= 0 && row_of[u - 1] >= 0) CHECK(row_of[u] >= row_of[u - 1]);  // contiguous
+  for (int i = 1; i < 40; ++i)
+    if (col_of[i] >= 0 && col_of[i - 1] >= 0) CHECK(col_of[i] >= col_of[i - 1]);
+  // Each range closes within one id's ratings of its share n/k.
+  const double share = static_cast<double>(ratings.size()) / k;
+  for (int r = 0; r < k; ++r) {
+    CHECK(std::abs(static_cast<double>(row_total[r]) - share) <= 40);
+    CHECK(std::abs(static_cast<double>(col_total[r]) - share) <= 50);
+  }
+  auto sorted = [](std::vector<Rating> v) {
+    std::sort(v.begin(), v.end(), [](const Rating& a, const Rating& b) { return std::tie(a.u, a.i) < std::tie(b.u, b.i); });
+    return v;
+  };
+  const auto a = sorted(ratings), b = sorted(g.ratings);
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    CHECK(a[j].u == b[j].u);
+    CHECK(a[j].i == b[j].i);
+    CHECK(a[j].r == b[j].r);
+  }
+}
+
+TEST_CASE("sgd_mf parallel: the same model for 1, 2 and 3 threads, and it learns", "[mf_explicit]") {
+  const TrainData d = low_rank(80, 60, 0.5, 0.1, 3);
+  for (bool shuffle : {true, false}) {
+    const std::map<std::string, ParamValue> p{{"factors", std::int64_t{8}}, {"lr", 0.02},
+                                              {"reg", 0.005}, {"epochs", std::int64_t{300}},
+                                              {"parallel", true}, {"blocks", std::int64_t{4}},
+                                              {"shuffle", shuffle}};
+    auto one = fitted<SgdMfRecommender>(d, p, 5, 1), two = fitted<SgdMfRecommender>(d, p, 5, 2),
+         three = fitted<SgdMfRecommender>(d, p, 5, 3);
+    CHECK(one.user_factors() == two.user_factors());
+    CHECK(one.item_factors() == three.item_factors());
+    CHECK(one.user_bias() == two.user_bias());
+    CHECK(one.item_bias() == three.item_bias());
+    // Every rating is visited each epoch: the fit reaches the noise floor
+    // as the serial one does (test above).
+    CHECK(train_rmse(two, d) < 0.15);
+  }
+}
+
+TEST_CASE("normal_init: N(mean, std²) moments, the same values for any thread count",
+          "[mf_explicit]") {
+  RowMatrixF a(300, 101), b(300, 101);
+  omp_set_num_threads(1);
+  normal_init(a, 0.5, 2.0, 9);
+  omp_set_num_threads(2);
+  normal_init(b, 0.5, 2.0, 9);
+  CHECK(a == b);
+  const double n = static_cast<double>(a.size());
+  const double mean = a.cast<double>().sum() / n;
+  const double var = (a.cast<double>().array() - mean).square().sum() / n;
+  CHECK(mean == Approx(0.5).margin(0.03));  // 4 standard errors of 2/sqrt(30300)
+  CHECK(std::sqrt(var) == Approx(2.0).margin(0.04));
+  // The two values of a Box–Muller pair are uncorrelated: columns 0 and 1.
+  const Eigen::VectorXd c0 = a.col(0).cast<double>().array() - 0.5, c1 = a.col(1).cast<double>().array() - 0.5;
+  CHECK(std::abs(c0.dot(c1) / (c0.norm() * c1.norm())) < 0.25);
 }
 
 TEST_CASE("predict_rating clips to the training rating range, score does not", "[mf_explicit]") {
