@@ -8,22 +8,24 @@
 //   plugin = "svdpp"
 //   params = { factors = 20, epochs = 20, lr = 0.007, reg = 0.02 }
 //
-// Update order. Koren's §2.3 rules (and Surprise's SVDpp.sgd) touch every y_j,
-// j ∈ N(u), after EACH rating of u and recompute the implicit sum each time:
-// O(|N(u)|·f) per rating. Here ratings are processed user by user (users in
-// a fresh random order per epoch, stream derive_seed(seed, "svdpp", epoch);
-// a user's ratings in item-id order), and for user u:
-//   z   = |N(u)|^-½ Σ_j y_j                      (once, at the user's start)
-//   for each (i, r):  e = r − (μ + b_u + b_i + q_i·(p_u + z))
-//     b_u += γ(e − λ b_u);  b_i += γ(e − λ b_i)
-//     p_u += γ(e q_i − λ p_u);  q_i += γ(e (p_u + z) − λ q_i)   (old values)
-//     g   += e q_i                                (old q_i)
-//   then for every j ∈ N(u):  y_j += γ(|N(u)|^-½ g − |N(u)| λ y_j)
-// i.e. one step along the summed gradient of the user's ratings w.r.t. y_j
-// (each of the |N(u)| ratings contributes its own λ y_j, hence |N(u)| λ;
-// the decay factor is floored at 0 for huge users). This is the batched y
-// update of the fast SVD++ implementations (MyMediaLite's SVDPlusPlus,
-// LibRec's): O(|N(u)|·f) per user instead of per rating.
+// Update order. Koren's §2.3 rules (and Surprise's SVDpp.sgd) step every
+// y_j, j ∈ N(u), after EACH rating of u, and recompute the implicit sum
+// z = |N(u)|^-½ Σ_j y_j for the next one: O(|N(u)|·f) per rating. Here the
+// same updates cost O(f) per rating and O(|N(u)|·f) per user. With
+// s = |N(u)|^-½ and d = 1 − γλ, the step of one rating (i, r) is
+//   e = r − (μ + b_u + b_i + q_i·(p_u + z))
+//   b_u += γ(e − λ b_u);  b_i += γ(e − λ b_i)
+//   p_u += γ(e q_i − λ p_u);  q_i += γ(e (p_u + z) − λ q_i)   (old values)
+//   y_j ← d y_j + γ e s q_i  for every j ∈ N(u)                (old q_i)
+// and since every y_j of the user receives the same term, and |N(u)| s² = 1,
+//   z ← d z + γ e q_i   exactly,   and after the user's n ratings
+//   y_j = dⁿ y_j + G,   G ← d G + γ s e q_i accumulated per rating.
+// So z is carried along and the y_j are written once, at the user's end:
+// the result equals the per-rating rules up to float rounding (the test
+// checks it against a direct double-precision implementation of them).
+// Users are visited in a fresh random order per epoch (stream
+// derive_seed(seed, "svdpp", epoch); `shuffle = false`: by id, as Surprise's
+// trainset order), a user's ratings in item-id order.
 #pragma once
 
 #include <algorithm>
@@ -134,12 +136,14 @@ class SvdppRecommender final : public LatentRatingModel {
   const std::vector<float>& item_bias() const { return bi_; }
 
  private:
-  /// All of user u's ratings, then the batched y_j step; returns Σ e².
+  /// All of user u's ratings, each with its y_j step applied lazily (see the
+  /// top of the file); returns Σ e².
   double user_step(const CsrMatrix& R, UserId u) {
     const std::int64_t begin = R.indptr[u], end = R.indptr[u + 1];
     if (begin == end) return 0.0;
     const int f = factors_;
     const float n = static_cast<float>(end - begin), s = 1.0f / std::sqrt(n);
+    const float d = 1.0f - lr_ * reg_;
     float* __restrict z = z_.data();
     float* __restrict g = g_.data();
     std::fill(z, z + f, 0.0f);
@@ -164,19 +168,21 @@ class SvdppRecommender final : public LatentRatingModel {
       se += static_cast<double>(e) * e;
       bu += lr_ * (e - reg_ * bu);
       bi += lr_ * (e - reg_ * bi);
+      const float le = lr_ * e, les = le * s;
 #pragma omp simd
       for (int c = 0; c < f; ++c) {
-        const float pc = p[c], qc = q[c];
+        const float pc = p[c], qc = q[c], zc = z[c];
         p[c] += lr_ * (e * qc - reg_ * pc);
-        q[c] += lr_ * (e * (pc + z[c]) - reg_ * qc);
-        g[c] += e * qc;
+        q[c] += lr_ * (e * (pc + zc) - reg_ * qc);
+        z[c] = d * zc + le * qc;
+        g[c] = d * g[c] + les * qc;
       }
     }
-    const float decay = std::max(0.0f, 1.0f - lr_ * n * reg_), step = lr_ * s;
+    const auto dn = static_cast<float>(std::pow(static_cast<double>(d), static_cast<double>(end - begin)));
     for (std::int64_t k = begin; k < end; ++k) {
       float* __restrict y = Y_.row(R.indices[static_cast<std::size_t>(k)]).data();
 #pragma omp simd
-      for (int c = 0; c < f; ++c) y[c] = decay * y[c] + step * g[c];
+      for (int c = 0; c < f; ++c) y[c] = dn * y[c] + g[c];
     }
     return se;
   }
@@ -211,7 +217,7 @@ class SvdppRecommender final : public LatentRatingModel {
   float mu_ = 0.0f;
   RowMatrixF P_, Q_, Y_;
   std::vector<float> bu_, bi_;
-  std::vector<float> z_, g_;  // per-user scratch: implicit sum, y gradient
+  std::vector<float> z_, g_;  // per-user scratch: implicit sum z, pending y_j term G
 };
 
 }  // namespace recfuse
