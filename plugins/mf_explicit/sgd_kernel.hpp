@@ -17,12 +17,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
-#include <new>
 #include <vector>
 
 #include "rating_model.hpp"
+#include "recfuse/padded_rows.hpp"
 
 namespace recfuse {
 
@@ -169,42 +167,6 @@ inline double sgd_epoch(const SgdStep& s, const Rating* ratings, std::size_t n, 
   return avx2 ? sgd_detail::run_avx2(s, ratings, n, P, Q, bu, bi)
               : sgd_detail::run_generic(s, ratings, n, P, Q, bu, bi);
 }
-
-/// The factors while SGD trains them: row-major, every row starting on a
-/// 64-byte boundary (stride = f rounded up to 16 floats, the padding kept at
-/// zero). At f = 100 unpadded rows straddle cache lines and half the 32-byte
-/// loads split across two lines; padded, an epoch runs up to twice as fast.
-class PaddedRows {
- public:
-  PaddedRows() = default;
-  explicit PaddedRows(const RowMatrixF& m)
-      : rows_(m.rows()), cols_(m.cols()), stride_((m.cols() + 15) / 16 * 16) {
-    const std::size_t bytes = std::max<std::size_t>(
-        64, static_cast<std::size_t>(rows_ * stride_) * sizeof(float));
-    data_.reset(static_cast<float*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
-    if (!data_) throw std::bad_alloc();
-    for (Eigen::Index r = 0; r < rows_; ++r) {
-      float* out = row(r);
-      for (Eigen::Index c = 0; c < stride_; ++c) out[c] = c < cols_ ? m(r, c) : 0.0f;
-    }
-  }
-  void copy_to(RowMatrixF& m) const {
-    m.resize(rows_, cols_);
-    for (Eigen::Index r = 0; r < rows_; ++r)
-      for (Eigen::Index c = 0; c < cols_; ++c) m(r, c) = row(r)[c];
-  }
-  float* data() { return data_.get(); }
-  float* row(Eigen::Index r) { return data_.get() + r * stride_; }
-  const float* row(Eigen::Index r) const { return data_.get() + r * stride_; }
-  int stride() const { return static_cast<int>(stride_); }
-
- private:
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  Eigen::Index rows_ = 0, cols_ = 0, stride_ = 0;
-  std::unique_ptr<float[], Free> data_;
-};
 
 /// The ratings cut into a k x k grid for stratified parallel SGD (Gemulla,
 /// Nijkamp, Haas & Sismanis, KDD 2011, "DSGD"; the block scheduling of

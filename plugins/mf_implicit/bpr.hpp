@@ -43,6 +43,7 @@
 #include "bpr_kernel.hpp"
 #include "early_stopping.hpp"
 #include "recfuse/factor_scoring.hpp"
+#include "recfuse/padded_rows.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/rng.hpp"
@@ -98,7 +99,8 @@ class BprRecommender final : public Recommender {
     const int streams = hogwild_ ? omp_get_max_threads() : 1;
     std::vector<Rng> rngs;
     for (int t = 0; t < streams; ++t) rngs.emplace_back(derive_seed(ctx.seed, "bpr", static_cast<std::uint64_t>(t)));
-    const BprStep step{lr_, reg_, item_bias_on_, static_cast<int>(factors_)};
+    PaddedRows W(user_factors_), H(item_factors_);  // trained in place, copied back for scoring
+    const BprStep step{lr_, reg_, item_bias_on_, static_cast<int>(factors_), W.stride()};
     EarlyStopping stop(patience_);
     RowMatrixF best_users, best_items;
     std::vector<float> best_bias;
@@ -113,8 +115,8 @@ class BprRecommender final : public Recommender {
         Batch batch;
         for (std::int64_t s = begin; s < end; s += kBatch) {
           const std::size_t n = draw_batch(m, rng, static_cast<std::size_t>(std::min(kBatch, end - s)), batch);
-          correct += bpr_update_batch(step, batch.triples.data(), n, user_factors_.data(),
-                                      item_factors_.data(), item_bias_.data());
+          correct += bpr_update_batch(step, batch.triples.data(), n, W.data(), H.data(),
+                                      item_bias_.data());
           drawn += static_cast<std::int64_t>(n);
         }
       }
@@ -124,11 +126,15 @@ class BprRecommender final : public Recommender {
                     epoch, epochs_, secs, drawn > 0 ? static_cast<double>(correct) / drawn : 0.0);
       ctx.log(line);
       if (!stop.enabled(data) || epoch % eval_every_ != 0) continue;
+      W.copy_to(user_factors_);
+      H.copy_to(item_factors_);
       if (stop.observe(*this, data, ctx, epoch, "bpr")) {
         best_users = user_factors_; best_items = item_factors_; best_bias = item_bias_;
       }
       if (stop.exhausted()) break;
     }
+    W.copy_to(user_factors_);
+    H.copy_to(item_factors_);
     if (stop.enabled(data) && best_users.size() > 0) {
       user_factors_ = std::move(best_users);
       item_factors_ = std::move(best_items);

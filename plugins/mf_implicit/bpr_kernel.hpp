@@ -27,6 +27,10 @@ struct BprStep {
   float lr = 0.01f, reg = 0.01f;
   bool item_bias = true;
   int factors = 0;
+  int stride = 0;  // floats between rows of W and H; 0 = factors (unpadded)
+  /// Row stride, and the floats the loops run over: padding must be zero,
+  /// and stays zero (every update of a zero column is a multiple of it).
+  int width() const { return stride > 0 ? stride : factors; }
 };
 
 namespace bpr_detail {
@@ -60,7 +64,7 @@ constexpr std::size_t kPrefetch = 4;
 /// One step; returns 1 when x̂_uij > 0 before the update.
 [[gnu::always_inline]] inline int update(const BprStep& s, const BprTriple& t, float* W, float* H,
                                          float* b) {
-  const int f = s.factors;
+  const int f = s.width();
   // i ≠ j, and users and items live in different arrays: no aliasing.
   float* __restrict w = W + static_cast<std::size_t>(t.u) * static_cast<std::size_t>(f);
   float* __restrict hi = H + static_cast<std::size_t>(t.i) * static_cast<std::size_t>(f);
@@ -85,7 +89,7 @@ constexpr std::size_t kPrefetch = 4;
 
 [[gnu::always_inline]] inline std::int64_t batch_body(const BprStep& s, const BprTriple* t,
                                                       std::size_t n, float* W, float* H, float* b) {
-  const auto f = static_cast<std::size_t>(s.factors);
+  const auto f = static_cast<std::size_t>(s.width());
   std::int64_t correct = 0;
   for (std::size_t k = 0; k < n; ++k) {
     if (k + kPrefetch < n) {
@@ -111,8 +115,8 @@ inline std::int64_t batch_generic(const BprStep& s, const BprTriple* t, std::siz
 
 }  // namespace bpr_detail
 
-/// Applies the steps t[0..n) in order (W: n_users x f row-major, H: n_items
-/// x f, b: n_items item biases, read only when s.item_bias; all updated in
+/// Applies the steps t[0..n) in order (W: n_users rows, H: n_items rows,
+/// both row-major with row stride s.width(); b: n_items item biases, read only when s.item_bias; all updated in
 /// place). Returns how many triples had x̂_uij > 0 before their step.
 inline std::int64_t bpr_update_batch(const BprStep& s, const BprTriple* t, std::size_t n, float* W,
                                      float* H, float* b) {
