@@ -31,11 +31,10 @@ struct SgdStep {
   bool biased = true;
   int factors = 0;
   int stride = 0;  // floats between rows of P and Q; 0 = factors (unpadded)
-  int row_stride() const { return stride > 0 ? stride : factors; }
-  /// Floats the loops run over: the whole padded row. The padding must be
+  /// The row stride, which the loops run over whole: the padding must be
   /// zero; it stays zero (γ(e·0 − λ·0) = 0) and adds 0 to every dot
   /// product, and a multiple of 16 leaves the vector loops no scalar tail.
-  int width() const { return row_stride(); }
+  int width() const { return stride > 0 ? stride : factors; }
 };
 
 namespace sgd_detail {
@@ -86,8 +85,8 @@ namespace sgd_detail {
 /// One rating's update; returns e² (the error before the update).
 [[gnu::always_inline]] inline float update(const SgdStep& s, const Rating& t, float* P, float* Q,
                                            float* bu, float* bi) {
-  float* p = row(P, t.u, s.row_stride());
-  float* q = row(Q, t.i, s.row_stride());
+  float* p = row(P, t.u, s.width());
+  float* q = row(Q, t.i, s.width());
   const float e = t.r - (s.mu + bu[t.u] + bi[t.i] + dot_two_chains(q, p, s.width()));
   apply(s, t, e, p, q, bu, bi);
   return e * e;
@@ -101,10 +100,10 @@ namespace sgd_detail {
 [[gnu::always_inline]] inline void update_disjoint_pair(const SgdStep& s, const Rating& a,
                                                         const Rating& b, float* P, float* Q,
                                                         float* bu, float* bi, double& se) {
-  float* pa = row(P, a.u, s.row_stride());
-  float* qa = row(Q, a.i, s.row_stride());
-  float* pb = row(P, b.u, s.row_stride());
-  float* qb = row(Q, b.i, s.row_stride());
+  float* pa = row(P, a.u, s.width());
+  float* qa = row(Q, a.i, s.width());
+  float* pb = row(P, b.u, s.width());
+  float* qb = row(Q, b.i, s.width());
   const float da = dot_two_chains(qa, pa, s.width()), db = dot_two_chains(qb, pb, s.width());
   const float ea = a.r - (s.mu + bu[a.u] + bi[a.i] + da);
   const float eb = b.r - (s.mu + bu[b.u] + bi[b.i] + db);
@@ -123,7 +122,7 @@ constexpr std::size_t kPrefetch = 4;  // ratings ahead whose rows are prefetched
 
 [[gnu::always_inline]] inline double run_body(const SgdStep& s, const Rating* ratings, std::size_t n,
                                               float* P, float* Q, float* bu, float* bi) {
-  const auto f = static_cast<std::size_t>(s.row_stride());
+  const auto f = static_cast<std::size_t>(s.width());
   double se = 0.0;
   std::size_t k = 0;
   while (k < n) {
@@ -156,8 +155,10 @@ inline double run_generic(const SgdStep& s, const Rating* ratings, std::size_t n
 
 }  // namespace sgd_detail
 
-/// Runs the updates over ratings[0..n) in order (P: n_users x f row-major,
-/// Q: n_items x f, bu: n_users, bi: n_items, all updated in place), the rows
+/// Runs the updates over ratings[0..n) in order (P: n_users rows, Q: n_items
+/// rows, both row-major with row stride s.width(); bu: n_users, bi: n_items;
+/// all updated in place). Two consecutive ratings with different users and
+/// items are stepped as a pair (update_disjoint_pair, same result); the rows
 /// of the ratings kPrefetch ahead prefetched (at MovieLens sizes P and Q sit
 /// in L2/L3 and a random-order epoch is bound by their latency). Returns
 /// Σ e² of the errors seen before each update (the running training loss).
