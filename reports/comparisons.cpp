@@ -1,4 +1,5 @@
-// Each algorithm against the best one on one metric, with a paired test.
+// Paired comparisons on one metric: each algorithm against the best one,
+// and the planned comparisons a scenario declares ([evaluation] compare).
 //
 // Pairing: two trials are comparable when they share (fold, seed): same
 // training data, same test users. With per-user vectors on both sides the
@@ -9,7 +10,10 @@
 // (fold, seed) trial, and at least two pairs are needed.
 // Tests: recfuse::paired_compare (paired t, Wilcoxon signed-rank, Cohen's
 // d_z); Holm (1979) step-down adjustment of the t p-values over the rows of
-// one metric, the family of "is X worse than the best" questions.
+// one metric. The families differ: vs-best, every "is X worse than the best"
+// question the table asks; planned, exactly the pairs declared before the
+// run, so a pre-registered claim is neither diluted by the vs-best rows nor
+// picked from them.
 #include <cmath>
 #include <limits>
 #include <map>
@@ -81,7 +85,7 @@ struct PairedSamples {
 };
 
 PairedSamples pair_samples(const std::map<TrialKey, const json*>& algo,
-                           const std::map<TrialKey, const json*>& best,
+                           const std::map<TrialKey, const json*>& baseline,
                            const MetricView& view) {
   struct Sums {
     double a = 0, b = 0;
@@ -91,8 +95,8 @@ PairedSamples pair_samples(const std::map<TrialKey, const json*>& algo,
   PairedSamples trial_level, out;
   std::int64_t user_level_trials = 0, without_vectors = 0;
   for (const auto& [key, record] : algo) {
-    auto other = best.find(key);
-    if (other == best.end()) continue;
+    auto other = baseline.find(key);
+    if (other == baseline.end()) continue;
     double ma = view.trial_mean(*record), mb = view.trial_mean(*other->second);
     auto ua = view.per_user(*record), ub = view.per_user(*other->second);
     if (!ua.empty() && !ub.empty()) {
@@ -145,17 +149,17 @@ std::string best_algorithm(const json& summary, const std::string& metric) {
   return best_label;
 }
 
-json compare_with_best(const std::vector<json>& records, const std::string& label,
-                       const std::string& best_label, const std::string& metric,
-                       const MetricView& view) {
+json compare_pair(const std::vector<json>& records, const std::string& label,
+                  const std::string& baseline, const std::string& metric,
+                  const MetricView& view) {
   PairedSamples samples =
-      pair_samples(ok_trials_of(records, label), ok_trials_of(records, best_label), view);
+      pair_samples(ok_trials_of(records, label), ok_trials_of(records, baseline), view);
   json out = json::object();
   out["metric"] = metric;
   out["direction"] = report_format::lower_is_better(metric) ? "lower_is_better"
                                                             : "higher_is_better";
   out["algorithm"] = label;
-  out["baseline"] = best_label;
+  out["baseline"] = baseline;
   out["method"] = samples.method;
   out["matched_trials"] = samples.matched_trials;
   out["n"] = samples.a.size();
@@ -204,10 +208,48 @@ json build_comparisons(const std::vector<json>& records, const json& summary,
     const std::string label = row["algorithm"].get<std::string>();
     if (label == best_label) continue;
     if (!std::isfinite(metric_mean(row, metric))) continue;
-    rows.push_back(compare_with_best(records, label, best_label, metric, metric_view(metric)));
+    rows.push_back(compare_pair(records, label, best_label, metric, metric_view(metric)));
   }
   holm_over_rows(rows);
   return rows;
+}
+
+json build_planned_comparisons(const std::vector<json>& records, const json& summary,
+                               const std::vector<PlannedComparison>& planned,
+                               const std::string& metric) {
+  std::map<std::string, double> means;  // summary mean of `metric` per label
+  for (const auto& row : summary) {
+    means[row["algorithm"].get<std::string>()] = metric_mean(row, metric);
+  }
+  const auto reports_metric = [&](const std::string& label) {
+    auto it = means.find(label);
+    return it != means.end() && std::isfinite(it->second);
+  };
+  json rows = json::array();
+  for (const auto& p : planned) {
+    const bool treatment = reports_metric(p.treatment), baseline = reports_metric(p.baseline);
+    if (!treatment && !baseline) continue;  // not a question about this metric
+    json row = compare_pair(records, p.treatment, p.baseline, metric, metric_view(metric));
+    if (!treatment || !baseline) {
+      row["note"] = "skipped: no ok trial of '" + (treatment ? p.baseline : p.treatment) +
+                    "' reports " + metric;
+    }
+    rows.push_back(std::move(row));
+  }
+  holm_over_rows(rows);
+  return rows;
+}
+
+std::vector<PlannedComparison> planned_comparisons_of(const json& context) {
+  std::vector<PlannedComparison> out;
+  const json& pairs = report_format::child(report_format::child(context, "scenario"), "compare");
+  if (!pairs.is_array()) return out;
+  for (const auto& p : pairs) {
+    if (p.is_array() && p.size() == 2 && p[0].is_string() && p[1].is_string()) {
+      out.push_back({p[0].get<std::string>(), p[1].get<std::string>()});
+    }
+  }
+  return out;
 }
 
 }  // namespace recfuse::report_detail

@@ -123,6 +123,11 @@ nlohmann::json collect_context(const ContextInputs& inputs) {
   c["scenario"] = {{"file", inputs.scenario_file},
                    {"name", inputs.scenario_name},
                    {"sha256", inputs.scenario_sha256}};
+  if (!inputs.planned_comparisons.empty()) {
+    nlohmann::json pairs = nlohmann::json::array();
+    for (const auto& p : inputs.planned_comparisons) pairs.push_back({p.treatment, p.baseline});
+    c["scenario"]["compare"] = std::move(pairs);
+  }
   c["dataset"] = {{"name", inputs.dataset_name}, {"sha256", inputs.dataset_sha256}};
   c["seeds"] = inputs.seeds;
   c["threads"] = inputs.threads;

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scenario/specs.hpp"
+
 namespace recfuse {
 
 /// One plugin library a run loaded, as the descriptor reported it.
@@ -28,6 +30,10 @@ struct ContextInputs {
   int threads = 1;
   std::string command_line;
   std::vector<PluginContext> plugins;
+  /// The scenario's `[evaluation] compare`, declared before the run; kept
+  /// in the context (scenario.compare) so the report's planned family is
+  /// on record next to the scenario's hash.
+  std::vector<PlannedComparison> planned_comparisons;
 };
 
 /// The context block: the inputs plus build and host facts read here

@@ -148,4 +148,23 @@ void write_csv(std::ostream& out, const json& report) {
   }
 }
 
+void write_planned_csv(std::ostream& out, const json& report) {
+  static const char* const kText[] = {"direction", "algorithm", "baseline", "method"};
+  static const char* const kNumbers[] = {"matched_trials", "n", "mean_a", "mean_b", "mean_diff",
+                                         "diff_low", "diff_high", "t", "t_p", "w", "w_p",
+                                         "p_holm", "effect_size"};
+  std::string header = "metric,direction,treatment,baseline,method";
+  for (const char* key : kNumbers) add_field(header, key);
+  header += ",significant,note";
+  out << header << "\r\n";
+  for (const auto& row : child(report, "planned_comparisons")) {
+    std::string line = rf::csv_field(rf::text(row, "metric"));
+    for (const char* key : kText) add_field(line, rf::csv_field(rf::text(row, key)));
+    for (const char* key : kNumbers) add_field(line, number_field(row, key));
+    add_field(line, rf::text(row, "significant"));
+    add_field(line, rf::csv_field(rf::text(row, "note")));
+    out << line << "\r\n";
+  }
+}
+
 }  // namespace recfuse

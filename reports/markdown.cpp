@@ -115,15 +115,49 @@ void write_main_table(std::ostream& out, const json& report,
   out << '\n';
 }
 
-void write_comparisons(std::ostream& out, const json& report) {
+// Metrics of `rows` in order of first appearance.
+std::vector<std::string> row_metrics(const json& rows) {
   std::vector<std::string> metrics;
-  for (const auto& row : child(report, "comparisons")) {
+  for (const auto& row : rows) {
     std::string m = rf::text(row, "metric");
     if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
   }
-  for (const auto& metric : metrics) {
+  return metrics;
+}
+
+constexpr const char* kPairing =
+    "Paired on the same (fold, seed): per user when per-user values were kept (paired_users), "
+    "else per trial (paired_trials). Markers: Holm-adjusted paired t-test, *** p < 0.001, "
+    "** p < 0.01, * p < 0.05, ns otherwise.\n\n";
+
+// The rows of `metric` as a table: the vs-best table and the planned one
+// share every column but the baseline, which only planned rows vary.
+void write_comparison_table(std::ostream& out, const json& rows, const std::string& metric,
+                            bool with_baseline) {
+  out << (with_baseline ? "| treatment | baseline |" : "| algorithm |")
+      << " method | n | mean diff [95% CI] | d_z | t-test p | Wilcoxon p | Holm p | sig | note |\n"
+      << (with_baseline ? "|---|---|" : "|---|") << "---|---:|---:|---:|---:|---:|---:|:-:|---|\n";
+  for (const auto& row : rows) {
+    if (rf::text(row, "metric") != metric) continue;
+    out << "| " << rf::md_cell(rf::text(row, "algorithm")) << " | ";
+    if (with_baseline) out << rf::md_cell(rf::text(row, "baseline")) << " | ";
+    out << rf::text(row, "method") << " | " << rf::text(row, "n") << " | "
+        << rf::mean_ci(rf::number(row, "mean_diff"), rf::number(row, "diff_low"),
+                       rf::number(row, "diff_high"), 4)
+        << " | " << rf::fixed(rf::number(row, "effect_size"), 3) << " | "
+        << rf::p_value(rf::number(row, "t_p")) << " | " << rf::p_value(rf::number(row, "w_p"))
+        << " | " << rf::p_value(rf::number(row, "p_holm")) << " | "
+        << rf::significance(rf::number(row, "p_holm")) << " | "
+        << rf::md_cell(rf::text(row, "note")) << " |\n";
+  }
+  out << '\n';
+}
+
+void write_comparisons(std::ostream& out, const json& report) {
+  const json& rows = child(report, "comparisons");
+  for (const auto& metric : row_metrics(rows)) {
     std::string baseline, direction;
-    for (const auto& row : child(report, "comparisons")) {
+    for (const auto& row : rows) {
       if (rf::text(row, "metric") == metric) {
         baseline = rf::text(row, "baseline"), direction = rf::text(row, "direction");
       }
@@ -131,25 +165,46 @@ void write_comparisons(std::ostream& out, const json& report) {
     out << "## Comparison on " << rf::md_cell(metric) << ": each algorithm vs the best ("
         << rf::md_cell(baseline) << ")\n\n"
         << (direction == "lower_is_better" ? "Lower" : "Higher")
-        << " is better; mean diff = algorithm - best. Paired on the same (fold, seed): per "
-           "user when per-user values were kept (paired_users), else per trial "
-           "(paired_trials). Markers: Holm-adjusted paired t-test, *** p < 0.001, ** p < 0.01, "
-           "* p < 0.05, ns otherwise.\n\n"
-        << "| algorithm | method | n | mean diff [95% CI] | d_z | t-test p | Wilcoxon p | "
-           "Holm p | sig | note |\n|---|---|---:|---:|---:|---:|---:|---:|:-:|---|\n";
-    for (const auto& row : child(report, "comparisons")) {
+        << " is better; mean diff = algorithm - best. " << kPairing;
+    write_comparison_table(out, rows, metric, false);
+  }
+}
+
+// The scenario's [evaluation] compare, one Holm family per metric; a planned
+// pair that no compared metric could test is named, never dropped silently.
+void write_planned_comparisons(std::ostream& out, const json& report) {
+  if (!report.contains("planned_comparisons")) return;
+  const json& rows = child(report, "planned_comparisons");
+  for (const auto& metric : row_metrics(rows)) {
+    std::size_t tested = 0;
+    std::string direction;
+    for (const auto& row : rows) {
       if (rf::text(row, "metric") != metric) continue;
-      out << "| " << rf::md_cell(rf::text(row, "algorithm")) << " | " << rf::text(row, "method")
-          << " | " << rf::text(row, "n") << " | "
-          << rf::mean_ci(rf::number(row, "mean_diff"), rf::number(row, "diff_low"),
-                         rf::number(row, "diff_high"), 4)
-          << " | " << rf::fixed(rf::number(row, "effect_size"), 3) << " | "
-          << rf::p_value(rf::number(row, "t_p")) << " | " << rf::p_value(rf::number(row, "w_p"))
-          << " | " << rf::p_value(rf::number(row, "p_holm")) << " | "
-          << rf::significance(rf::number(row, "p_holm")) << " | "
-          << rf::md_cell(rf::text(row, "note")) << " |\n";
+      direction = rf::text(row, "direction");
+      if (std::isfinite(rf::number(row, "t_p"))) ++tested;
     }
-    out << '\n';
+    out << "## Planned comparisons on " << rf::md_cell(metric) << "\n\n"
+        << "Declared in the scenario (`[evaluation] compare`) before the run; Holm-adjusted over "
+           "the "
+        << std::to_string(tested)
+        << " tested comparison(s) of this table only, not over the table against the best. "
+        << (direction == "lower_is_better" ? "Lower" : "Higher")
+        << " is better; mean diff = treatment - baseline. " << kPairing;
+    write_comparison_table(out, rows, metric, true);
+  }
+  std::string untested;
+  for (const auto& p : report_detail::planned_comparisons_of(child(report, "context"))) {
+    bool found = false;
+    for (const auto& row : rows) {
+      found = found || (rf::text(row, "algorithm") == p.treatment &&
+                        rf::text(row, "baseline") == p.baseline);
+    }
+    if (!found) untested += (untested.empty() ? "" : ", ") + p.treatment + " vs " + p.baseline;
+  }
+  if (!untested.empty()) {
+    out << "## Planned comparisons not tested\n\nNo ok trial of either side reports a compared "
+           "metric: "
+        << rf::md_cell(untested) << ".\n\n";
   }
 }
 
@@ -256,6 +311,7 @@ void write_markdown(std::ostream& out, const json& report) {
   write_context(out, report);
   write_main_table(out, report, headline);
   report_detail::write_simulation_markdown(out, report);
+  write_planned_comparisons(out, report);
   write_comparisons(out, report);
   report_detail::write_segment_markdown(out, report);
   write_per_fold(out, report, headline);

@@ -25,13 +25,13 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders()
   static const std::map<std::string, std::vector<std::string>, std::less<>> orders = {
       {"",
        {"schema_version", "context", "headline_metric", "summary", "comparisons",
-        "segment_comparisons", "trials"}},
+        "planned_comparisons", "segment_comparisons", "trials"}},
       {".context",
        {"recfuse_version", "git_commit", "build_type", "compiler", "cxx_flags", "host_name",
         "cpu_model", "logical_cores", "memory_total_bytes", "os", "date", "libraries",
         "scenario", "dataset", "seeds", "threads", "command_line", "plugins"}},
       {".context.libraries", {"eigen", "boost", "tomlplusplus", "nlohmann_json", "openmp"}},
-      {".context.scenario", {"file", "name", "sha256"}},
+      {".context.scenario", {"file", "name", "sha256", "compare"}},
       {".context.dataset", {"name", "sha256"}},
       {".context.plugins[]", {"name", "version", "file", "fingerprint"}},
       {".summary[]",
@@ -42,6 +42,10 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders()
       {".summary[].segments.*.*", {"mean", "low", "high", "n", "trials", "ci", "sd"}},
       {".summary[].latency_ms", {"p50", "p99"}},
       {".comparisons[]",
+       {"metric", "direction", "algorithm", "baseline", "method", "matched_trials", "n",
+        "mean_a", "mean_b", "mean_diff", "diff_low", "diff_high", "t", "t_p", "w", "w_p",
+        "p_holm", "significant", "effect_size", "note"}},
+      {".planned_comparisons[]",
        {"metric", "direction", "algorithm", "baseline", "method", "matched_trials", "n",
         "mean_a", "mean_b", "mean_diff", "diff_low", "diff_high", "t", "t_p", "w", "w_p",
         "p_holm", "significant", "effect_size", "note"}},
@@ -137,6 +141,20 @@ void write_atomically(const std::filesystem::path& path, Body&& body) {
   }
 }
 
+// The metrics both comparison tables cover: the headline; RMSE, the field's
+// common currency for rating prediction (ml-100k u1..u5), when it is not
+// already the headline; and the simulated protocols' return and regret
+// (episodes pair across algorithms like users offline). A metric no
+// algorithm reports yields no rows.
+std::vector<std::string> compared_metrics(const std::string& headline) {
+  std::vector<std::string> metrics;
+  if (!headline.empty()) metrics.push_back(headline);
+  for (const char* m : {"rmse", "return", "regret"}) {
+    if (headline != m) metrics.push_back(m);
+  }
+  return metrics;
+}
+
 }  // namespace
 
 json build_report(const json& context, const std::vector<json>& records) {
@@ -146,21 +164,15 @@ json build_report(const json& context, const std::vector<json>& records) {
   std::string headline = report_detail::headline_metric(records);
   report["headline_metric"] = headline.empty() ? json(nullptr) : json(headline);
   json summary = report_detail::build_summary(records);
-  json comparisons = json::array();
-  if (!headline.empty()) {
-    comparisons = report_detail::build_comparisons(records, summary, headline);
-  }
-  // RMSE is the field's common currency for rating prediction (ml-100k
-  // u1..u5): compare it too when it is not already the headline.
-  if (headline != "rmse") {
-    for (auto& row : report_detail::build_comparisons(records, summary, "rmse")) {
-      comparisons.push_back(std::move(row));
-    }
-  }
-  // Simulated protocols: episodes pair across algorithms like users offline.
-  for (const char* metric : {"return", "regret"}) {
+  // One Holm family per metric in each table; the planned pairs are tested
+  // on the same metrics as the vs-best table.
+  const auto planned = report_detail::planned_comparisons_of(context);
+  json comparisons = json::array(), planned_rows = json::array();
+  for (const auto& metric : compared_metrics(headline)) {
     for (auto& row : report_detail::build_comparisons(records, summary, metric))
       comparisons.push_back(std::move(row));
+    for (auto& row : report_detail::build_planned_comparisons(records, summary, planned, metric))
+      planned_rows.push_back(std::move(row));
   }
   json segment_comparisons = json::array();
   if (!headline.empty()) {
@@ -169,6 +181,7 @@ json build_report(const json& context, const std::vector<json>& records) {
   report["summary"] = std::move(summary);
   if (!segment_comparisons.empty()) report["segment_comparisons"] = std::move(segment_comparisons);
   report["comparisons"] = std::move(comparisons);
+  if (!planned.empty()) report["planned_comparisons"] = std::move(planned_rows);
   json trials = json::array();
   for (const auto& r : records) {
     json t = r;
@@ -188,10 +201,18 @@ ReportFiles write_report_files(const std::filesystem::path& dir, const json& rep
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error(dir.string() + ": cannot create report directory: " + ec.message());
-  ReportFiles files{dir / "report.json", dir / "report.md", dir / "report.csv"};
+  ReportFiles files{dir / "report.json", dir / "report.md", dir / "report.csv", {}};
   write_atomically(files.json, [&](std::ostream& o) { write_json(o, report); });
   write_atomically(files.markdown, [&](std::ostream& o) { write_markdown(o, report); });
   write_atomically(files.csv, [&](std::ostream& o) { write_csv(o, report); });
+  const auto planned = dir / "planned_comparisons.csv";
+  if (report.contains("planned_comparisons")) {
+    files.planned_csv = planned;
+    write_atomically(planned, [&](std::ostream& o) { write_planned_csv(o, report); });
+  } else {
+    // A rerun without planned comparisons must not leave an earlier run's table beside it.
+    std::filesystem::remove(planned, ec);
+  }
   return files;
 }
 

@@ -22,7 +22,8 @@ inline constexpr int kReportSchemaVersion = 1;
 /// The canonical report object:
 /// {"schema_version": 1, "context": {...}, "headline_metric": "ndcg@10" | null,
 ///  "summary": [one row per algorithm label], "comparisons": [...],
-///  "segment_comparisons": [...] (only when trials carry segments),
+///  "planned_comparisons": [...] (only when context.scenario.compare lists
+///  pairs), "segment_comparisons": [...] (only when trials carry segments),
 ///  "trials": [the records, without their "per_user" vectors]}.
 /// `records` have the shape documented in core/src/runner/record.hpp; any
 /// status other than "ok" counts as failed. Never throws on missing fields
@@ -38,7 +39,10 @@ inline constexpr int kReportSchemaVersion = 1;
 /// segment against the overall best, Holm-adjusted over that whole table.
 /// Comparisons: for the headline metric (first of ndcg@10, ndcg@<smallest
 /// cutoff>, rmse) and also rmse when present, each algorithm against the best
-/// one, paired on the same (fold, seed) — see comparisons.hpp.
+/// one, paired on the same (fold, seed) — see reports/comparisons.cpp.
+/// Planned comparisons: the pairs of context.scenario.compare (the
+/// scenario's [evaluation] compare) on the same metrics, treatment minus
+/// baseline, Holm-adjusted per metric over those pairs only.
 nlohmann::json build_report(const nlohmann::json& context,
                             const std::vector<nlohmann::json>& records);
 
@@ -50,13 +54,20 @@ void write_json(std::ostream& out, const nlohmann::json& report);
 void write_markdown(std::ostream& out, const nlohmann::json& report);
 /// One row per trial (RFC 4180: CRLF line ends, fields quoted when needed).
 void write_csv(std::ostream& out, const nlohmann::json& report);
+/// One row per planned comparison ("planned_comparisons" of the report, the
+/// JSON's keys as columns), as write_csv writes; report.csv keeps its one
+/// row per trial.
+void write_planned_csv(std::ostream& out, const nlohmann::json& report);
 
 struct ReportFiles {
   std::filesystem::path json, markdown, csv;
+  std::filesystem::path planned_csv;  // empty when the scenario planned no comparison
 };
-/// Writes dir/report.json, report.md and report.csv, each atomically
-/// (temporary file in `dir`, then rename). Creates `dir`. Throws
-/// recfuse::Error naming the file when one cannot be written.
+/// Writes dir/report.json, report.md and report.csv, and
+/// planned_comparisons.csv when the report has "planned_comparisons" (else
+/// removes a stale one), each atomically (temporary file in `dir`, then
+/// rename). Creates `dir`. Throws recfuse::Error naming the file when one
+/// cannot be written.
 ReportFiles write_report_files(const std::filesystem::path& dir, const nlohmann::json& report);
 
 }  // namespace recfuse

@@ -216,7 +216,7 @@ json build_segment_comparisons(const std::vector<json>& records, const json& sum
     if (label == best) continue;
     for (const auto& segment : segments) {
       if (!child(child(row, "segments"), segment.c_str()).contains(metric)) continue;
-      json r = compare_with_best(records, label, best, metric, segment_view(segment, metric));
+      json r = compare_pair(records, label, best, metric, segment_view(segment, metric));
       r["segment"] = segment;
       rows.push_back(std::move(r));
     }

@@ -1,6 +1,7 @@
 // Aggregation of trial records into one summary row per algorithm label,
-// and the comparison of every algorithm with the best one. Internal to the
-// reports library; report.hpp is the interface.
+// the comparison of every algorithm with the best one, and the planned
+// comparisons a scenario declares. Internal to the reports library;
+// report.hpp is the interface.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "scenario/specs.hpp"
 
 namespace recfuse::report_detail {
 
@@ -48,10 +51,12 @@ MetricView segment_view(const std::string& segment, const std::string& metric);
 
 /// The summary row label with the best mean of `metric` ("" when none).
 std::string best_algorithm(const nlohmann::json& summary, const std::string& metric);
-/// One comparison row of `label` against `best_label` (p_holm still null).
-nlohmann::json compare_with_best(const std::vector<nlohmann::json>& records,
-                                 const std::string& label, const std::string& best_label,
-                                 const std::string& metric, const MetricView& view);
+/// One paired comparison row of `label` against `baseline` on `metric`:
+/// mean diff = label - baseline, paired as described at build_comparisons;
+/// "p_holm" and "significant" still null (holm_over_rows fills them).
+nlohmann::json compare_pair(const std::vector<nlohmann::json>& records, const std::string& label,
+                            const std::string& baseline, const std::string& metric,
+                            const MetricView& view);
 /// Fills "p_holm" / "significant" of every row with a finite "t_p", Holm
 /// adjusting over all of `rows` (one family).
 void holm_over_rows(nlohmann::json& rows);
@@ -77,5 +82,18 @@ void write_simulation_markdown(std::ostream& out, const nlohmann::json& report);
 /// trials; p-values Holm-adjusted over the rows of this metric.
 nlohmann::json build_comparisons(const std::vector<nlohmann::json>& records,
                                  const nlohmann::json& summary, const std::string& metric);
+
+/// Rows of the planned comparisons (`[evaluation] compare`, as the context
+/// block lists them) on `metric`, treatment against baseline, paired as
+/// build_comparisons pairs; Holm-adjusted over exactly this family: the
+/// planned pairs of which at least one side reports `metric` (a side without
+/// it gets a row with a note and no p-value, so a planned claim that could
+/// not be tested stays visible).
+nlohmann::json build_planned_comparisons(const std::vector<nlohmann::json>& records,
+                                         const nlohmann::json& summary,
+                                         const std::vector<PlannedComparison>& planned,
+                                         const std::string& metric);
+/// The planned pairs of a context block (context.scenario.compare).
+std::vector<PlannedComparison> planned_comparisons_of(const nlohmann::json& context);
 
 }  // namespace recfuse::report_detail

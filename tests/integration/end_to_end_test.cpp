@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "run_cli.hpp"
@@ -260,4 +262,34 @@ TEST_CASE("on test, validation items are never ranked unless the user repeats on
   // user "1": train {7, 8, 9}; with its validation item 1 (3 users) excluded
   // the top-1 is 2 (one user, tied with 3 and 4, the smaller id), its test item.
   CHECK(hr1[0] == 1.0);
+}
+
+TEST_CASE("[evaluation] compare reaches the report through the CLI") {
+  const auto dir = temp_dir("planned");
+  std::string text = kSmallScenario;
+  text.replace(text.find("bootstrap = 300"), 15,
+               "bootstrap = 300\ncompare = [[\"item_knn\", \"random\"], [\"user_knn\", \"random\"]]");
+  const auto s = write_text(dir, "p.toml", text);
+  const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "o").string() +
+                             " --no-cache --quiet");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json report = read_report(dir / "o");
+  REQUIRE(report.contains("planned_comparisons"));
+  int on_ndcg = 0;
+  for (const auto& row : report.at("planned_comparisons")) {
+    if (row.at("metric") != "ndcg@10") continue;
+    ++on_ndcg;
+    CHECK(row.at("baseline") == "random");
+    const std::string treatment = row.at("algorithm").get<std::string>();
+    // mean diff = treatment − baseline, from the two trials' own metrics
+    CHECK(row.at("mean_diff").get<double>() ==
+          Approx(metric(trial_named(report, treatment), "ndcg@10") -
+                 metric(trial_named(report, "random"), "ndcg@10")).margin(1e-6));
+  }
+  CHECK(on_ndcg == 2);
+  std::ifstream md(dir / "o" / "report.md");
+  const std::string markdown((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  CHECK(markdown.find("## Planned comparisons on ndcg@10") != std::string::npos);
+  CHECK(std::filesystem::exists(dir / "o" / "planned_comparisons.csv"));
 }

@@ -179,6 +179,7 @@ int run_command(const Args& args) {
   ctx.scenario_name = scenario.name;
   ctx.scenario_sha256 = scenario.text_sha256;
   ctx.seeds = scenario.seeds;
+  ctx.planned_comparisons = scenario.evaluation.compare;
   ctx.threads = sw.threads;
   ctx.command_line = command_line;
   ctx.plugins = used_plugins;

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "scenario/planned_comparisons.hpp"
 #include "scenario/scenario.hpp"
 #include "scenario/schema.hpp"
 #include "scenario/toml_reader.hpp"
@@ -132,6 +133,7 @@ void parse_evaluation(const Section& s, EvaluationSpec& e) {
   s.read_int("cold_user_max", e.cold_user_max, 0);
   s.read_float("head_fraction", e.head_fraction, 0.0, 1.0);
   if (e.head_fraction <= 0) s.fail("head_fraction", "expected a number in (0, 1], got 0");
+  scenario_detail::parse_compare(s, e.compare);
 }
 
 ParamValue scalar(const Section& s, const toml::node& n, const std::string& key) {
@@ -379,6 +381,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
   if (sc.environment.plugin.empty()) sc.has_dataset = true;
   parse_protocols(root, sc);
   parse_algorithms(path, root, sc.algorithms);
+  if (auto s = root.sub("evaluation")) scenario_detail::check_compare_labels(*s, sc);
   return sc;
 }
 

@@ -18,7 +18,7 @@ const std::vector<TableKeys>& tables() {
                  "seed", "ties"}},
       {"evaluation", {"protocol", "sampled_negatives", "metrics", "cutoffs", "bootstrap",
                       "relevance_threshold", "max_latency_users", "target", "cold_user_max",
-                      "head_fraction"}},
+                      "head_fraction", "compare"}},
       {"algorithms", {"name", "plugin", "params", "grid", "children"}},
       {"environment", {"plugin", "params"}},
       {"online", {"log_episodes", "logging_policy", "logging_epsilon", "logging_temperature", "episodes",

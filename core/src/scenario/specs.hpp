@@ -92,6 +92,14 @@ inline std::vector<std::string> split_fold_labels(const SplitSpec& spec) {
   return out;
 }
 
+/// One pre-registered comparison of `[evaluation] compare`: report labels
+/// (grid points and protocol suffixes included), mean diff = treatment -
+/// baseline.
+struct PlannedComparison {
+  std::string treatment, baseline;
+  bool operator==(const PlannedComparison&) const = default;
+};
+
 struct EvaluationSpec {
   std::string protocol = "full";  // full | sampled
   std::int32_t sampled_negatives = 100;
@@ -108,6 +116,9 @@ struct EvaluationSpec {
   /// "test", or "validation" for model selection: the split's validation
   /// part is evaluated and the test part is never read.
   std::string target = "test";
+  /// Pairs the report tests as one Holm family per metric (reports/
+  /// comparisons.cpp), declared before the run; not part of trial ids.
+  std::vector<PlannedComparison> compare;
 };
 
 /// [environment]: the simulated users the online and off-policy protocols
