@@ -7,9 +7,10 @@
 // checks never append them (that would feed the target).
 //
 // Items appended this way are the user's history, like the training items that the
-// evaluator excludes, so score_all gives them −∞: the reference ranks the test item
-// against items outside train ∪ valid (`rated = set(train[u]); rated.add(valid[u][0])`).
-// Left as candidates they score high (the last input is one of them, and BCE never samples
+// evaluator excludes, so score_all gives them −∞, as the runner's evaluator also does on
+// test (scenarios/SCHEMA.md). pmixer's evaluate excludes the training items only
+// (`rated = set(train[u])`); the validation item is one item among ~1600 under full
+// ranking. Left as candidates they score high (the last input is one of them, and BCE never samples
 // a user's own items as negatives) and take top-10 slots that the target cannot win.
 #pragma once
 

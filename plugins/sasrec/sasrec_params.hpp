@@ -39,8 +39,8 @@ inline std::vector<ParamSpec> sasrec_params() {
       ParamSpec::integer("eval_every", 20, 1, 1 << 20, "epochs between validation checks"),
       ParamSpec::boolean("append_validation", true,
                          "at inference, append the user's validation items to the input sequence "
-                         "and never recommend them, as the reference does when predicting test "
-                         "items; set false when the scenario evaluates on validation "
+                         "and never recommend them (the reference feeds them when predicting "
+                         "test items); set false when the scenario evaluates on validation "
                          "(target = \"validation\")"),
   };
 }
