@@ -83,60 +83,64 @@ const RatingSet& synthetic_1m() {
   return set;
 }
 
-void run_epochs(benchmark::State& state, const RatingSet& set) {
-  const int f = static_cast<int>(state.range(0));
-  recfuse::RowMatrixF P0(set.n_users, f), Q0(set.n_items, f);
-  recfuse::normal_init(P0, 0.0, 0.1, 1);
-  recfuse::normal_init(Q0, 0.0, 0.1, 2);
-  recfuse::PaddedRows P(P0), Q(Q0);  // as sgd_mf trains them
-  std::vector<float> bu(static_cast<std::size_t>(set.n_users)), bi(static_cast<std::size_t>(set.n_items));
-  recfuse::SgdStep step;
-  step.factors = f;
-  step.stride = P.stride();
-  step.mu = set.mean;
-  for (auto _ : state) {
-    const double se = recfuse::sgd_epoch(step, set.ratings.data(), set.ratings.size(), P.data(),
-                                         Q.data(), bu.data(), bi.data());
-    benchmark::DoNotOptimize(se);
+/// What an epoch needs: N(0, 0.1²) factors in sgd_mf's padded rows, zero
+/// biases, Surprise's step sizes.
+struct EpochState {
+  EpochState(const RatingSet& set, int f) {
+    recfuse::RowMatrixF p(set.n_users, f), q(set.n_items, f);
+    recfuse::normal_init(p, 0.0, 0.1, 1);
+    recfuse::normal_init(q, 0.0, 0.1, 2);
+    P = recfuse::PaddedRows(p);
+    Q = recfuse::PaddedRows(q);
+    bu.assign(static_cast<std::size_t>(set.n_users), 0.0f);
+    bi.assign(static_cast<std::size_t>(set.n_items), 0.0f);
+    step.factors = f;
+    step.stride = P.stride();
+    step.mu = set.mean;
   }
+  recfuse::PaddedRows P, Q;
+  std::vector<float> bu, bi;
+  recfuse::SgdStep step;
+};
+
+void set_epoch_counters(benchmark::State& state, const RatingSet& set, int f) {
   const double n = static_cast<double>(set.ratings.size());
   state.counters["ratings/s"] = benchmark::Counter(n * static_cast<double>(state.iterations()),
                                                    benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(
       8.0 * f * n * static_cast<double>(state.iterations()) * 1e-9, benchmark::Counter::kIsRate);
+}
+
+void run_epochs(benchmark::State& state, const RatingSet& set) {
+  const int f = static_cast<int>(state.range(0));
+  EpochState e(set, f);
+  for (auto _ : state) {
+    const double se = recfuse::sgd_epoch(e.step, set.ratings.data(), set.ratings.size(), e.P.data(),
+                                         e.Q.data(), e.bu.data(), e.bi.data());
+    benchmark::DoNotOptimize(se);
+  }
+  set_epoch_counters(state, set, f);
 }
 
 void BM_sgd_epoch_ml100k_u1(benchmark::State& state) { run_epochs(state, ml100k_u1()); }
 
-/// One stratified epoch (sgd_mf parallel = true) in a fixed random order:
-/// 8 x 8 blocks, each reshuffled in place, the blocks of a stratum on
-/// `threads` threads.
+/// One stratified epoch (sgd_mf parallel = true): 8 x 8 blocks, each
+/// reshuffled in place, the blocks of a stratum on `threads` threads.
 void BM_sgd_epoch_blocked_ml100k_u1(benchmark::State& state) {
   const RatingSet& set = ml100k_u1();
   const int f = static_cast<int>(state.range(0)), threads = static_cast<int>(state.range(1));
-  recfuse::RowMatrixF P0(set.n_users, f), Q0(set.n_items, f);
-  recfuse::normal_init(P0, 0.0, 0.1, 1);
-  recfuse::normal_init(Q0, 0.0, 0.1, 2);
-  recfuse::PaddedRows P(P0), Q(Q0);
-  std::vector<float> bu(static_cast<std::size_t>(set.n_users)), bi(static_cast<std::size_t>(set.n_items));
+  EpochState e(set, f);
   recfuse::SgdGrid grid = recfuse::make_sgd_grid(set.ratings, set.n_users, set.n_items, 8);
   std::vector<double> block_se;
-  recfuse::SgdStep step;
-  step.factors = f;
-  step.stride = P.stride();
-  step.mu = set.mean;
   std::uint64_t epoch = 0;
   for (auto _ : state) {
-    const double se = recfuse::sgd_epoch_blocked(step, grid, epoch++, threads, P.data(), Q.data(),
-                                                 bu.data(), bi.data(), block_se);
+    const double se = recfuse::sgd_epoch_blocked(e.step, grid, epoch++, threads, e.P.data(),
+                                                 e.Q.data(), e.bu.data(), e.bi.data(), block_se);
     benchmark::DoNotOptimize(se);
   }
-  const double n = static_cast<double>(set.ratings.size());
-  state.counters["ratings/s"] = benchmark::Counter(n * static_cast<double>(state.iterations()),
-                                                   benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      8.0 * f * n * static_cast<double>(state.iterations()) * 1e-9, benchmark::Counter::kIsRate);
+  set_epoch_counters(state, set, f);
 }
+
 void BM_sgd_epoch_synthetic_1m(benchmark::State& state) { run_epochs(state, synthetic_1m()); }
 
 /// (users x f) · (f x items): a recommend() scoring block (256 users) or
