@@ -4,12 +4,38 @@
 // choices seen through observe.
 //
 //   v(s, i) = exp(u(s, i)),  u(s, i) = x̃_iᵀ C φ(s) + a_i,  v(s, ⊥) = 1 (u⊥ = 0)
-//   P(i | s, A) = v(s, i) / (v(s, ⊥) + Σ_{j∈A} v(s, j)),  i ∈ A ∪ {⊥}
+//   P(A_p | s, A) = w_p v(s, A_p) / (1 + Σ_q w_q v(s, A_q)),  w_p = exp(o_p), o_0 = 0
 //
 // C is (F + 1) x D (item features with bias x state), a the per-item bias
-// of ItemScore (rl_common.hpp; absent when off), fitted by maximum
-// likelihood: with d_j = P(j) − [j = c],
-//   ∂(−log P(c | s, A))/∂C = Σ_{j∈A} d_j x̃_j φᵀ,  ∂/∂a_j = d_j.
+// of ItemScore (rl_common.hpp; absent when off), o_p a learned offset of
+// slate position p. The offsets are not in the paper, whose choice model
+// ignores the order of the slate; but users examine the top of a slate more
+// than its bottom (position bias: Craswell et al., WSDM 2008; Joachims et
+// al., WSDM 2017), and a model blind to it blames an item for the position
+// it was shown at: a policy that puts its best items first sees its lower
+// items rarely clicked and learns that they are poor.
+//
+// Fitting (maximum a posteriori, one diagonal Newton step per observed
+// batch; the Laplace / extended-Kalman-filter update of a logit model with
+// independent Gaussian weights, as AdPredictor's per-weight beliefs,
+// Graepel et al., ICML 2010): every weight θ_j starts at its prior mean (0;
+// a at the logs' estimate, see set_item_bias) with precision λ (`prior`).
+// A batch adds the gradient g_j and the Hessian's diagonal h_j of
+// −Σ log P(c | s, A), with d_q = P(A_q) − [q = c]:
+//   ∂/∂C = Σ_q d_q x̃_{A_q} φᵀ,  ∂/∂a_{A_q} = d_q,  ∂/∂o_q = d_q (q ≥ 1),
+//   h(C_ef) = φ_f² Var_P(x̃_e),  h(a_i) = P(i)(1 − P(i)),  h(o_q) = P(A_q)(1 − P(A_q))
+// (Var_P over the choice, ⊥ having x̃ = 0), then
+//   H_j += h_j,  θ_j −= g_j / H_j,  H_j starting at λ,
+// so a weight moves by its evidence over its accumulated precision: an item
+// clicked more than the model expected rises by (clicks − expected clicks) /
+// (λ + information), a rarely shown item stays near its prior. Adam, used
+// before, divides each weight's step by the scale of its own gradients, so a
+// rarely shown item's bias moved as far on one impression as a popular
+// item's on hundreds: in the calibrated ml-100k world (seed 101) the learned
+// item utilities ended less correlated with the true mean attractiveness
+// (0.42) than their start from the logs (0.74). With these steps, the
+// position offsets and the cold start of slateq.hpp, SlateQ went from 0.93
+// below popularity to level with it (tuning seeds 101-103).
 // Utilities are clamped to ±kMaxUtility so exp never overflows.
 #pragma once
 
@@ -24,14 +50,21 @@ class ChoiceModel {
  public:
   static constexpr double kMaxUtility = 30.0;
 
-  void reset(const ItemFeatures* items, int state_dim, double learning_rate, bool item_bias) {
+  /// prior: λ, the precision of every weight's Gaussian prior around its start.
+  void reset(const ItemFeatures* items, int state_dim, double prior, bool item_bias) {
+    items_ = items;
     score_.reset(items, item_bias);
     e_ = score_.dim();
     d_ = state_dim;
+    prior_ = prior;
     c_.setZero(off_a() + score_.bias_size());
     grad_.setZero(c_.size());
-    adam_ = Adam(learning_rate);
-    adam_.reset(c_.size());
+    curv_.setZero(c_.size());
+    precision_.setConstant(c_.size(), prior);
+    o_.resize(0);
+    o_grad_.resize(0);
+    o_curv_.resize(0);
+    o_precision_.resize(0);
     rows_ = 0;
   }
 
@@ -48,42 +81,80 @@ class ChoiceModel {
   double attraction(ItemId i, const double* g) const {
     return std::exp(std::clamp(score_(i, g, c_.data() + off_a()), -kMaxUtility, kMaxUtility));
   }
+  /// w_p = exp(o_p) of slate position p (1 for a position no feedback has reached yet).
+  double position_weight(int p) const { return p < o_.size() ? std::exp(o_[p]) : 1.0; }
 
-  /// Adds the gradient of −log P(choice | s, slate) (choice −1 = ⊥).
+  /// Adds the gradient and the Hessian's diagonal of −log P(choice | s, slate) (choice −1 = ⊥).
   void accumulate(const double* phi, const ItemId* slate, int k, int choice) {
+    if (o_.size() < k) grow_positions(k);
     g_.resize(e_);
     project(phi, g_.data());
-    v_.resize(static_cast<std::size_t>(k));
+    p_.resize(static_cast<std::size_t>(k));
     double total = 1.0;
-    for (int j = 0; j < k; ++j) total += v_[static_cast<std::size_t>(j)] = attraction(slate[j], g_.data());
-    dg_.setZero(e_);
     for (int j = 0; j < k; ++j)
-      score_.backward(slate[j], v_[static_cast<std::size_t>(j)] / total - (j == choice ? 1.0 : 0.0), dg_.data(),
-                      grad_.data() + off_a());
-    Eigen::Map<RowMatrix>(grad_.data(), e_, d_).noalias() += dg_ * Eigen::Map<const Eigen::RowVectorXd>(phi, d_);
+      total += p_[static_cast<std::size_t>(j)] = position_weight(j) * attraction(slate[j], g_.data());
+    dg_.setZero(e_);
+    m1_.setZero(e_);
+    m2_.setZero(e_);
+    const int f = items_->dim();
+    for (int j = 0; j < k; ++j) {
+      const double pj = p_[static_cast<std::size_t>(j)] /= total, dj = pj - (j == choice ? 1.0 : 0.0);
+      score_.backward(slate[j], dj, dg_.data(), grad_.data() + off_a());
+      if (score_.bias_size() > 0) curv_[off_a() + slate[j]] += pj * (1.0 - pj);
+      const double* x = items_->row(slate[j]);  // m1, m2 = Σ_j P_j x̃_j, Σ_j P_j x̃_j²
+      for (int q = 0; q < f; ++q) m1_[q] += pj * x[q], m2_[q] += pj * x[q] * x[q];
+      m1_[f] += pj, m2_[f] += pj;
+      if (j > 0) o_grad_[j] += dj, o_curv_[j] += pj * (1.0 - pj);
+    }
+    const Eigen::Map<const Eigen::RowVectorXd> phi_row(phi, d_);
+    Eigen::Map<RowMatrix>(grad_.data(), e_, d_).noalias() += dg_ * phi_row;
+    Eigen::Map<RowMatrix>(curv_.data(), e_, d_).noalias() +=
+        (m2_.array() - m1_.array().square()).matrix() * phi_row.array().square().matrix();
     ++rows_;
   }
-  /// One Adam step on the mean of the accumulated gradients.
+  /// The diagonal Newton step on what accumulate gathered since the last call.
   void apply() {
     if (rows_ == 0) return;
-    grad_ /= static_cast<double>(rows_);
-    adam_.step(c_, grad_);
+    precision_ += curv_;
+    c_.array() -= grad_.array() / precision_.array();
+    o_precision_ += o_curv_;
+    o_.array() -= o_grad_.array() / o_precision_.array();  // o_0's gradient stays 0
     grad_.setZero();
+    curv_.setZero();
+    o_grad_.setZero();
+    o_curv_.setZero();
     rows_ = 0;
   }
 
-  std::size_t bytes() const { return static_cast<std::size_t>(c_.size()) * sizeof(double); }
+  std::size_t bytes() const {
+    return static_cast<std::size_t>(c_.size() + precision_.size() + o_.size() + o_precision_.size()) * sizeof(double);
+  }
 
  private:
   Eigen::Index off_a() const { return static_cast<Eigen::Index>(e_) * d_; }
+  /// Offsets for slates of k positions (the first feedback of that size): the new ones start at 0.
+  void grow_positions(int k) {
+    const Eigen::Index old = o_.size();
+    o_.conservativeResize(k);
+    o_.tail(k - old).setZero();
+    o_precision_.conservativeResize(k);
+    o_precision_.tail(k - old).setConstant(prior_);
+    o_grad_.conservativeResize(k);
+    o_grad_.tail(k - old).setZero();
+    o_curv_.conservativeResize(k);
+    o_curv_.tail(k - old).setZero();
+  }
 
+  const ItemFeatures* items_ = nullptr;
   ItemScore score_;
   int e_ = 0, d_ = 0;
-  Eigen::VectorXd c_, grad_;  // [C, (F + 1) x D row-major | a], and its gradient
-  Adam adam_;
+  double prior_ = 1.0;
+  // [C, (F + 1) x D row-major | a]; the batch's gradient and curvature; H
+  Eigen::VectorXd c_, grad_, curv_, precision_;
+  Eigen::VectorXd o_, o_grad_, o_curv_, o_precision_;  // position offsets (o_0 stays 0), likewise
   std::int64_t rows_ = 0;
-  std::vector<double> g_, v_;  // scratch
-  Eigen::VectorXd dg_;
+  std::vector<double> g_, p_;  // scratch
+  Eigen::VectorXd dg_, m1_, m2_;
 };
 
 }  // namespace recfuse::rl

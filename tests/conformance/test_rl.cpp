@@ -6,7 +6,9 @@
 // and against the gradient of the top-K objective; exact slate
 // propensities; learning from another policy's logs through the
 // off-policy correction; per-item biases telling apart items of identical
-// features, and their gradients; session bookkeeping; seeded determinism.
+// features, and their gradients; SlateQ's choice model (diagonal Newton
+// steps by hand, position bias recovered) and its cold start; session
+// bookkeeping; seeded determinism.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -244,7 +246,7 @@ TEST_CASE("rl plugins load with their capabilities", "[rl]") {
   REQUIRE(reg.contains("dqn"));
   CHECK(reg.find("slateq").algorithm->capabilities == kCapObserve);
   CHECK(reg.find("dqn").algorithm->capabilities == kCapObserve);
-  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.2.0");
+  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.3.0");
   CHECK(reg.find("reinforce_topk").algorithm->capabilities == (kCapObserve | kCapPropensity));
   CHECK(std::string(reg.find("slateq").plugin->descriptor->family) == "rl");
 }
@@ -360,6 +362,91 @@ TEST_CASE("SlateQ's item values follow its TD targets", "[rl]") {
   INFO("n_step 10: trap " << q2[0] << ", keep " << q2[1] << ", no click " << q2[2]);
   CHECK(q2[0] == Approx(1.0).margin(0.2));
   CHECK(q2[1] == Approx(q1[1]).margin(0.75));
+}
+
+TEST_CASE("SlateQ's choice model takes diagonal Newton steps, position offsets included, worked by hand",
+          "[rl][slateq]") {
+  // Items 0 and 1 of tiny_items (features (1,0,0) and (0,1,0)), state φ = (1),
+  // prior λ = 2. At the start every utility is 0: P(0) = P(1) = P(⊥) = 1/3.
+  // The user clicks position 1: d = (1/3, −2/3). The Hessian's diagonal is
+  // P(1 − P) = 2/9 for a_0, a_1, o_1, for C's rows of features 0 and 1
+  // (Var_P of an indicator) and for its bias row (Var_P(x̃_bias) = 2/3 − 4/9).
+  // So every weight moves by −g / (λ + 2/9) = −(9/20) g:
+  //   a_0 = C_0 = −0.15, a_1 = C_1 = o_1 = 0.3, C_bias = 0.15,
+  //   u(0) = C_0 + C_bias + a_0 = −0.15, u(1) = C_1 + C_bias + a_1 = 0.75.
+  // (Adam's first step would move every weight by its learning rate instead.)
+  const TrainData d = tiny_items(7);
+  rl::ItemFeatures items;
+  items.build(d, "test");
+  rl::ChoiceModel m;
+  m.reset(&items, 1, 2.0, true);
+  const double phi[] = {1.0};
+  const ItemId slate[] = {0, 1};
+  m.accumulate(phi, slate, 2, 1);
+  CHECK(m.position_weight(1) == 1.0);  // nothing applied yet
+  m.apply();
+  std::vector<double> g(4);
+  m.project(phi, g.data());
+  CHECK(std::log(m.attraction(0, g.data())) == Approx(-0.15).epsilon(1e-12));
+  CHECK(std::log(m.attraction(1, g.data())) == Approx(0.75).epsilon(1e-12));
+  CHECK(std::log(m.position_weight(1)) == Approx(0.3).epsilon(1e-12));
+  CHECK(m.position_weight(0) == 1.0);  // o_0 = 0: C's bias row sets the level
+  CHECK(m.position_weight(4) == 1.0);  // a position never seen
+}
+
+TEST_CASE("SlateQ's choice model recovers item utilities and position bias from sampled choices", "[rl][slateq]") {
+  // Users examine position p with weight 1 / (1 + p) (log −0.69, −1.10 at
+  // p = 1, 2); item i has utility −1 + 0.5 i. Slates of 3 of the 6 items in
+  // random order; a model blind to positions could not fit the offsets, and
+  // one whose steps ignore the evidence's weight would not settle on them.
+  TrainData d = make_train_data(1, 6, {}, false);
+  d.item_features = TwinWorld::train().item_features;  // one feature, 1 for all: items known by their biases
+  rl::ItemFeatures items;
+  items.build(d, "test");
+  rl::ChoiceModel m;
+  m.reset(&items, 1, 1.0, true);
+  Rng rng(11);
+  const double phi[] = {1.0};
+  std::vector<ItemId> all{0, 1, 2, 3, 4, 5};
+  for (int batch = 0; batch < 400; ++batch) {
+    for (int r = 0; r < 100; ++r) {
+      for (std::size_t i = all.size(); i > 1; --i) std::swap(all[i - 1], all[rng.below(i)]);
+      double w[4] = {1.0, 0, 0, 0}, total = 1.0;  // w[0]: ⊥
+      for (int p = 0; p < 3; ++p) total += w[p + 1] = std::exp(-1.0 + 0.5 * all[static_cast<std::size_t>(p)]) / (1.0 + p);
+      double target = rng.uniform() * total;
+      int choice = -1;
+      for (int p = 0; p < 4; ++p)
+        if ((target -= w[p]) < 0) { choice = p - 1; break; }
+      m.accumulate(phi, all.data(), 3, choice);
+    }
+    m.apply();
+  }
+  CHECK(std::log(m.position_weight(1)) == Approx(std::log(0.5)).margin(0.08));
+  CHECK(std::log(m.position_weight(2)) == Approx(std::log(1.0 / 3)).margin(0.08));
+  std::vector<double> g(2);
+  m.project(phi, g.data());
+  for (ItemId i = 0; i < 6; ++i) {
+    INFO("item " << i);
+    CHECK(std::log(m.attraction(i, g.data())) == Approx(-1.0 + 0.5 * i).margin(0.1));
+  }
+}
+
+TEST_CASE("SlateQ ranks by its warm-started choice model before its first TD update", "[rl][slateq]") {
+  // Item values Q̄ start at 1 for every item (0 for no click), so the first
+  // slates are the most attractive candidates under the logs' click counts
+  // (item 5 clicked by two users, item 3 by one), not the smallest ids, as
+  // when every value started at 0.
+  TrainData d = make_train_data(2, 7, {{0, 5}, {1, 5}, {0, 3}}, false);
+  d.item_features = tiny_items(7).item_features;
+  for (const std::string optimizer : {"greedy", "top_k"}) {
+    INFO("slate_optimizer " << optimizer);
+    auto q = fitted<rl::SlateQ>(d, 1, {{"epsilon", 0.0}, {"slate_optimizer", optimizer}});
+    const std::vector<UserId> users{0};
+    const std::vector<ItemId> cands{0, 3, 6, 5};
+    std::vector<ItemId> slate(2);
+    q->act(users, cands, 4, 2, slate);
+    CHECK(slate == std::vector<ItemId>{5, 3});
+  }
 }
 
 TEST_CASE("DQN learns the long-term choice, which a myopic DQN and a myopic learner miss", "[rl][dqn]") {
