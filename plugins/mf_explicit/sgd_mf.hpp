@@ -22,7 +22,7 @@
 // only, never on the thread count. The order differs from one global
 // shuffle: stratum by stratum, each block reshuffled every epoch, or with
 // `shuffle = false` shuffled once before the first (LIBMF's scheme). On
-// ml-100k u1..u5 (3 seeds) all three orders give RMSE 0.938. The strata meet
+// ml-100k u1..u5 (3 seeds) all three orders give RMSE 0.937-0.938. The strata meet
 // at a barrier, so the parallel mode wants its threads on otherwise idle
 // cores: with other jobs on a 2-core machine an epoch ran up to 10x slower
 // than the serial one.

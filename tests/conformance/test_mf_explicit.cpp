@@ -266,10 +266,12 @@ TEST_CASE("sgd_mf parallel: the same model for 1, 2 and 3 threads, and it learns
 TEST_CASE("normal_init: N(mean, std²) moments, the same values for any thread count",
           "[mf_explicit]") {
   RowMatrixF a(300, 101), b(300, 101);
+  const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
   normal_init(a, 0.5, 2.0, 9);
   omp_set_num_threads(2);
   normal_init(b, 0.5, 2.0, 9);
+  omp_set_num_threads(threads);
   CHECK(a == b);
   const double n = static_cast<double>(a.size());
   const double mean = a.cast<double>().sum() / n;
