@@ -148,23 +148,39 @@ void write_csv(std::ostream& out, const json& report) {
   }
 }
 
-void write_planned_csv(std::ostream& out, const json& report) {
+namespace {
+
+// The planned tables' rows, the JSON's keys as columns ("algorithm" read as
+// "treatment"); "segment" after "metric" when `with_segment`.
+void write_planned_rows(std::ostream& out, const json& rows, bool with_segment) {
   static const char* const kText[] = {"direction", "algorithm", "baseline", "method"};
   static const char* const kNumbers[] = {"matched_trials", "n", "mean_a", "mean_b", "mean_diff",
                                          "diff_low", "diff_high", "t", "t_p", "w", "w_p",
                                          "p_holm", "effect_size"};
-  std::string header = "metric,direction,treatment,baseline,method";
+  std::string header = with_segment ? "metric,segment" : "metric";
+  header += ",direction,treatment,baseline,method";
   for (const char* key : kNumbers) add_field(header, key);
   header += ",significant,note";
   out << header << "\r\n";
-  for (const auto& row : child(report, "planned_comparisons")) {
+  for (const auto& row : rows) {
     std::string line = rf::csv_field(rf::text(row, "metric"));
+    if (with_segment) add_field(line, rf::csv_field(rf::text(row, "segment")));
     for (const char* key : kText) add_field(line, rf::csv_field(rf::text(row, key)));
     for (const char* key : kNumbers) add_field(line, number_field(row, key));
     add_field(line, rf::text(row, "significant"));
     add_field(line, rf::csv_field(rf::text(row, "note")));
     out << line << "\r\n";
   }
+}
+
+}  // namespace
+
+void write_planned_csv(std::ostream& out, const json& report) {
+  write_planned_rows(out, child(report, "planned_comparisons"), false);
+}
+
+void write_planned_segment_csv(std::ostream& out, const json& report) {
+  write_planned_rows(out, child(report, "planned_segment_comparisons"), true);
 }
 
 }  // namespace recfuse

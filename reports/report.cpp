@@ -21,11 +21,18 @@ using nlohmann::ordered_json;
 // nlohmann::json keeps keys sorted, so the order readers see is fixed here,
 // in one place, following record.hpp for the trials. Keys not listed follow
 // in alphabetical order.
+// Rows of both segment test tables (vs the best, planned pairs).
+std::vector<std::string> segment_row_order() {
+  return {"metric", "segment", "direction", "algorithm", "baseline", "method", "matched_trials",
+          "n", "mean_a", "mean_b", "mean_diff", "diff_low", "diff_high", "t", "t_p", "w", "w_p",
+          "p_holm", "significant", "effect_size", "note"};
+}
+
 const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders() {
   static const std::map<std::string, std::vector<std::string>, std::less<>> orders = {
       {"",
        {"schema_version", "context", "headline_metric", "summary", "comparisons",
-        "planned_comparisons", "segment_comparisons", "trials"}},
+        "planned_comparisons", "segment_comparisons", "planned_segment_comparisons", "trials"}},
       {".context",
        {"recfuse_version", "git_commit", "build_type", "compiler", "cxx_flags", "host_name",
         "cpu_model", "logical_cores", "memory_total_bytes", "os", "date", "libraries",
@@ -49,10 +56,8 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders()
        {"metric", "direction", "algorithm", "baseline", "method", "matched_trials", "n",
         "mean_a", "mean_b", "mean_diff", "diff_low", "diff_high", "t", "t_p", "w", "w_p",
         "p_holm", "significant", "effect_size", "note"}},
-      {".segment_comparisons[]",
-       {"metric", "segment", "direction", "algorithm", "baseline", "method", "matched_trials",
-        "n", "mean_a", "mean_b", "mean_diff", "diff_low", "diff_high", "t", "t_p", "w", "w_p",
-        "p_holm", "significant", "effect_size", "note"}},
+      {".segment_comparisons[]", segment_row_order()},
+      {".planned_segment_comparisons[]", segment_row_order()},
       {".trials[]",
        {"record_version", "trial_id", "index", "algorithm", "plugin", "plugin_library",
         "plugin_file", "plugin_version", "plugin_fingerprint", "params", "seed", "fold",
@@ -174,12 +179,17 @@ json build_report(const json& context, const std::vector<json>& records) {
     for (auto& row : report_detail::build_planned_comparisons(records, summary, planned, metric))
       planned_rows.push_back(std::move(row));
   }
-  json segment_comparisons = json::array();
+  json segment_comparisons = json::array(), planned_segments = json::array();
   if (!headline.empty()) {
     segment_comparisons = report_detail::build_segment_comparisons(records, summary, headline);
+    planned_segments =
+        report_detail::build_planned_segment_comparisons(records, summary, planned, headline);
   }
   report["summary"] = std::move(summary);
   if (!segment_comparisons.empty()) report["segment_comparisons"] = std::move(segment_comparisons);
+  if (!planned_segments.empty()) {
+    report["planned_segment_comparisons"] = std::move(planned_segments);
+  }
   report["comparisons"] = std::move(comparisons);
   if (!planned.empty()) report["planned_comparisons"] = std::move(planned_rows);
   json trials = json::array();
@@ -201,18 +211,25 @@ ReportFiles write_report_files(const std::filesystem::path& dir, const json& rep
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error(dir.string() + ": cannot create report directory: " + ec.message());
-  ReportFiles files{dir / "report.json", dir / "report.md", dir / "report.csv", {}};
+  ReportFiles files{dir / "report.json", dir / "report.md", dir / "report.csv", {}, {}};
   write_atomically(files.json, [&](std::ostream& o) { write_json(o, report); });
   write_atomically(files.markdown, [&](std::ostream& o) { write_markdown(o, report); });
   write_atomically(files.csv, [&](std::ostream& o) { write_csv(o, report); });
-  const auto planned = dir / "planned_comparisons.csv";
-  if (report.contains("planned_comparisons")) {
-    files.planned_csv = planned;
-    write_atomically(planned, [&](std::ostream& o) { write_planned_csv(o, report); });
-  } else {
-    // A rerun without planned comparisons must not leave an earlier run's table beside it.
-    std::filesystem::remove(planned, ec);
-  }
+  // A rerun without a table must not leave an earlier run's file beside the report.
+  const auto optional_csv = [&](const char* key, const char* name, std::filesystem::path& field,
+                                void (*writer)(std::ostream&, const json&)) {
+    const auto path = dir / name;
+    if (report.contains(key)) {
+      field = path;
+      write_atomically(path, [&](std::ostream& o) { writer(o, report); });
+    } else {
+      std::filesystem::remove(path, ec);
+    }
+  };
+  optional_csv("planned_comparisons", "planned_comparisons.csv", files.planned_csv,
+               write_planned_csv);
+  optional_csv("planned_segment_comparisons", "planned_segment_comparisons.csv",
+               files.planned_segment_csv, write_planned_segment_csv);
   return files;
 }
 

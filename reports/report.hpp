@@ -24,7 +24,8 @@ inline constexpr int kReportSchemaVersion = 1;
 ///  "summary": [one row per algorithm label], "comparisons": [...],
 ///  "planned_comparisons": [...] (only when context.scenario.compare lists
 ///  pairs), "segment_comparisons": [...] (only when trials carry segments),
-///  "trials": [the records, without their "per_user" vectors]}.
+///  "planned_segment_comparisons": [...] (only when both: the planned pairs
+///  per segment), "trials": [the records, without their "per_user" vectors]}.
 /// `records` have the shape documented in core/src/runner/record.hpp; any
 /// status other than "ok" counts as failed. Never throws on missing fields
 /// of a record: absent numbers become null.
@@ -36,7 +37,11 @@ inline constexpr int kReportSchemaVersion = 1;
 /// Segments (eval/segments.hpp): a summary row gets "segments": {segment:
 /// {"n": mean users, metric: summary as above}} from the records'
 /// "segments"; "segment_comparisons" compares the headline metric in every
-/// segment against the overall best, Holm-adjusted over that whole table.
+/// segment against the overall best, Holm-adjusted over that whole table;
+/// "planned_segment_comparisons" tests each planned pair on the headline
+/// metric in every segment both sides report, paired the same way, rows as
+/// "planned_comparisons" plus "segment", Holm-adjusted over every (pair x
+/// segment) row of that table (one family of its own).
 /// Comparisons: for the headline metric (first of ndcg@10, ndcg@<smallest
 /// cutoff>, rmse) and also rmse when present, each algorithm against the best
 /// one, paired on the same (fold, seed) — see reports/comparisons.cpp.
@@ -58,16 +63,23 @@ void write_csv(std::ostream& out, const nlohmann::json& report);
 /// JSON's keys as columns), as write_csv writes; report.csv keeps its one
 /// row per trial.
 void write_planned_csv(std::ostream& out, const nlohmann::json& report);
+/// One row per (planned pair, segment) ("planned_segment_comparisons"), the
+/// columns of write_planned_csv with "segment" after "metric". A file of its
+/// own so that planned_comparisons.csv keeps its columns and one row per
+/// (metric, pair).
+void write_planned_segment_csv(std::ostream& out, const nlohmann::json& report);
 
 struct ReportFiles {
   std::filesystem::path json, markdown, csv;
   std::filesystem::path planned_csv;  // empty when the scenario planned no comparison
+  std::filesystem::path planned_segment_csv;  // empty without planned pairs per segment
 };
-/// Writes dir/report.json, report.md and report.csv, and
-/// planned_comparisons.csv when the report has "planned_comparisons" (else
-/// removes a stale one), each atomically (temporary file in `dir`, then
-/// rename). Creates `dir`. Throws recfuse::Error naming the file when one
-/// cannot be written.
+/// Writes dir/report.json, report.md and report.csv, planned_comparisons.csv
+/// when the report has "planned_comparisons" and
+/// planned_segment_comparisons.csv when it has "planned_segment_comparisons"
+/// (else removes a stale one), each atomically (temporary file in `dir`,
+/// then rename). Creates `dir`. Throws recfuse::Error naming the file when
+/// one cannot be written.
 ReportFiles write_report_files(const std::filesystem::path& dir, const nlohmann::json& report);
 
 }  // namespace recfuse

@@ -6,7 +6,9 @@
 // Tests per segment pair users exactly as the main comparison does (same
 // (fold, seed), per user, seeds averaged per user); the family for Holm's
 // correction is the whole segment table (every algorithm x segment cell),
-// because a reader scans the table for any winning cell.
+// because a reader scans the table for any winning cell. The planned pairs
+// of the scenario ([evaluation] compare) get a table of their own, tested
+// the same way, with its own family (every pair x segment cell).
 #include <cmath>
 #include <map>
 #include <ostream>
@@ -144,6 +146,39 @@ void write_segment_means(std::ostream& out, const json& report, const std::strin
   out << '\n';
 }
 
+// One cell of a segment test table: "+0.1234 * (n=5)", "n/a" when untested.
+void write_test_cell(std::ostream& out, const json* cell) {
+  double diff = cell ? rf::number(*cell, "mean_diff") : std::nan("");
+  if (!std::isfinite(diff)) {
+    out << " n/a |";
+    return;
+  }
+  std::string sig = rf::significance(rf::number(*cell, "p_holm"));
+  out << ' ' << (diff > 0 ? "+" : "") << rf::fixed(diff, 4) << (sig.empty() ? "" : " ") << sig
+      << " (n=" << rf::text(*cell, "n") << ") |";
+}
+
+// The row of `rows` for (algorithm, baseline, segment); nullptr when none.
+const json* find_cell(const json& rows, const std::string& algorithm, const std::string& baseline,
+                      const std::string& segment) {
+  for (const auto& r : rows) {
+    if (rf::text(r, "algorithm") == algorithm && rf::text(r, "baseline") == baseline &&
+        rf::text(r, "segment") == segment) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+void write_segment_header(std::ostream& out, const char* leading, const char* leading_rule,
+                          const std::vector<std::string>& segments) {
+  out << leading;
+  for (const auto& s : segments) out << ' ' << rf::md_cell(s) << " |";
+  out << '\n' << leading_rule;
+  for (std::size_t i = 0; i < segments.size(); ++i) out << "---:|";
+  out << '\n';
+}
+
 void write_segment_tests(std::ostream& out, const json& report, const std::string& metric,
                          const std::vector<std::string>& segments) {
   const json& rows = child(report, "segment_comparisons");
@@ -159,27 +194,39 @@ void write_segment_tests(std::ostream& out, const json& report, const std::strin
       << ")\n\nMean difference algorithm - best within each segment, paired per user on the "
          "same (fold, seed), then the Holm-adjusted paired t-test over every cell of this "
          "table: *** p < 0.001, ** p < 0.01, * p < 0.05, ns otherwise; n = paired users; "
-         "n/a = fewer than 2 pairs. Details in report.json (segment_comparisons).\n\n"
-      << "| algorithm |";
-  for (const auto& s : segments) out << ' ' << rf::md_cell(s) << " |";
-  out << "\n|---|";
-  for (std::size_t i = 0; i < segments.size(); ++i) out << "---:|";
-  out << '\n';
+         "n/a = fewer than 2 pairs. Details in report.json (segment_comparisons).\n\n";
+  write_segment_header(out, "| algorithm |", "|---|", segments);
   for (const auto& label : labels) {
     out << "| " << rf::md_cell(label) << " |";
+    for (const auto& s : segments) write_test_cell(out, find_cell(rows, label, baseline, s));
+    out << '\n';
+  }
+  out << '\n';
+}
+
+// Every declared pair gets a line, even one no segment could test (n/a
+// cells), so a planned claim never disappears from the table.
+void write_planned_segment_tests(std::ostream& out, const json& report, const std::string& metric,
+                                 const std::vector<std::string>& segments) {
+  const json& rows = child(report, "planned_segment_comparisons");
+  if (!rows.is_array() || rows.empty()) return;
+  std::size_t tested = 0;
+  for (const auto& r : rows) tested += std::isfinite(rf::number(r, "t_p")) ? 1 : 0;
+  out << "## Planned comparisons by segment: " << rf::md_cell(metric)
+      << "\n\nEach pair declared in the scenario (`[evaluation] compare`) within each segment: "
+         "mean difference treatment - baseline, paired per user on the same (fold, seed), then "
+         "the Holm-adjusted paired t-test over the "
+      << tested
+      << " tested cell(s) of this table (every pair x segment; not over the planned or segment "
+         "tables above): *** p < 0.001, ** p < 0.01, * p < 0.05, ns otherwise; n = paired "
+         "users; n/a = not tested (fewer than 2 pairs, or a side without the segment). Details "
+         "in report.json (planned_segment_comparisons) and "
+         "planned_segment_comparisons.csv.\n\n";
+  write_segment_header(out, "| treatment | baseline |", "|---|---|", segments);
+  for (const auto& p : planned_comparisons_of(child(report, "context"))) {
+    out << "| " << rf::md_cell(p.treatment) << " | " << rf::md_cell(p.baseline) << " |";
     for (const auto& s : segments) {
-      const json* cell = nullptr;
-      for (const auto& r : rows) {
-        if (rf::text(r, "algorithm") == label && rf::text(r, "segment") == s) cell = &r;
-      }
-      double diff = cell ? rf::number(*cell, "mean_diff") : std::nan("");
-      if (!std::isfinite(diff)) {
-        out << " n/a |";
-        continue;
-      }
-      std::string sig = rf::significance(rf::number(*cell, "p_holm"));
-      out << ' ' << (diff > 0 ? "+" : "") << rf::fixed(diff, 4) << (sig.empty() ? "" : " ")
-          << sig << " (n=" << rf::text(*cell, "n") << ") |";
+      write_test_cell(out, find_cell(rows, p.treatment, p.baseline, s));
     }
     out << '\n';
   }
@@ -225,6 +272,35 @@ json build_segment_comparisons(const std::vector<json>& records, const json& sum
   return rows;
 }
 
+json build_planned_segment_comparisons(const std::vector<json>& records, const json& summary,
+                                       const std::vector<PlannedComparison>& planned,
+                                       const std::string& metric) {
+  std::map<std::string, const json*> rows_by_label;
+  for (const auto& row : summary) rows_by_label.emplace(rf::text(row, "algorithm"), &row);
+  const auto in_segment = [&](const std::string& label, const std::string& segment) {
+    auto it = rows_by_label.find(label);
+    return it != rows_by_label.end() &&
+           child(child(*it->second, "segments"), segment.c_str()).contains(metric);
+  };
+  const auto segments = summary_segments(summary, metric);
+  json rows = json::array();
+  for (const auto& p : planned) {
+    for (const auto& segment : segments) {
+      if (!in_segment(p.treatment, segment) || !in_segment(p.baseline, segment)) continue;
+      json r =
+          compare_pair(records, p.treatment, p.baseline, metric, segment_view(segment, metric));
+      r["segment"] = segment;
+      rows.push_back(std::move(r));
+    }
+  }
+  // One family: every (pair x segment) cell of this table, as for the
+  // segment table, because a reader scans it for any segment where a fused
+  // model beats its child. Neither the overall planned family nor the
+  // vs-best segment table is mixed in: each table answers its own question.
+  holm_over_rows(rows);
+  return rows;
+}
+
 void write_segment_markdown(std::ostream& out, const json& report) {
   const std::string metric = rf::text(report, "headline_metric");
   if (metric.empty()) return;
@@ -234,6 +310,7 @@ void write_segment_markdown(std::ostream& out, const json& report) {
   if (segments.empty() || summary_segments(child(report, "summary"), metric).empty()) return;
   write_segment_means(out, report, metric, segments);
   write_segment_tests(out, report, metric, segments);
+  write_planned_segment_tests(out, report, metric, segments);
 }
 
 }  // namespace recfuse::report_detail

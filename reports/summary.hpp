@@ -70,7 +70,18 @@ nlohmann::json summarize_segments(const std::vector<const nlohmann::json*>& ok_t
 nlohmann::json build_segment_comparisons(const std::vector<nlohmann::json>& records,
                                          const nlohmann::json& summary,
                                          const std::string& metric);
-/// report.md's "Segments" sections (nothing when no trial has segments).
+/// The planned pairs in every segment: for each pair and each segment whose
+/// summary block carries `metric` for both sides, compare_pair(treatment,
+/// baseline, segment_view(segment, metric)), rows as build_planned_comparisons
+/// plus "segment", pairs in declared order, segments in display order;
+/// Holm-adjusted over every row of this table (one family).
+nlohmann::json build_planned_segment_comparisons(const std::vector<nlohmann::json>& records,
+                                                 const nlohmann::json& summary,
+                                                 const std::vector<PlannedComparison>& planned,
+                                                 const std::string& metric);
+/// report.md's "Segments" sections (nothing when no trial has segments),
+/// ending with "Planned comparisons by segment" when the report has
+/// "planned_segment_comparisons".
 void write_segment_markdown(std::ostream& out, const nlohmann::json& report);
 /// The online and off-policy sections (reports/simulation.cpp); nothing
 /// when the report has no simulated trials.

@@ -35,15 +35,13 @@
 
 namespace recfuse {
 
-class Cascade final : public Recommender {
+class Cascade final : public FusionStrategy {
  public:
   explicit Cascade(const ParamSet& p) : candidates_(static_cast<int>(p.get_int("candidates"))) {}
 
   static std::vector<ParamSpec> params() {
     return {ParamSpec::integer("candidates", 100, 1, 1e9, "items child 0 retrieves for child 1 to re-rank")};
   }
-
-  void set_children(std::vector<Child> children) override { children_ = std::move(children); }
 
   void fit(const TrainData& data, const FitContext& ctx);
 
@@ -121,7 +119,6 @@ class Cascade final : public Recommender {
 
  private:
   int candidates_;
-  std::vector<Child> children_;
   TrainingRows train_;
   double retrieval_recall_ = std::numeric_limits<double>::quiet_NaN();
   double retrieval_ms_ = 0, rerank_ms_ = 0, full_ms_per_user_ = 0, cascade_ms_per_user_ = 0;

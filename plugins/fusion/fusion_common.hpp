@@ -160,6 +160,24 @@ inline std::vector<float> standardized_log(const std::vector<double>& counts) {
   return out;
 }
 
+/// The base of every strategy: holds the children and passes the feedback of
+/// simulated users on to those that learn online (kCapObserve), so a fusion
+/// deployed as a policy over a bandit or RL child keeps that child learning
+/// from the slates the fusion showed. Children that do not observe are left
+/// alone; a strategy with no such child ignores the feedback.
+class FusionStrategy : public Recommender {
+ public:
+  void set_children(std::vector<Child> children) override { children_ = std::move(children); }
+
+  void observe(const Feedback& feedback) override {
+    for (const auto& c : children_)
+      if (c.capabilities & kCapObserve) c.model->observe(feedback);
+  }
+
+ protected:
+  std::vector<Child> children_;
+};
+
 inline constexpr std::size_t kAnyNumber = static_cast<std::size_t>(-1);
 
 /// Checks the number of children a strategy got before its fit.

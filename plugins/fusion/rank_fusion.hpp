@@ -28,7 +28,7 @@
 
 namespace recfuse {
 
-class RankFusion final : public Recommender {
+class RankFusion final : public FusionStrategy {
  public:
   explicit RankFusion(const ParamSet& p)
       : method_(p.get_string("method")),
@@ -45,8 +45,6 @@ class RankFusion final : public Recommender {
         ParamSpec::string("weights", "", "comma-separated weight per child (empty = all 1)"),
     };
   }
-
-  void set_children(std::vector<Child> children) override { children_ = std::move(children); }
 
   void fit(const TrainData& data, const FitContext& ctx) override {
     set_shape(data.n_users, data.n_items);
@@ -105,7 +103,6 @@ class RankFusion final : public Recommender {
   double k_;
   int depth_;
   std::vector<double> weights_param_, weights_;
-  std::vector<Child> children_;
   TrainingRows train_;
   std::vector<float> buf_;
 };

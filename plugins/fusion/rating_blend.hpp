@@ -65,7 +65,7 @@ inline RidgeFit fit_ridge(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, do
   return f;
 }
 
-class RatingBlend final : public Recommender {
+class RatingBlend final : public FusionStrategy {
  public:
   explicit RatingBlend(const ParamSet& p)
       : l2_(p.get_float("l2")), interactions_(p.get_bool("interactions")), refit_(p.get_bool("refit")),
@@ -179,7 +179,6 @@ class RatingBlend final : public Recommender {
   bool interactions_;
   bool refit_;
   int cv_folds_;
-  std::vector<Child> children_;
   float lo_ = 0, hi_ = 0;                 // training rating range
   std::vector<float> user_h_, item_g_;    // standardised log counts
   std::vector<double> coef_;

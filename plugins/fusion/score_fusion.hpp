@@ -30,7 +30,7 @@
 
 namespace recfuse {
 
-class ScoreFusion final : public Recommender {
+class ScoreFusion final : public FusionStrategy {
  public:
   explicit ScoreFusion(const ParamSet& p)
       : normalization_(parse_normalization(p.get_string("normalization"))),
@@ -48,8 +48,6 @@ class ScoreFusion final : public Recommender {
         ParamSpec::integer("depth", 100, 1, 1e9, "CombMNZ: a child votes for the items in its top depth"),
     };
   }
-
-  void set_children(std::vector<Child> children) override { children_ = std::move(children); }
 
   void fit(const TrainData& data, const FitContext& ctx) override {
     set_shape(data.n_users, data.n_items);
@@ -103,7 +101,6 @@ class ScoreFusion final : public Recommender {
   std::string method_;
   int depth_;
   std::vector<double> weights_param_, weights_;
-  std::vector<Child> children_;
   TrainingRows train_;
   std::vector<float> buf_;  // children x users x n_items
 };

@@ -36,7 +36,7 @@
 
 namespace recfuse {
 
-class Stacking final : public Recommender {
+class Stacking final : public FusionStrategy {
  public:
   explicit Stacking(const ParamSet& p)
       : normalization_(parse_normalization(p.get_string("normalization"))),
@@ -58,8 +58,6 @@ class Stacking final : public Recommender {
         ParamSpec::integer("max_users", 0, 0, 1e9, "fit on the first N validation users (0 = all)"),
     };
   }
-
-  void set_children(std::vector<Child> children) override { children_ = std::move(children); }
 
   void fit(const TrainData& data, const FitContext& ctx) override;
 
@@ -130,7 +128,6 @@ class Stacking final : public Recommender {
   double l2_;
   bool interactions_;
   std::int32_t max_users_;
-  std::vector<Child> children_;
   TrainingRows train_;
   std::vector<float> item_p_, user_h_;  // standardised log popularity / log history
   std::vector<double> coef_;

@@ -26,7 +26,7 @@
 
 namespace recfuse {
 
-class Switching final : public Recommender {
+class Switching final : public FusionStrategy {
  public:
   explicit Switching(const ParamSet& p)
       : learned_(p.get_string("rule") == "learned"), min_history_(p.get_int("min_history")) {}
@@ -39,8 +39,6 @@ class Switching final : public Recommender {
                            "rule = history: users with fewer training interactions get child 0"),
     };
   }
-
-  void set_children(std::vector<Child> children) override { children_ = std::move(children); }
 
   void fit(const TrainData& data, const FitContext& ctx) override {
     set_shape(data.n_users, data.n_items);
@@ -162,7 +160,6 @@ class Switching final : public Recommender {
 
   bool learned_;
   std::int64_t min_history_;
-  std::vector<Child> children_;
   TrainingRows train_;
   std::vector<int> choice_, segment_child_;
   std::vector<std::int64_t> bounds_;

@@ -160,3 +160,84 @@ TEST_CASE("cascade: the re-ranker only sees the retrieved candidates", "[fusion]
   CHECK(diag.at("rerank_ms_per_user") >= 0);
   CHECK(diag.at("speedup_vs_full_rerank") > 0);
 }
+
+namespace {
+
+// A child that learns online: an item's score is the clicks it got.
+class ClickCounter final : public Recommender {
+ public:
+  void fit(const TrainData& d, const FitContext&) override {
+    set_shape(d.n_users, d.n_items);
+    clicks_.assign(static_cast<std::size_t>(d.n_items), 0.0f);
+  }
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    for (std::size_t r = 0; r < users.size(); ++r)
+      std::copy(clicks_.begin(), clicks_.end(), out.begin() + static_cast<std::ptrdiff_t>(r * clicks_.size()));
+  }
+  void observe(const Feedback& f) override {
+    ++calls;
+    for (std::size_t r = 0; r < f.users.size(); ++r)
+      if (f.choice[r] >= 0)
+        clicks_[static_cast<std::size_t>(f.slates[r * static_cast<std::size_t>(f.slate_size) +
+                                                  static_cast<std::size_t>(f.choice[r])])] += 1.0f;
+  }
+  std::size_t model_bytes() const override { return clicks_.size() * sizeof(float); }
+  int calls = 0;
+
+ private:
+  std::vector<float> clicks_;
+};
+
+Child counter_child(const std::string& name, std::uint32_t capabilities, const TrainData& d) {
+  auto m = std::make_shared<ClickCounter>();
+  m->fit(d, FitContext{});
+  return Child{name, "counter", capabilities, m};
+}
+
+}  // namespace
+
+TEST_CASE("fusion passes simulated feedback on to the children that learn online", "[fusion]") {
+  const TrainData d = hand_data();
+  auto children = [&] {
+    return std::vector<Child>{fixed_child("A", {{3, 2, 2, 1, 9}, {1, 1, 1, 1, 1}}, d),
+                              counter_child("learner", kCapObserve, d),
+                              counter_child("deaf", 0, d)};  // observes, but did not declare it
+  };
+  // User 0 is shown items 3 and 2 twice and clicks item 3 (slate position 0).
+  const UserId users[] = {0};
+  const ItemId slates[] = {3, 2};
+  const std::int32_t choice[] = {0};
+  const float reward[] = {1.0f};
+  const std::uint8_t done[] = {0};
+  const Feedback fb{users, 2, slates, choice, reward, done};
+  auto check = [&](Recommender& f, const std::vector<Child>& kids) {
+    f.observe(fb);
+    f.observe(fb);
+    CHECK(static_cast<ClickCounter&>(*kids[1].model).calls == 2);
+    CHECK(static_cast<ClickCounter&>(*kids[2].model).calls == 0);
+    // Raw sum for user 0 over candidates 0..3: A [3, 2, 2, 1] + learner [0, 0, 0, 2]:
+    // item 3 (1 + 2 = 3) ties item 0 and, by id, comes second.
+    CHECK(top_of(f, 0, 2, d) == std::vector<ItemId>{0, 3});
+  };
+  {
+    auto kids = children();
+    auto f = make_fused<ScoreFusion>({{"normalization", "none"}}, kids, d);
+    check(*f, kids);
+  }
+  {
+    auto kids = children();
+    auto f = make_fused<RankFusion>({{"method", "borda"}}, kids, d);
+    f->observe(fb);
+    CHECK(static_cast<ClickCounter&>(*kids[1].model).calls == 1);
+    CHECK(static_cast<ClickCounter&>(*kids[2].model).calls == 0);
+  }
+  {
+    auto kids = children();
+    kids.pop_back();
+    TrainData dv = d;
+    dv.validation = make_train_data(2, 5, {{0, 3}, {1, 3}}, false).by_user;
+    auto f = make_fused<Cascade>({{"candidates", std::int64_t{4}}}, kids, dv);
+    f->observe(fb);
+    CHECK(static_cast<ClickCounter&>(*kids[1].model).calls == 1);
+  }
+}

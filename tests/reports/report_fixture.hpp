@@ -3,13 +3,16 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "reports/report.hpp"
 #include "test_support.hpp"
 
 namespace recfuse::test {
@@ -24,6 +27,35 @@ inline std::string read_file(const std::filesystem::path& path) {
 inline nlohmann::json fixture_context() {
   return nlohmann::json::parse(read_file(fixture("reports/context.json")));
 }
+
+// The fixture context with [evaluation] compare = pairs, as collect_context
+// records it: [["treatment", "baseline"], ...] (a braced list of pairs would
+// read as an object).
+inline nlohmann::json context_with(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  nlohmann::json c = fixture_context();
+  c["scenario"]["compare"] = nlohmann::json::array();
+  for (const auto& [t, b] : pairs) {
+    c["scenario"]["compare"].push_back(nlohmann::json::array({t, b}));
+  }
+  return c;
+}
+
+inline std::string markdown_of(const nlohmann::json& report) {
+  std::ostringstream out;
+  recfuse::write_markdown(out, report);
+  return out.str();
+}
+
+// The "## <title>" section of `md` up to the next section; "" when absent.
+inline std::string md_section(const std::string& md, const std::string& title) {
+  const auto at = md.find("## " + title);
+  if (at == std::string::npos) return "";
+  return md.substr(at, md.find("\n## ", at + 1) - at);
+}
+
+// Two-sided p of a t statistic on 2 degrees of freedom, in closed form:
+// 1 - |t| / sqrt(t^2 + 2). Independent of the report's t distribution code.
+inline double t_p_df2(double t) { return 1.0 - std::abs(t) / std::sqrt(t * t + 2.0); }
 
 inline std::vector<nlohmann::json> fixture_records() {
   std::vector<std::filesystem::path> paths;

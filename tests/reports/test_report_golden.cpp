@@ -23,11 +23,7 @@ std::string mask_context(const std::string& markdown) {
   return std::regex_replace(markdown, context_line, "Commit <context>");
 }
 
-std::string markdown_of(const json& report) {
-  std::ostringstream out;
-  recfuse::write_markdown(out, report);
-  return out.str();
-}
+using recfuse::test::markdown_of;
 
 std::string csv_of(const json& report) {
   std::ostringstream out;

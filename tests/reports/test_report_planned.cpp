@@ -53,18 +53,15 @@ std::vector<json> planned_records() {
           user_record("pop", 2, {0.1, 0.3, 0.2}), user_record("knn", 3, {0.45, 0.65, 0.8})};
 }
 
-// [["treatment", "baseline"], ...] (a braced list of pairs would read as an object).
+// [["treatment", "baseline"], ...] as collect_context writes it.
 json pairs_of(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  json out = json::array();
-  for (const auto& [t, b] : pairs) out.push_back(json::array({t, b}));
-  return out;
+  return recfuse::test::context_with(pairs)["scenario"]["compare"];
 }
 
-json context_with(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  json c = recfuse::test::fixture_context();
-  c["scenario"]["compare"] = pairs_of(pairs);
-  return c;
-}
+using recfuse::test::context_with;
+using recfuse::test::markdown_of;
+using recfuse::test::t_p_df2;
+using recfuse::test::md_section;
 
 const json& row_of(const json& rows, const std::string& treatment) {
   for (const auto& r : rows) {
@@ -72,21 +69,6 @@ const json& row_of(const json& rows, const std::string& treatment) {
   }
   FAIL("no row for " << treatment);
   throw;
-}
-
-double t_p_df2(double t) { return 1.0 - std::abs(t) / std::sqrt(t * t + 2.0); }
-
-std::string markdown_of(const json& report) {
-  std::ostringstream out;
-  recfuse::write_markdown(out, report);
-  return out.str();
-}
-
-// The "## <title>" section of `md` up to the next section.
-std::string section(const std::string& md, const std::string& title) {
-  const auto at = md.find("## " + title);
-  if (at == std::string::npos) return "";
-  return md.substr(at, md.find("\n## ", at + 1) - at);
 }
 
 }  // namespace
@@ -143,10 +125,10 @@ TEST_CASE("planned comparisons leave the table against the best as it was",
   REQUIRE(plain["comparisons"].size() == 3);
   CHECK(row_of(plain["comparisons"], "bpr")["baseline"] == "stacking");
   const std::string md_plain = markdown_of(plain), md_planned = markdown_of(planned);
-  const std::string vs_best = section(md_plain, "Comparison on ndcg@10");
+  const std::string vs_best = md_section(md_plain, "Comparison on ndcg@10");
   REQUIRE_FALSE(vs_best.empty());
-  CHECK(section(md_planned, "Comparison on ndcg@10") == vs_best);
-  CHECK(section(md_plain, "Planned comparisons").empty());
+  CHECK(md_section(md_planned, "Comparison on ndcg@10") == vs_best);
+  CHECK(md_section(md_plain, "Planned comparisons").empty());
 }
 
 TEST_CASE("planned comparisons in report.md, report.json and planned_comparisons.csv",
@@ -154,7 +136,7 @@ TEST_CASE("planned comparisons in report.md, report.json and planned_comparisons
   const json report =
       recfuse::build_report(context_with({{"stacking", "bpr"}, {"pop", "bpr"}}), planned_records());
   const std::string md = markdown_of(report);
-  const std::string planned = section(md, "Planned comparisons on ndcg@10");
+  const std::string planned = md_section(md, "Planned comparisons on ndcg@10");
   REQUIRE_FALSE(planned.empty());
   CHECK(md.find("## Planned comparisons on ndcg@10") < md.find("## Comparison on ndcg@10"));
   CHECK(planned.find("the 2 tested comparison(s) of this table only") != std::string::npos);
@@ -222,9 +204,9 @@ TEST_CASE("a planned pair that cannot be tested stays visible and outside Holm's
   CHECK(row_of(rows, "pop")["p_holm"].get<double>() ==
         Approx(2.0 * t_p_df2(-3.0 * std::sqrt(3.0))).epsilon(1e-6));
   const std::string md = markdown_of(report);
-  CHECK(section(md, "Planned comparisons on ndcg@10").find("the 2 tested comparison(s)") !=
+  CHECK(md_section(md, "Planned comparisons on ndcg@10").find("the 2 tested comparison(s)") !=
         std::string::npos);
-  CHECK(section(md, "Planned comparisons not tested").find("ghost vs nobody") !=
+  CHECK(md_section(md, "Planned comparisons not tested").find("ghost vs nobody") !=
         std::string::npos);
 }
 
