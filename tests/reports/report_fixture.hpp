@@ -68,6 +68,16 @@ inline std::vector<nlohmann::json> fixture_records() {
   return records;
 }
 
+// An ok trial record of `label` (seed 1, no fold) carrying `metrics`; callers
+// add per_user, segments and the rest.
+inline nlohmann::json ok_record(const std::string& label, const std::string& plugin, int index,
+                                nlohmann::json metrics) {
+  return {{"record_version", 1}, {"trial_id", label + "-s1"}, {"index", index},
+          {"algorithm", label},  {"plugin", plugin},           {"seed", 1},
+          {"fold", ""},          {"status", "ok"},             {"error", ""},
+          {"metrics", std::move(metrics)}};
+}
+
 // A rating-prediction sweep: two algorithms over folds u1, u2, u10, one seed,
 // RMSE without per-user vectors.
 inline std::vector<nlohmann::json> fold_records() {
@@ -114,17 +124,9 @@ inline std::vector<nlohmann::json> segment_records() {
                           json head, json tail, json segments) {
     double sum = 0;
     for (double v : ndcg) sum += v;
-    return json{
-        {"record_version", 1},
-        {"trial_id", label + "-s1"},
-        {"index", index},
-        {"algorithm", label},
-        {"plugin", label == "fused" ? "score_fusion" : "item_knn"},
-        {"seed", 1},
-        {"fold", ""},
-        {"status", "ok"},
-        {"error", ""},
-        {"metrics", {{"ndcg@10", block(sum / 6, 6)}}},
+    json r = ok_record(label, label == "fused" ? "score_fusion" : "item_knn", index,
+                       {{"ndcg@10", block(sum / 6, 6)}});
+    r.update(json{
         {"segments", std::move(segments)},
         {"segment_definition",
          {{"cold_user_max", 3}, {"history_quartile_edges", {3, 4, 8}}, {"head_fraction", 0.2},
@@ -134,7 +136,8 @@ inline std::vector<nlohmann::json> segment_records() {
           {"history", {2, 3, 4, 6, 8, 10}},
           {"ndcg@10", ndcg},
           {"items:head/ndcg@10", std::move(head)},
-          {"items:tail/ndcg@10", std::move(tail)}}}};
+          {"items:tail/ndcg@10", std::move(tail)}}}});
+    return r;
   };
   const auto seg = [&](double cold, double q2, double q3, double q4, double head, double tail) {
     return json{{"users:cold", {{"n", 2}, {"ndcg@10", block(cold, 2)}}},

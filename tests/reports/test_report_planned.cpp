@@ -27,6 +27,7 @@
 #include "reports/report.hpp"
 
 using nlohmann::json;
+using recfuse::test::ok_record;
 
 namespace {
 
@@ -34,18 +35,11 @@ json user_record(const std::string& label, int index, const std::vector<double>&
   double sum = 0;
   for (double v : ndcg) sum += v;
   const double mean = sum / static_cast<double>(ndcg.size());
-  return {{"record_version", 1},
-          {"trial_id", label + "-s1"},
-          {"index", index},
-          {"algorithm", label},
-          {"plugin", label},
-          {"seed", 1},
-          {"fold", ""},
-          {"status", "ok"},
-          {"error", ""},
-          {"metrics", {{"ndcg@10", {{"mean", mean}, {"low", mean - 0.1}, {"high", mean + 0.1},
-                                    {"n", ndcg.size()}}}}},
-          {"per_user", {{"users", {0, 1, 2}}, {"ndcg@10", ndcg}}}};
+  json r = ok_record(label, label, index,
+                     {{"ndcg@10", {{"mean", mean}, {"low", mean - 0.1}, {"high", mean + 0.1},
+                                   {"n", ndcg.size()}}}});
+  r["per_user"] = {{"users", {0, 1, 2}}, {"ndcg@10", ndcg}};
+  return r;
 }
 
 std::vector<json> planned_records() {

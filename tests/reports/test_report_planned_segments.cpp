@@ -33,6 +33,7 @@ using nlohmann::json;
 using recfuse::test::context_with;
 using recfuse::test::markdown_of;
 using recfuse::test::md_section;
+using recfuse::test::ok_record;
 using recfuse::test::t_p_df2;
 
 namespace {
@@ -49,17 +50,8 @@ double mean_of(const std::vector<double>& v, std::size_t from, std::size_t to) {
 
 json segmented_record(const std::string& label, int index, const std::vector<double>& ndcg,
                       bool with_segments) {
-  json r = {{"record_version", 1},
-            {"trial_id", label + "-s1"},
-            {"index", index},
-            {"algorithm", label},
-            {"plugin", label},
-            {"seed", 1},
-            {"fold", ""},
-            {"status", "ok"},
-            {"error", ""},
-            {"metrics", {{"ndcg@10", block(mean_of(ndcg, 0, 6), 6)}}},
-            {"per_user", {{"users", {0, 1, 2, 3, 4, 5}}, {"ndcg@10", ndcg}}}};
+  json r = ok_record(label, label, index, {{"ndcg@10", block(mean_of(ndcg, 0, 6), 6)}});
+  r["per_user"] = {{"users", {0, 1, 2, 3, 4, 5}}, {"ndcg@10", ndcg}};
   if (!with_segments) return r;
   r["segments"] = {{"users:q1", {{"n", 3}, {"ndcg@10", block(mean_of(ndcg, 0, 3), 3)}}},
                    {"users:q4", {{"n", 3}, {"ndcg@10", block(mean_of(ndcg, 3, 6), 3)}}}};
