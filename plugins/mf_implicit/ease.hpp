@@ -43,6 +43,7 @@ template <typename Scalar = double>
 ColMatrix<Scalar> binary_gram(const CsrMatrix& by_item, const CsrMatrix& by_user) {
   const std::int32_t n = by_item.rows;
   ColMatrix<Scalar> g = ColMatrix<Scalar>::Zero(n, n);
+  touch_pages(g);
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::int32_t i = 0; i < n; ++i) {
     Scalar* column = g.col(i).data();  // symmetric: column i = row i, contiguous
