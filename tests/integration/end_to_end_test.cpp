@@ -56,6 +56,13 @@ name = "user_knn"
 plugin = "user_knn"
 )";
 
+// kSmallScenario with `lines` added to its [evaluation] section.
+std::string small_scenario_with(const std::string& lines) {
+  std::string text = kSmallScenario;
+  text.replace(text.find("bootstrap = 300"), 15, "bootstrap = 300\n" + lines);
+  return text;
+}
+
 }  // namespace
 
 TEST_CASE("the default scenario runs end to end and writes all three reports") {
@@ -186,9 +193,7 @@ TEST_CASE("plugins, data info and --help answer") {
 
 TEST_CASE("evaluation.target = validation scores the validation part, never test") {
   const auto dir = temp_dir("target");
-  std::string text = kSmallScenario;
-  text.replace(text.find("bootstrap = 300"), 15, "bootstrap = 300\ntarget = \"validation\"");
-  const auto s = write_text(dir, "v.toml", text);
+  const auto s = write_text(dir, "v.toml", small_scenario_with("target = \"validation\""));
   const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "v").string() +
                              " --no-cache --quiet");
   INFO(r.output);
@@ -266,10 +271,9 @@ TEST_CASE("on test, validation items are never ranked unless the user repeats on
 
 TEST_CASE("[evaluation] compare reaches the report through the CLI") {
   const auto dir = temp_dir("planned");
-  std::string text = kSmallScenario;
-  text.replace(text.find("bootstrap = 300"), 15,
-               "bootstrap = 300\ncompare = [[\"item_knn\", \"random\"], [\"user_knn\", \"random\"]]");
-  const auto s = write_text(dir, "p.toml", text);
+  const auto s = write_text(
+      dir, "p.toml",
+      small_scenario_with("compare = [[\"item_knn\", \"random\"], [\"user_knn\", \"random\"]]"));
   const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "o").string() +
                              " --no-cache --quiet");
   INFO(r.output);
