@@ -20,14 +20,14 @@ const PluginDescriptor* describe() {
        "per-item mean reward, uniform exploration with probability epsilon per slate position",
        kCapObserve | kCapPropensity, &EpsilonGreedy::params, &make_epsilon_greedy},
       {"linucb", PluginKind::kRecommender,
-       "LinUCB over item features, one ridge model per user or shared (Li et al. 2010)",
+       "LinUCB: ridge models per user over item features, shared, or per item over user context (Li et al. 2010)",
        kCapObserve | kCapPropensity, &LinUcb::params, &make_linucb},
       {"lin_ts", PluginKind::kRecommender,
        "linear Thompson sampling over item features (Agrawal & Goyal 2013)", kCapObserve, &LinTs::params,
        &make_lin_ts},
   };
   static const PluginDescriptor d =
-      make_descriptor("bandit", "1.0.0", "bandit", "contextual and multi-armed bandit policies", algos);
+      make_descriptor("bandit", "1.1.0", "bandit", "contextual and multi-armed bandit policies", algos);
   return &d;
 }
 

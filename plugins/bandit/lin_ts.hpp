@@ -9,7 +9,8 @@
 //
 // Acting: per session, draw θ̃ ~ N(θ̂_u, v² A_u⁻¹) (the paper's B = A,
 // μ̂ = θ̂), score each candidate by θ̃ᵀx_a, and show the top slate_size,
-// ties by smaller item id. The paper's v = R·sqrt(24/ε · d · ln(1/δ)) is a
+// ties by smaller item id. Under scope item each candidate a draws its own
+// θ̃_a ~ N(θ̂_a, v² A_a⁻¹) and scores θ̃_aᵀz_u. The paper's v = R·sqrt(24/ε · d · ln(1/δ)) is a
 // proof device; in practice v is tuned: v = σ, the reward noise, makes θ̃ a
 // draw from the Bayesian posterior of ridge regression with prior
 // N(0, σ²/λ I), and Bernoulli clicks have σ ≤ 1/2, hence the default 0.5.
@@ -54,17 +55,23 @@ class LinTs final : public LinearBandit {
  protected:
   void seed(std::uint64_t seed) override { rng_.reseed(derive_seed(seed, "lin_ts")); }
 
-  void candidate_scores(std::int32_t s, const RowMatrix& xc, std::span<float> out) override {
-    draw(s, theta_);
-    scores_.noalias() = xc * theta_;
-    for (Eigen::Index j = 0; j < xc.rows(); ++j) out[static_cast<std::size_t>(j)] = static_cast<float>(scores_[j]);
+  void candidate_scores(std::span<const std::int32_t> slots, const RowMatrix& xc, std::span<float> out) override {
+    std::int32_t drawn = -1;  // one draw per model: per session (scope user), per candidate (scope item)
+    for (Eigen::Index j = 0; j < xc.rows(); ++j) {
+      const std::int32_t s = slots[static_cast<std::size_t>(j)];
+      if (s != drawn) {
+        draw(s, theta_);
+        drawn = s;
+      }
+      out[static_cast<std::size_t>(j)] = static_cast<float>(xc.row(j).dot(theta_.transpose()));
+    }
   }
 
  private:
   double v_;
   Rng rng_;
   Eigen::LDLT<Eigen::MatrixXd> ldlt_;
-  Eigen::VectorXd z_, lz_, theta_, scores_;  // act scratch
+  Eigen::VectorXd z_, lz_, theta_;  // act scratch
 };
 
 }  // namespace recfuse

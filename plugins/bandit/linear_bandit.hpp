@@ -1,22 +1,32 @@
-// What LinUCB and linear Thompson sampling share: item feature vectors, one
-// ridge model per user (or one for everyone), learning from the logs and
-// from feedback, mean scoring for offline evaluation, and the act loop.
-// Subclasses say only how a session's candidates are scored for acting.
+// What LinUCB and linear Thompson sampling share: feature vectors, ridge
+// models (one per user, one for everyone, or one per item), learning from
+// the logs and from feedback, mean scoring for offline evaluation, and the
+// act loop. Subclasses say only how a session's candidates are scored for
+// acting, given each candidate's (model, feature vector) pair.
 //
-// Features: x_i = (row i of TrainData::item_features, 1), d = attributes + 1;
-// the trailing 1 is the bias feature. A user's expected reward for item i is
-// modelled as θ_uᵀx_i. This is Li et al.'s (WWW 2010) Algorithm 1 with the
-// roles of its indices swapped: the paper keeps one (A_a, b_a) per article a
-// over user context features; here the slate is chosen among items for a
-// known user, so the parameters are indexed by the user (scope "user",
-// personalised) or shared (scope "global") and the context is the item's
-// feature vector.
+// Item features: x_i = (row i of TrainData::item_features, 1), d =
+// attributes + 1; the trailing 1 is the bias feature. Three scopes:
+//
+//   scope "user" (default): user u's expected reward for item i is θ_uᵀx_i.
+//     This is Li et al.'s (WWW 2010) Algorithm 1 with the roles of its
+//     indices swapped: the paper keeps one (A_a, b_a) per article a over
+//     user context features; here the parameters belong to the user and the
+//     context is the item's feature vector.
+//   scope "global": one θ for everyone over x_i (not personalised).
+//   scope "item": the paper's orientation. Each item (arm) a has its own
+//     θ_a over the user's context z_u, the mean of x_i over the items u has
+//     clicked so far (logs and online; bias entry 1), or (0, …, 0, 1) before
+//     any click: expected reward θ_aᵀz_u. The per-item bias learns each
+//     item's own click rate, which item features alone cannot express.
 //
 // warm_start: before deployment each logged interaction (u, i) is one
-// observation (x_i, ρ) of u's model, ρ = 1 (target click) or the logged
-// value (target reward). Logs hold no impressions, hence no zeros: this
-// prior is optimistic about what the user chose before, and online feedback
-// corrects it. score_all/score return θ̂_uᵀx_i, with no exploration bonus.
+// observation with reward ρ = 1 (target click) or the logged value (target
+// reward): (x_i, ρ) for u's model, or (z_u, ρ) for i's model with z_u the
+// context after all of u's logged clicks. Logs hold no impressions, hence
+// no zeros: this prior is optimistic about what users chose before, and
+// online feedback corrects it. The context z_u always includes the logged
+// clicks (it describes the user, not the model). score_all/score return the
+// mean θ̂ᵀx (or θ̂_aᵀz_u), with no exploration bonus.
 #pragma once
 
 #include <Eigen/Core>
@@ -33,11 +43,12 @@ namespace recfuse {
 class LinearBandit : public Recommender {
  public:
   using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  enum class Scope { kUser, kGlobal, kItem };
 
   LinearBandit(const ParamSet& p, const char* name)
       : name_(name),
         lambda_(p.get_float("lambda")),
-        global_(p.get_string("scope") == "global"),
+        scope_(parse_scope(p.get_string("scope"))),
         warm_start_(p.get_bool("warm_start")),
         target_(parse_bandit_target(p)) {}
 
@@ -45,8 +56,10 @@ class LinearBandit : public Recommender {
   static std::vector<ParamSpec> common_params() {
     return {
         ParamSpec::real("lambda", 1.0, 1e-9, 1e9, "ridge prior: A starts as lambda * I"),
-        ParamSpec::choice("scope", "user", {"user", "global"},
-                          "one model per user (personalised) or one shared by all users"),
+        ParamSpec::choice("scope", "user", {"user", "global", "item"},
+                          "user: one model per user over item features; global: one shared model; "
+                          "item: one model per item over the user's context (mean features of the "
+                          "items the user clicked), Li et al.'s orientation"),
         ParamSpec::boolean("warm_start", true,
                            "count each logged interaction as a rewarded observation before deployment"),
         bandit_target_param(),
@@ -55,12 +68,18 @@ class LinearBandit : public Recommender {
 
   void fit(const TrainData& data, const FitContext& ctx) override;
 
-  /// out: users.size() x n_items, out[r, i] = θ̂_{users[r]}ᵀ x_i.
+  /// out: users.size() x n_items, out[r, i] = the mean estimate of (users[r], i).
   void score_all(std::span<const UserId> users, std::span<float> out) override;
 
   void score(std::span<const UserId> users, std::span<const ItemId> items, std::span<float> out) override {
-    for (std::size_t j = 0; j < items.size(); ++j)
-      out[j] = static_cast<float>(models_.theta(slot(users[j])).dot(feature(items[j])));
+    for (std::size_t j = 0; j < items.size(); ++j) {
+      if (scope_ == Scope::kItem) {
+        context(users[j], z_);
+        out[j] = static_cast<float>(models_.theta(item_slot(items[j])).dot(z_));
+      } else {
+        out[j] = static_cast<float>(models_.theta(slot(users[j])).dot(feature(items[j])));
+      }
+    }
   }
 
   /// For each session, the top slate_size candidates by candidate_scores
@@ -68,53 +87,94 @@ class LinearBandit : public Recommender {
   void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
            int slate_size, std::span<ItemId> slates) override;
 
-  void observe(const Feedback& fb) override {
-    for_each_shown(name_, fb, target_, n_users(), n_items(), [&](std::size_t, UserId u, ItemId i, double r) {
-      models_.update(writable_slot(u), feature(i), r);
-    });
-  }
+  /// Every shown item is an observation of the model that decided it; with
+  /// scope "item" the contexts are those the step was decided with, and the
+  /// step's clicks join the users' contexts afterwards.
+  void observe(const Feedback& fb) override;
 
   std::size_t model_bytes() const override {
-    return models_.bytes() + static_cast<std::size_t>(x_.size()) * sizeof(double) +
-           slot_of_user_.size() * sizeof(std::int32_t);
+    return models_.bytes() + static_cast<std::size_t>(x_.size() + z_sum_.size()) * sizeof(double) +
+           slot_of_user_.size() * sizeof(std::int32_t) +
+           z_clicks_.size() * sizeof(std::int64_t);
   }
 
-  /// The ridge model that decides for user u (slot 0, the prior, when u has no data yet).
+  Scope scope() const { return scope_; }
+  /// The ridge model that decides for user u (scope user or global; slot 0,
+  /// the prior, when u has no data yet).
   std::int32_t slot(UserId u) const {
-    if (u < 0 || u >= n_users())
-      throw Error(std::string(name_) + ": user " + std::to_string(u) + " outside [0, " +
-                  std::to_string(n_users()) + ")");
-    return global_ ? 1 : slot_of_user_[static_cast<std::size_t>(u)];
+    check_user(u);
+    if (scope_ == Scope::kItem) throw Error(std::string(name_) + ": scope \"item\" keeps models per item");
+    return scope_ == Scope::kGlobal ? 1 : slot_of_user_[static_cast<std::size_t>(u)];
+  }
+  /// The ridge model of item i (scope item: every item has its own slot).
+  std::int32_t item_slot(ItemId i) const {
+    if (scope_ != Scope::kItem) throw Error(std::string(name_) + ": only scope \"item\" keeps models per item");
+    if (i < 0 || i >= n_items())
+      throw Error(std::string(name_) + ": item " + std::to_string(i) + " outside [0, " +
+                  std::to_string(n_items()) + ")");
+    return item_slot_base_ + i;
   }
   const RidgeModels& models() const { return models_; }
   /// x_i (d values, the bias last).
   RidgeModels::ConstVectorMap feature(ItemId i) const {
     return {x_.data() + static_cast<std::ptrdiff_t>(i) * x_.cols(), x_.cols()};
   }
+  /// z_u, user u's context under scope item (d values, the bias last).
+  void context(UserId u, Eigen::VectorXd& out) const {
+    check_user(u);
+    const auto n = z_clicks_.empty() ? 0 : z_clicks_[static_cast<std::size_t>(u)];
+    if (n == 0) {
+      out.setZero(x_.cols());
+      out[x_.cols() - 1] = 1.0;
+    } else {
+      out = z_sum_.row(u).transpose() / static_cast<double>(n);
+    }
+  }
 
  protected:
-  /// out[j] = the acting score of candidate row j of `xc` (c x d) under slot s.
-  virtual void candidate_scores(std::int32_t s, const RowMatrix& xc, std::span<float> out) = 0;
+  /// out[j] = the acting score of candidate j: feature row j of `xc` (c x d)
+  /// under the model in slots[j].
+  virtual void candidate_scores(std::span<const std::int32_t> slots, const RowMatrix& xc, std::span<float> out) = 0;
   /// Called at the end of fit with the trial seed (for stochastic policies).
   virtual void seed(std::uint64_t) {}
 
  private:
+  static Scope parse_scope(const std::string& s) {
+    return s == "global" ? Scope::kGlobal : s == "item" ? Scope::kItem : Scope::kUser;
+  }
+  void check_user(UserId u) const {
+    if (u < 0 || u >= n_users())
+      throw Error(std::string(name_) + ": user " + std::to_string(u) + " outside [0, " +
+                  std::to_string(n_users()) + ")");
+  }
   std::int32_t writable_slot(UserId u) {
     const std::int32_t s = slot(u);
     if (s != 0) return s;
     return slot_of_user_[static_cast<std::size_t>(u)] = models_.add();
   }
+  /// Adds item i's features to u's context (one click).
+  void add_click(UserId u, ItemId i) {
+    z_sum_.row(u) += x_.row(i);
+    ++z_clicks_[static_cast<std::size_t>(u)];
+  }
   void warm_start(const TrainData& data);
 
   const char* name_;
   double lambda_;
-  bool global_, warm_start_;
+  Scope scope_;
+  bool warm_start_;
   BanditTarget target_;
   RowMatrix x_;                             // n_items x d item features, bias last
-  RidgeModels models_;                      // slot 0 prior; scope global: slot 1
+  RidgeModels models_;                      // slot 0 prior; global: slot 1; item i: item_slot_base_ + i
   std::vector<std::int32_t> slot_of_user_;  // n_users; 0 = no data yet (scope user)
+  std::int32_t item_slot_base_ = 0;
+  RowMatrix z_sum_;                         // scope item: n_users x d, Σ x_i over u's clicks
+  std::vector<std::int64_t> z_clicks_;      // scope item: clicks in z_sum_, per user
   RowMatrix theta_block_, score_block_;     // score_all scratch
-  RowMatrix xc_;                            // act scratch: candidate features
+  RowMatrix xc_;                            // act scratch: candidate feature rows
+  std::vector<std::int32_t> slots_;         // act scratch: candidate models
+  std::vector<std::pair<UserId, ItemId>> clicks_;  // observe scratch
+  Eigen::VectorXd z_;                       // context scratch
   std::vector<float> cand_scores_, top_scores_;
 };
 
@@ -133,48 +193,103 @@ inline void LinearBandit::fit(const TrainData& data, const FitContext& ctx) {
     x_(i, d - 1) = 1.0;
   }
   models_.reset(d, lambda_);
-  if (global_) models_.add();
-  slot_of_user_.assign(global_ ? 0 : static_cast<std::size_t>(data.n_users), 0);
+  if (scope_ == Scope::kGlobal) models_.add();
+  slot_of_user_.assign(scope_ == Scope::kUser ? static_cast<std::size_t>(data.n_users) : 0, 0);
+  z_sum_.resize(0, d);
+  z_clicks_.clear();
+  if (scope_ == Scope::kItem) {
+    item_slot_base_ = models_.size();
+    for (std::int32_t i = 0; i < data.n_items; ++i) models_.add();
+    z_sum_.setZero(data.n_users, d);
+    z_clicks_.assign(static_cast<std::size_t>(data.n_users), 0);
+    const CsrMatrix& m = data.by_user;
+    for (UserId u = 0; u < m.rows && u < data.n_users; ++u)
+      for (std::int64_t k = m.indptr[static_cast<std::size_t>(u)]; k < m.indptr[static_cast<std::size_t>(u) + 1]; ++k)
+        add_click(u, m.indices[static_cast<std::size_t>(k)]);
+  }
   if (warm_start_) warm_start(data);
   seed(ctx.seed);
-  ctx.log(std::string(name_) + ": d = " + std::to_string(d) + ", " + std::to_string(models_.size() - 1) +
-          " model(s) after the logs");
+  const auto n_models = models_.size() - 1;
+  ctx.log(std::string(name_) + ": d = " + std::to_string(d) + ", " + std::to_string(n_models) + " model(s)" +
+          (scope_ == Scope::kItem ? " (one per item)" : " after the logs"));
 }
 
 inline void LinearBandit::warm_start(const TrainData& data) {
-  const CsrMatrix& m = data.by_user;
   const int d = static_cast<int>(x_.cols());
   Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(d, d);
   Eigen::VectorXd b = Eigen::VectorXd::Zero(d);
-  auto flush = [&](UserId u) {
-    models_.set(global_ ? 1 : writable_slot(u), gram, b);
+  auto flush = [&](std::int32_t s) {
+    models_.set(s, gram, b);
     gram.setZero();
     b.setZero();
   };
-  std::int64_t seen = 0;
-  for (UserId u = 0; u < m.rows && u < data.n_users; ++u) {
-    for (std::int64_t k = m.indptr[static_cast<std::size_t>(u)]; k < m.indptr[static_cast<std::size_t>(u) + 1]; ++k) {
-      const auto x = feature(m.indices[static_cast<std::size_t>(k)]);
-      const double rho = target_ == BanditTarget::kReward && !m.values.empty() ? m.values[static_cast<std::size_t>(k)] : 1.0;
-      gram.selfadjointView<Eigen::Lower>().rankUpdate(x);
-      b += rho * x;
+  // One pass over a CSR matrix whose rows own the models (users, or items
+  // under scope item); `obs(c)` is the observation's feature vector.
+  auto pass = [&](const CsrMatrix& m, std::int32_t n_rows, auto&& obs, auto&& row_slot) {
+    std::int64_t seen = 0;
+    for (std::int32_t r = 0; r < m.rows && r < n_rows; ++r) {
+      for (std::int64_t k = m.indptr[static_cast<std::size_t>(r)]; k < m.indptr[static_cast<std::size_t>(r) + 1]; ++k) {
+        const double rho = target_ == BanditTarget::kReward && !m.values.empty() ? m.values[static_cast<std::size_t>(k)] : 1.0;
+        obs(m.indices[static_cast<std::size_t>(k)], z_);
+        gram.selfadjointView<Eigen::Lower>().rankUpdate(z_);
+        b += rho * z_;
+      }
+      if (scope_ != Scope::kGlobal && m.row_size(r) > 0) flush(row_slot(r));
+      seen += m.row_size(r);
     }
-    if (!global_ && m.row_size(u) > 0) flush(u);
-    seen += m.row_size(u);
+    if (scope_ == Scope::kGlobal && seen > 0) flush(1);
+  };
+  if (scope_ == Scope::kItem)
+    pass(data.by_item, data.n_items, [&](std::int32_t u, Eigen::VectorXd& z) { context(u, z); },
+         [&](std::int32_t i) { return item_slot(i); });
+  else
+    pass(data.by_user, data.n_users, [&](std::int32_t i, Eigen::VectorXd& z) { z = feature(i); },
+         [&](std::int32_t u) { return writable_slot(u); });
+}
+
+inline void LinearBandit::observe(const Feedback& fb) {
+  if (scope_ != Scope::kItem) {
+    for_each_shown(name_, fb, target_, n_users(), n_items(), [&](std::size_t, UserId u, ItemId i, double r) {
+      models_.update(writable_slot(u), feature(i), r);
+    });
+    return;
   }
-  if (global_ && seen > 0) flush(0);
+  clicks_.clear();
+  for_each_shown(name_, fb, target_, n_users(), n_items(), [&](std::size_t s, UserId u, ItemId i, double r) {
+    context(u, z_);
+    models_.update(item_slot(i), z_, r);
+    if (fb.choice[s] >= 0 && fb.slates[s * static_cast<std::size_t>(fb.slate_size) +
+                                       static_cast<std::size_t>(fb.choice[s])] == i)
+      clicks_.emplace_back(u, i);
+  });
+  for (const auto& [u, i] : clicks_) add_click(u, i);
 }
 
 inline void LinearBandit::score_all(std::span<const UserId> users, std::span<float> out) {
   const auto n = static_cast<Eigen::Index>(n_items());
   const auto d = x_.cols();
+  // Scope item: the users' contexts against every item's θ̂ (n x d);
+  // otherwise the users' θ̂ against every item's features.
+  const bool item = scope_ == Scope::kItem;
+  if (item) {
+    xc_.resize(n, d);
+    for (Eigen::Index i = 0; i < n; ++i) xc_.row(i) = models_.theta(item_slot(static_cast<ItemId>(i))).transpose();
+  }
+  const RowMatrix& right = item ? xc_ : x_;
   for (std::size_t b = 0; b < users.size(); b += kScoreBlock) {
     const auto nb = static_cast<Eigen::Index>(std::min(kScoreBlock, users.size() - b));
     theta_block_.resize(nb, d);
-    for (Eigen::Index r = 0; r < nb; ++r)
-      theta_block_.row(r) = models_.theta(slot(users[b + static_cast<std::size_t>(r)])).transpose();
+    for (Eigen::Index r = 0; r < nb; ++r) {
+      const UserId u = users[b + static_cast<std::size_t>(r)];
+      if (item) {
+        context(u, z_);
+        theta_block_.row(r) = z_.transpose();
+      } else {
+        theta_block_.row(r) = models_.theta(slot(u)).transpose();
+      }
+    }
     score_block_.resize(nb, n);
-    score_block_.noalias() = theta_block_ * x_.transpose();
+    score_block_.noalias() = theta_block_ * right.transpose();
     Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
         out.data() + b * static_cast<std::size_t>(n), nb, n) = score_block_.cast<float>();
   }
@@ -185,12 +300,25 @@ inline void LinearBandit::act(std::span<const UserId> users, std::span<const Ite
   check_policy_args(name_, users.size(), candidates, n_candidates, slate_size, slates.size(), n_items());
   const auto c = static_cast<std::size_t>(n_candidates), k = static_cast<std::size_t>(slate_size);
   xc_.resize(n_candidates, x_.cols());
+  slots_.resize(c);
   cand_scores_.resize(c);
   top_scores_.resize(k);
   for (std::size_t r = 0; r < users.size(); ++r) {
     const auto row = candidates.subspan(r * c, c);
-    for (std::size_t j = 0; j < c; ++j) xc_.row(static_cast<Eigen::Index>(j)) = x_.row(row[j]);
-    candidate_scores(slot(users[r]), xc_, cand_scores_);
+    if (scope_ == Scope::kItem) {
+      context(users[r], z_);
+      for (std::size_t j = 0; j < c; ++j) {
+        xc_.row(static_cast<Eigen::Index>(j)) = z_.transpose();
+        slots_[j] = item_slot(row[j]);
+      }
+    } else {
+      const std::int32_t s = slot(users[r]);
+      for (std::size_t j = 0; j < c; ++j) {
+        xc_.row(static_cast<Eigen::Index>(j)) = x_.row(row[j]);
+        slots_[j] = s;
+      }
+    }
+    candidate_scores(slots_, xc_, cand_scores_);
     topk_candidates(cand_scores_.data(), row, slate_size, slates.data() + r * k, top_scores_.data());
   }
 }

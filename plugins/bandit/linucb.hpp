@@ -8,10 +8,11 @@
 //   params = { alpha = 1.0, lambda = 1.0, scope = "user" }
 //
 // Acting (Algorithm 1, lines 9-11): for user u and each candidate item a,
-//   p_a = θ̂_uᵀx_a + α · sqrt(x_aᵀ A_u⁻¹ x_a),
+//   p_a = θ̂_uᵀx_a + α · sqrt(x_aᵀ A_u⁻¹ x_a)     (scope user; global alike)
+//   p_a = θ̂_aᵀz_u + α · sqrt(z_uᵀ A_a⁻¹ z_u)     (scope item, the paper's form),
 // and the slate is the top slate_size candidates by p_a, ties by smaller
 // item id. Learning (lines 12-13): every shown item is an observation
-// (x_a, r_a) of u's model, A⁻¹ updated by Sherman–Morrison (ridge_models.hpp).
+// (x_a, r_a) of u's model (scope item: (z_u, r_a) of a's model), A⁻¹ updated by Sherman–Morrison (ridge_models.hpp).
 // Acting is deterministic, so the propensity of a slate is 1 for the slate
 // `act` would choose now and 0 for any other.
 #pragma once
@@ -48,19 +49,20 @@ class LinUcb final : public LinearBandit {
   }
 
  protected:
-  void candidate_scores(std::int32_t s, const RowMatrix& xc, std::span<float> out) override {
-    mean_.noalias() = xc * models().theta(s);
-    spread_.noalias() = xc * models().a_inv(s);  // row j: (A⁻¹ x_j)ᵀ, A⁻¹ symmetric
+  void candidate_scores(std::span<const std::int32_t> slots, const RowMatrix& xc, std::span<float> out) override {
     for (Eigen::Index j = 0; j < xc.rows(); ++j) {
-      const double var = spread_.row(j).dot(xc.row(j));
-      out[static_cast<std::size_t>(j)] = static_cast<float>(mean_[j] + alpha_ * std::sqrt(std::max(var, 0.0)));
+      const std::int32_t s = slots[static_cast<std::size_t>(j)];
+      const auto x = xc.row(j).transpose();
+      spread_.noalias() = models().a_inv(s) * x;
+      const double var = spread_.dot(x);
+      out[static_cast<std::size_t>(j)] =
+          static_cast<float>(models().theta(s).dot(x) + alpha_ * std::sqrt(std::max(var, 0.0)));
     }
   }
 
  private:
   double alpha_;
-  Eigen::VectorXd mean_;
-  RowMatrix spread_;
+  Eigen::VectorXd spread_;  // act scratch: A⁻¹ x
   std::vector<ItemId> mine_;  // propensity scratch: the slates act would choose
 };
 

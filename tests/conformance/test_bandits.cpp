@@ -235,6 +235,137 @@ TEST_CASE("a warm start from logs equals observing the same clicks online", "[ba
   CHECK(s2 > s0);
 }
 
+TEST_CASE("scope item: one model per item over the user's context, the clicks joining it after the step", "[bandit]") {
+  const double lambda = 0.5;
+  auto p = fitted<LinUcb>(TopicWorld::train(), 1, {{"scope", std::string("item")}, {"lambda", lambda}});
+  Eigen::VectorXd z;
+  p->context(0, z);
+  CHECK(z == Eigen::Vector4d(0, 0, 0, 1));  // no click yet: the bias alone
+  // Step 1: user 0 twice in one batch (items 1 and 4, both topic 1), user 2
+  // once (item 3, topic 0); user 0 clicks item 1, user 2 does not click.
+  {
+    const std::vector<UserId> users{0, 0, 2};
+    const std::vector<ItemId> slates{1, 4, 3};
+    const std::vector<std::int32_t> choice{0, -1, -1};
+    const std::vector<float> reward{1, 0, 0};
+    const std::vector<std::uint8_t> done{0, 0, 0};
+    p->observe(Feedback{users, 1, slates, choice, reward, done});
+  }
+  // Both of user 0's sessions were decided with the context before the click.
+  const Eigen::Vector4d bias(0, 0, 0, 1);
+  auto ridge = [&](const std::vector<std::pair<Eigen::Vector4d, double>>& obs) {
+    Eigen::Matrix4d a = lambda * Eigen::Matrix4d::Identity();
+    Eigen::Vector4d b = Eigen::Vector4d::Zero();
+    for (const auto& [x, r] : obs) {
+      a += x * x.transpose();
+      b += r * x;
+    }
+    return Eigen::Vector4d(a.ldlt().solve(b));
+  };
+  CHECK(Eigen::VectorXd(p->models().theta(p->item_slot(1))).isApprox(ridge({{bias, 1.0}}), 1e-12));
+  CHECK(Eigen::VectorXd(p->models().theta(p->item_slot(4))).norm() == 0.0);  // one observation, reward 0
+  CHECK(Eigen::MatrixXd(p->models().a_inv(p->item_slot(4)))
+            .isApprox(Eigen::Matrix4d(lambda * Eigen::Matrix4d::Identity() + bias * bias.transpose()).inverse(), 1e-12));
+  CHECK(Eigen::MatrixXd(p->models().a_inv(p->item_slot(0))) == Eigen::MatrixXd(p->models().a_inv(0)));  // item 0: the prior
+  p->context(0, z);
+  CHECK(z.isApprox(Eigen::Vector4d(0, 1, 0, 1)));  // item 1's features
+  p->context(2, z);
+  CHECK(z == bias);  // no click, no change
+  // Step 2: user 0, now with topic-1 context, is shown item 1 again and clicks.
+  {
+    const std::vector<UserId> users{0};
+    const std::vector<ItemId> slates{1};
+    const std::vector<std::int32_t> choice{0};
+    const std::vector<float> reward{1};
+    const std::vector<std::uint8_t> done{0};
+    p->observe(Feedback{users, 1, slates, choice, reward, done});
+  }
+  CHECK(Eigen::VectorXd(p->models().theta(p->item_slot(1)))
+            .isApprox(ridge({{bias, 1.0}, {Eigen::Vector4d(0, 1, 0, 1), 1.0}}), 1e-12));
+  // Mean scores: score_all, score and θ̂_iᵀz_u agree.
+  std::vector<float> row(TopicWorld::kItems);
+  const UserId users[] = {0};
+  p->score_all(users, row);
+  p->context(0, z);
+  for (ItemId i = 0; i < TopicWorld::kItems; ++i) {
+    const float direct = static_cast<float>(p->models().theta(p->item_slot(i)).dot(z));
+    CHECK(row[static_cast<std::size_t>(i)] == Approx(direct).margin(1e-6));
+    CHECK(score_pairs(*p, {0}, {i})[0] == Approx(direct).margin(1e-6));
+  }
+  CHECK(row[1] > row[2]);
+  CHECK_THROWS_WITH(p->slot(0), Catch::Contains("per item"));
+}
+
+TEST_CASE("scope item's warm start: each logged pair is (the user's logged context, 1) for the item", "[bandit]") {
+  // User 0 clicked items 1, 4, 5 (topics 1, 1, 2); user 2 clicked 8 (topic 2) and 1.
+  const TrainData logged = TopicWorld::train({{0, 1}, {0, 4}, {0, 5}, {2, 8}, {2, 1}});
+  const double lambda = 2.0;
+  auto p = fitted<LinUcb>(logged, 1, {{"scope", std::string("item")}, {"lambda", lambda}});
+  const Eigen::Vector4d z0(0, 2.0 / 3, 1.0 / 3, 1), z2(0, 0.5, 0.5, 1);
+  Eigen::VectorXd z;
+  p->context(0, z);
+  CHECK(z.isApprox(z0));
+  p->context(2, z);
+  CHECK(z.isApprox(z2));
+  Eigen::Matrix4d a = lambda * Eigen::Matrix4d::Identity() + z0 * z0.transpose() + z2 * z2.transpose();
+  const Eigen::Vector4d theta1 = a.ldlt().solve(Eigen::Vector4d(z0 + z2));
+  CHECK(Eigen::VectorXd(p->models().theta(p->item_slot(1))).isApprox(theta1, 1e-12));
+  CHECK(Eigen::MatrixXd(p->models().a_inv(p->item_slot(1))).isApprox(Eigen::Matrix4d(a.inverse()), 1e-12));
+  a = lambda * Eigen::Matrix4d::Identity() + z2 * z2.transpose();
+  CHECK(Eigen::VectorXd(p->models().theta(p->item_slot(8))).isApprox(Eigen::Vector4d(a.ldlt().solve(z2)), 1e-12));
+  CHECK(Eigen::VectorXd(p->models().theta(p->item_slot(0))).norm() == 0.0);  // never logged
+  // warm_start = false keeps the prior but still knows the users' contexts.
+  auto cold = fitted<LinUcb>(logged, 1, {{"scope", std::string("item")}, {"warm_start", false}});
+  CHECK(Eigen::VectorXd(cold->models().theta(cold->item_slot(1))).norm() == 0.0);
+  cold->context(0, z);
+  CHECK(z.isApprox(z0));
+}
+
+TEST_CASE("scope item learns each item's own click rate, which topic features cannot", "[bandit]") {
+  // Every user clicks items 0, 5 and 10 with probability 0.6, the rest with
+  // 0.15: the good items span all three topics, so a per-user model over
+  // topic features cannot tell them from their topic mates.
+  struct ItemWorld {
+    static double p(ItemId i) { return i % 5 == 0 ? 0.6 : 0.15; }
+  };
+  const TrainData d = TopicWorld::train();
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    INFO("seed " << seed);
+    double regret_item = 0, regret_user = 0;
+    for (const bool item : {true, false}) {
+      auto p = fitted<LinUcb>(d, seed, {{"scope", std::string(item ? "item" : "user")}, {"alpha", 0.3}});
+      Rng cand(derive_seed(seed, "candidates")), click(derive_seed(seed, "clicks"));
+      const std::vector<UserId> users{0, 1, 2};
+      std::vector<ItemId> cands(12), slates(3);
+      std::vector<std::int32_t> choice(3);
+      std::vector<float> reward(3);
+      const std::vector<std::uint8_t> done(3, 0);
+      double& regret = item ? regret_item : regret_user;
+      for (int t = 0; t < 400; ++t) {
+        for (std::size_t s = 0; s < 3; ++s) {
+          std::vector<ItemId> all{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+          for (std::size_t j = 0; j < 4; ++j) {
+            std::swap(all[j], all[j + cand.below(12 - j)]);
+            cands[s * 4 + j] = all[j];
+          }
+        }
+        p->act(users, cands, 4, 1, slates);
+        for (std::size_t s = 0; s < 3; ++s) {
+          double best = 0;
+          for (std::size_t j = 0; j < 4; ++j) best = std::max(best, ItemWorld::p(cands[s * 4 + j]));
+          regret += best - ItemWorld::p(slates[s]);
+          const bool c = click.uniform() < ItemWorld::p(slates[s]);
+          choice[s] = c ? 0 : -1;
+          reward[s] = c ? 1.0f : 0.0f;
+        }
+        p->observe(Feedback{users, 1, slates, choice, reward, done});
+      }
+    }
+    INFO("regret scope item " << regret_item << ", scope user " << regret_user);
+    CHECK(regret_item < 0.5 * regret_user);
+  }
+}
+
 TEST_CASE("linucb without item features is refused by name", "[bandit]") {
   TrainData d = TopicWorld::train();
   d.item_features = {};
