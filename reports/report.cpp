@@ -211,10 +211,12 @@ ReportFiles write_report_files(const std::filesystem::path& dir, const json& rep
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error(dir.string() + ": cannot create report directory: " + ec.message());
-  ReportFiles files{dir / "report.json", dir / "report.md", dir / "report.csv", {}, {}};
+  ReportFiles files{dir / "report.json", dir / "report.md", dir / "report.csv",
+                    dir / "report.html", {}, {}};
   write_atomically(files.json, [&](std::ostream& o) { write_json(o, report); });
   write_atomically(files.markdown, [&](std::ostream& o) { write_markdown(o, report); });
   write_atomically(files.csv, [&](std::ostream& o) { write_csv(o, report); });
+  write_atomically(files.html, [&](std::ostream& o) { write_html(o, report); });
   // A rerun without a table must not leave an earlier run's file beside the report.
   const auto optional_csv = [&](const char* key, const char* name, std::filesystem::path& field,
                                 void (*writer)(std::ostream&, const json&)) {

@@ -1,12 +1,13 @@
 // Reports: the canonical JSON report built from trial records, and the
-// formats derived from it (Markdown for people, CSV for spreadsheets).
+// formats derived from it (Markdown for people, self-contained HTML with SVG
+// charts for a browser, CSV for spreadsheets).
 // As Google Benchmark's reporters (include/benchmark/reporter.h), every
 // writer is a pure formatter of plain data into an injected stream; a failed
 // trial is a record with its error, never an abort; numbers are written
 // locale-independently (std::to_chars), whatever the global C/C++ locale.
 //
 //   auto report = build_report(collect_context(inputs), records);
-//   write_report_files(out_dir, report);   // report.json, report.md, report.csv
+//   write_report_files(out_dir, report);   // report.json, .md, .csv, .html
 #pragma once
 
 #include <filesystem>
@@ -57,6 +58,12 @@ void write_json(std::ostream& out, const nlohmann::json& report);
 /// A Markdown page: context paragraph, main table, comparisons with
 /// significance markers, per-fold tables, failed trials, all metrics.
 void write_markdown(std::ostream& out, const nlohmann::json& report);
+/// One self-contained HTML5 page (inline CSS and SVG, no script, no external
+/// reference): context, the main table with report.md's figures ("—" for a
+/// missing value), charts (headline metric with 95% CIs best first, latency
+/// p50/p99; for online reports return, regret and learning curves), the
+/// comparison tables and the failed trials. All report text is escaped.
+void write_html(std::ostream& out, const nlohmann::json& report);
 /// One row per trial (RFC 4180: CRLF line ends, fields quoted when needed).
 void write_csv(std::ostream& out, const nlohmann::json& report);
 /// One row per planned comparison ("planned_comparisons" of the report, the
@@ -71,11 +78,12 @@ void write_planned_segment_csv(std::ostream& out, const nlohmann::json& report);
 
 struct ReportFiles {
   std::filesystem::path json, markdown, csv;
+  std::filesystem::path html;
   std::filesystem::path planned_csv;  // empty when the scenario planned no comparison
   std::filesystem::path planned_segment_csv;  // empty without planned pairs per segment
 };
-/// Writes dir/report.json, report.md and report.csv, planned_comparisons.csv
-/// when the report has "planned_comparisons" and
+/// Writes dir/report.json, report.md, report.csv and report.html,
+/// planned_comparisons.csv when the report has "planned_comparisons" and
 /// planned_segment_comparisons.csv when it has "planned_segment_comparisons"
 /// (else removes a stale one), each atomically (temporary file in `dir`,
 /// then rename). Creates `dir`. Throws recfuse::Error naming the file when

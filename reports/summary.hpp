@@ -8,6 +8,7 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,5 +107,13 @@ nlohmann::json build_planned_comparisons(const std::vector<nlohmann::json>& reco
                                          const std::string& metric);
 /// The planned pairs of a context block (context.scenario.compare).
 std::vector<PlannedComparison> planned_comparisons_of(const nlohmann::json& context);
+
+/// Every metric name of any summary row of `report`.
+std::set<std::string> summary_metric_names(const nlohmann::json& report);
+/// The main table's metrics, shared by report.md and report.html: the
+/// headline and its cutoff's recall/hr/mrr; for simulated protocols return,
+/// regret, ctr, true_value; else the first four by display order; then
+/// rmse and mae when present (markdown.cpp).
+std::vector<std::string> main_metrics(const nlohmann::json& report);
 
 }  // namespace recfuse::report_detail

@@ -142,7 +142,7 @@ TEST_CASE("writers do not depend on the global locale", "[reports][locale]") {
   }
 }
 
-TEST_CASE("write_report_files writes all three atomically, derived from the JSON",
+TEST_CASE("write_report_files writes all four atomically, derived from the JSON",
           "[reports][files]") {
   const json report = fixture_report();
   auto dir = recfuse::test::temp_dir("reports") / "nested" / "out";
@@ -152,7 +152,7 @@ TEST_CASE("write_report_files writes all three atomically, derived from the JSON
   CHECK(files.csv == dir / "report.csv");
   int entries = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++entries;
-  CHECK(entries == 3);  // no temporary left behind
+  CHECK(entries == 4);  // json, md, csv, html; no temporary left behind
   // Markdown and CSV regenerated from the written JSON are identical: the
   // JSON is canonical and holds everything the other formats show.
   json back = json::parse(recfuse::test::read_file(files.json));
