@@ -123,6 +123,7 @@ nlohmann::json collect_context(const ContextInputs& inputs) {
   c["scenario"] = {{"file", inputs.scenario_file},
                    {"name", inputs.scenario_name},
                    {"sha256", inputs.scenario_sha256}};
+  if (!inputs.scenario_description.empty()) c["scenario"]["description"] = inputs.scenario_description;
   if (!inputs.planned_comparisons.empty()) {
     nlohmann::json pairs = nlohmann::json::array();
     for (const auto& p : inputs.planned_comparisons) pairs.push_back({p.treatment, p.baseline});

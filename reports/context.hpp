@@ -25,6 +25,7 @@ struct PluginContext {
 /// What only the caller (the CLI / sweep driver) knows about the run.
 struct ContextInputs {
   std::string scenario_file, scenario_name, scenario_sha256;
+  std::string scenario_description;  // the scenario's `description`; omitted when empty
   std::string dataset_name, dataset_sha256;
   std::vector<std::uint64_t> seeds;
   int threads = 1;

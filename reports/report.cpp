@@ -38,7 +38,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders()
         "cpu_model", "logical_cores", "memory_total_bytes", "os", "date", "libraries",
         "scenario", "dataset", "seeds", "threads", "command_line", "plugins"}},
       {".context.libraries", {"eigen", "boost", "tomlplusplus", "nlohmann_json", "openmp"}},
-      {".context.scenario", {"file", "name", "sha256", "compare"}},
+      {".context.scenario", {"file", "name", "description", "sha256", "compare"}},
       {".context.dataset", {"name", "sha256"}},
       {".context.plugins[]", {"name", "version", "file", "fingerprint"}},
       {".summary[]",

@@ -18,7 +18,7 @@ fi
 
 packages=(cmake ninja-build g++ pkg-config libboost-dev libboost-program-options-dev
   libboost-filesystem-dev libeigen3-dev libtomlplusplus-dev xtensor-dev xtl-dev libxsimd-dev
-  libbenchmark-dev catch2 nlohmann-json3-dev)
+  libbenchmark-dev catch2 nlohmann-json3-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -54,4 +54,7 @@ TEST_CASE("collect_context carries inputs, build and host facts", "[reports][con
   CHECK(c["libraries"]["tomlplusplus"].get<std::string>().rfind("3.", 0) == 0);
   CHECK(c["libraries"]["openmp"].is_string());  // built with OpenMP
   CHECK(c["os"].get<std::string>().find("Linux") != std::string::npos);
+  CHECK_FALSE(c["scenario"].contains("description"));  // none given: no key
+  in.scenario_description = "bandits in <calibrated>";
+  CHECK(recfuse::collect_context(in)["scenario"]["description"] == "bandits in <calibrated>");
 }

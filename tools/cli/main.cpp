@@ -11,7 +11,7 @@ const char* kUsage = R"(usage: recfuse <command> [options]
 
 commands:
   run [SCENARIO]     run a scenario (the embedded default when none is given) and
-                     write report.json, report.md and report.csv
+                     write report.json, report.md, report.html and report.csv
   plugins            list every plugin found, with its parameter table
   data info PATH     statistics of a dataset as the readers see it
   compare A B        deltas between two runs, with significance (exit 4 on regression)

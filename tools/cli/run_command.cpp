@@ -1,205 +1,55 @@
 // `recfuse run`: validate a scenario up front (plugins, parameters, dataset
-// paths), run every trial in a child process, then write the reports.
-#include <boost/program_options.hpp>
-#include <charconv>
+// paths), run every trial in a child process, then write the reports. The
+// phases live in run_setup.cpp, shared with the MPI driver (tools/mpi).
 #include <chrono>
 #include <iostream>
-#include <set>
-#include <thread>
 
 #include "cli.hpp"
-#include "data/readers.hpp"
-#include "runner/model_tree.hpp"
-#include "runner/online.hpp"
-#include "reports/context.hpp"
-#include "reports/report.hpp"
-#include "runner/sweep.hpp"
+#include "run_setup.hpp"
 #include "util/fs.hpp"
 
-namespace po = boost::program_options;
-
 namespace recfuse::cli {
-namespace {
-
-struct RunOptions {
-  std::string scenario_file;
-  std::string output;
-  std::string cache;
-  std::string shard;
-  std::vector<std::string> plugin_path;
-  int jobs = 1;
-  int threads = 0;
-  double time_limit_s = -1;
-  bool no_cache = false;
-  bool retry_failed = false;
-  bool quiet = false;
-};
-
-/// Fails fast, before any child starts: every plugin exists and every
-/// parameter point validates; the dataset can be found.
-std::vector<PluginContext> check_scenario(const Scenario& s, const std::vector<TrialSpec>& trials,
-                                          const PluginRegistry& registry) {
-  std::vector<AlgorithmHandle> handles;
-  for (const auto& t : trials)
-    check_model_tree(s.algorithms.at(t.algorithm_index), t.params, registry, handles);
-  std::vector<PluginContext> used;
-  std::set<std::string> seen;
-  for (const auto& h : handles) {
-    if (!seen.insert(h.plugin->file.string()).second) continue;
-    const PluginDescriptor& d = *h.plugin->descriptor;
-    used.push_back({d.name, d.version, h.plugin->file.string(), d.fingerprint});
-  }
-  if (!s.environment.plugin.empty()) {
-    const EnvironmentHandle env = check_environment(s.environment, registry).handle;
-    const PluginDescriptor& d = *env.plugin->descriptor;
-    if (seen.insert(env.plugin->file.string()).second)
-      used.push_back({d.name, d.version, env.plugin->file.string(), d.fingerprint});
-  }
-  if (s.has_dataset && s.dataset.format != "synthetic") resolve_data_path(s.dataset.path);
-  return used;
-}
-
-}  // namespace
 
 int run_command(const Args& args) {
   RunOptions o;
   std::string command_line = "recfuse run";
   for (const auto& a : args) command_line += " " + a;
-  po::options_description desc(
+  const int parsed = parse_run_options(
+      args,
       "usage: recfuse run [SCENARIO] [options]\n"
       "Runs every trial of SCENARIO (a TOML file; see scenarios/SCHEMA.md), each in\n"
-      "its own process, and writes report.json, report.md and report.csv to the\n"
-      "output directory. Without SCENARIO, runs the embedded default scenario\n"
-      "(synthetic data, no download). A rerun resumes: trials with a record are skipped.\n\noptions");
-  desc.add_options()("help,h", "show this help")(
-      "scenario", po::value(&o.scenario_file), "scenario file (also positional)")(
-      "output,o", po::value(&o.output), "output directory (default: the scenario's `output`)")(
-      "jobs,j", po::value(&o.jobs)->default_value(1), "trials run side by side")(
-      "threads,t", po::value(&o.threads)->default_value(0),
-      "OpenMP threads per trial (default: scenario `threads`, else cores / jobs)")(
-      "time-limit", po::value(&o.time_limit_s), "per-trial time limit in seconds (0 = none)")(
-      "plugin-path", po::value(&o.plugin_path)->composing(), "extra plugin directory (repeatable)")(
-      "cache-dir", po::value(&o.cache), "dataset cache directory")(
-      "no-cache", po::bool_switch(&o.no_cache), "do not read or write the dataset cache")(
-      "retry-failed", po::bool_switch(&o.retry_failed), "rerun trials whose record is not ok")(
-      "quiet,q", po::bool_switch(&o.quiet), "print only the report location")(
-      "shard", po::value(&o.shard),
-      "run only shard i of N (i/N, 0-based: trials with index % N == i), for job arrays");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-    if (vm.count("help")) {
-      std::cout << desc << "\n";
-      return kExitOk;
-    }
-    po::notify(vm);
-    if (o.jobs < 1) throw po::error("--jobs must be at least 1");
-    if (o.threads < 0) throw po::error("--threads must be >= 0");
-  } catch (const po::error& e) {
-    std::cerr << "recfuse run: " << e.what() << "\n";
-    return kExitBadInput;
-  }
+      "its own process, and writes report.json, report.md, report.html and\n"
+      "report.csv to the output directory. Without SCENARIO, runs the embedded\n"
+      "default scenario (synthetic data, no download). A rerun resumes: trials with a\n"
+      "record are skipped.\n\noptions",
+      "recfuse run", o);
+  if (parsed >= 0) return parsed;
 
   const auto t0 = std::chrono::steady_clock::now();
-  Scenario scenario;
-  std::vector<TrialSpec> trials;
-  std::vector<PluginContext> used_plugins;
-  const auto dirs = plugin_dirs(o.plugin_path);
+  PreparedRun run;
   try {
-    scenario = o.scenario_file.empty()
-                   ? parse_scenario(default_scenario_text(), "<embedded default>")
-                   : load_scenario(o.scenario_file);
-    trials = expand_trials(scenario);
-    PluginRegistry registry;
-    registry.scan(dirs);
-    used_plugins = check_scenario(scenario, trials, registry);
-    if (!o.shard.empty()) {
-      int i = -1, n = 0;
-      const char* s = o.shard.c_str();
-      const char* end = s + o.shard.size();
-      auto r1 = std::from_chars(s, end, i);
-      if (r1.ec != std::errc() || r1.ptr == end || *r1.ptr != '/' ||
-          std::from_chars(r1.ptr + 1, end, n).ptr != end)
-        throw Error("--shard " + o.shard + ": expected i/N, e.g. 0/4");
-      trials = shard_trials(trials, i, n);
-    }
+    run = prepare_run(o, o.jobs, /*check=*/true);
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;
   }
-
-  SweepOptions sw;
-  sw.executable = self_executable();
-  sw.output_dir = !o.output.empty() ? o.output
-                  : !scenario.output.empty() ? scenario.output
-                                             : "results/" + scenario.name;
-  sw.jobs = o.jobs;
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  sw.threads = o.threads > 0 ? o.threads
-               : scenario.threads > 0 ? scenario.threads
-                                      : std::max(1, cores / o.jobs);
-  sw.time_limit_s = o.time_limit_s >= 0 ? o.time_limit_s : scenario.time_limit_s;
-  sw.retry_failed = o.retry_failed;
-  sw.quiet = o.quiet;
-  if (o.scenario_file.empty()) {
-    sw.trial_args = {"--default"};
-  } else {
-    sw.trial_args = {"--scenario", std::filesystem::absolute(o.scenario_file).string()};
-  }
-  for (const auto& p : o.plugin_path) {
-    sw.trial_args.push_back("--plugin-path");
-    sw.trial_args.push_back(std::filesystem::absolute(p).string());
-  }
-  if (o.no_cache) {
-    sw.trial_args.push_back("--no-cache");
-  } else {
-    sw.trial_args.push_back("--cache-dir");
-    sw.trial_args.push_back(std::filesystem::absolute(cache_dir(o.cache)).string());
-  }
+  const SweepOptions& sw = run.sweep;
 
   if (!o.quiet)
-    std::cout << "recfuse: scenario '" << scenario.name << "': " << trials.size() << " trials, "
-              << sw.jobs << " job(s) x " << sw.threads << " thread(s) -> "
+    std::cout << "recfuse: scenario '" << run.scenario.name << "': " << run.trials.size()
+              << " trials, " << sw.jobs << " job(s) x " << sw.threads << " thread(s) -> "
               << sw.output_dir.string() << std::endl;
   SweepResult result;
   try {
     std::filesystem::create_directories(sw.output_dir);
     if (o.scenario_file.empty())
       write_file_atomic(sw.output_dir / "scenario.toml", default_scenario_text());
-    result = run_sweep(scenario, trials, sw, std::cout);
+    result = run_sweep(run.scenario, run.trials, sw, std::cout);
   } catch (const std::exception& e) {
     std::cerr << "recfuse run: " << e.what() << "\n";
     return kExitInternal;
   }
-
-  ContextInputs ctx;
-  ctx.scenario_file = scenario.file;
-  ctx.scenario_name = scenario.name;
-  ctx.scenario_sha256 = scenario.text_sha256;
-  ctx.seeds = scenario.seeds;
-  ctx.planned_comparisons = scenario.evaluation.compare;
-  ctx.threads = sw.threads;
-  ctx.command_line = command_line;
-  ctx.plugins = used_plugins;
-  for (const auto& rec : result.records) {
-    if (rec.contains("dataset") && rec["dataset"].contains("sha256")) {
-      ctx.dataset_name = rec["dataset"].value("name", "");
-      ctx.dataset_sha256 = rec["dataset"].value("sha256", "");
-      break;
-    }
-  }
-  nlohmann::json context = collect_context(ctx);
-  context["jobs"] = sw.jobs;
-  const nlohmann::json report = build_report(context, result.records);
-  write_report_files(sw.output_dir, report);
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "recfuse: " << result.records.size() << " trials (" << result.failed
-            << " failed, " << result.resumed << " resumed) in " << secs << " s\n";
-  std::cout << "report: " << (sw.output_dir / "report.md").string() << "\n";
-  return result.failed ? kExitTrialsFailed : kExitOk;
+  return report_run(run, result, command_line, sw.jobs, t0);
 }
 
 }  // namespace recfuse::cli

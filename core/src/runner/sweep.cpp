@@ -151,6 +151,19 @@ std::filesystem::path record_path(const std::filesystem::path& output_dir, const
   return output_dir / "trials" / (t.id + ".json");
 }
 
+bool resumable_record(const std::filesystem::path& output_dir, const TrialSpec& t,
+                      bool retry_failed, json& out) {
+  json rec;
+  if (!read_record(record_path(output_dir, t), t.id, rec)) return false;
+  if (retry_failed && rec.value("status", "") != "ok") return false;
+  out = std::move(rec);
+  return true;
+}
+
+void print_trial_done(std::ostream& log, const json& record, std::size_t done, std::size_t total) {
+  print_done(log, record, done, total);
+}
+
 SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& trials,
                       const SweepOptions& opt, std::ostream& log) {
   std::filesystem::create_directories(opt.output_dir / "trials");

@@ -40,6 +40,17 @@ std::vector<TrialSpec> shard_trials(const std::vector<TrialSpec>& trials, int sh
 /// Path of a trial's record inside `output_dir`.
 std::filesystem::path record_path(const std::filesystem::path& output_dir, const TrialSpec& t);
 
+/// True when `output_dir` holds a record of `t` that a rerun keeps (the
+/// resume rule of run_sweep: a whole record of this trial, and "ok" when
+/// `retry_failed`); the record is then in `out`. Drivers that hand trials out
+/// themselves (recfuse-mpi) use it to skip the same trials run_sweep would.
+bool resumable_record(const std::filesystem::path& output_dir, const TrialSpec& t,
+                      bool retry_failed, nlohmann::json& out);
+
+/// The progress line run_sweep prints for a finished trial ("[3/10] algo seed=1 ok ...").
+void print_trial_done(std::ostream& log, const nlohmann::json& record, std::size_t done,
+                      std::size_t total);
+
 SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& trials,
                       const SweepOptions& options, std::ostream& log);
 

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# recfuse-mpi against recfuse run: the same small synthetic scenario through
+# `mpirun -n 3 recfuse-mpi run` (rank 0 coordinates, two workers) and through
+# plain `recfuse run` must give the same trials, all ok, with identical
+# headline metrics; a second mpirun over the same directory must resume every
+# trial without rewriting a record; -n 1 runs the trials on rank 0; a bad
+# scenario exits 1 on every rank instead of hanging.
+#
+#   mpi_sweep.sh MPIEXEC RECFUSE_MPI RECFUSE WORK_DIR
+set -euo pipefail
+mpiexec="$1"
+recfuse_mpi="$2"
+recfuse="$3"
+work="$4"
+rm -rf "$work"
+mkdir -p "$work"
+# Root in containers and more ranks than cores on small CI machines.
+mpirun=("$mpiexec" --allow-run-as-root --oversubscribe)
+export OMPI_MCA_rmaps_base_oversubscribe=1
+
+cat > "$work/scenario.toml" <<'TOML'
+name = "mpi-sweep"
+seeds = [1, 2]
+
+[dataset]
+format = "synthetic"
+synthetic = { users = 300, items = 200, interactions_per_user = 20.0, seed = 7 }
+
+[evaluation]
+cutoffs = [10]
+
+[[algorithms]]
+plugin = "random"
+
+[[algorithms]]
+plugin = "popularity"
+
+[[algorithms]]
+name = "item_knn"
+plugin = "item_knn"
+params = { neighbors = 20 }
+
+[[algorithms]]
+plugin = "baseline_only"
+TOML
+
+"${mpirun[@]}" -n 3 "$recfuse_mpi" run "$work/scenario.toml" -o "$work/mpi" --threads 1 \
+  --no-cache > "$work/mpi.log" 2>&1 || { cat "$work/mpi.log"; exit 1; }
+"$recfuse" run "$work/scenario.toml" -o "$work/plain" --threads 1 --no-cache \
+  > "$work/plain.log" 2>&1 || { cat "$work/plain.log"; exit 1; }
+test -f "$work/mpi/report.json"
+test -f "$work/mpi/report.md"
+test -f "$work/mpi/report.csv"
+
+compare() {  # compare DIR_A DIR_B: same trials, all ok, same headline metric
+  python3 - "$1" "$2" <<'PY'
+import json, pathlib, sys
+def load(d):
+    recs = {}
+    for f in sorted(pathlib.Path(d, "trials").glob("*.json")):
+        r = json.loads(f.read_text())
+        recs[r["trial_id"]] = r
+    return recs, json.loads(pathlib.Path(d, "report.json").read_text())
+(a, ra), (b, rb) = load(sys.argv[1]), load(sys.argv[2])
+assert len(a) == 8, f"{sys.argv[1]}: {len(a)} records, expected 8"
+assert a.keys() == b.keys(), f"trial ids differ: {sorted(a)} vs {sorted(b)}"
+for d, recs in ((sys.argv[1], a), (sys.argv[2], b)):
+    bad = [(i, r["status"], r.get("error", "")) for i, r in recs.items() if r["status"] != "ok"]
+    assert not bad, f"{d}: trials not ok: {bad}"
+h = ra["headline_metric"]
+assert h and h == rb["headline_metric"], f"headline {h!r} vs {rb['headline_metric']!r}"
+assert len(ra["trials"]) == 8, f"report.json lists {len(ra['trials'])} trials"
+for i in a:
+    ma, mb = a[i]["metrics"][h]["mean"], b[i]["metrics"][h]["mean"]
+    assert ma == mb, f"trial {i} ({a[i]['algorithm']} seed {a[i]['seed']}): {h} {ma} vs {mb}"
+print(f"{len(a)} trials ok, {h} identical")
+PY
+}
+compare "$work/mpi" "$work/plain"
+
+mtimes() { python3 -c 'import os,sys; d=sys.argv[1]; print(sorted((f, os.stat(os.path.join(d,f)).st_mtime_ns) for f in os.listdir(d)))' "$1/trials"; }
+before="$(mtimes "$work/mpi")"
+"${mpirun[@]}" -n 3 "$recfuse_mpi" run "$work/scenario.toml" -o "$work/mpi" --threads 1 \
+  --no-cache > "$work/resume.log" 2>&1 || { cat "$work/resume.log"; exit 1; }
+grep -q "8 trials (0 failed, 8 resumed)" "$work/resume.log" || { cat "$work/resume.log"; exit 1; }
+[[ "$before" == "$(mtimes "$work/mpi")" ]] || { echo "resume rewrote records"; exit 1; }
+
+# -n 1: rank 0 alone runs its trials (here shard 0/4: 2 of the 8).
+"${mpirun[@]}" -n 1 "$recfuse_mpi" run "$work/scenario.toml" -o "$work/single" --threads 1 \
+  --no-cache --shard 0/4 > "$work/single.log" 2>&1 || { cat "$work/single.log"; exit 1; }
+grep -q "2 trials (0 failed, 0 resumed)" "$work/single.log" || { cat "$work/single.log"; exit 1; }
+
+# A bad scenario: exit 1 from every rank with the usual file:line:column error.
+printf 'name = "bad"\n[[algorithms]]\nplugin = "no_such_plugin"\n' > "$work/bad.toml"
+rc=0
+timeout 120 "${mpirun[@]}" -n 3 "$recfuse_mpi" run "$work/bad.toml" -o "$work/bad" \
+  > "$work/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 1 ]] || { echo "bad scenario: exit $rc, expected 1"; cat "$work/bad.log"; exit 1; }
+grep -q "bad.toml:3" "$work/bad.log" || { cat "$work/bad.log"; exit 1; }
+echo "mpi sweep: ok"

@@ -1,0 +1,168 @@
+// The phases of `recfuse run` (see run_setup.hpp), shared with recfuse-mpi.
+#include "run_setup.hpp"
+
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "data/readers.hpp"
+#include "reports/report.hpp"
+#include "runner/model_tree.hpp"
+#include "runner/online.hpp"
+
+namespace po = boost::program_options;
+
+namespace recfuse::cli {
+namespace {
+
+/// Fails fast, before any child starts: every plugin exists and every
+/// parameter point validates; the dataset can be found.
+std::vector<PluginContext> check_scenario(const Scenario& s, const std::vector<TrialSpec>& trials,
+                                          const PluginRegistry& registry) {
+  std::vector<AlgorithmHandle> handles;
+  for (const auto& t : trials)
+    check_model_tree(s.algorithms.at(t.algorithm_index), t.params, registry, handles);
+  std::vector<PluginContext> used;
+  std::set<std::string> seen;
+  for (const auto& h : handles) {
+    if (!seen.insert(h.plugin->file.string()).second) continue;
+    const PluginDescriptor& d = *h.plugin->descriptor;
+    used.push_back({d.name, d.version, h.plugin->file.string(), d.fingerprint});
+  }
+  if (!s.environment.plugin.empty()) {
+    const EnvironmentHandle env = check_environment(s.environment, registry).handle;
+    const PluginDescriptor& d = *env.plugin->descriptor;
+    if (seen.insert(env.plugin->file.string()).second)
+      used.push_back({d.name, d.version, env.plugin->file.string(), d.fingerprint});
+  }
+  if (s.has_dataset && s.dataset.format != "synthetic") resolve_data_path(s.dataset.path);
+  return used;
+}
+
+}  // namespace
+
+int parse_run_options(const Args& args, const char* caption, const char* program, RunOptions& o) {
+  po::options_description desc(caption);
+  desc.add_options()("help,h", "show this help")(
+      "scenario", po::value(&o.scenario_file), "scenario file (also positional)")(
+      "output,o", po::value(&o.output), "output directory (default: the scenario's `output`)")(
+      "jobs,j", po::value(&o.jobs)->default_value(1), "trials run side by side")(
+      "threads,t", po::value(&o.threads)->default_value(0),
+      "OpenMP threads per trial (default: scenario `threads`, else cores / jobs)")(
+      "time-limit", po::value(&o.time_limit_s), "per-trial time limit in seconds (0 = none)")(
+      "plugin-path", po::value(&o.plugin_path)->composing(), "extra plugin directory (repeatable)")(
+      "cache-dir", po::value(&o.cache), "dataset cache directory")(
+      "no-cache", po::bool_switch(&o.no_cache), "do not read or write the dataset cache")(
+      "retry-failed", po::bool_switch(&o.retry_failed), "rerun trials whose record is not ok")(
+      "quiet,q", po::bool_switch(&o.quiet), "print only the report location")(
+      "shard", po::value(&o.shard),
+      "run only shard i of N (i/N, 0-based: trials with index % N == i), for job arrays");
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      return kExitOk;
+    }
+    po::notify(vm);
+    if (o.jobs < 1) throw po::error("--jobs must be at least 1");
+    if (o.threads < 0) throw po::error("--threads must be >= 0");
+  } catch (const po::error& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  return -1;
+}
+
+PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
+  PreparedRun run;
+  Scenario& scenario = run.scenario;
+  const auto dirs = plugin_dirs(o.plugin_path);
+  scenario = o.scenario_file.empty()
+                 ? parse_scenario(default_scenario_text(), "<embedded default>")
+                 : load_scenario(o.scenario_file);
+  run.trials = expand_trials(scenario);
+  if (check) {
+    PluginRegistry registry;
+    registry.scan(dirs);
+    run.used_plugins = check_scenario(scenario, run.trials, registry);
+  }
+  if (!o.shard.empty()) {
+    int i = -1, n = 0;
+    const char* s = o.shard.c_str();
+    const char* end = s + o.shard.size();
+    auto r1 = std::from_chars(s, end, i);
+    if (r1.ec != std::errc() || r1.ptr == end || *r1.ptr != '/' ||
+        std::from_chars(r1.ptr + 1, end, n).ptr != end)
+      throw Error("--shard " + o.shard + ": expected i/N, e.g. 0/4");
+    run.trials = shard_trials(run.trials, i, n);
+  }
+
+  SweepOptions& sw = run.sweep;
+  sw.executable = self_executable();
+  sw.output_dir = !o.output.empty() ? o.output
+                  : !scenario.output.empty() ? scenario.output
+                                             : "results/" + scenario.name;
+  sw.jobs = o.jobs;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  sw.threads = o.threads > 0 ? o.threads
+               : scenario.threads > 0 ? scenario.threads
+                                      : std::max(1, cores / std::max(1, sharing));
+  sw.time_limit_s = o.time_limit_s >= 0 ? o.time_limit_s : scenario.time_limit_s;
+  sw.retry_failed = o.retry_failed;
+  sw.quiet = o.quiet;
+  if (o.scenario_file.empty()) {
+    sw.trial_args = {"--default"};
+  } else {
+    sw.trial_args = {"--scenario", std::filesystem::absolute(o.scenario_file).string()};
+  }
+  for (const auto& p : o.plugin_path) {
+    sw.trial_args.push_back("--plugin-path");
+    sw.trial_args.push_back(std::filesystem::absolute(p).string());
+  }
+  if (o.no_cache) {
+    sw.trial_args.push_back("--no-cache");
+  } else {
+    sw.trial_args.push_back("--cache-dir");
+    sw.trial_args.push_back(std::filesystem::absolute(cache_dir(o.cache)).string());
+  }
+  return run;
+}
+
+int report_run(const PreparedRun& run, const SweepResult& result, const std::string& command_line,
+               int jobs, std::chrono::steady_clock::time_point started) {
+  const Scenario& scenario = run.scenario;
+  ContextInputs ctx;
+  ctx.scenario_file = scenario.file;
+  ctx.scenario_name = scenario.name;
+  ctx.scenario_description = scenario.description;
+  ctx.scenario_sha256 = scenario.text_sha256;
+  ctx.seeds = scenario.seeds;
+  ctx.planned_comparisons = scenario.evaluation.compare;
+  ctx.threads = run.sweep.threads;
+  ctx.command_line = command_line;
+  ctx.plugins = run.used_plugins;
+  for (const auto& rec : result.records) {
+    if (rec.contains("dataset") && rec["dataset"].contains("sha256")) {
+      ctx.dataset_name = rec["dataset"].value("name", "");
+      ctx.dataset_sha256 = rec["dataset"].value("sha256", "");
+      break;
+    }
+  }
+  nlohmann::json context = collect_context(ctx);
+  context["jobs"] = jobs;
+  const nlohmann::json report = build_report(context, result.records);
+  write_report_files(run.sweep.output_dir, report);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "recfuse: " << result.records.size() << " trials (" << result.failed
+            << " failed, " << result.resumed << " resumed) in " << seconds << " s\n";
+  std::cout << "report: " << (run.sweep.output_dir / "report.md").string() << "\n";
+  return result.failed ? kExitTrialsFailed : kExitOk;
+}
+
+}  // namespace recfuse::cli

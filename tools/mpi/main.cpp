@@ -1,0 +1,233 @@
+// recfuse-mpi: `recfuse run` across the ranks of an MPI job (OpenMPI),
+//
+//   mpirun -n N recfuse-mpi run SCENARIO -o DIR [--threads T ...]
+//
+// with the options of `recfuse run`. Why a coordinator rank: trials differ in
+// cost by orders of magnitude (a popularity baseline next to a SASRec grid
+// point), so a static split such as --shard leaves ranks idle while one grinds
+// through its share; rank 0 instead keeps a queue and gives the next trial to
+// whichever worker asks. Rank 0 alone decides what to resume, writes the
+// records and builds the report, so the output directory need only exist on
+// its node. What travels over MPI: one broadcast at start (rank 0 accepted
+// the scenario or not), trial orders {index, id} from rank 0, each finished
+// record's JSON text back to it, a stop, and the exit code at the end.
+// Nothing else is shared: every rank reads the scenario, plugins and datasets
+// at the same paths (the trial process needs them there anyway), and each
+// trial runs as a plain `recfuse trial` child process, as under `recfuse run`.
+// With -n 1 rank 0 runs the trials itself, exactly like `recfuse run`.
+#include <mpi.h>
+#include <sched.h>
+
+#include <chrono>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "run_setup.hpp"
+#include "trial_queue.hpp"
+#include "util/fs.hpp"
+
+namespace {
+
+using namespace recfuse;
+using namespace recfuse::cli;
+
+const char* kUsage = R"(usage: mpirun -n N recfuse-mpi run [SCENARIO] [options]
+
+Runs a scenario like `recfuse run`, with its trials spread over the ranks of an
+MPI job. `recfuse-mpi run --help` lists the options (those of `recfuse run`).
+)";
+
+const char* kRunCaption =
+    "usage: mpirun -n N recfuse-mpi run [SCENARIO] [options]\n"
+    "Runs every trial of SCENARIO (default: the embedded default scenario) like\n"
+    "`recfuse run`, spread over the ranks of an MPI job. Rank 0 coordinates: it\n"
+    "skips trials that already have a record (resume; --retry-failed reruns the\n"
+    "failed ones) and hands the others one at a time to whichever worker rank asks\n"
+    "next. A worker runs its trial as a `recfuse trial` child process (the plain\n"
+    "recfuse binary next to recfuse-mpi) and sends the record back over MPI; rank 0\n"
+    "writes every record and the report (report.json, .md, .html, .csv) to the\n"
+    "output directory, so only rank 0's node needs it. Every rank must see the\n"
+    "scenario file, plugins and datasets at the same paths. With -n 1, rank 0 runs\n"
+    "the trials itself (--jobs side by side); with more ranks each worker runs one\n"
+    "trial at a time and --jobs is ignored. Default threads per trial: scenario\n"
+    "`threads`, else the node's cores / the worker ranks on that node, or the cores\n"
+    "a rank is bound to. mpirun binds each rank to a core or socket by default and\n"
+    "the trial processes inherit it: with more than one thread per trial, start\n"
+    "mpirun with --bind-to none (or --map-by slot:PE=T to give each rank T cores).\n"
+    "Exit codes as `recfuse run`: 0 all trials ok, 1 bad input, 2 some failed.\n\n"
+    "options";
+
+/// Number of trial processes that share this rank's node: the worker ranks
+/// on it (rank 0 only coordinates when there are workers) or, alone, --jobs.
+int sharing_on_node(int rank, int size, int jobs) {
+  if (size == 1) return jobs;
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+  int local = 1, has_root = 0, is_root = rank == 0 ? 1 : 0;
+  MPI_Comm_size(node, &local);
+  MPI_Allreduce(&is_root, &has_root, 1, MPI_INT, MPI_SUM, node);
+  MPI_Comm_free(&node);
+  return std::max(1, local - has_root);
+}
+
+/// Cores this rank may run on: mpirun binds ranks to a core or a socket by
+/// default, and the trial processes inherit the binding.
+int bound_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  return CPU_COUNT(&set);
+}
+
+/// Threads per trial when neither --threads nor the scenario sets them: the
+/// node's cores shared by the ranks on it, or the cores this rank is bound to.
+int default_threads(int sharing, int side_by_side) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int bound = bound_cores();
+  if (bound > 0 && bound < cores) return std::max(1, bound / side_by_side);
+  return std::max(1, cores / sharing);
+}
+
+/// The plain recfuse binary next to this one: trials must not start another
+/// MPI process, and only `recfuse` knows the `trial` command.
+std::filesystem::path trial_binary() {
+  const auto exe = self_executable().parent_path() / "recfuse";
+  if (!std::filesystem::exists(exe))
+    throw Error(exe.string() + ": not found: recfuse-mpi runs each trial with the recfuse "
+                "binary installed next to it");
+  return exe;
+}
+
+/// Collective: rank 0 names the ranks whose trials want more threads than the
+/// cores the rank is bound to (they would share those cores, slowly).
+void warn_binding(const SweepOptions& sw, int rank, int side_by_side) {
+  const int bound = bound_cores();
+  int mine = side_by_side > 0 && bound > 0 && side_by_side * sw.threads > bound ? 1 : 0;
+  int total = 0;
+  MPI_Reduce(&mine, &total, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
+  if (rank == 0 && total > 0)
+    std::cerr << "recfuse-mpi: warning: " << total << " rank(s) run more trial threads at once "
+              << "than the cores mpirun bound them to; start mpirun with --bind-to none "
+              << "(see recfuse-mpi run --help)\n";
+}
+
+int run_main(const Args& args, int rank, int size) {
+  RunOptions o;
+  std::string command_line = "recfuse-mpi run";
+  for (const auto& a : args) command_line += " " + a;
+  int parsed;
+  {
+    // Every rank parses the same command line; only rank 0 speaks.
+    std::ostringstream sink;
+    auto* out = std::cout.rdbuf();
+    auto* err = std::cerr.rdbuf();
+    if (rank != 0) {
+      std::cout.rdbuf(sink.rdbuf());
+      std::cerr.rdbuf(sink.rdbuf());
+    }
+    parsed = parse_run_options(args, kRunCaption, "recfuse-mpi run", o);
+    std::cout.rdbuf(out);
+    std::cerr.rdbuf(err);
+  }
+  if (parsed >= 0) return parsed;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const int sharing = sharing_on_node(rank, size, o.jobs);
+  const int side_by_side = size == 1 ? o.jobs : 1;  // trials this rank runs at once
+  PreparedRun run;
+  // Rank 0 checks plugins, parameters and data paths; the workers trust it.
+  const auto prepare = [&](bool check) {
+    PreparedRun r = prepare_run(o, sharing, check);
+    r.sweep.executable = trial_binary();
+    if (o.threads == 0 && r.scenario.threads == 0) r.sweep.threads = default_threads(sharing, side_by_side);
+    return r;
+  };
+  int accepted = 1;
+  if (rank == 0) {
+    try {
+      run = prepare(/*check=*/true);
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << "\n";
+      accepted = 0;
+    }
+  }
+  MPI_Bcast(&accepted, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (!accepted) return kExitBadInput;
+  if (rank != 0) {
+    try {
+      run = prepare(/*check=*/false);
+    } catch (const std::exception& e) {
+      // Rank 0 accepted the scenario, so this node sees different files: the
+      // whole job stops rather than waiting on a worker that cannot run.
+      std::cerr << "recfuse-mpi: rank " << rank << ": " << e.what() << "\n";
+      MPI_Abort(MPI_COMM_WORLD, kExitBadInput);
+    }
+    warn_binding(run.sweep, rank, side_by_side);
+    mpi::work(run, rank);
+    int code = kExitOk;
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return code;
+  }
+
+  const SweepOptions& sw = run.sweep;
+  const int workers = size - 1;
+  warn_binding(sw, rank, workers > 0 ? 0 : side_by_side);
+  if (!o.quiet) {
+    std::cout << "recfuse-mpi: scenario '" << run.scenario.name << "': " << run.trials.size()
+              << " trials, ";
+    if (workers > 0)
+      std::cout << workers << " worker rank(s)";
+    else
+      std::cout << "1 rank, " << sw.jobs << " job(s)";
+    std::cout << " x " << sw.threads << " thread(s) -> " << sw.output_dir.string() << std::endl;
+    if (workers > 0 && o.jobs > 1)
+      std::cout << "recfuse-mpi: --jobs " << o.jobs
+                << " ignored: each worker rank runs one trial at a time" << std::endl;
+  }
+  SweepResult result;
+  int code = kExitOk;
+  try {
+    std::filesystem::create_directories(sw.output_dir);
+    if (o.scenario_file.empty())
+      write_file_atomic(sw.output_dir / "scenario.toml", default_scenario_text());
+    result = workers > 0 ? mpi::coordinate(run, workers, std::cout)
+                         : run_sweep(run.scenario, run.trials, sw, std::cout);
+  } catch (const std::exception& e) {
+    std::cerr << "recfuse-mpi run: " << e.what() << "\n";
+    MPI_Abort(MPI_COMM_WORLD, kExitInternal);
+  }
+  code = report_run(run, result, command_line, workers > 0 ? workers : sw.jobs, t0);
+  if (workers > 0) MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int code = kExitBadInput;
+  const std::string command = argc >= 2 ? argv[1] : "";
+  try {
+    if (command == "run") {
+      code = run_main(Args(argv + 2, argv + argc), rank, size);
+    } else if (command == "--help" || command == "-h" || command == "help") {
+      if (rank == 0) std::cout << kUsage;
+      code = kExitOk;
+    } else if (command == "--version") {
+      if (rank == 0) std::cout << "recfuse-mpi " << RECFUSE_VERSION_STRING << "\n";
+      code = kExitOk;
+    } else if (rank == 0) {
+      if (!command.empty()) std::cerr << "recfuse-mpi: unknown command '" << command << "'\n\n";
+      std::cerr << kUsage;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "recfuse-mpi: rank " << rank << ": internal error: " << e.what() << "\n";
+    MPI_Abort(MPI_COMM_WORLD, kExitInternal);
+  }
+  MPI_Finalize();
+  return code;
+}

@@ -1,0 +1,172 @@
+// The dynamic trial queue over MPI. Messages (all on MPI_COMM_WORLD, bytes):
+//   worker -> 0, kTagRequest: the JSON text of the record the worker just
+//                finished, empty on its first request;
+//   0 -> worker, kTagWork:    {"index": N, "id": "..."}, the next trial;
+//   0 -> worker, kTagStop:    empty, no trials left.
+// Rank 0 polls (MPI_Iprobe plus a short sleep) instead of blocking in
+// MPI_Recv because OpenMPI busy-waits in blocking calls, and the coordinator
+// would otherwise take a core from the trials on its node.
+#include "trial_queue.hpp"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include "runner/trial.hpp"
+#include "util/fs.hpp"
+
+namespace recfuse::mpi {
+namespace {
+
+using json = nlohmann::json;
+
+enum Tag : int { kTagRequest = 1, kTagWork = 2, kTagStop = 3 };
+
+void send_text(int to, int tag, const std::string& text) {
+  MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, to, tag, MPI_COMM_WORLD);
+}
+
+/// Receives the message `status` announced (after MPI_Probe/MPI_Iprobe).
+std::string receive_text(const MPI_Status& status) {
+  int size = 0;
+  MPI_Get_count(&status, MPI_CHAR, &size);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  MPI_Recv(text.data(), size, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD,
+           MPI_STATUS_IGNORE);
+  return text;
+}
+
+/// The record a worker sent for trial `t`, or a failed record saying why it
+/// cannot be used (unreadable, or a record of another trial).
+json accept_record(const Scenario& scenario, const TrialSpec& t, const std::string& text,
+                   int worker) {
+  const std::string from = "rank " + std::to_string(worker);
+  json rec;
+  try {
+    rec = json::parse(text);
+  } catch (const std::exception& e) {
+    return failed_record(scenario, t, "failed", from + " sent an unreadable record: " + e.what());
+  }
+  if (!rec.is_object() || !rec.contains("status") || rec.value("trial_id", "") != t.id)
+    return failed_record(scenario, t, "failed",
+                         from + " sent a record that is not one of trial " + t.id);
+  return rec;
+}
+
+/// Runs trial `index` (id `id`, as rank 0 expanded it) on this rank.
+json run_one(const cli::PreparedRun& run, std::size_t index, const std::string& id, int rank) {
+  const std::string here = "rank " + std::to_string(rank);
+  const TrialSpec* trial = nullptr;
+  for (const auto& t : run.trials)
+    if (t.index == index) trial = &t;
+  if (!trial || trial->id != id) {
+    TrialSpec missing;
+    missing.index = index;
+    missing.id = id;
+    const TrialSpec& t = trial ? *trial : missing;
+    return failed_record(run.scenario, t, "failed",
+                         here + ": trial " + std::to_string(index) + " is " +
+                             (trial ? trial->id : std::string("missing")) + " here but " + id +
+                             " on rank 0: the scenario file differs between the nodes");
+  }
+  try {
+    SweepOptions sw = run.sweep;
+    sw.jobs = 1;
+    sw.quiet = true;
+    // Rank 0 decided this trial runs; a record left on this node's disk by an
+    // earlier job must not stand in for it.
+    std::error_code ec;
+    std::filesystem::remove(record_path(sw.output_dir, *trial), ec);
+    std::ostringstream quiet_log;
+    SweepResult result = run_sweep(run.scenario, {*trial}, sw, quiet_log);
+    return std::move(result.records.at(0));
+  } catch (const std::exception& e) {
+    return failed_record(run.scenario, *trial, "failed", here + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+SweepResult coordinate(const cli::PreparedRun& run, int workers, std::ostream& log) {
+  const SweepOptions& opt = run.sweep;
+  const auto& trials = run.trials;
+  std::filesystem::create_directories(opt.output_dir / "trials");
+  SweepResult result;
+  std::vector<json> records(trials.size());
+  std::deque<std::size_t> pending;  // slots of trials still to hand out
+  for (std::size_t slot = 0; slot < trials.size(); ++slot) {
+    if (resumable_record(opt.output_dir, trials[slot], opt.retry_failed, records[slot]))
+      ++result.resumed;
+    else
+      pending.push_back(slot);
+  }
+  if (result.resumed && !opt.quiet)
+    log << "resuming: " << result.resumed << " of " << trials.size()
+        << " trials already have records in " << (opt.output_dir / "trials").string() << std::endl;
+
+  std::map<int, std::size_t> assigned;  // worker rank -> slot it is running
+  std::size_t done = static_cast<std::size_t>(result.resumed);
+  int stopped = 0;
+  while (stopped < workers) {
+    int ready = 0;
+    MPI_Status status;
+    MPI_Iprobe(MPI_ANY_SOURCE, kTagRequest, MPI_COMM_WORLD, &ready, &status);
+    if (!ready) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    const int worker = status.MPI_SOURCE;
+    const std::string text = receive_text(status);
+    if (auto it = assigned.find(worker); it != assigned.end()) {
+      const std::size_t slot = it->second;
+      assigned.erase(it);
+      json rec = accept_record(run.scenario, trials[slot], text, worker);
+      // Rank 0 owns the output directory: the record lands here whether or
+      // not the worker's disk is shared (then this rewrites the same bytes).
+      write_file_atomic(record_path(opt.output_dir, trials[slot]), rec.dump(1));
+      if (!opt.quiet) print_trial_done(log, rec, ++done, trials.size());
+      records[slot] = std::move(rec);
+    }
+    if (pending.empty()) {
+      send_text(worker, kTagStop, "");
+      ++stopped;
+      continue;
+    }
+    const std::size_t slot = pending.front();
+    pending.pop_front();
+    // As in run_sweep: a rerun must not be reported with the old record if
+    // the job dies before the new one arrives.
+    std::error_code ec;
+    std::filesystem::remove(record_path(opt.output_dir, trials[slot]), ec);
+    assigned[worker] = slot;
+    send_text(worker, kTagWork,
+              json{{"index", trials[slot].index}, {"id", trials[slot].id}}.dump());
+  }
+  for (auto& rec : records) {
+    if (rec.value("status", "") != "ok") ++result.failed;
+    result.records.push_back(std::move(rec));
+  }
+  return result;
+}
+
+void work(const cli::PreparedRun& run, int rank) {
+  std::string finished;  // the record of the last trial, empty before the first
+  for (;;) {
+    send_text(0, kTagRequest, finished);
+    MPI_Status status;
+    MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
+    const std::string text = receive_text(status);
+    if (status.MPI_TAG == kTagStop) return;
+    const json order = json::parse(text);
+    finished = run_one(run, order.at("index").get<std::size_t>(),
+                       order.at("id").get<std::string>(), rank)
+                   .dump(1);
+  }
+}
+
+}  // namespace recfuse::mpi
