@@ -490,7 +490,7 @@ TEST_CASE("lin_ts draws theta from N(theta_hat, v^2 A^-1)", "[bandit]") {
   }
 }
 
-TEST_CASE("the same seed gives the same actions; another seed other ones", "[bandit]") {
+TEST_CASE("the same seed gives the same actions, another seed other ones", "[bandit]") {
   const TrainData d = TopicWorld::train();
   for (const char* name : {"epsilon_greedy", "linucb", "lin_ts"}) {
     INFO("algorithm " << name);

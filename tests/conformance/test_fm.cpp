@@ -88,7 +88,7 @@ TEST_CASE("fm: training ranks training items above the rest", "[fm]") {
     }
 }
 
-TEST_CASE("fm: same seed, same model; another seed, another model", "[fm]") {
+TEST_CASE("fm: same seed, same model, another seed, another model", "[fm]") {
   const TrainData d = fm_data();
   const std::map<std::string, ParamValue> p{{"epochs", std::int64_t{3}}};
   const auto a = all_scores(*fit_fm(d, p, 1), d);

@@ -251,7 +251,7 @@ TEST_CASE("rl plugins load with their capabilities", "[rl]") {
   CHECK(std::string(reg.find("slateq").plugin->descriptor->family) == "rl");
 }
 
-TEST_CASE("SlateQ and top-K REINFORCE learn the long-term choice; myopic learners do not", "[rl]") {
+TEST_CASE("SlateQ and top-K REINFORCE learn the long-term choice, myopic learners do not", "[rl]") {
   const TrainData d = TrapWorld::train();
   for (std::uint64_t seed : {1u, 2u, 3u}) {
     INFO("seed " << seed);
@@ -274,7 +274,7 @@ TEST_CASE("SlateQ and top-K REINFORCE learn the long-term choice; myopic learner
   }
 }
 
-TEST_CASE("per-item biases tell apart items of identical features; features alone cannot", "[rl]") {
+TEST_CASE("per-item biases tell apart items of identical features, features alone cannot", "[rl]") {
   // (item_bias is set explicitly: DQN's default is off, dqn.hpp.)
   // 100 batches give top-K REINFORCE ~280 Adam steps: its default step
   // size (1e-3, tuned for interest_evolution) would move a bias by 0.28 at most.
@@ -812,7 +812,7 @@ TEST_CASE("sessions of one user open at the same time are kept apart", "[rl]") {
   CHECK(a[2] == 0.0);
 }
 
-TEST_CASE("rl policies: the same seed gives the same actions; another seed other ones", "[rl]") {
+TEST_CASE("rl policies: the same seed gives the same actions, another seed other ones", "[rl]") {
   const TrainData d = TrapWorld::train();
   for (const char* name : {"slateq", "reinforce_topk", "dqn"}) {
     INFO("algorithm " << name);

@@ -114,7 +114,7 @@ TEST_CASE("min_rating keeps >= threshold, goes implicit and re-indexes side info
   }
 }
 
-TEST_CASE("cache round trip equals the original; a changed source changes the key", "[data][cache]") {
+TEST_CASE("cache round trip equals the original, a changed source changes the key", "[data][cache]") {
   const fs::path dir = temp_dir("data-cache");
   const Dataset d = read_fixture("ml-100k", "ml100k-mini");
   save_dataset_cache(d, dir / "x.bin");

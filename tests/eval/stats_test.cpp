@@ -182,7 +182,7 @@ TEST_CASE("bootstrap: deterministic in the seed, contains the mean", "[eval][sta
   CHECK((a.high - a.low) == Approx(2 * 1.96 * se).epsilon(0.15));
 }
 
-TEST_CASE("bootstrap: width shrinks with n; constant data has zero width", "[eval][stats]") {
+TEST_CASE("bootstrap: width shrinks with n, constant data has zero width", "[eval][stats]") {
   std::vector<double> small, large;
   for (int i = 0; i < 50; ++i) small.push_back(i % 2);
   for (int i = 0; i < 5000; ++i) large.push_back(i % 2);

@@ -157,7 +157,7 @@ TEST_CASE("plugin_search_path: next to the binary, then --plugin-path, then the 
   CHECK(dirs == expected);
 }
 
-TEST_CASE("load_plugin: a file that is not a shared library; scan's file filter", "[host]") {
+TEST_CASE("load_plugin: a file that is not a shared library, scan's file filter", "[host]") {
   const auto dir = test::temp_dir("plugins");
   const auto garbage = dir / "librecfuse_garbage.so";
   // Longer than an ELF header, so dlopen reads it and rejects the magic.

@@ -50,7 +50,7 @@ std::string plugin_args() { return " --plugin-path " + bad_plugin_dir().string()
 
 }  // namespace
 
-TEST_CASE("crashing and throwing plugins become failed records; the run goes on") {
+TEST_CASE("crashing and throwing plugins become failed records, the run goes on") {
   const auto dir = temp_dir("crash");
   const auto s = write_text(dir, "s.toml",
                             scenario_with(algorithm("segfault", "test_segfault") +
@@ -133,7 +133,7 @@ TEST_CASE("retrying failed trials reruns only those") {
   CHECK(r.exit_code == 2);
 }
 
-TEST_CASE("shards run disjoint trials; an unsharded rerun completes the report") {
+TEST_CASE("shards run disjoint trials, an unsharded rerun completes the report") {
   const auto dir = temp_dir("shard");
   const auto s = write_text(dir, "s.toml",
                             scenario_with(algorithm("popularity", "popularity") +

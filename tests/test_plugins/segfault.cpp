@@ -7,7 +7,9 @@ using namespace recfuse;
 class Segfault final : public test_plugins::Tiny {
  public:
   void fit(const TrainData& data, const FitContext& ctx) override {
-    int* volatile p = nullptr;  // volatile: the optimizer may not drop the store
+    // Both volatile: with only the pointer volatile, GCC 12 -O3 loads it and
+    // drops the store (objdump), so the plugin "succeeded".
+    volatile int* volatile p = nullptr;
     *p = 42;
     Tiny::fit(data, ctx);
   }

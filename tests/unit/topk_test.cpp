@@ -122,7 +122,7 @@ TEST_CASE("topk: ties broken by smaller id, NaN last, padding with kNoItem", "[u
   CHECK(scores[4] == -kInf);  // padding
 }
 
-TEST_CASE("topk: k = 0 writes nothing; every item excluded pads all", "[unit][topk]") {
+TEST_CASE("topk: k = 0 writes nothing, every item excluded pads all", "[unit][topk]") {
   const std::vector<float> s = {3, 2, 1};
   ItemId sentinel_item = 99;
   float sentinel_score = 5;
