@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,34 @@ TEST_CASE("plugins, data info and --help answer") {
   for (const char* name : {"random", "popularity", "baseline_only", "item_knn", "user_knn",
                            "neighbors", "shrinkage"})
     CHECK_THAT(r.output, Catch::Contains(name));
+  // Every parameter table is aligned: each row has two blanks before the
+  // column starts its header gives, however long a cell (a default, a range).
+  {
+    std::istringstream lines(r.output);
+    std::string line;
+    std::vector<std::size_t> starts;  // of type, default, range, doc in the current table
+    int rows = 0;
+    while (std::getline(lines, line)) {
+      if (line.rfind("    parameter", 0) == 0) {
+        starts.clear();
+        for (const char* h : {" type ", " default ", " range ", " doc"}) starts.push_back(line.find(h) + 1);
+        continue;
+      }
+      if (starts.empty() || line.rfind("    ", 0) != 0 || line.rfind("     ", 0) == 0 ||
+          line.find("capabilities:") != std::string::npos || line.find("(no parameters)") != std::string::npos) {
+        starts.clear();
+        continue;
+      }
+      ++rows;
+      INFO(line);
+      for (std::size_t c = 0; c < starts.size(); ++c) {
+        REQUIRE(line.size() > starts[c]);
+        CHECK(line.substr(starts[c] - 2, 2) == "  ");
+        if (c < 2) CHECK(line[starts[c]] != ' ');  // type and default are never empty
+      }
+    }
+    CHECK(rows > 20);
+  }
   for (const char* cmd : {"--help", "run --help", "plugins --help", "data info --help",
                           "trial --help"}) {
     r = run_recfuse(cmd);

@@ -1,4 +1,5 @@
 // `recfuse plugins`: every plugin found, its algorithms and parameter tables.
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <iomanip>
 #include <iostream>
@@ -44,12 +45,28 @@ void print_params(const std::vector<ParamSpec>& specs) {
     std::cout << "    (no parameters)\n";
     return;
   }
-  std::cout << "    " << std::left << std::setw(18) << "parameter" << std::setw(8) << "type"
-            << std::setw(12) << "default" << std::setw(22) << "range" << "doc\n";
-  for (const auto& p : specs)
-    std::cout << "    " << std::setw(18) << p.name << std::setw(8) << param_type_name(p.type)
-              << std::setw(12) << format_param_value(p.default_value) << std::setw(22)
-              << range_text(p) << p.doc << "\n";
+  // Columns as wide as their longest cell (a long default such as a list of
+  // weights, or a wide range, must not run into the next column), plus two.
+  struct Row {
+    std::string name, type, value, range;
+  };
+  std::vector<Row> rows;
+  std::size_t w_name = 9, w_type = 4, w_value = 7, w_range = 5;  // the headers
+  for (const auto& p : specs) {
+    rows.push_back({p.name, param_type_name(p.type), format_param_value(p.default_value), range_text(p)});
+    w_name = std::max(w_name, rows.back().name.size());
+    w_type = std::max(w_type, rows.back().type.size());
+    w_value = std::max(w_value, rows.back().value.size());
+    w_range = std::max(w_range, rows.back().range.size());
+  }
+  const auto cell = [](const std::string& text, std::size_t width) {
+    return text + std::string(width + 2 - text.size(), ' ');
+  };
+  std::cout << "    " << cell("parameter", w_name) << cell("type", w_type) << cell("default", w_value)
+            << cell("range", w_range) << "doc\n";
+  for (std::size_t k = 0; k < specs.size(); ++k)
+    std::cout << "    " << cell(rows[k].name, w_name) << cell(rows[k].type, w_type)
+              << cell(rows[k].value, w_value) << cell(rows[k].range, w_range) << specs[k].doc << "\n";
 }
 
 void print_algorithm(const AlgorithmDescriptor& a) {
