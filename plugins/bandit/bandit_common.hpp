@@ -11,9 +11,11 @@
 // is myopic: `done` (the session ended) does not change what it learns.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
@@ -51,9 +53,27 @@ inline void check_policy_args(const char* who, std::size_t n_users, std::span<co
       throw Error(w + ": candidate item " + std::to_string(i) + " outside [0, " + std::to_string(n_items) + ")");
 }
 
-/// Calls f(session, user, item, reward) for every item shown in `fb`, in
-/// session then slate order, after checking the spans and ids. Padding
-/// (kNoItem) in a slate is skipped.
+/// The propensity of a deterministic policy's slates: 1 where `slates`
+/// holds what `policy.act` would choose now for the same sessions, else 0.
+/// `scratch` is reused between calls.
+inline void deterministic_propensity(Recommender& policy, std::span<const UserId> users,
+                                     std::span<const ItemId> candidates, int n_candidates, int slate_size,
+                                     std::span<const ItemId> slates, std::span<double> out,
+                                     std::vector<ItemId>& scratch) {
+  scratch.resize(slates.size());
+  policy.act(users, candidates, n_candidates, slate_size, scratch);
+  const auto k = static_cast<std::size_t>(slate_size);
+  for (std::size_t r = 0; r < users.size(); ++r)
+    out[r] = std::equal(scratch.begin() + static_cast<std::ptrdiff_t>(r * k),
+                        scratch.begin() + static_cast<std::ptrdiff_t>((r + 1) * k),
+                        slates.begin() + static_cast<std::ptrdiff_t>(r * k))
+                 ? 1.0
+                 : 0.0;
+}
+
+/// Calls f(session, user, item, reward, clicked) for every item shown in
+/// `fb`, in session then slate order, after checking the spans, ids and
+/// choices (-1 or a slate position). Padding (kNoItem) in a slate is skipped.
 template <typename F>
 void for_each_shown(const char* who, const Feedback& fb, BanditTarget target, std::int32_t n_users,
                     std::int32_t n_items, F&& f) {
@@ -67,6 +87,9 @@ void for_each_shown(const char* who, const Feedback& fb, BanditTarget target, st
     const UserId u = fb.users[s];
     if (u < 0 || u >= n_users)
       throw Error(w + ": feedback for user " + std::to_string(u) + " outside [0, " + std::to_string(n_users) + ")");
+    if (fb.choice[s] < -1 || fb.choice[s] >= fb.slate_size)
+      throw Error(w + ": feedback choice " + std::to_string(fb.choice[s]) + " of session " + std::to_string(s) +
+                  " is neither -1 (no click) nor a slate position in [0, " + std::to_string(fb.slate_size) + ")");
     for (std::size_t j = 0; j < k; ++j) {
       const ItemId i = fb.slates[s * k + j];
       if (i == kNoItem) continue;
@@ -74,7 +97,7 @@ void for_each_shown(const char* who, const Feedback& fb, BanditTarget target, st
         throw Error(w + ": feedback item " + std::to_string(i) + " outside [0, " + std::to_string(n_items) + ")");
       const bool clicked = fb.choice[s] == static_cast<std::int32_t>(j);
       const double r = !clicked ? 0.0 : target == BanditTarget::kClick ? 1.0 : static_cast<double>(fb.reward[s]);
-      f(s, u, i, r);
+      f(s, u, i, r, clicked);
     }
   }
 }

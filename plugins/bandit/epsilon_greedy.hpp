@@ -122,7 +122,7 @@ class EpsilonGreedy final : public Recommender {
 
   void observe(const Feedback& fb) override {
     for_each_shown("epsilon_greedy", fb, target_, n_users(), n_items(),
-                   [&](std::size_t, UserId, ItemId i, double reward) {
+                   [&](std::size_t, UserId, ItemId i, double reward, bool) {
                      sum_[static_cast<std::size_t>(i)] += reward;
                      count_[static_cast<std::size_t>(i)] += 1;
                    });

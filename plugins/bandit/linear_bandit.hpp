@@ -22,7 +22,9 @@
 // warm_start: before deployment each logged interaction (u, i) is one
 // observation with reward ρ = 1 (target click) or the logged value (target
 // reward): (x_i, ρ) for u's model, or (z_u, ρ) for i's model with z_u the
-// context after all of u's logged clicks. Logs hold no impressions, hence
+// context before that click (u's logged clicks replayed in time order, so
+// the warm start equals observing them online one at a time; a context
+// never contains the item it teaches about, as online). Logs hold no impressions, hence
 // no zeros: this prior is optimistic about what users chose before, and
 // online feedback corrects it. The context z_u always includes the logged
 // clicks (it describes the user, not the model). score_all/score return the
@@ -36,13 +38,14 @@
 #include <vector>
 
 #include "bandit_common.hpp"
+#include "bandit_features.hpp"
 #include "ridge_models.hpp"
 
 namespace recfuse {
 
 class LinearBandit : public Recommender {
  public:
-  using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using RowMatrix = BanditRowMatrix;
   enum class Scope { kUser, kGlobal, kItem };
 
   LinearBandit(const ParamSet& p, const char* name)
@@ -93,9 +96,8 @@ class LinearBandit : public Recommender {
   void observe(const Feedback& fb) override;
 
   std::size_t model_bytes() const override {
-    return models_.bytes() + static_cast<std::size_t>(x_.size() + z_sum_.size()) * sizeof(double) +
-           slot_of_user_.size() * sizeof(std::int32_t) +
-           z_clicks_.size() * sizeof(std::int64_t);
+    return models_.bytes() + static_cast<std::size_t>(x_.size()) * sizeof(double) +
+           slot_of_user_.size() * sizeof(std::int32_t) + contexts_.bytes();
   }
 
   Scope scope() const { return scope_; }
@@ -119,16 +121,12 @@ class LinearBandit : public Recommender {
   RidgeModels::ConstVectorMap feature(ItemId i) const {
     return {x_.data() + static_cast<std::ptrdiff_t>(i) * x_.cols(), x_.cols()};
   }
-  /// z_u, user u's context under scope item (d values, the bias last).
+  /// z_u, user u's context under scope item (d values, the bias last;
+  /// bandit_features.hpp).
   void context(UserId u, Eigen::VectorXd& out) const {
     check_user(u);
-    const auto n = z_clicks_.empty() ? 0 : z_clicks_[static_cast<std::size_t>(u)];
-    if (n == 0) {
-      out.setZero(x_.cols());
-      out[x_.cols() - 1] = 1.0;
-    } else {
-      out = z_sum_.row(u).transpose() / static_cast<double>(n);
-    }
+    if (scope_ != Scope::kItem) throw Error(std::string(name_) + ": only scope \"item\" keeps user contexts");
+    contexts_.get(u, out);
   }
 
  protected:
@@ -152,11 +150,6 @@ class LinearBandit : public Recommender {
     if (s != 0) return s;
     return slot_of_user_[static_cast<std::size_t>(u)] = models_.add();
   }
-  /// Adds item i's features to u's context (one click).
-  void add_click(UserId u, ItemId i) {
-    z_sum_.row(u) += x_.row(i);
-    ++z_clicks_[static_cast<std::size_t>(u)];
-  }
   void warm_start(const TrainData& data);
 
   const char* name_;
@@ -168,8 +161,7 @@ class LinearBandit : public Recommender {
   RidgeModels models_;                      // slot 0 prior; global: slot 1; item i: item_slot_base_ + i
   std::vector<std::int32_t> slot_of_user_;  // n_users; 0 = no data yet (scope user)
   std::int32_t item_slot_base_ = 0;
-  RowMatrix z_sum_;                         // scope item: n_users x d, Σ x_i over u's clicks
-  std::vector<std::int64_t> z_clicks_;      // scope item: clicks in z_sum_, per user
+  UserContexts contexts_;                   // scope item only
   RowMatrix theta_block_, score_block_;     // score_all scratch
   RowMatrix xc_;                            // act scratch: candidate feature rows
   std::vector<std::int32_t> slots_;         // act scratch: candidate models
@@ -180,41 +172,31 @@ class LinearBandit : public Recommender {
 
 inline void LinearBandit::fit(const TrainData& data, const FitContext& ctx) {
   set_shape(data.n_users, data.n_items);
-  const CsrMatrix& f = data.item_features.matrix;
-  if (f.rows != data.n_items || f.cols == 0)
-    throw Error(std::string(name_) + ": needs item features (TrainData::item_features with one row per item, "
-                "e.g. an environment's topics); got " + std::to_string(f.rows) + " rows x " +
-                std::to_string(f.cols) + " columns for " + std::to_string(data.n_items) + " items");
-  const int d = f.cols + 1;
-  x_.setZero(data.n_items, d);
-  for (std::int32_t i = 0; i < data.n_items; ++i) {
-    for (std::int64_t q = f.indptr[static_cast<std::size_t>(i)]; q < f.indptr[static_cast<std::size_t>(i) + 1]; ++q)
-      x_(i, f.indices[static_cast<std::size_t>(q)]) = f.values.empty() ? 1.0 : f.values[static_cast<std::size_t>(q)];
-    x_(i, d - 1) = 1.0;
-  }
+  x_ = item_feature_matrix(data, name_);
+  const int d = static_cast<int>(x_.cols());
   models_.reset(d, lambda_);
   if (scope_ == Scope::kGlobal) models_.add();
   slot_of_user_.assign(scope_ == Scope::kUser ? static_cast<std::size_t>(data.n_users) : 0, 0);
-  z_sum_.resize(0, d);
-  z_clicks_.clear();
+  contexts_.clear();
   if (scope_ == Scope::kItem) {
     item_slot_base_ = models_.size();
     for (std::int32_t i = 0; i < data.n_items; ++i) models_.add();
-    z_sum_.setZero(data.n_users, d);
-    z_clicks_.assign(static_cast<std::size_t>(data.n_users), 0);
-    const CsrMatrix& m = data.by_user;
-    for (UserId u = 0; u < m.rows && u < data.n_users; ++u)
-      for (std::int64_t k = m.indptr[static_cast<std::size_t>(u)]; k < m.indptr[static_cast<std::size_t>(u) + 1]; ++k)
-        add_click(u, m.indices[static_cast<std::size_t>(k)]);
+    // The logs in time order: each click an observation of its item's model
+    // under the user's context before it (warm start), then part of it.
+    contexts_.replay(x_, data, [&](UserId, ItemId i, double value, const Eigen::VectorXd& z) {
+      if (warm_start_) models_.update(item_slot(i), z, target_ == BanditTarget::kReward ? value : 1.0);
+    });
+  } else if (warm_start_) {
+    warm_start(data);
   }
-  if (warm_start_) warm_start(data);
   seed(ctx.seed);
   const auto n_models = models_.size() - 1;
   ctx.log(std::string(name_) + ": d = " + std::to_string(d) + ", " + std::to_string(n_models) + " model(s)" +
           (scope_ == Scope::kItem ? " (one per item)" : " after the logs"));
 }
 
-inline void LinearBandit::warm_start(const TrainData& data) {
+inline void LinearBandit::warm_start(const TrainData& data) {  // scope user or global
+  const CsrMatrix& m = data.by_user;
   const int d = static_cast<int>(x_.cols());
   Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(d, d);
   Eigen::VectorXd b = Eigen::VectorXd::Zero(d);
@@ -223,46 +205,34 @@ inline void LinearBandit::warm_start(const TrainData& data) {
     gram.setZero();
     b.setZero();
   };
-  // One pass over a CSR matrix whose rows own the models (users, or items
-  // under scope item); `obs(c)` is the observation's feature vector.
-  auto pass = [&](const CsrMatrix& m, std::int32_t n_rows, auto&& obs, auto&& row_slot) {
-    std::int64_t seen = 0;
-    for (std::int32_t r = 0; r < m.rows && r < n_rows; ++r) {
-      for (std::int64_t k = m.indptr[static_cast<std::size_t>(r)]; k < m.indptr[static_cast<std::size_t>(r) + 1]; ++k) {
-        const double rho = target_ == BanditTarget::kReward && !m.values.empty() ? m.values[static_cast<std::size_t>(k)] : 1.0;
-        obs(m.indices[static_cast<std::size_t>(k)], z_);
-        gram.selfadjointView<Eigen::Lower>().rankUpdate(z_);
-        b += rho * z_;
-      }
-      if (scope_ != Scope::kGlobal && m.row_size(r) > 0) flush(row_slot(r));
-      seen += m.row_size(r);
+  std::int64_t seen = 0;
+  for (UserId u = 0; u < m.rows && u < data.n_users; ++u) {
+    for (std::int64_t k = m.indptr[static_cast<std::size_t>(u)]; k < m.indptr[static_cast<std::size_t>(u) + 1]; ++k) {
+      const auto x = feature(m.indices[static_cast<std::size_t>(k)]);
+      const double rho = target_ == BanditTarget::kReward && !m.values.empty() ? m.values[static_cast<std::size_t>(k)] : 1.0;
+      gram.selfadjointView<Eigen::Lower>().rankUpdate(x);
+      b += rho * x;
     }
-    if (scope_ == Scope::kGlobal && seen > 0) flush(1);
-  };
-  if (scope_ == Scope::kItem)
-    pass(data.by_item, data.n_items, [&](std::int32_t u, Eigen::VectorXd& z) { context(u, z); },
-         [&](std::int32_t i) { return item_slot(i); });
-  else
-    pass(data.by_user, data.n_users, [&](std::int32_t i, Eigen::VectorXd& z) { z = feature(i); },
-         [&](std::int32_t u) { return writable_slot(u); });
+    if (scope_ == Scope::kUser && m.row_size(u) > 0) flush(writable_slot(u));
+    seen += m.row_size(u);
+  }
+  if (scope_ == Scope::kGlobal && seen > 0) flush(1);
 }
 
 inline void LinearBandit::observe(const Feedback& fb) {
   if (scope_ != Scope::kItem) {
-    for_each_shown(name_, fb, target_, n_users(), n_items(), [&](std::size_t, UserId u, ItemId i, double r) {
+    for_each_shown(name_, fb, target_, n_users(), n_items(), [&](std::size_t, UserId u, ItemId i, double r, bool) {
       models_.update(writable_slot(u), feature(i), r);
     });
     return;
   }
   clicks_.clear();
-  for_each_shown(name_, fb, target_, n_users(), n_items(), [&](std::size_t s, UserId u, ItemId i, double r) {
+  for_each_shown(name_, fb, target_, n_users(), n_items(), [&](std::size_t, UserId u, ItemId i, double r, bool clicked) {
     context(u, z_);
     models_.update(item_slot(i), z_, r);
-    if (fb.choice[s] >= 0 && fb.slates[s * static_cast<std::size_t>(fb.slate_size) +
-                                       static_cast<std::size_t>(fb.choice[s])] == i)
-      clicks_.emplace_back(u, i);
+    if (clicked) clicks_.emplace_back(u, i);
   });
-  for (const auto& [u, i] : clicks_) add_click(u, i);
+  for (const auto& [u, i] : clicks_) contexts_.add_click(x_, u, i);
 }
 
 inline void LinearBandit::score_all(std::span<const UserId> users, std::span<float> out) {

@@ -37,15 +37,7 @@ class LinUcb final : public LinearBandit {
 
   void propensity(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
                   int slate_size, std::span<const ItemId> slates, std::span<double> out) override {
-    mine_.resize(slates.size());
-    act(users, candidates, n_candidates, slate_size, mine_);
-    const auto k = static_cast<std::size_t>(slate_size);
-    for (std::size_t r = 0; r < users.size(); ++r)
-      out[r] = std::equal(mine_.begin() + static_cast<std::ptrdiff_t>(r * k),
-                          mine_.begin() + static_cast<std::ptrdiff_t>((r + 1) * k),
-                          slates.begin() + static_cast<std::ptrdiff_t>(r * k))
-                   ? 1.0
-                   : 0.0;
+    deterministic_propensity(*this, users, candidates, n_candidates, slate_size, slates, out, mine_);
   }
 
  protected:

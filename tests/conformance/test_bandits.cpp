@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "bandit_worlds.hpp"
 #include "conformance_support.hpp"
 #include "host/params_validation.hpp"
 #include "plugins/bandit/epsilon_greedy.hpp"
@@ -18,103 +19,15 @@
 
 using namespace recfuse;
 using namespace recfuse::test;
-
-namespace {
-
-/// 3 users, 12 items; item i has topic i % 3 (one-hot feature). User u
-/// clicks a shown item of topic u with probability 0.6, others with 0.15;
-/// in the `shared` variant every user prefers topic 0.
-struct TopicWorld {
-  static constexpr int kUsers = 3, kTopics = 3, kItems = 12, kCandidates = 4;
-  static int topic(ItemId i) { return i % kTopics; }
-  static double click_prob(UserId u, ItemId i, bool shared = false) {
-    return topic(i) == (shared ? 0 : u) ? 0.6 : 0.15;
-  }
-
-  /// No logged interactions unless given; topic one-hot item features.
-  static TrainData train(const std::vector<Interaction>& logs = {}) {
-    TrainData d = make_train_data(kUsers, kItems, logs, false);
-    CsrMatrix& f = d.item_features.matrix;
-    f.rows = kItems;
-    f.cols = kTopics;
-    f.indptr.assign(1, 0);
-    for (ItemId i = 0; i < kItems; ++i) {
-      f.indices.push_back(topic(i));
-      f.values.push_back(1.0f);
-      f.indptr.push_back(f.nnz());
-    }
-    d.item_features.names = {"topic=0", "topic=1", "topic=2"};
-    return d;
-  }
-};
-
-struct Run {
-  double regret = 0;            // Σ over decisions of max_c p(u, c) − p(u, a)
-  std::vector<ItemId> actions;  // every slate entry, in order
-};
-
-/// `steps` steps of one session per user, slate size 1, 4 candidates drawn
-/// by the world; `policy` null means a uniform random pick. Clicks and
-/// candidates come from streams of `world_seed` only.
-Run simulate(Recommender* policy, int steps, std::uint64_t world_seed, bool shared = false) {
-  Rng cand_rng(derive_seed(world_seed, "candidates")), click_rng(derive_seed(world_seed, "clicks"));
-  Rng pick_rng(derive_seed(world_seed, "uniform-policy"));
-  const std::vector<UserId> users{0, 1, 2};
-  const int c = TopicWorld::kCandidates;
-  std::vector<ItemId> candidates(users.size() * c), slates(users.size());
-  std::vector<std::int32_t> choice(users.size());
-  std::vector<float> reward(users.size());
-  std::vector<std::uint8_t> done(users.size(), 0);
-  Run run;
-  for (int t = 0; t < steps; ++t) {
-    for (std::size_t s = 0; s < users.size(); ++s) {  // partial Fisher–Yates over the catalogue
-      std::vector<ItemId> all(TopicWorld::kItems);
-      for (ItemId i = 0; i < TopicWorld::kItems; ++i) all[static_cast<std::size_t>(i)] = i;
-      for (int j = 0; j < c; ++j) {
-        const auto k = static_cast<std::size_t>(j) + cand_rng.below(static_cast<std::uint64_t>(TopicWorld::kItems - j));
-        std::swap(all[static_cast<std::size_t>(j)], all[k]);
-        candidates[s * c + static_cast<std::size_t>(j)] = all[static_cast<std::size_t>(j)];
-      }
-    }
-    if (policy) policy->act(users, candidates, c, 1, slates);
-    else
-      for (std::size_t s = 0; s < users.size(); ++s) slates[s] = candidates[s * c + pick_rng.below(c)];
-    for (std::size_t s = 0; s < users.size(); ++s) {
-      double best = 0;
-      for (int j = 0; j < c; ++j) best = std::max(best, TopicWorld::click_prob(users[s], candidates[s * c + static_cast<std::size_t>(j)], shared));
-      const double p = TopicWorld::click_prob(users[s], slates[s], shared);
-      run.regret += best - p;
-      const bool click = click_rng.uniform() < p;
-      choice[s] = click ? 0 : -1;
-      reward[s] = click ? 1.0f : 0.0f;
-      run.actions.push_back(slates[s]);
-    }
-    if (policy) policy->observe(Feedback{users, 1, slates, choice, reward, done});
-  }
-  return run;
-}
-
-template <typename T>
-std::unique_ptr<T> make(const std::map<std::string, ParamValue>& values = {}) {
-  return std::make_unique<T>(validate_params(T::params(), values, {}, "", "bandit"));
-}
-
-template <typename T>
-std::unique_ptr<T> fitted(const TrainData& d, std::uint64_t seed, const std::map<std::string, ParamValue>& values = {}) {
-  auto p = make<T>(values);
-  FitContext ctx;
-  ctx.seed = seed;
-  p->fit(d, ctx);
-  return p;
-}
-
-}  // namespace
+using namespace recfuse::test::bandits;
 
 TEST_CASE("bandit plugins load with their capabilities", "[bandit]") {
   const auto& reg = plugin_registry();
   REQUIRE(reg.contains("epsilon_greedy"));
   REQUIRE(reg.contains("linucb"));
   REQUIRE(reg.contains("lin_ts"));
+  REQUIRE(reg.contains("linucb_hybrid"));
+  CHECK(reg.find("linucb_hybrid").algorithm->capabilities == (kCapObserve | kCapPropensity));
   CHECK(reg.find("epsilon_greedy").algorithm->capabilities == (kCapObserve | kCapPropensity));
   CHECK(reg.find("linucb").algorithm->capabilities == (kCapObserve | kCapPropensity));
   CHECK(reg.find("lin_ts").algorithm->capabilities == kCapObserve);
@@ -296,71 +209,112 @@ TEST_CASE("scope item: one model per item over the user's context, the clicks jo
   CHECK_THROWS_WITH(p->slot(0), Catch::Contains("per item"));
 }
 
-TEST_CASE("scope item's warm start: each logged pair is (the user's logged context, 1) for the item", "[bandit]") {
-  // User 0 clicked items 1, 4, 5 (topics 1, 1, 2); user 2 clicked 8 (topic 2) and 1.
-  const TrainData logged = TopicWorld::train({{0, 1}, {0, 4}, {0, 5}, {2, 8}, {2, 1}});
-  const double lambda = 2.0;
-  auto p = fitted<LinUcb>(logged, 1, {{"scope", std::string("item")}, {"lambda", lambda}});
-  const Eigen::Vector4d z0(0, 2.0 / 3, 1.0 / 3, 1), z2(0, 0.5, 0.5, 1);
-  Eigen::VectorXd z;
-  p->context(0, z);
-  CHECK(z.isApprox(z0));
-  p->context(2, z);
-  CHECK(z.isApprox(z2));
-  Eigen::Matrix4d a = lambda * Eigen::Matrix4d::Identity() + z0 * z0.transpose() + z2 * z2.transpose();
-  const Eigen::Vector4d theta1 = a.ldlt().solve(Eigen::Vector4d(z0 + z2));
-  CHECK(Eigen::VectorXd(p->models().theta(p->item_slot(1))).isApprox(theta1, 1e-12));
-  CHECK(Eigen::MatrixXd(p->models().a_inv(p->item_slot(1))).isApprox(Eigen::Matrix4d(a.inverse()), 1e-12));
-  a = lambda * Eigen::Matrix4d::Identity() + z2 * z2.transpose();
-  CHECK(Eigen::VectorXd(p->models().theta(p->item_slot(8))).isApprox(Eigen::Vector4d(a.ldlt().solve(z2)), 1e-12));
-  CHECK(Eigen::VectorXd(p->models().theta(p->item_slot(0))).norm() == 0.0);  // never logged
+
+TEST_CASE("scope item's warm start equals observing the logged clicks online in time order", "[bandit]") {
+  // The context of each logged click is the user's before it: item 1 is
+  // learned under user 0's context (topic 2) and user 2's (topic 2); it
+  // never sits inside the context it teaches about.
+  const std::map<std::string, ParamValue> params{{"scope", std::string("item")}, {"lambda", 2.0}};
+  auto warm = fitted<LinUcb>(TopicWorld::train(kTimedLogs), 1, params);
+  auto cold = fitted<LinUcb>(TopicWorld::train(), 1, params);
+  observe_clicks_online(*cold, kTimedClicks);
+  for (ItemId i = 0; i < TopicWorld::kItems; ++i) {
+    INFO("item " << i);
+    CHECK(Eigen::VectorXd(warm->models().theta(warm->item_slot(i)))
+              .isApprox(Eigen::VectorXd(cold->models().theta(cold->item_slot(i))), 1e-12));
+    CHECK(Eigen::MatrixXd(warm->models().a_inv(warm->item_slot(i)))
+              .isApprox(Eigen::MatrixXd(cold->models().a_inv(cold->item_slot(i))), 1e-12));
+  }
+  Eigen::VectorXd zw, zc;
+  for (UserId u : {0, 1, 2}) {
+    warm->context(u, zw);
+    cold->context(u, zc);
+    CHECK(zw.isApprox(zc));
+  }
+  CHECK(zw.isApprox(Eigen::Vector4d(0, 0.5, 0.5, 1)));  // user 2: topics 2 and 1
+  // Item 1 by hand: observed under z = x_5 = (0, 0, 1, 1) (user 0) and under
+  // z = x_8 = (0, 0, 1, 1) (user 2), reward 1 each.
+  const Eigen::Vector4d z(0, 0, 1, 1);
+  const Eigen::Matrix4d a = 2.0 * Eigen::Matrix4d::Identity() + 2.0 * z * z.transpose();
+  CHECK(Eigen::VectorXd(warm->models().theta(warm->item_slot(1))).isApprox(Eigen::Vector4d(a.ldlt().solve(2.0 * z)), 1e-12));
   // warm_start = false keeps the prior but still knows the users' contexts.
-  auto cold = fitted<LinUcb>(logged, 1, {{"scope", std::string("item")}, {"warm_start", false}});
-  CHECK(Eigen::VectorXd(cold->models().theta(cold->item_slot(1))).norm() == 0.0);
-  cold->context(0, z);
-  CHECK(z.isApprox(z0));
+  auto prior = fitted<LinUcb>(TopicWorld::train(kTimedLogs), 1,
+                              {{"scope", std::string("item")}, {"warm_start", false}});
+  CHECK(Eigen::VectorXd(prior->models().theta(prior->item_slot(1))).norm() == 0.0);
+  prior->context(2, zc);
+  CHECK(zc.isApprox(Eigen::Vector4d(0, 0.5, 0.5, 1)));
+}
+
+TEST_CASE("scope item acts on theta_a'z + alpha sqrt(z'A_a^-1 z), per candidate", "[bandit]") {
+  const double alpha = 0.7;
+  auto p = fitted<LinUcb>(TopicWorld::train(kTimedLogs), 1, {{"scope", std::string("item")}, {"alpha", alpha}});
+  Rng rng(5);
+  for (int t = 0; t < 50; ++t) {
+    const UserId u = static_cast<UserId>(rng.below(3));
+    std::vector<ItemId> all{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    for (std::size_t j = 0; j < 4; ++j) std::swap(all[j], all[j + rng.below(12 - j)]);
+    const std::vector<ItemId> cands(all.begin(), all.begin() + 4);
+    Eigen::VectorXd z;
+    p->context(u, z);
+    ItemId best = -1;
+    double best_p = -1e300;
+    for (ItemId i : cands) {
+      const auto s = p->item_slot(i);
+      const Eigen::VectorXd theta = p->models().theta(s);
+      const Eigen::MatrixXd ainv = p->models().a_inv(s);
+      const double pa = static_cast<float>(theta.dot(z) + alpha * std::sqrt(z.dot(ainv * z)));
+      if (pa > best_p || (pa == best_p && i < best)) best = i, best_p = pa;
+    }
+    std::vector<ItemId> slate(1);
+    const std::vector<UserId> users{u};
+    p->act(users, cands, 4, 1, slate);
+    CHECK(slate[0] == best);
+    // Learn from it, so the next state differs.
+    const bool click = rng.uniform() < TopicWorld::click_prob(u, slate[0]);
+    const std::vector<std::int32_t> choice{click ? 0 : -1};
+    const std::vector<float> reward{click ? 1.0f : 0.0f};
+    const std::vector<std::uint8_t> done{0};
+    p->observe(Feedback{users, 1, slate, choice, reward, done});
+  }
+}
+
+TEST_CASE("lin_ts with scope item draws one theta per candidate item", "[bandit]") {
+  // No data: every item's posterior is the prior. One draw shared by all
+  // candidates would score both identically and always pick the smaller id.
+  auto p = fitted<LinTs>(TopicWorld::train(), 3, {{"scope", std::string("item")}, {"warm_start", false}});
+  const std::vector<UserId> users{0};
+  const std::vector<ItemId> cands{2, 7};
+  std::vector<ItemId> slate(1);
+  int larger = 0;
+  constexpr int kDraws = 400;
+  for (int t = 0; t < kDraws; ++t) {
+    p->act(users, cands, 2, 1, slate);
+    larger += slate[0] == 7;
+  }
+  INFO("item 7 chosen " << larger << " of " << kDraws);
+  CHECK(larger > 0.35 * kDraws);
+  CHECK(larger < 0.65 * kDraws);
+}
+
+TEST_CASE("feedback whose choice is not a slate position is refused", "[bandit]") {
+  auto p = fitted<LinUcb>(TopicWorld::train(), 1, {{"scope", std::string("item")}});
+  const std::vector<UserId> users{0};
+  const std::vector<ItemId> slates{1, 2};
+  const std::vector<std::int32_t> choice{2};
+  const std::vector<float> reward{1};
+  const std::vector<std::uint8_t> done{0};
+  CHECK_THROWS_WITH(p->observe(Feedback{users, 2, slates, choice, reward, done}),
+                    Catch::Contains("choice 2") && Catch::Contains("[0, 2)"));
 }
 
 TEST_CASE("scope item learns each item's own click rate, which topic features cannot", "[bandit]") {
-  // Every user clicks items 0, 5 and 10 with probability 0.6, the rest with
-  // 0.15: the good items span all three topics, so a per-user model over
-  // topic features cannot tell them from their topic mates.
-  struct ItemWorld {
-    static double p(ItemId i) { return i % 5 == 0 ? 0.6 : 0.15; }
-  };
   const TrainData d = TopicWorld::train();
   for (std::uint64_t seed : {1u, 2u, 3u}) {
     INFO("seed " << seed);
-    double regret_item = 0, regret_user = 0;
-    for (const bool item : {true, false}) {
-      auto p = fitted<LinUcb>(d, seed, {{"scope", std::string(item ? "item" : "user")}, {"alpha", 0.3}});
-      Rng cand(derive_seed(seed, "candidates")), click(derive_seed(seed, "clicks"));
-      const std::vector<UserId> users{0, 1, 2};
-      std::vector<ItemId> cands(12), slates(3);
-      std::vector<std::int32_t> choice(3);
-      std::vector<float> reward(3);
-      const std::vector<std::uint8_t> done(3, 0);
-      double& regret = item ? regret_item : regret_user;
-      for (int t = 0; t < 400; ++t) {
-        for (std::size_t s = 0; s < 3; ++s) {
-          std::vector<ItemId> all{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
-          for (std::size_t j = 0; j < 4; ++j) {
-            std::swap(all[j], all[j + cand.below(12 - j)]);
-            cands[s * 4 + j] = all[j];
-          }
-        }
-        p->act(users, cands, 4, 1, slates);
-        for (std::size_t s = 0; s < 3; ++s) {
-          double best = 0;
-          for (std::size_t j = 0; j < 4; ++j) best = std::max(best, ItemWorld::p(cands[s * 4 + j]));
-          regret += best - ItemWorld::p(slates[s]);
-          const bool c = click.uniform() < ItemWorld::p(slates[s]);
-          choice[s] = c ? 0 : -1;
-          reward[s] = c ? 1.0f : 0.0f;
-        }
-        p->observe(Feedback{users, 1, slates, choice, reward, done});
-      }
-    }
+    auto item = fitted<LinUcb>(d, seed, {{"scope", std::string("item")}, {"alpha", 0.3}});
+    auto user = fitted<LinUcb>(d, seed, {{"scope", std::string("user")}, {"alpha", 0.3}});
+    const double regret_item = simulate_with(item.get(), 400, seed, good_item_prob).regret;
+    const double regret_user = simulate_with(user.get(), 400, seed, good_item_prob).regret;
     INFO("regret scope item " << regret_item << ", scope user " << regret_user);
     CHECK(regret_item < 0.5 * regret_user);
   }

@@ -1,0 +1,90 @@
+// Feature vectors the linear bandits share (linear_bandit.hpp,
+// linucb_hybrid.hpp): item features x_i with a bias entry, and each user's
+// context z_u built from the items the user clicked.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "recfuse/train_data.hpp"
+#include "recfuse/types.hpp"
+
+namespace recfuse {
+
+using BanditRowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// x_i = (row i of TrainData::item_features, 1): n_items x (attributes + 1),
+/// the bias last. Throws, naming `who`, when the data has no item features.
+inline BanditRowMatrix item_feature_matrix(const TrainData& data, const char* who) {
+  const CsrMatrix& f = data.item_features.matrix;
+  if (f.rows != data.n_items || f.cols == 0)
+    throw Error(std::string(who) + ": needs item features (TrainData::item_features with one row per item, "
+                "e.g. an environment's topics); got " + std::to_string(f.rows) + " rows x " +
+                std::to_string(f.cols) + " columns for " + std::to_string(data.n_items) + " items");
+  const int d = f.cols + 1;
+  BanditRowMatrix x = BanditRowMatrix::Zero(data.n_items, d);
+  for (std::int32_t i = 0; i < data.n_items; ++i) {
+    for (std::int64_t q = f.indptr[static_cast<std::size_t>(i)]; q < f.indptr[static_cast<std::size_t>(i) + 1]; ++q)
+      x(i, f.indices[static_cast<std::size_t>(q)]) = f.values.empty() ? 1.0 : f.values[static_cast<std::size_t>(q)];
+    x(i, d - 1) = 1.0;
+  }
+  return x;
+}
+
+/// z_u, user u's context: the mean of x_i over the items u has clicked (the
+/// logs first, then online feedback; bias entry 1), or (0, …, 0, 1) before
+/// any click. It describes the user, not a model: it includes the logged
+/// clicks whether or not a policy warm-starts from them.
+class UserContexts {
+ public:
+  /// Replays the logs: each user's clicks in time order (TrainData::sequences,
+  /// repeats included; by_user when there are none), calling
+  /// f(u, i, value, z) with z the context before that click, then adding it.
+  /// Afterwards every context holds all logged clicks. A warm start from
+  /// these calls learns what observing the same clicks online, one at a
+  /// time, would have taught.
+  template <typename F>
+  void replay(const BanditRowMatrix& x, const TrainData& data, F&& f) {
+    sum_.setZero(data.n_users, x.cols());
+    clicks_.assign(static_cast<std::size_t>(data.n_users), 0);
+    const CsrMatrix& m = data.sequences.nnz() > 0 ? data.sequences : data.by_user;
+    Eigen::VectorXd z;
+    for (UserId u = 0; u < m.rows && u < data.n_users; ++u)
+      for (std::int64_t k = m.indptr[static_cast<std::size_t>(u)]; k < m.indptr[static_cast<std::size_t>(u) + 1]; ++k) {
+        const ItemId i = m.indices[static_cast<std::size_t>(k)];
+        get(u, z);
+        f(u, i, m.values.empty() ? 1.0 : static_cast<double>(m.values[static_cast<std::size_t>(k)]), z);
+        add_click(x, u, i);
+      }
+  }
+  void clear() {
+    sum_.resize(0, 0);
+    clicks_.clear();
+  }
+  /// u clicked item i (row i of x).
+  void add_click(const BanditRowMatrix& x, UserId u, ItemId i) {
+    sum_.row(u) += x.row(i);
+    ++clicks_[static_cast<std::size_t>(u)];
+  }
+  /// z_u into `out` (d values). u must be in range (callers check).
+  void get(UserId u, Eigen::VectorXd& out) const {
+    const auto n = clicks_[static_cast<std::size_t>(u)];
+    if (n == 0) {
+      out.setZero(sum_.cols());
+      out[sum_.cols() - 1] = 1.0;
+    } else {
+      out = sum_.row(u).transpose() / static_cast<double>(n);
+    }
+  }
+  std::size_t bytes() const {
+    return static_cast<std::size_t>(sum_.size()) * sizeof(double) + clicks_.size() * sizeof(std::int64_t);
+  }
+
+ private:
+  BanditRowMatrix sum_;               // n_users x d, Σ x_i over u's clicks
+  std::vector<std::int64_t> clicks_;  // clicks in sum_, per user
+};
+
+}  // namespace recfuse
