@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <ostream>
-#include <set>
 
 #include "reports/format.hpp"
 #include "reports/report.hpp"

@@ -271,47 +271,6 @@ void write_all_metrics(std::ostream& out, const json& report,
 
 }  // namespace
 
-namespace report_detail {
-
-std::set<std::string> summary_metric_names(const json& report) {
-  std::set<std::string> present;
-  for (const auto& row : report_format::child(report, "summary")) {
-    const json& metrics = report_format::child(row, "metrics");
-    if (!metrics.is_object()) continue;
-    for (auto it = metrics.begin(); it != metrics.end(); ++it) present.insert(it.key());
-  }
-  return present;
-}
-
-std::vector<std::string> main_metrics(const json& report) {
-  const std::set<std::string> present = summary_metric_names(report);
-  std::vector<std::string> chosen;
-  auto add = [&](const std::string& m) {
-    if (present.count(m) && std::find(chosen.begin(), chosen.end(), m) == chosen.end()) {
-      chosen.push_back(m);
-    }
-  };
-  std::string headline = rf::text(report, "headline_metric");
-  if (!headline.empty()) {
-    add(headline);
-    auto at = headline.find('@');
-    std::string cutoff = at == std::string::npos ? "" : headline.substr(at);
-    for (const char* family : {"recall", "hr", "mrr"}) {
-      if (!cutoff.empty()) add(family + cutoff);
-    }
-  } else if (present.count("return") || present.count("true_value")) {
-    for (const char* m : {"return", "regret", "ctr", "true_value"}) add(m);  // simulated protocols
-  } else {
-    std::vector<std::string> sorted(present.begin(), present.end());
-    std::sort(sorted.begin(), sorted.end(), rf::metric_display_less);
-    for (std::size_t i = 0; i < sorted.size() && i < 4; ++i) add(sorted[i]);
-  }
-  add("rmse");
-  add("mae");
-  return chosen;
-}
-
-}  // namespace report_detail
 
 void write_markdown(std::ostream& out, const json& report) {
   const std::set<std::string> present = report_detail::summary_metric_names(report);

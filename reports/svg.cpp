@@ -72,7 +72,9 @@ struct Axis {
 };
 
 Axis linear_axis(double min, double max) {
-  if (!(max > min)) {
+  // Equal (or equal to a few ulps) values: pad, or the ticks would need
+  // seventeen decimals.
+  if (!(max - min > 1e-9 * std::max(std::abs(min), std::abs(max)))) {
     const double pad = min == 0 ? 1 : std::abs(min) * 0.1;
     min -= pad, max += pad;
   }

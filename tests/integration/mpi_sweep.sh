@@ -48,7 +48,13 @@ TOML
   --no-cache > "$work/mpi.log" 2>&1 || { cat "$work/mpi.log"; exit 1; }
 "$recfuse" run "$work/scenario.toml" -o "$work/plain" --threads 1 --no-cache \
   > "$work/plain.log" 2>&1 || { cat "$work/plain.log"; exit 1; }
+# The workers ran the trials, both of them (the queue hands one to each first).
+for r in 1 2; do
+  grep -q "(ran on rank $r)" "$work/mpi.log" || { echo "rank $r ran no trial"; cat "$work/mpi.log"; exit 1; }
+done
+! grep -q "(ran on rank 0)" "$work/mpi.log" || { echo "rank 0 ran a trial"; exit 1; }
 test -f "$work/mpi/report.json"
+test -f "$work/mpi/report.html"
 test -f "$work/mpi/report.md"
 test -f "$work/mpi/report.csv"
 

@@ -46,6 +46,12 @@ inline std::string markdown_of(const nlohmann::json& report) {
   return out.str();
 }
 
+inline std::string html_of(const nlohmann::json& report) {
+  std::ostringstream out;
+  recfuse::write_html(out, report);
+  return out.str();
+}
+
 // The "## <title>" section of `md` up to the next section; "" when absent.
 inline std::string md_section(const std::string& md, const std::string& title) {
   const auto at = md.find("## " + title);

@@ -105,7 +105,8 @@ TEST_CASE("a live context changes only the masked paragraph", "[reports][golden]
 
 TEST_CASE("writers do not depend on the global locale", "[reports][locale]") {
   const json report = fixture_report();
-  const std::string md = markdown_of(report), csv = csv_of(report), js = json_of(report);
+  const std::string md = markdown_of(report), csv = csv_of(report), js = json_of(report),
+                    html = recfuse::test::html_of(report);
   // Ensure the fixture has something a locale could break.
   REQUIRE(md.find("17000") != std::string::npos);
   REQUIRE(md.find("0.3200 [") != std::string::npos);
@@ -113,11 +114,13 @@ TEST_CASE("writers do not depend on the global locale", "[reports][locale]") {
   const std::locale saved_cpp = std::locale();
   SECTION("C++ global locale with comma decimals and digit grouping") {
     std::locale::global(std::locale(std::locale::classic(), new CommaDecimal));
-    std::string md2 = markdown_of(report), csv2 = csv_of(report), js2 = json_of(report);
+    std::string md2 = markdown_of(report), csv2 = csv_of(report), js2 = json_of(report),
+                html2 = recfuse::test::html_of(report);
     std::locale::global(saved_cpp);
     CHECK(md2 == md);
     CHECK(csv2 == csv);
     CHECK(js2 == js);
+    CHECK(html2 == html);
   }
   SECTION("C LC_NUMERIC of a comma-decimal locale") {
     const std::string saved_c = std::setlocale(LC_NUMERIC, nullptr);
@@ -134,11 +137,13 @@ TEST_CASE("writers do not depend on the global locale", "[reports][locale]") {
            "(the C++ locale section still runs)");
       return;
     }
-    std::string md2 = markdown_of(report), csv2 = csv_of(report), js2 = json_of(report);
+    std::string md2 = markdown_of(report), csv2 = csv_of(report), js2 = json_of(report),
+                html2 = recfuse::test::html_of(report);
     std::setlocale(LC_NUMERIC, saved_c.c_str());
     CHECK(md2 == md);
     CHECK(csv2 == csv);
     CHECK(js2 == js);
+    CHECK(html2 == html);
   }
 }
 

@@ -14,14 +14,10 @@
 #include "reports/report.hpp"
 
 using nlohmann::json;
+using recfuse::test::html_of;
 
 namespace {
 
-std::string html_of(const json& report) {
-  std::ostringstream out;
-  recfuse::write_html(out, report);
-  return out.str();
-}
 
 json fixture_report() {
   return recfuse::build_report(recfuse::test::fixture_context(),

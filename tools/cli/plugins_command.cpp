@@ -1,7 +1,6 @@
 // `recfuse plugins`: every plugin found, its algorithms and parameter tables.
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <iomanip>
 #include <iostream>
 
 #include "cli.hpp"

@@ -7,8 +7,10 @@
 // point), so a static split such as --shard leaves ranks idle while one grinds
 // through its share; rank 0 instead keeps a queue and gives the next trial to
 // whichever worker asks. Rank 0 alone decides what to resume, writes the
-// records and builds the report, so the output directory need only exist on
-// its node. What travels over MPI: one broadcast at start (rank 0 accepted
+// records and builds the report from what the workers send, so no shared
+// file system is needed; each worker still writes its trial's record and log
+// under the same output path on its own node (the trial process does), and
+// a record's "log" names that node's file. What travels over MPI: one broadcast at start (rank 0 accepted
 // the scenario or not), trial orders {index, id} from rank 0, each finished
 // record's JSON text back to it, a stop, and the exit code at the end.
 // Nothing else is shared: every rank reads the scenario, plugins and datasets
@@ -47,9 +49,11 @@ const char* kRunCaption =
     "next. A worker runs its trial as a `recfuse trial` child process (the plain\n"
     "recfuse binary next to recfuse-mpi) and sends the record back over MPI; rank 0\n"
     "writes every record and the report (report.json, .md, .html, .csv) to the\n"
-    "output directory, so only rank 0's node needs it. Every rank must see the\n"
-    "scenario file, plugins and datasets at the same paths. With -n 1, rank 0 runs\n"
-    "the trials itself (--jobs side by side); with more ranks each worker runs one\n"
+    "output directory; no shared file system is needed, but every rank must be\n"
+    "able to create the output path (a trial's log stays on the node that ran it)\n"
+    "and see the scenario file, plugins and datasets at the same paths. With -n 1,\n"
+    "rank 0 runs"
+    " the trials itself (--jobs side by side); with more ranks each worker runs one\n"
     "trial at a time and --jobs is ignored. Default threads per trial: scenario\n"
     "`threads`, else the node's cores / the worker ranks on that node, or the cores\n"
     "a rank is bound to. mpirun binds each rank to a core or socket by default and\n"

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "runner/record.hpp"
 #include "runner/trial.hpp"
 #include "util/fs.hpp"
 
@@ -42,7 +43,9 @@ std::string receive_text(const MPI_Status& status) {
 }
 
 /// The record a worker sent for trial `t`, or a failed record saying why it
-/// cannot be used (unreadable, or a record of another trial).
+/// cannot be used (unreadable, of another trial, of another record
+/// version). A failed record is rebuilt from rank 0's own TrialSpec, so the
+/// report names the trial as rank 0 expanded it, with the worker's reason.
 json accept_record(const Scenario& scenario, const TrialSpec& t, const std::string& text,
                    int worker) {
   const std::string from = "rank " + std::to_string(worker);
@@ -52,9 +55,19 @@ json accept_record(const Scenario& scenario, const TrialSpec& t, const std::stri
   } catch (const std::exception& e) {
     return failed_record(scenario, t, "failed", from + " sent an unreadable record: " + e.what());
   }
-  if (!rec.is_object() || !rec.contains("status") || rec.value("trial_id", "") != t.id)
+  if (!rec.is_object() || !rec.contains("status"))
+    return failed_record(scenario, t, "failed", from + " sent a record without a status");
+  if (rec.value("record_version", -1) != kRecordVersion)
     return failed_record(scenario, t, "failed",
-                         from + " sent a record that is not one of trial " + t.id);
+                         from + " sent a record of version " + rec.value("record_version", json(nullptr)).dump() +
+                             ", expected " + std::to_string(kRecordVersion) + " (recfuse builds differ)");
+  if (rec.value("status", "") != "ok") {
+    const std::string error = rec.value("error", std::string("no error text"));
+    return failed_record(scenario, t, rec.value("status", std::string("failed")), from + ": " + error);
+  }
+  if (rec.value("trial_id", "") != t.id)
+    return failed_record(scenario, t, "failed", from + " sent a record of trial " + rec.value("trial_id", "") +
+                                                    " for trial " + t.id);
   return rec;
 }
 
@@ -65,11 +78,12 @@ json run_one(const cli::PreparedRun& run, std::size_t index, const std::string& 
   for (const auto& t : run.trials)
     if (t.index == index) trial = &t;
   if (!trial || trial->id != id) {
-    TrialSpec missing;
-    missing.index = index;
-    missing.id = id;
-    const TrialSpec& t = trial ? *trial : missing;
-    return failed_record(run.scenario, t, "failed",
+    // Rank 0 rebuilds this record from its own TrialSpec (accept_record);
+    // only the reason travels.
+    TrialSpec as_rank0;
+    as_rank0.index = index;
+    as_rank0.id = id;
+    return failed_record(run.scenario, as_rank0, "failed",
                          here + ": trial " + std::to_string(index) + " is " +
                              (trial ? trial->id : std::string("missing")) + " here but " + id +
                              " on rank 0: the scenario file differs between the nodes");
@@ -96,21 +110,12 @@ SweepResult coordinate(const cli::PreparedRun& run, int workers, std::ostream& l
   const SweepOptions& opt = run.sweep;
   const auto& trials = run.trials;
   std::filesystem::create_directories(opt.output_dir / "trials");
-  SweepResult result;
-  std::vector<json> records(trials.size());
-  std::deque<std::size_t> pending;  // slots of trials still to hand out
-  for (std::size_t slot = 0; slot < trials.size(); ++slot) {
-    if (resumable_record(opt.output_dir, trials[slot], opt.retry_failed, records[slot]))
-      ++result.resumed;
-    else
-      pending.push_back(slot);
-  }
-  if (result.resumed && !opt.quiet)
-    log << "resuming: " << result.resumed << " of " << trials.size()
-        << " trials already have records in " << (opt.output_dir / "trials").string() << std::endl;
+  ResumeScan scan = scan_for_resume(opt.output_dir, trials, opt.retry_failed, opt.quiet, log);
+  std::vector<json>& records = scan.records;
+  std::deque<std::size_t>& pending = scan.pending;
 
   std::map<int, std::size_t> assigned;  // worker rank -> slot it is running
-  std::size_t done = static_cast<std::size_t>(result.resumed);
+  std::size_t done = static_cast<std::size_t>(scan.resumed);
   int stopped = 0;
   while (stopped < workers) {
     int ready = 0;
@@ -129,7 +134,10 @@ SweepResult coordinate(const cli::PreparedRun& run, int workers, std::ostream& l
       // Rank 0 owns the output directory: the record lands here whether or
       // not the worker's disk is shared (then this rewrites the same bytes).
       write_file_atomic(record_path(opt.output_dir, trials[slot]), rec.dump(1));
-      if (!opt.quiet) print_trial_done(log, rec, ++done, trials.size());
+      if (!opt.quiet) {
+        print_trial_done(log, rec, ++done, trials.size());
+        log << "  (ran on rank " << worker << ")" << std::endl;
+      }
       records[slot] = std::move(rec);
     }
     if (pending.empty()) {
@@ -147,11 +155,7 @@ SweepResult coordinate(const cli::PreparedRun& run, int workers, std::ostream& l
     send_text(worker, kTagWork,
               json{{"index", trials[slot].index}, {"id", trials[slot].id}}.dump());
   }
-  for (auto& rec : records) {
-    if (rec.value("status", "") != "ok") ++result.failed;
-    result.records.push_back(std::move(rec));
-  }
-  return result;
+  return sweep_result(std::move(records), scan.resumed);
 }
 
 void work(const cli::PreparedRun& run, int rank) {

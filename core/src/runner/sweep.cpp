@@ -151,13 +151,34 @@ std::filesystem::path record_path(const std::filesystem::path& output_dir, const
   return output_dir / "trials" / (t.id + ".json");
 }
 
-bool resumable_record(const std::filesystem::path& output_dir, const TrialSpec& t,
-                      bool retry_failed, json& out) {
-  json rec;
-  if (!read_record(record_path(output_dir, t), t.id, rec)) return false;
-  if (retry_failed && rec.value("status", "") != "ok") return false;
-  out = std::move(rec);
-  return true;
+ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::vector<TrialSpec>& trials,
+                           bool retry_failed, bool quiet, std::ostream& log) {
+  ResumeScan scan;
+  scan.records.resize(trials.size());
+  for (std::size_t slot = 0; slot < trials.size(); ++slot) {
+    json rec;
+    if (read_record(record_path(output_dir, trials[slot]), trials[slot].id, rec) &&
+        (!retry_failed || rec.value("status", "") == "ok")) {
+      scan.records[slot] = std::move(rec);
+      ++scan.resumed;
+    } else {
+      scan.pending.push_back(slot);
+    }
+  }
+  if (scan.resumed && !quiet)
+    log << "resuming: " << scan.resumed << " of " << trials.size()
+        << " trials already have records in " << (output_dir / "trials").string() << std::endl;
+  return scan;
+}
+
+SweepResult sweep_result(std::vector<json> records, int resumed) {
+  SweepResult result;
+  result.resumed = resumed;
+  for (auto& rec : records) {
+    if (rec.value("status", "") != "ok") ++result.failed;
+    result.records.push_back(std::move(rec));
+  }
+  return result;
 }
 
 void print_trial_done(std::ostream& log, const json& record, std::size_t done, std::size_t total) {
@@ -168,25 +189,12 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
                       const SweepOptions& opt, std::ostream& log) {
   std::filesystem::create_directories(opt.output_dir / "trials");
   std::filesystem::create_directories(opt.output_dir / "logs");
-  SweepResult result;
-  std::vector<json> records(trials.size());
-  std::deque<std::size_t> pending;  // slots of trials still to run
-  for (std::size_t slot = 0; slot < trials.size(); ++slot) {
-    json rec;
-    if (read_record(record_path(opt.output_dir, trials[slot]), trials[slot].id, rec) &&
-        (!opt.retry_failed || rec.value("status", "") == "ok")) {
-      records[slot] = std::move(rec);
-      ++result.resumed;
-    } else {
-      pending.push_back(slot);
-    }
-  }
-  if (result.resumed && !opt.quiet)
-    log << "resuming: " << result.resumed << " of " << trials.size()
-        << " trials already have records in " << (opt.output_dir / "trials").string() << std::endl;
+  ResumeScan scan = scan_for_resume(opt.output_dir, trials, opt.retry_failed, opt.quiet, log);
+  std::vector<json>& records = scan.records;
+  std::deque<std::size_t>& pending = scan.pending;
 
   std::map<pid_t, Running> running;
-  std::size_t done = result.resumed;
+  std::size_t done = static_cast<std::size_t>(scan.resumed);
   const int jobs = std::max(1, opt.jobs);
   while (!pending.empty() || !running.empty()) {
     while (!pending.empty() && static_cast<int>(running.size()) < jobs) {
@@ -228,11 +236,7 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  for (auto& rec : records) {
-    if (rec.value("status", "") != "ok") ++result.failed;
-    result.records.push_back(std::move(rec));
-  }
-  return result;
+  return sweep_result(std::move(records), scan.resumed);
 }
 
 }  // namespace recfuse

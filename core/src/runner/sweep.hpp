@@ -4,6 +4,7 @@
 // trials whose record already exists.
 #pragma once
 
+#include <deque>
 #include <filesystem>
 #include <iosfwd>
 #include <string>
@@ -40,12 +41,21 @@ std::vector<TrialSpec> shard_trials(const std::vector<TrialSpec>& trials, int sh
 /// Path of a trial's record inside `output_dir`.
 std::filesystem::path record_path(const std::filesystem::path& output_dir, const TrialSpec& t);
 
-/// True when `output_dir` holds a record of `t` that a rerun keeps (the
-/// resume rule of run_sweep: a whole record of this trial, and "ok" when
-/// `retry_failed`); the record is then in `out`. Drivers that hand trials out
-/// themselves (recfuse-mpi) use it to skip the same trials run_sweep would.
-bool resumable_record(const std::filesystem::path& output_dir, const TrialSpec& t,
-                      bool retry_failed, nlohmann::json& out);
+/// The resume pass of a sweep: the records in `output_dir` that a rerun
+/// keeps (a whole record of the trial, and "ok" when `retry_failed`), each
+/// in its trial's slot, and the slots still to run. Prints the "resuming"
+/// line unless `quiet`. Drivers that hand trials out themselves
+/// (recfuse-mpi) use it to skip exactly what run_sweep would.
+struct ResumeScan {
+  std::vector<nlohmann::json> records;  // one per trial; null where pending
+  std::deque<std::size_t> pending;      // slots of trials still to run
+  int resumed = 0;
+};
+ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::vector<TrialSpec>& trials,
+                           bool retry_failed, bool quiet, std::ostream& log);
+
+/// The sweep's result from the records of every slot (failed = status != ok).
+SweepResult sweep_result(std::vector<nlohmann::json> records, int resumed);
 
 /// The progress line run_sweep prints for a finished trial ("[3/10] algo seed=1 ok ...").
 void print_trial_done(std::ostream& log, const nlohmann::json& record, std::size_t done,
