@@ -12,6 +12,7 @@
 
 #include "report_fixture.hpp"
 #include "reports/report.hpp"
+#include "reports/svg.hpp"
 
 using nlohmann::json;
 using recfuse::test::html_of;
@@ -377,4 +378,23 @@ TEST_CASE("write_report_files writes report.html beside report.md", "[reports][h
     names.insert(e.path().filename().string());
   // No temporary left behind.
   CHECK(names == std::set<std::string>{"report.csv", "report.html", "report.json", "report.md"});
+}
+
+TEST_CASE("an axis over near-equal values keeps short tick labels", "[reports][html]") {
+  // Two means a few ulps apart: without padding the axis step is ~1e-16 and
+  // the tick labels need seventeen decimals.
+  std::ostringstream out;
+  recfuse::report_svg::interval_chart(out, "near", "ndcg@10",
+                                      {{"a", 0.5, 0.5, 0.5}, {"b", 0.5 + 1e-15, 0.5, 0.5 + 2e-15}}, 4);
+  const std::string svg = out.str();
+  std::size_t ticks = 0;
+  for (std::size_t at = svg.find("class=\"tick\""); at != std::string::npos;
+       at = svg.find("class=\"tick\"", at + 1)) {
+    const std::size_t open = svg.find('>', at) + 1, close = svg.find('<', open);
+    const std::string label = svg.substr(open, close - open);
+    INFO(label);
+    CHECK(label.size() <= 6);
+    ++ticks;
+  }
+  CHECK(ticks >= 2);
 }
