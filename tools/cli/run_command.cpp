@@ -29,6 +29,9 @@ int run_command(const Args& args) {
   PreparedRun run;
   try {
     run = prepare_run(o, o.jobs, /*check=*/true);
+  } catch (const SetupError& e) {
+    std::cerr << "recfuse: internal error: " << e.what() << "\n";
+    return kExitInternal;
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;

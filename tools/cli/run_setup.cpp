@@ -78,10 +78,24 @@ int parse_run_options(const Args& args, const char* caption, const char* program
   return -1;
 }
 
+namespace {
+
+/// f(), with any exception it throws turned into a SetupError.
+template <typename F>
+auto on_machine(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    throw SetupError(e.what());
+  }
+}
+
+}  // namespace
+
 PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
   PreparedRun run;
   Scenario& scenario = run.scenario;
-  const auto dirs = plugin_dirs(o.plugin_path);
+  const auto dirs = on_machine([&] { return plugin_dirs(o.plugin_path); });
   scenario = o.scenario_file.empty()
                  ? parse_scenario(default_scenario_text(), "<embedded default>")
                  : load_scenario(o.scenario_file);
@@ -103,7 +117,7 @@ PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
   }
 
   SweepOptions& sw = run.sweep;
-  sw.executable = self_executable();
+  sw.executable = on_machine([] { return self_executable(); });
   sw.output_dir = !o.output.empty() ? o.output
                   : !scenario.output.empty() ? scenario.output
                                              : "results/" + scenario.name;
@@ -115,21 +129,23 @@ PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
   sw.time_limit_s = o.time_limit_s >= 0 ? o.time_limit_s : scenario.time_limit_s;
   sw.retry_failed = o.retry_failed;
   sw.quiet = o.quiet;
-  if (o.scenario_file.empty()) {
-    sw.trial_args = {"--default"};
-  } else {
-    sw.trial_args = {"--scenario", std::filesystem::absolute(o.scenario_file).string()};
-  }
-  for (const auto& p : o.plugin_path) {
-    sw.trial_args.push_back("--plugin-path");
-    sw.trial_args.push_back(std::filesystem::absolute(p).string());
-  }
-  if (o.no_cache) {
-    sw.trial_args.push_back("--no-cache");
-  } else {
-    sw.trial_args.push_back("--cache-dir");
-    sw.trial_args.push_back(std::filesystem::absolute(cache_dir(o.cache)).string());
-  }
+  on_machine([&] {
+    if (o.scenario_file.empty()) {
+      sw.trial_args = {"--default"};
+    } else {
+      sw.trial_args = {"--scenario", std::filesystem::absolute(o.scenario_file).string()};
+    }
+    for (const auto& p : o.plugin_path) {
+      sw.trial_args.push_back("--plugin-path");
+      sw.trial_args.push_back(std::filesystem::absolute(p).string());
+    }
+    if (o.no_cache) {
+      sw.trial_args.push_back("--no-cache");
+    } else {
+      sw.trial_args.push_back("--cache-dir");
+      sw.trial_args.push_back(std::filesystem::absolute(cache_dir(o.cache)).string());
+    }
+  });
   return run;
 }
 

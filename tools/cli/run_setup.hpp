@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,13 @@ struct RunOptions {
 /// else the exit code (help printed: 0; bad command line: 1).
 int parse_run_options(const Args& args, const char* caption, const char* program, RunOptions& o);
 
+/// A failure of this machine rather than of the input while preparing a run
+/// (recfuse's own executable, absolute paths, the cache directory): exit 3
+/// (internal error), where bad input exits 1.
+struct SetupError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 struct PreparedRun {
   Scenario scenario;
   std::vector<TrialSpec> trials;           // after --shard
@@ -44,7 +52,8 @@ struct PreparedRun {
 /// when `check` is set, validates every plugin, parameter point and dataset
 /// path. Fills the sweep options; without --threads or a scenario `threads`,
 /// each trial gets cores / `sharing` threads (`sharing`: trial processes
-/// running side by side on this machine). Throws recfuse::Error on bad input.
+/// running side by side on this machine). Throws recfuse::Error on bad input,
+/// SetupError when the machine fails it.
 PreparedRun prepare_run(const RunOptions& o, int sharing, bool check);
 
 /// Builds report.json/.md/.csv (and friends) from `result` into the output
