@@ -6,8 +6,10 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "bandit_common.hpp"
 #include "recfuse/train_data.hpp"
 #include "recfuse/types.hpp"
 
@@ -59,6 +61,23 @@ class UserContexts {
         add_click(x, u, i);
       }
   }
+  /// One step of online feedback: f(u, i, r, z) for every item shown (as
+  /// for_each_shown, r the item's reward), z the context the step was
+  /// decided with; the step's clicks join the contexts only afterwards, so a
+  /// user in several sessions of the step is learned with one context.
+  template <typename F>
+  void observe_step(const char* who, const BanditRowMatrix& x, const Feedback& fb, BanditTarget target,
+                    std::int32_t n_items, F&& f) {
+    clicks_seen_.clear();
+    Eigen::VectorXd& z = z_;
+    for_each_shown(who, fb, target, static_cast<std::int32_t>(clicks_.size()), n_items,
+                   [&](std::size_t, UserId u, ItemId i, double r, bool clicked) {
+                     get(u, z);
+                     f(u, i, r, z);
+                     if (clicked) clicks_seen_.emplace_back(u, i);
+                   });
+    for (const auto& [u, i] : clicks_seen_) add_click(x, u, i);
+  }
   void clear() {
     sum_.resize(0, 0);
     clicks_.clear();
@@ -85,6 +104,8 @@ class UserContexts {
  private:
   BanditRowMatrix sum_;               // n_users x d, Σ x_i over u's clicks
   std::vector<std::int64_t> clicks_;  // clicks in sum_, per user
+  std::vector<std::pair<UserId, ItemId>> clicks_seen_;  // observe_step scratch
+  Eigen::VectorXd z_;                                    // observe_step scratch
 };
 
 }  // namespace recfuse

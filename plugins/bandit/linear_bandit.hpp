@@ -165,7 +165,6 @@ class LinearBandit : public Recommender {
   RowMatrix theta_block_, score_block_;     // score_all scratch
   RowMatrix xc_;                            // act scratch: candidate feature rows
   std::vector<std::int32_t> slots_;         // act scratch: candidate models
-  std::vector<std::pair<UserId, ItemId>> clicks_;  // observe scratch
   Eigen::VectorXd z_;                       // context scratch
   std::vector<float> cand_scores_, top_scores_;
 };
@@ -226,13 +225,9 @@ inline void LinearBandit::observe(const Feedback& fb) {
     });
     return;
   }
-  clicks_.clear();
-  for_each_shown(name_, fb, target_, n_users(), n_items(), [&](std::size_t, UserId u, ItemId i, double r, bool clicked) {
-    context(u, z_);
-    models_.update(item_slot(i), z_, r);
-    if (clicked) clicks_.emplace_back(u, i);
+  contexts_.observe_step(name_, x_, fb, target_, n_items(), [&](UserId, ItemId i, double r, const Eigen::VectorXd& z) {
+    models_.update(item_slot(i), z, r);
   });
-  for (const auto& [u, i] : clicks_) contexts_.add_click(x_, u, i);
 }
 
 inline void LinearBandit::score_all(std::span<const UserId> users, std::span<float> out) {

@@ -142,9 +142,8 @@ class LinUcbHybrid final : public Recommender {
   bool dirty_ = true;
   // Scratch.
   Eigen::MatrixXd m_;                     // A_a⁻¹ B_a
-  Eigen::VectorXd s_, h_, u_, v_, w_, q_, theta_;
+  Eigen::VectorXd h_, u_, v_, w_, q_, theta_;
   std::vector<float> cand_scores_, top_scores_;
-  std::vector<std::pair<UserId, ItemId>> clicks_;
   std::vector<ItemId> mine_;
 };
 
@@ -236,13 +235,8 @@ inline void LinUcbHybrid::act(std::span<const UserId> users, std::span<const Ite
 }
 
 inline void LinUcbHybrid::observe(const Feedback& fb) {
-  clicks_.clear();
-  for_each_shown("linucb_hybrid", fb, target_, n_users(), n_items(), [&](std::size_t, UserId u, ItemId a, double r, bool clicked) {
-    contexts_.get(u, s_);
-    update(s_, a, r);
-    if (clicked) clicks_.emplace_back(u, a);
-  });
-  for (const auto& [u, a] : clicks_) contexts_.add_click(x_, u, a);
+  contexts_.observe_step("linucb_hybrid", x_, fb, target_, n_items(),
+                         [&](UserId, ItemId a, double r, const Eigen::VectorXd& s) { update(s, a, r); });
 }
 
 inline void LinUcbHybrid::score_all(std::span<const UserId> users, std::span<float> out) {
