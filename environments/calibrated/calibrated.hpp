@@ -1,11 +1,12 @@
 // The calibrated environment: a semi-synthetic world fitted to a real
 // dataset. Implicit-ALS factors (calibrated_fit.hpp) are each user's hidden
 // true preferences; clicks follow a position-biased multinomial choice with
-// a no-click option; genres tire with clicks, interests drift, and users
-// leave after runs of misses (calibrated_model.hpp); a share of the items
+// a no-click option; genres tire with clicks, interests drift, users
+// leave after runs of misses and, when `disappointment` is on, after clicks
+// on poorly rated items (calibrated_model.hpp); a share of the items
 // arrives during the session (calibrated_catalogue.hpp). Users and items are
 // the dataset's, agents see its item features (genres); factors, fatigue and
-// drift stay hidden.
+// drift stay hidden, and so does item quality.
 //
 //   CalibratedEnv env(CalConfig{});
 //   env.build({seed, threads, &train_data});   // throws without a dataset
@@ -58,6 +59,10 @@ class CalibratedEnv final : public Environment {
     fit_ = fit_factors(d, {cfg_.factors, cfg_.als_iterations, cfg_.als_reg, cfg_.als_alpha},
                        ctx.seed, threads_);
     drift_sd_ = cfg_.drift * std::sqrt(fit_.users.squaredNorm() / static_cast<double>(fit_.users.size()));
+    if (cfg_.disappointment > 0.0 && !d.explicit_ratings)
+      throw Error("calibrated: disappointment needs explicit ratings (an item's quality is its "
+                  "mean rating), and the scenario's dataset is implicit; set disappointment = 0");
+    quality_ = item_quality(d, cfg_.quality_prior);
     catalogue_ = Catalogue(d, cfg_, derive_seed(ctx.seed, "calibrated/arrivals"));
     if (cfg_.num_candidates > catalogue_.available(0))
       throw Error("calibrated: num_candidates (" + std::to_string(cfg_.num_candidates) +
@@ -181,6 +186,8 @@ class CalibratedEnv final : public Environment {
   double session_log_attractiveness(std::size_t s, ItemId i) const {
     return log_attractiveness(session_preference(s, i), appeal_of(s, i), cfg_);
   }
+  /// q_i: item i's quality (calibrated_fit.hpp's item_quality).
+  double quality(ItemId i) const { return quality_[static_cast<std::size_t>(i)]; }
   /// m_sg: session s's appeal of genre (feature column) g.
   double genre_appeal(std::size_t s, std::size_t g) const { return appeal_[s * n_genres_ + g]; }
   int steps(std::size_t s) const { return steps_[s]; }
@@ -260,7 +267,10 @@ class CalibratedEnv final : public Environment {
       for (Eigen::Index f = 0; f < x_.cols(); ++f)
         x_(static_cast<Eigen::Index>(s), f) += drift_sd_ * streams_[s].drift.normal();
     ++steps_[s];
-    terminated_[s] = streams_[s].leave.uniform() < leave_probability(misses_[s], cfg_);
+    double leave = leave_probability(misses_[s], cfg_);
+    if (pos >= 0 && cfg_.disappointment > 0.0)
+      leave = 1.0 - (1.0 - leave) * (1.0 - disappointment_probability(quality(slate[pos]), cfg_));
+    terminated_[s] = streams_[s].leave.uniform() < leave;
     truncated_[s] = !terminated_[s] && steps_[s] >= cfg_.max_steps;
     out.terminated[s] = terminated_[s];
     out.truncated[s] = truncated_[s];
@@ -306,6 +316,7 @@ class CalibratedEnv final : public Environment {
   int threads_ = 1;
   // The world (build).
   FittedFactors fit_;
+  std::vector<double> quality_;  // q_i per item
   double drift_sd_ = 0.0;
   Catalogue catalogue_;
   AttributeMatrix features_;

@@ -32,6 +32,9 @@ struct CalConfig {
   double drift = 0.02;
   double leave_base = 0.02;
   double leave_per_miss = 0.05;
+  double disappointment = 0.0;
+  double disappointment_slope = 2.0;
+  double quality_prior = 10.0;
   int max_steps = 100;
   // The catalogue.
   int slate_size = 5;
@@ -77,6 +80,17 @@ struct CalConfig {
         ParamSpec::real("leave_per_miss", d.leave_per_miss, 0.0, 1.0,
                         "after n consecutive steps without a click the user leaves with "
                         "probability 1 - (1 - leave_base)(1 - leave_per_miss)^n"),
+        ParamSpec::real("disappointment", d.disappointment, 0.0, 1.0,
+                        "largest chance of leaving right after a click on a poor item: a click "
+                        "on item i adds an independent chance disappointment / (1 + exp("
+                        "disappointment_slope * q_i)) of leaving, q_i the item's standardised shrunk mean "
+                        "rating (needs explicit ratings; 0 = clicks never disappoint)"),
+        ParamSpec::real("disappointment_slope", d.disappointment_slope, 0.0, 1e3,
+                        "how sharply disappointment falls with the clicked item's quality q_i "
+                        "(in standard deviations of the items' shrunk mean ratings)"),
+        ParamSpec::real("quality_prior", d.quality_prior, 0.0, 1e9,
+                        "pseudo-ratings at the mean of all ratings added to each item's mean "
+                        "rating before it becomes the quality q_i"),
         ParamSpec::integer("max_steps", d.max_steps, 1, 1e9,
                            "horizon: a session still going after this many steps is truncated"),
         ParamSpec::integer("slate_size", d.slate_size, 1, 64, "items shown per step"),
@@ -111,6 +125,9 @@ struct CalConfig {
     c.drift = p.get_float("drift");
     c.leave_base = p.get_float("leave_base");
     c.leave_per_miss = p.get_float("leave_per_miss");
+    c.disappointment = p.get_float("disappointment");
+    c.disappointment_slope = p.get_float("disappointment_slope");
+    c.quality_prior = p.get_float("quality_prior");
     c.max_steps = static_cast<int>(p.get_int("max_steps"));
     c.slate_size = static_cast<int>(p.get_int("slate_size"));
     c.num_candidates = static_cast<int>(p.get_int("num_candidates"));

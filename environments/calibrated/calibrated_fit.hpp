@@ -23,6 +23,15 @@
 // for any thread count.
 //
 //   const FittedFactors f = fit_factors(data, {factors, iterations, reg, alpha}, seed, threads);
+//
+// Item quality, the second hidden truth (what a click leaves behind rather
+// than what draws it, calibrated_model.hpp's disappointment): each item's
+// mean rating shrunk toward the mean of all ratings by `prior`
+// pseudo-ratings, standardised over the items,
+//
+//   r̃_i = (Σ_{u∈U_i} r_ui + prior r̄) / (|U_i| + prior),   q_i = (r̃_i − mean r̃) / sd r̃.
+//
+//   const std::vector<double> q = item_quality(data, prior);   // all 0 for implicit data
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -31,6 +40,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "recfuse/rng.hpp"
 #include "recfuse/sparse.hpp"
@@ -149,6 +159,30 @@ inline FittedFactors fit_factors(const TrainData& data, const FitOptions& o, std
     throw Error("calibrated: the fitted scores do not vary (is the dataset empty?)");
   out.train_auc = train_auc(data.by_user, out.users, out.items, derive_seed(seed, "calibrated/auc"));
   return out;
+}
+
+/// q_i of every item (header). All zeros when the data are implicit or
+/// every r̃_i is the same.
+inline std::vector<double> item_quality(const TrainData& data, double prior) {
+  std::vector<double> q(static_cast<std::size_t>(data.n_items), 0.0);
+  const CsrMatrix& m = data.by_item;
+  if (!data.explicit_ratings || m.nnz() == 0 || m.values.empty()) return q;
+  double total = 0.0;
+  for (const float r : m.values) total += r;
+  const double global = total / static_cast<double>(m.nnz());
+  for (std::int32_t i = 0; i < m.rows; ++i) {
+    double sum = 0.0;
+    for (const float r : m.row_values(i)) sum += r;
+    const double n = static_cast<double>(m.row(i).size()) + prior;
+    q[static_cast<std::size_t>(i)] = n > 0.0 ? (sum + prior * global) / n : global;  // unrated, prior 0
+  }
+  double mean = 0.0, sq = 0.0;
+  for (const double v : q) mean += v;
+  mean /= static_cast<double>(q.size());
+  for (const double v : q) sq += (v - mean) * (v - mean);
+  const double sd = std::sqrt(sq / static_cast<double>(q.size()));
+  for (double& v : q) v = sd > 0.0 ? (v - mean) / sd : 0.0;
+  return q;
 }
 
 }  // namespace recfuse::calibrated

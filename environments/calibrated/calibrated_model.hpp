@@ -25,6 +25,13 @@
 //   drift    x_s ← x_s + δ r ε,  ε ~ N(0, I), r = rms entry of the fitted user factors;
 //   leaving  after n consecutive steps without a click (n = 0 after a click)
 //            the user leaves with probability 1 − (1 − h_0)(1 − h_1)^n;
+//   disappointment  after a click on item i the user leaves with
+//            probability 1 − (1 − h_0)(1 − d_i) instead,
+//            d_i = d / (1 + exp(κ q_i)), q_i the item's quality
+//            (calibrated_fit.hpp: its standardised shrunk mean rating); with
+//            d > 0 a click on a well-liked but poorly rated item costs the
+//            rest of the session, which the myopic oracle, ranking by
+//            attractiveness alone, ignores (d = 0 by default);
 //   horizon  a session still going after max_steps steps is truncated.
 #pragma once
 
@@ -113,6 +120,11 @@ inline double recovered_appeal(double m, const CalConfig& c) {
 /// Probability of leaving after `misses` consecutive steps without a click.
 inline double leave_probability(int misses, const CalConfig& c) {
   return 1.0 - (1.0 - c.leave_base) * std::pow(1.0 - c.leave_per_miss, misses);
+}
+
+/// d_i: the added chance of leaving after a click on an item of quality q.
+inline double disappointment_probability(double quality, const CalConfig& c) {
+  return c.disappointment / (1.0 + std::exp(c.disappointment_slope * quality));
 }
 
 /// Engagement of a click on an item of preference z.

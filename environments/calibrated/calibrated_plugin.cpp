@@ -16,11 +16,12 @@ const PluginDescriptor* describe() {
   static const EnvironmentDescriptor envs[] = {
       {"calibrated",
        "users and items of the scenario's dataset with implicit-ALS preferences, position-biased "
-       "clicks, genre fatigue, interest drift, arriving items; needs [dataset]",
+       "clicks, genre fatigue, interest drift, arriving items, optional disappointment after "
+       "clicks on poorly rated items; needs [dataset]",
        &calibrated::CalConfig::params, &make_calibrated},
   };
   static const PluginDescriptor d = make_environment_descriptor(
-      "calibrated", "1.0.0", "semi-synthetic simulated users fitted to a dataset", envs);
+      "calibrated", "1.1.0", "semi-synthetic simulated users fitted to a dataset", envs);
   return &d;
 }
 

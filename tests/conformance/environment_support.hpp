@@ -10,9 +10,12 @@
 #include <vector>
 
 #include "conformance_support.hpp"
+#include "data/readers.hpp"
+#include "data/train_data_builder.hpp"
 #include "host/params_validation.hpp"
 #include "recfuse/environment.hpp"
 #include "recfuse/rng.hpp"
+#include "test_support.hpp"
 
 namespace recfuse::test {
 
@@ -31,6 +34,18 @@ inline EnvironmentPtr built_environment(const EnvironmentHandle& e, std::uint64_
   EnvironmentPtr env = create_environment(e, env_params(e, values));
   env->build({world_seed, threads, &data});
   return env;
+}
+
+/// All of ml-100k (from shared_data(); check have_shared("ml-100k/u.data")
+/// first) as training data, the whole dataset a calibrated world fits.
+inline TrainData whole_ml100k() {
+  DatasetSpec spec;
+  spec.format = "ml-100k";
+  spec.path = (shared_data() / "ml-100k").string();
+  const Dataset data = load_dataset(spec, {});
+  Split all;
+  all.train = data.interactions;
+  return build_train_data(data, all);
 }
 
 /// A uniformly random slate of distinct candidates for every session.

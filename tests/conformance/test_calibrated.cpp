@@ -9,8 +9,6 @@
 #include <cmath>
 #include <set>
 
-#include "data/readers.hpp"
-#include "data/train_data_builder.hpp"
 #include "environment_support.hpp"
 #include "environments/calibrated/calibrated.hpp"
 #include "test_support.hpp"
@@ -45,6 +43,18 @@ TrainData planted_world() {
     f.matrix.indptr.push_back(f.matrix.nnz());
   }
   for (int g = 0; g < kGenres; ++g) f.names.push_back("genre=" + std::to_string(g));
+  return d;
+}
+
+/// The planted world with explicit ratings 1 + (i mod 5): within every genre
+/// item quality rises with the id.
+TrainData rated_world() {
+  std::vector<test::Interaction> e;
+  for (UserId u = 0; u < kUsers; ++u)
+    for (ItemId i = genre_of_user(u) * kPerGenre; i < (genre_of_user(u) + 1) * kPerGenre; ++i)
+      if (i != held_out(u)) e.push_back({u, i, static_cast<float>(1 + i % kPerGenre), 1000 * i + u});
+  TrainData d = make_train_data(kUsers, kItems, e, true);
+  d.item_features = planted_world().item_features;
   return d;
 }
 
@@ -268,6 +278,97 @@ TEST_CASE("calibrated's fatigue lowers a clicked genre's click rate", "[calibrat
   CHECK(clicked_hits / clicked_n < missed_hits / missed_n);
 }
 
+TEST_CASE("calibrated's item quality is the standardised shrunk mean rating", "[calibrated]") {
+  const TrainData d = rated_world();
+  const double prior = 3.0;
+  // By hand from the interactions (6 users per genre; each holds one item of
+  // it out, so the first item of a genre has 4 ratings and the others 5).
+  double total = 0, count = 0;
+  std::vector<double> sum(kItems, 0.0), n(kItems, 0.0);
+  for (UserId u = 0; u < kUsers; ++u)
+    for (ItemId i = genre_of_user(u) * kPerGenre; i < (genre_of_user(u) + 1) * kPerGenre; ++i)
+      if (i != held_out(u)) sum[i] += 1 + i % kPerGenre, n[i] += 1, total += 1 + i % kPerGenre, count += 1;
+  std::vector<double> shrunk(kItems);
+  double mean = 0, sq = 0;
+  for (ItemId i = 0; i < kItems; ++i) mean += shrunk[i] = (sum[i] + prior * total / count) / (n[i] + prior);
+  mean /= kItems;
+  for (ItemId i = 0; i < kItems; ++i) sq += (shrunk[i] - mean) * (shrunk[i] - mean);
+  const std::vector<double> q = calibrated::item_quality(d, prior);
+  for (ItemId i = 0; i < kItems; ++i) {
+    INFO("item " << i);
+    CHECK(q[i] == Approx((shrunk[i] - mean) / std::sqrt(sq / kItems)).epsilon(1e-12));
+  }
+  CHECK(q[0] < -1.0);  // rated 1 by everyone
+  // prior 0: an item nobody rated takes the mean of all ratings, not 0 / 0
+  TrainData unrated = make_train_data(2, 3, {{0, 0, 1.0f, 1}, {1, 1, 5.0f, 2}}, true);
+  const std::vector<double> q0 = calibrated::item_quality(unrated, 0.0);  // shrunk means 1, 5, 3
+  CHECK(q0[0] == Approx(-std::sqrt(1.5)));
+  CHECK(q0[1] == Approx(std::sqrt(1.5)));
+  CHECK(q0[2] == Approx(0.0).margin(1e-12));
+  // Equal shrunk means (every rating 5) give no quality; implicit data carry
+  // none, and disappointment refuses them.
+  CHECK(calibrated::item_quality(planted_world(), prior) == std::vector<double>(kItems, 0.0));
+  TrainData implicit = rated_world();
+  implicit.explicit_ratings = false;
+  CHECK(calibrated::item_quality(implicit, prior) == std::vector<double>(kItems, 0.0));
+  CalConfig c = small_config();
+  c.disappointment = 0.3;
+  CHECK_THROWS_WITH(built(implicit, c), Catch::Contains("disappointment needs explicit ratings"));
+  CHECK_NOTHROW(built(d, c));
+}
+
+TEST_CASE("calibrated's disappointment ends sessions after clicks on poor items at its rate", "[calibrated]") {
+  // Slates of two: a poor item (rated 1 or 2) and a good one (4 or 5) of
+  // the same genre, in either order; whichever is clicked decides. Nothing
+  // else ends a session early: after a click on item i the user leaves with
+  // probability 1 − (1 − h_0)(1 − d / (1 + exp(κ q_i))), after a miss with h_0.
+  const TrainData d = rated_world();
+  CalConfig c = small_config();
+  c.slate_size = 2;
+  c.num_candidates = kItems;
+  c.new_item_fraction = 0.0;
+  c.drift = 0.0;
+  c.leave_base = 0.1;
+  c.leave_per_miss = 0.0;
+  c.disappointment = 0.6;
+  c.disappointment_slope = 2.0;
+  c.max_steps = 2;
+  c.temperature = 1.0;
+  c.no_click_preference = 0.0;
+  CalibratedEnv env = built(d, c);
+  constexpr int kSessions = 40000;
+  env.reset(9, kSessions);
+  std::vector<ItemId> slate(2 * kSessions);
+  for (std::size_t s = 0; s < kSessions; ++s) {
+    const auto genre = static_cast<ItemId>(s % kGenres) * kPerGenre;
+    const ItemId poor = genre + static_cast<ItemId>(s / kGenres % 2), good = genre + 3 + static_cast<ItemId>(s / 8 % 2);
+    const bool poor_first = s / 16 % 2 == 0;
+    slate[2 * s] = poor_first ? poor : good;
+    slate[2 * s + 1] = poor_first ? good : poor;
+  }
+  StepOutcome out;
+  env.step(slate, out);
+  double left[2] = {0, 0}, expected[2] = {0, 0}, variance[2] = {0, 0}, clicks[2] = {0, 0};
+  double missed = 0, missed_left = 0;
+  for (std::size_t s = 0; s < kSessions; ++s) {
+    if (out.choice[s] < 0) {
+      missed += 1, missed_left += out.terminated[s];
+      continue;
+    }
+    const ItemId i = slate[2 * s + static_cast<std::size_t>(out.choice[s])];
+    const int good = i % kPerGenre > 2;
+    const double p = 1.0 - 0.9 * (1.0 - 0.6 / (1.0 + std::exp(2.0 * env.quality(i))));
+    clicks[good] += 1, left[good] += out.terminated[s], expected[good] += p, variance[good] += p * (1 - p);
+  }
+  REQUIRE(clicks[0] > 2000);
+  REQUIRE(clicks[1] > 2000);
+  check_count(left[0], expected[0], variance[0]);
+  check_count(left[1], expected[1], variance[1]);
+  check_count(missed_left, 0.1 * missed, 0.09 * missed);
+  CHECK(left[0] / clicks[0] > 0.4);   // poor items: most of d
+  CHECK(left[1] / clicks[1] < 0.25);  // good items: much nearer h_0 = 0.1
+}
+
 TEST_CASE("calibrated's new items arrive on their step and never before", "[calibrated]") {
   const TrainData d = planted_world();
   CalConfig c = small_config();  // 5 of 20 items held back, arriving over steps 1..6
@@ -369,13 +470,7 @@ TEST_CASE("calibrated fits ml-100k", "[calibrated]") {
     WARN("skipped: ml-100k not found under " << shared_data());
     return;
   }
-  DatasetSpec spec;
-  spec.format = "ml-100k";
-  spec.path = (shared_data() / "ml-100k").string();
-  const Dataset data = load_dataset(spec, {});
-  Split all;
-  all.train = data.interactions;
-  const TrainData train = build_train_data(data, all);
+  const TrainData train = whole_ml100k();
   CalibratedEnv env = built(train, CalConfig{}, 1, 2);
   CHECK(env.n_users() == 943);
   CHECK(env.n_items() == 1682);
