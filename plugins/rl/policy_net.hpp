@@ -69,9 +69,10 @@ class PolicyNet {
   }
   Eigen::Index size() const { return off_bias(kBehavior) + score_.bias_size(); }
   /// Sets both heads' per-item biases to b (n values; no-op when they are off).
-  void set_item_bias(const Eigen::VectorXd& b) {
+  /// Both heads' per-item biases to b, the policy's scaled by policy_scale.
+  void set_item_bias(const Eigen::VectorXd& b, double policy_scale = 1.0) {
     if (score_.bias_size() == 0) return;
-    theta.segment(off_bias(kPolicy), b.size()) = b;
+    theta.segment(off_bias(kPolicy), b.size()) = policy_scale * b;
     theta.segment(off_bias(kBehavior), b.size()) = b;
   }
   int hidden() const { return h_; }

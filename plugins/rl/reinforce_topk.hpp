@@ -111,7 +111,7 @@ class ReinforceTopK final : public Recommender {
   void refit_baseline();
 
   std::string name_ = "reinforce_topk";
-  double gamma_, lr_, init_scale_, cap_;
+  double gamma_, lr_, init_scale_, warm_scale_, cap_;
   bool learned_behavior_;
   int hidden_, epochs_, history_;
   bool item_bias_, log_popularity_;
@@ -145,6 +145,7 @@ inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
     : gamma_(p.get_float("gamma")),
       lr_(p.get_float("learning_rate")),
       init_scale_(p.get_float("init_scale")),
+      warm_scale_(p.get_float("warm_start_scale")),
       cap_(p.get_float("weight_cap")),
       learned_behavior_(p.get_string("behavior") == "learned"),
       hidden_(static_cast<int>(p.get_int("hidden"))),
@@ -164,6 +165,9 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
       ParamSpec::real("learning_rate", 1e-3, 1e-9, 10.0, "Adam step size of the policy and the behaviour head"),
       ParamSpec::integer("hidden", 32, 1, 4096, "units of the state encoder h = tanh(U φ + c)"),
       ParamSpec::real("init_scale", 0.1, 0.0, 100.0, "scale of the random initial weights (normal / sqrt(fan-in))"),
+      ParamSpec::real("warm_start_scale", 1.0, 0.0, 1e3,
+                      "multiplies the policy head's warm start from the logs (log_popularity): 1 = the "
+                      "logs' maximum-likelihood softmax, larger = sharper, nearer the logs' top-k"),
       ParamSpec::real("weight_cap", 10.0, 0.0, 1e9,
                       "cap c of the importance weight min(π/β, c) (Chen et al., weight capping); 0 = uncapped"),
       ParamSpec::choice("behavior", "recorded", {"recorded", "learned"},
@@ -188,7 +192,7 @@ inline void ReinforceTopK::fit(const TrainData& data, const FitContext& ctx) {
   book_.seed_history(data.sequences);
   net_.reset(&items_, book_.dim(), hidden_, init_scale_, derive_seed(ctx.seed, "reinforce_topk/init"),
               item_bias_);
-  if (log_popularity_) net_.set_item_bias(logged_click_bias(data));
+  if (log_popularity_) net_.set_item_bias(logged_click_bias(data), warm_scale_);
   adam_ = Adam(lr_);
   adam_.reset(net_.size());
   v_.setZero(book_.dim());

@@ -63,6 +63,8 @@
 // scenario's own seeds 1-10, paired over seeds against popularity (8.10):
 // greedy −0.24 [−0.29, −0.19], top_k with epsilon 0 +0.19 [+0.11, +0.28]
 // (10 of 10 seeds; γ = 0 does as well, the gain is the click model's).
+// choice_item_weights: per-item choice weights (choice_model.hpp); results
+// where foresight pays in scenarios/calibrated-longterm.toml.
 #pragma once
 
 #include <deque>
@@ -138,12 +140,12 @@ class SlateQ final : public Recommender {
   void choose(const double* phi, std::span<const ItemId> cands, int k, ItemId* slate);
 
   std::string name_ = "slateq";
-  double gamma_, lr_, choice_prior_, epsilon_;
+  double gamma_, lr_, choice_prior_, choice_item_prior_, epsilon_;
   bool greedy_;
   std::size_t capacity_, minibatch_;
   double replay_ratio_, owed_ = 0;  // updates due, fractional
   int target_update_, history_;
-  bool item_bias_, log_popularity_;
+  bool item_bias_, choice_item_weights_, log_popularity_;
   std::size_t n_step_;
   double count_scale_;
 
@@ -167,6 +169,7 @@ inline SlateQ::SlateQ(const ParamSet& p)
     : gamma_(p.get_float("gamma")),
       lr_(p.get_float("learning_rate")),
       choice_prior_(p.get_float("choice_prior")),
+      choice_item_prior_(p.get_float("choice_item_prior")),
       epsilon_(p.get_float("epsilon")),
       greedy_(p.get_string("slate_optimizer") == "greedy"),
       capacity_(static_cast<std::size_t>(p.get_int("replay_capacity"))),
@@ -175,6 +178,7 @@ inline SlateQ::SlateQ(const ParamSet& p)
       target_update_(static_cast<int>(p.get_int("target_update"))),
       history_(static_cast<int>(p.get_int("history"))),
       item_bias_(p.get_bool("item_bias")),
+      choice_item_weights_(p.get_bool("choice_item_weights")),
       log_popularity_(p.get_bool("log_popularity")),
       n_step_(static_cast<std::size_t>(p.get_int("n_step"))),
       count_scale_(p.get_float("count_scale")) {}
@@ -188,6 +192,12 @@ inline std::vector<ParamSpec> SlateQ::params() {
       ParamSpec::real("choice_prior", 50.0, 1e-6, 1e9,
                       "precision of the Gaussian prior of each choice-model weight around its start, in "
                       "observations of unit curvature (the diagonal Newton steps of choice_model.hpp)"),
+      ParamSpec::boolean("choice_item_weights", false,
+                         "give the choice model each item's own weights over the user's profile "
+                         "(Li et al. 2010's per-arm model inside the logit; choice_model.hpp)"),
+      ParamSpec::real("choice_item_prior", 1.0, 1e-6, 1e9,
+                      "precision of the Gaussian prior of each per-item choice weight "
+                      "(choice_item_weights; ignored without them), in observations of unit curvature"),
       ParamSpec::real("epsilon", 0.02, 0.0, 1.0,
                       "probability that a slate position holds a uniform remaining candidate (exploration)"),
       ParamSpec::choice("slate_optimizer", "greedy", {"greedy", "top_k"},
@@ -221,7 +231,7 @@ inline void SlateQ::fit(const TrainData& data, const FitContext& ctx) {
   w_[static_cast<Eigen::Index>(items_.dim()) * d] = 1.0;  // Q̄(s, i) = 1 = x̂_i's bias entry times φ[0] = 1
   w_target_ = w_;
   owed_ = 0;
-  choice_.reset(&items_, d, choice_prior_, item_bias_);
+  choice_.reset(&items_, d, choice_prior_, item_bias_, choice_item_weights_ ? choice_item_prior_ : 0.0);
   if (log_popularity_) choice_.set_item_bias(logged_click_bias(data));
   replay_ = Replay{};
   replay_.capacity = capacity_;
@@ -258,7 +268,8 @@ inline void SlateQ::score_all(std::span<const UserId> users, std::span<float> ou
     choice_.project(phi_.data(), g_.data());
     for (std::size_t i = 0; i < n; ++i) {
       const auto item = static_cast<ItemId>(i);
-      out[r * n + i] = static_cast<float>(choice_.attraction(item, g_.data()) * value(w_, item, q_.data()));
+      const double v = choice_.attraction(item, g_.data(), phi_.data());
+      out[r * n + i] = static_cast<float>(v * value(w_, item, q_.data()));
     }
   }
 }
@@ -283,7 +294,7 @@ inline void SlateQ::choose(const double* phi, std::span<const ItemId> cands, int
   v_.resize(cands.size());
   qv_.resize(cands.size());
   for (std::size_t j = 0; j < cands.size(); ++j) {
-    v_[j] = choice_.attraction(cands[j], g_.data());
+    v_[j] = choice_.attraction(cands[j], g_.data(), phi);
     qv_[j] = value(w_, cands[j], q_.data());
   }
   double num = value(w_, kNoItem, q_.data()), den = 1.0;  // v⊥ = 1
@@ -369,7 +380,8 @@ inline void SlateQ::train_step() {
       choice_.project(next, g_.data());
       double num = value(w_target_, kNoItem, qt_.data()), den = 1.0;
       for (std::size_t j = 0; j < k; ++j) {
-        const double v = choice_.position_weight(static_cast<int>(j)) * choice_.attraction(slate[j], g_.data());
+        const double v =
+            choice_.position_weight(static_cast<int>(j)) * choice_.attraction(slate[j], g_.data(), next);
         num += v * value(w_target_, slate[j], qt_.data());
         den += v;
       }

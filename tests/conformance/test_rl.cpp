@@ -246,7 +246,7 @@ TEST_CASE("rl plugins load with their capabilities", "[rl]") {
   REQUIRE(reg.contains("dqn"));
   CHECK(reg.find("slateq").algorithm->capabilities == kCapObserve);
   CHECK(reg.find("dqn").algorithm->capabilities == kCapObserve);
-  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.3.0");
+  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.4.0");
   CHECK(reg.find("reinforce_topk").algorithm->capabilities == (kCapObserve | kCapPropensity));
   CHECK(std::string(reg.find("slateq").plugin->descriptor->family) == "rl");
 }
@@ -330,6 +330,14 @@ TEST_CASE("the warm start from the logs: a popularity feature and softmax biases
   }
   auto cold = fitted<rl::ReinforceTopK>(d, 1, {{"init_scale", 0.0}, {"log_popularity", false}});
   CHECK(cold->policy_probs(0, cands)[1] == Approx(1.0 / 3));
+  // warm_start_scale 2 sharpens the policy head only: π ∝ (1 + n_i)², while
+  // the behaviour head still estimates the logs' softmax.
+  auto sharp = fitted<rl::ReinforceTopK>(d, 1, {{"init_scale", 0.0}, {"warm_start_scale", 2.0}});
+  const auto pi = sharp->policy_probs(0, cands);
+  CHECK(pi[0] == Approx(1.0 / 35));
+  CHECK(pi[1] == Approx(25.0 / 35));
+  CHECK(pi[2] == Approx(9.0 / 35));
+  CHECK(sharp->policy_probs(0, cands, rl::PolicyNet::kBehavior)[1] == Approx(5.0 / 9));
 }
 
 TEST_CASE("SlateQ's item values follow its TD targets", "[rl]") {
@@ -387,8 +395,8 @@ TEST_CASE("SlateQ's choice model takes diagonal Newton steps, position offsets i
   m.apply();
   std::vector<double> g(4);
   m.project(phi, g.data());
-  CHECK(std::log(m.attraction(0, g.data())) == Approx(-0.15).epsilon(1e-12));
-  CHECK(std::log(m.attraction(1, g.data())) == Approx(0.75).epsilon(1e-12));
+  CHECK(std::log(m.attraction(0, g.data(), phi)) == Approx(-0.15).epsilon(1e-12));
+  CHECK(std::log(m.attraction(1, g.data(), phi)) == Approx(0.75).epsilon(1e-12));
   CHECK(std::log(m.position_weight(1)) == Approx(0.3).epsilon(1e-12));
   CHECK(m.position_weight(0) == 1.0);  // o_0 = 0: C's bias row sets the level
   CHECK(m.position_weight(4) == 1.0);  // a position never seen
@@ -427,8 +435,92 @@ TEST_CASE("SlateQ's choice model recovers item utilities and position bias from 
   m.project(phi, g.data());
   for (ItemId i = 0; i < 6; ++i) {
     INFO("item " << i);
-    CHECK(std::log(m.attraction(i, g.data())) == Approx(-1.0 + 0.5 * i).margin(0.1));
+    CHECK(std::log(m.attraction(i, g.data(), phi)) == Approx(-1.0 + 0.5 * i).margin(0.1));
   }
+}
+
+TEST_CASE("SlateQ's per-item choice weights learn what users of each profile think of each item",
+          "[rl][slateq]") {
+  // Two items with the same features; users of profile A (φ = (1, 0)) give
+  // item 0 utility +1 and item 1 −1, users of profile B (φ = (1, 1)) the
+  // reverse. C sees the same x̃ for both items and the biases a_i ignore the
+  // user, so without per-item weights u(0) − u(1) is the same for A and B;
+  // with them t_i over φ_u = φ can hold the truth.
+  const TrainData d = TwinWorld::train();  // one feature, 1 for all; items 0 and 1 are used
+  rl::ItemFeatures items;
+  items.build(d, "test");
+  const double phi_a[] = {1.0, 0.0}, phi_b[] = {1.0, 1.0};
+  auto learn = [&](double item_prior) {
+    rl::ChoiceModel m;
+    m.reset(&items, 2, 1.0, true, item_prior);
+    Rng rng(5);
+    for (int batch = 0; batch < 300; ++batch) {
+      for (int r = 0; r < 100; ++r) {
+        const bool b = rng.uniform() < 0.5;
+        const ItemId first = rng.uniform() < 0.5 ? 0 : 1, slate[2] = {first, 1 - first};
+        double w[3] = {1.0, 0, 0}, total = 1.0;  // w[0]: ⊥
+        for (int p = 0; p < 2; ++p) total += w[p + 1] = std::exp((slate[p] == 0) == !b ? 1.0 : -1.0);
+        double target = rng.uniform() * total;
+        int choice = -1;
+        for (int p = 0; p < 3; ++p)
+          if ((target -= w[p]) < 0) { choice = p - 1; break; }
+        m.accumulate(b ? phi_b : phi_a, slate, 2, choice);
+      }
+      m.apply();
+    }
+    std::vector<double> g(2);
+    auto gap = [&](const double* phi) {  // u(0) − u(1) for a user of profile phi
+      m.project(phi, g.data());
+      return std::log(m.attraction(0, g.data(), phi)) - std::log(m.attraction(1, g.data(), phi));
+    };
+    return std::pair{gap(phi_a), gap(phi_b)};
+  };
+  const auto [plain_a, plain_b] = learn(0.0);
+  CHECK(plain_a == Approx(plain_b).margin(1e-12));  // one gap for every profile
+  const auto [own_a, own_b] = learn(1.0);
+  CHECK(own_a == Approx(2.0).margin(0.25));
+  CHECK(own_b == Approx(-2.0).margin(0.25));
+}
+
+TEST_CASE("SlateQ's per-item choice weights take diagonal Newton steps, worked by hand", "[rl][slateq]") {
+  // Items 0 and 1 of one feature, φ = (1, 0.5) = φ_u, item prior λ_t = 2.
+  // From all-zero utilities (P = 1/3 each) a click on position 1 gives
+  // d = (1/3, −2/3): t_i's gradient d_i φ, its curvature P(1 − P) φ² =
+  // (2/9, 1/18), so t_0 = −(1/3, 1/6) / (2 + 2/9, 2 + 1/18) = (−3/20, −3/37)
+  // and t_1 = (3/10, 6/37). Every other weight takes the same step as in a
+  // model without t, so u(i) differs between the two by t_iᵀφ.
+  const TrainData d = TwinWorld::train();
+  rl::ItemFeatures items;
+  items.build(d, "test");
+  rl::ChoiceModel with, without;
+  with.reset(&items, 2, 50.0, true, 2.0);
+  without.reset(&items, 2, 50.0, true);
+  const double phi[] = {1.0, 0.5};
+  const ItemId slate[] = {0, 1};
+  for (rl::ChoiceModel* m : {&with, &without}) {
+    m->accumulate(phi, slate, 2, 1);
+    m->apply();
+  }
+  std::vector<double> g(2);
+  with.project(phi, g.data());
+  const double u0 = std::log(with.attraction(0, g.data(), phi)), u1 = std::log(with.attraction(1, g.data(), phi));
+  without.project(phi, g.data());
+  CHECK(u0 - std::log(without.attraction(0, g.data(), phi)) == Approx(-3.0 / 20 - 0.5 * 3.0 / 37).epsilon(1e-12));
+  CHECK(u1 - std::log(without.attraction(1, g.data(), phi)) == Approx(3.0 / 10 + 0.5 * 6.0 / 37).epsilon(1e-12));
+}
+
+TEST_CASE("SlateQ with per-item choice weights still learns which items pay", "[rl][slateq]") {
+  // The weights reach fit, act and the TD targets: the model carries them
+  // (n items x (F + 1) weights and precisions, F = 1 feature + log
+  // popularity), and the TwinWorld is learned as without them.
+  const TrainData d = TwinWorld::train();
+  auto plain = fit_algorithm("slateq", d, {}, 3);
+  auto own = fit_algorithm("slateq", d, {{"choice_item_weights", true}}, 3);
+  CHECK(own->model_bytes() - plain->model_bytes() == 2 * TwinWorld::kItems * 3 * sizeof(double));
+  ModelActor actor(*own);
+  const Run run = simulate<TwinWorld>(actor, 100, 32, 3);
+  INFO("mean return over the last 320 sessions " << run.mean_last(320));
+  CHECK(run.mean_last(320) > 7.5);
 }
 
 TEST_CASE("SlateQ ranks by its warm-started choice model before its first TD update", "[rl][slateq]") {
