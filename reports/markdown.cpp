@@ -31,6 +31,7 @@ void write_context(std::ostream& out, const json& report) {
   for (const auto& s : child(c, "seeds")) seeds += (seeds.empty() ? "" : ", ") + s.dump();
   std::string name = rf::text(scenario, "name");
   out << "# recfuse report: " << rf::md_cell(name.empty() ? "unnamed scenario" : name) << "\n\n";
+  if (const std::string d = rf::text(scenario, "description"); !d.empty()) out << rf::md_cell(d) << "\n\n";
   // One line on purpose: tests and diff tools can mask it as a whole.
   out << "Commit `" << prefix(rf::text(c, "git_commit")) << "` ("
       << or_unknown(rf::text(c, "build_type")) << "; " << or_unknown(rf::text(c, "compiler"))

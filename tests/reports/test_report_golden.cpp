@@ -95,6 +95,13 @@ TEST_CASE("markdown context paragraph names commit, hardware and hashes", "[repo
                 "Generated 2026-11-28T20:40:00Z on bench-01.\n") != std::string::npos);
 }
 
+TEST_CASE("markdown gives the scenario's description under the title, as one paragraph", "[reports][golden]") {
+  json report = fixture_report();
+  CHECK(markdown_of(report).find("\n\nCommit `") == std::string("# recfuse report: tiny").size());  // none: no line
+  report["context"]["scenario"]["description"] = "bandits | RL\nin calibrated";
+  CHECK(markdown_of(report).rfind("# recfuse report: tiny\n\nbandits \\| RL in calibrated\n\nCommit `", 0) == 0);
+}
+
 TEST_CASE("a live context changes only the masked paragraph", "[reports][golden]") {
   recfuse::ContextInputs inputs;
   inputs.scenario_name = "tiny";
