@@ -41,6 +41,7 @@
 #include "calibrated_model.hpp"
 #include "recfuse/environment.hpp"
 #include "recfuse/rng.hpp"
+#include "recfuse/slates.hpp"
 
 namespace recfuse::calibrated {
 
@@ -113,7 +114,8 @@ class CalibratedEnv final : public Environment {
   std::span<const ItemId> candidates() const override { return candidates_; }
 
   void step(std::span<const ItemId> slates, StepOutcome& out) override {
-    check_slates(slates);
+    check_slates("calibrated", slates, candidates_, sessions_, cfg_.num_candidates, cfg_.slate_size, terminated_,
+                 truncated_);
     const int n = sessions_;
     out.resize(static_cast<std::size_t>(n));
 #pragma omp parallel for schedule(static) num_threads(threads_) if (threads_ > 1 && n >= 256)
@@ -142,21 +144,12 @@ class CalibratedEnv final : public Environment {
   /// (R: the rest of the slate), so the best order is by attractiveness,
   /// examination being nonincreasing in the position.
   bool oracle_slates(std::span<ItemId> slates) override {
-    const auto k = static_cast<std::size_t>(cfg_.slate_size);
     const auto m = static_cast<std::size_t>(cfg_.num_candidates);
-    if (slates.size() != static_cast<std::size_t>(sessions_) * k)
+    if (slates.size() != static_cast<std::size_t>(sessions_) * static_cast<std::size_t>(cfg_.slate_size))
       throw Error("calibrated: oracle_slates needs n_sessions x slate_size entries");
     std::vector<double> score(static_cast<std::size_t>(sessions_) * m);
     oracle_scores(score);
-    std::vector<std::size_t> order(m);
-    for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
-      const ItemId* row = candidate_row(s);
-      const double* u = score.data() + s * m;
-      std::iota(order.begin(), order.end(), std::size_t{0});
-      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                        [&](std::size_t a, std::size_t b) { return u[a] > u[b] || (u[a] == u[b] && a < b); });
-      for (std::size_t j = 0; j < k; ++j) slates[s * k + j] = row[order[j]];
-    }
+    top_scored_slates(score, candidates_, cfg_.num_candidates, cfg_.slate_size, slates);
     return true;
   }
 
@@ -211,29 +204,6 @@ class CalibratedEnv final : public Environment {
     double sum = 0.0;
     for (const std::int32_t g : genres) sum += appeal_[s * n_genres_ + static_cast<std::size_t>(g)];
     return sum / static_cast<double>(genres.size());
-  }
-
-  /// Every live session's slate holds distinct items of its candidates.
-  void check_slates(std::span<const ItemId> slates) const {
-    const auto k = static_cast<std::size_t>(cfg_.slate_size);
-    const auto m = static_cast<std::size_t>(cfg_.num_candidates);
-    if (slates.size() != static_cast<std::size_t>(sessions_) * k)
-      throw Error("calibrated: step got " + std::to_string(slates.size()) +
-                  " slate entries, expected n_sessions x slate_size = " +
-                  std::to_string(static_cast<std::size_t>(sessions_) * k));
-    for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
-      if (terminated_[s] || truncated_[s]) continue;
-      const ItemId* slate = slates.data() + s * k;
-      const ItemId* row = candidate_row(s);
-      for (std::size_t j = 0; j < k; ++j) {
-        const bool offered = std::find(row, row + m, slate[j]) != row + m;
-        const bool repeated = std::find(slate, slate + j, slate[j]) != slate + j;
-        if (offered && !repeated) continue;
-        throw Error("calibrated: session " + std::to_string(s) + ", slate position " +
-                    std::to_string(j) + ": item " + std::to_string(slate[j]) +
-                    (offered ? " appears twice in the slate" : " is not among this step's candidates"));
-      }
-    }
   }
 
   /// Response, reward and transition of session s (calibrated_model.hpp).

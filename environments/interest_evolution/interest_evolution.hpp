@@ -38,6 +38,7 @@
 #include "ie_model.hpp"
 #include "recfuse/environment.hpp"
 #include "recfuse/rng.hpp"
+#include "recfuse/slates.hpp"
 
 namespace recfuse::ie {
 
@@ -96,7 +97,8 @@ class InterestEvolutionEnv final : public Environment {
   std::span<const ItemId> candidates() const override { return candidates_; }
 
   void step(std::span<const ItemId> slates, StepOutcome& out) override {
-    check_slates(slates);
+    check_slates("interest_evolution", slates, candidates_, sessions_, cfg_.num_candidates, cfg_.slate_size,
+                 terminated_, truncated_);
     const int n = sessions_;
     out.resize(static_cast<std::size_t>(n));
 #pragma omp parallel for schedule(static) num_threads(threads_) if (threads_ > 1 && n >= 512)
@@ -124,21 +126,12 @@ class InterestEvolutionEnv final : public Environment {
   /// slate_size candidates of highest click score (oracle_scores; ties:
   /// earlier candidate).
   bool oracle_slates(std::span<ItemId> slates) override {
-    const auto k = static_cast<std::size_t>(cfg_.slate_size);
     const auto m = static_cast<std::size_t>(cfg_.num_candidates);
-    if (slates.size() != static_cast<std::size_t>(sessions_) * k)
+    if (slates.size() != static_cast<std::size_t>(sessions_) * static_cast<std::size_t>(cfg_.slate_size))
       throw Error("interest_evolution: oracle_slates needs n_sessions x slate_size entries");
     std::vector<double> score(static_cast<std::size_t>(sessions_) * m);
     oracle_scores(score);
-    std::vector<std::size_t> order(m);
-    for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
-      const ItemId* row = candidates_.data() + s * m;
-      const double* u = score.data() + s * m;
-      std::iota(order.begin(), order.end(), std::size_t{0});
-      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                        [&](std::size_t a, std::size_t b) { return u[a] > u[b] || (u[a] == u[b] && a < b); });
-      for (std::size_t j = 0; j < k; ++j) slates[s * k + j] = row[order[j]];
-    }
+    top_scored_slates(score, candidates_, cfg_.num_candidates, cfg_.slate_size, slates);
     return true;
   }
 
@@ -197,38 +190,8 @@ class InterestEvolutionEnv final : public Environment {
       ItemId c;
       do {
         c = static_cast<ItemId>(rng.below(static_cast<std::uint64_t>(cfg_.n_items)));
-      } while (contains(row, j, c));
+      } while (holds(row, j, c));
       row[j] = c;
-    }
-  }
-
-  static bool contains(const ItemId* row, std::size_t n, ItemId item) {
-    bool found = false;
-    for (std::size_t i = 0; i < n; ++i) found |= row[i] == item;
-    return found;
-  }
-
-  /// Every live session's slate holds distinct items of its candidates.
-  void check_slates(std::span<const ItemId> slates) const {
-    const auto k = static_cast<std::size_t>(cfg_.slate_size);
-    const auto m = static_cast<std::size_t>(cfg_.num_candidates);
-    if (slates.size() != static_cast<std::size_t>(sessions_) * k)
-      throw Error("interest_evolution: step got " + std::to_string(slates.size()) +
-                  " slate entries, expected n_sessions x slate_size = " +
-                  std::to_string(static_cast<std::size_t>(sessions_) * k));
-    for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
-      if (terminated_[s] || truncated_[s]) continue;
-      const ItemId* slate = slates.data() + s * k;
-      const ItemId* row = candidates_.data() + s * m;
-      for (std::size_t j = 0; j < k; ++j) {
-        const bool offered = contains(row, m, slate[j]);
-        const bool repeated = contains(slate, j, slate[j]);
-        if (offered && !repeated) continue;
-        throw Error(
-            "interest_evolution: session " + std::to_string(s) + ", slate position " +
-            std::to_string(j) + ": item " + std::to_string(slate[j]) +
-            (offered ? " appears twice in the slate" : " is not among this step's candidates"));
-      }
     }
   }
 

@@ -4,10 +4,10 @@
 // oracle; in the default world it does not. Skipped without ../shared.
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <numeric>
 
 #include "environment_support.hpp"
 #include "environments/calibrated/calibrated.hpp"
+#include "recfuse/slates.hpp"
 #include "test_support.hpp"
 
 using namespace recfuse;
@@ -26,21 +26,14 @@ double quality_weighted_return(CalibratedEnv& env, std::uint64_t seed, int sessi
              m = static_cast<std::size_t>(env.num_candidates());
   std::vector<double> score(n * m);
   std::vector<ItemId> slates(n * k);
-  std::vector<std::size_t> order(m);
   std::vector<char> live(n, 1);
   StepOutcome out;
   double clicks = 0;
   for (int t = 0; t < env.max_steps(); ++t) {
     env.oracle_scores(score);
     const auto cands = env.candidates();
-    for (std::size_t s = 0; s < n; ++s) {
-      double* u = score.data() + s * m;
-      for (std::size_t j = 0; j < m; ++j) u[j] += w * env.quality(cands[s * m + j]);
-      std::iota(order.begin(), order.end(), std::size_t{0});
-      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                        [&](std::size_t a, std::size_t b) { return u[a] > u[b] || (u[a] == u[b] && a < b); });
-      for (std::size_t j = 0; j < k; ++j) slates[s * k + j] = cands[s * m + order[j]];
-    }
+    for (std::size_t c = 0; c < n * m; ++c) score[c] += w * env.quality(cands[c]);
+    top_scored_slates(score, cands, env.num_candidates(), env.slate_size(), slates);
     env.step(slates, out);
     for (std::size_t s = 0; s < n; ++s) {
       if (!live[s]) continue;

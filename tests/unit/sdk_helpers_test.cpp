@@ -1,8 +1,9 @@
-// SDK helpers plugins share: factor scoring (one GEMM per block of users)
-// and validation scoring for early stopping.
+// SDK helpers plugins share: factor scoring (one GEMM per block of users),
+// validation scoring for early stopping, and environments' slate helpers.
 #include <catch2/catch.hpp>
 
 #include "recfuse/factor_scoring.hpp"
+#include "recfuse/slates.hpp"
 #include "recfuse/validation.hpp"
 
 using namespace recfuse;
@@ -76,4 +77,29 @@ TEST_CASE("validation_score ranks with training items excluded") {
   TrainData none = d;
   none.validation = CsrMatrix{};
   CHECK(std::isnan(validation_score(model, none, 3).ndcg));
+}
+
+TEST_CASE("top_scored_slates takes each session's highest scores first, ties to the earlier candidate") {
+  // two sessions of 4 candidates, slates of 3
+  const std::vector<ItemId> cands{10, 11, 12, 13, 20, 21, 22, 23};
+  const std::vector<double> scores{0.5, 2.0, 0.5, 1.0, -1, -3, -2, -1};
+  std::vector<ItemId> slates(6);
+  top_scored_slates(scores, cands, 4, 3, slates);
+  CHECK(slates == std::vector<ItemId>{11, 13, 10, 20, 23, 22});
+  std::vector<ItemId> wrong(5);
+  CHECK_THROWS_WITH(top_scored_slates(scores, cands, 4, 3, wrong), Catch::Contains("5 slate entries"));
+}
+
+TEST_CASE("check_slates names the session, position and item of a bad slate, and skips ended sessions") {
+  const std::vector<ItemId> cands{10, 11, 12, 20, 21, 22};
+  const std::vector<std::uint8_t> live{0, 0}, first_ended{1, 0}, none{0, 0};
+  CHECK_NOTHROW(check_slates("env", std::vector<ItemId>{12, 10, 21, 22}, cands, 2, 3, 2, live, none));
+  CHECK_THROWS_WITH(check_slates("env", std::vector<ItemId>{12, 10, 21, 21}, cands, 2, 3, 2, live, none),
+                    "env: session 1, slate position 1: item 21 appears twice in the slate");
+  CHECK_THROWS_WITH(check_slates("env", std::vector<ItemId>{12, 20, 21, 22}, cands, 2, 3, 2, live, none),
+                    "env: session 0, slate position 1: item 20 is not among this step's candidates");
+  CHECK_NOTHROW(check_slates("env", std::vector<ItemId>{12, 20, 21, 22}, cands, 2, 3, 2, first_ended, none));
+  CHECK_NOTHROW(check_slates("env", std::vector<ItemId>{12, 20, 21, 22}, cands, 2, 3, 2, none, first_ended));
+  CHECK_THROWS_WITH(check_slates("env", std::vector<ItemId>{12, 10, 21}, cands, 2, 3, 2, live, none),
+                    "env: step got 3 slate entries, expected n_sessions x slate_size = 4");
 }
