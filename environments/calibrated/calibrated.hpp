@@ -149,7 +149,7 @@ class CalibratedEnv final : public Environment {
       throw Error("calibrated: oracle_slates needs n_sessions x slate_size entries");
     std::vector<double> score(static_cast<std::size_t>(sessions_) * m);
     oracle_scores(score);
-    top_scored_slates(score, candidates_, cfg_.num_candidates, cfg_.slate_size, slates);
+    top_scored_slates("calibrated", score, candidates_, cfg_.num_candidates, cfg_.slate_size, slates);
     return true;
   }
 

@@ -131,7 +131,7 @@ class InterestEvolutionEnv final : public Environment {
       throw Error("interest_evolution: oracle_slates needs n_sessions x slate_size entries");
     std::vector<double> score(static_cast<std::size_t>(sessions_) * m);
     oracle_scores(score);
-    top_scored_slates(score, candidates_, cfg_.num_candidates, cfg_.slate_size, slates);
+    top_scored_slates("interest_evolution", score, candidates_, cfg_.num_candidates, cfg_.slate_size, slates);
     return true;
   }
 
@@ -190,9 +190,15 @@ class InterestEvolutionEnv final : public Environment {
       ItemId c;
       do {
         c = static_cast<ItemId>(rng.below(static_cast<std::uint64_t>(cfg_.n_items)));
-      } while (holds(row, j, c));
+      } while (contains(row, j, c));
       row[j] = c;
     }
+  }
+
+  static bool contains(const ItemId* row, std::size_t n, ItemId item) {
+    bool found = false;
+    for (std::size_t i = 0; i < n; ++i) found |= row[i] == item;
+    return found;
   }
 
   /// IEvUserModel.simulate_response then update_state for session s.

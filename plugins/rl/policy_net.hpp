@@ -68,8 +68,8 @@ class PolicyNet {
       theta[off_p() + j] = rng.normal() * init_scale / std::sqrt(static_cast<double>(h_));
   }
   Eigen::Index size() const { return off_bias(kBehavior) + score_.bias_size(); }
-  /// Sets both heads' per-item biases to b (n values; no-op when they are off).
-  /// Both heads' per-item biases to b, the policy's scaled by policy_scale.
+  /// Sets both heads' per-item biases to b, the policy head's scaled by
+  /// policy_scale (n values; no-op when the biases are off).
   void set_item_bias(const Eigen::VectorXd& b, double policy_scale = 1.0) {
     if (score_.bias_size() == 0) return;
     theta.segment(off_bias(kPolicy), b.size()) = policy_scale * b;

@@ -155,7 +155,11 @@ inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
       log_popularity_(p.get_bool("log_popularity")),
       update_events_(static_cast<std::size_t>(p.get_int("update_events"))),
       minibatch_(static_cast<std::size_t>(p.get_int("minibatch"))),
-      count_scale_(p.get_float("count_scale")) {}
+      count_scale_(p.get_float("count_scale")) {
+  if (warm_scale_ != 1.0 && !(log_popularity_ && item_bias_))
+    throw Error("[reinforce_topk] parameter 'warm_start_scale' scales the per-item biases' warm start: it needs "
+                "log_popularity = true and item_bias = true");
+}
 
 inline std::vector<ParamSpec> ReinforceTopK::params() {
   return {
@@ -166,8 +170,10 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
       ParamSpec::integer("hidden", 32, 1, 4096, "units of the state encoder h = tanh(U φ + c)"),
       ParamSpec::real("init_scale", 0.1, 0.0, 100.0, "scale of the random initial weights (normal / sqrt(fan-in))"),
       ParamSpec::real("warm_start_scale", 1.0, 0.0, 1e3,
-                      "multiplies the policy head's warm start from the logs (log_popularity): 1 = the "
-                      "logs' maximum-likelihood softmax, larger = sharper, nearer the logs' top-k"),
+                      "multiplies the policy head's warm start from the logs (needs log_popularity and "
+                      "item_bias): 1 = the logs' add-one-smoothed softmax fit, larger = sharper, nearer "
+                      "the logs' top-k; the behaviour head keeps the fit, so with behavior = \"learned\" "
+                      "the first importance weights grow as exp((scale - 1) b_i)"),
       ParamSpec::real("weight_cap", 10.0, 0.0, 1e9,
                       "cap c of the importance weight min(π/β, c) (Chen et al., weight capping); 0 = uncapped"),
       ParamSpec::choice("behavior", "recorded", {"recorded", "learned"},

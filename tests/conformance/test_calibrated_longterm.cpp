@@ -33,7 +33,7 @@ double quality_weighted_return(CalibratedEnv& env, std::uint64_t seed, int sessi
     env.oracle_scores(score);
     const auto cands = env.candidates();
     for (std::size_t c = 0; c < n * m; ++c) score[c] += w * env.quality(cands[c]);
-    top_scored_slates(score, cands, env.num_candidates(), env.slate_size(), slates);
+    top_scored_slates("test", score, cands, env.num_candidates(), env.slate_size(), slates);
     env.step(slates, out);
     for (std::size_t s = 0; s < n; ++s) {
       if (!live[s]) continue;

@@ -338,6 +338,8 @@ TEST_CASE("the warm start from the logs: a popularity feature and softmax biases
   CHECK(pi[1] == Approx(25.0 / 35));
   CHECK(pi[2] == Approx(9.0 / 35));
   CHECK(sharp->policy_probs(0, cands, rl::PolicyNet::kBehavior)[1] == Approx(5.0 / 9));
+  CHECK_THROWS_WITH((fitted<rl::ReinforceTopK>(d, 1, {{"warm_start_scale", 2.0}, {"item_bias", false}})),
+                    Catch::Contains("'warm_start_scale'") && Catch::Contains("item_bias = true"));
 }
 
 TEST_CASE("SlateQ's item values follow its TD targets", "[rl]") {

@@ -1,6 +1,7 @@
 // SDK helpers plugins share: factor scoring (one GEMM per block of users),
 // validation scoring for early stopping, and environments' slate helpers.
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "recfuse/factor_scoring.hpp"
 #include "recfuse/slates.hpp"
@@ -80,26 +81,44 @@ TEST_CASE("validation_score ranks with training items excluded") {
 }
 
 TEST_CASE("top_scored_slates takes each session's highest scores first, ties to the earlier candidate") {
-  // two sessions of 4 candidates, slates of 3
+  // two sessions of 4 candidates, slates of 3; NaN ranks last
   const std::vector<ItemId> cands{10, 11, 12, 13, 20, 21, 22, 23};
-  const std::vector<double> scores{0.5, 2.0, 0.5, 1.0, -1, -3, -2, -1};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> scores{0.5, 2.0, 0.5, 1.0, -1, nan, -2, -1};
   std::vector<ItemId> slates(6);
-  top_scored_slates(scores, cands, 4, 3, slates);
+  top_scored_slates("env", scores, cands, 4, 3, slates);
   CHECK(slates == std::vector<ItemId>{11, 13, 10, 20, 23, 22});
-  std::vector<ItemId> wrong(5);
-  CHECK_THROWS_WITH(top_scored_slates(scores, cands, 4, 3, wrong), Catch::Contains("5 slate entries"));
+  std::vector<ItemId> all(8);
+  top_scored_slates("env", scores, cands, 4, 4, all);  // k = m: every candidate, NaN last
+  CHECK(all == std::vector<ItemId>{11, 13, 10, 12, 20, 23, 22, 21});
+  std::vector<ItemId> wrong(5), too_long(10);
+  CHECK_THROWS_WITH(top_scored_slates("env", scores, cands, 4, 3, wrong), Catch::StartsWith("env: ") &&
+                                                                             Catch::Contains("5 slate entries"));
+  CHECK_THROWS_WITH(top_scored_slates("env", scores, cands, 4, 5, too_long), Catch::Contains("slates of 5"));
+  CHECK_THROWS_WITH(top_scored_slates("env", std::vector<double>(7), cands, 4, 3, slates), Catch::Contains("7 scores"));
 }
 
 TEST_CASE("check_slates names the session, position and item of a bad slate, and skips ended sessions") {
   const std::vector<ItemId> cands{10, 11, 12, 20, 21, 22};
-  const std::vector<std::uint8_t> live{0, 0}, first_ended{1, 0}, none{0, 0};
-  CHECK_NOTHROW(check_slates("env", std::vector<ItemId>{12, 10, 21, 22}, cands, 2, 3, 2, live, none));
-  CHECK_THROWS_WITH(check_slates("env", std::vector<ItemId>{12, 10, 21, 21}, cands, 2, 3, 2, live, none),
+  const std::vector<std::uint8_t> none_ended{0, 0}, first_ended{1, 0};
+  auto check = [&](std::vector<ItemId> slates, const std::vector<std::uint8_t>& terminated,
+                   const std::vector<std::uint8_t>& truncated) {
+    check_slates("env", slates, cands, 2, 3, 2, terminated, truncated);
+  };
+  CHECK_NOTHROW(check({12, 10, 21, 22}, none_ended, none_ended));
+  CHECK_THROWS_WITH(check({12, 10, 21, 21}, none_ended, none_ended),
                     "env: session 1, slate position 1: item 21 appears twice in the slate");
-  CHECK_THROWS_WITH(check_slates("env", std::vector<ItemId>{12, 20, 21, 22}, cands, 2, 3, 2, live, none),
+  CHECK_THROWS_WITH(check({12, 20, 21, 22}, none_ended, none_ended),
                     "env: session 0, slate position 1: item 20 is not among this step's candidates");
-  CHECK_NOTHROW(check_slates("env", std::vector<ItemId>{12, 20, 21, 22}, cands, 2, 3, 2, first_ended, none));
-  CHECK_NOTHROW(check_slates("env", std::vector<ItemId>{12, 20, 21, 22}, cands, 2, 3, 2, none, first_ended));
-  CHECK_THROWS_WITH(check_slates("env", std::vector<ItemId>{12, 10, 21}, cands, 2, 3, 2, live, none),
+  CHECK_NOTHROW(check({12, 20, 21, 22}, first_ended, none_ended));
+  CHECK_NOTHROW(check({12, 20, 21, 22}, none_ended, first_ended));
+  // an ended session does not end the check: the live one after it is still read
+  CHECK_THROWS_WITH(check({12, 20, 21, 21}, first_ended, none_ended),
+                    "env: session 1, slate position 1: item 21 appears twice in the slate");
+  CHECK_THROWS_WITH(check({12, 10, 21}, none_ended, none_ended),
                     "env: step got 3 slate entries, expected n_sessions x slate_size = 4");
+  CHECK_THROWS_WITH(check({12, 10, 21, 22}, {0}, none_ended), Catch::Contains("one entry per session (2)"));
+  CHECK_THROWS_WITH(check_slates("env", std::vector<ItemId>(4), std::vector<ItemId>(5), 2, 3, 2, none_ended,
+                                 none_ended),
+                    "env: 5 candidates for 2 sessions of 3");
 }
