@@ -15,7 +15,8 @@
 // ends; then every step t gets its return G_t = Σ_{t'≥t} γ^(t'−t) r_t'.
 // The actions are the items the user clicked (the paper's trajectories are
 // of consumed items); a no-click step adds only to the returns. Once
-// update_events clicks have ended sessions, `epochs` passes of Adam on
+// update_events events (clicks; own steps with objective "slate") have
+// ended sessions, `epochs` passes of Adam on
 // minibatches follow the top-K corrected gradient:
 //   ∇J ≈ (1/N) Σ_e min(π_θ(a_e|s_e) / β(a_e|s_e), weight_cap) · K (1 − π_θ(a_e|s_e))^(K−1)
 //                · (G_e − b(s_e)) · ∇log π_θ(a_e|s_e)
@@ -28,11 +29,39 @@
 // another policy) always use the learned head, with the whole catalogue as
 // the candidate set (the paper's corpus softmax).
 //
+// Inclusion (behavior "inclusion", not in the paper): the events are clicked
+// items, and a clicked item was one of K draws, in the slate with probability
+// α_β(a) = 1 − (1 − β(a))^K (the paper's own approximation of α). The
+// objective's gradient is Σ_a c_a R_a ∇α_π(a) = Σ_a c_a R_a λ_K(π_a) π_a ∇log π_a
+// (c_a: the click rate of a shown); events arrive at rate α_β(a) c_a, so the
+// unbiased weight is π/α_β, not π/β. With π/β, on-policy, an item's gradient
+// is scaled by α(a)/π(a), from K for rare items down to 1 for sure ones: the
+// estimate leans toward flatter policies. Both weights keep the paper's α,
+// which is exact for K draws with replacement; the acting draw is without
+// replacement, so with few candidates per step (K = 5 of 20 in `calibrated`)
+// α understates how surely every item is shown (each later draw takes a
+// larger share of a smaller remaining mass), the likeliest items most, and
+// Σ_a α(a) is largest for a uniform π: the objective itself then favours
+// flat policies.
+//
+// Objective "slate" (exact REINFORCE, not in the paper): every step of this
+// policy's own act is an event whose action is the whole ordered slate A,
+// with log π(A) its Plackett–Luce log-probability (slate_log_probability in
+// policy_net.hpp), weight min(π_θ(A) / π_acting(A), weight_cap) from the
+// recorded propensity, no λ_K: on-policy and uncapped, an unbiased
+// estimate of the slate policy's gradient (the per-step weight corrects the
+// step's slate only, not the states that later actions lead to), whatever
+// the number of candidates. A no-click step is an event too (its
+// advantage is mostly negative). Logged steps of another policy do not
+// enter its gradient (their slates' propensities are unknown).
+//
 // Variance and scale (not in the paper): b(s) = vᵀφ(s) is a linear
 // baseline, the ridge regression of the returns of every step on φ over the
 // batches so far (each older batch's weight halved per update), refitted
-// after the policy step; the advantages G − b are divided by their batch
-// standard deviation, so the step size does not depend on the reward scale.
+// after the policy step. The advantage is G_t − b(s_t), or with gae_lambda
+// < 1 the generalized advantage estimate with b as the critic
+// (gae_advantages). The advantages are divided by their batch standard
+// deviation, so the step size does not depend on the reward scale.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -44,6 +73,22 @@
 #include "session_book.hpp"
 
 namespace recfuse::rl {
+
+/// Generalized advantage estimates (Schulman, Moritz, Levine, Jordan &
+/// Abbeel, ICLR 2016) over one ended session of T steps:
+///   A_t = Σ_(l≥0) (γλ)^l δ_(t+l),  δ_t = r_t + γ V_(t+1) − V_t,  V_T = 0,
+/// computed from the last step back. λ = 1 gives G_t − V_t, λ = 0 the TD error.
+inline void gae_advantages(std::span<const double> rewards, std::span<const double> values, double gamma,
+                           double lambda, std::span<double> out) {
+  if (values.size() != rewards.size() || out.size() != rewards.size())
+    throw Error("gae_advantages: " + std::to_string(rewards.size()) + " rewards, " + std::to_string(values.size()) +
+                " values and " + std::to_string(out.size()) + " outputs");
+  double next_v = 0, next_a = 0;
+  for (std::size_t t = rewards.size(); t-- > 0;) {
+    out[t] = next_a = rewards[t] + gamma * next_v - values[t] + gamma * lambda * next_a;
+    next_v = values[t];
+  }
+}
 
 class ReinforceTopK final : public Recommender {
  public:
@@ -62,7 +107,9 @@ class ReinforceTopK final : public Recommender {
     return static_cast<std::size_t>(weights) * sizeof(double) + items_.bytes() + book_.bytes();
   }
   std::vector<std::pair<std::string, double>> diagnostics() const override {
-    return {{"policy_updates", static_cast<double>(updates_)}, {"capped_weights", static_cast<double>(capped_)}};
+    return {{"policy_updates", static_cast<double>(updates_)},
+            {"capped_weights", static_cast<double>(capped_)},
+            {"mean_weight", weights_ > 0 ? weight_sum_ / static_cast<double>(weights_) : 0.0}};
   }
 
   /// π(· | s) (or the behaviour head's β) over cands for user u in a session not yet begun.
@@ -76,11 +123,15 @@ class ReinforceTopK final : public Recommender {
     bool catalogue = false;       // logged step: the whole catalogue, β learned
     int action = -1;              // index of the clicked item in the candidates, −1 none
     double behavior = 0;          // π of the acting policy for the clicked item (recorded)
+    std::ptrdiff_t slate_at = -1; // objective "slate": offset of the slate in Episode::slates, −1 none
+    int slate_k = 0;              // objective "slate": its size
+    double slate_log_behavior = 0; // objective "slate": log P(slate) under the acting policy
     double reward = 0, ret = 0;
   };
   struct Episode {
     std::vector<double> phi;      // steps x D
     std::vector<ItemId> cands;
+    std::vector<int> slates;      // objective "slate": K candidate indices per own step
     std::vector<Step> steps;
   };
 
@@ -97,10 +148,13 @@ class ReinforceTopK final : public Recommender {
     return s.catalogue ? std::span<const ItemId>(catalogue_)
                        : std::span<const ItemId>(ep.cands.data() + s.cand_at, static_cast<std::size_t>(s.n_cands));
   }
-  struct EventRef {  // a click of an ended session: done_[ep].steps[step]
+  struct EventRef {  // an event of an ended session: done_[ep].steps[step]
     std::size_t ep, step;
     double adv;     // (G − b(s)) / the batch's standard deviation
   };
+  /// Whether a step is an event of the policy gradient: a click (objective
+  /// "topk"), or a step of this policy's own act (objective "slate").
+  bool is_event(const Step& s) const { return slate_objective_ ? s.slate_at >= 0 : s.action >= 0; }
   void end_episode(Episode&& ep);
   /// The clicks of done_ with their normalised advantages.
   std::vector<EventRef> advantages() const;
@@ -111,10 +165,10 @@ class ReinforceTopK final : public Recommender {
   void refit_baseline();
 
   std::string name_ = "reinforce_topk";
-  double gamma_, lr_, init_scale_, warm_scale_, cap_;
-  bool learned_behavior_;
+  double gamma_, gae_lambda_, lr_, init_scale_, warm_scale_, cap_;
+  bool learned_behavior_, inclusion_behavior_, slate_objective_;
   int hidden_, epochs_, history_;
-  bool item_bias_, log_popularity_;
+  bool item_bias_, log_popularity_, item_embeddings_;
   std::size_t update_events_, minibatch_;
   double count_scale_;
 
@@ -130,7 +184,8 @@ class ReinforceTopK final : public Recommender {
   std::size_t pending_events_ = 0;
   int k_ = 0;                            // slate size seen by observe
   Rng act_rng_, shuffle_rng_;
-  std::int64_t updates_ = 0, capped_ = 0;
+  std::int64_t updates_ = 0, capped_ = 0, weights_ = 0;
+  double weight_sum_ = 0;              // Σ of the (capped) importance weights of every policy event
   // the last act call, for observe: users, candidates and π per row
   std::vector<UserId> last_users_;
   std::vector<ItemId> last_cands_;
@@ -139,23 +194,32 @@ class ReinforceTopK final : public Recommender {
   // scratch
   std::vector<SessionBook<Episode>::Session*> rows_;
   std::vector<double> phi_, h_, p_;
+  std::vector<int> slate_idx_;
+  std::vector<char> drawn_;
 };
 
 inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
     : gamma_(p.get_float("gamma")),
+      gae_lambda_(p.get_float("gae_lambda")),
       lr_(p.get_float("learning_rate")),
       init_scale_(p.get_float("init_scale")),
       warm_scale_(p.get_float("warm_start_scale")),
       cap_(p.get_float("weight_cap")),
       learned_behavior_(p.get_string("behavior") == "learned"),
+      inclusion_behavior_(p.get_string("behavior") == "inclusion"),
+      slate_objective_(p.get_string("objective") == "slate"),
       hidden_(static_cast<int>(p.get_int("hidden"))),
       epochs_(static_cast<int>(p.get_int("epochs"))),
       history_(static_cast<int>(p.get_int("history"))),
       item_bias_(p.get_bool("item_bias")),
       log_popularity_(p.get_bool("log_popularity")),
+      item_embeddings_(p.get_bool("item_embeddings")),
       update_events_(static_cast<std::size_t>(p.get_int("update_events"))),
       minibatch_(static_cast<std::size_t>(p.get_int("minibatch"))),
       count_scale_(p.get_float("count_scale")) {
+  if (slate_objective_ && p.get_string("behavior") != "recorded")
+    throw Error("[reinforce_topk] parameter 'behavior' = \"" + p.get_string("behavior") +
+                "\" applies to objective \"topk\"; objective \"slate\" weighs by the recorded slate propensity");
   if (warm_scale_ != 1.0 && !(log_popularity_ && item_bias_))
     throw Error("[reinforce_topk] parameter 'warm_start_scale' scales the per-item biases' warm start: it needs "
                 "log_popularity = true and item_bias = true");
@@ -166,6 +230,10 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
       ParamSpec::real("gamma", 1.0, 0.0, 1.0,
                       "discount of the returns R_t (Chen et al. 2019); 1 = the whole session's "
                       "return, which the online protocol scores (sessions end)"),
+      ParamSpec::real("gae_lambda", 1.0, 0.0, 1.0,
+                      "λ of the generalized advantage estimate (Schulman et al. 2016) with the baseline b as the "
+                      "critic: A_t = Σ_l (γλ)^l δ_(t+l), δ_t = r_t + γ b(s_(t+1)) − b(s_t), b = 0 after the "
+                      "session's last step; 1 = the return's advantage G_t − b(s_t), 0 = the one-step TD error"),
       ParamSpec::real("learning_rate", 1e-3, 1e-9, 10.0, "Adam step size of the policy and the behaviour head"),
       ParamSpec::integer("hidden", 32, 1, 4096, "units of the state encoder h = tanh(U φ + c)"),
       ParamSpec::real("init_scale", 0.1, 0.0, 100.0, "scale of the random initial weights (normal / sqrt(fan-in))"),
@@ -174,13 +242,21 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
                       "item_bias): 1 = the logs' add-one-smoothed softmax fit, larger = sharper, nearer "
                       "the logs' top-k; the behaviour head keeps the fit, so with behavior = \"learned\" "
                       "the first importance weights grow as exp((scale - 1) b_i)"),
+      ParamSpec::choice("objective", "topk", {"topk", "slate"},
+                        "the policy gradient: \"topk\" = Chen et al.'s, one event per click with the top-K "
+                        "factor λ_K; \"slate\" = exact REINFORCE over the sampled slate, one event per step of "
+                        "this policy's own act, ∇ of the slate's Plackett–Luce log-probability, weight "
+                        "min(P_π(slate) / P_acting(slate), cap) (see the file comment)"),
       ParamSpec::real("weight_cap", 10.0, 0.0, 1e9,
                       "cap c of the importance weight min(π/β, c) (Chen et al., weight capping); 0 = uncapped"),
-      ParamSpec::choice("behavior", "recorded", {"recorded", "learned"},
-                        "β of the importance weight: the acting policy's recorded probability, or the "
-                        "learned behaviour head β_θ' (Chen et al., 'Estimating the Behavior Policy')"),
+      ParamSpec::choice("behavior", "recorded", {"recorded", "learned", "inclusion"},
+                        "β of the importance weight: the acting policy's recorded probability, the "
+                        "learned behaviour head β_θ' (Chen et al., 'Estimating the Behavior Policy'), or the "
+                        "recorded probability's top-K inclusion 1 − (1 − β)^K (the chance the clicked item was "
+                        "in the slate at all; see the file comment)"),
       ParamSpec::integer("update_events", 2048, 1, 1e9,
-                         "clicks of ended sessions gathered before a policy update (an on-policy batch)"),
+                         "events of ended sessions gathered before a policy update (an on-policy batch): "
+                         "clicks, or with objective \"slate\" steps of this policy's own act"),
       ParamSpec::integer("epochs", 2, 1, 1000, "passes over an on-policy batch per update"),
       ParamSpec::integer("minibatch", 128, 1, 1e6, "events per Adam step"),
       ParamSpec::integer("history", 10, 0, 100000,
@@ -188,6 +264,10 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
       ParamSpec::real("count_scale", 100.0, 1e-9, 1e9, "divisor of the session's step and click counts in the state"),
       item_bias_param(),
       log_popularity_param(),
+      ParamSpec::boolean("item_embeddings", false,
+                         "learn a per-item output embedding v_i (hidden values) in each head, added to the item's "
+                         "logit as v_iᵀ h: the paper's softmax over learned item vectors, so each item gets its own "
+                         "weights over the state; starts at 0 (the warm start is unchanged)"),
   };
 }
 
@@ -197,7 +277,7 @@ inline void ReinforceTopK::fit(const TrainData& data, const FitContext& ctx) {
   book_.reset(&items_, data.n_users, history_, count_scale_);
   book_.seed_history(data.sequences);
   net_.reset(&items_, book_.dim(), hidden_, init_scale_, derive_seed(ctx.seed, "reinforce_topk/init"),
-              item_bias_);
+              item_bias_, item_embeddings_);
   if (log_popularity_) net_.set_item_bias(logged_click_bias(data), warm_scale_);
   adam_ = Adam(lr_);
   adam_.reset(net_.size());
@@ -210,7 +290,8 @@ inline void ReinforceTopK::fit(const TrainData& data, const FitContext& ctx) {
   pending_events_ = 0;
   act_rng_.reseed(derive_seed(ctx.seed, "reinforce_topk/act"));
   shuffle_rng_.reseed(derive_seed(ctx.seed, "reinforce_topk/shuffle"));
-  updates_ = capped_ = 0;
+  updates_ = capped_ = weights_ = 0;
+  weight_sum_ = 0;
   last_users_.clear();
   ctx.log("reinforce_topk: D = " + std::to_string(book_.dim()) + ", H = " + std::to_string(hidden_) + ", " +
           std::to_string(net_.size()) + " weights");
@@ -309,7 +390,26 @@ inline void ReinforceTopK::observe(const Feedback& fb) {
     ep.phi.insert(ep.phi.end(), phi_.begin(), phi_.end());
     Step st;
     st.reward = fb.reward[r];
-    if (fb.choice[r] >= 0) {
+    // objective "slate": log P(slate) under the acting π; −inf when the slate
+    // is not one this policy's act could have drawn (an item off its row, a
+    // repeat), or its probability underflows: then the step is no event.
+    double acted = -INFINITY;
+    if (slate_objective_ && from_act) {
+      const ItemId* row = last_cands_.data() + r * c;
+      slate_idx_.resize(k);
+      for (std::size_t j = 0; j < k; ++j) slate_idx_[j] = static_cast<int>(std::find(row, row + c, slate[j]) - row);
+      acted = slate_log_probability(std::span<const double>(last_probs_.data() + r * c, c), slate_idx_, drawn_);
+    }
+    if (std::isfinite(acted)) {  // every own step is an event: the slate and its propensity
+      const ItemId* row = last_cands_.data() + r * c;
+      st.slate_at = static_cast<std::ptrdiff_t>(ep.slates.size());
+      st.slate_k = fb.slate_size;
+      st.cand_at = ep.cands.size();
+      st.n_cands = last_c_;
+      st.slate_log_behavior = acted;
+      ep.slates.insert(ep.slates.end(), slate_idx_.begin(), slate_idx_.end());
+      ep.cands.insert(ep.cands.end(), row, row + c);
+    } else if (fb.choice[r] >= 0) {
       const ItemId clicked = slate[fb.choice[r]];
       const ItemId* row = from_act ? last_cands_.data() + r * c : nullptr;
       const ItemId* at = row ? std::find(row, row + c, clicked) : nullptr;
@@ -335,11 +435,16 @@ inline void ReinforceTopK::observe(const Feedback& fb) {
 
 inline void ReinforceTopK::end_episode(Episode&& ep) {
   double g = 0;
+  std::size_t events = 0;
   for (auto st = ep.steps.rbegin(); st != ep.steps.rend(); ++st) {
     g = st->reward + gamma_ * g;
     st->ret = g;
-    pending_events_ += st->action >= 0;
+    events += is_event(*st);
   }
+  // With objective "slate" a session this policy did not act in has no
+  // event and cannot start an update: keeping it would only grow done_.
+  if (slate_objective_ && events == 0) return;
+  pending_events_ += events;
   done_.push_back(std::move(ep));
 }
 
@@ -347,14 +452,25 @@ inline std::vector<ReinforceTopK::EventRef> ReinforceTopK::advantages() const {
   const auto d = static_cast<std::size_t>(book_.dim());
   std::vector<EventRef> events;
   double sq = 0;
-  for (std::size_t e = 0; e < done_.size(); ++e)
-    for (std::size_t t = 0; t < done_[e].steps.size(); ++t) {
-      const Step& st = done_[e].steps[t];
-      if (st.action < 0) continue;
-      const double b = v_.dot(Eigen::Map<const Eigen::VectorXd>(done_[e].phi.data() + t * d, book_.dim()));
-      events.push_back({e, t, st.ret - b});
-      sq += (st.ret - b) * (st.ret - b);
+  std::vector<double> reward, value, adv;
+  for (std::size_t e = 0; e < done_.size(); ++e) {
+    const std::vector<Step>& steps = done_[e].steps;
+    value.resize(steps.size());
+    for (std::size_t t = 0; t < steps.size(); ++t)
+      value[t] = v_.dot(Eigen::Map<const Eigen::VectorXd>(done_[e].phi.data() + t * d, book_.dim()));
+    if (gae_lambda_ < 1.0) {  // λ = 1 keeps G_t − b(s_t) from the stored returns
+      reward.resize(steps.size());
+      adv.resize(steps.size());
+      for (std::size_t t = 0; t < steps.size(); ++t) reward[t] = steps[t].reward;
+      gae_advantages(reward, value, gamma_, gae_lambda_, adv);
     }
+    for (std::size_t t = 0; t < steps.size(); ++t) {
+      if (!is_event(steps[t])) continue;
+      const double a = gae_lambda_ < 1.0 ? adv[t] : steps[t].ret - value[t];
+      events.push_back({e, t, a});
+      sq += a * a;
+    }
+  }
   const double sd = events.empty() ? 1.0 : std::sqrt(sq / static_cast<double>(events.size())) + 1e-12;
   for (EventRef& r : events) r.adv /= sd;
   return events;
@@ -365,18 +481,30 @@ inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
   const Step& st = ep.steps[r.step];
   const double* phi = ep.phi.data() + r.step * static_cast<std::size_t>(book_.dim());
   const auto cands = cands_of(ep, st);
-  const auto a = static_cast<std::size_t>(st.action);
   h_.resize(static_cast<std::size_t>(hidden_));
   p_.resize(cands.size());
   net_.encode(phi, h_.data());
   net_.probs(h_.data(), PolicyNet::kPolicy, cands, p_.data());
+  if (slate_objective_) {  // exact REINFORCE over the slate, weight P_π / P_acting
+    const std::span<const int> slate(ep.slates.data() + st.slate_at, static_cast<std::size_t>(st.slate_k));
+    const double log_w = slate_log_probability(p_, slate, drawn_) - st.slate_log_behavior;
+    const bool capped = cap_ > 0 && log_w > std::log(cap_);
+    capped_ += capped;
+    const double w = capped ? cap_ : std::exp(log_w);
+    weight_sum_ += w, ++weights_;
+    return {phi, cands, -1, w * r.adv, slate};
+  }
+  const auto a = static_cast<std::size_t>(st.action);
   const double pi = p_[a];
   double beta = st.behavior;
   if (st.catalogue || learned_behavior_) {
     net_.probs(h_.data(), PolicyNet::kBehavior, cands, p_.data());
     beta = p_[a];
+  } else if (inclusion_behavior_) {
+    beta = topk_inclusion(beta, k_);
   }
   capped_ += cap_ > 0 && pi > cap_ * beta;
+  weight_sum_ += cap_ > 0 ? std::min(pi / beta, cap_) : pi / beta, ++weights_;
   return {phi, cands, st.action, topk_multiplier(pi, beta, k_, cap_, r.adv)};
 }
 
@@ -392,7 +520,7 @@ inline void ReinforceTopK::update() {
         batch.push_back(policy_event(events[j]));
       grad.setZero();
       net_.loss(batch, PolicyNet::kPolicy, &grad);
-      net_.loss(batch, PolicyNet::kBehavior, &grad);
+      if (!slate_objective_) net_.loss(batch, PolicyNet::kBehavior, &grad);
       adam_.step(net_.theta, grad);
     }
   }

@@ -3,8 +3,10 @@
 // long-term one while myopic learners do not; SlateQ's and DQN's TD targets;
 // DQN's Huber loss against finite differences and its ε schedule; the
 // REINFORCE loss (top-K factor, capped weights) against finite differences
-// and against the gradient of the top-K objective; exact slate
-// propensities; learning from another policy's logs through the
+// and against the gradient of the top-K objective; the inclusion weight,
+// the Plackett-Luce slate gradient and per-item embeddings against finite
+// differences and exact expectations, GAE by hand, and the importance
+// weights and slate order through observe; exact slate propensities; learning from another policy's logs through the
 // off-policy correction; per-item biases telling apart items of identical
 // features, and their gradients; SlateQ's choice model (diagonal Newton
 // steps by hand, position bias recovered) and its cold start; session
@@ -246,7 +248,7 @@ TEST_CASE("rl plugins load with their capabilities", "[rl]") {
   REQUIRE(reg.contains("dqn"));
   CHECK(reg.find("slateq").algorithm->capabilities == kCapObserve);
   CHECK(reg.find("dqn").algorithm->capabilities == kCapObserve);
-  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.4.0");
+  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.5.0");
   CHECK(reg.find("reinforce_topk").algorithm->capabilities == (kCapObserve | kCapPropensity));
   CHECK(std::string(reg.find("slateq").plugin->descriptor->family) == "rl");
 }
@@ -687,11 +689,15 @@ struct NetFixture {
   rl::PolicyNet net;
   std::vector<std::vector<double>> phis;
   std::vector<std::vector<ItemId>> cands;
-  NetFixture() {
+  /// With embeddings, V and V' are drawn too unless random_embeddings is false (then 0).
+  explicit NetFixture(bool embeddings = false, bool random_embeddings = true) {
     items.build(data, "test");
-    net.reset(&items, kD, kH, 1.0, 3, true);
+    net.reset(&items, kD, kH, 1.0, 3, true, embeddings);
     Rng rng(9);
-    for (Eigen::Index j = net.size() - 2 * kItems; j < net.size(); ++j) net.theta[j] = rng.uniform(-1, 1);
+    const Eigen::Index emb = embeddings ? 2 * kItems * kH : 0;
+    for (Eigen::Index j = net.size() - emb - 2 * kItems; j < net.size() - emb; ++j) net.theta[j] = rng.uniform(-1, 1);
+    if (random_embeddings)
+      for (Eigen::Index j = net.size() - emb; j < net.size(); ++j) net.theta[j] = rng.uniform(-1, 1);
     for (int e = 0; e < 5; ++e) {
       std::vector<double> phi(kD);
       for (double& x : phi) x = rng.uniform(-1, 1);
@@ -709,6 +715,22 @@ struct NetFixture {
     return p;
   }
 };
+
+/// ∂objective/∂θ_j by central differences (step 1e-6), for every weight of net.
+template <typename F>
+Eigen::VectorXd numeric_gradient(rl::PolicyNet& net, F&& objective) {
+  Eigen::VectorXd g(net.size());
+  for (Eigen::Index j = 0; j < net.size(); ++j) {
+    const double keep = net.theta[j], step = 1e-6;
+    net.theta[j] = keep + step;
+    const double up = objective();
+    net.theta[j] = keep - step;
+    const double down = objective();
+    net.theta[j] = keep;
+    g[j] = (up - down) / (2 * step);
+  }
+  return g;
+}
 
 }  // namespace
 
@@ -738,15 +760,10 @@ TEST_CASE("the REINFORCE loss with top-K factor and capped weights matches finit
     Eigen::VectorXd grad = Eigen::VectorXd::Zero(f.net.size());
     f.net.loss(events, head, &grad);
     CHECK(grad.segment(head == rl::PolicyNet::kPolicy ? f.net.size() - 2 * n : f.net.size() - n, n).norm() > 1e-3);
+    const Eigen::VectorXd numeric = numeric_gradient(f.net, [&] { return f.net.loss(events, head, nullptr); });
     double worst = 0;
     for (Eigen::Index j = 0; j < f.net.size(); ++j) {
-      const double keep = f.net.theta[j], step = 1e-6;
-      f.net.theta[j] = keep + step;
-      const double up = f.net.loss(events, head, nullptr);
-      f.net.theta[j] = keep - step;
-      const double down = f.net.loss(events, head, nullptr);
-      f.net.theta[j] = keep;
-      const double fd = (up - down) / (2 * step);
+      const double fd = numeric[j];
       if (head == rl::PolicyNet::kPolicy) {
         worst = std::max(worst, std::abs(grad[j] - fd));
         if (behaviour_weight(j)) CHECK(grad[j] == 0.0);  // β's weights do not enter L_π
@@ -782,19 +799,292 @@ TEST_CASE("in expectation over the behaviour, the corrected gradient is that of 
     for (std::size_t a = 0; a < c; ++a) j += reward[a] * (1.0 - std::pow(1.0 - p[a], kK));
     return j;
   };
-  double worst = 0, norm = 0;
-  for (Eigen::Index j = 0; j < f.net.size(); ++j) {
-    const double keep = f.net.theta[j], step = 1e-6;
-    f.net.theta[j] = keep + step;
-    const double up = objective();
-    f.net.theta[j] = keep - step;
-    const double down = objective();
-    f.net.theta[j] = keep;
-    worst = std::max(worst, std::abs(-grad[j] - (up - down) / (2 * step)));
-    norm = std::max(norm, std::abs(grad[j]));
+  CHECK(grad.cwiseAbs().maxCoeff() > 1e-3);
+  CHECK((-grad - numeric_gradient(f.net, objective)).cwiseAbs().maxCoeff() < 1e-7);
+}
+
+TEST_CASE("the top-K inclusion weight makes the click-event gradient that of the top-K objective", "[rl]") {
+  // On-policy, a click on a arrives at rate α_π(a) c_a (a shown, then
+  // clicked); the objective is J = Σ_a c_a R_a α_π(a). Weighting each event
+  // by π/α_π (behavior "inclusion") gives ∇J in expectation; the paper's π/β
+  // with β = π (behavior "recorded") scales each item's term by α/π instead.
+  NetFixture f;
+  constexpr int kK = 3;
+  const std::size_t e = 2;
+  const auto pi = f.probs(e, rl::PolicyNet::kPolicy);
+  const std::size_t c = pi.size();
+  std::vector<double> click(c), reward(c);
+  for (std::size_t j = 0; j < c; ++j) click[j] = 0.2 + 0.1 * static_cast<double>(j % 4), reward[j] = std::cos(2.0 * j);
+  const auto gradient = [&](bool inclusion) {
+    std::vector<rl::PolicyEvent> events;  // one per item, weighted by its event rate · c
+    for (std::size_t j = 0; j < c; ++j) {
+      const double alpha = rl::topk_inclusion(pi[j], kK);
+      const double beta = inclusion ? alpha : pi[j];
+      events.push_back({f.phis[e].data(), f.cands[e], static_cast<int>(j),
+                        static_cast<double>(c) * alpha * click[j] *
+                            rl::topk_multiplier(pi[j], beta, kK, 0.0, reward[j])});
+    }
+    Eigen::VectorXd grad = Eigen::VectorXd::Zero(f.net.size());
+    f.net.loss(events, rl::PolicyNet::kPolicy, &grad);  // = −∇J when unbiased
+    return grad;
+  };
+  const auto objective = [&] {
+    const auto p = f.probs(e, rl::PolicyNet::kPolicy);
+    double j = 0;
+    for (std::size_t a = 0; a < c; ++a) j += click[a] * reward[a] * rl::topk_inclusion(p[a], kK);
+    return j;
+  };
+  const Eigen::VectorXd fd = numeric_gradient(f.net, objective);
+  CHECK(rl::topk_inclusion(0.2, 3) == Approx(1 - 0.8 * 0.8 * 0.8));
+  REQUIRE(fd.norm() > 1e-3);
+  CHECK((-gradient(true) - fd).cwiseAbs().maxCoeff() < 1e-7);
+  CHECK((-gradient(false) - fd).norm() > 0.1 * fd.norm());  // the recorded π/β is biased here
+}
+
+TEST_CASE("the Plackett-Luce slate log-probability by hand, and its gradient by finite differences", "[rl]") {
+  const std::vector<double> z{0.3, -1.2, 0.8, 0.1};
+  const auto softmax = [](const std::vector<double>& x) {
+    std::vector<double> p(x.size());
+    double t = 0;
+    for (std::size_t j = 0; j < x.size(); ++j) t += p[j] = std::exp(x[j]);
+    for (double& v : p) v /= t;
+    return p;
+  };
+  const std::vector<int> slate{2, 0, 3};
+  std::vector<char> scratch;
+  std::vector<double> d(4);
+  const auto p = softmax(z);
+  const double logp = rl::slate_log_probability(p, slate, scratch, d.data());
+  CHECK(logp == Approx(std::log(p[2]) + std::log(p[0] / (1 - p[2])) + std::log(p[3] / (1 - p[2] - p[0]))));
+  for (std::size_t j = 0; j < 4; ++j) {
+    std::vector<double> up = z, down = z;
+    up[j] += 1e-6, down[j] -= 1e-6;
+    const double fd = (rl::slate_log_probability(softmax(up), slate, scratch) -
+                       rl::slate_log_probability(softmax(down), slate, scratch)) / 2e-6;
+    CHECK(d[j] == Approx(fd).margin(1e-7));
   }
-  CHECK(norm > 1e-3);
-  CHECK(worst < 1e-7);
+  // A repeat or an index outside the candidates has probability 0.
+  CHECK(rl::slate_log_probability(p, std::vector<int>{1, 1}, scratch) == -INFINITY);
+  CHECK(rl::slate_log_probability(p, std::vector<int>{4}, scratch) == -INFINITY);
+  // Once the mass left underflows, the acting draw is uniform over the rest.
+  const std::vector<double> sure{1.0, 0.0, 0.0};
+  std::vector<double> d0(3);
+  CHECK(rl::slate_log_probability(sure, std::vector<int>{0, 2, 1}, scratch, d0.data()) == Approx(-std::log(2.0)));
+  CHECK(d0[0] == Approx(0.0).margin(1e-15));
+  CHECK(d0[1] == 0.0);
+  CHECK(d0[2] == 0.0);
+}
+
+TEST_CASE("per-item embeddings and slate events: the policy losses match finite differences", "[rl]") {
+  // θ = [U | c | P | B | b | b' | V | V']: the behaviour head's weights are
+  // B, b' and V'; L_β reaches nothing else, L_π none of them.
+  NetFixture f(true);
+  constexpr Eigen::Index kD = NetFixture::kD, kH = NetFixture::kH, kN = NetFixture::kItems, kE = 4;
+  REQUIRE(f.net.size() == kH * kD + kH + 2 * kH * kE + 2 * kN + 2 * kN * kH);
+  const Eigen::Index b_at = kH * kD + kH + kH * kE, bias_b_at = b_at + kH * kE + kN, v_b_at = f.net.size() - kN * kH;
+  const auto behaviour_weight = [&](Eigen::Index j) {
+    return (j >= b_at && j < b_at + kH * kE) || (j >= bias_b_at && j < bias_b_at + kN) || j >= v_b_at;
+  };
+  const std::vector<std::vector<int>> slates{{1, 0}, {0, 2, 3}, {2}, {3, 1}, {0, 1}};
+  std::vector<rl::PolicyEvent> events;
+  for (std::size_t e = 0; e < f.phis.size(); ++e) {
+    const double m = 0.7 - 0.4 * static_cast<double>(e);
+    if (e % 2 == 0)
+      events.push_back({f.phis[e].data(), f.cands[e], -1, m, slates[e]});
+    else
+      events.push_back({f.phis[e].data(), f.cands[e], static_cast<int>(e % 2), m});
+  }
+  for (auto head : {rl::PolicyNet::kPolicy, rl::PolicyNet::kBehavior}) {
+    INFO((head == rl::PolicyNet::kPolicy ? "policy loss" : "behaviour loss"));
+    Eigen::VectorXd grad = Eigen::VectorXd::Zero(f.net.size());
+    f.net.loss(events, head, &grad);
+    const Eigen::Index v_at = head == rl::PolicyNet::kPolicy ? v_b_at - kN * kH : v_b_at;
+    CHECK(grad.segment(v_at, kN * kH).norm() > 1e-3);  // the embeddings learn
+    const Eigen::VectorXd numeric = numeric_gradient(f.net, [&] { return f.net.loss(events, head, nullptr); });
+    double worst = 0;
+    for (Eigen::Index j = 0; j < f.net.size(); ++j) {
+      const double fd = numeric[j];
+      if ((head == rl::PolicyNet::kPolicy) != behaviour_weight(j))
+        worst = std::max(worst, std::abs(grad[j] - fd));
+      else
+        CHECK(grad[j] == 0.0);
+    }
+    CHECK(worst < 1e-7);
+  }
+  // The embeddings start at 0: the same probabilities as without them.
+  NetFixture plain, fresh(true, false);
+  for (std::size_t e = 0; e < plain.phis.size(); ++e)
+    for (auto head : {rl::PolicyNet::kPolicy, rl::PolicyNet::kBehavior}) {
+      const auto a = plain.probs(e, head), b = fresh.probs(e, head);
+      for (std::size_t j = 0; j < a.size(); ++j) CHECK(a[j] == Approx(b[j]).epsilon(1e-14));
+    }
+}
+
+TEST_CASE("in expectation over sampled slates, the slate objective's gradient is that of the expected reward",
+          "[rl]") {
+  // Exact REINFORCE: Σ_A P(A) R(A) ∇log P(A) = ∇ Σ_A P(A) R(A) over every
+  // ordered slate A of 2 of the candidates, with the embeddings in the policy.
+  NetFixture f(true);
+  const std::size_t e = 3;
+  const std::size_t c = f.cands[e].size();
+  std::vector<std::vector<int>> slates;
+  for (int a = 0; a < static_cast<int>(c); ++a)
+    for (int b = 0; b < static_cast<int>(c); ++b)
+      if (a != b) slates.push_back({a, b});
+  const auto reward = [](const std::vector<int>& s) { return std::sin(1.0 + s[0]) + 0.5 * std::cos(2.0 * s[1]); };
+  std::vector<char> scratch;
+  const auto objective = [&] {
+    const auto p = f.probs(e, rl::PolicyNet::kPolicy);
+    double j = 0;
+    for (const auto& s : slates) j += std::exp(rl::slate_log_probability(p, s, scratch)) * reward(s);
+    return j;
+  };
+  const auto p = f.probs(e, rl::PolicyNet::kPolicy);
+  std::vector<rl::PolicyEvent> events;  // each slate weighted by P(A) · N (the loss divides by N)
+  for (const auto& s : slates)
+    events.push_back({f.phis[e].data(), f.cands[e], -1,
+                      static_cast<double>(slates.size()) * std::exp(rl::slate_log_probability(p, s, scratch)) *
+                          reward(s),
+                      s});
+  Eigen::VectorXd grad = Eigen::VectorXd::Zero(f.net.size());
+  f.net.loss(events, rl::PolicyNet::kPolicy, &grad);
+  CHECK(grad.cwiseAbs().maxCoeff() > 1e-3);
+  CHECK((-grad - numeric_gradient(f.net, objective)).cwiseAbs().maxCoeff() < 1e-7);
+}
+
+TEST_CASE("generalized advantage estimates by hand", "[rl]") {
+  const std::vector<double> r{1.0, 0.0, 2.0}, v{0.5, 1.0, 1.5};
+  std::vector<double> a(3);
+  // λ = 0: δ_2 = 2 − 1.5, δ_1 = 0 + 0.9 · 1.5 − 1, δ_0 = 1 + 0.9 · 1 − 0.5.
+  rl::gae_advantages(r, v, 0.9, 0.0, a);
+  CHECK(a[0] == Approx(1.4));
+  CHECK(a[1] == Approx(0.35));
+  CHECK(a[2] == Approx(0.5));
+  // λ = 1: G_t − V_t with G = (2.62, 1.8, 2).
+  rl::gae_advantages(r, v, 0.9, 1.0, a);
+  CHECK(a[0] == Approx(2.12));
+  CHECK(a[1] == Approx(0.8));
+  CHECK(a[2] == Approx(0.5));
+  // λ = 0.5: A_t = δ_t + 0.45 A_(t+1).
+  rl::gae_advantages(r, v, 0.9, 0.5, a);
+  CHECK(a[1] == Approx(0.35 + 0.45 * 0.5));
+  CHECK(a[0] == Approx(1.4 + 0.45 * (0.35 + 0.45 * 0.5)));
+}
+
+TEST_CASE("top-K REINFORCE learns the long-term choice with its rl 1.5.0 options on", "[rl]") {
+  const TrainData d = TrapWorld::train();
+  for (std::uint64_t seed : {1u, 2u}) {
+    for (const std::map<std::string, ParamValue>& options :
+         {std::map<std::string, ParamValue>{{"behavior", std::string("inclusion")}, {"gae_lambda", 0.0}},
+          std::map<std::string, ParamValue>{{"objective", std::string("slate")}, {"gae_lambda", 0.0}},
+          std::map<std::string, ParamValue>{{"objective", std::string("slate")}, {"item_embeddings", true}}}) {
+      auto model = fitted<rl::ReinforceTopK>(d, seed, options);
+      ModelActor actor(*model);
+      const double r = simulate(actor, 250, 32, seed).mean_last(320);
+      INFO("seed " << seed << ", options " << options.size() << ": mean return over the last 320 sessions " << r);
+      CHECK(r > 4.0);
+    }
+  }
+  CHECK_THROWS_WITH((fitted<rl::ReinforceTopK>(d, 1, {{"objective", std::string("slate")},
+                                                       {"behavior", std::string("learned")}})),
+                    Catch::Contains("'behavior'") && Catch::Contains("objective \"topk\""));
+}
+
+namespace {
+
+/// TrapWorld's users and items, every item a candidate at every step, slates
+/// of two; the user looks at the first position only and clicks it with
+/// probability 0.9 when it holds a keep item (2 or 3), 0.1 for a trap; a
+/// click pays 1; sessions last 5 steps. Returns the share of slates that
+/// led with a keep item over the last fifth of the steps.
+double keep_first_share(rl::ReinforceTopK& model, int batches, std::uint64_t seed) {
+  constexpr int kSessions = 32, kSteps = 5, kK = 2;
+  Rng world(derive_seed(seed, "first-world"));
+  std::vector<std::uint8_t> keep_first;
+  for (int b = 0; b < batches; ++b) {
+    std::vector<UserId> users(kSessions);
+    for (auto& u : users) u = static_cast<UserId>(world.below(TrapWorld::kUsers));
+    for (int t = 0; t < kSteps; ++t) {
+      std::vector<ItemId> cands, slates(kSessions * kK);
+      for (int s = 0; s < kSessions; ++s)
+        for (ItemId i = 0; i < TrapWorld::kItems; ++i) cands.push_back(i);
+      model.act(users, cands, TrapWorld::kItems, kK, slates);
+      std::vector<std::int32_t> choice(kSessions);
+      std::vector<float> reward(kSessions);
+      std::vector<std::uint8_t> done(kSessions, t + 1 == kSteps);
+      for (int s = 0; s < kSessions; ++s) {
+        const bool keep = !TrapWorld::trap(slates[s * kK]);
+        const bool click = world.uniform() < (keep ? 0.9 : 0.1);
+        choice[s] = click ? 0 : -1;
+        reward[s] = click ? 1.0f : 0.0f;
+        keep_first.push_back(keep);
+      }
+      model.observe(Feedback{users, kK, slates, choice, reward, done});
+    }
+  }
+  const std::size_t tail = keep_first.size() / 5;
+  return static_cast<double>(std::count(keep_first.end() - static_cast<std::ptrdiff_t>(tail), keep_first.end(), 1)) /
+         static_cast<double>(tail);
+}
+
+double diagnostic(const Recommender& model, const std::string& name) {
+  for (const auto& [key, value] : model.diagnostics())
+    if (key == name) return value;
+  FAIL("no diagnostic " << name);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("the slate objective credits the order of the slate: what leads is learned to lead", "[rl]") {
+  const TrainData d = TrapWorld::train();
+  for (std::uint64_t seed : {1u, 2u}) {
+    for (const double lambda : {1.0, 0.0}) {
+      INFO("seed " << seed << ", gae_lambda " << lambda);
+      auto model = fitted<rl::ReinforceTopK>(
+          d, seed, {{"objective", std::string("slate")}, {"gae_lambda", lambda}, {"learning_rate", 0.01}});
+      const double share = keep_first_share(*model, 150, seed);
+      INFO("keep items lead " << share << " of the last fifth of the slates (0.5 at the start)");
+      CHECK(share > 0.85);
+      CHECK(diagnostic(*model, "policy_updates") >= 5);
+    }
+  }
+}
+
+TEST_CASE("reinforce_topk's importance weights: 1 on-policy, the inclusion weight 1 / (2 - pi) for K = 2", "[rl]") {
+  // With a vanishing step size θ stays where it acted, so the recorded
+  // weights π/β and the slate weights P_π(A)/P_acting(A) are 1: observe
+  // recorded the propensity of the slate that was shown, in its order. The
+  // inclusion weight π / (1 − (1 − π)²) = 1 / (2 − π) lies in (0.5, 1).
+  const TrainData d = TrapWorld::train();
+  const auto run = [&](const std::string& objective, const std::string& behavior) {
+    auto model = fitted<rl::ReinforceTopK>(
+        d, 3, {{"objective", objective}, {"behavior", behavior}, {"learning_rate", 1e-9}});
+    keep_first_share(*model, 40, 3);
+    REQUIRE(diagnostic(*model, "policy_updates") >= 1);
+    return diagnostic(*model, "mean_weight");
+  };
+  CHECK(run("slate", "recorded") == Approx(1.0).epsilon(1e-6));
+  CHECK(run("topk", "recorded") == Approx(1.0).epsilon(1e-6));
+  const double inclusion = run("topk", "inclusion");
+  CHECK(inclusion > 0.5);
+  CHECK(inclusion < 0.75);  // π near 1/4 at the start: 1 / 1.75 = 0.571
+}
+
+TEST_CASE("gae_lambda near 1 gives the return's advantage, 0 another update", "[rl]") {
+  const TrainData d = TrapWorld::train();
+  const auto probs = [&](double lambda) {
+    auto model = fitted<rl::ReinforceTopK>(d, 4, {{"gae_lambda", lambda}, {"learning_rate", 0.01}});
+    keep_first_share(*model, 40, 4);
+    return model->policy_probs(1, std::vector<ItemId>{0, 1, 2, 3});
+  };
+  const auto one = probs(1.0), near = probs(1.0 - 1e-12), zero = probs(0.0);
+  double gap = 0;
+  for (std::size_t j = 0; j < 4; ++j) {
+    CHECK(near[j] == Approx(one[j]).epsilon(1e-6));
+    gap = std::max(gap, std::abs(zero[j] - one[j]));
+  }
+  CHECK(gap > 1e-3);
 }
 
 TEST_CASE("reinforce_topk's slate propensities are exact", "[rl]") {
