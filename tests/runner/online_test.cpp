@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "run_cli.hpp"
@@ -233,5 +234,48 @@ plugin = "popularity"
   for (const auto& t : report.at("trials")) {
     CHECK(t.at("status") == "failed");
     CHECK_THAT(t.at("error").get<std::string>(), Catch::Contains("[dataset]"));
+  }
+}
+
+TEST_CASE("a policy whose slates break the act contract fails its trial, naming plugin, session and position",
+          "[online]") {
+  // tests/test_plugins/bad_slate.cpp: the last slate position holds an item
+  // that is not among the row's candidates, or repeats the first candidate.
+  // test_favourite's slates hold 2 items, so position 1 is the bad one.
+  const auto dir = temp_dir("online-bad-slate");
+  const auto s = write_text(dir, "b.toml", R"(name = "bad-slate"
+seeds = [1]
+protocols = ["online"]
+[environment]
+plugin = "test_favourite"
+params = { users = 12, items = 6, candidates = 3, steps = 4 }
+[online]
+log_episodes = 20
+episodes = 20
+batch = 8
+[[algorithms]]
+plugin = "popularity"
+[[algorithms]]
+name = "outside"
+plugin = "test_bad_slate"
+[[algorithms]]
+name = "repeat"
+plugin = "test_bad_slate"
+params = { mode = "repeat" }
+)");
+  const auto r = run_recfuse("run " + s.string() + args(dir));
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  const json report = read_report(dir / "out");
+  std::map<std::string, std::string> outcome;
+  for (const auto& t : report.at("trials"))
+    outcome[t.at("algorithm").get<std::string>()] =
+        t.at("status") == "ok" ? "ok" : t.at("error").get<std::string>();
+  CHECK(outcome.at("popularity (online)") == "ok");  // a good trial beside them keeps its result
+  for (const auto& [label, why] : {std::pair<std::string, std::string>{"outside (online)", "is not among this step's candidates"},
+                                   {"repeat (online)", "appears twice in the slate"}}) {
+    INFO(label << ": " << outcome.at(label));
+    CHECK_THAT(outcome.at(label), Catch::Contains("plugin 'test_bad_slate'") &&
+                                      Catch::Contains("session 0, slate position 1: item") && Catch::Contains(why));
   }
 }

@@ -13,6 +13,7 @@
 #include "eval/stats.hpp"
 #include "host/params_validation.hpp"
 #include "recfuse/rng.hpp"
+#include "recfuse/slates.hpp"
 #include "runner/model_tree.hpp"
 #include "runner/policies.hpp"
 #include "runner/record_json.hpp"
@@ -43,23 +44,6 @@ struct Episodes {
   std::vector<double> ret, steps, clicks, engagement;
   explicit Episodes(int n) : ret(n, 0.0), steps(n, 0.0), clicks(n, 0.0), engagement(n, 0.0) {}
 };
-
-/// Checks a policy's slates: k distinct items of the session's candidates.
-void check_slates(std::span<const ItemId> candidates, std::span<const ItemId> slates, int C, int k,
-                  const std::string& who) {
-  const std::size_t rows = slates.size() / static_cast<std::size_t>(k);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const ItemId* cand = candidates.data() + r * static_cast<std::size_t>(C);
-    const ItemId* s = slates.data() + r * static_cast<std::size_t>(k);
-    for (int j = 0; j < k; ++j) {
-      if (std::find(cand, cand + C, s[j]) == cand + C)
-        throw Error(who + " put item " + std::to_string(s[j]) +
-                    " in a slate that is not among the step's candidates");
-      if (std::find(s, s + j, s[j]) != s + j)
-        throw Error(who + " put item " + std::to_string(s[j]) + " twice in one slate");
-    }
-  }
-}
 
 /// Runs `episodes` episodes in batches; every step of every live session
 /// goes through `policy`, then `sink` (may be empty).
@@ -100,13 +84,15 @@ Episodes run_episodes(Environment& env, const OnlineSpec& o, int episodes, std::
                     lcand.begin() + static_cast<std::ptrdiff_t>(j * uC));
       }
       policy(lusers, lcand, live, lslate, lprop);
-      check_slates(lcand, lslate, C, k, who);
       for (int r = 0; r < n; ++r)  // finished sessions: any valid slate, ignored
         std::copy_n(cand.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * uC), k,
                     slates.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * uk));
       for (std::size_t j = 0; j < m; ++j)
         std::copy_n(lslate.begin() + static_cast<std::ptrdiff_t>(j * uk), k,
                     slates.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(live[j]) * uk));
+      // The policy's slates, before the environment sees them, so that the
+      // error names the plugin (sessions numbered as in the batch).
+      check_slates(who, slates, cand, n, C, k, done, done);
       env.step(slates, out);
       lchoice.resize(m);
       lreward.resize(m);
