@@ -239,3 +239,57 @@ TEST_CASE("equal timestamps: source order by default, item id on request, and th
     CHECK_THROWS_WITH(make_split(d, spec, "", 0), Contains("split.ties"));
   }
 }
+
+TEST_CASE("nested validation: the validation rule once more on train, disjoint from what the trial scores",
+          "[data][splits]") {
+  const Dataset& d = synthetic();
+  for (const std::string method : {"random", "temporal_user", "leave_last_one_out", "kfold"}) {
+    INFO(method);
+    SplitSpec spec = spec_for(method);
+    if (method == "leave_last_one_out")
+      spec.validation = true;
+    else
+      spec.validation_ratio = 0.2;
+    const std::string fold = method == "kfold" ? "2" : "";
+    const Split outer = make_split(d, spec, fold, 7);
+    const Split inner = nested_validation_split(d, spec, outer, 7);
+    // The inner parts divide the outer train exactly, and share no pair.
+    CHECK(inner.test.empty());
+    CHECK(inner.train.size() + inner.validation.size() == outer.train.size());
+    check_no_leak(inner);
+    const auto inner_pairs = pairs_of(inner.train), inner_val = pairs_of(inner.validation);
+    for (const auto& x : outer.train)
+      CHECK(inner_pairs.count({x.user, x.item}) + inner_val.count({x.user, x.item}) == 1);
+    // Nothing the trial scores (outer validation) or holds out (test) is in
+    // either inner part.
+    for (const auto* part : {&outer.validation, &outer.test})
+      for (const auto& x : *part) {
+        CHECK(inner_pairs.count({x.user, x.item}) == 0);
+        CHECK(inner_val.count({x.user, x.item}) == 0);
+      }
+    CHECK_FALSE(inner.validation.empty());
+    // Deterministic in the seed.
+    CHECK(pairs_of(nested_validation_split(d, spec, outer, 7).validation) == inner_val);
+    if (method == "leave_last_one_out") {
+      // Exactly one per user who keeps a training item, the latest of its train.
+      std::map<UserId, std::int64_t> last_train, val_t;
+      std::map<UserId, int> n_val;
+      for (const auto& x : inner.train) last_train[x.user] = std::max(last_train[x.user], x.timestamp);
+      for (const auto& x : inner.validation) val_t[x.user] = x.timestamp, ++n_val[x.user];
+      for (const auto& [u, n] : n_val) {
+        CHECK(n == 1);
+        CHECK(val_t[u] >= last_train[u]);
+      }
+      CHECK(n_val.size() == last_train.size());
+    } else {
+      const double share = static_cast<double>(inner.validation.size()) / static_cast<double>(outer.train.size());
+      CHECK(share == Approx(0.2).margin(0.03));
+    }
+  }
+  // The random per-user carve draws its own stream: another seed, another part.
+  SplitSpec spec = spec_for("random");
+  spec.validation_ratio = 0.2;
+  const Split outer = make_split(d, spec, "", 7);
+  CHECK(pairs_of(nested_validation_split(d, spec, outer, 8).validation) !=
+        pairs_of(nested_validation_split(d, spec, outer, 7).validation));
+}

@@ -251,6 +251,36 @@ TEST_CASE("evaluation.target = validation scores the validation part, never test
             "produced no validation data") != std::string::npos);
 }
 
+TEST_CASE("nested_validation: the algorithm fits on train minus its own validation, never on what is scored") {
+  const auto dir = temp_dir("nested");
+  const auto run = [&](const std::string& name, const std::string& lines) {
+    const auto s = write_text(dir, name + ".toml", small_scenario_with(lines));
+    const auto r = run_recfuse("run " + s.string() + " --output " + (dir / name).string() + " --no-cache --quiet");
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    return trial_named(read_report(dir / name), "item_knn");
+  };
+  const json plain = run("plain", "target = \"validation\"");
+  const json nested = run("nested", "target = \"validation\"\nnested_validation = true");
+  // The same outer split and scored items; the algorithm's data is nested.
+  CHECK(nested.at("dataset").at("nested_validation") == true);
+  CHECK(plain.at("dataset").at("nested_validation") == false);
+  for (const char* key : {"train", "validation", "test"}) CHECK(nested.at("dataset").at(key) == plain.at("dataset").at(key));
+  CHECK(plain.at("dataset").at("algorithm_train") == plain.at("dataset").at("train"));
+  CHECK(plain.at("dataset").at("algorithm_validation") == plain.at("dataset").at("validation"));
+  // leave_last_one_out: one more item per user (150 users of 20) leaves train.
+  CHECK(nested.at("dataset").at("algorithm_validation") == 150);
+  CHECK(nested.at("dataset").at("algorithm_train").get<int>() + 150 == nested.at("dataset").at("train").get<int>());
+  CHECK(nested.at("trial_id") != plain.at("trial_id"));
+  CHECK(nested.at("metrics").at("ndcg@10") != plain.at("metrics").at("ndcg@10"));
+
+  const auto bad = write_text(dir, "b.toml", small_scenario_with("nested_validation = true"));
+  const auto rb = run_recfuse("run " + bad.string() + " --output " + (dir / "b").string() + " --no-cache --quiet");
+  CHECK(rb.exit_code == 1);  // a scenario error, before any trial
+  CHECK_THAT(rb.output, Catch::Contains("b.toml:") && Catch::Contains("[evaluation.nested_validation]") &&
+                            Catch::Contains("target = \"validation\" only"));
+}
+
 TEST_CASE("a metrics filter keeps only the rating metric asked for") {
   const auto dir = temp_dir("mae-only");
   const auto s = write_text(dir, "m.toml",

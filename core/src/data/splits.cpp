@@ -314,4 +314,24 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
   return split;
 }
 
+Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const Split& outer,
+                              std::uint64_t seed) {
+  Dataset view;  // the outer training part, in its order, with the dataset's ids
+  view.user_ids = data.user_ids;
+  view.item_ids = data.item_ids;
+  view.has_timestamps = data.has_timestamps;
+  view.interactions = outer.train;
+  std::vector<std::uint8_t> part(view.interactions.size(), kTrain);
+  if (spec.method == "leave_last_one_out") {
+    for (const auto& line : user_timelines(view, outer.ties_by_item))
+      if (line.size() >= 2) part[line.back()] = kValidation;
+  } else {
+    const std::uint64_t base = spec.seed != 0 ? spec.seed : seed;
+    carve_validation(view, spec.validation_ratio, spec.method, derive_seed(base, "split.nested"), part);
+  }
+  Split inner = assemble(view.interactions, part, outer.label + ", nested validation");
+  inner.ties_by_item = outer.ties_by_item;
+  return inner;
+}
+
 }  // namespace recfuse

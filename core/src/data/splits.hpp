@@ -31,4 +31,15 @@ std::vector<std::string> split_folds(const SplitSpec& spec);
 Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& fold,
                  std::uint64_t seed);
 
+/// The nested split of a trial that scores `outer`'s validation part
+/// (evaluation.target = "validation" with nested_validation): the split's
+/// validation rule applied once more to outer.train, which it divides into
+/// the returned train and validation (its test is empty). For
+/// leave_last_one_out each user's last training item (time order, spec.ties)
+/// when the user keeps at least one more; for the other methods a random
+/// per-user validation_ratio of outer.train, drawn from its own stream.
+/// The algorithm fits on the result; outer.validation stays unseen.
+Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const Split& outer,
+                              std::uint64_t seed);
+
 }  // namespace recfuse

@@ -215,13 +215,17 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     const std::uint64_t split_seed =
         scenario.split.seed ? scenario.split.seed : derive_seed(trial.seed, "split");
     const Split split = make_split(data, scenario.split, trial.fold, split_seed);
-    const TrainData train = build_train_data(data, split);
     // Model selection evaluates the validation part and never reads test.
     const bool on_validation = scenario.evaluation.target == "validation";
     if (on_validation && split.validation.empty())
       throw Error(scenario.file + ": [evaluation] target = \"validation\" but split '" +
                   split.label + "' produced no validation data (set split.validation = true or "
                   "split.validation_ratio > 0)");
+    // Nested: the algorithm's own validation part is carved from train, so
+    // the validation part scored here stays unseen (specs.hpp).
+    const bool nested = on_validation && scenario.evaluation.nested_validation;
+    const Split inner = nested ? nested_validation_split(data, scenario.split, split, split_seed) : Split{};
+    const TrainData train = build_train_data(data, nested ? inner : split);
     const CsrMatrix test = build_user_item_csr(on_validation ? split.validation : split.test,
                                                data.n_users(), data.n_items());
     // On test, validation items are history too: never ranked (evaluator.hpp),
@@ -250,6 +254,9 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"validation", split.validation.size()},
                       {"test", split.test.size()},
                       {"evaluated_on", scenario.evaluation.target},
+                      {"nested_validation", nested},
+                      {"algorithm_train", (nested ? inner : split).train.size()},
+                      {"algorithm_validation", (nested ? inner : split).validation.size()},
                       {"test_users", test_users}};
 
     FittedModel fitted =

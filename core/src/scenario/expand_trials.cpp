@@ -88,6 +88,7 @@ std::string canonical_evaluation(const EvaluationSpec& e) {
        ";relevance_threshold=" + number(e.relevance_threshold) +
        ";max_latency_users=" + std::to_string(e.max_latency_users);
   if (e.target != "test") s += ";target=" + e.target;  // keeps earlier ids stable
+  if (e.nested_validation) s += ";nested_validation=1";
   return s;
 }
 

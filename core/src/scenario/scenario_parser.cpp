@@ -115,6 +115,9 @@ void parse_split(const Section& s, SplitSpec& p) {
 void parse_evaluation(const Section& s, EvaluationSpec& e) {
   s.read_enum("protocol", e.protocol, schema::evaluation_protocols());
   s.read_enum("target", e.target, schema::evaluation_targets());
+  s.read("nested_validation", e.nested_validation);
+  if (e.nested_validation && e.target != "validation")
+    s.fail("nested_validation", "applies to target = \"validation\" only (got target = \"" + e.target + "\")");
   s.read_int("sampled_negatives", e.sampled_negatives, 1);
   s.read_string_array("metrics", e.metrics);
   std::vector<std::int64_t> cutoffs;

@@ -116,6 +116,13 @@ struct EvaluationSpec {
   /// "test", or "validation" for model selection: the split's validation
   /// part is evaluated and the test part is never read.
   std::string target = "test";
+  /// With target "validation": the algorithm's own validation part
+  /// (TrainData::validation, which stacking, switching, rating_blend and
+  /// early stopping fit on) is carved once more from the training part, so
+  /// nothing the trial scores is ever seen by the algorithm
+  /// (nested_validation_split in data/splits.hpp). Off: the algorithm's
+  /// validation part is the one scored.
+  bool nested_validation = false;
   /// Pairs the report tests as one Holm family per metric (reports/
   /// comparisons.cpp), declared before the run; not part of trial ids.
   std::vector<PlannedComparison> compare;
