@@ -293,3 +293,29 @@ TEST_CASE("nested validation: the validation rule once more on train, disjoint f
   CHECK(pairs_of(nested_validation_split(d, spec, outer, 8).validation) !=
         pairs_of(nested_validation_split(d, spec, outer, 7).validation));
 }
+
+TEST_CASE("nested leave-last-one-out skips a repeated pair and leaves short histories whole", "[data][splits]") {
+  // User 0 over time: items 1 2 3 2 7 8 -> outer test 8, outer validation 7,
+  // train 1 2 3 2. The latest training item, 2, repeats an earlier pair (a
+  // validation copy of it would be dropped as a leak and lost to both
+  // parts), so the nested validation is 3. User 1 (items 4 5 6) keeps one
+  // training item: nothing to carve.
+  Dataset d;
+  d.user_ids = {"a", "b"};
+  d.item_ids = {"0", "1", "2", "3", "4", "5", "6", "7", "8"};
+  d.has_timestamps = true;
+  const std::int64_t t0 = 1000;
+  std::int64_t t = t0;
+  for (ItemId i : {1, 2, 3, 2, 7, 8}) d.interactions.push_back({0, i, 1.0f, ++t});
+  for (ItemId i : {4, 5, 6}) d.interactions.push_back({1, i, 1.0f, ++t});
+  SplitSpec spec = spec_for("leave_last_one_out");
+  spec.validation = true;
+  const Split outer = make_split(d, spec, "", 1);
+  REQUIRE(outer.train.size() == 5);  // 1 2 3 2 and user 1's 4
+  const Split inner = nested_validation_split(d, spec, outer, 1);
+  REQUIRE(inner.validation.size() == 1);
+  CHECK(inner.validation[0].user == 0);
+  CHECK(inner.validation[0].item == 3);
+  CHECK(inner.train.size() == 4);  // nothing lost: 1 2 2 and 4
+  CHECK(pairs_of(inner.train) == std::set<std::pair<UserId, ItemId>>{{0, 1}, {0, 2}, {1, 4}});
+}

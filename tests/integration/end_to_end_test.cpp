@@ -252,16 +252,23 @@ TEST_CASE("evaluation.target = validation scores the validation part, never test
 }
 
 TEST_CASE("nested_validation: the algorithm fits on train minus its own validation, never on what is scored") {
+  // test_mean_fusion (tests/test_plugins) reports the TrainData it was fitted
+  // on: pairs in train and validation, and a checksum of the validation pairs.
   const auto dir = temp_dir("nested");
+  const std::string fusion = "[[algorithms]]\nname = \"fusion\"\nplugin = \"test_mean_fusion\"\n"
+                             "[[algorithms.children]]\nplugin = \"popularity\"\n";
   const auto run = [&](const std::string& name, const std::string& lines) {
-    const auto s = write_text(dir, name + ".toml", small_scenario_with(lines));
-    const auto r = run_recfuse("run " + s.string() + " --output " + (dir / name).string() + " --no-cache --quiet");
+    const auto s = write_text(dir, name + ".toml", small_scenario_with(lines) + fusion);
+    const auto r = run_recfuse("run " + s.string() + " --output " + (dir / name).string() +
+                               " --plugin-path " + bad_plugin_dir().string() + " --no-cache --quiet");
     INFO(r.output);
     REQUIRE(r.exit_code == 0);
-    return trial_named(read_report(dir / name), "item_knn");
+    return read_report(dir / name);
   };
-  const json plain = run("plain", "target = \"validation\"");
-  const json nested = run("nested", "target = \"validation\"\nnested_validation = true");
+  const json plain_report = run("plain", "target = \"validation\"");
+  const json nested_report = run("nested", "target = \"validation\"\nnested_validation = true");
+  const json& plain = trial_named(plain_report, "item_knn");
+  const json& nested = trial_named(nested_report, "item_knn");
   // The same outer split and scored items; the algorithm's data is nested.
   CHECK(nested.at("dataset").at("nested_validation") == true);
   CHECK(plain.at("dataset").at("nested_validation") == false);
@@ -273,6 +280,19 @@ TEST_CASE("nested_validation: the algorithm fits on train minus its own validati
   CHECK(nested.at("dataset").at("algorithm_train").get<int>() + 150 == nested.at("dataset").at("train").get<int>());
   CHECK(nested.at("trial_id") != plain.at("trial_id"));
   CHECK(nested.at("metrics").at("ndcg@10") != plain.at("metrics").at("ndcg@10"));
+  // What a fusion strategy is handed: without nesting, the very items scored;
+  // nested, the inner part, which is another item of every user.
+  const json& fp = trial_named(plain_report, "fusion").at("diagnostics");
+  const json& fn = trial_named(nested_report, "fusion").at("diagnostics");
+  CHECK(fp.at("validation_pairs") == plain.at("dataset").at("validation"));
+  CHECK(fp.at("train_pairs") == plain.at("dataset").at("train"));
+  CHECK(fn.at("validation_pairs") == nested.at("dataset").at("algorithm_validation"));
+  CHECK(fn.at("train_pairs") == nested.at("dataset").at("algorithm_train"));
+  CHECK(fn.at("validation_key_sum") != fp.at("validation_key_sum"));
+  // Segments count the outer train either way: the same definition and members.
+  CHECK(nested.at("segment_definition") == plain.at("segment_definition"));
+  for (const auto& [segment, cell] : plain.at("segments").items())
+    CHECK(nested.at("segments").at(segment).at("n") == cell.at("n"));
 
   const auto bad = write_text(dir, "b.toml", small_scenario_with("nested_validation = true"));
   const auto rb = run_recfuse("run " + bad.string() + " --output " + (dir / "b").string() + " --no-cache --quiet");

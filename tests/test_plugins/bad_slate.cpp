@@ -1,8 +1,9 @@
 // A policy that breaks the act contract (recommender.hpp) on purpose:
 // `test_bad_slate` fills every slate with an item that is not among the
 // row's candidates (mode "outside") or with its first candidate twice
-// (mode "repeat"). The runner must stop the trial with an error that names
-// the plugin, the session and the slate position.
+// (mode "repeat"; a slate of one item is then valid). The runner must stop
+// the trial with an error that names the plugin, the session and the slate
+// position.
 #include <algorithm>
 
 #include "tiny.hpp"

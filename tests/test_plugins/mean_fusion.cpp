@@ -1,5 +1,7 @@
 // A minimal fusion strategy for the host's composition tests: the score is
-// the mean of the children's scores, and it reports how many children it got.
+// the mean of the children's scores, and it reports how many children it got
+// and what TrainData it was fitted on (pairs in train and in validation, and
+// Σ (u · n_items + i) over the validation pairs, to tell validation parts apart).
 #include <recfuse/plugin.hpp>
 
 namespace {
@@ -11,6 +13,12 @@ class MeanFusion final : public Recommender {
   void fit(const TrainData& data, const FitContext&) override {
     set_shape(data.n_users, data.n_items);
     if (children_.empty()) throw Error("mean fusion got no children");
+    train_pairs_ = static_cast<double>(data.by_user.nnz());
+    validation_pairs_ = static_cast<double>(data.validation.nnz());
+    validation_key_sum_ = 0;
+    for (std::int32_t u = 0; u < data.validation.rows; ++u)
+      for (const ItemId i : data.validation.row(u))
+        validation_key_sum_ += static_cast<double>(u) * data.n_items + static_cast<double>(i);
   }
   void score_all(std::span<const UserId> users, std::span<float> out) override {
     std::fill(out.begin(), out.end(), 0.0f);
@@ -26,12 +34,16 @@ class MeanFusion final : public Recommender {
     return b;
   }
   std::vector<std::pair<std::string, double>> diagnostics() const override {
-    return {{"children", static_cast<double>(children_.size())}};
+    return {{"children", static_cast<double>(children_.size())},
+            {"train_pairs", train_pairs_},
+            {"validation_pairs", validation_pairs_},
+            {"validation_key_sum", validation_key_sum_}};
   }
 
  private:
   std::vector<Child> children_;
   std::vector<float> scratch_;
+  double train_pairs_ = 0, validation_pairs_ = 0, validation_key_sum_ = 0;
 };
 
 std::vector<ParamSpec> params() { return {}; }

@@ -323,8 +323,18 @@ Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const 
   view.interactions = outer.train;
   std::vector<std::uint8_t> part(view.interactions.size(), kTrain);
   if (spec.method == "leave_last_one_out") {
-    for (const auto& line : user_timelines(view, outer.ties_by_item))
-      if (line.size() >= 2) part[line.back()] = kValidation;
+    // The latest training item whose pair the user has only once: a repeat
+    // would be dropped as a leak (assemble) and lost to both parts.
+    std::unordered_map<std::uint64_t, int> times;
+    for (const Interaction& x : view.interactions) ++times[pair_key(x)];
+    for (const auto& line : user_timelines(view, outer.ties_by_item)) {
+      if (line.size() < 2) continue;
+      for (auto k = line.rbegin(); k != line.rend(); ++k)
+        if (times[pair_key(view.interactions[*k])] == 1) {
+          part[*k] = kValidation;
+          break;
+        }
+    }
   } else {
     const std::uint64_t base = spec.seed != 0 ? spec.seed : seed;
     carve_validation(view, spec.validation_ratio, spec.method, derive_seed(base, "split.nested"), part);

@@ -35,9 +35,11 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
 /// (evaluation.target = "validation" with nested_validation): the split's
 /// validation rule applied once more to outer.train, which it divides into
 /// the returned train and validation (its test is empty). For
-/// leave_last_one_out each user's last training item (time order, spec.ties)
-/// when the user keeps at least one more; for the other methods a random
-/// per-user validation_ratio of outer.train, drawn from its own stream.
+/// leave_last_one_out each user's latest training item (time order,
+/// spec.ties) whose (user, item) pair is not repeated in train, when the
+/// user has at least two; for the other methods a random per-user
+/// validation_ratio of outer.train (pairs kept whole), drawn from its own
+/// stream.
 /// The algorithm fits on the result; outer.validation stays unseen.
 Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const Split& outer,
                               std::uint64_t seed);

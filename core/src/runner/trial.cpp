@@ -225,7 +225,15 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     // the validation part scored here stays unseen (specs.hpp).
     const bool nested = on_validation && scenario.evaluation.nested_validation;
     const Split inner = nested ? nested_validation_split(data, scenario.split, split, split_seed) : Split{};
+    if (nested && inner.validation.empty())
+      throw Error(scenario.file + ": [evaluation] nested_validation = true but split '" + split.label +
+                  "' left no training data to carve a nested validation part from (users need two "
+                  "training interactions, or split.validation_ratio > 0)");
     const TrainData train = build_train_data(data, nested ? inner : split);
+    // The evaluator's history statistics (cold users, head items, novelty)
+    // count the outer train either way, so segments do not move with nesting.
+    const TrainData outer_train = nested ? build_train_data(data, split) : TrainData{};
+    const TrainData& history = nested ? outer_train : train;
     const CsrMatrix test = build_user_item_csr(on_validation ? split.validation : split.test,
                                                data.n_users(), data.n_items());
     // On test, validation items are history too: never ranked (evaluator.hpp),
@@ -265,7 +273,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
 
     t0 = wall_seconds();
     const bool rates = (handle.algorithm->capabilities & kCapPredictRating) != 0;
-    const EvalOutput ev = evaluate(*model, train, test, excluded, scenario.evaluation, rates, trial.seed);
+    const EvalOutput ev = evaluate(*model, history, test, excluded, scenario.evaluation, rates, trial.seed);
     timing["eval_wall_s"] = wall_seconds() - t0;
     timing["latency_ms"] = {{"p50", ev.latency.p50_ms}, {"p95", ev.latency.p95_ms},
                             {"p99", ev.latency.p99_ms}, {"max", ev.latency.max_ms},
