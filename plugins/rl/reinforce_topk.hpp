@@ -64,7 +64,6 @@
 // deviation, so the step size does not depend on the reward scale.
 #pragma once
 
-#include <Eigen/Cholesky>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -433,115 +432,7 @@ inline void ReinforceTopK::observe(const Feedback& fb) {
   if (pending_events_ >= update_events_) update();
 }
 
-inline void ReinforceTopK::end_episode(Episode&& ep) {
-  double g = 0;
-  std::size_t events = 0;
-  for (auto st = ep.steps.rbegin(); st != ep.steps.rend(); ++st) {
-    g = st->reward + gamma_ * g;
-    st->ret = g;
-    events += is_event(*st);
-  }
-  // With objective "slate" a session this policy did not act in has no
-  // event and cannot start an update: keeping it would only grow done_.
-  if (slate_objective_ && events == 0) return;
-  pending_events_ += events;
-  done_.push_back(std::move(ep));
-}
-
-inline std::vector<ReinforceTopK::EventRef> ReinforceTopK::advantages() const {
-  const auto d = static_cast<std::size_t>(book_.dim());
-  std::vector<EventRef> events;
-  double sq = 0;
-  std::vector<double> reward, value, adv;
-  for (std::size_t e = 0; e < done_.size(); ++e) {
-    const std::vector<Step>& steps = done_[e].steps;
-    value.resize(steps.size());
-    for (std::size_t t = 0; t < steps.size(); ++t)
-      value[t] = v_.dot(Eigen::Map<const Eigen::VectorXd>(done_[e].phi.data() + t * d, book_.dim()));
-    if (gae_lambda_ < 1.0) {  // λ = 1 keeps G_t − b(s_t) from the stored returns
-      reward.resize(steps.size());
-      adv.resize(steps.size());
-      for (std::size_t t = 0; t < steps.size(); ++t) reward[t] = steps[t].reward;
-      gae_advantages(reward, value, gamma_, gae_lambda_, adv);
-    }
-    for (std::size_t t = 0; t < steps.size(); ++t) {
-      if (!is_event(steps[t])) continue;
-      const double a = gae_lambda_ < 1.0 ? adv[t] : steps[t].ret - value[t];
-      events.push_back({e, t, a});
-      sq += a * a;
-    }
-  }
-  const double sd = events.empty() ? 1.0 : std::sqrt(sq / static_cast<double>(events.size())) + 1e-12;
-  for (EventRef& r : events) r.adv /= sd;
-  return events;
-}
-
-inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
-  const Episode& ep = done_[r.ep];
-  const Step& st = ep.steps[r.step];
-  const double* phi = ep.phi.data() + r.step * static_cast<std::size_t>(book_.dim());
-  const auto cands = cands_of(ep, st);
-  h_.resize(static_cast<std::size_t>(hidden_));
-  p_.resize(cands.size());
-  net_.encode(phi, h_.data());
-  net_.probs(h_.data(), PolicyNet::kPolicy, cands, p_.data());
-  if (slate_objective_) {  // exact REINFORCE over the slate, weight P_π / P_acting
-    const std::span<const int> slate(ep.slates.data() + st.slate_at, static_cast<std::size_t>(st.slate_k));
-    const double log_w = slate_log_probability(p_, slate, drawn_) - st.slate_log_behavior;
-    const bool capped = cap_ > 0 && log_w > std::log(cap_);
-    capped_ += capped;
-    const double w = capped ? cap_ : std::exp(log_w);
-    weight_sum_ += w, ++weights_;
-    return {phi, cands, -1, w * r.adv, slate};
-  }
-  const auto a = static_cast<std::size_t>(st.action);
-  const double pi = p_[a];
-  double beta = st.behavior;
-  if (st.catalogue || learned_behavior_) {
-    net_.probs(h_.data(), PolicyNet::kBehavior, cands, p_.data());
-    beta = p_[a];
-  } else if (inclusion_behavior_) {
-    beta = topk_inclusion(beta, k_);
-  }
-  capped_ += cap_ > 0 && pi > cap_ * beta;
-  weight_sum_ += cap_ > 0 ? std::min(pi / beta, cap_) : pi / beta, ++weights_;
-  return {phi, cands, st.action, topk_multiplier(pi, beta, k_, cap_, r.adv)};
-}
-
-inline void ReinforceTopK::update() {
-  std::vector<EventRef> events = advantages();
-  Eigen::VectorXd grad(net_.size());
-  std::vector<PolicyEvent> batch;
-  for (int epoch = 0; epoch < epochs_; ++epoch) {
-    for (std::size_t i = events.size(); i > 1; --i) std::swap(events[i - 1], events[shuffle_rng_.below(i)]);
-    for (std::size_t b = 0; b < events.size(); b += minibatch_) {
-      batch.clear();
-      for (std::size_t j = b; j < std::min(events.size(), b + minibatch_); ++j)
-        batch.push_back(policy_event(events[j]));
-      grad.setZero();
-      net_.loss(batch, PolicyNet::kPolicy, &grad);
-      if (!slate_objective_) net_.loss(batch, PolicyNet::kBehavior, &grad);
-      adam_.step(net_.theta, grad);
-    }
-  }
-  refit_baseline();
-  done_.clear();
-  pending_events_ = 0;
-  ++updates_;
-}
-
-inline void ReinforceTopK::refit_baseline() {
-  const auto d = static_cast<std::size_t>(book_.dim());
-  base_a_ *= 0.5;
-  base_b_ *= 0.5;
-  for (const Episode& ep : done_)
-    for (std::size_t t = 0; t < ep.steps.size(); ++t) {
-      const Eigen::Map<const Eigen::VectorXd> phi(ep.phi.data() + t * d, book_.dim());
-      base_a_.selfadjointView<Eigen::Lower>().rankUpdate(phi);
-      base_b_ += ep.steps[t].ret * phi;
-    }
-  base_a_.triangularView<Eigen::StrictlyUpper>() = base_a_.transpose().eval();
-  v_ = (base_a_ + 1e-3 * Eigen::MatrixXd::Identity(book_.dim(), book_.dim())).ldlt().solve(base_b_);
-}
-
 }  // namespace recfuse::rl
+
+// The learning step: end_episode, advantages, policy_event, update, refit_baseline.
+#include "reinforce_topk_update.hpp"
