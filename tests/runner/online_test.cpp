@@ -276,6 +276,7 @@ params = { mode = "repeat" }
                                    {"repeat (online)", "appears twice in the slate"}}) {
     INFO(label << ": " << outcome.at(label));
     CHECK_THAT(outcome.at(label), Catch::Contains("plugin 'test_bad_slate'") &&
-                                      Catch::Contains("session 0, slate position 1: item") && Catch::Contains(why));
+                                      Catch::Contains("session 0, slate position 1: item") && Catch::Contains(why) &&
+                                      Catch::Contains("(step 0 of the batch of episodes 0..7;"));
   }
 }

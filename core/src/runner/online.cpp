@@ -91,8 +91,14 @@ Episodes run_episodes(Environment& env, const OnlineSpec& o, int episodes, std::
         std::copy_n(lslate.begin() + static_cast<std::ptrdiff_t>(j * uk), k,
                     slates.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(live[j]) * uk));
       // The policy's slates, before the environment sees them, so that the
-      // error names the plugin (sessions numbered as in the batch).
-      check_slates(who, slates, cand, n, C, k, done, done);
+      // error names the plugin; session s of the batch is episode first + s.
+      try {
+        check_slates(who, slates, cand, n, C, k, done, done);
+      } catch (const Error& e) {
+        throw Error(std::string(e.what()) + " (step " + std::to_string(t) + " of the batch of episodes " +
+                    std::to_string(first) + ".." + std::to_string(first + n - 1) + "; session s is episode " +
+                    std::to_string(first) + " + s)");
+      }
       env.step(slates, out);
       lchoice.resize(m);
       lreward.resize(m);
@@ -343,7 +349,7 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
   train_log.C = C, train_log.k = k;
   const Episodes logged = run_episodes(*env, o, o.log_episodes, derive_seed(trial.seed, "log"),
                                        logging_policy(*env, o, derive_seed(trial.seed, "log"), es.plugin),
-                                       append_to(train_log), "the logging policy");
+                                       append_to(train_log), "the logging policy of environment '" + es.plugin + "'");
   const TrainData train = train_data_from_log(train_log, *env);
   timing["log_s"] = wall_seconds() - t0;
   rec["logs"] = {{"policy", o.logging_policy},
@@ -399,7 +405,7 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
     env->reset(derive_seed(episodes_seed, "probe"), 1);
     if (env->oracle_slates(probe)) {
       const Episodes best = run_episodes(*env, o, o.episodes, episodes_seed, oracle_policy(*env), {},
-                                         "the oracle");
+                                         "the oracle of environment '" + es.plugin + "'");
       std::vector<double> regret(ep.ret.size());
       for (std::size_t e = 0; e < regret.size(); ++e) regret[e] = best.ret[e] - ep.ret[e];
       metrics["regret"] = interval_of(regret, scenario, trial.seed);
@@ -423,7 +429,7 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
     log.C = C, log.k = k;
     run_episodes(*env, o, o.ope_episodes, derive_seed(trial.seed, "ope_log"),
                  logging_policy(*env, o, derive_seed(trial.seed, "ope_log"), es.plugin), append_to(log),
-                 "the logging policy");
+                 "the logging policy of environment '" + es.plugin + "'");
     const RewardModel dm = fit_reward_model(train_log, env->n_items());
     const std::size_t n = log.rows(), uk = static_cast<std::size_t>(k);
     std::vector<double> w, r(n), q_logged(n), v_target(n), target_p(n);
