@@ -1036,7 +1036,10 @@ double diagnostic(const Recommender& model, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("the slate objective credits the order of the slate: what leads is learned to lead", "[rl]") {
+// Which items lead is learned here; that observe records each slate in its
+// shown order is checked by the importance-weight test below (a reversed
+// record gives slate weights far from 1).
+TEST_CASE("the slate objective learns what to lead with when only the first position is looked at", "[rl]") {
   const TrainData d = TrapWorld::train();
   for (std::uint64_t seed : {1u, 2u}) {
     for (const double lambda : {1.0, 0.0}) {

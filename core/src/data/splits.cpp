@@ -316,9 +316,8 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
 
 Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const Split& outer,
                               std::uint64_t seed) {
-  Dataset view;  // the outer training part, in its order, with the dataset's ids
+  Dataset view;  // the outer training part, in its order (user ids give n_users)
   view.user_ids = data.user_ids;
-  view.item_ids = data.item_ids;
   view.has_timestamps = data.has_timestamps;
   view.interactions = outer.train;
   std::vector<std::uint8_t> part(view.interactions.size(), kTrain);
