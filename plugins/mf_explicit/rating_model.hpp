@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <span>
 #include <vector>
@@ -79,6 +80,26 @@ inline void normal_init(RowMatrixF& m, double mean, double std, std::uint64_t se
       if (c + 1 < cols) m(r, c + 1) = static_cast<float>(mean + radius * std::sin(angle));
     }
   }
+}
+
+/// Sets to zero the rows of `users` (users x f) and of each `items` matrix
+/// (items x f) that have no rating in `by_user`. SGD never touches them, so
+/// they would keep their random initial values and add noise q_i·p_u to
+/// every prediction and ranking score of an item nobody rated in training
+/// (32 of the 20,000 test ratings of ml-100k's u1). Surprise's SVD leaves
+/// q_i·p_u out for an unknown user or item, which a zero row equals. Rows
+/// have their own seed streams (normal_init), so the others keep their values.
+inline void zero_unrated_rows(const CsrMatrix& by_user, RowMatrixF& users,
+                              std::initializer_list<RowMatrixF*> items) {
+  for (std::int32_t u = 0; u < by_user.rows && u < users.rows(); ++u)
+    if (by_user.row_size(u) == 0) users.row(u).setZero();
+  if (items.size() == 0) return;
+  std::vector<char> rated(static_cast<std::size_t>((*items.begin())->rows()), 0);
+  for (const std::int32_t i : by_user.indices)
+    if (i >= 0 && static_cast<std::size_t>(i) < rated.size()) rated[static_cast<std::size_t>(i)] = 1;
+  for (RowMatrixF* m : items)
+    for (Eigen::Index i = 0; i < m->rows() && static_cast<std::size_t>(i) < rated.size(); ++i)
+      if (!rated[static_cast<std::size_t>(i)]) m->row(i).setZero();
 }
 
 /// order = a uniformly random permutation of [0, n) (Fisher–Yates), reusing

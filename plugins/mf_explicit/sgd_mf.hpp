@@ -85,6 +85,7 @@ class SgdMfRecommender final : public LatentRatingModel {
     Q_.resize(data.n_items, factors_);
     normal_init(P_, init_mean_, init_std_, derive_seed(ctx.seed, "sgd_init_p"));
     normal_init(Q_, init_mean_, init_std_, derive_seed(ctx.seed, "sgd_init_q"));
+    zero_unrated_rows(data.by_user, P_, {&Q_});
     bu_.assign(static_cast<std::size_t>(data.n_users), 0.0f);
     bi_.assign(static_cast<std::size_t>(data.n_items), 0.0f);
 

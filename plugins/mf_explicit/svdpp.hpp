@@ -75,6 +75,7 @@ class SvdppRecommender final : public LatentRatingModel {
     normal_init(P_, init_mean_, init_std_, derive_seed(ctx.seed, "svdpp_init_p"));
     normal_init(Q_, init_mean_, init_std_, derive_seed(ctx.seed, "svdpp_init_q"));
     normal_init(Y_, init_mean_, init_std_, derive_seed(ctx.seed, "svdpp_init_y"));
+    zero_unrated_rows(R, P_, {&Q_, &Y_});
     bu_.assign(static_cast<std::size_t>(data.n_users), 0.0f);
     bi_.assign(static_cast<std::size_t>(data.n_items), 0.0f);
     z_.resize(static_cast<std::size_t>(factors_));

@@ -283,6 +283,31 @@ TEST_CASE("normal_init: N(mean, std²) moments, the same values for any thread c
   CHECK(std::abs(c0.dot(c1) / (c0.norm() * c1.norm())) < 0.25);
 }
 
+TEST_CASE("sgd_mf and svdpp: a user or item without training ratings has zero factors, so it scores μ + b_u",
+          "[mf_explicit]") {
+  // User 2 and item 3 have no training rating: SGD never moves their rows,
+  // which would otherwise keep their N(0, 0.1²) initial values.
+  const TrainData d = make_train_data(3, 4, {{0, 0, 4}, {0, 1, 2}, {1, 0, 5}, {1, 2, 3}, {0, 2, 1}}, true);
+  const double mu = (4.0 + 2 + 5 + 3 + 1) / 5;
+  const std::map<std::string, ParamValue> p{{"factors", std::int64_t{4}}, {"epochs", std::int64_t{3}}};
+  const auto check = [&](auto& m) {
+    CHECK(m.user_factors().row(2).isZero(0.0f));
+    CHECK(m.item_factors().row(3).isZero(0.0f));
+    CHECK(!m.user_factors().row(0).isZero(0.0f));
+    CHECK(!m.item_factors().row(2).isZero(0.0f));
+    CHECK(m.item_bias()[3] == 0.0f);
+    std::vector<float> s(2);
+    m.score(std::vector<UserId>{0, 2}, std::vector<ItemId>{3, 3}, s);
+    CHECK(s[0] == Approx(mu + m.user_bias()[0]).margin(1e-6));
+    CHECK(s[1] == Approx(mu).margin(1e-6));
+  };
+  auto sgd = fitted<SgdMfRecommender>(d, p);
+  check(sgd);
+  auto pp = fitted<SvdppRecommender>(d, p);
+  check(pp);
+  CHECK(pp.implicit_factors().row(3).isZero(0.0f));
+}
+
 TEST_CASE("predict_rating clips to the training rating range, score does not", "[mf_explicit]") {
   // With γ = 0 the model stays at its initialisation: unbiased, f = 1 and
   // p = q = c everywhere gives r̂ = c², outside the training range [1, 5].
