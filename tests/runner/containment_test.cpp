@@ -73,6 +73,14 @@ TEST_CASE("crashing and throwing plugins become failed records, the run goes on"
   CHECK(trial_named(report, "good").at("status") == "ok");
   const std::string md = slurp(dir / "out" / "report.md");
   CHECK_THAT(md, Catch::Contains("boom in fit"));
+  // The record the sweep wrote for the crashed trial carries this build's
+  // provenance, so a rerun keeps it (--retry-failed would rerun it).
+  CHECK(seg.contains("provenance"));
+  const auto again = run_recfuse("run " + s.string() + " --output " + (dir / "out").string() +
+                                 plugin_args());
+  INFO(again.output);
+  CHECK_THAT(again.output, Catch::Contains("resuming: 4 of 4"));
+  CHECK_THAT(again.output, !Catch::Contains("superseded"));
 }
 
 TEST_CASE("a trial over its time limit is killed and recorded as a timeout") {
@@ -114,6 +122,63 @@ TEST_CASE("a rerun resumes: trials with a record are not run again") {
   CHECK(std::filesystem::exists(records[1]));
   CHECK(slurp(records[0]) == kept);  // untouched, not rerun
   CHECK(read_report(out).at("trials").size() == 3);
+}
+
+TEST_CASE("a rerun reuses only records of this build: others run again and move to trials/superseded") {
+  const auto dir = temp_dir("provenance");
+  const auto s = write_text(dir, "s.toml",
+                            scenario_with(algorithm("popularity", "popularity") +
+                                          algorithm("good", "test_good") +
+                                          algorithm("random", "random")));
+  const auto out = dir / "out";
+  auto r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::filesystem::path> records;
+  for (const auto& e : std::filesystem::directory_iterator(out / "trials"))
+    if (e.is_regular_file()) records.push_back(e.path());
+  std::sort(records.begin(), records.end());
+  REQUIRE(records.size() == 3);
+  json own = json::parse(slurp(records[0]));
+  REQUIRE(own.contains("provenance"));
+  const json expected = own.at("provenance");
+  CHECK(!expected.at("recfuse").get<std::string>().empty());
+  CHECK(expected.at("plugins").size() == 1);  // the trial's one library
+  // Record 0: written by another version of its plugin; record 1: from
+  // before records carried a provenance; record 2: this build's.
+  json other = own;
+  other["provenance"]["plugins"].begin().value() = "0.0.1 another build";
+  other["metrics"] = json::object();  // a result the report must not show
+  write_text(records[0].parent_path(), records[0].filename().string(), other.dump(1));
+  json legacy = json::parse(slurp(records[1]));
+  legacy.erase("provenance");
+  write_text(records[1].parent_path(), records[1].filename().string(), legacy.dump(1));
+  const std::string kept = slurp(records[2]);
+
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("superseded: 2 record(s)"));
+  CHECK_THAT(r.output, Catch::Contains("came from another build"));
+  CHECK_THAT(r.output, Catch::Contains("resuming: 1 of 3"));
+  CHECK(slurp(records[2]) == kept);  // this build's record is not rerun
+  // The old records are kept, unchanged, beside the new ones.
+  const auto aside = out / "trials" / "superseded";
+  CHECK(json::parse(slurp(aside / records[0].filename())) == other);
+  CHECK(json::parse(slurp(aside / records[1].filename())) == legacy);
+  for (int k = 0; k < 2; ++k) {
+    const json fresh = json::parse(slurp(records[static_cast<std::size_t>(k)]));
+    CHECK(fresh.at("status") == "ok");
+    CHECK(fresh.at("provenance").at("recfuse") == expected.at("recfuse"));
+  }
+  CHECK(json::parse(slurp(records[0])).at("provenance") == expected);
+  const json report = read_report(out);
+  REQUIRE(report.at("trials").size() == 3);
+  for (const auto& t : report.at("trials")) CHECK(!t.at("metrics").empty());
+  // A third run finds every record current.
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  CHECK_THAT(r.output, Catch::Contains("resuming: 3 of 3"));
+  CHECK_THAT(r.output, !Catch::Contains("superseded"));
 }
 
 TEST_CASE("retrying failed trials reruns only those") {

@@ -11,6 +11,7 @@
 #include "reports/report.hpp"
 #include "runner/model_tree.hpp"
 #include "runner/online.hpp"
+#include "runner/trial.hpp"
 
 namespace po = boost::program_options;
 
@@ -100,11 +101,12 @@ PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
                  ? parse_scenario(default_scenario_text(), "<embedded default>")
                  : load_scenario(o.scenario_file);
   run.trials = expand_trials(scenario);
-  if (check) {
-    PluginRegistry registry;
-    registry.scan(dirs);
-    run.used_plugins = check_scenario(scenario, run.trials, registry);
-  }
+  // Every driver needs each trial's provenance (resume reuses only this
+  // build's records), MPI workers too, so the plugins load either way.
+  PluginRegistry registry;
+  registry.scan(dirs);
+  if (check) run.used_plugins = check_scenario(scenario, run.trials, registry);
+  for (TrialSpec& t : run.trials) t.provenance = trial_provenance(scenario, t, registry).dump();
   if (!o.shard.empty()) {
     int i = -1, n = 0;
     const char* s = o.shard.c_str();

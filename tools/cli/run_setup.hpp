@@ -50,7 +50,8 @@ struct PreparedRun {
 
 /// Loads the scenario (or the embedded default), expands and shards it and,
 /// when `check` is set, validates every plugin, parameter point and dataset
-/// path. Fills the sweep options; without --threads or a scenario `threads`,
+/// path. Always loads the plugins to give each trial its provenance (the
+/// build its record must come from to be resumed). Fills the sweep options; without --threads or a scenario `threads`,
 /// each trial gets cores / `sharing` threads (`sharing`: trial processes
 /// running side by side on this machine). Throws recfuse::Error on bad input,
 /// SetupError when the machine fails it.

@@ -155,16 +155,41 @@ ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::v
                            bool retry_failed, bool quiet, std::ostream& log) {
   ResumeScan scan;
   scan.records.resize(trials.size());
+  std::string example, example_now;  // the first superseded record's build and the current one
   for (std::size_t slot = 0; slot < trials.size(); ++slot) {
+    const TrialSpec& t = trials[slot];
+    const auto file = record_path(output_dir, t);
     json rec;
-    if (read_record(record_path(output_dir, trials[slot]), trials[slot].id, rec) &&
-        (!retry_failed || rec.value("status", "") == "ok")) {
-      scan.records[slot] = std::move(rec);
-      ++scan.resumed;
-    } else {
+    if (!read_record(file, t.id, rec)) {
       scan.pending.push_back(slot);
+      continue;
     }
+    if (!t.provenance.empty() &&
+        (!rec.contains("provenance") || rec["provenance"].dump() != t.provenance)) {
+      // Not this build's result: keep it, out of the report's way.
+      const auto aside = output_dir / "trials" / "superseded";
+      std::filesystem::create_directories(aside);
+      std::filesystem::rename(file, aside / file.filename());
+      if (example.empty()) {
+        example = rec.contains("provenance") ? rec["provenance"].dump() : std::string("no provenance recorded");
+        example_now = t.provenance;
+      }
+      ++scan.superseded;
+      scan.pending.push_back(slot);
+      continue;
+    }
+    if (retry_failed && rec.value("status", "") != "ok") {
+      scan.pending.push_back(slot);
+      continue;
+    }
+    scan.records[slot] = std::move(rec);
+    ++scan.resumed;
   }
+  if (scan.superseded && !quiet)
+    log << "superseded: " << scan.superseded << " record(s) in " << (output_dir / "trials").string()
+        << " came from another build of recfuse or of their plugins (first: " << example
+        << "; now: " << example_now << "); their trials run again, the old records are in "
+        << (output_dir / "trials" / "superseded").string() << std::endl;
   if (scan.resumed && !quiet)
     log << "resuming: " << scan.resumed << " of " << trials.size()
         << " trials already have records in " << (output_dir / "trials").string() << std::endl;

@@ -42,14 +42,20 @@ std::vector<TrialSpec> shard_trials(const std::vector<TrialSpec>& trials, int sh
 std::filesystem::path record_path(const std::filesystem::path& output_dir, const TrialSpec& t);
 
 /// The resume pass of a sweep: the records in `output_dir` that a rerun
-/// keeps (a whole record of the trial, and "ok" when `retry_failed`), each
-/// in its trial's slot, and the slots still to run. Prints the "resuming"
-/// line unless `quiet`. Drivers that hand trials out themselves
-/// (recfuse-mpi) use it to skip exactly what run_sweep would.
+/// keeps (a whole record of the trial, from the same build when the trial
+/// carries its expected provenance, and "ok" when `retry_failed`), each in
+/// its trial's slot, and the slots still to run. A record from another
+/// build (another recfuse commit, or another version or fingerprint of a
+/// plugin library the trial loads, or none recorded) is not reused: it moves
+/// to `trials/superseded/` so no result is lost, and its trial runs again.
+/// Prints the "resuming" and "superseded" lines unless `quiet`. Drivers that
+/// hand trials out themselves (recfuse-mpi) use it to skip exactly what
+/// run_sweep would.
 struct ResumeScan {
   std::vector<nlohmann::json> records;  // one per trial; null where pending
   std::deque<std::size_t> pending;      // slots of trials still to run
   int resumed = 0;
+  int superseded = 0;                   // records moved aside as from another build
 };
 ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::vector<TrialSpec>& trials,
                            bool retry_failed, bool quiet, std::ostream& log);

@@ -15,6 +15,7 @@
 #include "runner/record.hpp"
 #include "runner/record_json.hpp"
 #include "util/clock.hpp"
+#include "recfuse_build_info.hpp"
 
 namespace recfuse {
 namespace {
@@ -122,6 +123,20 @@ const AlgorithmSpec& algorithm_of(const Scenario& s, const TrialSpec& t) {
 
 }  // namespace
 
+json trial_provenance(const Scenario& scenario, const TrialSpec& trial, const PluginRegistry& registry) {
+  std::vector<AlgorithmHandle> used;
+  check_model_tree(algorithm_of(scenario, trial), trial.params, registry, used);
+  json libraries = json::object();
+  const auto add = [&](const PluginDescriptor& d) {
+    libraries[d.name] = std::string(d.version) + " " + d.fingerprint;
+  };
+  for (const AlgorithmHandle& h : used) add(*h.plugin->descriptor);
+  if (!scenario.environment.plugin.empty())
+    add(*check_environment(scenario.environment, registry).handle.plugin->descriptor);
+  return {{"recfuse", std::string(build_info::kVersion) + " " + build_info::kGitCommit},
+          {"plugins", std::move(libraries)}};
+}
+
 json failed_record(const Scenario& scenario, const TrialSpec& trial, const std::string& status,
                    const std::string& error) {
   json rec;
@@ -137,6 +152,9 @@ json failed_record(const Scenario& scenario, const TrialSpec& trial, const std::
   rec["status"] = status;
   rec["error"] = error;
   rec["started_at"] = utc_now();
+  // What the sweep expects (parent-written records); a trial process
+  // replaces it with what it loaded (execute_trial).
+  if (!trial.provenance.empty()) rec["provenance"] = json::parse(trial.provenance);
   (void)scenario;
   return rec;
 }
@@ -194,6 +212,9 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
   PluginRegistry registry;
   try {
     omp_set_num_threads(std::max(1, options.threads));
+    // Plugins first: a wrong name or parameter fails before any data work.
+    registry.scan(options.plugin_dirs);
+    rec["provenance"] = trial_provenance(scenario, trial, registry);
     if (trial.protocol != "offline") {
       execute_simulated_trial(scenario, trial, options, progress, rec, timing);
       rec["status"] = "ok";
@@ -202,8 +223,6 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
       return rec;
     }
 
-    // Plugins first: a wrong name or parameter fails before any data work.
-    registry.scan(options.plugin_dirs);
     const AlgorithmHandle handle = check_trial_algorithm(scenario, trial, registry, rec);
 
     double t0 = wall_seconds();

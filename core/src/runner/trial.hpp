@@ -37,6 +37,16 @@ FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
                             nlohmann::json& rec, nlohmann::json& timing);
 void record_model(const Recommender& model, nlohmann::json& rec);
 
+/// What a trial's result depends on beyond its spec: this build of recfuse
+/// (version and git commit, "-dirty" for uncommitted changes) and every
+/// plugin library the trial loads (its algorithm tree and the scenario's
+/// environment) by name, version and build fingerprint. Each record carries
+/// it as "provenance"; a resumed sweep reruns a record whose provenance
+/// differs from the current build's (sweep.hpp). Throws like
+/// check_model_tree on an unknown plugin or invalid parameter.
+nlohmann::json trial_provenance(const Scenario& scenario, const TrialSpec& trial,
+                                const PluginRegistry& registry);
+
 /// The record of a trial that produced none itself (crash, timeout, spawn
 /// failure): identity fields from the spec, status and error.
 nlohmann::json failed_record(const Scenario& scenario, const TrialSpec& trial,

@@ -44,6 +44,10 @@ struct TrialSpec {
   std::uint64_t seed = 0;
   std::size_t algorithm_index = 0;
   std::string protocol = "offline";  // offline | online | off_policy
+  /// What the trial's result depends on beyond the spec, as canonical JSON
+  /// (trial_provenance, runner/trial.hpp); filled by `recfuse run` after its
+  /// plugin check, "" otherwise. Resume reuses only records that match it.
+  std::string provenance;
 };
 
 /// Parses `text` (read from `path`). Throws recfuse::Error whose message
