@@ -49,7 +49,9 @@ const json* summary_row(const json& report, const std::string& algorithm) {
 CompareRow compare_metric(const RunForCompare& base, const RunForCompare& cand,
                           const std::string& algorithm, const std::string& metric,
                           const CompareOptions& opt) {
-  CompareRow row{algorithm, metric};
+  CompareRow row;
+  row.algorithm = algorithm;
+  row.metric = metric;
   const json* rb = summary_row(base.report, algorithm);
   const json* rc = summary_row(cand.report, algorithm);
   const json mb = rb ? rb->value("metrics", json::object()).value(metric, json::object()) : json();
