@@ -175,10 +175,19 @@ TEST_CASE("a rerun reuses only records of this build: others run again and move 
   const json report = read_report(out);
   REQUIRE(report.at("trials").size() == 3);
   for (const auto& t : report.at("trials")) CHECK(!t.at("metrics").empty());
+  CHECK(std::filesystem::exists(aside / records[0].filename().replace_extension(".log")));
   // A third run finds every record current.
   r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
   CHECK_THAT(r.output, Catch::Contains("resuming: 3 of 3"));
   CHECK_THAT(r.output, !Catch::Contains("superseded"));
+  // Superseded again: the earlier superseded record keeps its name.
+  write_text(records[0].parent_path(), records[0].filename().string(), other.dump(1));
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  CHECK_THAT(r.output, Catch::Contains("superseded: 1 record(s)"));
+  const std::string id = records[0].stem().string();
+  CHECK(json::parse(slurp(aside / (id + ".json"))) == other);
+  CHECK(json::parse(slurp(aside / (id + ".1.json"))) == other);
+  CHECK(std::filesystem::exists(aside / (id + ".1.log")));
 }
 
 TEST_CASE("retrying failed trials reruns only those") {

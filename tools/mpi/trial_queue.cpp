@@ -68,6 +68,13 @@ json accept_record(const Scenario& scenario, const TrialSpec& t, const std::stri
   if (rec.value("trial_id", "") != t.id)
     return failed_record(scenario, t, "failed", from + " sent a record of trial " + rec.value("trial_id", "") +
                                                     " for trial " + t.id);
+  // A node with other plugin files or another recfuse build must not put
+  // its result into this run's report.
+  if (!t.provenance.empty() && (!rec.contains("provenance") || rec["provenance"].dump() != t.provenance))
+    return failed_record(scenario, t, "failed",
+                         from + " ran another build: " +
+                             (rec.contains("provenance") ? rec["provenance"].dump() : std::string("no provenance")) +
+                             ", rank 0 expects " + t.provenance);
   return rec;
 }
 

@@ -107,6 +107,10 @@ json finish_record(const Scenario& scenario, const Running& r, int status, const
     if (!tail.empty()) err += "\n" + tail;
     rec = failed_record(scenario, *r.trial, WIFSIGNALED(status) ? "crashed" : "failed", err);
   }
+  // A child that failed before it could load its plugins wrote no
+  // provenance: its failure belongs to the build this sweep expects.
+  if (!rec.contains("provenance") && !r.trial->provenance.empty())
+    rec["provenance"] = json::parse(r.trial->provenance);
   rec["resources"]["peak_rss_bytes"] = static_cast<std::int64_t>(ru.ru_maxrss) * 1024;
   rec["timing"]["process_wall_s"] = wall;
   rec["timing"]["process_cpu_s"] =
@@ -166,10 +170,17 @@ ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::v
     }
     if (!t.provenance.empty() &&
         (!rec.contains("provenance") || rec["provenance"].dump() != t.provenance)) {
-      // Not this build's result: keep it, out of the report's way.
+      // Not this build's result: keep it and its log, out of the report's
+      // way, under a name no earlier superseded record holds.
       const auto aside = output_dir / "trials" / "superseded";
       std::filesystem::create_directories(aside);
-      std::filesystem::rename(file, aside / file.filename());
+      std::string stem = t.id;
+      for (int n = 1; std::filesystem::exists(aside / (stem + ".json")); ++n)
+        stem = t.id + "." + std::to_string(n);
+      std::filesystem::rename(file, aside / (stem + ".json"));
+      const auto log_file = output_dir / "logs" / (t.id + ".log");
+      std::error_code no_log;
+      std::filesystem::rename(log_file, aside / (stem + ".log"), no_log);
       if (example.empty()) {
         example = rec.contains("provenance") ? rec["provenance"].dump() : std::string("no provenance recorded");
         example_now = t.provenance;

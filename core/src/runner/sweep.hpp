@@ -47,7 +47,9 @@ std::filesystem::path record_path(const std::filesystem::path& output_dir, const
 /// its trial's slot, and the slots still to run. A record from another
 /// build (another recfuse commit, or another version or fingerprint of a
 /// plugin library the trial loads, or none recorded) is not reused: it moves
-/// to `trials/superseded/` so no result is lost, and its trial runs again.
+/// with its log to `trials/superseded/` (`<id>.json`, or `<id>.N.json` when
+/// an earlier one holds that name) so no result is lost, and its trial runs
+/// again.
 /// Prints the "resuming" and "superseded" lines unless `quiet`. Drivers that
 /// hand trials out themselves (recfuse-mpi) use it to skip exactly what
 /// run_sweep would.

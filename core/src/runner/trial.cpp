@@ -1,6 +1,8 @@
 #include "runner/trial.hpp"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <cmath>
 #include <omp.h>
 
@@ -16,6 +18,8 @@
 #include "runner/record_json.hpp"
 #include "util/clock.hpp"
 #include "recfuse_build_info.hpp"
+#include "recfuse_source.hpp"
+#include "util/sha256.hpp"
 
 namespace recfuse {
 namespace {
@@ -124,16 +128,27 @@ const AlgorithmSpec& algorithm_of(const Scenario& s, const TrialSpec& t) {
 }  // namespace
 
 json trial_provenance(const Scenario& scenario, const TrialSpec& trial, const PluginRegistry& registry) {
+  // A library's file is hashed once per process: a sweep asks for every trial.
+  static std::mutex mutex;
+  static std::map<std::filesystem::path, std::string> file_hash;
   std::vector<AlgorithmHandle> used;
   check_model_tree(algorithm_of(scenario, trial), trial.params, registry, used);
   json libraries = json::object();
-  const auto add = [&](const PluginDescriptor& d) {
-    libraries[d.name] = std::string(d.version) + " " + d.fingerprint;
+  const auto add = [&](const LoadedPlugin& p) {
+    std::string hash;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = file_hash.find(p.file);
+      if (it == file_hash.end()) it = file_hash.emplace(p.file, sha256_file(p.file).substr(0, 16)).first;
+      hash = it->second;
+    }
+    libraries[p.descriptor->name] = std::string(p.descriptor->version) + " sha256:" + hash;
   };
-  for (const AlgorithmHandle& h : used) add(*h.plugin->descriptor);
+  for (const AlgorithmHandle& h : used) add(*h.plugin);
   if (!scenario.environment.plugin.empty())
-    add(*check_environment(scenario.environment, registry).handle.plugin->descriptor);
-  return {{"recfuse", std::string(build_info::kVersion) + " " + build_info::kGitCommit},
+    add(*check_environment(scenario.environment, registry).handle.plugin);
+  return {{"recfuse", std::string(build_info::kVersion) + " source:" + build_info::kHostSourceHash + " " +
+                          build_info::kBuildType + " " + build_info::kCxxCompiler + build_info::kCxxFlags},
           {"plugins", std::move(libraries)}};
 }
 

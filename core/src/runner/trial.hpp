@@ -38,12 +38,14 @@ FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
 void record_model(const Recommender& model, nlohmann::json& rec);
 
 /// What a trial's result depends on beyond its spec: this build of recfuse
-/// (version and git commit, "-dirty" for uncommitted changes) and every
-/// plugin library the trial loads (its algorithm tree and the scenario's
-/// environment) by name, version and build fingerprint. Each record carries
-/// it as "provenance"; a resumed sweep reruns a record whose provenance
-/// differs from the current build's (sweep.hpp). Throws like
-/// check_model_tree on an unknown plugin or invalid parameter.
+/// (version, a hash of the host's source files taken at build time, build
+/// type, compiler and flags) and every plugin library the trial loads (its
+/// algorithm tree and the scenario's environment) by name, version and a
+/// hash of the library file. Each record carries it as "provenance"; a
+/// resumed sweep reruns a record whose provenance differs from the current
+/// build's (sweep.hpp). Not the git commit: a commit of scenarios or
+/// documentation changes no result. Throws like check_model_tree on an
+/// unknown plugin or invalid parameter.
 nlohmann::json trial_provenance(const Scenario& scenario, const TrialSpec& trial,
                                 const PluginRegistry& registry);
 

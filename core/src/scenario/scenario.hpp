@@ -45,8 +45,9 @@ struct TrialSpec {
   std::size_t algorithm_index = 0;
   std::string protocol = "offline";  // offline | online | off_policy
   /// What the trial's result depends on beyond the spec, as canonical JSON
-  /// (trial_provenance, runner/trial.hpp); filled by `recfuse run` after its
-  /// plugin check, "" otherwise. Resume reuses only records that match it.
+  /// (trial_provenance, runner/trial.hpp); filled by the sweep drivers
+  /// (`recfuse run`, every `recfuse-mpi` rank) when they load the plugins,
+  /// "" otherwise. Resume reuses only records that match it.
   std::string provenance;
 };
 
