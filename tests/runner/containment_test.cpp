@@ -48,6 +48,24 @@ std::string slurp(const std::filesystem::path& p) {
 
 std::string plugin_args() { return " --plugin-path " + bad_plugin_dir().string() + " --no-cache"; }
 
+/// Runs a three-trial scenario (popularity, test_good, random) into
+/// dir/out and returns the paths of its three records, sorted.
+std::vector<std::filesystem::path> run_three(const std::filesystem::path& dir) {
+  const auto s = write_text(dir, "s.toml",
+                            scenario_with(algorithm("popularity", "popularity") +
+                                          algorithm("good", "test_good") +
+                                          algorithm("random", "random")));
+  const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "out").string() + plugin_args());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::filesystem::path> records;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out" / "trials"))
+    if (e.is_regular_file()) records.push_back(e.path());
+  std::sort(records.begin(), records.end());
+  REQUIRE(records.size() == 3);
+  return records;
+}
+
 }  // namespace
 
 TEST_CASE("crashing and throwing plugins become failed records, the run goes on") {
@@ -99,23 +117,13 @@ TEST_CASE("a trial over its time limit is killed and recorded as a timeout") {
 
 TEST_CASE("a rerun resumes: trials with a record are not run again") {
   const auto dir = temp_dir("resume");
-  const auto s = write_text(dir, "s.toml",
-                            scenario_with(algorithm("popularity", "popularity") +
-                                          algorithm("good", "test_good") +
-                                          algorithm("random", "random")));
+  const std::vector<std::filesystem::path> records = run_three(dir);
+  const auto s = dir / "s.toml";
   const auto out = dir / "out";
-  auto r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  std::vector<std::filesystem::path> records;
-  for (const auto& e : std::filesystem::directory_iterator(out / "trials"))
-    records.push_back(e.path());
-  std::sort(records.begin(), records.end());
-  REQUIRE(records.size() == 3);
   // Simulate a run killed after two trials: one record is missing.
   const std::string kept = slurp(records[0]);
   std::filesystem::remove(records[1]);
-  r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  auto r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("resuming: 2 of 3"));
@@ -126,19 +134,9 @@ TEST_CASE("a rerun resumes: trials with a record are not run again") {
 
 TEST_CASE("a rerun reuses only records of this build: others run again and move to trials/superseded") {
   const auto dir = temp_dir("provenance");
-  const auto s = write_text(dir, "s.toml",
-                            scenario_with(algorithm("popularity", "popularity") +
-                                          algorithm("good", "test_good") +
-                                          algorithm("random", "random")));
+  const std::vector<std::filesystem::path> records = run_three(dir);
+  const auto s = dir / "s.toml";
   const auto out = dir / "out";
-  auto r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  std::vector<std::filesystem::path> records;
-  for (const auto& e : std::filesystem::directory_iterator(out / "trials"))
-    if (e.is_regular_file()) records.push_back(e.path());
-  std::sort(records.begin(), records.end());
-  REQUIRE(records.size() == 3);
   json own = json::parse(slurp(records[0]));
   REQUIRE(own.contains("provenance"));
   const json expected = own.at("provenance");
@@ -155,7 +153,7 @@ TEST_CASE("a rerun reuses only records of this build: others run again and move 
   write_text(records[1].parent_path(), records[1].filename().string(), legacy.dump(1));
   const std::string kept = slurp(records[2]);
 
-  r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  auto r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("superseded: 2 record(s)"));
