@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # cmake/HostSourceHash.cmake, the "recfuse" part of every record's provenance
-# (resume reuses only records of the same build): the hash follows the host's
-# code and build files, ignores scenarios, documentation and plugins, and the
-# header is rewritten only when the hash changes.
+# (resume reuses only records of the same build): the hash follows the code
+# that writes records (core, tools/cli) and the build files, ignores
+# scenarios, documentation, reports and plugins and editors' hidden files
+# (dangling links among them), and the header is rewritten only when the
+# hash changes.
 #   host_source_hash.sh <cmake> <script> <scratch dir>
 set -euo pipefail
 cmake_bin=$1 script=$2 work=$3
@@ -30,9 +32,11 @@ touch -d '2000-01-01' "$work/out.hpp"
 echo 'name = "t"' > scenarios/s.toml
 echo '# readme, edited' > README.md
 echo 'int g() { return 3; }' > plugins/mf/p.cpp
-[[ $(hash) == "$h0" ]] || fail "scenarios, documentation or plugins changed the host hash"
+echo '// report, edited' > reports/r.hpp
+ln -s /nonexistent core/src/.#a.cpp
+[[ $(hash) == "$h0" ]] || fail "scenarios, documentation, reports, plugins or a hidden file changed the host hash"
 
-for f in core/src/a.cpp reports/r.hpp tools/cli/main.cpp CMakeLists.txt; do
+for f in core/src/a.cpp tools/cli/main.cpp CMakeLists.txt; do
   cp "$f" "$work/saved"
   echo '// edit' >> "$f"
   [[ $(hash) != "$h0" ]] || fail "an edit of $f left the host hash unchanged"

@@ -4,14 +4,16 @@
 # plain `recfuse run` must give the same trials, all ok, with identical
 # headline metrics; a second mpirun over the same directory must resume every
 # trial without rewriting a record; -n 1 runs the trials on rank 0; a bad
-# scenario exits 1 on every rank instead of hanging.
+# scenario exits 1 on every rank instead of hanging; a worker that loads
+# another build of a plugin has its records refused, and they rerun.
 #
-#   mpi_sweep.sh MPIEXEC RECFUSE_MPI RECFUSE WORK_DIR
+#   mpi_sweep.sh MPIEXEC RECFUSE_MPI RECFUSE WORK_DIR TEST_GOOD_PLUGIN
 set -euo pipefail
 mpiexec="$1"
 recfuse_mpi="$2"
 recfuse="$3"
 work="$4"
+test_good="$5"
 rm -rf "$work"
 mkdir -p "$work"
 # Root in containers and more ranks than cores on small CI machines.
@@ -103,4 +105,22 @@ timeout 120 "${mpirun[@]}" -n 3 "$recfuse_mpi" run "$work/bad.toml" -o "$work/ba
   > "$work/bad.log" 2>&1 || rc=$?
 [[ $rc -eq 1 ]] || { echo "bad scenario: exit $rc, expected 1"; cat "$work/bad.log"; exit 1; }
 grep -q "bad.toml:3" "$work/bad.log" || { cat "$work/bad.log"; exit 1; }
+# Another build on one node: rank 2 loads a copy of the test plugin whose
+# file differs by one byte. Rank 0 refuses what rank 2 ran, as failed trials
+# naming both builds; a rerun with one build runs them again (not resumed).
+mkdir -p "$work/A" "$work/B"
+cp "$test_good" "$work/A/"
+cp "$test_good" "$work/B/"
+printf '\0' >> "$work/B/$(basename "$test_good")"
+printf 'name = "mpi-provenance"\nseeds = [1, 2, 3, 4]\n[dataset]\nformat = "synthetic"\n[evaluation]\ncutoffs = [10]\n[[algorithms]]\nplugin = "test_good"\n' \
+  > "$work/prov.toml"
+rc=0
+"${mpirun[@]}" -n 2 "$recfuse_mpi" run "$work/prov.toml" -o "$work/prov" --threads 1 --no-cache \
+  --plugin-path "$work/A" : -n 1 "$recfuse_mpi" run "$work/prov.toml" -o "$work/prov" --threads 1 \
+  --no-cache --plugin-path "$work/B" > "$work/prov.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || { echo "two builds: exit $rc, expected 2"; cat "$work/prov.log"; exit 1; }
+grep -q "ran another build" "$work/prov/report.json" || { echo "no refusal recorded"; cat "$work/prov.log"; exit 1; }
+"${mpirun[@]}" -n 3 "$recfuse_mpi" run "$work/prov.toml" -o "$work/prov" --threads 1 --no-cache \
+  --plugin-path "$work/A" > "$work/prov2.log" 2>&1 || { cat "$work/prov2.log"; exit 1; }
+grep -q "4 trials (0 failed" "$work/prov2.log" || { cat "$work/prov2.log"; exit 1; }
 echo "mpi sweep: ok"

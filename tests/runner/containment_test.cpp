@@ -186,6 +186,12 @@ TEST_CASE("a rerun reuses only records of this build: others run again and move 
   CHECK(json::parse(slurp(aside / (id + ".json"))) == other);
   CHECK(json::parse(slurp(aside / (id + ".1.json"))) == other);
   CHECK(std::filesystem::exists(aside / (id + ".1.log")));
+  // A file that is not a readable record is set aside too, not deleted.
+  write_text(records[1].parent_path(), records[1].filename().string(), "{ torn");
+  r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
+  CHECK_THAT(r.output, Catch::Contains("cannot read as the record"));
+  CHECK(slurp(aside / (records[1].stem().string() + ".1.json")) == "{ torn");
+  CHECK(json::parse(slurp(records[1])).at("status") == "ok");
 }
 
 TEST_CASE("retrying failed trials reruns only those") {

@@ -21,7 +21,7 @@ int run_command(const Args& args) {
       "its own process, and writes report.json, report.md, report.html and\n"
       "report.csv to the output directory. Without SCENARIO, runs the embedded\n"
       "default scenario (synthetic data, no download). A rerun resumes: trials with a\n"
-      "record from this build (host source hash, plugin versions and files) are skipped;\n"
+      "record from this build (source hash, plugin versions and files) are skipped;\n"
       "records of another build move to trials/superseded/ and their trials run\n"
       "again.\n\noptions",
       "recfuse run", o);

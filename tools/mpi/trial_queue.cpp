@@ -70,11 +70,15 @@ json accept_record(const Scenario& scenario, const TrialSpec& t, const std::stri
                                                     " for trial " + t.id);
   // A node with other plugin files or another recfuse build must not put
   // its result into this run's report.
-  if (!t.provenance.empty() && (!rec.contains("provenance") || rec["provenance"].dump() != t.provenance))
-    return failed_record(scenario, t, "failed",
-                         from + " ran another build: " +
-                             (rec.contains("provenance") ? rec["provenance"].dump() : std::string("no provenance")) +
-                             ", rank 0 expects " + t.provenance);
+  if (!t.provenance.empty() && (!rec.contains("provenance") || rec["provenance"].dump() != t.provenance)) {
+    json refused = failed_record(
+        scenario, t, "failed",
+        from + " ran another build: " +
+            (rec.contains("provenance") ? rec["provenance"].dump() : std::string("no provenance")) +
+            ", rank 0 expects " + t.provenance + " (rebuild recfuse and recfuse-mpi together)");
+    refused.erase("provenance");  // not this build's failure: the next run retries it
+    return refused;
+  }
   return rec;
 }
 

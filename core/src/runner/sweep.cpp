@@ -90,6 +90,23 @@ std::string describe_exit(int status) {
   return "exited with status " + std::to_string(WEXITSTATUS(status)) + " without a record";
 }
 
+/// Moves a record this sweep will not use, and its log, into
+/// trials/superseded/ under a stem (<id>, else <id>.N) that no earlier
+/// superseded record or log holds: no result is lost.
+void set_aside(const std::filesystem::path& output_dir, const TrialSpec& t,
+               const std::filesystem::path& file) {
+  const auto aside = output_dir / "trials" / "superseded";
+  std::filesystem::create_directories(aside);
+  std::string stem = t.id;
+  for (int n = 1; std::filesystem::exists(aside / (stem + ".json")) ||
+                  std::filesystem::exists(aside / (stem + ".log"));
+       ++n)
+    stem = t.id + "." + std::to_string(n);
+  std::filesystem::rename(file, aside / (stem + ".json"));
+  std::error_code no_log;  // a trial without a log (spawn failure) is fine
+  std::filesystem::rename(output_dir / "logs" / (t.id + ".log"), aside / (stem + ".log"), no_log);
+}
+
 /// Folds the kernel's view of the finished child into its record.
 json finish_record(const Scenario& scenario, const Running& r, int status, const rusage& ru,
                    const SweepOptions& opt) {
@@ -107,10 +124,23 @@ json finish_record(const Scenario& scenario, const Running& r, int status, const
     if (!tail.empty()) err += "\n" + tail;
     rec = failed_record(scenario, *r.trial, WIFSIGNALED(status) ? "crashed" : "failed", err);
   }
-  // A child that failed before it could load its plugins wrote no
-  // provenance: its failure belongs to the build this sweep expects.
-  if (!rec.contains("provenance") && !r.trial->provenance.empty())
-    rec["provenance"] = json::parse(r.trial->provenance);
+  const std::string& expected = r.trial->provenance;
+  if (finished && !expected.empty() && rec.contains("provenance") && rec["provenance"].dump() != expected) {
+    // recfuse or a plugin was rebuilt during the sweep: this run's report
+    // must not mix builds. The child's record is kept aside; the failed one
+    // carries no provenance, so the next run reruns the trial.
+    const std::string ran = rec["provenance"].dump();
+    set_aside(opt.output_dir, *r.trial, file);
+    rec = failed_record(scenario, *r.trial, "failed",
+                        "the trial ran another build (" + ran + ") than this sweep expects (" + expected +
+                            "): was recfuse or a plugin rebuilt during the run? Its record is in " +
+                            (opt.output_dir / "trials" / "superseded").string());
+    rec.erase("provenance");
+  } else if (!rec.contains("provenance") && !expected.empty()) {
+    // A child that failed before it could load its plugins wrote no
+    // provenance: its failure belongs to the build this sweep expects.
+    rec["provenance"] = json::parse(expected);
+  }
   rec["resources"]["peak_rss_bytes"] = static_cast<std::int64_t>(ru.ru_maxrss) * 1024;
   rec["timing"]["process_wall_s"] = wall;
   rec["timing"]["process_cpu_s"] =
@@ -164,25 +194,20 @@ ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::v
     const TrialSpec& t = trials[slot];
     const auto file = record_path(output_dir, t);
     json rec;
-    if (!read_record(file, t.id, rec)) {
+    const bool readable = read_record(file, t.id, rec);
+    if (!readable && !std::filesystem::exists(file)) {
       scan.pending.push_back(slot);
       continue;
     }
-    if (!t.provenance.empty() &&
-        (!rec.contains("provenance") || rec["provenance"].dump() != t.provenance)) {
-      // Not this build's result: keep it and its log, out of the report's
-      // way, under a name no earlier superseded record holds.
-      const auto aside = output_dir / "trials" / "superseded";
-      std::filesystem::create_directories(aside);
-      std::string stem = t.id;
-      for (int n = 1; std::filesystem::exists(aside / (stem + ".json")); ++n)
-        stem = t.id + "." + std::to_string(n);
-      std::filesystem::rename(file, aside / (stem + ".json"));
-      const auto log_file = output_dir / "logs" / (t.id + ".log");
-      std::error_code no_log;
-      std::filesystem::rename(log_file, aside / (stem + ".log"), no_log);
+    if (!readable || (!t.provenance.empty() && (!rec.contains("provenance") ||
+                                                rec["provenance"].dump() != t.provenance))) {
+      // Not this build's result (or not a record this recfuse reads): keep
+      // it and its log, out of the report's way.
+      set_aside(output_dir, t, file);
       if (example.empty()) {
-        example = rec.contains("provenance") ? rec["provenance"].dump() : std::string("no provenance recorded");
+        example = !readable                    ? std::string("a file this recfuse cannot read as the record")
+                  : rec.contains("provenance") ? rec["provenance"].dump()
+                                               : std::string("no provenance recorded");
         example_now = t.provenance;
       }
       ++scan.superseded;
@@ -198,7 +223,8 @@ ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::v
   }
   if (scan.superseded && !quiet)
     log << "superseded: " << scan.superseded << " record(s) in " << (output_dir / "trials").string()
-        << " came from another build of recfuse or of their plugins (first: " << example
+        << " came from another build of recfuse or of their plugins, or could not be read (first: "
+        << example
         << "; now: " << example_now << "); their trials run again, the old records are in "
         << (output_dir / "trials" / "superseded").string() << std::endl;
   if (scan.resumed && !quiet)

@@ -45,10 +45,11 @@ std::filesystem::path record_path(const std::filesystem::path& output_dir, const
 /// keeps (a whole record of the trial, from the same build when the trial
 /// carries its expected provenance, and "ok" when `retry_failed`), each in
 /// its trial's slot, and the slots still to run. A record from another
-/// build (another recfuse commit, or another version or fingerprint of a
-/// plugin library the trial loads, or none recorded) is not reused: it moves
-/// with its log to `trials/superseded/` (`<id>.json`, or `<id>.N.json` when
-/// an earlier one holds that name) so no result is lost, and its trial runs
+/// build (another host source hash, build type or compiler, another version
+/// or file of a plugin library the trial loads, or none recorded), or a
+/// file this recfuse cannot read as the record, is not reused: it moves with
+/// its log to `trials/superseded/` (`<id>.json`, or `<id>.N.json` when an
+/// earlier one holds that name) so no result is lost, and its trial runs
 /// again.
 /// Prints the "resuming" and "superseded" lines unless `quiet`. Drivers that
 /// hand trials out themselves (recfuse-mpi) use it to skip exactly what
