@@ -1,9 +1,9 @@
 #include "runner/trial.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <mutex>
-#include <cmath>
 #include <omp.h>
 
 #include "data/readers.hpp"
