@@ -174,8 +174,32 @@ class FusionStrategy : public Recommender {
       if (c.capabilities & kCapObserve) c.model->observe(feedback);
   }
 
+  /// Acting as a policy: each row's candidates ranked by the strategy's
+  /// scores (ties by item id), the step's rows scored by one score_all call.
+  /// The default act scores (user, candidate) pairs, which reaches score_all
+  /// one user at a time; a child that keeps per-session state (plugins/rl:
+  /// the k-th row of a user in a call is that user's k-th open session)
+  /// needs the step's rows together to score each session in its own state.
+  void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates, int slate_size,
+           std::span<ItemId> slates) override {
+    const auto n = static_cast<std::size_t>(n_items()), c = static_cast<std::size_t>(n_candidates),
+               k = static_cast<std::size_t>(slate_size);
+    act_rows_.resize(users.size() * n);
+    score_all(users, act_rows_);
+    act_scores_.resize(c);
+    act_top_.resize(k);
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      const auto row = candidates.subspan(r * c, c);
+      for (std::size_t j = 0; j < c; ++j) act_scores_[j] = act_rows_[r * n + static_cast<std::size_t>(row[j])];
+      topk_candidates(act_scores_.data(), row, slate_size, slates.data() + r * k, act_top_.data());
+    }
+  }
+
  protected:
   std::vector<Child> children_;
+
+ private:
+  std::vector<float> act_rows_, act_scores_, act_top_;  // act's reused buffers
 };
 
 inline constexpr std::size_t kAnyNumber = static_cast<std::size_t>(-1);

@@ -70,6 +70,9 @@ class Dqn final : public Recommender {
   static std::vector<ParamSpec> params();
 
   void fit(const TrainData& data, const FitContext& ctx) override;
+  /// Q(s, i) of every item, s the state of the row's open session (the k-th
+  /// row of a user is that user's k-th open session, as in act), else of a
+  /// session not yet begun.
   void score_all(std::span<const UserId> users, std::span<float> out) override;
   void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates, int slate_size,
            std::span<ItemId> slates) override;
@@ -245,8 +248,9 @@ inline void Dqn::score_all(std::span<const UserId> users, std::span<float> out) 
   phi_.resize(static_cast<std::size_t>(book_.dim()));
   h_.resize(static_cast<std::size_t>(hidden_));
   g_.resize(static_cast<std::size_t>(net_.item_dim()));
+  book_.map(users, false, rows_);  // rows of open sessions are scored in their state
   for (std::size_t r = 0; r < users.size(); ++r) {
-    book_.state(users[r], nullptr, phi_.data());
+    book_.state(users[r], rows_[r], phi_.data());
     net_.forward(theta_, phi_.data(), h_.data(), g_.data());
     for (std::size_t i = 0; i < n; ++i) out[r * n + i] = static_cast<float>(net_.value(theta_, static_cast<ItemId>(i), g_.data()));
   }

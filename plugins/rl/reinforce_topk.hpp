@@ -95,6 +95,9 @@ class ReinforceTopK final : public Recommender {
   static std::vector<ParamSpec> params();
 
   void fit(const TrainData& data, const FitContext& ctx) override;
+  /// log π(i | s) over the whole catalogue, s the state of the row's open
+  /// session (the k-th row of a user is that user's k-th open session, as in
+  /// act), else of a session not yet begun.
   void score_all(std::span<const UserId> users, std::span<float> out) override;
   void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates, int slate_size,
            std::span<ItemId> slates) override;
@@ -308,9 +311,15 @@ inline std::vector<double> ReinforceTopK::policy_probs(UserId u, std::span<const
 
 inline void ReinforceTopK::score_all(std::span<const UserId> users, std::span<float> out) {
   const auto n = static_cast<std::size_t>(n_items());
+  book_.map(users, false, rows_);  // rows of open sessions are scored in their state
+  phi_.resize(static_cast<std::size_t>(book_.dim()));
+  h_.resize(static_cast<std::size_t>(hidden_));
+  p_.resize(n);
   for (std::size_t r = 0; r < users.size(); ++r) {
-    const std::vector<double> p = policy_probs(users[r], catalogue_);
-    for (std::size_t i = 0; i < n; ++i) out[r * n + i] = static_cast<float>(std::log(std::max(p[i], 1e-300)));
+    book_.state(users[r], rows_[r], phi_.data());
+    net_.encode(phi_.data(), h_.data());
+    net_.probs(h_.data(), PolicyNet::kPolicy, catalogue_, p_.data());
+    for (std::size_t i = 0; i < n; ++i) out[r * n + i] = static_cast<float>(std::log(std::max(p_[i], 1e-300)));
   }
 }
 

@@ -48,7 +48,10 @@
 // (the paper's greedy, as RecSim's select_slate_greedy with ⊥ included);
 // top_k takes the k largest v_j q_j. Each position is instead a uniform
 // remaining candidate with probability epsilon. Ties go to the smaller id.
-// score_all / score return v(s, i)·Q̄(s, i) for a session not yet begun.
+// score_all / score return v(s, i)·Q̄(s, i) in the state of the row's open
+// session (session_book.hpp's rule: a user's k-th row in the call is that
+// user's k-th open session), else of a session not yet begun; so a fusion
+// strategy acting over SlateQ sees the state SlateQ's own act would.
 //
 // In the calibrated ml-100k world (scenarios/ml100k-calibrated-rl.toml,
 // tuning seeds 101-103, 3000 episodes each) the greedy optimizer is level
@@ -262,8 +265,9 @@ inline void SlateQ::score_all(std::span<const UserId> users, std::span<float> ou
   phi_.resize(static_cast<std::size_t>(book_.dim()));
   q_.resize(static_cast<std::size_t>(e()));
   g_.resize(static_cast<std::size_t>(items_.dim() + 1));
+  book_.map(users, false, rows_);
   for (std::size_t r = 0; r < users.size(); ++r) {
-    book_.state(users[r], nullptr, phi_.data());
+    book_.state(users[r], rows_[r], phi_.data());
     project(w_, phi_.data(), q_.data());
     choice_.project(phi_.data(), g_.data());
     for (std::size_t i = 0; i < n; ++i) {

@@ -18,10 +18,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <vector>
 
 #include "conformance_support.hpp"
+#include "test_fusion_support.hpp"
 #include "host/params_validation.hpp"
+#include "plugins/fusion/score_fusion.hpp"
 #include "plugins/rl/dqn.hpp"
 #include "plugins/rl/policy_net.hpp"
 #include "plugins/rl/q_net.hpp"
@@ -248,7 +251,7 @@ TEST_CASE("rl plugins load with their capabilities", "[rl]") {
   REQUIRE(reg.contains("dqn"));
   CHECK(reg.find("slateq").algorithm->capabilities == kCapObserve);
   CHECK(reg.find("dqn").algorithm->capabilities == kCapObserve);
-  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.5.0");
+  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.6.0");
   CHECK(reg.find("reinforce_topk").algorithm->capabilities == (kCapObserve | kCapPropensity));
   CHECK(std::string(reg.find("slateq").plugin->descriptor->family) == "rl");
 }
@@ -1197,6 +1200,161 @@ TEST_CASE("sessions of one user open at the same time are kept apart", "[rl]") {
   book.state(3, nullptr, a.data());
   CHECK(a[1] == 1.0);
   CHECK(a[2] == 0.0);
+}
+
+namespace {
+
+/// Three rows of one step: two open sessions of user 0 and one of user 1.
+const std::vector<UserId> kThreeRows = {0, 0, 1};
+
+/// Every item of TrapWorld as the candidates of each of `rows` rows.
+std::vector<ItemId> every_item(std::size_t rows) {
+  std::vector<ItemId> c;
+  for (std::size_t r = 0; r < rows; ++r)
+    for (ItemId i = 0; i < TrapWorld::kItems; ++i) c.push_back(i);
+  return c;
+}
+
+/// Opens the sessions of kThreeRows with one step each over every item
+/// (slates of four): row 0 clicks its first item, row 1 nothing, row 2 its
+/// second; no session ends.
+void open_three_sessions(Recommender& m) {
+  const std::vector<ItemId> cands = every_item(kThreeRows.size());
+  std::vector<ItemId> slates(cands.size());
+  m.act(kThreeRows, cands, TrapWorld::kItems, TrapWorld::kItems, slates);
+  const std::vector<std::int32_t> choice = {0, -1, 1};
+  const std::vector<float> reward = {1.0f, 0.0f, 1.0f};
+  const std::vector<std::uint8_t> done(kThreeRows.size(), 0);
+  m.observe(Feedback{kThreeRows, TrapWorld::kItems, slates, choice, reward, done});
+}
+
+/// `batches` batches of complete sessions (users 0..3, five steps each)
+/// over every item with slates of four; the user clicks a random position
+/// or nothing, reward 1 a click.
+void run_sessions(Recommender& m, int batches, std::uint64_t seed) {
+  Rng rng(seed);
+  const std::vector<UserId> users = {0, 1, 2, 3};
+  const std::vector<ItemId> cands = every_item(users.size());
+  std::vector<ItemId> slates(cands.size());
+  for (int b = 0; b < batches; ++b)
+    for (int t = 0; t < 5; ++t) {
+      m.act(users, cands, TrapWorld::kItems, TrapWorld::kItems, slates);
+      std::vector<std::int32_t> choice(users.size());
+      std::vector<float> reward(users.size());
+      for (std::size_t r = 0; r < users.size(); ++r) {
+        choice[r] = static_cast<std::int32_t>(rng.below(TrapWorld::kItems + 1)) - 1;
+        reward[r] = choice[r] >= 0 ? 1.0f : 0.0f;
+      }
+      const std::vector<std::uint8_t> done(users.size(), t == 4);
+      m.observe(Feedback{users, TrapWorld::kItems, slates, choice, reward, done});
+    }
+}
+
+/// score_all of kThreeRows, one row of TrapWorld::kItems scores per row.
+std::vector<float> three_rows(Recommender& m) {
+  std::vector<float> out(kThreeRows.size() * TrapWorld::kItems);
+  m.score_all(kThreeRows, out);
+  return out;
+}
+
+std::vector<float> row(const std::vector<float>& rows, std::size_t r) {
+  return {rows.begin() + static_cast<std::ptrdiff_t>(r * TrapWorld::kItems),
+          rows.begin() + static_cast<std::ptrdiff_t>((r + 1) * TrapWorld::kItems)};
+}
+
+/// The items in descending order of `scores`, ties to the smaller id.
+std::vector<ItemId> ranked(const std::vector<float>& scores) {
+  std::vector<ItemId> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](ItemId a, ItemId b) {
+    return scores[static_cast<std::size_t>(a)] > scores[static_cast<std::size_t>(b)];
+  });
+  return order;
+}
+
+/// The slates `m` acts for kThreeRows with every item a candidate and
+/// slates of every item: its full ranking per row.
+std::vector<std::vector<ItemId>> acted_rankings(Recommender& m) {
+  const std::vector<ItemId> cands = every_item(kThreeRows.size());
+  std::vector<ItemId> slates(cands.size());
+  m.act(kThreeRows, cands, TrapWorld::kItems, TrapWorld::kItems, slates);
+  std::vector<std::vector<ItemId>> out;
+  for (std::size_t r = 0; r < kThreeRows.size(); ++r)
+    out.emplace_back(slates.begin() + static_cast<std::ptrdiff_t>(r * TrapWorld::kItems),
+                     slates.begin() + static_cast<std::ptrdiff_t>((r + 1) * TrapWorld::kItems));
+  return out;
+}
+
+/// Mid-session score_all moved off the pre-session scores, and the two
+/// sessions of user 0 are scored apart.
+void check_scored_in_session(const std::vector<float>& pre, const std::vector<float>& mid) {
+  CHECK(row(mid, 0) != row(pre, 0));
+  CHECK(row(mid, 2) != row(pre, 2));
+  CHECK(row(mid, 0) != row(mid, 1));
+}
+
+}  // namespace
+
+// A fusion strategy acting over an rl policy ranks by the child's score_all
+// (plugins/fusion/fusion_common.hpp), so score_all must see the session its
+// row belongs to, as the policy's own act does.
+TEST_CASE("rl policies score each open session in its own state, as their act does", "[rl]") {
+  const TrainData d = TrapWorld::train();
+  SECTION("reinforce_topk: score_all is log pi of the row's session, the propensities' softmax") {
+    auto m = fitted<rl::ReinforceTopK>(d, 3);
+    const std::vector<float> pre = three_rows(*m);
+    open_three_sessions(*m);
+    const std::vector<float> mid = three_rows(*m);
+    check_scored_in_session(pre, mid);
+    const std::vector<ItemId> cands = every_item(kThreeRows.size());
+    for (ItemId i = 0; i < TrapWorld::kItems; ++i) {
+      const std::vector<ItemId> slate(kThreeRows.size(), i);
+      std::vector<double> p(kThreeRows.size());
+      m->propensity(kThreeRows, cands, TrapWorld::kItems, 1, slate, p);
+      for (std::size_t r = 0; r < kThreeRows.size(); ++r) {
+        double z = 0;
+        for (float s : row(mid, r)) z += std::exp(static_cast<double>(s));
+        INFO("row " << r << ", item " << i);
+        CHECK(p[r] == Approx(std::exp(static_cast<double>(mid[r * TrapWorld::kItems + static_cast<std::size_t>(i)])) / z)
+                          .epsilon(1e-5));
+      }
+    }
+  }
+  SECTION("dqn and slateq: score_all ranks each row as act does") {
+    auto dqn = fitted<rl::Dqn>(d, 3, {{"eps_start", 0.0}, {"eps_end", 0.0}});
+    auto slateq = fitted<rl::SlateQ>(d, 3, {{"slate_optimizer", std::string("top_k")}, {"epsilon", 0.0}});
+    run_sessions(*slateq, 40, 3);  // TD updates and a choice model that see the session's state
+    for (Recommender* m : {static_cast<Recommender*>(dqn.get()), static_cast<Recommender*>(slateq.get())}) {
+      const std::vector<float> pre = three_rows(*m);
+      open_three_sessions(*m);
+      const std::vector<float> mid = three_rows(*m);
+      check_scored_in_session(pre, mid);
+      const auto acted = acted_rankings(*m);
+      for (std::size_t r = 0; r < kThreeRows.size(); ++r) {
+        INFO("row " << r);
+        CHECK(acted[r] == ranked(row(mid, r)));
+      }
+    }
+  }
+}
+
+TEST_CASE("a fusion strategy acting over an rl policy ranks each session in the child's own state", "[rl][fusion]") {
+  const TrainData d = TrapWorld::train();
+  auto dqn = std::make_shared<rl::Dqn>(
+      validate_params(rl::Dqn::params(), {{"eps_start", 0.0}, {"eps_end", 0.0}}, {}, "", "rl"));
+  FitContext ctx;
+  ctx.seed = 3;
+  dqn->fit(d, ctx);
+  std::vector<Child> children = {Child{"dqn", "dqn", kCapObserve, dqn},
+                                 fixed_child("zero", std::vector<std::vector<float>>(TrapWorld::kUsers,
+                                                                                     std::vector<float>(TrapWorld::kItems)),
+                                             d)};
+  auto fused = make_fused<ScoreFusion>({{"normalization", std::string("none")}, {"weights", std::string("1,0")}},
+                                       std::move(children), d);
+  open_three_sessions(*fused);  // the fusion's slates and feedback reach the child
+  const auto child = acted_rankings(*dqn);
+  REQUIRE(child[0] != child[1]);  // user 0's two sessions are ranked apart
+  CHECK(acted_rankings(*fused) == child);
 }
 
 TEST_CASE("rl policies: the same seed gives the same actions, another seed other ones", "[rl]") {
