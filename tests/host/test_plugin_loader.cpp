@@ -110,8 +110,8 @@ TEST_CASE("scan loads good plugins and records the broken ones", "[host]") {
   CHECK(reg.contains("test_slow"));
   CHECK_FALSE(reg.contains("test_wrong_abi"));
   // wrong_abi, wrong_fingerprint, no_symbol, unresolved, null_describe,
-  // throws_describe, no_algorithms, duplicate_name and good_twin fail.
-  CHECK(reg.errors().size() == 9);
+  // throws_describe, no_algorithms, duplicate_name, good_twin and name_twin fail.
+  CHECK(reg.errors().size() == 10);
   bool twin_reported = false;
   for (const auto& e : reg.errors()) {
     if (e.find("librecfuse_test_good_twin.so: algorithm 'test_good' is already provided by") !=
@@ -138,13 +138,19 @@ TEST_CASE("find suggests the closest algorithm name", "[host]") {
   REQUIRE_THROWS_WITH(empty.find("x"), Contains("no plugins are loaded"));
 }
 
-TEST_CASE("add refuses a name another library already provides", "[host]") {
+TEST_CASE("add refuses an algorithm or library name another library already has", "[host]") {
   PluginRegistry reg;
   reg.add(bad("good"));
   REQUIRE_THROWS_WITH(reg.add(bad("good_twin")),
                       Contains(bad("good_twin").string() + ": algorithm 'test_good' is already "
                                "provided by " + bad("good").string()));
   CHECK(reg.plugins().size() == 1);
+  // A library of another algorithm under a name another library has: a
+  // record names the libraries it loaded by name, so one name is one file.
+  REQUIRE_THROWS_WITH(reg.add(bad("name_twin")),
+                      Contains(bad("name_twin").string() + ": plugin library name 'test_good' is already taken by " +
+                               bad("good").string()));
+  CHECK_FALSE(reg.contains("test_name_twin"));
 }
 
 TEST_CASE("plugin_search_path: next to the binary, then --plugin-path, then the environment",

@@ -42,7 +42,15 @@ void PluginRegistry::scan(const std::vector<fs::path>& dirs) {
 void PluginRegistry::add(const fs::path& file) {
   auto plugin = load_plugin(file);
   // Names are global: the first library to claim one keeps it, so the order
-  // of the search path decides (build tree before --plugin-path).
+  // of the search path decides (build tree before --plugin-path). Library
+  // names too: a trial record's provenance names each library it loaded by
+  // its name, so a second library of that name would pass unseen.
+  for (const auto& other : plugins_) {
+    if (std::string_view(plugin->descriptor->name) == other->descriptor->name) {
+      throw Error(file.string() + ": plugin library name '" + plugin->descriptor->name + "' is already taken by " +
+                  other->file.string() + " (give each library its own name in make_descriptor)");
+    }
+  }
   for (const auto& a : plugin->descriptor->algorithms) {
     for (const auto& other : plugins_) {
       for (const auto& b : other->descriptor->algorithms) {
