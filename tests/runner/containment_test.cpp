@@ -3,9 +3,11 @@
 // limit is enforced; a rerun resumes from the records already written.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "run_cli.hpp"
 #include "test_support.hpp"
@@ -192,6 +194,56 @@ TEST_CASE("a rerun reuses only records of this build: others run again and move 
   CHECK_THAT(r.output, Catch::Contains("cannot read as the record"));
   CHECK(slurp(aside / (records[1].stem().string() + ".1.json")) == "{ torn");
   CHECK(json::parse(slurp(records[1])).at("status") == "ok");
+}
+
+TEST_CASE("a plugin rebuilt during the run: the trial that loaded it fails and its record is set aside") {
+  const auto dir = temp_dir("rebuilt");
+  const auto plugins = dir / "plugins";
+  std::filesystem::create_directories(plugins);
+  for (const char* name : {"librecfuse_test_slow.so", "librecfuse_test_good.so"})
+    std::filesystem::copy_file(bad_plugin_dir() / name, plugins / name);
+  const auto s = write_text(dir, "s.toml",
+                            scenario_with(algorithm("slow", "test_slow", "seconds = 2.0") +
+                                          algorithm("good", "test_good")));
+  const auto out = dir / "out";
+  const std::string args = "run " + s.string() + " --output " + out.string() + " --jobs 1 --plugin-path " +
+                           plugins.string() + " --no-cache";
+  CliResult r;
+  std::thread sweep([&] { r = run_recfuse(args); });
+  // The sweep stamps every trial with the libraries it expects before the
+  // first one starts; while that one (slow) runs, test_good's file changes
+  // by one byte, as a rebuild would change it, so the second trial loads
+  // another library than its sweep hashed.
+  const auto logs = out / "logs";
+  const auto started = std::chrono::steady_clock::now();
+  const auto first_log = [&] {
+    std::error_code ec;
+    return std::filesystem::is_directory(logs, ec) && !std::filesystem::is_empty(logs, ec);
+  };
+  while (!first_log() && std::chrono::steady_clock::now() - started < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::ofstream(plugins / "librecfuse_test_good.so", std::ios::app | std::ios::binary) << '\0';
+  sweep.join();
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  json report = read_report(out);
+  CHECK(trial_named(report, "slow").at("status") == "ok");
+  const json& good = trial_named(report, "good");
+  CHECK(good.at("status") == "failed");
+  CHECK_THAT(good.at("error").get<std::string>(), Catch::Contains("the trial ran another build"));
+  // The failed record carries no provenance, so the next run retries it;
+  // the child's own record is kept aside, with the hash it loaded.
+  const std::string id = good.at("trial_id").get<std::string>();
+  CHECK_FALSE(json::parse(slurp(out / "trials" / (id + ".json"))).contains("provenance"));
+  const json aside = json::parse(slurp(out / "trials" / "superseded" / (id + ".json")));
+  CHECK(aside.at("status") == "ok");
+  CHECK(aside.at("provenance").at("plugins").contains("test_good"));
+  // One build throughout: the slow trial is resumed, good runs again.
+  r = run_recfuse(args);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("resuming: 1 of 2"));
+  report = read_report(out);
+  CHECK(trial_named(report, "good").at("status") == "ok");
 }
 
 TEST_CASE("retrying failed trials reruns only those") {
