@@ -17,7 +17,11 @@
 // score_all (used for AUC) keeps the same order: candidates carry their
 // re-ranker score; every other item gets m − 2 + ŝ_0(i), m the user's lowest
 // candidate score and ŝ_0 child 0's min-max normalised score, so it ranks
-// below every candidate and in child 0's order among the rest.
+// below every candidate and in child 0's order among the rest. Acting as a
+// policy over an rl child (whose scores follow a user's open session), child
+// 0 sees each row's own session, but child 1 re-ranks through score(), one
+// user at a time, so a user with several open sessions is re-ranked in the
+// first one's state (plugins/rl/session_book.hpp).
 // diagnostics(): retrieval_recall = recall@candidates of child 0 on the
 // validation items (measured in fit); retrieval_ms_per_user and
 // rerank_ms_per_user, accumulated inside recommend over every call since

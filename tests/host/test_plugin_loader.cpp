@@ -50,6 +50,7 @@ TEST_CASE("load_plugin: each broken library gives its own clear error", "[host]"
   require_load_error("null_describe", "returned no descriptor");
   require_load_error("throws_describe", "boom in describe");
   require_load_error("no_algorithms", "declares no algorithms");
+  require_load_error("no_name", "has no library name");
   require_load_error("duplicate_name", "algorithm 'test_twice' is declared twice");
 }
 
@@ -110,8 +111,9 @@ TEST_CASE("scan loads good plugins and records the broken ones", "[host]") {
   CHECK(reg.contains("test_slow"));
   CHECK_FALSE(reg.contains("test_wrong_abi"));
   // wrong_abi, wrong_fingerprint, no_symbol, unresolved, null_describe,
-  // throws_describe, no_algorithms, duplicate_name, good_twin and name_twin fail.
-  CHECK(reg.errors().size() == 10);
+  // throws_describe, no_algorithms, no_name, duplicate_name, good_twin and
+  // name_twin fail.
+  CHECK(reg.errors().size() == 11);
   bool twin_reported = false;
   for (const auto& e : reg.errors()) {
     if (e.find("librecfuse_test_good_twin.so: algorithm 'test_good' is already provided by") !=

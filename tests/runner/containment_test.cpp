@@ -202,8 +202,10 @@ TEST_CASE("a plugin rebuilt during the run: the trial that loaded it fails and i
   std::filesystem::create_directories(plugins);
   for (const char* name : {"librecfuse_test_slow.so", "librecfuse_test_good.so"})
     std::filesystem::copy_file(bad_plugin_dir() / name, plugins / name);
+  const auto go = dir / "go";
   const auto s = write_text(dir, "s.toml",
-                            scenario_with(algorithm("slow", "test_slow", "seconds = 2.0") +
+                            scenario_with(algorithm("slow", "test_slow",
+                                                    "seconds = 0.0\nwait_for = \"" + go.string() + "\"") +
                                           algorithm("good", "test_good")));
   const auto out = dir / "out";
   const std::string args = "run " + s.string() + " --output " + out.string() + " --jobs 1 --plugin-path " +
@@ -211,9 +213,9 @@ TEST_CASE("a plugin rebuilt during the run: the trial that loaded it fails and i
   CliResult r;
   std::thread sweep([&] { r = run_recfuse(args); });
   // The sweep stamps every trial with the libraries it expects before the
-  // first one starts; while that one (slow) runs, test_good's file changes
-  // by one byte, as a rebuild would change it, so the second trial loads
-  // another library than its sweep hashed.
+  // first one starts; while that one (slow, which waits for the file `go`)
+  // runs, test_good's file changes by one byte, as a rebuild would change
+  // it, so the second trial loads another library than its sweep hashed.
   const auto logs = out / "logs";
   const auto started = std::chrono::steady_clock::now();
   const auto first_log = [&] {
@@ -223,6 +225,7 @@ TEST_CASE("a plugin rebuilt during the run: the trial that loaded it fails and i
   while (!first_log() && std::chrono::steady_clock::now() - started < std::chrono::seconds(60))
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::ofstream(plugins / "librecfuse_test_good.so", std::ios::app | std::ios::binary) << '\0';
+  std::ofstream(go) << "go\n";
   sweep.join();
   INFO(r.output);
   CHECK(r.exit_code == 2);

@@ -78,6 +78,11 @@ void check_descriptor(const fs::path& file, const PluginDescriptor& d) {
     fail(file, "build fingerprint mismatch: plugin '" + std::string(plugin_fp) + "', host '" +
                    kBuildFingerprint + "'; rebuild the plugin with the host's toolchain and flags");
   }
+  // The library's name and version identify it in records (provenance) and
+  // in the registry's name checks; `recfuse plugins` prints all four.
+  if (!d.name || !*d.name) fail(file, "has no library name (make_descriptor's first argument)");
+  if (!d.version || !*d.version) fail(file, std::string("library '") + d.name + "' has no version");
+  if (!d.family || !d.description) fail(file, std::string("library '") + d.name + "' has no family or description");
   if (d.algorithms.empty() && d.environments.empty()) fail(file, "declares no algorithms");
   std::set<std::string> seen;
   for (std::size_t i = 0; i < d.algorithms.size(); ++i) {
