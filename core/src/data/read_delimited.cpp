@@ -74,6 +74,15 @@ void read_table(std::string_view text, const fs::path& file, const TableLayout& 
   }
 }
 
+void read_interactions(const DatasetSpec& spec, std::string_view text, const fs::path& file,
+                       const TableLayout& layout, RawInteractions& raw, Dataset& data) {
+  RowErrors errors(file.string(), spec.skip_bad_rows, data.skipped_rows);
+  read_table(text, file, layout, raw, errors);
+  raw.finish(data);
+  data.explicit_ratings = layout.rating >= 0;
+  data.has_timestamps = layout.timestamp >= 0;
+}
+
 Dataset read_delimited(const DatasetSpec& spec, const fs::path& file) {
   const DelimitedSpec& d = spec.delimited;
   if (d.separator.empty()) throw Error(file.string() + ": delimited.separator must not be empty");
@@ -95,11 +104,7 @@ Dataset read_delimited(const DatasetSpec& spec, const fs::path& file) {
   layout.rating = d.rating_column;
   layout.timestamp = d.timestamp_column;
   RawInteractions raw;
-  RowErrors errors(file.string(), spec.skip_bad_rows, data.skipped_rows);
-  read_table(text, file, layout, raw, errors);
-  raw.finish(data);
-  data.explicit_ratings = d.rating_column >= 0;
-  data.has_timestamps = d.timestamp_column >= 0;
+  read_interactions(spec, text, file, layout, raw, data);
   return data;
 }
 

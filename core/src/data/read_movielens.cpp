@@ -60,14 +60,7 @@ Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir) {
   const std::string text = read_file(ratings);
   Dataset data;
   RawInteractions raw;
-  {
-    RowErrors errors(ratings.string(), spec.skip_bad_rows, data.skipped_rows);
-    TableLayout layout{"\t", false, 4, 0, 1, 2, 3};
-    read_table(text, ratings, layout, raw, errors);
-  }
-  raw.finish(data);
-  data.explicit_ratings = true;
-  data.has_timestamps = true;
+  read_interactions(spec, text, ratings, TableLayout{"\t", false, 4, 0, 1, 2, 3}, raw, data);
 
   // u.item: id|title|release|video release|url|19 genre flags (latin-1).
   const fs::path items = dir / "u.item";
@@ -132,14 +125,7 @@ Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir) {
   const std::string text = read_file(ratings);
   Dataset data;
   RawInteractions raw;
-  {
-    RowErrors errors(ratings.string(), spec.skip_bad_rows, data.skipped_rows);
-    TableLayout layout{"csv", true, 4, 0, 1, 2, 3};
-    read_table(text, ratings, layout, raw, errors);
-  }
-  raw.finish(data);
-  data.explicit_ratings = true;
-  data.has_timestamps = true;
+  read_interactions(spec, text, ratings, TableLayout{"csv", true, 4, 0, 1, 2, 3}, raw, data);
 
   // movies.csv: movieId,title,genres with quoted titles and CRLF endings (UTF-8).
   const fs::path movies = dir / "movies.csv";
@@ -184,14 +170,7 @@ Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir) {
   const std::string text = read_file(ratings);
   Dataset data;
   RawInteractions raw;
-  {
-    RowErrors errors(ratings.string(), spec.skip_bad_rows, data.skipped_rows);
-    TableLayout layout{"::", false, 4, 0, 1, 2, 3};
-    read_table(text, ratings, layout, raw, errors);
-  }
-  raw.finish(data);
-  data.explicit_ratings = true;
-  data.has_timestamps = true;
+  read_interactions(spec, text, ratings, TableLayout{"::", false, 4, 0, 1, 2, 3}, raw, data);
 
   const fs::path movies = dir / "movies.dat";  // MovieID::Title::Genres, latin-1
   if (fs::exists(movies)) {

@@ -138,11 +138,7 @@ Dataset read_recbole(const DatasetSpec& spec, const fs::path& path) {
   }
   Dataset data;
   RawInteractions raw;
-  RowErrors errors(files.inter.string(), spec.skip_bad_rows, data.skipped_rows);
-  read_table(text, files.inter, layout, raw, errors);
-  raw.finish(data);
-  data.explicit_ratings = layout.rating >= 0;
-  data.has_timestamps = layout.timestamp >= 0;
+  read_interactions(spec, text, files.inter, layout, raw, data);
   if (fs::exists(files.item)) {
     read_side_file(files.item, "item_id", raw.items, raw.item_map, data.n_items(),
                    spec.skip_bad_rows, data.skipped_rows, data.item_features, &data.item_titles);

@@ -26,6 +26,13 @@ struct TableLayout {
 void read_table(std::string_view text, const fs::path& file, const TableLayout& layout,
                 RawInteractions& raw, RowErrors& errors);
 
+/// A dataset's interaction table: read_table over `text` (the bytes of
+/// `file`, which must outlive `raw`: its id maps view them), bad rows per
+/// spec.skip_bad_rows, finished into `data`, whose ratings are explicit and
+/// timestamps present when the layout has those columns.
+void read_interactions(const DatasetSpec& spec, std::string_view text, const fs::path& file,
+                       const TableLayout& layout, RawInteractions& raw, Dataset& data);
+
 Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir);
 Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir);
 Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir);
