@@ -60,28 +60,37 @@ void write_online(std::ostream& out, const json& report) {
   out << '\n';
 }
 
+struct BiasRmse {
+  double bias = std::nan(""), rmse = std::nan("");
+  int n = 0, trials = 0;  // trials with a finite error, of the ok ones
+};
+
 /// Bias and RMSE of an estimator over the ok off-policy trials of `label`.
-std::pair<double, double> bias_rmse(const json& report, const std::string& label,
-                                    const char* estimator) {
+BiasRmse bias_rmse(const json& report, const std::string& label, const char* estimator) {
   double sum = 0, sq = 0;
-  int n = 0;
+  BiasRmse out;
   for (const auto& t : child(report, "trials")) {
     if (rf::text(t, "algorithm") != label || rf::text(t, "status") != "ok") continue;
+    ++out.trials;
     const double e = rf::number(child(child(t, "metrics"), estimator), "error");
     if (!std::isfinite(e)) continue;
-    sum += e, sq += e * e, ++n;
+    sum += e, sq += e * e, ++out.n;
   }
-  if (n == 0) return {std::nan(""), std::nan("")};
-  return {sum / n, std::sqrt(sq / n)};
+  if (out.n > 0) out.bias = sum / out.n, out.rmse = std::sqrt(sq / out.n);
+  return out;
 }
 
 void write_off_policy(std::ostream& out, const json& report) {
   out << "## Off-policy estimates\n\n"
-         "Value = reward per step of the policy frozen after fitting. The estimators read a "
-         "fresh log of the logging policy (propensities recorded); the true value comes from "
-         "running the same frozen policy in the environment. Estimates: mean [95% CI] "
-         "(over trials when several seeds ran); bias and RMSE of each estimator against the "
-         "true value over the trials. ESS = effective sample size of the importance weights.\n\n"
+         "Value = expected reward of the first slate of a session from the policy frozen after "
+         "fitting (later steps stand in states the logging policy led to, so they would "
+         "estimate another value). The estimators read the first steps of a fresh log of the "
+         "logging policy (propensities recorded); the true value comes from running the same "
+         "frozen policy in the environment. Estimates: mean [95% CI] (over trials when several "
+         "seeds ran); bias and RMSE of each estimator against the true value over the trials "
+         "whose estimate is defined (\"of m\" when only m of the trials have one: SNIPS has none "
+         "when no logged slate has weight). ESS = effective sample size of the importance "
+         "weights.\n\n"
          "| algorithm | true value | IPS | SNIPS | DR | IPS bias / RMSE | SNIPS bias / RMSE | "
          "DR bias / RMSE | ESS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& row : child(report, "summary")) {
@@ -90,8 +99,9 @@ void write_off_policy(std::ostream& out, const json& report) {
     out << "| " << rf::md_cell(label) << " | " << cell(row, "true_value", 4) << " | "
         << cell(row, "ips", 4) << " | " << cell(row, "snips", 4) << " | " << cell(row, "dr", 4);
     for (const char* est : {"ips", "snips", "dr"}) {
-      const auto [bias, rmse] = bias_rmse(report, label, est);
-      out << " | " << rf::fixed(bias, 4) << " / " << rf::fixed(rmse, 4);
+      const BiasRmse b = bias_rmse(report, label, est);
+      out << " | " << rf::fixed(b.bias, 4) << " / " << rf::fixed(b.rmse, 4);
+      if (b.n < b.trials) out << " (of " << b.n << ")";
     }
     out << " | " << rf::fixed(rf::number(child(child(row, "metrics"), "ess"), "mean"), 1) << " |\n";
   }

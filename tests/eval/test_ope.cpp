@@ -101,6 +101,17 @@ TEST_CASE("OPE edge cases and input checks", "[eval][ope]") {
   CHECK(std::isnan(one.std_error));
   CHECK(std::isnan(ips({}, {}).value));
   CHECK(std::isnan(snips(std::vector<double>{0, 0}, std::vector<double>{1, 1}).value));
+  // No overlap: no interval, not a confident 0 ± 0 (IPS) or the reward
+  // model's guess ± its spread (DR).
+  const std::vector<double> none = {0, 0, 0}, rewards = {1, 0, 1}, q = {0.2, 0.4, 0.9};
+  const OpeEstimate ips_none = ips(none, rewards), dr_none = doubly_robust(none, rewards, q, q);
+  CHECK(ips_none.value == 0.0);
+  CHECK(dr_none.value == Approx(0.5));
+  for (const OpeEstimate& e : {ips_none, dr_none}) {
+    CHECK(std::isnan(e.std_error));
+    CHECK(std::isnan(e.low));
+    CHECK(std::isnan(e.high));
+  }
   CHECK_THROWS_AS(ips(kW, std::vector<double>{1, 2}), Error);
   CHECK_THROWS_AS(doubly_robust(kW, kR, kR, std::vector<double>{1}), Error);
   CHECK_THROWS_AS(ips(std::vector<double>{-1}, std::vector<double>{1}), Error);

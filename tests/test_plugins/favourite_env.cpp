@@ -5,7 +5,9 @@
 // (truncated); the candidates of a step are items (t + j) % n_items,
 // j < num_candidates, for the step t, so the favourite is offered when
 // (u - t) mod n_items < num_candidates. The myopic oracle puts the
-// favourite first when it is offered.
+// favourite first when it is offered. With `tiring`, a click tires the user
+// for the rest of the session (the favourite is not clicked again): a world
+// with state, where what a policy shows changes what it earns later.
 #include <recfuse/plugin.hpp>
 #include <recfuse/rng.hpp>
 
@@ -18,7 +20,8 @@ class Favourite final : public Environment {
       : users_(static_cast<std::int32_t>(p.get_int("users"))),
         items_(static_cast<std::int32_t>(p.get_int("items"))),
         candidates_(static_cast<int>(p.get_int("candidates"))),
-        steps_(static_cast<int>(p.get_int("steps"))) {}
+        steps_(static_cast<int>(p.get_int("steps"))),
+        tiring_(p.get_bool("tiring")) {}
 
   void build(const WorldContext&) override {
     set_shape(users_, items_, 2, candidates_, steps_);
@@ -38,6 +41,7 @@ class Favourite final : public Environment {
     for (auto& u : session_users_) u = static_cast<UserId>(rng.below(static_cast<std::uint64_t>(users_)));
     t_ = 0;
     done_.assign(static_cast<std::size_t>(n), 0);
+    tired_.assign(static_cast<std::size_t>(n), 0);
     fill_candidates();
   }
   std::span<const UserId> users() const override { return session_users_; }
@@ -51,8 +55,9 @@ class Favourite final : public Environment {
         continue;
       }
       const ItemId fav = session_users_[r] % items_;
-      for (int j = 0; j < 2; ++j)
+      for (int j = 0; j < 2 && !tired_[r]; ++j)
         if (slates[r * 2 + static_cast<std::size_t>(j)] == fav) out.choice[r] = j;
+      if (tiring_ && out.choice[r] >= 0) tired_[r] = 1;
       out.reward[r] = out.engagement[r] = out.choice[r] >= 0 ? 1.0f : 0.0f;
       if (t_ + 1 >= steps_) done_[r] = out.truncated[r] = 1;
     }
@@ -82,18 +87,20 @@ class Favourite final : public Environment {
 
   std::int32_t users_, items_;
   int candidates_, steps_;
+  bool tiring_;
   int t_ = 0;
   AttributeMatrix features_;
   std::vector<UserId> session_users_;
   std::vector<ItemId> candidates_now_;
-  std::vector<std::uint8_t> done_;
+  std::vector<std::uint8_t> done_, tired_;
 };
 
 std::vector<ParamSpec> favourite_params() {
   return {ParamSpec::integer("users", 12, 1, 1000000, "population"),
           ParamSpec::integer("items", 6, 3, 1000000, "catalogue"),
           ParamSpec::integer("candidates", 3, 2, 1000000, "candidates per step (<= items)"),
-          ParamSpec::integer("steps", 4, 1, 1000, "steps per session")};
+          ParamSpec::integer("steps", 4, 1, 1000, "steps per session"),
+          ParamSpec::boolean("tiring", false, "a click ends the user's clicks for the rest of the session")};
 }
 std::unique_ptr<Environment> make_favourite(const ParamSet& p) { return std::make_unique<Favourite>(p); }
 

@@ -47,6 +47,13 @@ void mean_with_se(std::span<const double> terms, OpeEstimate& e) {
 
 void finish(OpeEstimate& e, std::span<const double> w) {
   e.n = static_cast<std::int64_t>(w.size());
+  // No logged step the target could have taken (every weight 0): the terms'
+  // spread says nothing about the target, so no standard error and no
+  // interval (IPS would claim 0 ± 0, DR its reward model's guess ± its
+  // spread over contexts).
+  double sw = 0;
+  for (double x : w) sw += x;
+  if (!(sw > 0)) e.std_error = kNaN;
   e.low = e.value - kZ95 * e.std_error;
   e.high = e.value + kZ95 * e.std_error;
   e.ess = effective_sample_size(w);

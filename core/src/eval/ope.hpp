@@ -23,7 +23,10 @@
 // s(·) is the sample standard deviation (n − 1). Each CI is V̂ ± 1.96·SE,
 // the normal approximation. The effective sample size of the (clipped)
 // weights is Kish's (Σ w)² / Σ w² (Kish, "Survey sampling", 1965).
-// With one step the SE and CI are NaN; with none, everything is.
+// With one step the SE and CI are NaN; with none, everything is. When every
+// weight is 0 (no overlap: the target never takes a logged slate) the
+// values stay (IPS 0, DR the reward model's own estimate, SNIPS NaN) but SE
+// and CI are NaN: the data hold no evidence about the target.
 #pragma once
 
 #include <cstdint>

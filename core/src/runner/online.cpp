@@ -36,13 +36,16 @@ struct StepView {
   std::span<const float> reward;
   std::span<const float> engagement;
   std::span<const std::uint8_t> done;
+  int t = 0;                            // the sessions' step: every session of a batch starts at 0
 };
 
 using StepSink = std::function<void(const StepView&)>;
 
 struct Episodes {
   std::vector<double> ret, steps, clicks, engagement;
-  explicit Episodes(int n) : ret(n, 0.0), steps(n, 0.0), clicks(n, 0.0), engagement(n, 0.0) {}
+  std::vector<double> first;  // reward of the session's first step
+  explicit Episodes(int n)
+      : ret(n, 0.0), steps(n, 0.0), clicks(n, 0.0), engagement(n, 0.0), first(n, 0.0) {}
 };
 
 /// Runs `episodes` episodes in batches; every step of every live session
@@ -116,11 +119,12 @@ Episodes run_episodes(Environment& env, const OnlineSpec& o, int episodes, std::
         ldone[j] = out.terminated[r] || out.truncated[r];
         done[r] = ldone[j];
         ep.ret[e] += out.reward[r];
+        if (t == 0) ep.first[e] = out.reward[r];
         ep.steps[e] += 1;
         ep.clicks[e] += out.choice[r] >= 0;
         ep.engagement[e] += out.engagement[r];
       }
-      if (sink) sink({lusers, lcand, lslate, lprop, lchoice, lreward, lengage, ldone});
+      if (sink) sink({lusers, lcand, lslate, lprop, lchoice, lreward, lengage, ldone, t});
     }
   }
   return ep;
@@ -135,6 +139,7 @@ struct Log {
   std::vector<std::int32_t> choice;
   std::vector<float> reward;
   std::vector<std::size_t> step_start{0};  // rows of step s: [step_start[s], step_start[s+1])
+  std::vector<int> step_t;                 // the sessions' step t of step s
   std::size_t rows() const { return users.size(); }
 };
 
@@ -147,6 +152,7 @@ StepSink append_to(Log& log) {
     log.choice.insert(log.choice.end(), v.choice.begin(), v.choice.end());
     log.reward.insert(log.reward.end(), v.reward.begin(), v.reward.end());
     log.step_start.push_back(log.users.size());
+    log.step_t.push_back(v.t);
   };
 }
 
@@ -425,52 +431,62 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
   } else {
     // A fresh log the estimators read; the frozen policy's slate (or its
     // propensity of the logged slate) gives each logged step its weight.
+    // The estimand is the expected reward of the policy's first slate of a
+    // session. Both shipped worlds carry state from step to step (interest,
+    // budget, fatigue, leaving), so a later logged step stands in a state the
+    // logging policy led to, not one the policy would reach: weighting it
+    // estimates another value than the policy earns on-policy. A first step
+    // starts from the environment's reset on both sides, so the estimates
+    // and the truth below are of one quantity.
     Log log;
     log.C = C, log.k = k;
     run_episodes(*env, o, o.ope_episodes, derive_seed(trial.seed, "ope_log"),
                  logging_policy(*env, o, derive_seed(trial.seed, "ope_log"), es.plugin), append_to(log),
                  "the logging policy of environment '" + es.plugin + "'");
     const RewardModel dm = fit_reward_model(train_log, env->n_items());
-    const std::size_t n = log.rows(), uk = static_cast<std::size_t>(k);
-    std::vector<double> w, r(n), q_logged(n), v_target(n), target_p(n);
-    std::vector<ItemId> mine(n * uk);
-    for (std::size_t s = 0; s + 1 < log.step_start.size(); ++s) {  // one act call per logged step
-      const std::size_t a = log.step_start[s], b = log.step_start[s + 1];
-      const auto rows = [&](const auto& v, std::size_t width) {
-        return std::span(v.data() + a * width, (b - a) * width);
-      };
-      model.act(rows(log.users, 1), rows(log.candidates, static_cast<std::size_t>(C)), C, k,
-                std::span(mine.data() + a * uk, (b - a) * uk));
-      if (has_propensity)
-        model.propensity(rows(log.users, 1), rows(log.candidates, static_cast<std::size_t>(C)), C, k,
-                         rows(log.slates, uk), std::span(target_p.data() + a, b - a));
+    const std::size_t uk = static_cast<std::size_t>(k), uC = static_cast<std::size_t>(C);
+    std::vector<double> r, q_logged, v_target, target_p, logging_p, p;
+    std::vector<ItemId> mine;
+    for (std::size_t s = 0; s + 1 < log.step_start.size(); ++s) {  // one act call per first step
+      if (log.step_t[s] != 0) continue;
+      const std::size_t a = log.step_start[s], m = log.step_start[s + 1] - a;
+      const auto rows = [&](const auto& v, std::size_t width) { return std::span(v.data() + a * width, m * width); };
+      mine.resize(m * uk);
+      p.assign(m, 0.0);
+      model.act(rows(log.users, 1), rows(log.candidates, uC), C, k, mine);
+      if (has_propensity) model.propensity(rows(log.users, 1), rows(log.candidates, uC), C, k, rows(log.slates, uk), p);
+      for (std::size_t j = 0; j < m; ++j) {
+        const ItemId* logged_slate = log.slates.data() + (a + j) * uk;
+        const ItemId* own = mine.data() + j * uk;
+        target_p.push_back(has_propensity ? p[j] : std::equal(own, own + k, logged_slate) ? 1.0 : 0.0);
+        logging_p.push_back(log.propensity[a + j]);
+        r.push_back(log.reward[a + j]);
+        q_logged.push_back(dm.slate_value(logged_slate, k));
+        v_target.push_back(dm.slate_value(own, k));
+      }
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      const ItemId* logged_slate = log.slates.data() + i * uk;
-      const ItemId* own = mine.data() + i * uk;
-      if (!has_propensity) target_p[i] = std::equal(own, own + k, logged_slate) ? 1.0 : 0.0;
-      r[i] = log.reward[i];
-      q_logged[i] = dm.slate_value(logged_slate, k);
-      v_target[i] = dm.slate_value(own, k);
-    }
-    // The truth: the same frozen policy on-policy, reward per step.
+    // The truth: the same frozen policy on-policy, the reward of its first
+    // slate of each session.
     const Episodes truth = run_episodes(*env, o, o.episodes, derive_seed(trial.seed, "truth"),
                                         model_policy(model, C, k), {}, who);
     timing["ope_wall_s"] = wall_seconds() - t0;
-    const double steps = std::accumulate(truth.steps.begin(), truth.steps.end(), 0.0);
-    const double value = std::accumulate(truth.ret.begin(), truth.ret.end(), 0.0) / std::max(1.0, steps);
-    w = importance_weights(target_p, log.propensity);
+    const double value = std::accumulate(truth.first.begin(), truth.first.end(), 0.0) /
+                         static_cast<double>(std::max<std::size_t>(1, truth.first.size()));
+    const std::vector<double> w = importance_weights(target_p, logging_p);
     const double cap = o.weight_cap > 0 ? o.weight_cap : kNoClip;
     const OpeEstimate est_ips = ips(w, r, cap);
-    metrics["true_value"] = {{"mean", value}, {"n", static_cast<std::int64_t>(steps)}};
+    metrics["true_value"] = {{"mean", value}, {"n", truth.first.size()}};
     metrics["ips"] = estimate_json(est_ips, value);
     metrics["snips"] = estimate_json(snips(w, r, cap), value);
     metrics["dr"] = estimate_json(doubly_robust(w, r, q_logged, v_target, cap), value);
     metrics["ess"] = {{"mean", est_ips.ess}};
     std::int64_t matched = 0;
     for (double x : w) matched += x > 0;
-    rec["off_policy"] = {{"logged_steps", n},
+    rec["off_policy"] = {{"estimand", "reward of the first slate of a session"},
+                         {"logged_steps", log.rows()},
+                         {"first_steps", r.size()},
                          {"steps_with_weight", matched},
+                         {"overlap", matched > 0},
                          {"clipped", est_ips.clipped},
                          {"propensity", has_propensity ? "policy" : "deterministic act"},
                          {"weight_cap", o.weight_cap}};
