@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
+#include <limits>
+#include <optional>
 #include <ostream>
 #include <set>
 
 #include "eval/stats.hpp"
 #include "recfuse/types.hpp"
 #include "reports/format.hpp"
+#include "reports/summary.hpp"
 #include "util/fs.hpp"
 
 namespace recfuse {
@@ -21,24 +23,6 @@ double num(const json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
 }
 
-/// user id -> value of `metric`, for the ok trial of (algorithm, fold, seed).
-using UserValues = std::map<std::int64_t, double>;
-std::map<std::string, UserValues> per_user_values(const std::vector<json>& records,
-                                                  const std::string& algorithm,
-                                                  const std::string& metric) {
-  std::map<std::string, UserValues> out;
-  for (const auto& r : records) {
-    if (r.value("algorithm", "") != algorithm || r.value("status", "") != "ok") continue;
-    if (!r.contains("per_user") || !r["per_user"].contains(metric)) continue;
-    const auto& users = r["per_user"]["users"];
-    const auto& values = r["per_user"][metric];
-    const std::string key = r.value("fold", "") + "#" + std::to_string(r.value("seed", 0ULL));
-    for (std::size_t i = 0; i < users.size() && i < values.size(); ++i)
-      if (values[i].is_number()) out[key][users[i].get<std::int64_t>()] = values[i].get<double>();
-  }
-  return out;
-}
-
 const json* summary_row(const json& report, const std::string& algorithm) {
   if (!report.contains("summary")) return nullptr;
   for (const auto& row : report["summary"])  // by reference: the pointer outlives the loop
@@ -46,9 +30,67 @@ const json* summary_row(const json& report, const std::string& algorithm) {
   return nullptr;
 }
 
+/// One side of the unpaired test: the standard error of a summary mean and
+/// its degrees of freedom, from how summary.cpp built the row's interval.
+struct SummarySide {
+  double se = std::nan(""), df = std::nan("");
+  std::int64_t n = 0;  // trials behind a t row, users behind a bootstrap row (0: unknown)
+};
+
+std::optional<SummarySide> summary_side(const json& m) {
+  if (!m.is_object()) return std::nullopt;
+  std::string ci = m.value("ci", "");
+  // Rows written before "ci" existed held one trial's bootstrap interval.
+  if (!m.contains("ci") && !(num(m, "trials") >= 2)) ci = "bootstrap";
+  SummarySide side;
+  if (ci == "t") {  // mean +- t_{k-1} sd / sqrt(k) over k trial means
+    const double sd = num(m, "sd"), k = num(m, "trials");
+    if (!std::isfinite(sd) || !(k >= 2)) return std::nullopt;
+    side.se = sd / std::sqrt(k);
+    side.df = k - 1;
+    side.n = static_cast<std::int64_t>(k);
+  } else if (ci == "bootstrap") {  // one trial's percentile bootstrap: treated as normal
+    const double low = num(m, "low"), high = num(m, "high");
+    if (!std::isfinite(low) || !std::isfinite(high)) return std::nullopt;
+    side.se = (high - low) / (2 * 1.96);
+    side.df = std::numeric_limits<double>::infinity();
+    if (const double n = num(m, "n"); std::isfinite(n) && n >= 0)
+      side.n = static_cast<std::int64_t>(n);
+  } else {
+    return std::nullopt;
+  }
+  return side;
+}
+
+/// Welch's unequal-variance test of two summary means (Welch 1947;
+/// Satterthwaite 1946 df: (s1^2 + s2^2)^2 / (s1^4 / df1 + s2^4 / df2), where
+/// a side with df = infinity adds nothing to the denominator).
+void unpaired_summary_test(CompareRow& row, const json& mb, const json& mc) {
+  const auto sb = summary_side(mb), sc = summary_side(mc);
+  if (!sb || !sc || !std::isfinite(row.delta)) return;
+  const double vb = sb->se * sb->se, vc = sc->se * sc->se;
+  const double se = std::sqrt(vb + vc);
+  row.method = "unpaired_summary";
+  // The smaller side's count; a side that does not know its count yields.
+  row.n = sb->n == 0 ? sc->n : sc->n == 0 ? sb->n : std::min(sb->n, sc->n);
+  if (!(se > 0)) {  // both intervals of zero width: certain if the means differ
+    row.p = row.delta == 0 ? 1 : 0;
+    return;
+  }
+  const double tz = std::abs(row.delta) / se;
+  const double denom = (std::isinf(sb->df) ? 0 : vb * vb / sb->df) +
+                       (std::isinf(sc->df) ? 0 : vc * vc / sc->df);
+  if (denom == 0) {
+    row.p = 2 * (1 - normal_cdf(tz));
+  } else {
+    row.p = student_t_two_sided_p(tz, (vb + vc) * (vb + vc) / denom);
+  }
+}
+
+/// The row of one (algorithm, metric) with its raw p-value; the verdict waits
+/// for the Holm adjustment over the whole compare.
 CompareRow compare_metric(const RunForCompare& base, const RunForCompare& cand,
-                          const std::string& algorithm, const std::string& metric,
-                          const CompareOptions& opt) {
+                          const std::string& algorithm, const std::string& metric) {
   CompareRow row;
   row.algorithm = algorithm;
   row.metric = metric;
@@ -62,41 +104,29 @@ CompareRow compare_metric(const RunForCompare& base, const RunForCompare& cand,
   row.relative = row.base != 0 ? row.delta / std::abs(row.base) : std::nan("");
   row.method = "none";
 
-  // Paired per user where both runs kept per-user values for the same trials.
-  const auto ub = per_user_values(base.records, algorithm, metric);
-  const auto uc = per_user_values(cand.records, algorithm, metric);
-  std::vector<double> a, b;
-  for (const auto& [trial, values] : ub) {
-    auto it = uc.find(trial);
-    if (it == uc.end()) continue;
-    for (const auto& [user, v] : values)
-      if (auto jt = it->second.find(user); jt != it->second.end()) {
-        a.push_back(v);
-        b.push_back(jt->second);
-      }
+  // Paired exactly as report.json's comparisons: candidate trials against
+  // baseline trials of the same (fold, seed), per user where both kept
+  // per-user vectors, else per trial.
+  const json paired = report_detail::compare_pair(cand.records, algorithm, base.records, algorithm,
+                                                  metric, report_detail::metric_view(metric));
+  if (const double p = num(paired, "t_p"); std::isfinite(p)) {
+    row.method = paired.value("method", "");
+    row.n = paired.value("n", std::int64_t{0});
+    row.p = p;
+  } else {
+    unpaired_summary_test(row, mb, mc);
   }
-  if (a.size() >= 2) {
-    const PairedComparison pc = paired_compare(b, a);
-    row.method = "paired_users";
-    row.n = pc.n;
-    row.p = std::isfinite(pc.t_p) ? pc.t_p : (pc.mean_diff == 0 ? 1.0 : 0.0);
-  } else if (std::isfinite(num(mb, "low")) && std::isfinite(num(mc, "low"))) {
-    // Standard errors from the 95% intervals (half-width / 1.96).
-    const double sb = (num(mb, "high") - num(mb, "low")) / 3.92;
-    const double sc = (num(mc, "high") - num(mc, "low")) / 3.92;
-    const double se = std::sqrt(sb * sb + sc * sc);
-    row.method = "unpaired_ci";
-    row.n = static_cast<std::int64_t>(std::min(num(mb, "n"), num(mc, "n")));
-    row.p = se > 0 ? 2 * (1 - normal_cdf(std::abs(row.delta) / se)) : (row.delta == 0 ? 1 : 0);
-  }
+  return row;
+}
+
+void decide(CompareRow& row, const CompareOptions& opt) {
   const bool beyond = std::isfinite(row.relative) ? std::abs(row.relative) > opt.threshold
                                                   : row.delta != 0;
-  const bool significant = row.method != "none" && row.p < opt.alpha;
+  const bool significant = row.method != "none" && row.p_holm < opt.alpha;
   const bool up = row.delta > 0;
-  const bool good = fmt::lower_is_better(metric) ? !up : up;
+  const bool good = fmt::lower_is_better(row.metric) ? !up : up;
   row.better = beyond && significant && good && row.delta != 0;
   row.worse = beyond && significant && !good && row.delta != 0;
-  return row;
 }
 
 std::vector<std::string> labels(const json& report) {
@@ -153,32 +183,46 @@ CompareResult compare_runs(const RunForCompare& base, const RunForCompare& cand,
       continue;
     }
     for (const auto& m : metrics) {
-      CompareRow row = compare_metric(base, cand, a, m, opt);
+      CompareRow row = compare_metric(base, cand, a, m);
       if (std::isnan(row.base) && std::isnan(row.candidate)) continue;  // metric not measured
-      res.regressions += row.worse;
       res.rows.push_back(std::move(row));
     }
   }
   for (const auto& a : lc)
     if (!sb.count(a)) res.only_in_candidate.push_back(a);
+  // One family: every tested (algorithm, metric) row of this compare, so a
+  // gate over many rows does not fire on the smallest of many raw p-values.
+  std::vector<double> raw;
+  std::vector<std::size_t> tested;
+  for (std::size_t i = 0; i < res.rows.size(); ++i)
+    if (res.rows[i].method != "none") raw.push_back(res.rows[i].p), tested.push_back(i);
+  const std::vector<double> adjusted = holm_adjust(raw);
+  for (std::size_t i = 0; i < tested.size(); ++i) res.rows[tested[i]].p_holm = adjusted[i];
+  for (auto& row : res.rows) {
+    decide(row, opt);
+    res.regressions += row.worse;
+  }
   return res;
 }
 
 void write_compare_markdown(std::ostream& out, const CompareResult& res,
                             const CompareOptions& opt) {
-  out << "| algorithm | metric | baseline | candidate | delta | relative | n | method | p | verdict |\n"
-      << "|---|---|---:|---:|---:|---:|---:|---|---:|---|\n";
+  out << "| algorithm | metric | baseline | candidate | delta | relative | n | method | p | "
+         "p (Holm) | verdict |\n"
+      << "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|\n";
   for (const auto& r : res.rows) {
     const std::string verdict = r.worse ? "REGRESSION" : r.better ? "better" : "same";
     out << "| " << fmt::md_cell(r.algorithm) << " | " << r.metric << " | " << fmt::fixed(r.base, 4)
         << " | " << fmt::fixed(r.candidate, 4) << " | " << fmt::fixed(r.delta, 4) << " | "
         << (std::isfinite(r.relative) ? fmt::fixed(100 * r.relative, 2) + "%" : "n/a") << " | "
-        << r.n << " | " << r.method << " | " << fmt::p_value(r.p) << " | " << verdict << " |\n";
+        << r.n << " | " << r.method << " | "
+        << (r.method == "none" ? "n/a" : fmt::p_value(r.p)) << " | "
+        << (r.method == "none" ? "n/a" : fmt::p_value(r.p_holm)) << " | " << verdict << " |\n";
   }
   for (const auto& a : res.only_in_base) out << "\nonly in baseline: " << a;
   for (const auto& a : res.only_in_candidate) out << "\nonly in candidate: " << a;
   out << "\n" << res.regressions << " regression(s) (worse by more than "
-      << fmt::fixed(100 * opt.threshold, 2) << "% with p < " << fmt::shortest(opt.alpha) << ")\n";
+      << fmt::fixed(100 * opt.threshold, 2) << "% with Holm-adjusted p < " << fmt::shortest(opt.alpha) << ")\n";
 }
 
 }  // namespace recfuse

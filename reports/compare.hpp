@@ -1,9 +1,12 @@
 // `recfuse compare`: the deltas between two runs of the same scenario (a
 // baseline and a candidate), with significance, and a verdict that can gate
 // CI: a regression is a change for the worse that is both larger than the
-// threshold and significant.
+// threshold and significant after Holm's adjustment over every tested
+// (algorithm, metric) row of the compare (one family, as report.json's
+// comparison tables).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
 #include <string>
@@ -21,16 +24,27 @@ struct CompareOptions {
 
 struct CompareRow {
   std::string algorithm, metric;
-  double base = 0, candidate = 0, delta = 0, relative = 0;
-  double p = 1;
-  std::int64_t n = 0;
-  /// paired_users: per-user paired t-test over the trials' kept per-user
-  /// values (matched by algorithm, fold, seed, user); unpaired_ci: normal
-  /// approximation from the two summary CIs; none: no test possible.
+  double base = 0, candidate = 0, delta = 0, relative = 0;  // summary means
+  double p = 1;       // raw two-sided p-value of the row's test
+  double p_holm = 1;  // Holm (1979) adjusted over the tested rows of one compare
+  std::int64_t n = 0;  // paired units, or the smaller side's trials / users
+  /// How the two runs were tested (report_detail::compare_pair pairs them as
+  /// report.json's comparisons do, baseline trials from one run, candidate
+  /// trials from the other):
+  ///   paired_users: paired t-test over users, each user's value the mean
+  ///     over the (fold, seed) trials both runs kept per-user vectors for;
+  ///   paired_trials: paired t-test over matched (fold, seed) trial means
+  ///     (no per-user vectors, at least 2 matched trials);
+  ///   unpaired_summary: no usable trial records; Welch's t from the two
+  ///     summary rows: SE = sd / sqrt(trials) with df = trials - 1 for a
+  ///     t-interval row, SE = CI half-width / 1.96 with df = infinity for a
+  ///     single trial's bootstrap row, Welch-Satterthwaite df (normal when
+  ///     both sides are bootstrap rows);
+  ///   none: no test possible (p and p_holm stay 1, never a verdict).
   std::string method;
-  bool better = false, worse = false;  // significant and beyond the threshold
+  /// Decided on p_holm: significant and beyond the threshold.
+  bool better = false, worse = false;
 };
-
 struct CompareResult {
   std::vector<CompareRow> rows;
   std::vector<std::string> only_in_base, only_in_candidate;  // algorithm labels

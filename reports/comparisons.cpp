@@ -1,13 +1,16 @@
 // Paired comparisons on one metric: each algorithm against the best one,
-// and the planned comparisons a scenario declares ([evaluation] compare).
+// and the planned comparisons a scenario declares ([evaluation] compare);
+// `recfuse compare` (reports/compare.cpp) pairs two runs with the same code.
 //
 // Pairing: two trials are comparable when they share (fold, seed): same
 // training data, same test users. With per-user vectors on both sides the
-// unit is the (fold, user): its value is the mean over the seeds both
-// algorithms ran, so repeated seeds do not count one user several times
-// (users are the independent replications; seeds are not independent of
-// them). Without per-user vectors (rating metrics) the unit is the
-// (fold, seed) trial, and at least two pairs are needed.
+// unit is the user: its value is the mean over every (fold, seed) both
+// algorithms ran in which the user was tested, so neither repeated seeds nor
+// folds count one user several times (users are the independent
+// replications; seeds are not independent of them, and k-fold or ml-100k's
+// u1..u5 folds test the same users again on overlapping training data).
+// Without per-user vectors (rating metrics) the unit is the (fold, seed)
+// trial, and at least two pairs are needed.
 // Tests: recfuse::paired_compare (paired t, Wilcoxon signed-rank, Cohen's
 // d_z); Holm (1979) step-down adjustment of the t p-values over the rows of
 // one metric. The families differ: vs-best, every "is X worse than the best"
@@ -91,7 +94,7 @@ PairedSamples pair_samples(const std::map<TrialKey, const json*>& algo,
     double a = 0, b = 0;
     int n = 0;
   };
-  std::map<std::pair<std::string, std::int64_t>, Sums> units;  // (fold, user)
+  std::map<std::int64_t, Sums> units;  // user -> sums over the matched trials
   PairedSamples trial_level, out;
   std::int64_t user_level_trials = 0, without_vectors = 0;
   for (const auto& [key, record] : algo) {
@@ -104,7 +107,7 @@ PairedSamples pair_samples(const std::map<TrialKey, const json*>& algo,
       for (const auto& [user, va] : ua) {
         auto vb = ub.find(user);
         if (vb == ub.end() || !std::isfinite(va) || !std::isfinite(vb->second)) continue;
-        Sums& s = units[{key.first, user}];
+        Sums& s = units[user];
         s.a += va, s.b += vb->second, ++s.n;
       }
     } else if (std::isfinite(ma) && std::isfinite(mb)) {
@@ -152,8 +155,14 @@ std::string best_algorithm(const json& summary, const std::string& metric) {
 json compare_pair(const std::vector<json>& records, const std::string& label,
                   const std::string& baseline, const std::string& metric,
                   const MetricView& view) {
-  PairedSamples samples =
-      pair_samples(ok_trials_of(records, label), ok_trials_of(records, baseline), view);
+  return compare_pair(records, label, records, baseline, metric, view);
+}
+
+json compare_pair(const std::vector<json>& label_records, const std::string& label,
+                  const std::vector<json>& baseline_records, const std::string& baseline,
+                  const std::string& metric, const MetricView& view) {
+  PairedSamples samples = pair_samples(ok_trials_of(label_records, label),
+                                       ok_trials_of(baseline_records, baseline), view);
   json out = json::object();
   out["metric"] = metric;
   out["direction"] = report_format::lower_is_better(metric) ? "lower_is_better"

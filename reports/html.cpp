@@ -330,9 +330,10 @@ void comparison_tables(std::ostream& out, const json& rows, const std::string& t
 }
 
 constexpr const char* kPairing =
-    "Paired on the same (fold, seed): per user when per-user values were kept (paired_users), "
-    "else per trial (paired_trials). Markers: Holm-adjusted paired t-test, *** p < 0.001, "
-    "** p < 0.01, * p < 0.05, ns otherwise.";
+    "Paired over trials of the same (fold, seed): per user when per-user values were kept "
+    "(paired_users; a user's values averaged over the matched folds and seeds, so each user "
+    "counts once), else per trial (paired_trials). Markers: Holm-adjusted paired t-test, "
+    "*** p < 0.001, ** p < 0.01, * p < 0.05, ns otherwise.";
 
 void write_comparisons(std::ostream& out, const json& report) {
   const bool any = !child(report, "comparisons").empty() ||

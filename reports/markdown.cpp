@@ -101,9 +101,10 @@ std::vector<std::string> row_metrics(const json& rows) {
 }
 
 constexpr const char* kPairing =
-    "Paired on the same (fold, seed): per user when per-user values were kept (paired_users), "
-    "else per trial (paired_trials). Markers: Holm-adjusted paired t-test, *** p < 0.001, "
-    "** p < 0.01, * p < 0.05, ns otherwise.\n\n";
+    "Paired over trials of the same (fold, seed): per user when per-user values were kept "
+    "(paired_users; a user's values averaged over the matched folds and seeds, so each user "
+    "counts once), else per trial (paired_trials). Markers: Holm-adjusted paired t-test, "
+    "*** p < 0.001, ** p < 0.01, * p < 0.05, ns otherwise.\n\n";
 
 // The rows of `metric` as a table: the vs-best table and the planned one
 // share every column but the baseline, which only planned rows vary.

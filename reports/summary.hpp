@@ -58,6 +58,14 @@ std::string best_algorithm(const nlohmann::json& summary, const std::string& met
 nlohmann::json compare_pair(const std::vector<nlohmann::json>& records, const std::string& label,
                             const std::string& baseline, const std::string& metric,
                             const MetricView& view);
+/// The same with the two sides' trials taken from two record vectors (two
+/// runs, as `recfuse compare` reads them): `label`'s ok trials from
+/// `label_records`, `baseline`'s from `baseline_records`.
+nlohmann::json compare_pair(const std::vector<nlohmann::json>& label_records,
+                            const std::string& label,
+                            const std::vector<nlohmann::json>& baseline_records,
+                            const std::string& baseline, const std::string& metric,
+                            const MetricView& view);
 /// Fills "p_holm" / "significant" of every row with a finite "t_p", Holm
 /// adjusting over all of `rows` (one family).
 void holm_over_rows(nlohmann::json& rows);
@@ -89,9 +97,10 @@ void write_segment_markdown(std::ostream& out, const nlohmann::json& report);
 void write_simulation_markdown(std::ostream& out, const nlohmann::json& report);
 
 /// Rows comparing each algorithm with the best one on `metric` (best = the
-/// highest summary mean, lowest for rmse/mae), paired per user over the same
-/// (fold, seed) when both trials kept per-user vectors, else paired over
-/// trials; p-values Holm-adjusted over the rows of this metric.
+/// highest summary mean, lowest for rmse/mae), paired per user (the user's
+/// mean over the matched (fold, seed) trials) when both trials kept per-user
+/// vectors, else paired over (fold, seed) trials; p-values Holm-adjusted over
+/// the rows of this metric.
 nlohmann::json build_comparisons(const std::vector<nlohmann::json>& records,
                                  const nlohmann::json& summary, const std::string& metric);
 

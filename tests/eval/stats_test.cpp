@@ -100,6 +100,49 @@ TEST_CASE("wilcoxon: no non-zero difference gives p = 1", "[eval][stats]") {
   CHECK(w.p == 1);
 }
 
+TEST_CASE("wilcoxon: differences equal but for their last bits tie (digits.rank)", "[eval][stats]") {
+  // a - b is 0.1 four times and -0.1 once on paper; in binary 0.3 - 0.2 and
+  // 0.5 - 0.4 are 0.09999999999999998 and 0.2 - 0.1 is 0.1. As one tie group
+  // of five (R: wilcox.test(d, digits.rank = 10, exact = FALSE)): every rank
+  // 3, V = 4 * 3 = 12, var = 5*6*11/24 - (5^3 - 5)/48 = 11.25,
+  // z = (12 - 7.5 - 0.5) / sqrt(11.25), p = 0.2330380. Ranked on the raw
+  // bits the negative difference is not tied with the two largest: V = 13,
+  // p = 0.1675.
+  const std::vector<double> a = {.3, .2, .1, .5, .4}, b = {.2, .1, 0, .4, .5};
+  const PairedComparison c = paired_compare(a, b);
+  CHECK(c.n == 5);
+  CHECK(c.w == 12);
+  CHECK(c.w_p == Approx(0.23303798).epsilon(1e-7));
+  std::vector<double> d(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) d[i] = a[i] - b[i];
+  const auto w = wilcoxon_signed_rank(d, true);
+  CHECK(w.n == 5);
+  CHECK(w.v == 12);
+  // Rounding is relative: tiny but genuine differences keep their ranks.
+  const auto small = wilcoxon_signed_rank(std::vector<double>{1e-20, 2e-20, -3e-20}, true);
+  CHECK(small.n == 3);
+  CHECK(small.v == 3);  // ranks 1 + 2 positive
+}
+
+TEST_CASE("paired_compare: a - b within 1e-12 relative is an exact zero", "[eval][stats]") {
+  // 0.3 against 0.1 + 0.2 (= 0.30000000000000004) is no difference: the pair
+  // counts in n (and as 0 in the t-test) but is dropped from the signed-rank
+  // test, leaving ranks 1..3 all positive: V = 6, n = 3,
+  // z = (6 - 3 - 0.5) / sqrt(3 * 4 * 7 / 24), p = 0.1814492. Counted as a
+  // tiny negative difference it would take rank 1: V = 9 of n = 4.
+  const std::vector<double> a = {0.3, 1, 2, 3}, b = {0.1 + 0.2, 0, 0, 0};
+  const PairedComparison c = paired_compare(a, b);
+  CHECK(c.n == 4);
+  CHECK(c.w == 6);
+  CHECK(c.w_p == Approx(0.18144921).epsilon(1e-7));
+  CHECK(c.mean_diff == Approx(1.5));
+  // Every pair equal up to rounding: no evidence, not certainty.
+  const PairedComparison same = paired_compare(std::vector<double>{0.3, 0.6, 0.7},
+                                               std::vector<double>{0.1 + 0.2, 0.2 + 0.4, 0.3 + 0.4});
+  CHECK(same.t_p == 1);
+  CHECK(same.w_p == 1);
+}
+
 TEST_CASE("paired_compare: NaN pairs dropped, degenerate inputs", "[eval][stats]") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<double> a = {1, 2, nan, 4}, b = {0, 1, 5, nan};
@@ -207,4 +250,24 @@ TEST_CASE("bootstrap: NaN dropped, empty input, bad arguments", "[eval][stats]")
   CHECK(std::isnan(e.low));
   CHECK_THROWS_AS(bootstrap_mean_ci(std::vector<double>{1}, 0, 5), Error);
   CHECK_THROWS_AS(bootstrap_mean_ci(std::vector<double>{1}, 10, 5, 1.5), Error);
+}
+
+TEST_CASE("bootstrap_ratio_ci resamples units, not the observations inside them", "[eval][stats]") {
+  // Ten users with ten ratings each: five err by 0 on every rating, five by 1.
+  // Per rating that is 100 observations (the mean's sd about 0.05); per user
+  // only ten (sd about 0.16): the interval must be the users' width.
+  std::vector<double> sums, counts;
+  for (int u = 0; u < 10; ++u) sums.push_back(u < 5 ? 0.0 : 10.0), counts.push_back(10.0);
+  const Interval ci = bootstrap_ratio_ci(sums, counts, 2000, 7);
+  CHECK(ci.mean == Approx(0.5));
+  CHECK(ci.n == 10);
+  CHECK(ci.high - ci.low > 0.45);
+  CHECK(ci.high - ci.low < 0.8);
+  // Ratio, not mean of ratios: a user with more ratings weighs more.
+  const Interval w = bootstrap_ratio_ci(std::vector<double>{1.0, 30.0}, std::vector<double>{1.0, 10.0}, 200, 3);
+  CHECK(w.mean == Approx(31.0 / 11.0));
+  // Units without observations are left out; sizes must match.
+  CHECK(bootstrap_ratio_ci(std::vector<double>{2.0, 5.0}, std::vector<double>{2.0, 0.0}, 50, 1).n == 1);
+  CHECK(std::isnan(bootstrap_ratio_ci({}, {}, 50, 1).mean));
+  CHECK_THROWS_AS(bootstrap_ratio_ci(std::vector<double>{1.0}, std::vector<double>{}, 50, 1), Error);
 }

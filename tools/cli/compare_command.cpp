@@ -14,11 +14,13 @@ int compare_command(const Args& args) {
   po::options_description desc(
       "usage: recfuse compare BASELINE CANDIDATE [--metric M]... [--threshold T] [--alpha A]\n"
       "Compares two runs (run directories or report.json files) algorithm by\n"
-      "algorithm. Where both runs kept their trial records (<dir>/trials), the\n"
-      "test is a per-user paired t-test over the same (fold, seed, user);\n"
-      "otherwise a normal approximation from the two confidence intervals.\n"
-      "A regression is a change for the worse larger than T (relative) with\n"
-      "p < A. Exit status: 0 no regression, 4 regression, 1 bad input.\n\noptions");
+      "algorithm. Where both runs kept their trial records (<dir>/trials), trials\n"
+      "pair on (fold, seed) and the test is a paired t-test: per user (each user's\n"
+      "values averaged over the matched folds and seeds) when per-user values were\n"
+      "kept, else per trial (rating metrics). Without records: Welch's t from the\n"
+      "two summary rows. A regression is a change for the worse larger than T\n"
+      "(relative) with a Holm-adjusted p < A over every tested row. Exit status:\n"
+      "0 no regression, 4 regression, 1 bad input.\n\noptions");
   std::string base, cand;
   CompareOptions opt;
   desc.add_options()("help,h", "show this help")(

@@ -278,6 +278,10 @@ void rating_metrics(EvalOutput& out, Recommender& rec, const CsrMatrix& test,
     errors.sum_abs += std::fabs(e);
   }
   errors.n = static_cast<std::int64_t>(nnz);
+  out.rating_user_offsets.clear();
+  for (UserId u = 0; u < test.rows; ++u)
+    if (test.indptr[u + 1] > test.indptr[u]) out.rating_user_offsets.push_back(static_cast<std::size_t>(test.indptr[u]));
+  out.rating_user_offsets.push_back(nnz);
   if (filter.has("rmse")) out.aggregate["rmse"] = errors.rmse();
   if (filter.has("mae")) out.aggregate["mae"] = errors.mae();
 }

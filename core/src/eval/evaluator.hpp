@@ -39,8 +39,12 @@ struct EvalOutput {
   /// Catalogue-level measures ("coverage@10", "gini@10") and rating errors
   /// ("rmse", "mae") that are not per-user means.
   std::map<std::string, double> aggregate;
-  /// Per-rating squared / absolute errors for rating CIs ("rmse" uses sqrt of mean).
+  /// Per-rating squared / absolute errors for rating CIs ("rmse" uses sqrt of mean),
+  /// grouped by user: the errors of the k-th user with test ratings are
+  /// [rating_user_offsets[k], rating_user_offsets[k + 1]) (the CIs resample users:
+  /// one user's ratings are not independent of each other).
   std::vector<double> rating_sq_errors, rating_abs_errors;
+  std::vector<std::size_t> rating_user_offsets;
   /// Training interactions (train.by_user row size) per entry of `users`.
   std::vector<std::int64_t> history;
   SegmentDefinition segment_definition;

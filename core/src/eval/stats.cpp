@@ -19,6 +19,10 @@ namespace recfuse {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+/// Significant digits |d| keeps before ranking (R's wilcox.test digits.rank).
+constexpr int kRankDigits = 10;
+/// Relative size under which a - b counts as an exact zero difference.
+constexpr double kZeroDiffTolerance = 1e-12;
 
 /// Continued fraction of I_x(a, b) (NR `betacf`), valid for x < (a+1)/(a+b+2).
 double beta_continued_fraction(double a, double b, double x) {
@@ -75,6 +79,21 @@ double sorted_quantile(const std::vector<double>& sorted, double q) {
   const auto lo = static_cast<std::size_t>(std::floor(h));
   const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
   return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+/// R's signif(x, digits) for finite x >= 0 (0 stays 0).
+double significant_digits(double x, int digits) {
+  if (x == 0 || !std::isfinite(x)) return x;
+  const int exponent = static_cast<int>(std::floor(std::log10(x)));
+  const int shift = digits - 1 - exponent;
+  // Scale by an exact power of ten on the side that keeps it representable.
+  if (shift >= 0) {
+    const double scale = std::pow(10.0, shift);
+    if (!std::isfinite(scale) || !std::isfinite(x * scale)) return x;
+    return std::round(x * scale) / scale;
+  }
+  const double scale = std::pow(10.0, -shift);
+  return std::round(x / scale) * scale;
 }
 
 }  // namespace
@@ -145,12 +164,55 @@ Interval bootstrap_mean_ci(std::span<const double> values, int resamples, std::u
   return out;
 }
 
+Interval bootstrap_ratio_ci(std::span<const double> num, std::span<const double> den, int resamples,
+                            std::uint64_t seed, double level) {
+  if (num.size() != den.size())
+    throw Error("bootstrap_ratio_ci: " + std::to_string(num.size()) + " numerators and " +
+                std::to_string(den.size()) + " denominators; each unit needs both");
+  if (resamples < 1)
+    throw Error("bootstrap: resamples must be >= 1, got " + std::to_string(resamples));
+  if (!(level > 0 && level < 1))
+    throw Error("bootstrap: level must be in (0, 1), got " + std::to_string(level));
+  std::vector<double> a, b;
+  for (std::size_t i = 0; i < num.size(); ++i)
+    if (std::isfinite(num[i]) && std::isfinite(den[i]) && den[i] > 0) a.push_back(num[i]), b.push_back(den[i]);
+  Interval out;
+  out.n = static_cast<std::int64_t>(a.size());
+  if (a.empty()) {
+    out.mean = out.low = out.high = kNaN;
+    return out;
+  }
+  out.mean = std::accumulate(a.begin(), a.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
+  Rng rng(seed);
+  const std::uint64_t n = a.size();
+  std::vector<double> ratios(static_cast<std::size_t>(resamples));
+  for (double& r : ratios) {
+    double sa = 0, sb = 0;
+    for (std::uint64_t j = 0; j < n; ++j) {
+      const std::uint64_t k = rng.below(n);
+      sa += a[k], sb += b[k];
+    }
+    r = sa / sb;
+  }
+  std::sort(ratios.begin(), ratios.end());
+  const double alpha = 1 - level;
+  out.low = sorted_quantile(ratios, alpha / 2);
+  out.high = sorted_quantile(ratios, 1 - alpha / 2);
+  return out;
+}
+
 SignedRankTest wilcoxon_signed_rank(std::span<const double> d, bool continuity_correction) {
-  // |d| sorted with their signs; zeros dropped as R does by default.
+  // |d| rounded to kRankDigits significant digits (R's digits.rank), sorted
+  // with their signs; zeros dropped as R does by default. Without the
+  // rounding, differences that are equal on paper (0.3 - 0.2 and 0.2 - 0.1)
+  // differ in their last bits and get distinct ranks instead of a tie.
   std::vector<std::pair<double, bool>> abs_sign;
   abs_sign.reserve(d.size());
-  for (double x : d)
-    if (std::isfinite(x) && x != 0) abs_sign.emplace_back(std::fabs(x), x > 0);
+  for (double x : d) {
+    if (!std::isfinite(x)) continue;
+    const double r = significant_digits(std::fabs(x), kRankDigits);
+    if (r != 0) abs_sign.emplace_back(r, x > 0);
+  }
   SignedRankTest out;
   out.n = static_cast<std::int64_t>(abs_sign.size());
   if (out.n == 0) return out;
@@ -190,7 +252,12 @@ PairedComparison paired_compare(std::span<const double> a, std::span<const doubl
     if (!std::isfinite(a[i]) || !std::isfinite(b[i])) continue;
     sum_a += a[i];
     sum_b += b[i];
-    diff.push_back(a[i] - b[i]);
+    // Equal values computed along different paths (0.1 + 0.2 vs 0.3) are a
+    // tie, not a tiny difference: it would count as a win in the signed-rank
+    // test and could make sd > 0 when every pair agrees.
+    const bool same = std::fabs(a[i] - b[i]) <=
+                      kZeroDiffTolerance * std::max(std::fabs(a[i]), std::fabs(b[i]));
+    diff.push_back(same ? 0.0 : a[i] - b[i]);
   }
   out.n = static_cast<std::int64_t>(diff.size());
   if (out.n == 0) {

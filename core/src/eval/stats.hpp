@@ -18,6 +18,16 @@ struct Interval {
 Interval bootstrap_mean_ci(std::span<const double> values, int resamples, std::uint64_t seed,
                            double level = 0.95);
 
+/// Percentile bootstrap CI of the ratio Σ num / Σ den over units resampled
+/// with replacement: the cluster bootstrap of a mean over observations that
+/// come in groups (e.g. the squared errors of the ratings, summed per user,
+/// den = the user's ratings: a user's errors are not independent of each
+/// other, so users are what is resampled; Davison & Hinkley 1997, §3.8).
+/// Units with a non-finite num or den <= 0 are dropped; n = units kept.
+/// Deterministic in `seed`; no unit -> NaNs.
+Interval bootstrap_ratio_ci(std::span<const double> num, std::span<const double> den, int resamples,
+                            std::uint64_t seed, double level = 0.95);
+
 struct PairedComparison {
   std::int64_t n = 0;          // pairs with both values finite
   double mean_a = 0, mean_b = 0;
@@ -27,12 +37,18 @@ struct PairedComparison {
   double w = 0, w_p = 1;       // Wilcoxon signed-rank (normal approx., ties/zeros handled), two-sided
   double effect_size = 0;      // Cohen's d_z = mean_diff / sd_diff
 };
+/// A pair with |a - b| <= 1e-12 * max(|a|, |b|) has an exact zero
+/// difference (floating-point noise from summing the same values in another
+/// order is not a win for either side): it counts in n and the t-test as 0
+/// and is dropped from the signed-rank test.
 PairedComparison paired_compare(std::span<const double> a, std::span<const double> b);
 
 /// Wilcoxon signed-rank test of paired differences `d` (two-sided, normal
 /// approximation): zeros dropped, average ranks for ties with the tie
 /// correction of the variance, optional continuity correction -- R's
-/// `wilcox.test(d, exact = FALSE, correct = ...)`. `v` is the sum of the
+/// `wilcox.test(d, exact = FALSE, correct = ..., digits.rank = 10)`: |d| is
+/// rounded to 10 significant digits before the zero test and the ranking, so
+/// differences equal but for their last bits (0.3 - 0.2, 0.2 - 0.1) tie. `v` is the sum of the
 /// ranks of the positive differences (R's V). Used by paired_compare.
 struct SignedRankTest {
   std::int64_t n = 0;  // non-zero, finite differences

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <omp.h>
 
 #include "data/readers.hpp"
@@ -39,8 +40,27 @@ json params_json(const std::map<std::string, ParamValue>& values) {  // before v
   return out;
 }
 
+/// Mean of the per-rating `errors` with its CI: a bootstrap over the users
+/// who have test ratings (their errors summed per user; a user's ratings
+/// are not independent of each other), or the plain mean with no CI when
+/// bootstrap = 0. n = the ratings.
+Interval rating_error_ci(const EvalOutput& ev, const std::vector<double>& errors, int resamples,
+                         std::uint64_t seed) {
+  const auto& at = ev.rating_user_offsets;
+  if (resamples <= 0 || at.size() < 2) return mean_ci(errors, resamples, seed);
+  std::vector<double> sums, counts;
+  for (std::size_t u = 0; u + 1 < at.size(); ++u) {
+    sums.push_back(std::accumulate(errors.begin() + static_cast<std::ptrdiff_t>(at[u]),
+                                   errors.begin() + static_cast<std::ptrdiff_t>(at[u + 1]), 0.0));
+    counts.push_back(static_cast<double>(at[u + 1] - at[u]));
+  }
+  Interval ci = bootstrap_ratio_ci(sums, counts, resamples, seed);
+  ci.n = static_cast<std::int64_t>(errors.size());
+  return ci;
+}
+
 /// Metrics block: bootstrap CI for per-user metrics, means for catalogue
-/// measures, RMSE/MAE with CIs from resampled rating errors.
+/// measures, RMSE/MAE with CIs from rating errors resampled by user.
 json metrics_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_t seed) {
   json m = json::object();
   const std::uint64_t boot = derive_seed(seed, "bootstrap");
@@ -52,11 +72,11 @@ json metrics_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_
   }
   // Each rating metric only when the evaluator computed it (a metrics filter may ask for one).
   if (!ev.rating_sq_errors.empty() && ev.aggregate.count("rmse")) {
-    Interval mse = mean_ci(ev.rating_sq_errors, spec.bootstrap, boot);
+    Interval mse = rating_error_ci(ev, ev.rating_sq_errors, spec.bootstrap, boot);
     m["rmse"] = record_json::interval({std::sqrt(mse.mean), std::sqrt(mse.low), std::sqrt(mse.high), mse.n});
   }
   if (!ev.rating_abs_errors.empty() && ev.aggregate.count("mae"))
-    m["mae"] = record_json::interval(mean_ci(ev.rating_abs_errors, spec.bootstrap, boot));
+    m["mae"] = record_json::interval(rating_error_ci(ev, ev.rating_abs_errors, spec.bootstrap, boot));
   return m;
 }
 
