@@ -319,3 +319,27 @@ TEST_CASE("nested leave-last-one-out skips a repeated pair and leaves short hist
   CHECK(inner.train.size() == 4);  // nothing lost: 1 2 2 and 4
   CHECK(pairs_of(inner.train) == std::set<std::pair<UserId, ItemId>>{{0, 1}, {0, 2}, {1, 4}});
 }
+
+TEST_CASE("time-based splits refuse data with no time order", "[data][splits]") {
+  // The two-file layout has no timestamps and documents no row order: a
+  // "last" item would only be the file's last row.
+  const Dataset pairs = read_fixture("implicit-train-test", "implicit-mini");
+  REQUIRE_FALSE(pairs.has_timestamps);
+  for (const char* method : {"leave_last_one_out", "temporal_user", "temporal_global"})
+    CHECK_THROWS_WITH(make_split(pairs, spec_for(method), "", 1),
+                      Contains(std::string("split '") + method + "' orders interactions by time") &&
+                          Contains("does not list each user's rows in time order") && Contains("'random'"));
+  // Sequence files list each user's items oldest first: per-user time order
+  // holds, a global one does not (the file is grouped by user).
+  const Dataset seq = read_fixture("sequence", "seq.txt");
+  CHECK(seq.rows_in_time_order);
+  CHECK_NOTHROW(make_split(seq, spec_for("leave_last_one_out"), "", 1));
+  CHECK_NOTHROW(make_split(seq, spec_for("temporal_user"), "", 1));
+  CHECK_THROWS_WITH(make_split(seq, spec_for("temporal_global"), "", 1),
+                    Contains("time order within a user only"));
+  // Methods that do not read time take either.
+  for (const char* method : {"random", "kfold"}) {
+    SplitSpec s = spec_for(method);
+    CHECK_NOTHROW(make_split(pairs, s, std::string(method) == "kfold" ? "1" : "", 1));
+  }
+}

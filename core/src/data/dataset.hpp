@@ -25,6 +25,9 @@ struct Dataset {
   std::string sha256;  // of the source bytes (files in a fixed order)
   bool explicit_ratings = false;
   bool has_timestamps = false;
+  /// Without timestamps: each user's rows are listed oldest first (the
+  /// sequence formats), so their order within a user is time order.
+  bool rows_in_time_order = false;
   std::vector<std::string> user_ids;  // original id of dense user u
   std::vector<std::string> item_ids;  // original id of dense item i
   /// In source order; a record's position is its tie-breaking ordinal for

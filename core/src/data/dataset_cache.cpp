@@ -18,7 +18,7 @@ namespace recfuse {
 namespace {
 
 constexpr char kMagic[8] = {'R', 'F', 'D', 'S', 'C', 'A', 'C', 'H'};
-constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::uint32_t kFormatVersion = 2;  // 2: rows_in_time_order
 
 class Writer {
  public:
@@ -126,6 +126,7 @@ void save_dataset_cache(const Dataset& data, const std::filesystem::path& file) 
   w.str(data.sha256);
   w.pod<std::uint8_t>(data.explicit_ratings);
   w.pod<std::uint8_t>(data.has_timestamps);
+  w.pod<std::uint8_t>(data.rows_in_time_order);
   w.strings(data.user_ids);
   w.strings(data.item_ids);
   const std::size_t n = data.interactions.size();
@@ -180,6 +181,7 @@ Dataset load_dataset_cache(const std::filesystem::path& file) {
   d.sha256 = r.str();
   d.explicit_ratings = r.pod<std::uint8_t>() != 0;
   d.has_timestamps = r.pod<std::uint8_t>() != 0;
+  d.rows_in_time_order = r.pod<std::uint8_t>() != 0;
   d.user_ids = r.strings();
   d.item_ids = r.strings();
   const auto users = r.vec<std::int32_t>();

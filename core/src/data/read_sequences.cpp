@@ -1,7 +1,9 @@
 // Implicit readers without ratings or timestamps: the two-file train/test
 // layout (ReSN, LightGCN style), per-user sequence lines (S3-Rec style) and
-// "user item" pair lines (SASRec style). Timestamps are 0 and an
-// interaction's position in Dataset::interactions is its time order.
+// "user item" pair lines (SASRec style). Timestamps are 0. In the sequence
+// formats each user's items are listed oldest first, so an interaction's
+// position within its user is its time order (rows_in_time_order); the
+// two-file layout documents no order, and time-based splits refuse it.
 #include "data/reader_families.hpp"
 #include "recfuse/types.hpp"
 
@@ -56,6 +58,7 @@ Dataset read_sequence(const DatasetSpec& spec, const fs::path& file) {
   RawInteractions raw;
   read_user_lines(text, 0, false, raw);
   raw.finish(data);
+  data.rows_in_time_order = true;
   return data;
 }
 
@@ -68,6 +71,7 @@ Dataset read_sequence_pairs(const DatasetSpec& spec, const fs::path& file) {
   TableLayout layout{" ", false, 2, 0, 1, -1, -1};
   read_table(text, file, layout, raw, errors);
   raw.finish(data);
+  data.rows_in_time_order = true;
   return data;
 }
 

@@ -6,7 +6,9 @@
 // - Units: random and kfold assign whole (user, item) pairs, so a repeated
 //   pair never straddles train and test; the ratio counts pairs.
 // - Time order of a user's interactions: by timestamp when the source has
-//   them, else position in the source (sequence files). Equal timestamps:
+//   them, else position in the source for sequence files (their
+//   rows_in_time_order); temporal_global needs timestamps, and a dataset with
+//   neither is refused by every time-based method (require_time_order). Equal timestamps:
 //   spec.ties = "source" keeps source order (a stable sort by time, as
 //   Python's sorted or pandas' stable sort give); "item" orders them by item
 //   id. Item ids often follow catalogue age or popularity (ml-100k's do: items
@@ -90,6 +92,18 @@ std::vector<std::vector<std::size_t>> user_timelines(const Dataset& data, bool t
     }
   }
   return lines;
+}
+
+/// Time-based methods need time: timestamps, or (within a user) rows listed
+/// oldest first. Without them a "latest" interaction is only the file's
+/// last row (a sorted file makes it the largest id), so refuse.
+void require_time_order(const Dataset& data, const std::string& method, bool across_users) {
+  if (data.has_timestamps || (!across_users && data.rows_in_time_order)) return;
+  throw Error("split '" + method + "' orders interactions by time, but dataset '" + data.name + "' (" + data.format +
+              ") has no timestamps" +
+              (data.rows_in_time_order ? std::string(" (its rows are in time order within a user only)")
+                                       : std::string(" and does not list each user's rows in time order")) +
+              "; use split 'random', 'kfold' or 'source', or a source with a timestamp column");
 }
 
 double checked_ratio(double r, const char* key, const std::string& method) {
@@ -259,6 +273,7 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
     }
     label = "kfold " + fold + "/" + std::to_string(spec.folds);
   } else if (method == "temporal_global") {
+    require_time_order(data, method, true);
     const double ratio = checked_ratio(spec.test_ratio, "test_ratio", method);
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
@@ -271,6 +286,7 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
     const auto n_test = static_cast<std::size_t>(std::llround(ratio * static_cast<double>(n)));
     for (std::size_t k = n - n_test; k < n; ++k) part[order[k]] = kTest;
   } else if (method == "temporal_user") {
+    require_time_order(data, method, false);
     const double ratio = checked_ratio(spec.test_ratio, "test_ratio", method);
     for (const auto& line : user_timelines(data, by_item)) {
       const std::size_t m = line.size();
@@ -280,6 +296,7 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
       for (std::size_t k = m - n_test; k < m; ++k) part[line[k]] = kTest;
     }
   } else if (method == "leave_last_one_out") {
+    require_time_order(data, method, false);
     for (const auto& line : user_timelines(data, by_item)) {
       const std::size_t m = line.size();
       if (m < 2) continue;
@@ -319,6 +336,7 @@ Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const 
   Dataset view;  // the outer training part, in its order (user ids give n_users)
   view.user_ids = data.user_ids;
   view.has_timestamps = data.has_timestamps;
+  view.rows_in_time_order = data.rows_in_time_order;
   view.interactions = outer.train;
   std::vector<std::uint8_t> part(view.interactions.size(), kTrain);
   if (spec.method == "leave_last_one_out") {
