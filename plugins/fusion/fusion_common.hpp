@@ -125,8 +125,15 @@ inline void normalize_row(float* row, ItemId n, std::span<const ItemId> exclude,
     const double var = std::max(0.0, sq / static_cast<double>(count) - mean * mean);
     if (var > 0) { shift = mean; scale = 1.0 / std::sqrt(var); }
   }
+  // A non-finite score (a child's "never", e.g. −inf for a masked item, or
+  // NaN) takes the lowest value a finite score gets, +inf the highest: not
+  // the mean, which would rank "never" above half the candidates.
+  const float floor = count > 0 ? static_cast<float>((lo - shift) * scale) : 0.0f;
+  const float ceiling = count > 0 ? static_cast<float>((hi - shift) * scale) : 0.0f;
   for (ItemId i = 0; i < n; ++i)
-    row[i] = std::isfinite(row[i]) ? static_cast<float>((row[i] - shift) * scale) : 0.0f;
+    row[i] = std::isfinite(row[i]) ? static_cast<float>((row[i] - shift) * scale)
+             : row[i] > 0          ? ceiling
+                                   : floor;
 }
 
 /// Scores every child for `users` into `buf` (children.size() blocks of
@@ -137,6 +144,33 @@ inline void score_children(const std::vector<Child>& children, std::span<const U
   buf.resize(children.size() * stride);
   for (std::size_t c = 0; c < children.size(); ++c)
     children[c].model->score_all(users, std::span<float>(buf.data() + c * stride, stride));
+}
+
+/// Throws when a child scores a validation item (one not in the user's
+/// training row) as non-finite: a strategy fitted on the validation items
+/// would learn from a child's "never" (a sasrec child appends the validation
+/// items to its history and masks them unless append_validation = false).
+/// Checks the first 256 users with validation items.
+inline void require_validation_scored(const std::vector<Child>& children, const CsrMatrix& val,
+                                      const CsrMatrix& train, std::size_t n_items, const std::string& algo) {
+  std::vector<UserId> users;
+  for (UserId u = 0; u < val.rows && users.size() < 256; ++u)
+    if (val.row_size(u) > 0) users.push_back(u);
+  if (users.empty()) return;
+  std::vector<float> buf(users.size() * n_items);
+  for (const Child& c : children) {
+    c.model->score_all(users, buf);
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      const auto tr = train.row(users[r]);
+      for (ItemId i : val.row(users[r])) {
+        const float s = buf[r * n_items + static_cast<std::size_t>(i)];
+        if (std::isfinite(s) || std::binary_search(tr.begin(), tr.end(), i)) continue;
+        throw Error("[" + algo + "] child '" + c.name + "' scores user " + std::to_string(users[r]) +
+                    "'s validation item " + std::to_string(i) + " as " + std::to_string(s) +
+                    ", but the strategy fits on those items; a sasrec child needs append_validation = false here");
+      }
+    }
+  }
 }
 
 /// model_bytes of the children (a fused model ships them all).

@@ -144,6 +144,7 @@ inline void Stacking::fit(const TrainData& data, const FitContext& ctx) {
   if (val.nnz() == 0)
     throw Error("[stacking] needs validation interactions to fit its weights; set [split] validation = true");
   train_.assign(data.by_user);
+  require_validation_scored(children_, val, data.by_user, static_cast<std::size_t>(data.n_items), "stacking");
   std::vector<double> counts(static_cast<std::size_t>(data.n_items));
   for (ItemId i = 0; i < data.n_items; ++i) counts[static_cast<std::size_t>(i)] = static_cast<double>(data.by_item.row_size(i));
   item_p_ = standardized_log(counts);

@@ -48,6 +48,8 @@ class Switching final : public FusionStrategy {
     if (!learned_) {
       for (UserId u = 0; u < data.n_users; ++u) choice_[static_cast<std::size_t>(u)] = train_.count(u) < min_history_ ? 0 : 1;
     } else {
+      require_validation_scored(children_, data.validation, data.by_user, static_cast<std::size_t>(data.n_items),
+                                "switching");
       learn_segments(data, ctx);
     }
     std::int64_t first = 0;

@@ -5,6 +5,10 @@
 // A's ranking (ties by item id): 0, 1, 2, 3.  B's: 1, 3, 2, 0.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
+#include <vector>
+
 #include "conformance_support.hpp"
 #include "test_fusion_support.hpp"
 #include "plugins/fusion/cascade.hpp"
@@ -57,6 +61,23 @@ TEST_CASE("score_fusion: min-max, rank and z-score normalisation over the candid
   f = make_fused<ScoreFusion>({{"normalization", "none"}}, two_children(d), d);
   check_row(row_of(*f, 0), {3, 7, 3, 5, 9});
   CHECK(top_of(*f, 0, 5, d) == std::vector<ItemId>{1, 3, 0, 2, kNoItem});
+}
+
+TEST_CASE("normalisation puts a child's -inf or NaN last and +inf first, not at the mean", "[fusion]") {
+  std::vector<ItemId> order;
+  const float inf = std::numeric_limits<float>::infinity();
+  // Over the finite {3, 1, 2, 0}: mean 1.5, sd sqrt(1.25).
+  std::vector<float> row = {3, 1, 2, -inf, 0, std::nanf(""), inf};
+  normalize_row(row.data(), 7, {}, Normalization::kZScore, order);
+  const float sd = std::sqrt(1.25f);
+  CHECK(row[3] == Approx(-1.5f / sd));  // the lowest a finite score gets (item 4's)
+  CHECK(row[5] == Approx(-1.5f / sd));
+  CHECK(row[6] == Approx(1.5f / sd));   // the highest (item 0's)
+  CHECK(row[3] < row[1]);
+  row = {3, 1, 2, -inf, 0, std::nanf(""), inf};
+  normalize_row(row.data(), 7, {}, Normalization::kMinMax, order);
+  CHECK(row[3] == 0.0f);
+  CHECK(row[6] == 1.0f);
 }
 
 TEST_CASE("score_fusion: CombSUM ignores weights, CombMNZ multiplies by top-depth hits", "[fusion]") {

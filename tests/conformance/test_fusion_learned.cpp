@@ -11,6 +11,7 @@
 
 #include "conformance_support.hpp"
 #include "test_fusion_support.hpp"
+#include "plugins/fusion/cascade.hpp"
 #include "plugins/fusion/logistic.hpp"
 #include "plugins/fusion/stacking.hpp"
 #include "plugins/fusion/switching.hpp"
@@ -99,6 +100,16 @@ TEST_CASE("learned switching gives each history segment its best child", "[fusio
   d.validation = make_train_data(kUsers, kItems, val, false).by_user;
   auto f = make_fused<Switching>({{"rule", "learned"}}, {fixed_child("A", a, d), fixed_child("B", b, d)}, d);
   for (UserId u = 0; u < kUsers; ++u) CHECK(f->choices()[u] == (u < 20 ? 0 : 1));
+  // A child that scores a validation item -inf (as sasrec does when it
+  // appends validation to its history) cannot be judged on it: an error
+  // naming the child, for every strategy that fits on validation.
+  b[7][(7 + 2 + 3) % kItems] = -std::numeric_limits<float>::infinity();
+  const auto masked = [&] { return std::vector<Child>{fixed_child("A", a, d), fixed_child("masking", b, d)}; };
+  CHECK_THROWS_WITH(make_fused<Switching>({{"rule", "learned"}}, masked(), d),
+                    Catch::Contains("[switching] child 'masking' scores user 7's validation item 12") &&
+                        Catch::Contains("append_validation = false"));
+  CHECK_THROWS_WITH(make_fused<Stacking>({}, masked(), d), Catch::Contains("[stacking] child 'masking'"));
+  CHECK_THROWS_WITH(make_fused<Cascade>({}, masked(), d), Catch::Contains("[cascade] child 'masking'"));
 }
 
 namespace {

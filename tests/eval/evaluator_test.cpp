@@ -171,6 +171,13 @@ TEST_CASE("evaluate: relevance threshold selects users and items", "[eval][evalu
   REQUIRE(out.users == std::vector<UserId>{0, 1});
   CHECK(out.per_user.at("recall@2")[0] == Approx(1.0));
   CHECK(out.per_user.at("precision@2")[0] == Approx(0.5));
+  // A threshold no test interaction reaches evaluates nobody: an error, not
+  // an ok trial without metrics; on implicit data the message says why.
+  spec.relevance_threshold = 6;
+  CHECK_THROWS_WITH(evaluate(w.rec, w.train, w.test, spec, false, 1),
+                    Catch::Contains("relevance_threshold = 6") && Catch::Contains("none of the 4 test interactions"));
+  w.train.explicit_ratings = false;
+  CHECK_THROWS_WITH(evaluate(w.rec, w.train, w.test, spec, false, 1), Catch::Contains("the data is implicit"));
 }
 
 TEST_CASE("evaluate: metric filter keeps listed names, rejects unknown", "[eval][evaluator]") {

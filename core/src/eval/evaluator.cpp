@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <string>
 
 #include "eval/evaluator_detail.hpp"
@@ -302,6 +303,14 @@ EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& t
                 std::to_string(excluded.cols) + ", not n_users x n_items");
   const MetricFilter filter(spec.metrics);
   const RelevantSets rel = relevant_sets(test, spec.relevance_threshold);
+  if (rel.size() == 0 && test.nnz() > 0)  // an ok trial with no metric would hide the mistake
+    throw Error("evaluation.relevance_threshold = " + (std::ostringstream() << spec.relevance_threshold).str() +
+                ": none of the " +
+                std::to_string(test.nnz()) + " test interactions reaches it" +
+                (train.explicit_ratings ? std::string()
+                                        : std::string(" (the data is implicit: every value is 1, so use a threshold "
+                                                      "<= 1 or keep the ratings)")) +
+                ", so no user can be evaluated");
   const int k_max = *std::max_element(spec.cutoffs.begin(), spec.cutoffs.end());
   const auto exclude = SparseRowsView::of(excluded);
   const std::size_t n = rel.size();
