@@ -88,6 +88,39 @@ TEST_CASE("temporal splits respect time", "[data][splits]") {
     CHECK(min_test >= max_train);
     CHECK(s.test.size() == static_cast<std::size_t>(std::llround(0.2 * d.interactions.size())));
   }
+  SECTION("validation_ratio under temporal methods lies between train and test in time") {
+    // Random carving would leave most users training interactions later than
+    // their validation ones: model selection would score interpolation.
+    SplitSpec user = spec_for("temporal_user");
+    user.validation_ratio = 0.25;
+    const Split s = make_split(d, user, "", 3);
+    std::map<UserId, std::int64_t> last_train, first_val, last_val, first_test;
+    for (const auto& x : s.train) last_train[x.user] = std::max(last_train[x.user], x.timestamp);
+    for (const auto& x : s.validation) {
+      auto [a, fa] = first_val.try_emplace(x.user, x.timestamp);
+      if (!fa) a->second = std::min(a->second, x.timestamp);
+      last_val[x.user] = std::max(last_val[x.user], x.timestamp);
+    }
+    for (const auto& x : s.test) {
+      auto [it, fresh] = first_test.try_emplace(x.user, x.timestamp);
+      if (!fresh) it->second = std::min(it->second, x.timestamp);
+    }
+    REQUIRE(first_val.size() == static_cast<std::size_t>(d.n_users()));
+    for (const auto& [u, t] : first_val) {
+      CHECK(t >= last_train[u]);
+      CHECK(first_test[u] >= last_val[u]);
+    }
+    SplitSpec global = spec_for("temporal_global");
+    global.validation_ratio = 0.25;
+    const Split g = make_split(d, global, "", 3);
+    std::int64_t max_train = 0, min_val = INT64_MAX, max_val = 0, min_test = INT64_MAX;
+    for (const auto& x : g.train) max_train = std::max(max_train, x.timestamp);
+    for (const auto& x : g.validation) min_val = std::min(min_val, x.timestamp), max_val = std::max(max_val, x.timestamp);
+    for (const auto& x : g.test) min_test = std::min(min_test, x.timestamp);
+    CHECK(min_val >= max_train);
+    CHECK(min_test >= max_val);
+    CHECK(g.validation.size() > 0);
+  }
   SECTION("leave_last_one_out: test is each user's latest, validation the one before") {
     const Split s = make_split(d, spec_for("leave_last_one_out"), "", 3);
     CHECK(s.test.size() == static_cast<std::size_t>(d.n_users()));

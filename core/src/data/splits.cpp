@@ -27,7 +27,10 @@
 //   pair is also in train is dropped (only possible for repeated pairs in
 //   time-based methods), so full-ranking targets are never excluded items.
 // - validation_ratio: per user, round(ratio * pairs) of the user's training
-//   pairs (at most all but one) move to validation.
+//   pairs (at most all but one) move to validation, drawn at random; for
+//   temporal_user each user's latest training interactions, for
+//   temporal_global the latest round(ratio * N_train) overall, so validation
+//   lies between train and test in time (as RecBole's ordered split).
 // - Each part lists interactions in source order.
 #include <algorithm>
 #include <numeric>
@@ -114,11 +117,46 @@ double checked_ratio(double r, const char* key, const std::string& method) {
   return r;
 }
 
-/// Moves round(ratio * pairs) of each user's training pairs to validation.
+/// Every interaction's index, oldest first (stable: source order, or item id
+/// on equal timestamps with ties by item).
+std::vector<std::size_t> global_time_order(const Dataset& data, bool by_item) {
+  const auto& xs = data.interactions;
+  std::vector<std::size_t> order(xs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (xs[a].timestamp != xs[b].timestamp) return xs[a].timestamp < xs[b].timestamp;
+    return by_item && xs[a].item < xs[b].item;
+  });
+  return order;
+}
+
+/// Moves round(ratio * pairs) of each user's training pairs to validation:
+/// the latest ones for the temporal methods (validation sits between train
+/// and test in time, as test does after validation), a random draw else.
 void carve_validation(const Dataset& data, double ratio, const std::string& method,
-                      std::uint64_t seed, std::vector<std::uint8_t>& part) {
+                      std::uint64_t seed, bool by_item, std::vector<std::uint8_t>& part) {
   if (ratio <= 0.0) return;
   checked_ratio(ratio, "validation_ratio", method);
+  if (method == "temporal_global") {  // the latest round(ratio * N) training interactions overall
+    std::vector<std::size_t> train;
+    for (std::size_t k : global_time_order(data, by_item))
+      if (part[k] == kTrain) train.push_back(k);
+    const auto take = static_cast<std::size_t>(std::llround(ratio * static_cast<double>(train.size())));
+    for (std::size_t j = train.size() - std::min(take, train.size()); j < train.size(); ++j) part[train[j]] = kValidation;
+    return;
+  }
+  if (method == "temporal_user") {  // each user's latest training interactions
+    for (const auto& line : user_timelines(data, by_item)) {
+      std::vector<std::size_t> train;
+      for (std::size_t k : line)
+        if (part[k] == kTrain) train.push_back(k);
+      if (train.size() < 2) continue;
+      const auto m = static_cast<double>(train.size());
+      const auto take = std::min<std::size_t>(static_cast<std::size_t>(std::llround(ratio * m)), train.size() - 1);
+      for (std::size_t j = train.size() - take; j < train.size(); ++j) part[train[j]] = kValidation;
+    }
+    return;
+  }
   std::vector<std::vector<std::vector<std::size_t>>> per_user(
       static_cast<std::size_t>(data.n_users()));
   std::vector<Interaction> train;
@@ -239,7 +277,7 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
       view.user_ids = data.user_ids;
       view.interactions = split.train;
       std::vector<std::uint8_t> p(split.train.size(), kTrain);
-      carve_validation(view, spec.validation_ratio, method, split_seed, p);
+      carve_validation(view, spec.validation_ratio, method, split_seed, by_item, p);
       std::vector<Interaction> all = split.train;
       all.insert(all.end(), split.test.begin(), split.test.end());
       p.resize(all.size(), kTest);
@@ -275,14 +313,7 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
   } else if (method == "temporal_global") {
     require_time_order(data, method, true);
     const double ratio = checked_ratio(spec.test_ratio, "test_ratio", method);
-    std::vector<std::size_t> order(n);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    if (data.has_timestamps) {
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        if (xs[a].timestamp != xs[b].timestamp) return xs[a].timestamp < xs[b].timestamp;
-        return by_item && xs[a].item < xs[b].item;
-      });
-    }
+    const std::vector<std::size_t> order = global_time_order(data, by_item);
     const auto n_test = static_cast<std::size_t>(std::llround(ratio * static_cast<double>(n)));
     for (std::size_t k = n - n_test; k < n; ++k) part[order[k]] = kTest;
   } else if (method == "temporal_user") {
@@ -316,7 +347,7 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
     for (const auto& m : kMethods) known += (known.empty() ? "" : ", ") + m;
     throw Error("unknown split method '" + method + "'; known: " + known);
   }
-  carve_validation(data, spec.validation_ratio, method, split_seed, part);
+  carve_validation(data, spec.validation_ratio, method, split_seed, by_item, part);
   return assemble(xs, part, label);
 }
 
@@ -354,7 +385,8 @@ Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const 
     }
   } else {
     const std::uint64_t base = spec.seed != 0 ? spec.seed : seed;
-    carve_validation(view, spec.validation_ratio, spec.method, derive_seed(base, "split.nested"), part);
+    carve_validation(view, spec.validation_ratio, spec.method, derive_seed(base, "split.nested"), outer.ties_by_item,
+                     part);
   }
   Split inner = assemble(view.interactions, part, outer.label + ", nested validation");
   inner.ties_by_item = outer.ties_by_item;

@@ -25,8 +25,10 @@ std::vector<std::string> split_folds(const SplitSpec& spec);
 ///   kfold               random partition into spec.folds parts; fold i is test
 ///   fixed               the source's own files: ml-100k "u1".."u5", "ua", "ub"
 ///   source              the Dataset's source_part (two-file train/test formats)
-/// validation_ratio > 0 carves a random per-user part of train as validation
-/// (all methods but leave_last_one_out). Test and validation never share an
+/// validation_ratio > 0 carves a per-user part of train as validation (all
+/// methods but leave_last_one_out): the latest interactions for the temporal
+/// methods (each user's for temporal_user, overall for temporal_global), a
+/// random draw for the others. Test and validation never share an
 /// (user, item) pair with train.
 Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& fold,
                  std::uint64_t seed);
@@ -37,9 +39,9 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
 /// the returned train and validation (its test is empty). For
 /// leave_last_one_out each user's latest training item (time order,
 /// spec.ties) whose (user, item) pair is not repeated in train, when the
-/// user has at least two; for the other methods a random per-user
-/// validation_ratio of outer.train (pairs kept whole), drawn from its own
-/// stream.
+/// user has at least two; for the other methods validation_ratio of
+/// outer.train as make_split carves it (the latest for temporal methods, a
+/// random per-user draw, pairs kept whole, from its own stream, otherwise).
 /// The algorithm fits on the result; outer.validation stays unseen.
 Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const Split& outer,
                               std::uint64_t seed);
