@@ -19,9 +19,11 @@
 //     any click: expected reward θ_aᵀz_u. The per-item bias learns each
 //     item's own click rate, which item features alone cannot express.
 //
-// warm_start: before deployment each logged interaction (u, i) is one
-// observation with reward ρ = 1 (target click) or the logged value (target
-// reward): (x_i, ρ) for u's model, or (z_u, ρ) for i's model with z_u the
+// warm_start: before deployment each logged (u, i) is one observation with
+// reward ρ = 1 (target click) or the logged value (target reward): (x_i, ρ)
+// for u's model, once per pair (TrainData::by_user keeps one entry per
+// pair), or (z_u, ρ) for i's model, once per logged click (the sequences
+// keep repeats), with z_u the
 // context before that click (u's logged clicks replayed in time order, so
 // the warm start equals observing them online one at a time; a context
 // never contains the item it teaches about, as online). Logs hold no impressions, hence

@@ -154,3 +154,15 @@ TEST_CASE("scenario: required keys and algorithm names", "[scenario]") {
   REQUIRE_THROWS_WITH(parse_scenario(doc("plugin = \"p\"\ngrid = { k = [] }\n"), "s.toml"),
                       "s.toml:4:14: [algorithms.p.grid.k] expected at least one value to sweep");
 }
+
+TEST_CASE("scenario: a row filter with the fixed folds is refused at its key", "[scenario]") {
+  // The folds are the dataset's own files, read as they are: a filter would
+  // change the dataset but not its folds.
+  REQUIRE_THROWS_WITH(
+      parse_scenario(with_algo("[filter]\nmin_rating = 4.0\n[split]\nmethod = \"fixed\""), "s.toml"),
+      Catch::Contains("s.toml:3:") && Catch::Contains("[filter.min_rating] does not apply to split method \"fixed\""));
+  REQUIRE_THROWS_WITH(
+      parse_scenario(with_algo("[filter]\nmin_user_interactions = 5\n[split]\nmethod = \"fixed\""), "s.toml"),
+      Catch::Contains("[filter.min_user_interactions]"));
+  CHECK_NOTHROW(parse_scenario(with_algo("[filter]\nmin_rating = 4.0\n[split]\nmethod = \"kfold\""), "s.toml"));
+}

@@ -372,6 +372,14 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
   if (auto s = root.sub("dataset")) parse_dataset(*s, sc.dataset);
   if (auto s = root.sub("filter")) parse_filter(*s, sc.filter);
   if (auto s = root.sub("split")) parse_split(*s, sc.split);
+  if (auto s = root.sub("filter"); s && sc.split.method == "fixed") {
+    // The fixed folds are the source's own files, read row by row: a row
+    // filter or k-core on the dataset would not reach them.
+    for (const char* key : {"min_rating", "implicit", "min_user_interactions", "min_item_interactions"})
+      if (s->has(key))
+        s->fail(key, "does not apply to split method \"fixed\" (its folds are the dataset's own files, "
+                     "read as they are); filter after choosing another method");
+  }
   if (auto s = root.sub("evaluation")) parse_evaluation(*s, sc.evaluation);
   if (auto s = root.sub("environment")) parse_environment(path, *s, sc.environment);
   if (auto s = root.sub("online")) {
