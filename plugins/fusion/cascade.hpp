@@ -139,7 +139,6 @@ inline void Cascade::fit(const TrainData& data, const FitContext& ctx) {
   require_children(children_, 2, 2, "cascade");
   train_.assign(data.by_user);
   const CsrMatrix& val = data.validation;
-  require_validation_scored(children_, val, data.by_user, static_cast<std::size_t>(data.n_items), "cascade");
   std::vector<UserId> users;
   for (UserId u = 0; u < val.rows && u < data.n_users; ++u)
     if (val.row_size(u) > 0) users.push_back(u);

@@ -148,6 +148,8 @@ inline void score_children(const std::vector<Child>& children, std::span<const U
 
 /// Throws when a child scores a validation item (one not in the user's
 /// training row) as non-finite: a strategy fitted on the validation items
+/// (stacking, learned switching; not cascade, whose validation only feeds a
+/// diagnostic)
 /// would learn from a child's "never" (a sasrec child appends the validation
 /// items to its history and masks them unless append_validation = false).
 /// Checks the first 256 users with validation items.

@@ -176,6 +176,10 @@ TEST_CASE("evaluate: relevance threshold selects users and items", "[eval][evalu
   spec.relevance_threshold = 6;
   CHECK_THROWS_WITH(evaluate(w.rec, w.train, w.test, spec, false, 1),
                     Catch::Contains("relevance_threshold = 6") && Catch::Contains("none of the 4 test interactions"));
+  // Rating metrics alone do not use it.
+  spec.metrics = {"rmse", "mae"};
+  CHECK(evaluate(w.rec, w.train, w.test, spec, true, 1).aggregate.count("rmse") == 1);
+  spec.metrics.clear();
   w.train.explicit_ratings = false;
   CHECK_THROWS_WITH(evaluate(w.rec, w.train, w.test, spec, false, 1), Catch::Contains("the data is implicit"));
 }

@@ -165,4 +165,7 @@ TEST_CASE("scenario: a row filter with the fixed folds is refused at its key", "
       parse_scenario(with_algo("[filter]\nmin_user_interactions = 5\n[split]\nmethod = \"fixed\""), "s.toml"),
       Catch::Contains("[filter.min_user_interactions]"));
   CHECK_NOTHROW(parse_scenario(with_algo("[filter]\nmin_rating = 4.0\n[split]\nmethod = \"kfold\""), "s.toml"));
+  // implicit reaches the folds (their rows take the dataset's values); a k-core of 0 filters nothing.
+  CHECK_NOTHROW(parse_scenario(
+      with_algo("[filter]\nimplicit = true\nmin_user_interactions = 0\n[split]\nmethod = \"fixed\""), "s.toml"));
 }

@@ -75,7 +75,8 @@ std::string describe_dataset(const Dataset& data) {
     out << "time range    " << utc_date(lo->timestamp) << " to " << utc_date(hi->timestamp)
         << " UTC (" << lo->timestamp << " .. " << hi->timestamp << ")\n";
   } else {
-    out << "time range    none (order = position in the source)\n";
+    out << (data.rows_in_time_order ? "time range    none (each user's rows are in time order)\n"
+                                    : "time range    none (no time order: time-based splits refuse it)\n");
   }
   std::vector<std::int64_t> per_user(static_cast<std::size_t>(data.n_users()));
   std::vector<std::int64_t> per_item(static_cast<std::size_t>(data.n_items()));

@@ -87,7 +87,8 @@ TrainData build_train_data(const Dataset& data, const Split& split) {
   // Sequences: every training interaction (duplicates kept), per user in
   // time order, equal timestamps as the split ordered them (splits.cpp:
   // source order, or item id then source order); sources without
-  // timestamps keep source order (their position is their time).
+  // timestamps keep source order (the time order for sequence formats,
+  // rows_in_time_order; an order without meaning otherwise).
   const auto& xs = split.train;
   std::vector<std::size_t> order(xs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});

@@ -40,6 +40,11 @@ MetricFilter::MetricFilter(const std::vector<std::string>& wanted) : wanted_(wan
   }
 }
 
+bool MetricFilter::wants_ranking() const {
+  return wanted_.empty() ||
+         std::any_of(wanted_.begin(), wanted_.end(), [](const std::string& m) { return m != "rmse" && m != "mae"; });
+}
+
 bool MetricFilter::has(std::string_view base) const {
   return wanted_.empty() || std::find(wanted_.begin(), wanted_.end(), base) != wanted_.end();
 }
@@ -303,7 +308,7 @@ EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& t
                 std::to_string(excluded.cols) + ", not n_users x n_items");
   const MetricFilter filter(spec.metrics);
   const RelevantSets rel = relevant_sets(test, spec.relevance_threshold);
-  if (rel.size() == 0 && test.nnz() > 0)  // an ok trial with no metric would hide the mistake
+  if (rel.size() == 0 && test.nnz() > 0 && filter.wants_ranking())  // an ok trial with no metric would hide the mistake
     throw Error("evaluation.relevance_threshold = " + (std::ostringstream() << spec.relevance_threshold).str() +
                 ": none of the " +
                 std::to_string(test.nnz()) + " test interactions reaches it" +

@@ -19,6 +19,8 @@ class MetricFilter {
  public:
   explicit MetricFilter(const std::vector<std::string>& wanted);
   bool has(std::string_view base) const;
+  /// Whether any metric beyond rmse and mae is wanted (all are when none is listed).
+  bool wants_ranking() const;
 
  private:
   std::vector<std::string> wanted_;

@@ -49,10 +49,12 @@ struct Episodes {
 };
 
 /// Runs `episodes` episodes in batches; every step of every live session
-/// goes through `policy`, then `sink` (may be empty).
+/// goes through `policy`, then `sink` (may be empty). With `max_steps` > 0
+/// each batch stops after that many steps (its sessions cut short).
 Episodes run_episodes(Environment& env, const OnlineSpec& o, int episodes, std::uint64_t seed,
-                      const Policy& policy, const StepSink& sink, const std::string& who) {
+                      const Policy& policy, const StepSink& sink, const std::string& who, int max_steps = 0) {
   const int C = env.num_candidates(), k = env.slate_size();
+  const int horizon = max_steps > 0 ? std::min(max_steps, env.max_steps()) : env.max_steps();
   const std::size_t uC = static_cast<std::size_t>(C), uk = static_cast<std::size_t>(k);
   Episodes ep(episodes);
   StepOutcome out;
@@ -68,7 +70,7 @@ Episodes run_episodes(Environment& env, const OnlineSpec& o, int episodes, std::
     env.reset(derive_seed(seed, "episodes", static_cast<std::uint64_t>(b)), n);
     std::vector<std::uint8_t> done(static_cast<std::size_t>(n), 0);
     slates.assign(static_cast<std::size_t>(n) * uk, kNoItem);
-    for (int t = 0; t < env.max_steps(); ++t) {
+    for (int t = 0; t < horizon; ++t) {
       live.clear();
       for (int r = 0; r < n; ++r)
         if (!done[static_cast<std::size_t>(r)]) live.push_back(r);
@@ -442,7 +444,7 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
     log.C = C, log.k = k;
     run_episodes(*env, o, o.ope_episodes, derive_seed(trial.seed, "ope_log"),
                  logging_policy(*env, o, derive_seed(trial.seed, "ope_log"), es.plugin), append_to(log),
-                 "the logging policy of environment '" + es.plugin + "'");
+                 "the logging policy of environment '" + es.plugin + "'", 1);  // first steps are all it reads
     const RewardModel dm = fit_reward_model(train_log, env->n_items());
     const std::size_t uk = static_cast<std::size_t>(k), uC = static_cast<std::size_t>(C);
     std::vector<double> r, q_logged, v_target, target_p, logging_p, p;
@@ -483,7 +485,6 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
     std::int64_t matched = 0;
     for (double x : w) matched += x > 0;
     rec["off_policy"] = {{"estimand", "reward of the first slate of a session"},
-                         {"logged_steps", log.rows()},
                          {"first_steps", r.size()},
                          {"steps_with_weight", matched},
                          {"overlap", matched > 0},

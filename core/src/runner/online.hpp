@@ -7,10 +7,11 @@
 //   learns online) and reports return, CTR, session length, engagement,
 //   coverage, diversity, regret against the environment's myopic oracle on
 //   the same episodes, and the learning curve; or
-// - off_policy: estimates the frozen policy's value per step from a fresh
-//   log with IPS, SNIPS and doubly robust (eval/ope.hpp), and measures the
-//   true value by running the same frozen policy on-policy, so that each
-//   estimator's error is known.
+// - off_policy: estimates the expected reward of the frozen policy's first
+//   slate of a session from the first steps of a fresh log with IPS, SNIPS
+//   and doubly robust (eval/ope.hpp), and measures that true value by
+//   running the same frozen policy on-policy, so that each estimator's error
+//   is known.
 //
 // Episodes are run in batches of sessions; batch b resets the environment
 // from derive_seed(trial seed, "episodes", b), so every algorithm of a trial

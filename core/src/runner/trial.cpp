@@ -41,21 +41,19 @@ json params_json(const std::map<std::string, ParamValue>& values) {  // before v
 }
 
 /// Mean of the per-rating `errors` with its CI: a bootstrap over the users
-/// who have test ratings (their errors summed per user; a user's ratings
-/// are not independent of each other), or the plain mean with no CI when
-/// bootstrap = 0. n = the ratings.
+/// who have test ratings (their finite errors summed per user; a user's
+/// ratings are not independent of each other), or the plain mean with no CI
+/// when bootstrap = 0. n = the ratings with a finite error.
 Interval rating_error_ci(const EvalOutput& ev, const std::vector<double>& errors, int resamples,
                          std::uint64_t seed) {
   const auto& at = ev.rating_user_offsets;
   if (resamples <= 0 || at.size() < 2) return mean_ci(errors, resamples, seed);
-  std::vector<double> sums, counts;
-  for (std::size_t u = 0; u + 1 < at.size(); ++u) {
-    sums.push_back(std::accumulate(errors.begin() + static_cast<std::ptrdiff_t>(at[u]),
-                                   errors.begin() + static_cast<std::ptrdiff_t>(at[u + 1]), 0.0));
-    counts.push_back(static_cast<double>(at[u + 1] - at[u]));
-  }
+  std::vector<double> sums(at.size() - 1, 0.0), counts(at.size() - 1, 0.0);
+  for (std::size_t u = 0; u + 1 < at.size(); ++u)
+    for (std::size_t j = at[u]; j < at[u + 1]; ++j)
+      if (std::isfinite(errors[j])) sums[u] += errors[j], counts[u] += 1;
   Interval ci = bootstrap_ratio_ci(sums, counts, resamples, seed);
-  ci.n = static_cast<std::int64_t>(errors.size());
+  ci.n = static_cast<std::int64_t>(std::accumulate(counts.begin(), counts.end(), 0.0));
   return ci;
 }
 

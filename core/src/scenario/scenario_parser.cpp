@@ -374,9 +374,13 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
   if (auto s = root.sub("split")) parse_split(*s, sc.split);
   if (auto s = root.sub("filter"); s && sc.split.method == "fixed") {
     // The fixed folds are the source's own files, read row by row: a row
-    // filter or k-core on the dataset would not reach them.
-    for (const char* key : {"min_rating", "implicit", "min_user_interactions", "min_item_interactions"})
-      if (s->has(key))
+    // filter or k-core on the dataset would not reach them (implicit does:
+    // the fold rows take the dataset's values).
+    const std::pair<const char*, bool> filters[] = {{"min_rating", sc.filter.min_rating.has_value()},
+                                                    {"min_user_interactions", sc.filter.min_user_interactions > 0},
+                                                    {"min_item_interactions", sc.filter.min_item_interactions > 0}};
+    for (const auto& [key, on] : filters)
+      if (on)
         s->fail(key, "does not apply to split method \"fixed\" (its folds are the dataset's own files, "
                      "read as they are); filter after choosing another method");
   }
