@@ -36,7 +36,6 @@ struct StepView {
   std::span<const float> reward;
   std::span<const float> engagement;
   std::span<const std::uint8_t> done;
-  int t = 0;                            // the sessions' step: every session of a batch starts at 0
 };
 
 using StepSink = std::function<void(const StepView&)>;
@@ -126,7 +125,7 @@ Episodes run_episodes(Environment& env, const OnlineSpec& o, int episodes, std::
         ep.clicks[e] += out.choice[r] >= 0;
         ep.engagement[e] += out.engagement[r];
       }
-      if (sink) sink({lusers, lcand, lslate, lprop, lchoice, lreward, lengage, ldone, t});
+      if (sink) sink({lusers, lcand, lslate, lprop, lchoice, lreward, lengage, ldone});
     }
   }
   return ep;
@@ -141,7 +140,6 @@ struct Log {
   std::vector<std::int32_t> choice;
   std::vector<float> reward;
   std::vector<std::size_t> step_start{0};  // rows of step s: [step_start[s], step_start[s+1])
-  std::vector<int> step_t;                 // the sessions' step t of step s
   std::size_t rows() const { return users.size(); }
 };
 
@@ -154,7 +152,6 @@ StepSink append_to(Log& log) {
     log.choice.insert(log.choice.end(), v.choice.begin(), v.choice.end());
     log.reward.insert(log.reward.end(), v.reward.begin(), v.reward.end());
     log.step_start.push_back(log.users.size());
-    log.step_t.push_back(v.t);
   };
 }
 
@@ -444,13 +441,12 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
     log.C = C, log.k = k;
     run_episodes(*env, o, o.ope_episodes, derive_seed(trial.seed, "ope_log"),
                  logging_policy(*env, o, derive_seed(trial.seed, "ope_log"), es.plugin), append_to(log),
-                 "the logging policy of environment '" + es.plugin + "'", 1);  // first steps are all it reads
+                 "the logging policy of environment '" + es.plugin + "'", 1);  // first steps only
     const RewardModel dm = fit_reward_model(train_log, env->n_items());
     const std::size_t uk = static_cast<std::size_t>(k), uC = static_cast<std::size_t>(C);
     std::vector<double> r, q_logged, v_target, target_p, logging_p, p;
     std::vector<ItemId> mine;
-    for (std::size_t s = 0; s + 1 < log.step_start.size(); ++s) {  // one act call per first step
-      if (log.step_t[s] != 0) continue;
+    for (std::size_t s = 0; s + 1 < log.step_start.size(); ++s) {  // one act call per batch's first step
       const std::size_t a = log.step_start[s], m = log.step_start[s + 1] - a;
       const auto rows = [&](const auto& v, std::size_t width) { return std::span(v.data() + a * width, m * width); };
       mine.resize(m * uk);
