@@ -249,6 +249,45 @@ TEST_CASE("a plugin rebuilt during the run: the trial that loaded it fails and i
   CHECK(trial_named(report, "good").at("status") == "ok");
 }
 
+TEST_CASE("a rerun reuses only records of the same data: an edited dataset or fold file reruns its trial") {
+  const auto dir = temp_dir("data_provenance");
+  const auto data = dir / "ml100k";
+  std::filesystem::copy(fixture("data/ml100k-mini"), data);
+  const auto s = write_text(dir, "s.toml",
+                            "name = \"d\"\nseeds = [1]\nthreads = 1\n[dataset]\nformat = \"ml-100k\"\npath = \"" +
+                                data.string() + "\"\n[split]\nmethod = \"fixed\"\nfold = [\"u1\"]\n"
+                                "[evaluation]\ncutoffs = [5]\nbootstrap = 50\n" + algorithm("popularity", "popularity"));
+  const std::string args = "run " + s.string() + " --output " + (dir / "out").string() + plugin_args();
+  auto r = run_recfuse(args);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::filesystem::path> records;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out" / "trials"))
+    if (e.is_regular_file()) records.push_back(e.path());
+  REQUIRE(records.size() == 1);
+  const json first = json::parse(slurp(records[0]));
+  REQUIRE(first.at("provenance").contains("data"));
+  r = run_recfuse(args);
+  CHECK_THAT(r.output, Catch::Contains("resuming: 1 of 1"));
+  // The fold's test file changes (one rating): the record is of other data.
+  std::string fold = slurp(data / "u1.test");
+  REQUIRE(fold.find("2\t5\t4\t90") != std::string::npos);
+  fold.replace(fold.find("2\t5\t4\t90"), 8, "2\t5\t5\t90");
+  write_text(data, "u1.test", fold);
+  r = run_recfuse(args);
+  CHECK_THAT(r.output, Catch::Contains("superseded: 1 record(s)"));
+  const json second = json::parse(slurp(records[0]));
+  CHECK(second.at("status") == "ok");
+  CHECK(second.at("provenance").at("data") != first.at("provenance").at("data"));
+  CHECK(second.at("provenance").at("plugins") == first.at("provenance").at("plugins"));
+  // So does one of the dataset's own files (a zip code no reader uses).
+  std::string users = slurp(data / "u.user");
+  users.back() == '\n' ? users.insert(users.size() - 1, "0") : users.append("0");
+  write_text(data, "u.user", users);
+  r = run_recfuse(args);
+  CHECK_THAT(r.output, Catch::Contains("superseded: 1 record(s)"));
+}
+
 TEST_CASE("retrying failed trials reruns only those") {
   const auto dir = temp_dir("retry");
   const auto s = write_text(dir, "s.toml",

@@ -181,6 +181,18 @@ Dataset read_dataset(const DatasetSpec& spec, const fs::path& resolved) {
   return data;
 }
 
+std::string data_files_sha256(const DatasetSpec& spec, const SplitSpec& split, const std::string& fold) {
+  if (spec.format == "synthetic") return {};
+  const fs::path resolved = resolve_data_path(spec.path);
+  std::vector<fs::path> files = data_detail::source_files(spec, resolved);
+  if (split.method == "fixed") {  // fixed_split reads them beside the source (splits.cpp)
+    const fs::path dir = fs::is_directory(resolved) ? resolved : resolved.parent_path();
+    for (const char* ext : {".base", ".test"})
+      if (const fs::path p = dir / (fold + ext); fs::is_regular_file(p)) files.push_back(p);
+  }
+  return hash_sources(files).substr(0, 16);
+}
+
 Dataset load_dataset(const DatasetSpec& spec, const fs::path& cache_dir) {
   // Synthetic data is regenerated (well under a second for typical sizes),
   // so it is never cached.

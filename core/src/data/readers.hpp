@@ -37,6 +37,13 @@ Dataset read_dataset(const DatasetSpec& spec, const std::filesystem::path& resol
 /// disables caching.
 Dataset load_dataset(const DatasetSpec& spec, const std::filesystem::path& cache_dir);
 
+/// The first 16 hex digits of the SHA-256 of the files a trial of this
+/// dataset reads (hashed as Dataset::sha256 is): the dataset's source files
+/// and, for split method "fixed", the fold's own .base and .test. Empty for
+/// synthetic data (the scenario text is its source). Trial provenance
+/// carries it, so an edited data file is not resumed past.
+std::string data_files_sha256(const DatasetSpec& spec, const SplitSpec& split, const std::string& fold);
+
 /// Keeps interactions with value >= min_rating (then implicit), drops
 /// values when `implicit`, applies the iterative k-core, and re-densifies ids
 /// (side information follows the kept users and items).

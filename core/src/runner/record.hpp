@@ -11,7 +11,8 @@
 //   "plugin_library": "knn", "plugin_file": ".../librecfuse_knn.so",
 //   "plugin_version": "1.0.0", "plugin_fingerprint": "cc=...",
 //   "provenance": {"recfuse": "0.1.0 source:<16 hex> Release GNU 12.2.0 -O3 -DNDEBUG",
-//                  "plugins": {"knn": "1.0.0 sha256:<16 hex>"}},  // resume matches it
+//                  "plugins": {"knn": "1.0.0 sha256:<16 hex>"},
+//                  "data": "sha256:<16 hex>"},  // resume matches it (no "data": synthetic)
 //   "params": {"neighbors": 50, "similarity": "cosine", ...},   // validated, complete
 //   "seed": 1, "fold": "u1", "threads": 2,
 //   "status": "ok",                    // ok | failed | timeout | crashed

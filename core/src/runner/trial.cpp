@@ -165,9 +165,19 @@ json trial_provenance(const Scenario& scenario, const TrialSpec& trial, const Pl
   for (const AlgorithmHandle& h : used) add(*h.plugin);
   if (!scenario.environment.plugin.empty())
     add(*check_environment(scenario.environment, registry).handle.plugin);
-  return {{"recfuse", std::string(build_info::kVersion) + " source:" + build_info::kHostSourceHash + " " +
-                          build_info::kBuildType + " " + build_info::kCxxCompiler + build_info::kCxxFlags},
-          {"plugins", std::move(libraries)}};
+  json out = {{"recfuse", std::string(build_info::kVersion) + " source:" + build_info::kHostSourceHash + " " +
+                              build_info::kBuildType + " " + build_info::kCxxCompiler + build_info::kCxxFlags},
+              {"plugins", std::move(libraries)}};
+  if (scenario.has_dataset) {  // the data files, once per process, dataset and fold (a sweep asks for every trial)
+    static std::map<std::string, std::string> data_hash;
+    const std::string fold = scenario.split.method == "fixed" ? trial.fold : std::string();
+    const std::string key = scenario.dataset.format + '\n' + scenario.dataset.path + '\n' + fold;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = data_hash.find(key);
+    if (it == data_hash.end()) it = data_hash.emplace(key, data_files_sha256(scenario.dataset, scenario.split, fold)).first;
+    if (!it->second.empty()) out["data"] = "sha256:" + it->second;
+  }
+  return out;
 }
 
 json failed_record(const Scenario& scenario, const TrialSpec& trial, const std::string& status,

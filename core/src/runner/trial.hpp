@@ -41,7 +41,8 @@ void record_model(const Recommender& model, nlohmann::json& rec);
 /// (version, a hash of the host's source files taken at build time, build
 /// type, compiler and flags) and every plugin library the trial loads (its
 /// algorithm tree and the scenario's environment) by name, version and a
-/// hash of the library file. Each record carries it as "provenance"; a
+/// hash of the library file, and the data files it reads ("data",
+/// data_files_sha256; absent for synthetic data). Each record carries it as "provenance"; a
 /// resumed sweep reruns a record whose provenance differs from the current
 /// build's (sweep.hpp). Not the git commit: a commit of scenarios or
 /// documentation changes no result. Throws like check_model_tree on an
