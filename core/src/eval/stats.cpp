@@ -130,38 +130,53 @@ double student_t_quantile(double p, double df) {
   return 0.5 * (lo + hi);
 }
 
-Interval bootstrap_mean_ci(std::span<const double> values, int resamples, std::uint64_t seed,
-                           double level) {
+namespace {
+
+/// Percentile bootstrap (Efron & Tibshirani 1993, §13.3) around `estimate`
+/// over n units: `draw(rng)` resamples the n units with one generator and
+/// returns the statistic; the only buffer is the vector of resampled values.
+template <class Draw>
+Interval percentile_bootstrap(double estimate, std::size_t n, int resamples, std::uint64_t seed, double level,
+                              Draw draw) {
+  Interval out;
+  out.n = static_cast<std::int64_t>(n);
+  if (n == 0) {
+    out.mean = out.low = out.high = kNaN;
+    return out;
+  }
+  out.mean = estimate;
+  Rng rng(seed);
+  std::vector<double> stats(static_cast<std::size_t>(resamples));
+  for (double& v : stats) v = draw(rng);
+  std::sort(stats.begin(), stats.end());
+  const double alpha = 1 - level;
+  out.low = sorted_quantile(stats, alpha / 2);
+  out.high = sorted_quantile(stats, 1 - alpha / 2);
+  return out;
+}
+
+void check_bootstrap(int resamples, double level) {
   if (resamples < 1)
     throw Error("bootstrap: resamples must be >= 1, got " + std::to_string(resamples));
   if (!(level > 0 && level < 1))
     throw Error("bootstrap: level must be in (0, 1), got " + std::to_string(level));
+}
+
+}  // namespace
+
+Interval bootstrap_mean_ci(std::span<const double> values, int resamples, std::uint64_t seed,
+                           double level) {
+  check_bootstrap(resamples, level);
   std::vector<double> x;
   x.reserve(values.size());
   for (double v : values)
     if (!std::isnan(v)) x.push_back(v);
-  Interval out;
-  out.n = static_cast<std::int64_t>(x.size());
-  if (x.empty()) {
-    out.mean = out.low = out.high = kNaN;
-    return out;
-  }
-  out.mean = mean_of(x);
-  // Percentile bootstrap (Efron & Tibshirani 1993, §13.3): resample indices
-  // with one generator; the only buffer is the vector of resampled means.
-  Rng rng(seed);
   const std::uint64_t n = x.size();
-  std::vector<double> means(static_cast<std::size_t>(resamples));
-  for (double& m : means) {
+  return percentile_bootstrap(mean_of(x), x.size(), resamples, seed, level, [&](Rng& rng) {
     double sum = 0;
     for (std::uint64_t j = 0; j < n; ++j) sum += x[rng.below(n)];
-    m = sum / static_cast<double>(n);
-  }
-  std::sort(means.begin(), means.end());
-  const double alpha = 1 - level;
-  out.low = sorted_quantile(means, alpha / 2);
-  out.high = sorted_quantile(means, 1 - alpha / 2);
-  return out;
+    return sum / static_cast<double>(n);
+  });
 }
 
 Interval bootstrap_ratio_ci(std::span<const double> num, std::span<const double> den, int resamples,
@@ -169,36 +184,20 @@ Interval bootstrap_ratio_ci(std::span<const double> num, std::span<const double>
   if (num.size() != den.size())
     throw Error("bootstrap_ratio_ci: " + std::to_string(num.size()) + " numerators and " +
                 std::to_string(den.size()) + " denominators; each unit needs both");
-  if (resamples < 1)
-    throw Error("bootstrap: resamples must be >= 1, got " + std::to_string(resamples));
-  if (!(level > 0 && level < 1))
-    throw Error("bootstrap: level must be in (0, 1), got " + std::to_string(level));
+  check_bootstrap(resamples, level);
   std::vector<double> a, b;
   for (std::size_t i = 0; i < num.size(); ++i)
     if (std::isfinite(num[i]) && std::isfinite(den[i]) && den[i] > 0) a.push_back(num[i]), b.push_back(den[i]);
-  Interval out;
-  out.n = static_cast<std::int64_t>(a.size());
-  if (a.empty()) {
-    out.mean = out.low = out.high = kNaN;
-    return out;
-  }
-  out.mean = std::accumulate(a.begin(), a.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
-  Rng rng(seed);
   const std::uint64_t n = a.size();
-  std::vector<double> ratios(static_cast<std::size_t>(resamples));
-  for (double& r : ratios) {
+  const double estimate = std::accumulate(a.begin(), a.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
+  return percentile_bootstrap(estimate, a.size(), resamples, seed, level, [&](Rng& rng) {
     double sa = 0, sb = 0;
     for (std::uint64_t j = 0; j < n; ++j) {
       const std::uint64_t k = rng.below(n);
       sa += a[k], sb += b[k];
     }
-    r = sa / sb;
-  }
-  std::sort(ratios.begin(), ratios.end());
-  const double alpha = 1 - level;
-  out.low = sorted_quantile(ratios, alpha / 2);
-  out.high = sorted_quantile(ratios, 1 - alpha / 2);
-  return out;
+    return sa / sb;
+  });
 }
 
 SignedRankTest wilcoxon_signed_rank(std::span<const double> d, bool continuity_correction) {
