@@ -75,13 +75,18 @@ struct TrainingRows {
 };
 
 /// Normalises `row[0..n)` in place over the candidates (items not in the
-/// sorted `exclude`); excluded items get the same affine map (rank: 0), so
-/// they never matter once `recommend` drops them. Constant rows map to 0.
-/// `order` is scratch of size >= n (reused, no allocation in steady state).
+/// sorted `exclude`); excluded items get the same map, so they never matter
+/// once `recommend` drops them, and an item excluded offline (a training
+/// item) that a simulated session offers is not pushed down when the
+/// strategy acts. Constant rows map to 0. `order` is scratch of size >= n
+/// (reused, no allocation in steady state).
 ///   minmax: (s - min) / (max - min)
 ///   zscore: (s - mean) / sd (population sd)
-///   rank:   (n_c - r) / (n_c - 1), r = 1-based rank among the n_c candidates,
-///           tied scores sharing their average rank (so ties stay tied)
+///   rank:   1 - (r - 1) / max(n_c - 1, 1), r = 1-based rank among the n_c
+///           candidates, tied scores sharing their average rank (so ties stay
+///           tied); an excluded item whose score equals a candidate's takes
+///           that tie group's r, one between two candidates (or beyond all)
+///           the rank halfway between (a + 0.5, a = the candidates above it)
 inline void normalize_row(float* row, ItemId n, std::span<const ItemId> exclude, Normalization mode,
                           std::vector<ItemId>& order) {
   if (mode == Normalization::kNone) return;
@@ -90,25 +95,43 @@ inline void normalize_row(float* row, ItemId n, std::span<const ItemId> exclude,
     return e < exclude.size() && exclude[e] == i;
   };
   if (mode == Normalization::kRank) {
+    thread_local std::vector<float> excluded_values;  // scratch, reused per thread
     order.clear();
     std::size_t e = 0;
-    for (ItemId i = 0; i < n; ++i) {
-      if (excluded(i, e)) row[i] = 0.0f; else order.push_back(i);
-    }
+    for (ItemId i = 0; i < n; ++i)
+      if (!excluded(i, e)) order.push_back(i);
+    excluded_values.clear();
     std::sort(order.begin(), order.end(), [&](ItemId a, ItemId b) {
       const float sa = topk_detail::key(row[a]), sb = topk_detail::key(row[b]);
       return sa > sb || (sa == sb && a < b);
     });
-    const double nc = static_cast<double>(order.size());
+    const double span = std::max(1.0, static_cast<double>(order.size()) - 1);
+    const auto value = [&](double avg_rank) { return static_cast<float>(1.0 - (avg_rank - 1) / span); };
+    // Excluded items first, while the candidates still hold their scores:
+    // a = candidates strictly above, t = candidates tied.
+    if (!order.empty()) {
+      for (ItemId i : exclude) {
+        if (i < 0 || i >= n) continue;
+        const float s = topk_detail::key(row[i]);
+        const auto above = std::partition_point(order.begin(), order.end(),
+                                                [&](ItemId c) { return topk_detail::key(row[c]) > s; });
+        const auto tied = std::partition_point(above, order.end(),
+                                               [&](ItemId c) { return topk_detail::key(row[c]) == s; });
+        const auto a = static_cast<double>(above - order.begin()), t = static_cast<double>(tied - above);
+        excluded_values.push_back(value(t > 0 ? a + 0.5 * (t + 1) : a + 0.5));
+      }
+    }
     for (std::size_t j = 0; j < order.size();) {
       std::size_t t = j;
       const float s = topk_detail::key(row[order[j]]);
       while (t < order.size() && topk_detail::key(row[order[t]]) == s) ++t;
-      const double avg_rank = 0.5 * static_cast<double>(j + 1 + t);  // mean of ranks j+1..t
-      const float v = nc > 1 ? static_cast<float>((nc - avg_rank) / (nc - 1)) : 1.0f;
+      const float v = value(0.5 * static_cast<double>(j + 1 + t));  // mean of ranks j+1..t
       for (std::size_t q = j; q < t; ++q) row[order[q]] = v;
       j = t;
     }
+    std::size_t x = 0;
+    for (ItemId i : exclude)
+      if (i >= 0 && i < n) row[i] = order.empty() ? 0.0f : excluded_values[x++];
     return;
   }
   double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0, sq = 0;
@@ -210,28 +233,39 @@ class FusionStrategy : public Recommender {
       if (c.capabilities & kCapObserve) c.model->observe(feedback);
   }
 
-  /// Acting as a policy: each row's candidates ranked by the strategy's
-  /// scores (ties by item id), the step's rows scored by one score_all call.
-  /// The default act scores (user, candidate) pairs, which reaches score_all
-  /// one user at a time; a child that keeps per-session state (plugins/rl:
-  /// the k-th row of a user in a call is that user's k-th open session)
-  /// needs the step's rows together to score each session in its own state.
+  /// Acting as a policy: each row's candidates ranked by score_candidates
+  /// (ties by item id).
   void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates, int slate_size,
            std::span<ItemId> slates) override {
-    const auto n = static_cast<std::size_t>(n_items()), c = static_cast<std::size_t>(n_candidates),
-               k = static_cast<std::size_t>(slate_size);
-    act_rows_.resize(users.size() * n);
-    score_all(users, act_rows_);
-    act_scores_.resize(c);
+    const auto c = static_cast<std::size_t>(n_candidates), k = static_cast<std::size_t>(slate_size);
+    act_scores_.resize(users.size() * c);
+    score_candidates(users, candidates, n_candidates, act_scores_);
     act_top_.resize(k);
-    for (std::size_t r = 0; r < users.size(); ++r) {
-      const auto row = candidates.subspan(r * c, c);
-      for (std::size_t j = 0; j < c; ++j) act_scores_[j] = act_rows_[r * n + static_cast<std::size_t>(row[j])];
-      topk_candidates(act_scores_.data(), row, slate_size, slates.data() + r * k, act_top_.data());
-    }
+    for (std::size_t r = 0; r < users.size(); ++r)
+      topk_candidates(act_scores_.data() + r * c, candidates.subspan(r * c, c), slate_size, slates.data() + r * k,
+                      act_top_.data());
   }
 
  protected:
+  /// out[r * n_candidates + j]: the strategy's score, when acting, of
+  /// candidate j of row r. The default reads score_all for the step's rows
+  /// in one call: the default act scores (user, candidate) pairs, which
+  /// reaches score_all one user at a time, and a child that keeps
+  /// per-session state (plugins/rl: the k-th row of a user in a call is that
+  /// user's k-th open session) needs the step's rows together to score each
+  /// session in its own state. Strategies whose scores come from each
+  /// child's top `depth` list (rank fusion, CombMNZ) override it to rank the
+  /// step's candidates: the catalogue's top depth would leave most of a
+  /// step's candidates out of every list, to be ordered by item id.
+  virtual void score_candidates(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
+                                std::span<float> out) {
+    const auto n = static_cast<std::size_t>(n_items()), c = static_cast<std::size_t>(n_candidates);
+    act_rows_.resize(users.size() * n);
+    score_all(users, act_rows_);
+    for (std::size_t r = 0; r < users.size(); ++r)
+      for (std::size_t j = 0; j < c; ++j) out[r * c + j] = act_rows_[r * n + static_cast<std::size_t>(candidates[r * c + j])];
+  }
+
   std::vector<Child> children_;
 
  private:

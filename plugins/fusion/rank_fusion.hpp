@@ -21,6 +21,8 @@
 // (integer vote counts) it never overturns a vote; with unequal weights,
 // totals closer than that may be reordered by it. Items no child ranks score 0 in every method and
 // are then ordered by item id.
+// Acting as a policy, the candidates are the step's: each child ranks those
+// (training items included), and depth is at most their number.
 #pragma once
 
 #include "fusion_common.hpp"
@@ -59,9 +61,7 @@ class RankFusion final : public FusionStrategy {
     const std::size_t stride = users.size() * n;
     score_children(children_, users, n, buf_);
     const int depth = std::min(depth_, n_items());
-    double max_rrf = 0, min_w = weights_[0];
-    for (double w : weights_) { max_rrf += w / (k_ + 1); min_w = std::min(min_w, w); }
-    const double vote_tiebreak = max_rrf > 0 ? 0.5 * min_w / max_rrf : 0.0;
+    const double tiebreak = vote_tiebreak();
 #pragma omp parallel if (users.size() > 8)
     {
       std::vector<ItemId> top(static_cast<std::size_t>(depth));
@@ -75,21 +75,10 @@ class RankFusion final : public FusionStrategy {
         for (std::size_t c = 0; c < children_.size(); ++c) {
           const float* row = buf_.data() + c * stride + static_cast<std::size_t>(r) * n;
           topk_exclude(row, n_items(), ex, depth, top.data(), top_scores.data());
-          for (int j = 0; j < depth && top[static_cast<std::size_t>(j)] != kNoItem; ++j) {
-            const auto i = static_cast<std::size_t>(top[static_cast<std::size_t>(j)]);
-            const double rank = j + 1;
-            rrf[i] += weights_[c] / (k_ + rank);
-            if (method_ == "borda") acc[i] += weights_[c] * (depth + 1 - rank);
-            if (method_ == "vote") acc[i] += weights_[c];
-          }
+          add_list(top.data(), depth, weights_[c], rrf.data(), acc.data());
         }
         float* dst = out.data() + static_cast<std::size_t>(r) * n;
-        for (std::size_t i = 0; i < n; ++i) {
-          const double s = method_ == "rrf"    ? rrf[i]
-                           : method_ == "vote" ? acc[i] + vote_tiebreak * rrf[i]
-                                               : acc[i];
-          dst[i] = static_cast<float>(s);
-        }
+        for (std::size_t i = 0; i < n; ++i) dst[i] = fused(rrf[i], acc[i], tiebreak);
       }
     }
   }
@@ -98,13 +87,65 @@ class RankFusion final : public FusionStrategy {
     return children_bytes(children_) + weights_.size() * sizeof(double);
   }
 
+ protected:
+  /// Acting: each child's list is its ranking of the step's candidates (all
+  /// of them offered, training items included), the top min(depth, c) of it.
+  void score_candidates(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
+                        std::span<float> out) override {
+    const auto n = static_cast<std::size_t>(n_items()), c = static_cast<std::size_t>(n_candidates);
+    const std::size_t stride = users.size() * n;
+    score_children(children_, users, n, buf_);
+    const int depth = std::min(depth_, n_candidates);
+    const double tiebreak = vote_tiebreak();
+    std::vector<ItemId> top(static_cast<std::size_t>(depth));
+    std::vector<float> top_scores(top.size()), child(c);
+    act_acc_.resize(n);
+    act_rrf_.resize(n);
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      const auto cands = candidates.subspan(r * c, c);
+      for (ItemId i : cands) act_acc_[static_cast<std::size_t>(i)] = act_rrf_[static_cast<std::size_t>(i)] = 0;
+      for (std::size_t ch = 0; ch < children_.size(); ++ch) {
+        const float* row = buf_.data() + ch * stride + r * n;
+        for (std::size_t j = 0; j < c; ++j) child[j] = row[static_cast<std::size_t>(cands[j])];
+        topk_candidates(child.data(), cands, depth, top.data(), top_scores.data());
+        add_list(top.data(), depth, weights_[ch], act_rrf_.data(), act_acc_.data());
+      }
+      for (std::size_t j = 0; j < c; ++j) {
+        const auto i = static_cast<std::size_t>(cands[j]);
+        out[r * c + j] = fused(act_rrf_[i], act_acc_[i], tiebreak);
+      }
+    }
+  }
+
  private:
+  /// Adds one child's list top[0..depth) (rank j + 1 at j, −1 padding ends
+  /// it) with weight w to rrf and acc, indexed by item id.
+  void add_list(const ItemId* top, int depth, double w, double* rrf, double* acc) const {
+    for (int j = 0; j < depth && top[j] != kNoItem; ++j) {
+      const auto i = static_cast<std::size_t>(top[j]);
+      const double rank = j + 1;
+      rrf[i] += w / (k_ + rank);
+      if (method_ == "borda") acc[i] += w * (depth + 1 - rank);
+      if (method_ == "vote") acc[i] += w;
+    }
+  }
+  /// τ of the vote (see the file comment).
+  double vote_tiebreak() const {
+    double max_rrf = 0, min_w = weights_[0];
+    for (double w : weights_) { max_rrf += w / (k_ + 1); min_w = std::min(min_w, w); }
+    return max_rrf > 0 ? 0.5 * min_w / max_rrf : 0.0;
+  }
+  float fused(double rrf, double acc, double tiebreak) const {
+    return static_cast<float>(method_ == "rrf" ? rrf : method_ == "vote" ? acc + tiebreak * rrf : acc);
+  }
+
   std::string method_;
   double k_;
   int depth_;
   std::vector<double> weights_param_, weights_;
   TrainingRows train_;
   std::vector<float> buf_;
+  std::vector<double> act_acc_, act_rrf_;  // score_candidates' accumulators, by item id
 };
 
 }  // namespace recfuse

@@ -21,6 +21,8 @@
 //             score, then item id), so an item no child ranks high scores 0.
 // With minmax or rank normalisation the summands are >= 0, which CombMNZ
 // assumes; with zscore or none, negative sums are multiplied as they are.
+// Acting as a policy, CombMNZ's lists are each child's top depth of the
+// step's candidates (FusionStrategy::score_candidates).
 #pragma once
 
 #include <omp.h>
@@ -96,6 +98,41 @@ class ScoreFusion final : public FusionStrategy {
     return children_bytes(children_) + weights_.size() * sizeof(double);
   }
 
+ protected:
+  /// Acting: the normalisation is score_all's (over the user's catalogue
+  /// candidates, the same map for the rest), but CombMNZ's hits count each
+  /// child's top min(depth, c) of the step's candidates.
+  void score_candidates(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
+                        std::span<float> out) override {
+    if (method_ != "combmnz") {
+      FusionStrategy::score_candidates(users, candidates, n_candidates, out);
+      return;
+    }
+    const auto n = static_cast<std::size_t>(n_items()), c = static_cast<std::size_t>(n_candidates);
+    const std::size_t stride = users.size() * n;
+    score_children(children_, users, n, buf_);
+    const int depth = std::min(depth_, n_candidates);
+    std::vector<ItemId> order, top(static_cast<std::size_t>(depth));
+    std::vector<float> top_scores(top.size()), child(c);
+    act_hits_.resize(n);
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      const auto cands = candidates.subspan(r * c, c);
+      for (ItemId i : cands) act_hits_[static_cast<std::size_t>(i)] = 0;
+      float* dst = out.data() + r * c;
+      std::fill(dst, dst + c, 0.0f);
+      for (std::size_t ch = 0; ch < children_.size(); ++ch) {
+        float* row = buf_.data() + ch * stride + r * n;
+        for (std::size_t j = 0; j < c; ++j) child[j] = row[static_cast<std::size_t>(cands[j])];
+        topk_candidates(child.data(), cands, depth, top.data(), top_scores.data());
+        for (ItemId i : top) if (i != kNoItem) ++act_hits_[static_cast<std::size_t>(i)];
+        normalize_row(row, n_items(), train_.view().row(users[r]), normalization_, order);
+        const auto w = static_cast<float>(weights_[ch]);
+        for (std::size_t j = 0; j < c; ++j) dst[j] += w * row[static_cast<std::size_t>(cands[j])];
+      }
+      for (std::size_t j = 0; j < c; ++j) dst[j] *= static_cast<float>(act_hits_[static_cast<std::size_t>(cands[j])]);
+    }
+  }
+
  private:
   Normalization normalization_;
   std::string method_;
@@ -103,6 +140,7 @@ class ScoreFusion final : public FusionStrategy {
   std::vector<double> weights_param_, weights_;
   TrainingRows train_;
   std::vector<float> buf_;  // children x users x n_items
+  std::vector<std::uint8_t> act_hits_;  // score_candidates' CombMNZ hits, by item id
 };
 
 }  // namespace recfuse

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "conformance_support.hpp"
@@ -114,6 +115,62 @@ TEST_CASE("rank_fusion: RRF, Borda and voting, with items missing from a child's
   // weights: B counts three times as much in RRF
   f = make_fused<RankFusion>({{"method", "rrf"}, {"weights", "1,3"}}, two_children(d), d);
   CHECK(row_of(*f, 0)[1] == Approx(1.0 / 62 + 3.0 / 61));
+}
+
+TEST_CASE("rank normalisation maps excluded items as the candidates: ties share, between ones go halfway", "[fusion]") {
+  std::vector<ItemId> order;
+  // Candidates 0..3 as in the hand example, A = [3, 2, 2, 1] -> [1, .5, .5, 0];
+  // excluded: item 4 (9, above all: rank .5), item 5 (2, the tie group's
+  // rank 2.5), item 6 (1.5, between ranks 3 and 4: 3.5), item 7 (0, below all: 4.5).
+  std::vector<float> row = {3, 2, 2, 1, 9, 2, 1.5f, 0};
+  const std::vector<ItemId> exclude = {4, 5, 6, 7};
+  normalize_row(row.data(), 8, exclude, Normalization::kRank, order);
+  check_row(row, {1.0, 0.5, 0.5, 0.0, 1 + 0.5 / 3, 0.5, 1.0 / 6, -0.5 / 3});
+}
+
+namespace {
+
+// Six items, user 0 trained on item 5. Both children rank the catalogue
+// 5, 0, 1, 2, 4, 3: their catalogue top 1 (training item aside) is item 0.
+TrainData six_items() { return make_train_data(1, 6, {{0, 5}}, false); }
+std::vector<Child> agreeing_children(const TrainData& d) {
+  return {fixed_child("A", {{9, 8, 7, 1, 2, 10}}, d), fixed_child("B", {{90, 80, 70, 10, 20, 100}}, d)};
+}
+ItemId first_of(Recommender& f, std::vector<ItemId> cands) {
+  const std::vector<UserId> users = {0};
+  std::vector<ItemId> slate(1, kNoItem);
+  f.act(users, cands, static_cast<int>(cands.size()), 1, slate);
+  return slate[0];
+}
+
+}  // namespace
+
+TEST_CASE("acting, fusion ranks the step's candidates: lists of the candidates, training items not pushed down",
+          "[fusion]") {
+  const TrainData d = six_items();
+  // Candidates {3, 4}: outside every child's catalogue top `depth`, yet both
+  // children prefer 4. Candidates {4, 5}: both children prefer 5, the user's
+  // training item, which a simulated session may offer again.
+  for (const char* method : {"rrf", "borda", "vote"}) {
+    INFO(method);
+    auto f = make_fused<RankFusion>({{"method", method}, {"depth", std::int64_t{1}}}, agreeing_children(d), d);
+    CHECK(first_of(*f, {3, 4}) == 4);
+    CHECK(first_of(*f, {4, 5}) == 5);
+    CHECK(first_of(*f, {5, 4, 3, 0}) == 5);
+  }
+  for (const char* norm : {"minmax", "zscore", "rank"}) {
+    INFO(norm);
+    auto f = make_fused<ScoreFusion>({{"normalization", norm}}, agreeing_children(d), d);
+    CHECK(first_of(*f, {4, 5}) == 5);
+    CHECK(first_of(*f, {3, 4}) == 4);
+    if (std::string(norm) == "zscore") continue;  // CombMNZ wants summands >= 0 (item 4's z is negative)
+    f = make_fused<ScoreFusion>({{"normalization", norm}, {"method", "combmnz"}, {"depth", std::int64_t{1}}},
+                                agreeing_children(d), d);
+    CHECK(first_of(*f, {3, 4}) == 4);
+  }
+  // Offline nothing changes: item 5 is excluded and item 0 leads.
+  auto f = make_fused<RankFusion>({{"depth", std::int64_t{1}}}, agreeing_children(d), d);
+  CHECK(top_of(*f, 0, 1, d) == std::vector<ItemId>{0});
 }
 
 TEST_CASE("one child: every strategy keeps the child's order", "[fusion]") {
