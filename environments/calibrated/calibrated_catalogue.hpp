@@ -61,9 +61,11 @@ class Catalogue {
       const auto step = 1 + static_cast<std::int64_t>(j) * c.arrival_steps / static_cast<std::int64_t>(held);
       arrival_[static_cast<std::size_t>(order_[n - held + j])] = static_cast<std::int32_t>(step);
     }
-    available_.assign(static_cast<std::size_t>(c.arrival_steps) + 1, 0);
-    for (const std::int32_t a : arrival_) ++available_[static_cast<std::size_t>(a)];
-    std::partial_sum(available_.begin(), available_.end(), available_.begin());
+    // The held-back items' steps, ascending (j's order): a count per step
+    // would cost memory in proportion to arrival_steps, declared up to 1e9.
+    initially_ = static_cast<std::int32_t>(n - held);
+    arriving_.resize(held);
+    for (std::size_t j = 0; j < held; ++j) arriving_[j] = arrival_[static_cast<std::size_t>(order_[n - held + j])];
     cumulative_weight_.resize(n);
     double sum = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
@@ -81,9 +83,8 @@ class Catalogue {
   }
   /// Number of items available at `step`.
   std::int32_t available(int step) const {
-    if (static_cast<std::size_t>(step) >= available_.size())
-      return static_cast<std::int32_t>(order_.size());
-    return available_[static_cast<std::size_t>(step)];
+    return initially_ + static_cast<std::int32_t>(std::upper_bound(arriving_.begin(), arriving_.end(), step) -
+                                                  arriving_.begin());
   }
 
   /// Fills out[0..m) with m distinct items available at `step`
@@ -112,7 +113,8 @@ class Catalogue {
  private:
   std::vector<ItemId> order_;                // items in arrival order
   std::vector<std::int32_t> arrival_;        // per item: its first step
-  std::vector<std::int32_t> available_;      // [t]: items with arrival <= t, t <= arrival_steps
+  std::int32_t initially_ = 0;               // items available from step 0
+  std::vector<std::int32_t> arriving_;       // the others' arrival steps, ascending
   std::vector<double> cumulative_weight_;    // prefix sums of the weights in arrival order
   double popular_share_ = 0.0;
 };

@@ -52,8 +52,12 @@ inline double examination_probability(int position, double eta) {
 }
 
 /// log a = z / T + log φ (log space: exp(z / T) overflows for small T).
+/// φ is floored at the least normal double: fatigue = 0 (or long runs of
+/// clicks without recovery) makes it 0, and log 0 = -inf would break the
+/// finite oracle scores environment.hpp promises; the floor's weight,
+/// e^-708 relative, changes no choice.
 inline double log_attractiveness(double preference, double appeal, const CalConfig& c) {
-  return preference / c.temperature + std::log(appeal);
+  return preference / c.temperature + std::log(std::max(appeal, std::numeric_limits<double>::min()));
 }
 
 inline double log_no_click_weight(const CalConfig& c) { return c.no_click_preference / c.temperature; }

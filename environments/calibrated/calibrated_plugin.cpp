@@ -21,7 +21,7 @@ const PluginDescriptor* describe() {
        &calibrated::CalConfig::params, &make_calibrated},
   };
   static const PluginDescriptor d = make_environment_descriptor(
-      "calibrated", "1.1.0", "semi-synthetic simulated users fitted to a dataset", envs);
+      "calibrated", "1.1.1", "semi-synthetic simulated users fitted to a dataset", envs);
   return &d;
 }
 
