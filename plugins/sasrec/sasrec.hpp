@@ -139,6 +139,9 @@ inline void SasrecRecommender::fit(const TrainData& data, const FitContext& ctx)
 
 inline double SasrecRecommender::train_batch(std::span<const std::int32_t> users,
                                              std::uint64_t epoch) {
+  // Per-thread scratch for the team this call will get: the thread count may have grown
+  // since fit (a test, or a host, calling omp_set_num_threads in between).
+  ensure_threads(omp_get_max_threads());
   Idx total = 0;
   for (std::int32_t u : users)
     total += training_length(static_cast<Idx>(train_seq_.row(u).size()), opt_.cfg.maxlen);

@@ -1,10 +1,13 @@
 // Inference of SasrecRecommender (included at the end of sasrec.hpp).
 //
-// The input of user u is its most recent `maxlen` training items followed, when
-// `append_validation` is set, by its validation items in time order: the reference feeds
-// train + valid when it predicts the test item (pmixer utils.py evaluate), so with
-// leave-last-one-out the model sees everything before the test item. Fit-time validation
-// checks never append them (that would feed the target).
+// The input of user u is its most recent `maxlen` items of history: its training items,
+// and, when `append_validation` is set, its validation items merged in by timestamp
+// (after training items of the same time): the reference feeds train + valid when it
+// predicts the test item (pmixer utils.py evaluate), so with leave-last-one-out the model
+// sees everything before the test item, the validation item last. Under a random split
+// a validation item can predate training items; it then takes its place in time, as the
+// model was trained on time-ordered sequences. Without timestamps on both sides they are
+// appended. Fit-time validation checks never add them (that would feed the target).
 //
 // Items appended this way are the user's history, like the training items that the
 // evaluator excludes, so score_all gives them −∞, as the runner's evaluator also does on
@@ -27,11 +30,12 @@ inline void SasrecRecommender::build_inference_sequences(const TrainData& data,
   appended_.items.clear();
   const CsrMatrix& v = data.validation;
   const bool add = with_validation && v.nnz() > 0 && v.rows == data.n_users;
+  const bool timed = !v.timestamps.empty() &&
+                     data.sequences.timestamps.size() == data.sequences.indices.size();
   std::vector<std::int32_t> row;
   std::vector<std::size_t> order;
   for (std::int32_t u = 0; u < data.n_users; ++u) {
     const auto s = train_seq_.row(u);
-    row.assign(s.begin(), s.end());
     if (add && v.row_size(u) > 0) {
       const auto items = v.row(u);
       order.resize(items.size());
@@ -41,8 +45,23 @@ inline void SasrecRecommender::build_inference_sequences(const TrainData& data,
         std::stable_sort(order.begin(), order.end(),
                          [&](std::size_t a, std::size_t b) { return ts[a] < ts[b]; });
       }
-      for (std::size_t k : order) row.push_back(items[k]);
+      // Merge into the time-ordered training row; ties keep training items first.
+      row.clear();
+      std::size_t j = 0;
+      for (std::size_t k : order) {
+        if (timed) {
+          const auto st = data.sequences.row_timestamps(u);
+          const std::int64_t t = v.row_timestamps(u)[k];
+          while (j < s.size() && st[j] <= t) row.push_back(s[j++]);
+        } else {
+          while (j < s.size()) row.push_back(s[j++]);
+        }
+        row.push_back(items[k]);
+      }
+      row.insert(row.end(), s.begin() + static_cast<std::ptrdiff_t>(j), s.end());
       appended_.items.insert(appended_.items.end(), items.begin(), items.end());
+    } else {
+      row.assign(s.begin(), s.end());
     }
     appended_.ptr.push_back(static_cast<std::int64_t>(appended_.items.size()));
     const std::size_t keep = std::min(row.size(), static_cast<std::size_t>(opt_.cfg.maxlen));

@@ -38,7 +38,8 @@ inline std::vector<ParamSpec> sasrec_params() {
                          "keep the best parameters; 0 = off (needs validation data)"),
       ParamSpec::integer("eval_every", 20, 1, 1 << 20, "epochs between validation checks"),
       ParamSpec::boolean("append_validation", true,
-                         "at inference, append the user's validation items to the input sequence "
+                         "at inference, add the user's validation items to the input sequence (in "
+                         "time order with the training items) "
                          "and never recommend them (the reference feeds them when predicting "
                          "test items); set false when the scenario evaluates on validation "
                          "(target = \"validation\")"),

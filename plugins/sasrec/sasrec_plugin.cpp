@@ -20,7 +20,7 @@ const PluginDescriptor* describe() {
        kCapExplain, &sasrec::sasrec_params, &make_sasrec},
   };
   static const PluginDescriptor d = make_descriptor(
-      "sasrec", "1.0.0", "sequential", "Transformer sequential recommenders", algos);
+      "sasrec", "1.1.0", "sequential", "Transformer sequential recommenders", algos);
   return &d;
 }
 
