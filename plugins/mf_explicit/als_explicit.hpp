@@ -84,9 +84,9 @@ class AlsExplicitRecommender final : public LatentRatingModel {
   }
 
   /// The user half-step: every (p_u, b_u) solved with Q and b_i fixed.
-  void solve_users(const TrainData& d) { half_step(d.by_user, Q_, bi_, P_, bu_); }
+  void solve_users(const TrainData& d) { half_step(d.by_user, Q_, bi_, P_, bu_, "user"); }
   /// The item half-step: every (q_i, b_i) solved with P and b_u fixed.
-  void solve_items(const TrainData& d) { half_step(d.by_item, P_, bu_, Q_, bi_); }
+  void solve_items(const TrainData& d) { half_step(d.by_item, P_, bu_, Q_, bi_, "item"); }
 
   // Learned parameters, for tests.
   const RowMatrixF& user_factors() const { return P_; }
@@ -102,12 +102,15 @@ class AlsExplicitRecommender final : public LatentRatingModel {
   }
 
   /// Solves every row r of `m` (rows x other, ratings) for [X_r; xb_r] with
-  /// the other side F, fb fixed.
+  /// the other side F, fb fixed. Throws Error, naming the first such row,
+  /// when a system is singular (reg = 0 and fewer ratings than unknowns):
+  /// LLT would otherwise hand back a partial, meaningless solution.
   void half_step(const CsrMatrix& m, const RowMatrixF& F, const std::vector<float>& fb,
-                 RowMatrixF& X, std::vector<float>& xb) const {
+                 RowMatrixF& X, std::vector<float>& xb, const char* side) const {
     const int f = factors_, d = f + (biased_ ? 1 : 0);
     std::int64_t widest = 0;
     for (std::int32_t r = 0; r < m.rows; ++r) widest = std::max(widest, m.row_size(r));
+    std::int32_t failed = -1;  // smallest singular row; thrown after the parallel region
 #pragma omp parallel
     {
       // Per-thread buffers, sized once: no allocation per row.
@@ -136,11 +139,21 @@ class AlsExplicitRecommender final : public LatentRatingModel {
         A.diagonal().array() += reg_ * (weighted_ ? static_cast<float>(n) : 1.0f);
         rhs.noalias() = Gn.transpose() * t.head(n);
         llt.compute(A);
+        if (llt.info() != Eigen::Success) {
+#pragma omp critical(als_explicit_failed_row)
+          if (failed < 0 || r < failed) failed = r;
+          continue;
+        }
         x = llt.solve(rhs);
         X.row(r) = x.head(f).transpose();
         xb[static_cast<std::size_t>(r)] = biased_ ? x(f) : 0.0f;
       }
     }
+    if (failed >= 0)
+      throw Error("als_explicit: the normal equations of " + std::string(side) + " " +
+                  std::to_string(failed) + " (" + std::to_string(m.row_size(failed)) +
+                  " ratings, " + std::to_string(d) + " unknowns) are singular at reg = " +
+                  std::to_string(reg_) + "; raise reg");
   }
 
   double train_rmse(const CsrMatrix& R) const {

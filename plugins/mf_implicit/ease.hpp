@@ -15,9 +15,10 @@
 // on ml-100k u1.base at λ = 200 float B is within 5e-7 of double B, 3e-6 of
 // its largest entry, and ranks the same). Score:
 // s_u = x_u B, i.e. the sum of the rows of B of u's training items.
-// The dense n x n matrices are the limit (float: two n x n floats, the
-// Gram/factor and P/B): fit refuses catalogues whose n²·8 bytes exceed
-// max_memory_mb, naming the size.
+// The dense n x n matrices are the limit: fit refuses catalogues whose peak
+// exceeds max_memory_mb, naming the size. Float holds two n x n floats (the
+// Gram/factor and P/B, n²·8 bytes); double three matrices (the double
+// Gram/factor and P, the float B: n²·20 bytes).
 #pragma once
 
 #include <Eigen/Core>
@@ -105,7 +106,8 @@ class EaseRecommender final : public Recommender {
     return {
         ParamSpec::real("reg", 250.0, 1e-9, 1e12, "L2 weight λ (Steck 2019 uses 200–500 on MovieLens)"),
         ParamSpec::integer("max_memory_mb", 4096, 1, 1e9,
-                           "refuse catalogues whose n_items² x 8 bytes exceed this"),
+                           "refuse catalogues whose dense matrices (n_items² x 8 bytes in float, "
+                           "x 20 in double) exceed this"),
         ParamSpec::choice("precision", "float", {"float", "double"},
                           "arithmetic of the LLT inversion"),
     };
@@ -153,13 +155,14 @@ class EaseRecommender final : public Recommender {
 
  private:
   void check_memory(std::int32_t n) const {
-    const double bytes = static_cast<double>(n) * static_cast<double>(n) * 8.0;
+    const double bytes = static_cast<double>(n) * static_cast<double>(n) * (double_precision_ ? 20.0 : 8.0);
     if (bytes <= static_cast<double>(max_memory_mb_) * 1048576.0) return;
-    char msg[256];
+    char msg[320];
     std::snprintf(msg, sizeof msg,
-                  "ease: EASE needs an %d×%d dense matrix (%.2f GiB) for %d items; max_memory_mb = %lld "
-                  "(raise it, or shrink the catalogue with a k-core filter)",
-                  n, n, bytes / 1073741824.0, n, static_cast<long long>(max_memory_mb_));
+                  "ease: EASE needs %s %d×%d dense matrices (%.2f GiB, precision %s) for %d items; "
+                  "max_memory_mb = %lld (raise it, or shrink the catalogue with a k-core filter)",
+                  double_precision_ ? "three" : "two", n, n, bytes / 1073741824.0,
+                  double_precision_ ? "double" : "float", n, static_cast<long long>(max_memory_mb_));
     throw Error(msg);
   }
 

@@ -50,18 +50,29 @@ struct ConfidenceOptions {
   bool use_values = false;   // false: every training pair counts as r_ui = 1
 };
 
+/// The rows of `m` with their confidences. With use_values, a stored value
+/// r_ui <= 0 is no preference: p_ui = [r_ui > 0] = 0 and c_ui = 1, which is
+/// exactly an unobserved pair (it adds nothing to A_u or b_u), so the pair is
+/// left out; kept, it would count as p_ui = 1 (benfred/implicit also reads a
+/// non-positive entry as p = 0).
 inline IalsRows make_confidence_rows(const CsrMatrix& m, const ConfidenceOptions& o) {
+  const bool values = o.use_values && !m.values.empty();
   IalsRows out;
   out.rows = m.rows;
-  out.indptr = m.indptr;
-  out.indices = m.indices;
-  out.conf.resize(m.indices.size());
-  for (std::size_t k = 0; k < m.indices.size(); ++k) {
-    const double r = o.use_values && !m.values.empty() ? std::max(0.0f, m.values[k]) : 1.0;
-    const double c = o.log_scaling ? 1.0 + o.alpha * std::log1p(r / o.epsilon) : 1.0 + o.alpha * r;
-    out.conf[k] = static_cast<float>(c);
+  out.indptr.assign(static_cast<std::size_t>(m.rows) + 1, 0);
+  out.indices.reserve(m.indices.size());
+  out.conf.reserve(m.indices.size());
+  for (std::int32_t u = 0; u < m.rows; ++u) {
+    for (std::int64_t k = m.indptr[u]; k < m.indptr[u + 1]; ++k) {
+      const double r = values ? static_cast<double>(m.values[static_cast<std::size_t>(k)]) : 1.0;
+      if (!(r > 0.0)) continue;
+      const double c = o.log_scaling ? 1.0 + o.alpha * std::log1p(r / o.epsilon) : 1.0 + o.alpha * r;
+      out.indices.push_back(m.indices[static_cast<std::size_t>(k)]);
+      out.conf.push_back(static_cast<float>(c));
+    }
+    out.indptr[static_cast<std::size_t>(u) + 1] = static_cast<std::int64_t>(out.indices.size());
+    out.max_row = std::max(out.max_row, out.indptr[static_cast<std::size_t>(u) + 1] - out.indptr[static_cast<std::size_t>(u)]);
   }
-  for (std::int32_t r = 0; r < m.rows; ++r) out.max_row = std::max(out.max_row, m.row_size(r));
   return out;
 }
 
@@ -111,8 +122,10 @@ inline void solve_cg(const Eigen::MatrixXf& yty, Eigen::Index n, int steps, Scra
   }
 }
 
-/// x ← A_u⁻¹ b_u exactly (A_u formed, LLT).
-inline void solve_cholesky(const Eigen::MatrixXf& yty, Eigen::Index n, Scratch& s) {
+/// x ← A_u⁻¹ b_u exactly (A_u formed, LLT); false when A_u is not
+/// (numerically) positive definite. Runs inside the half-step's parallel
+/// region, where an exception would be std::terminate: the caller throws.
+inline bool solve_cholesky(const Eigen::MatrixXf& yty, Eigen::Index n, Scratch& s) {
   auto yu = s.yu.topRows(n);
   auto wy = s.wy.topRows(n);
   wy = (s.c.head(n).array() - 1.0f).matrix().asDiagonal() * yu;
@@ -120,9 +133,9 @@ inline void solve_cholesky(const Eigen::MatrixXf& yty, Eigen::Index n, Scratch& 
   s.a.noalias() += yu.transpose() * wy;
   s.r.noalias() = yu.transpose() * s.c.head(n);
   Eigen::LLT<Eigen::Ref<Eigen::MatrixXf>> llt(s.a);
-  if (llt.info() != Eigen::Success)
-    throw Error("ials: the normal equations of a row are not positive definite; raise reg");
+  if (llt.info() != Eigen::Success) return false;
   s.x = llt.solve(s.r);
+  return true;
 }
 
 }  // namespace ials_detail
@@ -138,12 +151,14 @@ inline Eigen::MatrixXf gramian_plus_reg(const RowMatrixF& y, double reg) {
 /// Solves every row of `x` (conf.rows x f) against fixed `y` (conf cols x f).
 /// Rows with no interactions become zero (their optimum: b = 0). Parallel
 /// over rows; each row's result depends on nothing else, so the output is
-/// identical for any thread count.
+/// identical for any thread count. kCholesky throws Error, after the
+/// parallel region, when some row's A_u is not positive definite (λ = 0).
 inline void ials_half_step(const IalsRows& conf, const RowMatrixF& y, double reg, IalsSolver solver,
                            int cg_steps, RowMatrixF& x) {
   using namespace ials_detail;
   const Eigen::MatrixXf yty = gramian_plus_reg(y, reg);
   const Eigen::Index f = y.cols();
+  std::int32_t failed = -1;  // the smallest row whose A_u was not positive definite
 #pragma omp parallel
   {
     Scratch s(std::max<std::int64_t>(conf.max_row, 1), f, solver == IalsSolver::kCholesky);
@@ -159,12 +174,17 @@ inline void ials_half_step(const IalsRows& conf, const RowMatrixF& y, double reg
       if (solver == IalsSolver::kCg) {
         s.x = x.row(u).transpose();
         solve_cg(yty, n, cg_steps, s);
-      } else {
-        solve_cholesky(yty, n, s);
+      } else if (!solve_cholesky(yty, n, s)) {
+#pragma omp critical(ials_failed_row)
+        if (failed < 0 || u < failed) failed = u;
+        continue;
       }
       x.row(u) = s.x.transpose();
     }
   }
+  if (failed >= 0)
+    throw Error("ials: the normal equations of row " + std::to_string(failed) +
+                " are not positive definite (reg = " + std::to_string(reg) + "); raise reg");
 }
 
 /// HKV eq. (3): Σ_{u,i} c_ui (p_ui − x_uᵀy_i)² + λ(Σ‖x_u‖² + Σ‖y_i‖²) over

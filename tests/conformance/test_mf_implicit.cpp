@@ -240,4 +240,9 @@ TEST_CASE("ease: a catalogue over max_memory_mb is refused, naming the size", "[
                         Catch::Contains("max_memory_mb = 1"));
   EaseRecommender fits(defaults_of<EaseRecommender>({{"max_memory_mb", std::int64_t{2}}}));
   CHECK_NOTHROW(fits.fit(d, FitContext{}));
+  // In double the peak is 400² x 20 bytes = 3.2 MB: 2 MiB is not enough, 4 MiB is.
+  EaseRecommender dbl(defaults_of<EaseRecommender>({{"max_memory_mb", std::int64_t{2}}, {"precision", "double"}}));
+  CHECK_THROWS_WITH(dbl.fit(d, FitContext{}), Catch::Contains("three 400×400") && Catch::Contains("precision double"));
+  EaseRecommender dbl_fits(defaults_of<EaseRecommender>({{"max_memory_mb", std::int64_t{4}}, {"precision", "double"}}));
+  CHECK_NOTHROW(dbl_fits.fit(d, FitContext{}));
 }
