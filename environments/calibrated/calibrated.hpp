@@ -56,13 +56,13 @@ class CalibratedEnv final : public Environment {
     const TrainData& d = *ctx.data;
     if (d.n_users < 1 || d.n_items < 1 || d.by_user.nnz() == 0)
       throw Error("calibrated: the dataset has no interactions to fit");
+    if (cfg_.disappointment > 0.0 && !d.explicit_ratings)  // before the fit, which takes a while
+      throw Error("calibrated: disappointment needs explicit ratings (an item's quality is its "
+                  "mean rating), and the scenario's dataset is implicit; set disappointment = 0");
     threads_ = std::max(1, ctx.threads);
     fit_ = fit_factors(d, {cfg_.factors, cfg_.als_iterations, cfg_.als_reg, cfg_.als_alpha},
                        ctx.seed, threads_);
     drift_sd_ = cfg_.drift * std::sqrt(fit_.users.squaredNorm() / static_cast<double>(fit_.users.size()));
-    if (cfg_.disappointment > 0.0 && !d.explicit_ratings)
-      throw Error("calibrated: disappointment needs explicit ratings (an item's quality is its "
-                  "mean rating), and the scenario's dataset is implicit; set disappointment = 0");
     quality_ = item_quality(d, cfg_.quality_prior);
     catalogue_ = Catalogue(d, cfg_, derive_seed(ctx.seed, "calibrated/arrivals"));
     if (cfg_.num_candidates > catalogue_.available(0))

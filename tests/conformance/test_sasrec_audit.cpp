@@ -10,6 +10,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <string>
@@ -171,6 +172,31 @@ TEST_CASE("sasrec audit: training inputs are the latest maxlen items, right-alig
   CHECK(s.targets == std::vector<std::int32_t>{101, 102, 103});
 }
 
+namespace {
+
+/// What score_all should give: the dot products of the last position's output
+/// of a direct forward pass (eval mode) over the latest maxlen items of `hist`
+/// with every item embedding.
+std::vector<float> forward_scores(const SasrecRecommender& r, const ParamSet& p, std::int32_t n_items,
+                                  const std::vector<std::int32_t>& hist) {
+  Options o = parse_options(p);
+  o.cfg.n_items = n_items;
+  const ParamLayout L(o.cfg);
+  const Idx len = std::min<Idx>(static_cast<Idx>(hist.size()), o.cfg.maxlen);
+  Batch b;
+  b.add_sequence(hist.data() + hist.size() - static_cast<std::size_t>(len), len, o.cfg.maxlen, 0);
+  Activations<float> a;
+  model_forward(a, r.parameters().data(), L, o.cfg, b, false);
+  const float* f = a.F.data() + (o.cfg.maxlen - 1) * o.cfg.d;
+  const float* E = r.parameters().data() + L.item_emb;
+  std::vector<float> want(static_cast<std::size_t>(n_items), 0.0f);
+  for (std::int32_t i = 0; i < n_items; ++i)
+    for (Idx c = 0; c < o.cfg.d; ++c) want[static_cast<std::size_t>(i)] += f[c] * E[i * o.cfg.d + c];
+  return want;
+}
+
+}  // namespace
+
 TEST_CASE("sasrec audit: inference reads the latest maxlen items of train (+ validation), without dropout", "[sasrec][audit]") {
   TrainData data = cycle_data(6, 90, 58);
   // User 5 (37 items) gets two validation items, given in item order but timed the other way.
@@ -189,9 +215,6 @@ TEST_CASE("sasrec audit: inference reads the latest maxlen items of train (+ val
     FitContext ctx;
     ctx.seed = 4;
     r.fit(data, ctx);
-    Options o = parse_options(p);
-    o.cfg.n_items = data.n_items;
-    const ParamLayout L(o.cfg);
     const std::int32_t u = 5;
     std::vector<std::int32_t> hist(data.sequences.indices.begin() + data.sequences.indptr[u],
                                    data.sequences.indices.begin() + data.sequences.indptr[u + 1]);
@@ -199,22 +222,15 @@ TEST_CASE("sasrec audit: inference reads the latest maxlen items of train (+ val
       hist.push_back(85);  // time 10
       hist.push_back(80);  // time 20
     }
-    Batch b;
-    b.add_sequence(hist.data() + hist.size() - 10, 10, 10, 0);
-    Activations<float> a;
-    model_forward(a, r.parameters().data(), L, o.cfg, b, false);
+    const std::vector<float> want = forward_scores(r, p, data.n_items, hist);
     std::vector<float> out(static_cast<std::size_t>(data.n_items));
     r.score_all(std::vector<UserId>{u}, out);
-    const float* f = a.F.data() + 9 * o.cfg.d;
-    const float* E = r.parameters().data() + L.item_emb;
-    for (std::int32_t i = 0; i < data.n_items; ++i) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
       if (append && (i == 80 || i == 85)) {
-        CHECK(std::isinf(out[static_cast<std::size_t>(i)]));
+        CHECK(std::isinf(out[i]));
         continue;
       }
-      float want = 0;
-      for (Idx c = 0; c < o.cfg.d; ++c) want += f[c] * E[i * o.cfg.d + c];
-      CHECK(out[static_cast<std::size_t>(i)] == Approx(want).margin(1e-4));
+      CHECK(out[i] == Approx(want[i]).margin(1e-4));
     }
     // Eval mode: a second call gives the same scores (no dropout draws).
     std::vector<float> again(out.size());
@@ -294,29 +310,17 @@ TEST_CASE("sasrec audit: appended validation items take their place in time, not
   SasrecRecommender r(p);
   FitContext ctx;
   r.fit(data, ctx);
-  Options o = parse_options(p);
-  o.cfg.n_items = data.n_items;
-  const ParamLayout L(o.cfg);
   const std::int32_t* s = data.sequences.indices.data() + data.sequences.indptr[u];
   std::vector<std::int32_t> hist(s, s + 35);
   hist.push_back(85);
   hist.insert(hist.end(), s + 35, s + 37);
   hist.push_back(80);
-  Batch b;
-  b.add_sequence(hist.data() + hist.size() - 10, 10, 10, 0);
-  Activations<float> a;
-  model_forward(a, r.parameters().data(), L, o.cfg, b, false);
+  const std::vector<float> want = forward_scores(r, p, data.n_items, hist);
   std::vector<float> out(static_cast<std::size_t>(data.n_items));
   r.score_all(std::vector<UserId>{u}, out);
-  const float* f = a.F.data() + 9 * o.cfg.d;
-  const float* E = r.parameters().data() + L.item_emb;
   int mismatched = 0;
-  for (std::int32_t i = 0; i < data.n_items; ++i) {
-    if (i == 80 || i == 85) continue;
-    float want = 0;
-    for (Idx c = 0; c < o.cfg.d; ++c) want += f[c] * E[i * o.cfg.d + c];
-    mismatched += std::abs(out[static_cast<std::size_t>(i)] - want) > 1e-4f;
-  }
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (i != 80 && i != 85) mismatched += std::abs(out[i] - want[i]) > 1e-4f;
   CHECK(mismatched == 0);
   CHECK(std::isinf(out[80]));
   CHECK(std::isinf(out[85]));
