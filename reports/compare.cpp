@@ -49,7 +49,9 @@ std::optional<SummarySide> summary_side(const json& m) {
     side.se = sd / std::sqrt(k);
     side.df = k - 1;
     side.n = static_cast<std::int64_t>(k);
-  } else if (ci == "bootstrap") {  // one trial's percentile bootstrap: treated as normal
+  } else if (ci == "bootstrap" || ci == "normal") {
+    // One trial's percentile bootstrap, treated as normal; or an off-policy
+    // estimate's value +- 1.96 SE, normal by construction.
     const double low = num(m, "low"), high = num(m, "high");
     if (!std::isfinite(low) || !std::isfinite(high)) return std::nullopt;
     side.se = (high - low) / (2 * 1.96);
@@ -149,6 +151,15 @@ RunForCompare load_run(const std::filesystem::path& path) {
   }
   if (!run.report.contains("schema_version") || !run.report.contains("summary"))
     throw Error(file.string() + ": not a recfuse report (no schema_version / summary)");
+  // trials/ keeps the records of earlier runs into the same directory (a
+  // changed parameter gives a trial a new id; the old record stays), so only
+  // the trials this report lists are read: a stale record of the same label,
+  // fold and seed must not stand in for the run's own.
+  std::set<std::string> listed;
+  for (const auto& t : run.report.value("trials", json::array())) {
+    if (t.is_object() && t.contains("trial_id") && t["trial_id"].is_string())
+      listed.insert(t["trial_id"].get<std::string>());
+  }
   const fs::path trials = file.parent_path() / "trials";
   if (fs::is_directory(trials)) {
     std::vector<fs::path> files;
@@ -157,7 +168,11 @@ RunForCompare load_run(const std::filesystem::path& path) {
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
       try {
-        run.records.push_back(json::parse(read_file(f)));
+        json record = json::parse(read_file(f));
+        const bool ours = listed.empty() || (record.contains("trial_id") &&
+                                             record["trial_id"].is_string() &&
+                                             listed.count(record["trial_id"].get<std::string>()));
+        if (ours) run.records.push_back(std::move(record));
       } catch (const json::exception&) {
         // A torn record is skipped: the summary still speaks for it.
       }
@@ -171,9 +186,17 @@ CompareResult compare_runs(const RunForCompare& base, const RunForCompare& cand,
   CompareResult res;
   std::vector<std::string> metrics = opt.metrics;
   if (metrics.empty()) {
-    metrics.push_back(base.report.value("headline_metric", "ndcg@10"));
-    for (const char* m : {"rmse", "mae"})
-      if (metrics.front() != m) metrics.push_back(m);
+    // A report of simulated protocols has no headline (null): its return and
+    // regret are what report.json compares. A metric neither run reports
+    // yields no row.
+    const auto headline = base.report.find("headline_metric");
+    if (headline == base.report.end()) {
+      metrics.push_back("ndcg@10");
+    } else if (headline->is_string()) {
+      metrics.push_back(headline->get<std::string>());
+    }
+    for (const char* m : {"rmse", "mae", "return", "regret"})
+      if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
   }
   const auto lb = labels(base.report), lc = labels(cand.report);
   const std::set<std::string> sb(lb.begin(), lb.end()), sc(lc.begin(), lc.end());
@@ -211,7 +234,13 @@ void write_compare_markdown(std::ostream& out, const CompareResult& res,
          "p (Holm) | verdict |\n"
       << "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|\n";
   for (const auto& r : res.rows) {
-    const std::string verdict = r.worse ? "REGRESSION" : r.better ? "better" : "same";
+    // A side without the metric (every trial failed, or it was not measured)
+    // is named: "same" would claim a comparison that was not made.
+    const std::string verdict = std::isnan(r.candidate) ? "missing in candidate"
+                                : std::isnan(r.base)    ? "missing in baseline"
+                                : r.worse               ? "REGRESSION"
+                                : r.better              ? "better"
+                                                        : "same";
     out << "| " << fmt::md_cell(r.algorithm) << " | " << r.metric << " | " << fmt::fixed(r.base, 4)
         << " | " << fmt::fixed(r.candidate, 4) << " | " << fmt::fixed(r.delta, 4) << " | "
         << (std::isfinite(r.relative) ? fmt::fixed(100 * r.relative, 2) + "%" : "n/a") << " | "

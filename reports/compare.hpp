@@ -17,7 +17,10 @@
 namespace recfuse {
 
 struct CompareOptions {
-  std::vector<std::string> metrics;  // empty: the baseline's headline metric (+ rmse, mae)
+  // empty: the baseline's headline metric (ndcg@10 when the report has no such
+  // key; none when it is null, as for simulated protocols), then rmse, mae,
+  // return and regret; a metric neither run reports gives no row.
+  std::vector<std::string> metrics;
   double threshold = 0.01;           // relative change that counts (0.01 = 1%)
   double alpha = 0.05;               // significance level
 };
@@ -38,8 +41,8 @@ struct CompareRow {
   ///   unpaired_summary: no usable trial records; Welch's t from the two
   ///     summary rows: SE = sd / sqrt(trials) with df = trials - 1 for a
   ///     t-interval row, SE = CI half-width / 1.96 with df = infinity for a
-  ///     single trial's bootstrap row, Welch-Satterthwaite df (normal when
-  ///     both sides are bootstrap rows);
+  ///     single trial's bootstrap (or off-policy "normal") row,
+  ///     Welch-Satterthwaite df (normal when both sides are such rows);
   ///   none: no test possible (p and p_holm stay 1, never a verdict).
   std::string method;
   /// Decided on p_holm: significant and beyond the threshold.

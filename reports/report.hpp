@@ -32,8 +32,9 @@ inline constexpr int kReportSchemaVersion = 1;
 /// of a record: absent numbers become null.
 /// Summary row: trials / ok / failed counts; per metric the mean over ok
 /// trials of the per-trial mean, with a 95% t-interval over trials when
-/// there are >= 2 ("ci": "t"), else the record's bootstrap CI ("ci":
-/// "bootstrap"); median latency p50/p99 and throughput, mean fit time, max
+/// there are >= 2 ("ci": "t"), else the record's own CI: "bootstrap", or
+/// "normal" for an off-policy estimate (value +- 1.96 SE, eval/ope.hpp);
+/// median latency p50/p99 and throughput, mean fit time, max
 /// peak RSS and model bytes.
 /// Segments (eval/segments.hpp): a summary row gets "segments": {segment:
 /// {"n": mean users, metric: summary as above}} from the records'

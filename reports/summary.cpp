@@ -51,6 +51,15 @@ double maximum(const std::vector<double>& v) {
 }
 
 
+// The kind of a trial's own interval: the record's "ci" when it names one;
+// "normal" for the off-policy estimates, which carry their standard error
+// and an interval of value +- 1.96 SE (eval/ope.hpp); else the percentile
+// bootstrap every other record interval is (eval/stats.hpp).
+std::string single_trial_ci(const json& block) {
+  if (const json& ci = child(block, "ci"); ci.is_string()) return ci.get<std::string>();
+  return block.contains("se") ? "normal" : "bootstrap";
+}
+
 // Summary of one metric over the ok trials of one algorithm. With several
 // trials the unit is the trial (seeds/folds are the replications), so the CI
 // is the t-interval of the mean of per-trial means; a single trial keeps its
@@ -73,7 +82,7 @@ json metric_summary(const std::vector<const json*>& trials, Block block) {
     double low = number(m, "low"), high = number(m, "high");
     bool has_ci = std::isfinite(low) && std::isfinite(high);
     row = {{"mean", means[0]}, {"low", number_or_null(low)}, {"high", number_or_null(high)},
-           {"trials", 1}, {"ci", has_ci ? "bootstrap" : "none"}};
+           {"trials", 1}, {"ci", has_ci ? single_trial_ci(m) : "none"}};
     if (double n = number(m, "n"); std::isfinite(n)) row["n"] = static_cast<std::int64_t>(n);
   } else {
     double mu = mean(means), ss = 0;

@@ -25,7 +25,7 @@ int compare_command(const Args& args) {
   CompareOptions opt;
   desc.add_options()("help,h", "show this help")(
       "metric,m", po::value(&opt.metrics)->composing(),
-      "metric to compare (repeatable; default: the headline metric, rmse, mae)")(
+      "metric to compare (repeatable; default: the headline metric, rmse, mae, return, regret)")(
       "threshold", po::value(&opt.threshold)->default_value(0.01), "relative change that counts")(
       "alpha", po::value(&opt.alpha)->default_value(0.05), "significance level")(
       "baseline", po::value(&base))("candidate", po::value(&cand));

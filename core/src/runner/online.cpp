@@ -262,6 +262,7 @@ json estimate_json(const OpeEstimate& e, double truth) {
           {"low", finite_or_null(e.low)},
           {"high", finite_or_null(e.high)},
           {"se", finite_or_null(e.std_error)},
+          {"ci", "normal"},  // value ± 1.96 SE (eval/ope.hpp)
           {"error", finite_or_null(e.value - truth)}};
 }
 
