@@ -27,14 +27,14 @@ const PluginDescriptor* describe() {
        "uniform random scores, a deterministic hash of (seed, user, item)", 0, &no_params,
        &make_random},
       {"popularity", PluginKind::kRecommender,
-       "most popular items by number of training users (MostPop)", 0,
+       "most popular items by number of training users (MostPop)", kCapSaveLoad,
        &PopularityRecommender::params, &make_popularity},
       {"baseline_only", PluginKind::kRecommender,
        "user + item rating biases fitted by ALS (Koren 2010; Surprise BaselineOnly)",
        kCapPredictRating, &BaselineOnlyRecommender::params, &make_baseline_only},
   };
   static const PluginDescriptor d =
-      make_descriptor("baseline", "1.0.0", "baseline", "non-personalised and bias baselines", algos);
+      make_descriptor("baseline", "1.1.0", "baseline", "non-personalised and bias baselines", algos);
   return &d;
 }
 

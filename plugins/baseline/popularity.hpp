@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
 
@@ -66,6 +67,21 @@ class PopularityRecommender final : public Recommender {
   }
 
   std::size_t model_bytes() const override { return counts_.size() * sizeof(float); }
+
+  /// kCapSaveLoad: the number of users and the counts.
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    w.value(n_users());
+    w.values(counts_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "popularity");
+    const auto users = r.value<std::int32_t>("number of users");
+    counts_ = r.values<float>("counts");
+    r.finish();
+    if (users < 0) r.fail("the number of users", "is negative");
+    set_shape(users, static_cast<std::int32_t>(counts_.size()));
+  }
 
  private:
   std::int64_t recent_days_;

@@ -24,7 +24,7 @@ const PluginDescriptor* describe() {
   static const AlgorithmDescriptor algos[] = {
       {"sgd_mf", PluginKind::kRecommender,
        "biased matrix factorization by SGD (Funk; Koren, Bell & Volinsky 2009; Surprise SVD)",
-       kCapPredictRating, &SgdMfRecommender::params, &make_sgd_mf},
+       kCapPredictRating | kCapSaveLoad, &SgdMfRecommender::params, &make_sgd_mf},
       {"svdpp", PluginKind::kRecommender,
        "SVD++ with implicit feedback of rated items (Koren 2008, eq. 15; Surprise SVDpp)",
        kCapPredictRating, &SvdppRecommender::params, &make_svdpp},
@@ -33,7 +33,7 @@ const PluginDescriptor* describe() {
        kCapPredictRating, &AlsExplicitRecommender::params, &make_als_explicit},
   };
   static const PluginDescriptor d = make_descriptor(
-      "mf_explicit", "1.2.1", "mf", "matrix factorization for explicit ratings", algos);
+      "mf_explicit", "1.3.0", "mf", "matrix factorization for explicit ratings", algos);
   return &d;
 }
 

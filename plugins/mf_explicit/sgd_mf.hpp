@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "rating_model.hpp"
+#include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
 #include "sgd_kernel.hpp"
 
@@ -173,6 +174,35 @@ class SgdMfRecommender final : public LatentRatingModel {
   std::size_t model_bytes() const override {
     return static_cast<std::size_t>(P_.size() + Q_.size()) * sizeof(float) +
            (biased_ ? (bu_.size() + bi_.size() + 1) * sizeof(float) : 0);
+  }
+
+  /// kCapSaveLoad: the rating range and mean, P, Q, b_u, b_i.
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    w.value(stats_.mean);
+    w.value(stats_.lo);
+    w.value(stats_.hi);
+    w.matrix(P_);
+    w.matrix(Q_);
+    w.values(bu_);
+    w.values(bi_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "sgd_mf");
+    stats_.mean = r.value<double>("rating mean");
+    stats_.lo = r.value<float>("lowest rating");
+    stats_.hi = r.value<float>("highest rating");
+    P_ = r.matrix<RowMatrixF>("user factors");
+    Q_ = r.matrix<RowMatrixF>("item factors");
+    bu_ = r.values<float>("user biases");
+    bi_ = r.values<float>("item biases");
+    r.finish();
+    r.expect("the item factors' width", Q_.cols(), factors_);
+    r.expect("the user factors' width", P_.cols(), factors_);
+    r.expect("the number of user biases", static_cast<std::int64_t>(bu_.size()), P_.rows());
+    r.expect("the number of item biases", static_cast<std::int64_t>(bi_.size()), Q_.rows());
+    set_shape(static_cast<std::int32_t>(P_.rows()), static_cast<std::int32_t>(Q_.rows()));
+    finish(biased_ ? static_cast<float>(stats_.mean) : 0.0f);
   }
 
   // Learned parameters, for tests.

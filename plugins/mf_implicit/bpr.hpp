@@ -42,6 +42,7 @@
 
 #include "bpr_kernel.hpp"
 #include "early_stopping.hpp"
+#include "recfuse/model_io.hpp"
 #include "recfuse/factor_scoring.hpp"
 #include "recfuse/padded_rows.hpp"
 #include "recfuse/params.hpp"
@@ -153,6 +154,26 @@ class BprRecommender final : public Recommender {
   std::size_t model_bytes() const override {
     return static_cast<std::size_t>(user_factors_.size() + item_factors_.size()) * sizeof(float) +
            item_bias_.size() * sizeof(float);
+  }
+
+  /// kCapSaveLoad: W, H and the item biases (empty when off).
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    w.matrix(user_factors_);
+    w.matrix(item_factors_);
+    w.values(item_bias_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "bpr");
+    user_factors_ = r.matrix<RowMatrixF>("user factors");
+    item_factors_ = r.matrix<RowMatrixF>("item factors");
+    item_bias_ = r.values<float>("item biases");
+    r.finish();
+    r.expect("the user factors' width", user_factors_.cols(), factors_);
+    r.expect("the item factors' width", item_factors_.cols(), factors_);
+    r.expect("the number of item biases", static_cast<std::int64_t>(item_bias_.size()),
+             item_bias_on_ ? item_factors_.rows() : 0);
+    set_shape(static_cast<std::int32_t>(user_factors_.rows()), static_cast<std::int32_t>(item_factors_.rows()));
   }
 
  private:

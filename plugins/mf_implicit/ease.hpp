@@ -29,6 +29,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "recfuse/model_io.hpp"
 #include "recfuse/factor_scoring.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
@@ -149,6 +150,29 @@ class EaseRecommender final : public Recommender {
 
   std::size_t model_bytes() const override {
     return static_cast<std::size_t>(weights_.size()) * sizeof(float);
+  }
+
+  /// kCapSaveLoad: B and the users' training rows (x_u, which scoring reads).
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    w.matrix(weights_);
+    w.values(history_indptr_);
+    w.values(history_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "ease");
+    weights_ = r.matrix<RowMatrixF>("B");
+    history_indptr_ = r.values<std::int64_t>("history offsets");
+    history_ = r.values<std::int32_t>("history items");
+    r.finish();
+    r.expect("B's width", weights_.cols(), weights_.rows());
+    if (history_indptr_.empty() || history_indptr_.front() != 0 ||
+        history_indptr_.back() != static_cast<std::int64_t>(history_.size()) ||
+        !std::is_sorted(history_indptr_.begin(), history_indptr_.end()))
+      r.fail("the history offsets", "do not index the history items");
+    for (std::int32_t i : history_)
+      if (i < 0 || i >= weights_.rows()) r.fail("a history item", std::to_string(i) + " is outside the catalogue");
+    set_shape(static_cast<std::int32_t>(history_indptr_.size() - 1), static_cast<std::int32_t>(weights_.rows()));
   }
 
   const RowMatrixF& weights() const { return weights_; }

@@ -22,6 +22,7 @@
 
 #include "early_stopping.hpp"
 #include "ials_solver.hpp"
+#include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/rng.hpp"
@@ -104,6 +105,22 @@ class IalsRecommender final : public Recommender {
 
   std::size_t model_bytes() const override {
     return static_cast<std::size_t>(user_factors_.size() + item_factors_.size()) * sizeof(float);
+  }
+
+  /// kCapSaveLoad: X and Y.
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    w.matrix(user_factors_);
+    w.matrix(item_factors_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "ials");
+    user_factors_ = r.matrix<RowMatrixF>("user factors");
+    item_factors_ = r.matrix<RowMatrixF>("item factors");
+    r.finish();
+    r.expect("the user factors' width", user_factors_.cols(), factors_);
+    r.expect("the item factors' width", item_factors_.cols(), factors_);
+    set_shape(static_cast<std::int32_t>(user_factors_.rows()), static_cast<std::int32_t>(item_factors_.rows()));
   }
 
   const RowMatrixF& user_factors() const { return user_factors_; }

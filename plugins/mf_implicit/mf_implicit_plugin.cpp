@@ -17,12 +17,12 @@ const PluginDescriptor* describe() {
   static const AlgorithmDescriptor algos[] = {
       {"ials", PluginKind::kRecommender,
        "implicit ALS (Hu, Koren & Volinsky 2008) by conjugate gradient (Takács et al. 2011) or Cholesky",
-       0, &IalsRecommender::params, &make_ials},
+       kCapSaveLoad, &IalsRecommender::params, &make_ials},
       {"bpr", PluginKind::kRecommender,
-       "BPR-MF (Rendle et al. 2009): pairwise SGD with uniform negatives, optional Hogwild", 0,
+       "BPR-MF (Rendle et al. 2009): pairwise SGD with uniform negatives, optional Hogwild", kCapSaveLoad,
        &BprRecommender::params, &make_bpr},
       {"ease", PluginKind::kRecommender,
-       "EASE^R (Steck 2019): closed-form item-item model, dense n_items x n_items", 0,
+       "EASE^R (Steck 2019): closed-form item-item model, dense n_items x n_items", kCapSaveLoad,
        &EaseRecommender::params, &make_ease},
   };
   static const PluginDescriptor d = make_descriptor(

@@ -58,6 +58,8 @@ int parse_run_options(const Args& args, const char* caption, const char* program
       "no-cache", po::bool_switch(&o.no_cache), "do not read or write the dataset cache")(
       "retry-failed", po::bool_switch(&o.retry_failed), "rerun trials whose record is not ok")(
       "quiet,q", po::bool_switch(&o.quiet), "print only the report location")(
+      "save-models", po::bool_switch(&o.save_models),
+      "write each fitted model that can be saved to <output>/models/<trial id>.model")(
       "shard", po::value(&o.shard),
       "run only shard i of N (i/N, 0-based: trials with index % N == i), for job arrays");
   po::positional_options_description pos;
@@ -140,6 +142,10 @@ PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
     for (const auto& p : o.plugin_path) {
       sw.trial_args.push_back("--plugin-path");
       sw.trial_args.push_back(std::filesystem::absolute(p).string());
+    }
+    if (o.save_models) {
+      sw.trial_args.push_back("--save-model-dir");
+      sw.trial_args.push_back(std::filesystem::absolute(sw.output_dir / "models").string());
     }
     if (o.no_cache) {
       sw.trial_args.push_back("--no-cache");

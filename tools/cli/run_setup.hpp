@@ -27,6 +27,7 @@ struct RunOptions {
   bool no_cache = false;
   bool retry_failed = false;
   bool quiet = false;
+  bool save_models = false;
 };
 
 /// Parses `recfuse run`'s options; `caption` heads the --help text and

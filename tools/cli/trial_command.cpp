@@ -37,7 +37,7 @@ int trial_command(const Args& args) {
       "usage: recfuse trial (--scenario FILE | --default) --index N --record FILE [options]\n"
       "Runs trial N of the scenario's expansion in this process and writes its\n"
       "record atomically. Internal: `recfuse run` starts it in a child process.\n\noptions");
-  std::string scenario_file, record, cache, trial_id;
+  std::string scenario_file, record, cache, trial_id, model_dir;
   std::vector<std::string> plugin_path;
   std::size_t index = 0;
   int threads = 1;
@@ -50,6 +50,7 @@ int trial_command(const Args& args) {
       "threads", po::value(&threads)->default_value(1), "OpenMP threads")(
       "plugin-path", po::value(&plugin_path)->composing(), "extra plugin directory (repeatable)")(
       "cache-dir", po::value(&cache), "dataset cache directory")(
+      "save-model-dir", po::value(&model_dir), "write the fitted model here, as <trial id>.model")(
       "no-cache", "do not use the dataset cache");
   po::variables_map vm;
   try {
@@ -89,6 +90,7 @@ int trial_command(const Args& args) {
   options.plugin_dirs = plugin_dirs(plugin_path);
   options.cache_dir = vm.count("no-cache") ? std::filesystem::path() : cache_dir(cache);
   options.threads = threads;
+  options.model_dir = model_dir;
   CollectingProgress progress;
   nlohmann::json rec = execute_trial(scenario, trials[index], options, &progress);
   rec["progress"] = progress.lines();

@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <istream>
 #include <memory>
+#include <ostream>
 #include <utility>
 #include <span>
 #include <string>
@@ -160,6 +162,18 @@ class Recommender {
                           int /*n_candidates*/, int /*slate_size*/,
                           std::span<const ItemId> /*slates*/, std::span<double> /*out*/) {
     throw Error("this recommender does not report propensities");
+  }
+
+  /// kCapSaveLoad: writes the fitted model (what scoring needs) to `out`
+  /// with ModelWriter (model_io.hpp). Called after fit.
+  virtual void save(std::ostream& /*out*/) const {
+    throw Error("this recommender does not save models");
+  }
+  /// kCapSaveLoad: restores, in place of fit, what save wrote, on an object
+  /// built with the same parameters; sets the shape. Throws Error (via
+  /// ModelReader) on a truncated or foreign stream.
+  virtual void load(std::istream& /*in*/) {
+    throw Error("this recommender does not load models");
   }
 
   /// kCapExplain: a short human-readable reason for recommending `item`.

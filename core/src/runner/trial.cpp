@@ -6,6 +6,7 @@
 #include <mutex>
 #include <numeric>
 #include <omp.h>
+#include <sstream>
 
 #include "data/readers.hpp"
 #include "data/splits.hpp"
@@ -14,12 +15,14 @@
 #include "eval/stats.hpp"
 #include "runner/model_tree.hpp"
 #include "runner/online.hpp"
+#include "recfuse/model_io.hpp"
 #include "recfuse/rng.hpp"
 #include "runner/record.hpp"
 #include "runner/record_json.hpp"
 #include "util/clock.hpp"
 #include "recfuse_build_info.hpp"
 #include "recfuse_source.hpp"
+#include "util/fs.hpp"
 #include "util/sha256.hpp"
 
 namespace recfuse {
@@ -234,6 +237,45 @@ FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
   return fitted;
 }
 
+namespace {
+
+/// With a model directory (recfuse run --save-models), writes the fitted
+/// model as <trial id>.model: model_io.hpp's magic line, a JSON header (the
+/// plugin, algorithm, parameters, trial and data), then Recommender::save's
+/// bytes; an algorithm without kCapSaveLoad is noted in the record instead.
+void save_trial_model(const Recommender& model, const AlgorithmHandle& handle, const TrialSpec& trial,
+                      const std::filesystem::path& dir, json& rec) {
+  if (dir.empty()) return;
+  if ((handle.algorithm->capabilities & kCapSaveLoad) == 0) {
+    rec["saved_model"] = {{"skipped", "algorithm '" + handle.name() + "' does not declare save/load"}};
+    return;
+  }
+  const PluginDescriptor& desc = *handle.plugin->descriptor;
+  const json header = {{"plugin_library", desc.name},
+                       {"plugin_version", desc.version},
+                       {"plugin_fingerprint", desc.fingerprint},
+                       {"plugin", trial.plugin},
+                       {"algorithm", trial.algorithm},
+                       {"params", rec["params"]},
+                       {"trial_id", trial.id},
+                       {"seed", trial.seed},
+                       {"fold", trial.fold},
+                       {"n_users", model.n_users()},
+                       {"n_items", model.n_items()},
+                       {"dataset", rec.value("dataset", json::object())},
+                       {"provenance", rec.value("provenance", json::object())}};
+  std::ostringstream out;
+  out << kModelMagic << "\n" << header.dump() << "\n";
+  model.save(out);
+  const std::filesystem::path file = dir / (trial.id + ".model");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  write_file_atomic(file, out.view());
+  rec["saved_model"] = {{"file", file.string()}, {"bytes", out.view().size()}};
+}
+
+}  // namespace
+
 void record_model(const Recommender& model, json& rec) {
   rec["resources"] = {{"peak_rss_bytes", record_json::self_peak_rss_bytes()},
                       {"model_bytes", model.model_bytes()}};
@@ -332,6 +374,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     FittedModel fitted =
         fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
     Recommender* model = fitted.model.get();
+    save_trial_model(*model, handle, trial, options.model_dir, rec);
 
     t0 = wall_seconds();
     const bool rates = (handle.algorithm->capabilities & kCapPredictRating) != 0;

@@ -18,6 +18,7 @@ struct TrialOptions {
   std::vector<std::filesystem::path> plugin_dirs;  // search path for plugins
   std::filesystem::path cache_dir;                 // dataset cache; empty = none
   int threads = 1;                                 // OpenMP threads for this trial
+  std::filesystem::path model_dir;                 // save the fitted model here; empty = no
 };
 
 /// Runs `trial` and returns its record. Never throws for a failure of the

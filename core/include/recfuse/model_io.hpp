@@ -1,0 +1,152 @@
+// Binary model files (kCapSaveLoad): what Recommender::save writes and load
+// reads, and the header the host puts in front of it.
+//
+//   void save(std::ostream& out) const override {
+//     ModelWriter w(out);
+//     w.matrix(user_factors_);
+//     w.values(item_bias_);
+//   }
+//   void load(std::istream& in) override {
+//     ModelReader r(in, "bpr");
+//     user_factors_ = r.matrix<RowMatrixF>("user factors");
+//     item_bias_ = r.values<float>("item biases");
+//   }
+//
+// A file the host writes (`recfuse run --save-models`) is one text line
+// "recfuse-model 1", one line of JSON naming the plugin library and its
+// version, the algorithm and its parameters, the trial and the data it was
+// fitted on, then the algorithm's own bytes. A program that serves the model
+// reads the two lines with read_model_header, builds the algorithm from the
+// plugin with the header's parameters, and calls load on the rest.
+//
+// Layout of the algorithm's bytes: little-endian as the machine writes them
+// (files move between machines of one byte order); a value array is its
+// element count (uint64) then the elements; a matrix its rows and columns
+// (int64 each) then the entries in the matrix's storage order. Every read
+// checks the stream, so a truncated file is an Error naming what was being
+// read, never a model of garbage.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <limits>
+#include <ostream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "recfuse/types.hpp"
+
+namespace recfuse {
+
+inline constexpr const char* kModelMagic = "recfuse-model 1";
+
+class ModelWriter {
+ public:
+  explicit ModelWriter(std::ostream& out) : out_(out) {}
+
+  template <typename T>
+  void value(T v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.write(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  template <typename T>
+  void values(const std::vector<T>& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    value<std::uint64_t>(v.size());
+    out_.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(T)));
+  }
+  /// An Eigen dense matrix or vector (any storage order; read back into the same type).
+  template <typename M>
+  void matrix(const M& m) {
+    value<std::int64_t>(m.rows());
+    value<std::int64_t>(m.cols());
+    out_.write(reinterpret_cast<const char*>(m.data()),
+               static_cast<std::streamsize>(m.size() * sizeof(typename M::Scalar)));
+  }
+  void text(const std::string& s) {
+    value<std::uint64_t>(s.size());
+    out_.write(s.data(), static_cast<std::streamsize>(s.size()));
+  }
+
+ private:
+  std::ostream& out_;
+};
+
+class ModelReader {
+ public:
+  /// `who` names the algorithm in errors ("bpr: model file truncated ...").
+  ModelReader(std::istream& in, std::string who) : in_(in), who_(std::move(who)) {}
+
+  template <typename T>
+  T value(const char* what) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T v{};
+    read(reinterpret_cast<char*>(&v), sizeof v, what);
+    return v;
+  }
+  template <typename T>
+  std::vector<T> values(const char* what) {
+    const std::uint64_t n = value<std::uint64_t>(what);
+    check_count(n, sizeof(T), what);
+    std::vector<T> v(static_cast<std::size_t>(n));
+    read(reinterpret_cast<char*>(v.data()), v.size() * sizeof(T), what);
+    return v;
+  }
+  template <typename M>
+  M matrix(const char* what) {
+    const auto rows = value<std::int64_t>(what), cols = value<std::int64_t>(what);
+    if (rows < 0 || cols < 0 || (M::RowsAtCompileTime == 1 && rows != 1) || (M::ColsAtCompileTime == 1 && cols != 1))
+      fail(what, "has a shape of " + std::to_string(rows) + " x " + std::to_string(cols));
+    check_count(static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols), sizeof(typename M::Scalar), what);
+    M m(rows, cols);
+    read(reinterpret_cast<char*>(m.data()), static_cast<std::size_t>(m.size()) * sizeof(typename M::Scalar), what);
+    return m;
+  }
+  std::string text(const char* what) {
+    const std::uint64_t n = value<std::uint64_t>(what);
+    check_count(n, 1, what);
+    std::string s(static_cast<std::size_t>(n), '\0');
+    read(s.data(), s.size(), what);
+    return s;
+  }
+  /// Throws unless `got` == `want` (a size the rest of the model must agree with).
+  void expect(const char* what, std::int64_t got, std::int64_t want) const {
+    if (got != want) fail(what, "is " + std::to_string(got) + ", expected " + std::to_string(want));
+  }
+  /// Throws when bytes are left: a file of another algorithm or version.
+  void finish() {
+    if (in_.peek() != std::char_traits<char>::eof()) fail("the end", "is followed by more bytes than the model has");
+  }
+
+  [[noreturn]] void fail(const char* what, const std::string& why) const {
+    throw Error(who_ + ": model file: " + what + " " + why);
+  }
+
+ private:
+  void read(char* dst, std::size_t bytes, const char* what) {
+    in_.read(dst, static_cast<std::streamsize>(bytes));
+    if (static_cast<std::size_t>(in_.gcount()) != bytes)
+      fail(what, "is truncated (read " + std::to_string(in_.gcount()) + " of " + std::to_string(bytes) + " bytes)");
+  }
+  // A corrupt count must not allocate terabytes before the read fails.
+  void check_count(std::uint64_t n, std::size_t elem, const char* what) const {
+    if (n > (std::uint64_t{1} << 40) / elem) fail(what, "claims " + std::to_string(n) + " elements");
+  }
+
+  std::istream& in_;
+  std::string who_;
+};
+
+/// Reads the host's two header lines from a model file; returns the JSON line.
+/// Throws, naming `file`, when the stream does not start with kModelMagic.
+inline std::string read_model_header(std::istream& in, const std::string& file) {
+  std::string magic, header;
+  if (!std::getline(in, magic) || magic != kModelMagic)
+    throw Error(file + ": not a recfuse model file (its first line is not '" + kModelMagic + "')");
+  if (!std::getline(in, header) || header.empty() || header.front() != '{')
+    throw Error(file + ": the model file's header line is missing or not JSON");
+  return header;
+}
+
+}  // namespace recfuse

@@ -1,0 +1,117 @@
+// kCapSaveLoad conformance: every algorithm that declares it, over every
+// plugin built, loads what it saved into a fresh instance that then scores
+// bit for bit as the fitted one; a truncated, padded or mismatched model
+// file is an Error that names the algorithm and what it was reading.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "conformance_support.hpp"
+#include "recfuse/model_io.hpp"
+
+using namespace recfuse;
+using namespace recfuse::test;
+
+namespace {
+
+std::vector<float> all_scores(Recommender& r, std::int32_t n_users) {
+  std::vector<UserId> users(static_cast<std::size_t>(n_users));
+  for (std::int32_t u = 0; u < n_users; ++u) users[static_cast<std::size_t>(u)] = u;
+  std::vector<float> out(users.size() * static_cast<std::size_t>(r.n_items()));
+  r.score_all(users, out);
+  return out;
+}
+
+std::string saved(const Recommender& r) {
+  std::ostringstream out;
+  r.save(out);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("save/load: a loaded model scores as the fitted one, for every algorithm that declares it",
+          "[save_load]") {
+  const TrainData data = synthetic_train_data();
+  int checked = 0;
+  for (const AlgorithmHandle& a : plugin_registry().algorithms()) {
+    if ((a.algorithm->capabilities & kCapSaveLoad) == 0) continue;
+    INFO(a.name());
+    ++checked;
+    const ParamSet params = params_for(a);
+    RecommenderPtr fitted = fit_algorithm(a, data, params);
+    const std::string bytes = saved(*fitted);
+    RecommenderPtr loaded = create_recommender(a, params);
+    std::istringstream in(bytes);
+    loaded->load(in);
+    CHECK(loaded->n_users() == data.n_users);
+    CHECK(loaded->n_items() == data.n_items);
+    CHECK(loaded->model_bytes() == fitted->model_bytes());
+    CHECK(all_scores(*loaded, data.n_users) == all_scores(*fitted, data.n_users));
+    if (a.algorithm->capabilities & kCapPredictRating) {
+      const std::vector<UserId> users = {0, 3, 7, 29};
+      const std::vector<ItemId> items = {1, 5, 39, 12};
+      std::vector<float> want(users.size()), got(users.size());
+      fitted->predict_rating(users, items, want);
+      loaded->predict_rating(users, items, got);
+      CHECK(got == want);
+    }
+    CHECK(saved(*loaded) == bytes);  // saving again gives the same file
+
+    // Truncated anywhere: an Error naming the algorithm, never a model of garbage.
+    for (const std::size_t keep : {std::size_t{0}, std::size_t{7}, bytes.size() / 2, bytes.size() - 1}) {
+      INFO("first " << keep << " of " << bytes.size() << " bytes");
+      RecommenderPtr r = create_recommender(a, params);
+      std::istringstream cut(bytes.substr(0, keep));
+      CHECK_THROWS_WITH(r->load(cut), Catch::Contains(a.name() + ": model file") && Catch::Contains("truncated"));
+    }
+    RecommenderPtr padded = create_recommender(a, params);
+    std::istringstream more(bytes + "x");
+    CHECK_THROWS_WITH(padded->load(more), Catch::Contains("more bytes than the model has"));
+  }
+  CHECK(checked >= 5);  // popularity, sgd_mf, ials, bpr, ease
+}
+
+TEST_CASE("save/load: a model of other parameters is refused, naming the size", "[save_load]") {
+  const TrainData data = synthetic_train_data();
+  for (const char* name : {"ials", "bpr", "sgd_mf"}) {
+    INFO(name);
+    const AlgorithmHandle a = plugin_registry().find(name);
+    RecommenderPtr fitted = fit_algorithm(a, data, params_for(a, {{"factors", std::int64_t{8}}}));
+    RecommenderPtr other = create_recommender(a, params_for(a, {{"factors", std::int64_t{16}}}));
+    std::istringstream in(saved(*fitted));
+    CHECK_THROWS_WITH(other->load(in), Catch::Contains("width") && Catch::Contains("is 8, expected 16"));
+  }
+  const AlgorithmHandle bpr = plugin_registry().find("bpr");
+  RecommenderPtr biased = fit_algorithm(bpr, data, params_for(bpr));
+  RecommenderPtr unbiased = create_recommender(bpr, params_for(bpr, {{"item_bias", false}}));
+  std::istringstream in(saved(*biased));
+  CHECK_THROWS_WITH(unbiased->load(in), Catch::Contains("item biases"));
+}
+
+TEST_CASE("save/load: an algorithm without the capability says so", "[save_load]") {
+  RecommenderPtr r = fit_algorithm("item_knn", synthetic_train_data());
+  std::ostringstream out;
+  CHECK_THROWS_WITH(r->save(out), Catch::Contains("does not save models"));
+}
+
+TEST_CASE("model files: the header lines are checked before any model byte", "[save_load]") {
+  std::istringstream good(std::string(kModelMagic) + "\n{\"plugin\": \"ease\"}\nBYTES");
+  CHECK(read_model_header(good, "m.model") == "{\"plugin\": \"ease\"}");
+  std::string rest;
+  std::getline(good, rest);
+  CHECK(rest == "BYTES");
+  std::istringstream foreign("PK\x03\x04 a zip file\n");
+  CHECK_THROWS_WITH(read_model_header(foreign, "m.model"),
+                    Catch::Contains("m.model: not a recfuse model file"));
+  std::istringstream headless(std::string(kModelMagic) + "\n");
+  CHECK_THROWS_WITH(read_model_header(headless, "m.model"), Catch::Contains("header line is missing"));
+  // A corrupt count fails before allocating.
+  std::ostringstream big;
+  ModelWriter(big).value<std::uint64_t>(std::uint64_t{1} << 62);
+  std::istringstream in(big.str());
+  ModelReader r(in, "test");
+  CHECK_THROWS_WITH(r.values<float>("counts"), Catch::Contains("test: model file: counts claims"));
+}
