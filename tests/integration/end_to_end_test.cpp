@@ -177,6 +177,16 @@ TEST_CASE("a missing dataset names the file and how to obtain it") {
   const auto r = run_recfuse("run " + s.string() + " --output " + (dir / "o").string());
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.output, Catch::Contains("no-such-dir") && Catch::Contains("RECFUSE_DATA"));
+  CHECK_THAT(r.output, Catch::Contains("s.toml:") && Catch::Contains("[dataset] path"));
+}
+
+TEST_CASE("an output path that is a file is bad input, named, not an internal error") {
+  const auto dir = temp_dir("outfile");
+  const auto s = write_text(dir, "s.toml", kSmallScenario);
+  const auto file = write_text(dir, "taken", "a file\n");
+  const auto r = run_recfuse("run " + s.string() + " --output " + file.string() + " --no-cache");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("output directory " + file.string()));
 }
 
 TEST_CASE("plugins, data info and --help answer") {
@@ -385,7 +395,7 @@ TEST_CASE("[evaluation] compare reaches the report through the CLI") {
   CHECK(std::filesystem::exists(dir / "o" / "planned_comparisons.csv"));
 }
 
-TEST_CASE("--save-models writes each model that can be saved, with a header naming its trial") {
+TEST_CASE("run with save-models writes each model that can be saved, with a header naming its trial") {
   const auto dir = temp_dir("save_models");
   std::string text = kSmallScenario;
   text.replace(text.find("name = \"random\"\nplugin = \"random\""), 33, "name = \"popularity\"\nplugin = \"popularity\"");

@@ -46,7 +46,13 @@ int run_command(const Args& args) {
               << sw.output_dir.string() << std::endl;
   SweepResult result;
   try {
-    std::filesystem::create_directories(sw.output_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(sw.output_dir, ec);
+    if (ec || !std::filesystem::is_directory(sw.output_dir)) {
+      std::cerr << "recfuse run: output directory " << sw.output_dir.string() << ": "
+                << (ec ? ec.message() : "exists and is not a directory") << "\n";
+      return kExitBadInput;
+    }
     if (o.scenario_file.empty())
       write_file_atomic(sw.output_dir / "scenario.toml", default_scenario_text());
     result = run_sweep(run.scenario, run.trials, sw, std::cout);

@@ -38,7 +38,14 @@ std::vector<PluginContext> check_scenario(const Scenario& s, const std::vector<T
     if (seen.insert(env.plugin->file.string()).second)
       used.push_back({d.name, d.version, env.plugin->file.string(), d.fingerprint});
   }
-  if (s.has_dataset && s.dataset.format != "synthetic") resolve_data_path(s.dataset.path);
+  if (s.has_dataset && s.dataset.format != "synthetic") {
+    try {
+      resolve_data_path(s.dataset.path);
+    } catch (const Error& e) {  // name the scenario's key too
+      throw Error((s.dataset.path_location.empty() ? s.file : s.dataset.path_location) + ": [dataset] path: " +
+                  e.what());
+    }
+  }
   return used;
 }
 

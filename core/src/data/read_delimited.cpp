@@ -1,5 +1,7 @@
 // The shared interaction-table parser and the generic delimited reader.
 #include <algorithm>
+#include <cmath>
+#include <sstream>
 
 #include "data/reader_families.hpp"
 #include "recfuse/types.hpp"
@@ -13,6 +15,21 @@ std::string separator_name(const std::string& sep) {
   if (sep == " ") return "space";
   if (sep == "csv") return "comma";
   return "'" + sep + "'";
+}
+
+bool rating_allowed(const TableLayout& layout, float value) {
+  if (!(layout.rating_max > layout.rating_min)) return true;
+  if (value < layout.rating_min || value > layout.rating_max) return false;
+  if (layout.rating_step <= 0.0f) return true;
+  const double steps = (static_cast<double>(value) - layout.rating_min) / layout.rating_step;
+  return std::abs(steps - std::round(steps)) < 1e-6;
+}
+
+std::string rating_domain(const TableLayout& layout) {
+  std::ostringstream s;
+  s << layout.rating_min << ".." << layout.rating_max;
+  if (layout.rating_step > 0.0f) s << " in steps of " << layout.rating_step;
+  return s.str();
 }
 
 }  // namespace
@@ -57,9 +74,21 @@ void read_table(std::string_view text, const fs::path& file, const TableLayout& 
       errors.bad(lines.line_number(), user.empty() ? "empty user id" : "empty item id", line);
       continue;
     }
+    std::int64_t id = 0;
+    if (layout.integer_ids && (!parse_int(user, id) || !parse_int(item, id))) {
+      errors.bad(lines.line_number(),
+                 std::string(parse_int(user, id) ? "item" : "user") + " id is not an integer",
+                 line);
+      continue;
+    }
     Interaction x;
     if (layout.rating >= 0 && !parse_float(trim(f[layout.rating]), x.value)) {
       errors.bad(lines.line_number(), "rating is not a number", f[layout.rating]);
+      continue;
+    }
+    if (layout.rating >= 0 && !rating_allowed(layout, x.value)) {
+      errors.bad(lines.line_number(), "rating is not one of " + rating_domain(layout),
+                 f[layout.rating]);
       continue;
     }
     if (layout.timestamp >= 0 && !parse_timestamp(trim(f[layout.timestamp]), x.timestamp)) {

@@ -60,7 +60,9 @@ Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir) {
   const std::string text = read_file(ratings);
   Dataset data;
   RawInteractions raw;
-  read_interactions(spec, text, ratings, TableLayout{"\t", false, 4, 0, 1, 2, 3}, raw, data);
+  // GroupLens README: integer ids, whole-star ratings 1-5.
+  read_interactions(spec, text, ratings, TableLayout{"\t", false, 4, 0, 1, 2, 3, true, 1, 5, 1},
+                    raw, data);
 
   // u.item: id|title|release|video release|url|19 genre flags (latin-1).
   const fs::path items = dir / "u.item";
@@ -125,7 +127,9 @@ Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir) {
   const std::string text = read_file(ratings);
   Dataset data;
   RawInteractions raw;
-  read_interactions(spec, text, ratings, TableLayout{"csv", true, 4, 0, 1, 2, 3}, raw, data);
+  // GroupLens README: integer ids, half-star ratings 0.5-5.0.
+  read_interactions(spec, text, ratings,
+                    TableLayout{"csv", true, 4, 0, 1, 2, 3, true, 0.5f, 5.0f, 0.5f}, raw, data);
 
   // movies.csv: movieId,title,genres with quoted titles and CRLF endings (UTF-8).
   const fs::path movies = dir / "movies.csv";
@@ -170,7 +174,9 @@ Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir) {
   const std::string text = read_file(ratings);
   Dataset data;
   RawInteractions raw;
-  read_interactions(spec, text, ratings, TableLayout{"::", false, 4, 0, 1, 2, 3}, raw, data);
+  // GroupLens README: integer ids, whole-star ratings 1-5.
+  read_interactions(spec, text, ratings, TableLayout{"::", false, 4, 0, 1, 2, 3, true, 1, 5, 1},
+                    raw, data);
 
   const fs::path movies = dir / "movies.dat";  // MovieID::Title::Genres, latin-1
   if (fs::exists(movies)) {

@@ -20,6 +20,13 @@ struct TableLayout {
   bool header = false;           // first non-empty line is skipped
   int exact_fields = -1;         // required field count, or -1 = at least max column + 1
   int user = 0, item = 1, rating = -1, timestamp = -1;
+  // What the format documents, checked per row so that a corrupt row is an
+  // error (or skipped) instead of data: integer ids (a stray "abc" would
+  // also renumber every id, IdMap::finalize), and ratings in
+  // [rating_min, rating_max] in steps of rating_step (0 = any value; the
+  // range applies when rating_max > rating_min).
+  bool integer_ids = false;
+  float rating_min = 0.0f, rating_max = 0.0f, rating_step = 0.0f;
 };
 
 /// Parses `text` (the bytes of `file`) into `raw`; empty lines are ignored.

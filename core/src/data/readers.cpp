@@ -174,6 +174,15 @@ Dataset read_dataset(const DatasetSpec& spec, const fs::path& resolved) {
   }
   data.name = name_for(spec, resolved);
   data.format = f;
+  if (data.interactions.empty()) {
+    // An empty or header-only file (or one whose every row was skipped)
+    // would otherwise give trials with nothing to fit or score, reported ok.
+    const std::vector<fs::path> files = source_files(spec, resolved);
+    throw Error((files.empty() ? resolved : files.front()).string() + ": no interactions read" +
+                (data.skipped_rows > 0 ? " (all " + std::to_string(data.skipped_rows) +
+                                             " data rows were malformed and skipped)"
+                                       : std::string(" (empty file?)")));
+  }
   if (f != "synthetic") {
     data.source = resolved.string();
     data.sha256 = hash_sources(source_files(spec, resolved));

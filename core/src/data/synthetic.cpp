@@ -41,12 +41,16 @@ std::string spec_text(const SyntheticSpec& s) {
 void validate(const SyntheticSpec& s) {
   auto fail = [](const std::string& what) { throw Error("dataset.synthetic: " + what); };
   if (s.users < 1) fail("users must be >= 1 (got " + std::to_string(s.users) + ")");
-  if (s.items < 5) fail("items must be >= 5 (got " + std::to_string(s.items) + ")");
+  // SCHEMA.md's ranges (items >= 1, genres >= 0), which the scenario
+  // parser checks at their keys; all floats finite (inf * log 1 is NaN).
+  if (s.items < 1) fail("items must be >= 1 (got " + std::to_string(s.items) + ")");
   if (s.factors < 1) fail("factors must be >= 1 (got " + std::to_string(s.factors) + ")");
-  if (s.genres < 1) fail("genres must be >= 1 (got " + std::to_string(s.genres) + ")");
-  if (!(s.interactions_per_user > 0)) fail("interactions_per_user must be > 0");
-  if (!(s.popularity_skew >= 0)) fail("popularity_skew must be >= 0");
-  if (!(s.noise >= 0)) fail("noise must be >= 0");
+  if (s.genres < 0) fail("genres must be >= 0 (got " + std::to_string(s.genres) + ")");
+  if (!(s.interactions_per_user > 0) || !std::isfinite(s.interactions_per_user))
+    fail("interactions_per_user must be a finite number > 0");
+  if (!(s.popularity_skew >= 0) || !std::isfinite(s.popularity_skew))
+    fail("popularity_skew must be a finite number >= 0");
+  if (!(s.noise >= 0) || !std::isfinite(s.noise)) fail("noise must be a finite number >= 0");
 }
 
 }  // namespace
@@ -76,8 +80,11 @@ Dataset generate_synthetic(const SyntheticSpec& spec) {
   Rng item_rng(derive_seed(seed, "synthetic.items"));
   data.item_titles.resize(n_items);
   for (std::int32_t i = 0; i < n_items; ++i) {
-    const auto n_item_genres = static_cast<std::int32_t>(
-        std::min<std::uint64_t>(1 + item_rng.below(3), static_cast<std::uint64_t>(n_genres)));
+    // genres = 0: no genres, factors from noise alone, no side features.
+    const auto n_item_genres =
+        n_genres == 0 ? 0
+                      : static_cast<std::int32_t>(std::min<std::uint64_t>(
+                            1 + item_rng.below(3), static_cast<std::uint64_t>(n_genres)));
     std::vector<std::int32_t> mine;
     while (static_cast<std::int32_t>(mine.size()) < n_item_genres) {
       const auto g = static_cast<std::int32_t>(item_rng.below(n_genres));
@@ -88,13 +95,15 @@ Dataset generate_synthetic(const SyntheticSpec& spec) {
     for (std::int32_t k = 0; k < f; ++k) {
       double mean = 0.0;
       for (std::int32_t g : mine) mean += centroid[static_cast<std::size_t>(g) * f + k];
-      v[k] = 0.8 * mean / static_cast<double>(mine.size()) + 0.6 * item_rng.normal();
+      v[k] = (mine.empty() ? 0.0 : 0.8 * mean / static_cast<double>(mine.size())) +
+             0.6 * item_rng.normal();
     }
     for (std::int32_t g : mine) genres.add(i, "genre=g" + std::to_string(g));
-    data.item_titles[i] = "Item " + std::to_string(i) + " (g" + std::to_string(mine[0]) + ")";
+    data.item_titles[i] = "Item " + std::to_string(i) +
+                          (mine.empty() ? std::string() : " (g" + std::to_string(mine[0]) + ")");
     data.item_ids.push_back(std::to_string(i));
   }
-  data.item_features = genres.build(n_items, false);
+  if (n_genres > 0) data.item_features = genres.build(n_items, false);
 
   // Popularity: a random permutation of ranks, Zipf-like weights.
   std::vector<std::int32_t> rank(n_items);
@@ -118,8 +127,11 @@ Dataset generate_synthetic(const SyntheticSpec& spec) {
     Rng rng(derive_seed(seed, "synthetic.user", static_cast<std::uint64_t>(u)));
     for (double& x : user_factor) x = rng.normal();
     const double draw = spec.interactions_per_user * std::exp(0.5 * rng.normal() - 0.125);
-    const auto count = static_cast<std::int32_t>(
-        std::clamp<double>(std::round(draw), 5.0, static_cast<double>(n_items)));
+    // At least 5 picks, or every item of a smaller catalogue (clamp needs
+    // lo <= hi).
+    const double n = static_cast<double>(n_items);
+    const auto count =
+        static_cast<std::int32_t>(std::clamp<double>(std::round(draw), std::min(5.0, n), n));
     for (std::int32_t i = 0; i < n_items; ++i) {
       const double* v = &item_factor[static_cast<std::size_t>(i) * f];
       double dot = 0.0;

@@ -28,7 +28,10 @@ void require_file(const std::filesystem::path& file, std::string_view hint);
 /// counts 1-based line numbers. The views point into the buffer.
 class LineReader {
  public:
-  explicit LineReader(std::string_view text) : text_(text) {}
+  /// Skips a leading UTF-8 byte order mark, which editors on Windows write
+  /// and which would otherwise become part of the first id or header field.
+  explicit LineReader(std::string_view text)
+      : text_(text), pos_(text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0) {}
   bool next(std::string_view& line);
   std::int64_t line_number() const { return line_; }
 

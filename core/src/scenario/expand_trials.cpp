@@ -2,7 +2,9 @@
 // content hash so that a resumed sweep recognises work already done.
 #include <charconv>
 #include <cmath>
+#include <set>
 
+#include "recfuse/types.hpp"
 #include "scenario/scenario.hpp"
 #include "util/sha256.hpp"
 
@@ -170,6 +172,7 @@ std::vector<TrialSpec> expand_trials(const Scenario& s) {
                              "\nsplit=" + canonical_split(s.split) +
                              "\nevaluation=" + canonical_evaluation(s.evaluation);
   std::vector<TrialSpec> out;
+  std::set<std::string> ids;
   for (const std::string& protocol : s.protocols) {
    const bool offline = protocol == "offline";
    // The simulated protocols build their world from the whole dataset: no folds.
@@ -201,6 +204,12 @@ std::vector<TrialSpec> expand_trials(const Scenario& s) {
                                                       : "\nchildren=" + canonical_children(a.children)) +
                                   (offline ? std::string() : canonical_simulation(s, protocol));
           t.id = sha256_hex(key).substr(0, 16);
+          // Two trials of one id would share one record and count twice in
+          // the report (e.g. an entry named like another's grid point).
+          if (!ids.insert(t.id).second)
+            throw Error(s.file + ": trial '" + t.algorithm + "' (fold '" + fold + "', seed " +
+                        std::to_string(seed) + ") would run twice; give the entries distinct "
+                        "names and grid values");
           out.push_back(std::move(t));
         }
       }

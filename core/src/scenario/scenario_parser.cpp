@@ -5,10 +5,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include "scenario/planned_comparisons.hpp"
+#include "scenario/trial_count.hpp"
 #include "scenario/scenario.hpp"
 #include "scenario/schema.hpp"
 #include "scenario/toml_reader.hpp"
@@ -20,9 +24,14 @@ namespace {
 using scenario_detail::Section;
 namespace schema = scenario_schema;
 
+/// Upper bound for floats that must be finite (TOML allows inf).
+constexpr double kMaxFinite = std::numeric_limits<double>::max();
+
 void parse_dataset(const Section& s, DatasetSpec& d) {
   s.read_enum("format", d.format, schema::dataset_formats());
   s.read("path", d.path);
+  d.path_location = s.location_of("path");
+  if (s.has("path") && d.path.empty()) s.fail("path", "must not be empty");
   s.read("name", d.name);
   s.read("skip_bad_rows", d.skip_bad_rows);
   s.read("cache", d.cache);
@@ -48,9 +57,11 @@ void parse_dataset(const Section& s, DatasetSpec& d) {
     t->read_int("items", y.items, 1);
     t->read_int("factors", y.factors, 1);
     t->read_int("genres", y.genres, 0);
-    t->read_float("interactions_per_user", y.interactions_per_user, 1.0);
-    t->read_float("popularity_skew", y.popularity_skew, 0.0);
-    t->read_float("noise", y.noise, 0.0);
+    // inf passes a ">= lo" check but makes the generator's weights NaN
+    // (inf * log 1), which breaks its sort; every float must be finite.
+    t->read_float("interactions_per_user", y.interactions_per_user, 1.0, kMaxFinite);
+    t->read_float("popularity_skew", y.popularity_skew, 0.0, kMaxFinite);
+    t->read_float("noise", y.noise, 0.0, kMaxFinite);
     t->read_int("seed", y.seed);
   }
   if (d.format != "delimited" && s.has("delimited")) {
@@ -58,6 +69,16 @@ void parse_dataset(const Section& s, DatasetSpec& d) {
   }
   if (d.format != "synthetic" && s.has("synthetic")) {
     s.fail("synthetic", "only applies to format = \"synthetic\", not \"" + d.format + "\"");
+  }
+  if (!s.has("path") && d.format != "synthetic") {
+    // SCHEMA.md: the default is the format's usual place under the data
+    // root, which only the MovieLens formats have (shared/data/README.md).
+    if (d.format == "ml-100k" || d.format == "ml-latest-small" || d.format == "ml-1m") {
+      d.path = d.format;
+    } else {
+      s.fail_table("missing required key 'path': format \"" + d.format +
+                   "\" has no usual place under the data root");
+    }
   }
 }
 
@@ -265,7 +286,23 @@ AlgorithmSpec parse_algorithm(const std::string& file, const toml::table& t,
                                   ".params]; a key is either fixed or swept");
       }
       std::vector<ParamValue> values;
-      for (const toml::node& e : *arr) values.push_back(scalar(gs, e, kp));
+      for (const toml::node& e : *arr) {
+        ParamValue v = scalar(gs, e, kp);
+        // A repeated value is the same trial twice: one id, one record, but
+        // two rows in the report's summary (counted twice in its mean).
+        if (std::find(values.begin(), values.end(), v) != values.end()) {
+          std::ostringstream shown;
+          std::visit([&](const auto& x) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>) {
+              shown << '"' << x << '"';
+            } else {
+              shown << std::boolalpha << x;
+            }
+          }, v);
+          gs.fail_at(e, kp, "value " + shown.str() + " is listed twice");
+        }
+        values.push_back(std::move(v));
+      }
       a.grid[k] = std::move(values);
       a.locations[k] = scenario_detail::location(file, value.source());
     }
@@ -332,6 +369,9 @@ void parse_top_level(const Section& root, Scenario& sc) {
   root.read("name", sc.name);
   if (sc.name.empty()) root.fail("name", "must not be empty");
   if (sc.name.find('/') != std::string::npos) root.fail("name", "must not contain '/'");
+  // The default output is results/<name>: "." or ".." would write into
+  // results/ itself or the working directory.
+  if (sc.name == "." || sc.name == "..") root.fail("name", "must not be \"" + sc.name + "\"");
   root.read("description", sc.description);
   std::vector<std::int64_t> seeds;
   root.read_int_array("seeds", seeds, 0);
@@ -388,7 +428,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
   if (auto s = root.sub("environment")) parse_environment(path, *s, sc.environment);
   if (auto s = root.sub("online")) {
     if (sc.environment.plugin.empty())
-      s->fail_table("[online] needs an [environment] table to run against");
+      s->fail_table("needs an [environment] table to run against");
     parse_online(*s, sc.online);
   }
   // Without [dataset] and [environment] the scenario runs offline on the
@@ -396,6 +436,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
   if (sc.environment.plugin.empty()) sc.has_dataset = true;
   parse_protocols(root, sc);
   parse_algorithms(path, root, sc.algorithms);
+  scenario_detail::check_trial_count(root, sc);
   if (auto s = root.sub("evaluation")) scenario_detail::check_compare_labels(*s, sc);
   return sc;
 }

@@ -45,6 +45,9 @@ struct DatasetSpec {
   bool cache = true;             // binary cache keyed by the source's sha256
   DelimitedSpec delimited;       // format = "delimited"
   SyntheticSpec synthetic;       // format = "synthetic"
+  /// "file:line:col" of the scenario's `path` key (else of [dataset]), so
+  /// that a path that does not resolve is reported where it was written.
+  std::string path_location;
 };
 
 struct FilterSpec {

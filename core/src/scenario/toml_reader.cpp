@@ -137,8 +137,9 @@ void Section::read_int(const std::string& key, std::int64_t& out, std::int64_t l
   auto v = node(key).value_exact<std::int64_t>();
   if (!v) wrong_type(key, "an integer");
   if (*v < lo || *v > hi) {
+    // An int32 key's implicit top is shown only to a value above it.
     const bool open_top = hi == std::numeric_limits<std::int64_t>::max() ||
-                          hi == std::numeric_limits<std::int32_t>::max();
+                          (hi == std::numeric_limits<std::int32_t>::max() && *v <= hi);
     fail(key, (open_top ? "expected an integer >= " + std::to_string(lo)
                         : "expected an integer in [" + std::to_string(lo) + ", " +
                               std::to_string(hi) + "]") +
@@ -172,11 +173,16 @@ void Section::read_float(const std::string& key, double& out, double lo, double 
   } else {
     wrong_type(key, "a number");
   }
+  // TOML spells inf and nan, but no scenario number means either: an
+  // infinite ratio, skew or threshold only turns into NaN further on.
   const bool above = hi_open ? v >= hi : v > hi;
-  if (std::isnan(v) || v < lo || above) {
+  if (!std::isfinite(v) || v < lo || above) {
+    const bool open_top = std::isinf(hi) || hi == std::numeric_limits<double>::max();
     std::string range;
-    if (std::isinf(hi)) {
-      range = "a number >= " + number(lo);
+    if (open_top && std::isinf(lo)) {
+      range = "a finite number";
+    } else if (open_top) {
+      range = "a finite number >= " + number(lo);
     } else {
       range = "a number in [" + number(lo) + ", " + number(hi) + (hi_open ? ")" : "]");
     }
