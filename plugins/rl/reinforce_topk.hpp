@@ -60,8 +60,9 @@
 // batches so far (each older batch's weight halved per update), refitted
 // after the policy step. The advantage is G_t − b(s_t), or with gae_lambda
 // < 1 the generalized advantage estimate with b as the critic
-// (gae_advantages). The advantages are divided by their batch standard
-// deviation, so the step size does not depend on the reward scale.
+// (gae_advantages). The advantages are divided by their root mean square
+// over the batch (not centred: their mean is left to the baseline), so the
+// step size does not depend on the reward scale.
 #pragma once
 
 #include <numeric>
@@ -152,7 +153,7 @@ class ReinforceTopK final : public Recommender {
   }
   struct EventRef {  // an event of an ended session: done_[ep].steps[step]
     std::size_t ep, step;
-    double adv;     // (G − b(s)) / the batch's standard deviation
+    double adv;     // (G − b(s)) / the batch's root mean square of G − b(s)
   };
   /// Whether a step is an event of the policy gradient: a click (objective
   /// "topk"), or a step of this policy's own act (objective "slate").
