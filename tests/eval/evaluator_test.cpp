@@ -382,3 +382,17 @@ TEST_CASE("evaluate: an exclusion matrix beyond train (validation items) is hono
   CHECK_THROWS_WITH(evaluate(w.rec, w.train, w.test, csr(5, {{}, {}, {}, {}}), spec, false, 1),
                     Catch::Matchers::Contains("exclusion matrix"));
 }
+
+TEST_CASE("evaluate: a cutoff beyond the catalogue gives the whole ranking, without a list of that length",
+          "[eval][evaluator]") {
+  World w;
+  EvaluationSpec s = w.spec();
+  s.cutoffs = {4, 6, 1000000000};  // 10^9 x 3 users of ItemIds would not fit in memory
+  const EvalOutput out = evaluate(w.rec, w.train, w.test, s, false, 1);
+  // Every non-training item is ranked by k = 6 already: recall 1 for all three users.
+  CHECK(out.per_user.at("recall@1000000000") == std::vector<double>{1, 1, 1});
+  CHECK(out.per_user.at("recall@1000000000") == out.per_user.at("recall@6"));
+  CHECK(out.per_user.at("ndcg@1000000000") == out.per_user.at("ndcg@6"));
+  CHECK(out.per_user.at("precision@1000000000")[1] == Approx(1e-9));  // still hits / k
+  CHECK(out.aggregate.at("coverage@1000000000") == out.aggregate.at("coverage@6"));
+}

@@ -127,7 +127,7 @@ void accuracy_metrics(EvalOutput& out, const std::string& prefix, const ItemId* 
     if (!any) continue;
 #pragma omp parallel for schedule(static)
     for (std::ptrdiff_t i = 0; i < n; ++i) {
-      const std::span<const ItemId> list(lists + i * stride, static_cast<std::size_t>(k));
+      const std::span<const ItemId> list(lists + i * stride, static_cast<std::size_t>(std::min(k, stride)));
       const RankingMetrics r = ranking_metrics(list, rel.row(static_cast<std::size_t>(i)), k);
       const std::array<double, kNames.size()> values = {r.precision, r.recall, r.f1, r.hr,
                                                         r.ndcg,      r.map,    r.mrr};
@@ -154,19 +154,20 @@ void beyond_accuracy_metrics(EvalOutput& out, const ItemId* lists, int stride,
     if (nov || arp || ild) {
 #pragma omp parallel for schedule(dynamic, 64)
       for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
-        const std::span<const ItemId> list(lists + i * stride, static_cast<std::size_t>(k));
+        const std::span<const ItemId> list(lists + i * stride, static_cast<std::size_t>(std::min(k, stride)));
         if (nov) nov[i] = novelty(list, popularity, train.n_users);
         if (arp) arp[i] = average_popularity(list, popularity);
         if (ild) ild[i] = intra_list_diversity(list, features.indptr, features.indices);
       }
     }
     if (!filter.has("coverage") && !filter.has("gini")) continue;
-    compact.resize(n * static_cast<std::size_t>(k));
+    const int kk = std::min(k, stride);  // lists hold at most the catalogue
+    compact.resize(n * static_cast<std::size_t>(kk));
     for (std::size_t i = 0; i < n; ++i)
-      std::copy_n(lists + i * stride, k, compact.data() + i * k);
+      std::copy_n(lists + i * stride, kk, compact.data() + i * static_cast<std::size_t>(kk));
     if (filter.has("coverage"))
-      out.aggregate["coverage" + at] = catalogue_coverage(compact, k, train.n_items);
-    if (filter.has("gini")) out.aggregate["gini" + at] = gini_index(compact, k, train.n_items);
+      out.aggregate["coverage" + at] = catalogue_coverage(compact, kk, train.n_items);
+    if (filter.has("gini")) out.aggregate["gini" + at] = gini_index(compact, kk, train.n_items);
   }
 }
 
@@ -316,7 +317,9 @@ EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& t
                                         : std::string(" (the data is implicit: every value is 1, so use a threshold "
                                                       "<= 1 or keep the ratings)")) +
                 ", so no user can be evaluated");
-  const int k_max = *std::max_element(spec.cutoffs.begin(), spec.cutoffs.end());
+  // Lists stop at the catalogue: a cutoff beyond it (metrics@k still divide
+  // by k) must not allocate users x k.
+  const int k_max = std::min(*std::max_element(spec.cutoffs.begin(), spec.cutoffs.end()), std::max(1, train.n_items));
   const auto exclude = SparseRowsView::of(excluded);
   const std::size_t n = rel.size();
 

@@ -59,8 +59,9 @@ void sampled_metrics(EvalOutput& out, Recommender& rec, const TrainData& train,
                      SparseRowsView seen, const RelevantSets& rel, const std::vector<std::int32_t>& cutoffs,
                      std::int32_t negatives, std::uint64_t seed, const MetricFilter& filter) {
   const std::size_t n = rel.size();
-  const int k_max = *std::max_element(cutoffs.begin(), cutoffs.end());
   const auto want = static_cast<std::size_t>(negatives);
+  // Lists stop at the catalogue (a longer cutoff must not allocate users x k).
+  const int k_max = std::min(*std::max_element(cutoffs.begin(), cutoffs.end()), std::max(1, train.n_items));
 
   // Candidates of user i: its relevant items, then its negatives, at offset[i].
   std::vector<std::int64_t> offset(n + 1, 0);
