@@ -153,6 +153,12 @@ TEST_CASE("scenario: required keys and algorithm names", "[scenario]") {
       "either fixed or swept");
   REQUIRE_THROWS_WITH(parse_scenario(doc("plugin = \"p\"\ngrid = { k = [] }\n"), "s.toml"),
                       "s.toml:4:14: [algorithms.p.grid.k] expected at least one value to sweep");
+  // Names spelt like a generated report label would share its row.
+  REQUIRE_THROWS_WITH(parse_scenario(doc("plugin = \"knn\"\nname = \"knn[k=10]\"\n"), "s.toml"),
+                      Catch::StartsWith("s.toml:4:8: [algorithms.name] must not contain '[' or ']'"));
+  REQUIRE_THROWS_WITH(parse_scenario(doc("plugin = \"pop\"\nname = \"pop (online)\"\n"), "s.toml"),
+                      Catch::StartsWith("s.toml:4:8: [algorithms.name] must not end with ' (online)'"));
+  CHECK_NOTHROW(parse_scenario(doc("plugin = \"pop\"\nname = \"pop (tuned)\"\n"), "s.toml"));
 }
 
 TEST_CASE("scenario: a row filter with the fixed folds is refused at its key", "[scenario]") {

@@ -264,6 +264,14 @@ AlgorithmSpec parse_algorithm(const std::string& file, const toml::table& t,
   a.name = a.plugin;
   s.read("name", a.name);
   if (a.name.empty()) s.fail("name", "must not be empty");
+  // Report labels add "[key=value,...]" for grid points and " (online)" /
+  // " (off-policy)" for simulated protocols: a name spelt like one would
+  // merge two configurations into one report row.
+  if (a.name.find_first_of("[]") != std::string::npos)
+    s.fail("name", "must not contain '[' or ']' (grid points are labelled name[key=value])");
+  for (const char* suffix : {" (online)", " (off-policy)"})
+    if (a.name.ends_with(suffix))
+      s.fail("name", std::string("must not end with '") + suffix + "' (the report's label of a simulated protocol)");
 
   const std::string path = parent + "." + a.name;
   read_params_table(file, s, t, path, "algorithms", a.params, a.locations);
