@@ -1,0 +1,174 @@
+// The readers of a scenario's [dataset], [filter], [split], [evaluation] and
+// [online] tables; the schema is scenarios/SCHEMA.md and scenario/schema.cpp.
+#include "scenario/section_parsers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "scenario/planned_comparisons.hpp"
+#include "scenario/schema.hpp"
+
+namespace recfuse::scenario_detail {
+namespace schema = scenario_schema;
+
+/// Upper bound for floats that must be finite (TOML allows inf).
+constexpr double kMaxFinite = std::numeric_limits<double>::max();
+
+void parse_dataset(const Section& s, DatasetSpec& d) {
+  s.read_enum("format", d.format, schema::dataset_formats());
+  s.read("path", d.path);
+  d.path_location = s.location_of("path");
+  if (s.has("path") && d.path.empty()) s.fail("path", "must not be empty");
+  s.read("name", d.name);
+  s.read("skip_bad_rows", d.skip_bad_rows);
+  s.read("cache", d.cache);
+  if (auto t = s.sub("delimited")) {
+    DelimitedSpec& c = d.delimited;
+    t->read("separator", c.separator);
+    // One byte ("," ";" "\t" "|"), or "::" as in MovieLens 1M.
+    if (c.separator.empty() || (c.separator.size() > 1 && c.separator != "::")) {
+      t->fail("separator", "expected one character or \"::\", got \"" + c.separator + "\"");
+    }
+    t->read("header", c.header);
+    t->read_int("user", c.user_column, 0);
+    t->read_int("item", c.item_column, 0);
+    t->read_int("rating", c.rating_column, -1);
+    t->read_int("timestamp", c.timestamp_column, -1);
+    if (c.user_column == c.item_column) {
+      t->fail(t->has("item") ? "item" : "user", "user and item columns must differ");
+    }
+  }
+  if (auto t = s.sub("synthetic")) {
+    SyntheticSpec& y = d.synthetic;
+    t->read_int("users", y.users, 1);
+    t->read_int("items", y.items, 1);
+    t->read_int("factors", y.factors, 1);
+    t->read_int("genres", y.genres, 0);
+    // inf passes a ">= lo" check but makes the generator's weights NaN
+    // (inf * log 1), which breaks its sort; every float must be finite.
+    t->read_float("interactions_per_user", y.interactions_per_user, 1.0, kMaxFinite);
+    t->read_float("popularity_skew", y.popularity_skew, 0.0, kMaxFinite);
+    t->read_float("noise", y.noise, 0.0, kMaxFinite);
+    t->read_int("seed", y.seed);
+  }
+  if (d.format != "delimited" && s.has("delimited")) {
+    s.fail("delimited", "only applies to format = \"delimited\", not \"" + d.format + "\"");
+  }
+  if (d.format != "synthetic" && s.has("synthetic")) {
+    s.fail("synthetic", "only applies to format = \"synthetic\", not \"" + d.format + "\"");
+  }
+  if (!s.has("path") && d.format != "synthetic") {
+    // SCHEMA.md: the default is the format's usual place under the data
+    // root, which only the MovieLens formats have (shared/data/README.md).
+    if (d.format == "ml-100k" || d.format == "ml-latest-small" || d.format == "ml-1m") {
+      d.path = d.format;
+    } else {
+      s.fail_table("missing required key 'path': format \"" + d.format +
+                   "\" has no usual place under the data root");
+    }
+  }
+}
+
+void parse_filter(const Section& s, FilterSpec& f) {
+  s.read_float("min_rating", f.min_rating);
+  s.read("implicit", f.implicit);
+  s.read_int("min_user_interactions", f.min_user_interactions, 0);
+  s.read_int("min_item_interactions", f.min_item_interactions, 0);
+}
+
+void parse_split(const Section& s, SplitSpec& p) {
+  s.read_enum("method", p.method, schema::split_methods());
+  s.read_float("test_ratio", p.test_ratio, 0.0, 1.0, true);
+  s.read_float("validation_ratio", p.validation_ratio, 0.0, 1.0, true);
+  s.read("validation", p.validation);
+  s.read_enum("ties", p.ties, schema::split_ties());
+  s.read_int("folds", p.folds, 2);
+  s.read_int("seed", p.seed);
+  const toml::array* folds = s.array("fold");
+  if (!folds) return;
+  if (p.method != "kfold" && p.method != "fixed") {
+    s.fail("fold", "only applies to method = \"kfold\" or \"fixed\", not \"" + p.method + "\"");
+  }
+  if (folds->empty()) s.fail("fold", "expected at least one fold");
+  std::set<std::string> seen;
+  for (const toml::node& e : *folds) {
+    if (p.method == "kfold") {
+      auto k = e.value_exact<std::int64_t>();
+      if (!k) {
+        s.fail_at(e, "fold", std::string("expected fold numbers (integers) for kfold, got ") +
+                                 scenario_detail::node_type_name(e));
+      }
+      if (*k < 1 || *k > p.folds) {
+        s.fail_at(e, "fold", "fold " + std::to_string(*k) + " is not in [1, " +
+                                 std::to_string(p.folds) + "] (folds = " +
+                                 std::to_string(p.folds) + ")");
+      }
+      if (!seen.insert(std::to_string(*k)).second) {
+        s.fail_at(e, "fold", "fold " + std::to_string(*k) + " is listed twice");
+      }
+      p.fold_numbers.push_back(static_cast<std::int32_t>(*k));
+    } else {
+      auto name = e.value_exact<std::string>();
+      if (!name) {
+        s.fail_at(e, "fold", std::string("expected fold names (strings) for fixed, got ") +
+                                 scenario_detail::node_type_name(e));
+      }
+      if (name->empty()) s.fail_at(e, "fold", "fold names must not be empty");
+      if (!seen.insert(*name).second) s.fail_at(e, "fold", "fold '" + *name + "' is listed twice");
+      p.fold_names.push_back(*name);
+    }
+  }
+}
+
+void parse_evaluation(const Section& s, EvaluationSpec& e) {
+  s.read_enum("protocol", e.protocol, schema::evaluation_protocols());
+  s.read_enum("target", e.target, schema::evaluation_targets());
+  s.read("nested_validation", e.nested_validation);
+  if (e.nested_validation && e.target != "validation")
+    s.fail("nested_validation", "applies to target = \"validation\" only (got target = \"" + e.target + "\")");
+  s.read_int("sampled_negatives", e.sampled_negatives, 1);
+  s.read_string_array("metrics", e.metrics);
+  std::vector<std::int64_t> cutoffs;
+  s.read_int_array("cutoffs", cutoffs, 1);
+  if (s.has("cutoffs")) {
+    if (cutoffs.empty()) s.fail("cutoffs", "expected at least one cutoff");
+    e.cutoffs.clear();
+    for (auto c : cutoffs) {
+      if (c > std::numeric_limits<std::int32_t>::max()) s.fail("cutoffs", "cutoff too large");
+      e.cutoffs.push_back(static_cast<std::int32_t>(c));
+    }
+  }
+  s.read_int("bootstrap", e.bootstrap, 0);
+  s.read_float("relevance_threshold", e.relevance_threshold);
+  s.read_int("max_latency_users", e.max_latency_users, 0);
+  s.read_int("cold_user_max", e.cold_user_max, 0);
+  s.read_float("head_fraction", e.head_fraction, 0.0, 1.0);
+  if (e.head_fraction <= 0) s.fail("head_fraction", "expected a number in (0, 1], got 0");
+  scenario_detail::parse_compare(s, e.compare);
+}
+
+void parse_online(const Section& s, OnlineSpec& o) {
+  s.read_int("log_episodes", o.log_episodes, 1);
+  s.read_enum("logging_policy", o.logging_policy, schema::logging_policies());
+  s.read_float("logging_epsilon", o.logging_epsilon, 0.0, 1.0);
+  s.read_float("logging_temperature", o.logging_temperature);
+  if (s.has("logging_temperature") && !(o.logging_temperature > 0.0 && std::isfinite(o.logging_temperature))) {
+    std::ostringstream got;
+    got << o.logging_temperature;
+    s.fail("logging_temperature", "expected a finite number > 0 (epsilon_softmax divides the oracle's "
+                                  "utilities by it), got " + got.str());
+  }
+  s.read_int("episodes", o.episodes, 1);
+  s.read_int("ope_episodes", o.ope_episodes, 1);
+  s.read_int("batch", o.batch, 1);
+  s.read_int("window", o.window, 1);
+  s.read_float("weight_cap", o.weight_cap, 0.0);
+  if (o.logging_policy == "epsilon_oracle" && o.logging_epsilon <= 0.0)
+    s.fail("logging_epsilon", "must be > 0 with epsilon_oracle: a logging policy that never "
+                              "explores gives off-policy estimators nothing to weight");
+}
+
+}  // namespace recfuse::scenario_detail
