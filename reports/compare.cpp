@@ -174,7 +174,8 @@ RunForCompare load_run(const std::filesystem::path& path) {
                                              listed.count(record["trial_id"].get<std::string>()));
         if (ours) run.records.push_back(std::move(record));
       } catch (const json::exception&) {
-        // A torn record is skipped: the summary still speaks for it.
+        // A torn record is skipped (the summary still speaks for it), and named.
+        run.unreadable.push_back(f.string());
       }
     }
   }

@@ -59,6 +59,7 @@ struct CompareResult {
 struct RunForCompare {
   nlohmann::json report;
   std::vector<nlohmann::json> records;
+  std::vector<std::string> unreadable;  // trial record files that are not JSON (torn), skipped
 };
 /// `path` is a run directory or a report.json; throws Error naming the file.
 RunForCompare load_run(const std::filesystem::path& path);

@@ -181,3 +181,14 @@ TEST_CASE("a single off-policy trial's interval is labelled normal, not bootstra
   CHECK(md.find("| greedy (off-policy) | ips | 0.3200 [0.2808, 0.3592] | normal | 1 |") !=
         std::string::npos);
 }
+
+TEST_CASE("compare names a torn trial record it skips", "[reports][compare]") {
+  const auto dir = recfuse::test::temp_dir("torn_record");
+  std::filesystem::create_directories(dir / "trials");
+  std::ofstream(dir / "report.json") << R"({"schema_version": 1, "summary": [], "trials": [{"trial_id": "a"}]})";
+  std::ofstream(dir / "trials" / "a.json") << R"({"trial_id": "a", "status": "ok", "metr)";
+  const recfuse::RunForCompare run = recfuse::load_run(dir);
+  CHECK(run.records.empty());
+  REQUIRE(run.unreadable.size() == 1);
+  CHECK(run.unreadable[0] == (dir / "trials" / "a.json").string());
+}

@@ -48,7 +48,12 @@ int compare_command(const Args& args) {
     return kExitBadInput;
   }
   try {
-    const CompareResult res = compare_runs(load_run(base), load_run(cand), opt);
+    const RunForCompare b = load_run(base), c = load_run(cand);
+    for (const RunForCompare* run : {&b, &c})
+      for (const std::string& f : run->unreadable)
+        std::cerr << "recfuse compare: warning: " << f
+                  << " is not a whole record (torn?) and is skipped: the comparison reads the other records and the summaries\n";
+    const CompareResult res = compare_runs(b, c, opt);
     write_compare_markdown(std::cout, res, opt);
     return res.regressions ? kExitRegression : kExitOk;
   } catch (const std::exception& e) {
