@@ -162,6 +162,16 @@ TEST_CASE("bad input: a UTF-8 byte order mark is not part of the first id") {
   REQUIRE(c.exit_code == 0);
   CHECK(info_fields(c.output)["interactions"] == "20");
   CHECK(info_fields(c.output)["skipped"] == "rows  0");
+
+  // The help's user,item[,rating[,timestamp]]: two columns read as implicit pairs.
+  std::string pairs;
+  for (int u = 1; u <= 5; ++u)
+    for (int i = 1; i <= 4; ++i) pairs += std::to_string(u) + "," + std::to_string(i) + "\n";
+  write_text(dir, "pairs.csv", pairs);
+  const auto p = run_recfuse("data info " + quote(dir / "pairs.csv") + " --format delimited");
+  INFO(p.output);
+  REQUIRE(p.exit_code == 0);
+  CHECK(info_fields(p.output)["interactions"] == "20");
 }
 
 TEST_CASE("bad input: an empty or header-only data file is an error, not an empty dataset") {

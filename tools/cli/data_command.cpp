@@ -1,5 +1,6 @@
 // `recfuse data info PATH`: a dataset's statistics as the readers see it.
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -73,10 +74,15 @@ int data_command(const Args& args) {
     spec.skip_bad_rows = skip;
     const fs::path resolved = resolve_data_path(path);
     spec.format = format.empty() ? guess_format(resolved) : format;
-    if (spec.format == "delimited") {
+    if (spec.format == "delimited") {  // user,item[,rating[,timestamp]]: as many as the first row has
       spec.delimited.separator = ",";
-      spec.delimited.rating_column = 2;
-      spec.delimited.timestamp_column = 3;
+      std::ifstream in(resolved);
+      std::string first;
+      while (std::getline(in, first) && first.find_first_not_of(" \t\r") == std::string::npos) {
+      }
+      const auto columns = 1 + std::count(first.begin(), first.end(), ',');
+      spec.delimited.rating_column = columns >= 3 ? 2 : -1;
+      spec.delimited.timestamp_column = columns >= 4 ? 3 : -1;
     }
     const Dataset data = read_dataset(spec, resolved);
     std::cout << "format: " << spec.format << "\n" << describe_dataset(data);
