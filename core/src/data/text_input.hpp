@@ -17,7 +17,7 @@ namespace recfuse::data_detail {
 
 /// Bumped whenever a reader's output for the same bytes changes; part of the
 /// cache header and cache key so stale caches are never reused.
-inline constexpr std::uint32_t kReaderVersion = 1;
+inline constexpr std::uint32_t kReaderVersion = 2;  // 2: UTF-8 BOM skipped, MovieLens rows checked
 
 /// Whole file as bytes; throws Error "path: cannot open ..." when unreadable.
 std::string read_file(const std::filesystem::path& file);
