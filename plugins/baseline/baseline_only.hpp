@@ -10,6 +10,7 @@
 // b = 0, each epoch updates every item, then every user (Surprise's order):
 //   b_i = Σ_{u ∈ U_i} (r_ui − μ − b_u) / (λ_i + |U_i|)
 //   b_u = Σ_{i ∈ I_u} (r_ui − μ − b_i) / (λ_u + |I_u|)
+// (b = 0 for a user or item with no training ratings, so λ = 0 is safe).
 // predict_rating clips r̂ to the training rating range (Surprise clips to the
 // rating scale). For ranking, score(u, i) = μ + b_u + b_i, i.e. items by b_i.
 // Sums run in double, like Surprise's Cython, and in a fixed order, so the
@@ -67,14 +68,18 @@ class BaselineOnlyRecommender final : public Recommender {
         double dev = 0.0;
         for (std::int64_t k = ir.indptr[i]; k < ir.indptr[i + 1]; ++k)
           dev += rating(ir, k) - mu_ - bu[static_cast<std::size_t>(ir.indices[k])];
-        bi[static_cast<std::size_t>(i)] = dev / (reg_i_ + static_cast<double>(ir.row_size(i)));
+        // An unrated item keeps b_i = 0, as an unknown item gets no bias in
+        // Surprise; with reg_i = 0 the update would otherwise be 0 / 0.
+        const auto n = ir.row_size(i);
+        bi[static_cast<std::size_t>(i)] = n > 0 ? dev / (reg_i_ + static_cast<double>(n)) : 0.0;
       }
 #pragma omp parallel for schedule(static)
       for (std::int32_t u = 0; u < ur.rows; ++u) {
         double dev = 0.0;
         for (std::int64_t k = ur.indptr[u]; k < ur.indptr[u + 1]; ++k)
           dev += rating(ur, k) - mu_ - bi[static_cast<std::size_t>(ur.indices[k])];
-        bu[static_cast<std::size_t>(u)] = dev / (reg_u_ + static_cast<double>(ur.row_size(u)));
+        const auto n = ur.row_size(u);  // unrated user: b_u = 0, as for items
+        bu[static_cast<std::size_t>(u)] = n > 0 ? dev / (reg_u_ + static_cast<double>(n)) : 0.0;
       }
     }
     bu_ = std::move(bu);

@@ -7,13 +7,15 @@
 //   params = { recent_days = 30 }   # optional: count only the last 30 days
 //
 // score(u, i) = |{v : (v, i) in train, t_vi >= t_max - recent_days * 86400}|,
-// the same for every user; recent_days = 0 counts everything. Ties are left
-// to the shared top-k, which orders them by item id.
+// the same for every user; recent_days = 0 counts everything, and a window
+// needs timestamps (fit throws on data without them). Ties are left to the
+// shared top-k, which orders them by item id.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "recfuse/model_io.hpp"
@@ -36,10 +38,18 @@ class PopularityRecommender final : public Recommender {
     set_shape(data.n_users, data.n_items);
     const CsrMatrix& m = data.by_item;
     counts_.assign(static_cast<std::size_t>(data.n_items), 0.0f);
-    const bool windowed = recent_days_ > 0 && !m.timestamps.empty();
+    const bool windowed = recent_days_ > 0 && m.nnz() > 0;
     std::int64_t cutoff = 0;
     if (windowed) {
-      const std::int64_t latest = *std::max_element(m.timestamps.begin(), m.timestamps.end());
+      // Timestamps 0 mean the source has none (train_data.hpp): a window
+      // cannot be applied, and counting everything would pass all-time
+      // popularity off as recent popularity.
+      const std::int64_t latest =
+          m.timestamps.empty() ? 0 : *std::max_element(m.timestamps.begin(), m.timestamps.end());
+      if (latest <= 0)
+        throw Error("popularity: recent_days = " + std::to_string(recent_days_) +
+                    " needs interaction timestamps, and the training data has none; "
+                    "set recent_days = 0 to count every interaction");
       cutoff = latest - recent_days_ * 86400;
     }
     for (std::int32_t i = 0; i < m.rows && i < data.n_items; ++i) {
