@@ -97,22 +97,28 @@ class RankFusion final : public FusionStrategy {
     score_children(children_, users, n, buf_);
     const int depth = std::min(depth_, n_candidates);
     const double tiebreak = vote_tiebreak();
-    std::vector<ItemId> top(static_cast<std::size_t>(depth));
-    std::vector<float> top_scores(top.size()), child(c);
-    act_acc_.resize(n);
-    act_rrf_.resize(n);
-    for (std::size_t r = 0; r < users.size(); ++r) {
-      const auto cands = candidates.subspan(r * c, c);
-      for (ItemId i : cands) act_acc_[static_cast<std::size_t>(i)] = act_rrf_[static_cast<std::size_t>(i)] = 0;
-      for (std::size_t ch = 0; ch < children_.size(); ++ch) {
-        const float* row = buf_.data() + ch * stride + r * n;
-        for (std::size_t j = 0; j < c; ++j) child[j] = row[static_cast<std::size_t>(cands[j])];
-        topk_candidates(child.data(), cands, depth, top.data(), top_scores.data());
-        add_list(top.data(), depth, weights_[ch], act_rrf_.data(), act_acc_.data());
-      }
-      for (std::size_t j = 0; j < c; ++j) {
-        const auto i = static_cast<std::size_t>(cands[j]);
-        out[r * c + j] = fused(act_rrf_[i], act_acc_[i], tiebreak);
+#pragma omp parallel if (users.size() > 8)
+    {
+      // Per thread; the accumulators are indexed by item id and reset only
+      // at a row's candidates, the only entries add_list touches.
+      std::vector<ItemId> top(static_cast<std::size_t>(depth));
+      std::vector<float> top_scores(top.size()), child(c);
+      std::vector<double> acc(n), rrf(n);
+#pragma omp for schedule(dynamic, 16)
+      for (std::ptrdiff_t rr = 0; rr < static_cast<std::ptrdiff_t>(users.size()); ++rr) {
+        const auto r = static_cast<std::size_t>(rr);
+        const auto cands = candidates.subspan(r * c, c);
+        for (ItemId i : cands) acc[static_cast<std::size_t>(i)] = rrf[static_cast<std::size_t>(i)] = 0;
+        for (std::size_t ch = 0; ch < children_.size(); ++ch) {
+          const float* row = buf_.data() + ch * stride + r * n;
+          for (std::size_t j = 0; j < c; ++j) child[j] = row[static_cast<std::size_t>(cands[j])];
+          topk_candidates(child.data(), cands, depth, top.data(), top_scores.data());
+          add_list(top.data(), depth, weights_[ch], rrf.data(), acc.data());
+        }
+        for (std::size_t j = 0; j < c; ++j) {
+          const auto i = static_cast<std::size_t>(cands[j]);
+          out[r * c + j] = fused(rrf[i], acc[i], tiebreak);
+        }
       }
     }
   }
@@ -145,7 +151,6 @@ class RankFusion final : public FusionStrategy {
   std::vector<double> weights_param_, weights_;
   TrainingRows train_;
   std::vector<float> buf_;
-  std::vector<double> act_acc_, act_rrf_;  // score_candidates' accumulators, by item id
 };
 
 }  // namespace recfuse

@@ -19,8 +19,10 @@
 //   combmnz:  s(u,i) = m(u,i) Σ_c w_c ŝ_c(u,i), m = number of children that
 //             rank i in their top `depth` candidates (the shared top-k order:
 //             score, then item id), so an item no child ranks high scores 0.
-// With minmax or rank normalisation the summands are >= 0, which CombMNZ
-// assumes; with zscore or none, negative sums are multiplied as they are.
+// With minmax or rank normalisation the candidates' summands are >= 0, which
+// CombMNZ assumes (an excluded item, e.g. a training item a simulated session
+// offers, can fall outside [0, 1]); with zscore or none, negative sums are
+// multiplied as they are.
 // Acting as a policy, CombMNZ's lists are each child's top depth of the
 // step's candidates (FusionStrategy::score_candidates).
 #pragma once
@@ -112,24 +114,29 @@ class ScoreFusion final : public FusionStrategy {
     const std::size_t stride = users.size() * n;
     score_children(children_, users, n, buf_);
     const int depth = std::min(depth_, n_candidates);
-    std::vector<ItemId> order, top(static_cast<std::size_t>(depth));
-    std::vector<float> top_scores(top.size()), child(c);
-    act_hits_.resize(n);
-    for (std::size_t r = 0; r < users.size(); ++r) {
-      const auto cands = candidates.subspan(r * c, c);
-      for (ItemId i : cands) act_hits_[static_cast<std::size_t>(i)] = 0;
-      float* dst = out.data() + r * c;
-      std::fill(dst, dst + c, 0.0f);
-      for (std::size_t ch = 0; ch < children_.size(); ++ch) {
-        float* row = buf_.data() + ch * stride + r * n;
-        for (std::size_t j = 0; j < c; ++j) child[j] = row[static_cast<std::size_t>(cands[j])];
-        topk_candidates(child.data(), cands, depth, top.data(), top_scores.data());
-        for (ItemId i : top) if (i != kNoItem) ++act_hits_[static_cast<std::size_t>(i)];
-        normalize_row(row, n_items(), train_.view().row(users[r]), normalization_, order);
-        const auto w = static_cast<float>(weights_[ch]);
-        for (std::size_t j = 0; j < c; ++j) dst[j] += w * row[static_cast<std::size_t>(cands[j])];
+#pragma omp parallel if (users.size() > 8)
+    {
+      std::vector<ItemId> order, top(static_cast<std::size_t>(depth));
+      std::vector<float> top_scores(top.size()), child(c);
+      std::vector<std::uint8_t> hits(n);  // by item id, reset at a row's candidates
+#pragma omp for schedule(dynamic, 16)
+      for (std::ptrdiff_t rr = 0; rr < static_cast<std::ptrdiff_t>(users.size()); ++rr) {
+        const auto r = static_cast<std::size_t>(rr);
+        const auto cands = candidates.subspan(r * c, c);
+        for (ItemId i : cands) hits[static_cast<std::size_t>(i)] = 0;
+        float* dst = out.data() + r * c;
+        std::fill(dst, dst + c, 0.0f);
+        for (std::size_t ch = 0; ch < children_.size(); ++ch) {
+          float* row = buf_.data() + ch * stride + r * n;
+          for (std::size_t j = 0; j < c; ++j) child[j] = row[static_cast<std::size_t>(cands[j])];
+          topk_candidates(child.data(), cands, depth, top.data(), top_scores.data());
+          for (ItemId i : top) if (i != kNoItem) ++hits[static_cast<std::size_t>(i)];
+          normalize_row(row, n_items(), train_.view().row(users[r]), normalization_, order);
+          const auto w = static_cast<float>(weights_[ch]);
+          for (std::size_t j = 0; j < c; ++j) dst[j] += w * row[static_cast<std::size_t>(cands[j])];
+        }
+        for (std::size_t j = 0; j < c; ++j) dst[j] *= static_cast<float>(hits[static_cast<std::size_t>(cands[j])]);
       }
-      for (std::size_t j = 0; j < c; ++j) dst[j] *= static_cast<float>(act_hits_[static_cast<std::size_t>(cands[j])]);
     }
   }
 
@@ -140,7 +147,6 @@ class ScoreFusion final : public FusionStrategy {
   std::vector<double> weights_param_, weights_;
   TrainingRows train_;
   std::vector<float> buf_;  // children x users x n_items
-  std::vector<std::uint8_t> act_hits_;  // score_candidates' CombMNZ hits, by item id
 };
 
 }  // namespace recfuse

@@ -176,9 +176,10 @@ class SgdMfRecommender final : public LatentRatingModel {
            (biased_ ? (bu_.size() + bi_.size() + 1) * sizeof(float) : 0);
   }
 
-  /// kCapSaveLoad: the rating range and mean, P, Q, b_u, b_i.
+  /// kCapSaveLoad: whether biased, the rating range and mean, P, Q, b_u, b_i.
   void save(std::ostream& out) const override {
     ModelWriter w(out);
+    w.value<std::uint8_t>(biased_ ? 1 : 0);
     w.value(stats_.mean);
     w.value(stats_.lo);
     w.value(stats_.hi);
@@ -189,6 +190,7 @@ class SgdMfRecommender final : public LatentRatingModel {
   }
   void load(std::istream& in) override {
     ModelReader r(in, "sgd_mf");
+    r.expect("'biased'", r.value<std::uint8_t>("'biased'"), biased_ ? 1 : 0);
     stats_.mean = r.value<double>("rating mean");
     stats_.lo = r.value<float>("lowest rating");
     stats_.hi = r.value<float>("highest rating");

@@ -4,6 +4,7 @@
 // file is an Error that names the algorithm and what it was reading.
 #include <catch2/catch.hpp>
 
+#include <Eigen/Core>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -108,10 +109,32 @@ TEST_CASE("model files: the header lines are checked before any model byte", "[s
                     Catch::Contains("m.model: not a recfuse model file"));
   std::istringstream headless(std::string(kModelMagic) + "\n");
   CHECK_THROWS_WITH(read_model_header(headless, "m.model"), Catch::Contains("header line is missing"));
-  // A corrupt count fails before allocating.
+  // A corrupt count fails before allocating: beyond the bytes left, and a
+  // matrix shape whose product wraps around to 0 (2^32 x 2^32).
   std::ostringstream big;
   ModelWriter(big).value<std::uint64_t>(std::uint64_t{1} << 62);
   std::istringstream in(big.str());
   ModelReader r(in, "test");
-  CHECK_THROWS_WITH(r.values<float>("counts"), Catch::Contains("test: model file: counts claims"));
+  CHECK_THROWS_WITH(r.values<float>("counts"), Catch::Contains("test: model file: counts is truncated or corrupt"));
+  std::ostringstream small;
+  ModelWriter(small).value<std::uint64_t>(1000);  // 1000 floats claimed, 8 bytes follow
+  ModelWriter(small).value<double>(1.0);
+  std::istringstream in2(small.str());
+  ModelReader r2(in2, "test");
+  CHECK_THROWS_WITH(r2.values<float>("counts"), Catch::Contains("claims 1000 elements of 4 bytes, and only 8 bytes are left"));
+  std::ostringstream wrap;
+  ModelWriter(wrap).value<std::int64_t>(std::int64_t{1} << 32);
+  ModelWriter(wrap).value<std::int64_t>(std::int64_t{1} << 32);
+  std::istringstream in3(wrap.str());
+  ModelReader r3(in3, "test");
+  CHECK_THROWS_WITH(r3.matrix<Eigen::MatrixXf>("factors"), Catch::Contains("test: model file: factors "));
+}
+
+TEST_CASE("save/load: sgd_mf refuses a biased model in an unbiased instance", "[save_load]") {
+  const TrainData data = synthetic_train_data();
+  const AlgorithmHandle a = plugin_registry().find("sgd_mf");
+  RecommenderPtr fitted = fit_algorithm(a, data, params_for(a));
+  RecommenderPtr unbiased = create_recommender(a, params_for(a, {{"biased", false}}));
+  std::istringstream in(saved(*fitted));
+  CHECK_THROWS_WITH(unbiased->load(in), Catch::Contains("'biased' is 1, expected 0"));
 }

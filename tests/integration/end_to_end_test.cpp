@@ -439,4 +439,16 @@ TEST_CASE("run with save-models writes each model that can be saved, with a head
   double total = 0;
   for (float s : row) total += s;
   CHECK(total == header.at("dataset").at("train").get<double>());
+
+  // A save that fails (here models/ is a file) is noted; the trial stays ok.
+  const auto out2 = dir / "out2";
+  std::filesystem::create_directories(out2);
+  write_text(out2, "models", "in the way\n");
+  const auto r2 = run_recfuse("run " + scenario.string() + " --output " + out2.string() + " --no-cache --quiet --save-models");
+  INFO(r2.output);
+  REQUIRE(r2.exit_code == 0);
+  const json rec2 = json::parse(read_text(out2 / "trials" / (id + ".json")));
+  CHECK(rec2.at("status") == "ok");
+  CHECK_THAT(rec2.at("saved_model").at("error").get<std::string>(), Catch::Contains("model not saved"));
+  CHECK(rec2.at("metrics") == rec.at("metrics"));
 }

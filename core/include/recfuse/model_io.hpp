@@ -17,7 +17,9 @@
 // version, the algorithm and its parameters, the trial and the data it was
 // fitted on, then the algorithm's own bytes. A program that serves the model
 // reads the two lines with read_model_header, builds the algorithm from the
-// plugin with the header's parameters, and calls load on the rest.
+// plugin with the header's parameters, and calls load on the rest. Users and
+// items are recfuse's dense ids of the dataset the header names (after its
+// [filter]): to map raw ids, read that dataset with the same reader.
 //
 // Layout of the algorithm's bytes: little-endian as the machine writes them
 // (files move between machines of one byte order); a value array is its
@@ -98,6 +100,11 @@ class ModelReader {
     const auto rows = value<std::int64_t>(what), cols = value<std::int64_t>(what);
     if (rows < 0 || cols < 0 || (M::RowsAtCompileTime == 1 && rows != 1) || (M::ColsAtCompileTime == 1 && cols != 1))
       fail(what, "has a shape of " + std::to_string(rows) + " x " + std::to_string(cols));
+    // Each side first: their product could wrap around.
+    check_count(static_cast<std::uint64_t>(rows), sizeof(typename M::Scalar), what);
+    check_count(static_cast<std::uint64_t>(cols), sizeof(typename M::Scalar), what);
+    if (cols > 0 && static_cast<std::uint64_t>(rows) > kMaxBytes / sizeof(typename M::Scalar) / static_cast<std::uint64_t>(cols))
+      fail(what, "claims " + std::to_string(rows) + " x " + std::to_string(cols) + " entries");
     check_count(static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols), sizeof(typename M::Scalar), what);
     M m(rows, cols);
     read(reinterpret_cast<char*>(m.data()), static_cast<std::size_t>(m.size()) * sizeof(typename M::Scalar), what);
@@ -129,9 +136,21 @@ class ModelReader {
     if (static_cast<std::size_t>(in_.gcount()) != bytes)
       fail(what, "is truncated (read " + std::to_string(in_.gcount()) + " of " + std::to_string(bytes) + " bytes)");
   }
-  // A corrupt count must not allocate terabytes before the read fails.
-  void check_count(std::uint64_t n, std::size_t elem, const char* what) const {
-    if (n > (std::uint64_t{1} << 40) / elem) fail(what, "claims " + std::to_string(n) + " elements");
+  // A corrupt count must fail before it allocates: at most what the stream
+  // has left when it can tell (a file), else 1 TiB.
+  static constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 40;
+  void check_count(std::uint64_t n, std::size_t elem, const char* what) {
+    std::uint64_t limit = kMaxBytes;
+    if (const auto here = in_.tellg(); here >= 0) {
+      in_.seekg(0, std::ios::end);
+      const auto end = in_.tellg();
+      in_.seekg(here);
+      if (end >= here) limit = static_cast<std::uint64_t>(end - here);
+    }
+    in_.clear(in_.rdstate() & ~std::ios::eofbit);
+    if (n > limit / elem)
+      fail(what, "is truncated or corrupt: it claims " + std::to_string(n) + " elements of " + std::to_string(elem) +
+                     " bytes, and only " + std::to_string(limit) + " bytes are left");
   }
 
   std::istream& in_;

@@ -5,8 +5,8 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <fstream>
 #include <omp.h>
-#include <sstream>
 
 #include "data/readers.hpp"
 #include "data/splits.hpp"
@@ -22,7 +22,6 @@
 #include "util/clock.hpp"
 #include "recfuse_build_info.hpp"
 #include "recfuse_source.hpp"
-#include "util/fs.hpp"
 #include "util/sha256.hpp"
 
 namespace recfuse {
@@ -264,14 +263,28 @@ void save_trial_model(const Recommender& model, const AlgorithmHandle& handle, c
                        {"n_items", model.n_items()},
                        {"dataset", rec.value("dataset", json::object())},
                        {"provenance", rec.value("provenance", json::object())}};
-  std::ostringstream out;
-  out << kModelMagic << "\n" << header.dump() << "\n";
-  model.save(out);
+  // Streamed to a temporary file, then renamed: no copy of the model in
+  // memory (it would count in the trial's peak RSS), no torn file. A failed
+  // save is noted in the record; the trial's metrics still count.
   const std::filesystem::path file = dir / (trial.id + ".model");
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  write_file_atomic(file, out.view());
-  rec["saved_model"] = {{"file", file.string()}, {"bytes", out.view().size()}};
+  const std::filesystem::path tmp = dir / (trial.id + ".model.tmp");
+  try {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw Error(dir.string() + ": " + ec.message());
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(tmp.string() + ": cannot open for writing");
+    out << kModelMagic << "\n" << header.dump() << "\n";
+    model.save(out);
+    out.close();
+    if (!out) throw Error(tmp.string() + ": write failed");
+    std::filesystem::rename(tmp, file);
+    rec["saved_model"] = {{"file", file.string()}, {"bytes", std::filesystem::file_size(file)}};
+  } catch (const std::exception& e) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    rec["saved_model"] = {{"error", std::string("model not saved: ") + e.what()}};
+  }
 }
 
 }  // namespace
