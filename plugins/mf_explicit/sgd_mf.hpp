@@ -194,13 +194,11 @@ class SgdMfRecommender final : public LatentRatingModel {
     stats_.mean = r.value<double>("rating mean");
     stats_.lo = r.value<float>("lowest rating");
     stats_.hi = r.value<float>("highest rating");
-    P_ = r.matrix<RowMatrixF>("user factors");
-    Q_ = r.matrix<RowMatrixF>("item factors");
+    P_ = r.rows_of_width<RowMatrixF>("user factors", factors_);
+    Q_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
     bu_ = r.values<float>("user biases");
     bi_ = r.values<float>("item biases");
     r.finish();
-    r.expect("the item factors' width", Q_.cols(), factors_);
-    r.expect("the user factors' width", P_.cols(), factors_);
     r.expect("the number of user biases", static_cast<std::int64_t>(bu_.size()), P_.rows());
     r.expect("the number of item biases", static_cast<std::int64_t>(bi_.size()), Q_.rows());
     set_shape(static_cast<std::int32_t>(P_.rows()), static_cast<std::int32_t>(Q_.rows()));

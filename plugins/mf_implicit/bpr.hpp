@@ -165,12 +165,10 @@ class BprRecommender final : public Recommender {
   }
   void load(std::istream& in) override {
     ModelReader r(in, "bpr");
-    user_factors_ = r.matrix<RowMatrixF>("user factors");
-    item_factors_ = r.matrix<RowMatrixF>("item factors");
+    user_factors_ = r.rows_of_width<RowMatrixF>("user factors", factors_);
+    item_factors_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
     item_bias_ = r.values<float>("item biases");
     r.finish();
-    r.expect("the user factors' width", user_factors_.cols(), factors_);
-    r.expect("the item factors' width", item_factors_.cols(), factors_);
     r.expect("the number of item biases", static_cast<std::int64_t>(item_bias_.size()),
              item_bias_on_ ? item_factors_.rows() : 0);
     set_shape(static_cast<std::int32_t>(user_factors_.rows()), static_cast<std::int32_t>(item_factors_.rows()));

@@ -115,11 +115,9 @@ class IalsRecommender final : public Recommender {
   }
   void load(std::istream& in) override {
     ModelReader r(in, "ials");
-    user_factors_ = r.matrix<RowMatrixF>("user factors");
-    item_factors_ = r.matrix<RowMatrixF>("item factors");
+    user_factors_ = r.rows_of_width<RowMatrixF>("user factors", factors_);
+    item_factors_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
     r.finish();
-    r.expect("the user factors' width", user_factors_.cols(), factors_);
-    r.expect("the item factors' width", item_factors_.cols(), factors_);
     set_shape(static_cast<std::int32_t>(user_factors_.rows()), static_cast<std::int32_t>(item_factors_.rows()));
   }
 

@@ -110,6 +110,15 @@ class ModelReader {
     read(reinterpret_cast<char*>(m.data()), static_cast<std::size_t>(m.size()) * sizeof(typename M::Scalar), what);
     return m;
   }
+  /// A matrix of `width` columns (factor vectors, one per row): another width
+  /// is a model of other parameters.
+  template <typename M>
+  M rows_of_width(const char* what, std::int64_t width) {
+    M m = matrix<M>(what);
+    if (m.cols() != width)
+      fail(what, "width is " + std::to_string(m.cols()) + ", expected " + std::to_string(width));
+    return m;
+  }
   std::string text(const char* what) {
     const std::uint64_t n = value<std::uint64_t>(what);
     check_count(n, 1, what);
