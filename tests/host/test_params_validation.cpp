@@ -3,6 +3,8 @@
 
 #include "host/params_validation.hpp"
 
+#include <limits>
+
 using namespace recfuse;
 using Catch::Contains;
 
@@ -73,7 +75,19 @@ TEST_CASE("validate_params: ranges are inclusive and shown", "[params]") {
                       "[1, 100000]");
   REQUIRE_THROWS_WITH(check({{"shrinkage", -0.5}}),
                       Contains("'shrinkage' = -0.5 is out of range [0.0, 1e+09]"));
-  REQUIRE_THROWS_WITH(check({{"shrinkage", std::nan("")}}), Contains("must be a number"));
+  REQUIRE_THROWS_WITH(check({{"shrinkage", std::nan("")}}), Contains("'shrinkage' must be a finite number, got nan"));
+}
+
+TEST_CASE("validate_params: inf is refused even where the range is unbounded", "[params]") {
+  // SCHEMA.md: every float must be finite. A spec without bounds (ParamSpec's
+  // own min/max are -inf/inf) let inf through to the plugin.
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<ParamSpec> open = {ParamSpec::real("lr", 0.1, -inf, inf, "unbounded")};
+  CHECK(validate_params(open, {{"lr", 1e300}}, {}, "", "").get_float("lr") == 1e300);
+  REQUIRE_THROWS_WITH(validate_params(open, {{"lr", inf}}, {{"lr", "s.toml:3:6"}}, "", "algorithms.x"),
+                      "s.toml:3:6: [algorithms.x.params] 'lr' must be a finite number, got inf");
+  REQUIRE_THROWS_WITH(validate_params(open, {{"lr", -inf}}, {}, "", ""),
+                      Contains("'lr' must be a finite number, got -inf"));
 }
 
 TEST_CASE("validate_params: choices listed, with a suggestion", "[params]") {
@@ -95,4 +109,41 @@ TEST_CASE("format_param_value renders each type", "[params]") {
   CHECK(format_param_value(1e-7) == "1e-07");
   CHECK(format_param_value(true) == "true");
   CHECK(format_param_value(std::string("cosine")) == "\"cosine\"");
+}
+
+TEST_CASE("check_param_table: names, ranges, choices and defaults of a plugin's own table", "[params]") {
+  REQUIRE_NOTHROW(check_param_table(kSpecs));
+  // An int default for a float is what validate_params accepts from a scenario too.
+  REQUIRE_NOTHROW(check_param_table({ParamSpec::real("x", std::int64_t{2}, 0, 10, "")}));
+  using Specs = std::vector<ParamSpec>;
+  REQUIRE_THROWS_WITH(check_param_table(Specs{ParamSpec::integer("n", 500, 0, 100, "")}),
+                      "default 'n' = 500 is out of range [0, 100]");
+  REQUIRE_THROWS_WITH(check_param_table(Specs{{"n", ParamType::kInt, 0.5, 0, 1, {}, ""}}),
+                      "default 'n' expected int, got float 0.5");
+  REQUIRE_THROWS_WITH(check_param_table(Specs{{"b", ParamType::kBool, std::int64_t{1}, 0, 1, {}, ""}}),
+                      "default 'b' expected bool, got int 1");
+  REQUIRE_THROWS_WITH(check_param_table(Specs{ParamSpec::real("x", std::nan(""), 0, 1, "")}),
+                      "default 'x' must be a finite number, got nan");
+  REQUIRE_THROWS_WITH(check_param_table(Specs{ParamSpec::choice("m", "c", {"a", "b"}, "")}),
+                      Contains("default 'm' = \"c\" is not one of the choices") && Contains("(a, b)"));
+  REQUIRE_THROWS_WITH(check_param_table(Specs{ParamSpec::choice("m", "a", {}, "")}),
+                      "parameter 'm' has no choices");
+  REQUIRE_THROWS_WITH(check_param_table(Specs{ParamSpec::integer("n", 5, 10, 1, "")}),
+                      "parameter 'n' has an empty range [10, 1]");
+  REQUIRE_THROWS_WITH(check_param_table(Specs{ParamSpec::real("x", 0.5, std::nan(""), 1, "")}),
+                      "parameter 'x' has an empty range [nan, 1.0]");
+  REQUIRE_THROWS_WITH(check_param_table(Specs{ParamSpec::boolean("b", true, ""), ParamSpec::boolean("b", false, "")}),
+                      "parameter 'b' is declared twice");
+  REQUIRE_THROWS_WITH(check_param_table(Specs{ParamSpec::boolean("", true, "")}), "parameter #0 has no name");
+}
+
+TEST_CASE("format_param_range: int bounds print whole, as validation errors show them", "[params]") {
+  // `recfuse plugins` printed sasrec's batch range as [1, 1.04858e+06].
+  CHECK(format_param_range(ParamSpec::integer("batch", 128, 1, 1 << 20, "")) == "[1, 1048576]");
+  CHECK(format_param_range(ParamSpec::integer("n", 1, 1, 1e9, "")) == "[1, 1000000000]");
+  CHECK(format_param_range(ParamSpec::real("x", 1, 0, 1e9, "")) == "[0.0, 1e+09]");
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(format_param_range(ParamSpec::real("x", 1, -inf, inf, "")) == "[-inf, inf]");
+  CHECK(format_param_range(kSpecs[2]) == "cosine|jaccard|pearson");
+  CHECK(format_param_range(kSpecs[3]).empty());
 }

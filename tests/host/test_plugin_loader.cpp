@@ -111,9 +111,9 @@ TEST_CASE("scan loads good plugins and records the broken ones", "[host]") {
   CHECK(reg.contains("test_slow"));
   CHECK_FALSE(reg.contains("test_wrong_abi"));
   // wrong_abi, wrong_fingerprint, no_symbol, unresolved, null_describe,
-  // throws_describe, no_algorithms, no_name, duplicate_name, good_twin and
-  // name_twin fail.
-  CHECK(reg.errors().size() == 11);
+  // throws_describe, no_algorithms, no_name, duplicate_name, good_twin,
+  // name_twin, throws_params, bad_default and no_description fail.
+  CHECK(reg.errors().size() == 14);
   bool twin_reported = false;
   for (const auto& e : reg.errors()) {
     if (e.find("librecfuse_test_good_twin.so: algorithm 'test_good' is already provided by") !=
@@ -179,5 +179,53 @@ TEST_CASE("load_plugin: a file that is not a shared library, scan's file filter"
   REQUIRE(reg.errors().size() == 1);
   CHECK_THAT(reg.errors()[0], Contains("librecfuse_garbage.so: cannot load"));
   CHECK(reg.plugins().empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("load_plugin refuses a parameter table that throws, naming file and algorithm", "[host]") {
+  // Read later, the plugin's exception would outlive its library: `recfuse
+  // plugins` and the run's up-front checks call params() with the registry
+  // in a scope the exception leaves (a crash in the handler, not a message).
+  require_load_error("throws_params", "algorithm 'test_throws_params': params() threw: boom in params");
+  PluginRegistry reg;
+  reg.scan({test::bad_plugin_dir()});
+  CHECK_FALSE(reg.contains("test_throws_params"));
+}
+
+TEST_CASE("load_plugin refuses a default outside its own range", "[host]") {
+  // validate_params hands a missing key its default unchecked.
+  require_load_error("bad_default",
+                     "algorithm 'test_bad_default': parameter table: default 'n' = 500 is out of range [0, 100]");
+}
+
+TEST_CASE("load_plugin refuses an algorithm without a description", "[host]") {
+  // `recfuse plugins` streamed the null pointer: std::cout went bad and
+  // printed nothing more, with exit status 0.
+  require_load_error("no_description", "algorithm 'test_no_description' has no description");
+}
+
+TEST_CASE("one library reached twice (repeated directory, symlink) loads once, without a clash", "[host]") {
+  PluginRegistry once;
+  once.scan({test::bad_plugin_dir()});
+  PluginRegistry twice;
+  twice.scan({test::bad_plugin_dir(), test::bad_plugin_dir()});
+  CHECK(twice.errors() == once.errors());
+  CHECK(twice.plugins().size() == once.plugins().size());
+
+  const auto dir = test::temp_dir("plugin_links");
+  const auto link = dir / "librecfuse_alias.so";
+  std::filesystem::create_symlink(bad("good"), link);
+  PluginRegistry reg;
+  reg.scan({test::bad_plugin_dir(), dir});
+  CHECK(reg.errors() == once.errors());
+  CHECK(reg.find("test_good").plugin->file == bad("good"));
+  REQUIRE_NOTHROW(reg.add(link));
+  REQUIRE_NOTHROW(reg.add(bad("good")));
+  CHECK(reg.plugins().size() == once.plugins().size());
+  // A copy is another file: the first keeps the names, the copy is refused.
+  std::filesystem::copy_file(bad("good"), dir / "librecfuse_copy.so");
+  REQUIRE_THROWS_WITH(reg.add(dir / "librecfuse_copy.so"),
+                      Contains((dir / "librecfuse_copy.so").string() + ": plugin library name 'test_good' is already taken by " +
+                               bad("good").string()));
   std::filesystem::remove_all(dir);
 }

@@ -12,22 +12,6 @@ namespace po = boost::program_options;
 namespace recfuse::cli {
 namespace {
 
-std::string range_text(const ParamSpec& p) {
-  if (p.type == ParamType::kChoice) {
-    std::string s;
-    for (std::size_t i = 0; i < p.choices.size(); ++i) s += (i ? "|" : "") + p.choices[i];
-    return s;
-  }
-  if (p.type != ParamType::kInt && p.type != ParamType::kFloat) return "";
-  auto bound = [](double v) {
-    if (std::isinf(v)) return std::string(v < 0 ? "-inf" : "inf");
-    std::ostringstream os;
-    os << v;
-    return os.str();
-  };
-  return "[" + bound(p.min) + ", " + bound(p.max) + "]";
-}
-
 std::string capability_text(std::uint32_t caps) {
   std::string s;
   const std::pair<std::uint32_t, const char*> names[] = {
@@ -52,7 +36,7 @@ void print_params(const std::vector<ParamSpec>& specs) {
   std::vector<Row> rows;
   std::size_t w_name = 9, w_type = 4, w_value = 7, w_range = 5;  // the headers
   for (const auto& p : specs) {
-    rows.push_back({p.name, param_type_name(p.type), format_param_value(p.default_value), range_text(p)});
+    rows.push_back({p.name, param_type_name(p.type), format_param_value(p.default_value), format_param_range(p)});
     w_name = std::max(w_name, rows.back().name.size());
     w_type = std::max(w_type, rows.back().type.size());
     w_value = std::max(w_value, rows.back().value.size());

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include "util/text.hpp"
 
@@ -81,7 +82,9 @@ class Checker {
         } else {
           wrong_type(spec, v);
         }
-        if (std::isnan(x)) fail(key, "'" + key + "' must be a number, got nan");
+        // SCHEMA.md: every float is finite, also where the declared range
+        // is unbounded (ParamSpec's own min and max are -inf and inf).
+        if (!std::isfinite(x)) fail(key, "'" + key + "' must be a finite number, got " + format_double(x));
         check_range(spec, x, v);
         return x;
       }
@@ -118,9 +121,8 @@ class Checker {
 
   void check_range(const ParamSpec& spec, double x, const ParamValue& v) const {
     if (x < spec.min || x > spec.max) {
-      fail(spec.name, "'" + spec.name + "' = " + format_param_value(v) + " is out of range [" +
-                          format_bound(spec.min, spec.type) + ", " +
-                          format_bound(spec.max, spec.type) + "]");
+      fail(spec.name, "'" + spec.name + "' = " + format_param_value(v) + " is out of range " +
+                          format_param_range(spec));
     }
   }
 
@@ -136,6 +138,39 @@ std::string format_param_value(const ParamValue& v) {
   if (const auto* d = std::get_if<double>(&v)) return format_double(*d);
   if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
   return "\"" + std::get<std::string>(v) + "\"";
+}
+
+std::string format_param_range(const ParamSpec& spec) {
+  switch (spec.type) {
+    case ParamType::kInt:
+    case ParamType::kFloat:
+      return "[" + format_bound(spec.min, spec.type) + ", " + format_bound(spec.max, spec.type) + "]";
+    case ParamType::kChoice: return join(spec.choices, "|");
+    default: return "";
+  }
+}
+
+void check_param_table(const std::vector<ParamSpec>& specs) {
+  const std::map<std::string, std::string> no_locations;
+  const std::string no_table;
+  const Checker checker(no_locations, no_table, "");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const ParamSpec& spec = specs[i];
+    const std::string name = "parameter '" + spec.name + "'";
+    if (spec.name.empty()) throw Error("parameter #" + std::to_string(i) + " has no name");
+    if (!seen.insert(spec.name).second) throw Error(name + " is declared twice");
+    const bool numeric = spec.type == ParamType::kInt || spec.type == ParamType::kFloat;
+    if (numeric && !(spec.min <= spec.max)) throw Error(name + " has an empty range " + format_param_range(spec));
+    if (spec.type == ParamType::kChoice && spec.choices.empty()) throw Error(name + " has no choices");
+    // The default is what a scenario that omits the key hands the plugin:
+    // it must pass the same checks as a value written in the scenario.
+    try {
+      checker.check(spec, spec.default_value);
+    } catch (const Error& e) {
+      throw Error(std::string("default ") + e.what());
+    }
+  }
 }
 
 ParamSet validate_params(const std::vector<ParamSpec>& specs,

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "host/params_validation.hpp"
 #include "util/text.hpp"
 
 namespace recfuse {
@@ -68,6 +69,27 @@ const PluginDescriptor* describe(const fs::path& file, const boost::dll::shared_
   return d;
 }
 
+// The parameter table is plugin code the host calls again after loading
+// (validation, `recfuse plugins`), where an exception could outlive the
+// library; read once here, under the library, and checked like a scenario's
+// values would be (its defaults reach the factory unvalidated otherwise).
+void check_params(const fs::path& file, const std::string& where, ParamsFn params) {
+  if (!params) fail(file, where + " has no parameter table");
+  std::vector<ParamSpec> specs;
+  try {
+    specs = params();
+  } catch (const std::exception& e) {
+    fail(file, where + ": params() threw: " + e.what());
+  } catch (...) {
+    fail(file, where + ": params() threw a non-standard exception");
+  }
+  try {
+    check_param_table(specs);
+  } catch (const Error& e) {
+    fail(file, where + ": parameter table: " + e.what());
+  }
+}
+
 void check_descriptor(const fs::path& file, const PluginDescriptor& d) {
   if (d.abi_version != kAbiVersion) {
     fail(file, "ABI version " + std::to_string(d.abi_version) + " does not match host ABI version " +
@@ -88,21 +110,20 @@ void check_descriptor(const fs::path& file, const PluginDescriptor& d) {
   for (std::size_t i = 0; i < d.algorithms.size(); ++i) {
     const AlgorithmDescriptor& a = d.algorithms[i];
     if (!a.name || !*a.name) fail(file, "algorithm #" + std::to_string(i) + " has no name");
-    if (!seen.insert(a.name).second) {
-      fail(file, std::string("algorithm '") + a.name + "' is declared twice");
-    }
-    if (a.kind == PluginKind::kRecommender && !a.create) {
-      fail(file, std::string("algorithm '") + a.name + "' has no factory");
-    }
-    if (!a.params) fail(file, std::string("algorithm '") + a.name + "' has no parameter table");
+    const std::string where = std::string("algorithm '") + a.name + "'";
+    if (!seen.insert(a.name).second) fail(file, where + " is declared twice");
+    if (!a.description) fail(file, where + " has no description");
+    if (a.kind == PluginKind::kRecommender && !a.create) fail(file, where + " has no factory");
+    check_params(file, where, a.params);
   }
   for (std::size_t i = 0; i < d.environments.size(); ++i) {
     const EnvironmentDescriptor& e = d.environments[i];
     if (!e.name || !*e.name) fail(file, "environment #" + std::to_string(i) + " has no name");
-    const std::string where = std::string("environment '") + e.name + "' ";
-    if (!seen.insert(e.name).second) fail(file, where + "is declared twice");
-    if (!e.create) fail(file, where + "has no factory");
-    if (!e.params) fail(file, where + "has no parameter table");
+    const std::string where = std::string("environment '") + e.name + "'";
+    if (!seen.insert(e.name).second) fail(file, where + " is declared twice");
+    if (!e.description) fail(file, where + " has no description");
+    if (!e.create) fail(file, where + " has no factory");
+    check_params(file, where, e.params);
   }
 }
 

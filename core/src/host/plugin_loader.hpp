@@ -40,7 +40,9 @@ using RecommenderPtr = std::shared_ptr<Recommender>;
 using EnvironmentPtr = std::shared_ptr<Environment>;
 
 /// Loads `file` with rtld_now, reads `recfuse_plugin`, checks ABI version and
-/// fingerprint. Throws Error("<file>: ...") naming both values on mismatch.
+/// fingerprint, then the tables (names, factories, descriptions, each
+/// parameter table with its defaults). Throws Error("<file>: ...") naming
+/// both values on mismatch.
 std::shared_ptr<const LoadedPlugin> load_plugin(const std::filesystem::path& file);
 
 /// Builds a recommender from validated parameters; the object keeps the
@@ -63,7 +65,8 @@ class PluginRegistry {
  public:
   /// Loads every `librecfuse_*.so` in each directory (non-recursive, sorted).
   void scan(const std::vector<std::filesystem::path>& dirs);
-  /// Loads one file explicitly (throws on failure).
+  /// Loads one file explicitly (throws on failure); a file already loaded,
+  /// by this path or another (symlink, repeated directory), is skipped.
   void add(const std::filesystem::path& file);
 
   const std::vector<std::shared_ptr<const LoadedPlugin>>& plugins() const { return plugins_; }
@@ -79,6 +82,7 @@ class PluginRegistry {
  private:
   std::vector<std::shared_ptr<const LoadedPlugin>> plugins_;
   std::vector<std::string> errors_;
+  std::vector<std::filesystem::path> scanned_;  // every file scan tried, loaded or not
 };
 
 }  // namespace recfuse

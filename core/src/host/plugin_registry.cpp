@@ -18,6 +18,11 @@ bool is_plugin_file(const fs::path& p) {
   return name.rfind("librecfuse_", 0) == 0 && p.extension() == ".so";
 }
 
+bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  return fs::equivalent(a, b, ec);
+}
+
 }  // namespace
 
 void PluginRegistry::scan(const std::vector<fs::path>& dirs) {
@@ -30,6 +35,10 @@ void PluginRegistry::scan(const std::vector<fs::path>& dirs) {
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
+      // A file met again (directory listed twice, symlink): one entry, one
+      // error at most. add() skips a loaded one; a broken one is skipped here.
+      if (std::any_of(scanned_.begin(), scanned_.end(), [&](const fs::path& s) { return same_file(f, s); })) continue;
+      scanned_.push_back(f);
       try {
         add(f);
       } catch (const Error& e) {
@@ -40,6 +49,11 @@ void PluginRegistry::scan(const std::vector<fs::path>& dirs) {
 }
 
 void PluginRegistry::add(const fs::path& file) {
+  // One file reached twice (a directory listed twice on the search path, a
+  // symlink to a library found elsewhere) is one library, not a clash with
+  // itself: loaded once, under the path found first.
+  for (const auto& other : plugins_)
+    if (same_file(file, other->file)) return;
   auto plugin = load_plugin(file);
   // Names are global: the first library to claim one keeps it, so the order
   // of the search path decides (build tree before --plugin-path). Library
