@@ -43,7 +43,13 @@ std::optional<SummarySide> summary_side(const json& m) {
   // Rows written before "ci" existed held one trial's bootstrap interval.
   if (!m.contains("ci") && !(num(m, "trials") >= 2)) ci = "bootstrap";
   SummarySide side;
-  if (ci == "t") {  // mean +- t_{k-1} sd / sqrt(k) over k trial means
+  if (const double se = num(m, "se"); (ci == "t" || ci == "t+bootstrap") && std::isfinite(se)) {
+    // Rows written with their own SE and df (summary.cpp; df null: infinite).
+    side.se = se;
+    const double df = num(m, "df");
+    side.df = std::isfinite(df) ? df : std::numeric_limits<double>::infinity();
+    side.n = static_cast<std::int64_t>(num(m, "trials"));
+  } else if (ci == "t") {  // older rows: mean +- t_{k-1} sd / sqrt(k) over k trial means
     const double sd = num(m, "sd"), k = num(m, "trials");
     if (!std::isfinite(sd) || !(k >= 2)) return std::nullopt;
     side.se = sd / std::sqrt(k);

@@ -39,8 +39,9 @@ struct CompareRow {
   ///   paired_trials: paired t-test over matched (fold, seed) trial means
   ///     (no per-user vectors, at least 2 matched trials);
   ///   unpaired_summary: no usable trial records; Welch's t from the two
-  ///     summary rows: SE = sd / sqrt(trials) with df = trials - 1 for a
-  ///     t-interval row, SE = CI half-width / 1.96 with df = infinity for a
+  ///     summary rows: the row's own "se" and "df" for a t or t+bootstrap
+  ///     row (reports/summary.cpp; older t rows: SE = sd / sqrt(trials),
+  ///     df = trials - 1), SE = CI half-width / 1.96 with df = infinity for a
   ///     single trial's bootstrap (or off-policy "normal") row,
   ///     Welch-Satterthwaite df (normal when both sides are such rows);
   ///   none: no test possible (p and p_holm stay 1, never a verdict).

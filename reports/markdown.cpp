@@ -61,8 +61,10 @@ void write_main_table(std::ostream& out, const json& report,
       << std::to_string(child(report, "trials").size()) << " trial(s) of "
       << std::to_string(summary.size()) << " algorithm(s), " << std::to_string(failed)
       << " failed. Each metric is the mean with its 95% confidence interval: over users "
-         "(bootstrap) for a single trial, over trials (t-interval) when an algorithm ran "
-         "several seeds or folds. Latency is per single-user request (median over trials).\n\n";
+         "(bootstrap) for a single trial; over test sets (t-interval) when an algorithm ran "
+         "several folds or seed-dependent splits, seeds of one test set averaged first; and "
+         "for seeds of one fixed test set, the seeds' t-interval widened by the users' "
+         "bootstrap (t+bootstrap). Latency is per single-user request (median over trials).\n\n";
   out << "| algorithm | trials ok |";
   for (const auto& m : metrics) out << ' ' << rf::md_cell(m) << " |";
   out << " p50 ms | p99 ms | users/s | fit s | peak RSS MiB | model MiB |\n|---|---:|";

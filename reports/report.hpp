@@ -31,9 +31,14 @@ inline constexpr int kReportSchemaVersion = 1;
 /// status other than "ok" counts as failed. Never throws on missing fields
 /// of a record: absent numbers become null.
 /// Summary row: trials / ok / failed counts; per metric the mean over ok
-/// trials of the per-trial mean, with a 95% t-interval over trials when
-/// there are >= 2 ("ci": "t"), else the record's own CI: "bootstrap", or
-/// "normal" for an off-policy estimate (value +- 1.96 SE, eval/ope.hpp);
+/// trials of the per-trial mean, with a 95% interval: over >= 2 test sets
+/// (dataset.test_sha256; a record without one is its own), the t-interval
+/// over test sets, seeds of one set averaged first ("ci": "t"); over >= 2
+/// seeds of one test set, the seeds' spread plus the users' bootstrap SE
+/// ("t+bootstrap"); rows of >= 2 trials carry "test_sets", "sd", "se" and
+/// "df" (null: infinite) (summary.cpp says why). One trial keeps its own
+/// CI: "bootstrap", or "normal" for an off-policy estimate (value +- 1.96
+/// SE, eval/ope.hpp);
 /// median latency p50/p99 and throughput, mean fit time, max
 /// peak RSS and model bytes.
 /// Segments (eval/segments.hpp): a summary row gets "segments": {segment:

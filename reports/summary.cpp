@@ -60,10 +60,38 @@ std::string single_trial_ci(const json& block) {
   return block.contains("se") ? "normal" : "bootstrap";
 }
 
-// Summary of one metric over the ok trials of one algorithm. With several
-// trials the unit is the trial (seeds/folds are the replications), so the CI
-// is the t-interval of the mean of per-trial means; a single trial keeps its
-// bootstrap CI over users.
+// The test set a trial was scored on: the record's dataset.test_sha256,
+// or, for records without one (simulated protocols, whose episodes differ
+// by seed; records written before it existed), the trial itself.
+std::string test_set_key(const json& trial, std::size_t index) {
+  const json& sha = child(child(trial, "dataset"), "test_sha256");
+  return sha.is_string() ? "sha:" + sha.get<std::string>() : "trial:" + std::to_string(index);
+}
+
+double sample_sd(const std::vector<double>& v) {
+  const double mu = mean(v);
+  double ss = 0;
+  for (double x : v) ss += (x - mu) * (x - mu);
+  return std::sqrt(ss / static_cast<double>(v.size() - 1));
+}
+
+// Summary of one metric over the ok trials of one algorithm.
+//
+// - One trial: its own interval (bootstrap over users, or an off-policy
+//   estimate's normal interval).
+// - Trials on two or more test sets (folds, random splits that follow the
+//   seed, simulated episodes): the unit is the test set. Trials sharing one
+//   (seeds of one fold) are averaged first, then the t-interval of the mean
+//   over test sets, df = test sets - 1 ("t"; with one trial per test set,
+//   the t over trials).
+// - Several trials on one test set (seeds of a fixed split): the spread of
+//   their means measures only the seeds; the users are the same sample each
+//   time, and with a deterministic algorithm the spread is 0. The interval
+//   adds both: SE^2 = sd^2 / k (seeds) + the trials' mean bootstrap SE^2
+//   over users (half-width / 1.96, an upper bound for the seed average's),
+//   df by Welch-Satterthwaite (the users' part counts as infinite), so
+//   mean +- t_df SE ("t+bootstrap"). Without per-trial intervals it is "t".
+// Rows with k >= 2 carry "se" and "df" (null: infinite) for recfuse compare.
 // `block(trial)` is the trial's {mean, low, high, n} object of the metric.
 template <class Block>
 json metric_summary(const std::vector<const json*>& trials, Block block) {
@@ -77,22 +105,53 @@ json metric_summary(const std::vector<const json*>& trials, Block block) {
   const std::size_t k = means.size();
   if (k == 0) {
     row = {{"mean", nullptr}, {"low", nullptr}, {"high", nullptr}, {"trials", 0}, {"ci", "none"}};
-  } else if (k == 1) {
+    return row;
+  }
+  if (k == 1) {
     const json& m = block(*with[0]);
     double low = number(m, "low"), high = number(m, "high");
     bool has_ci = std::isfinite(low) && std::isfinite(high);
     row = {{"mean", means[0]}, {"low", number_or_null(low)}, {"high", number_or_null(high)},
            {"trials", 1}, {"ci", has_ci ? single_trial_ci(m) : "none"}};
     if (double n = number(m, "n"); std::isfinite(n)) row["n"] = static_cast<std::int64_t>(n);
-  } else {
-    double mu = mean(means), ss = 0;
-    for (double x : means) ss += (x - mu) * (x - mu);
-    double sd = std::sqrt(ss / static_cast<double>(k - 1));
-    double half = student_t_quantile(0.975, static_cast<double>(k - 1)) * sd /
-                  std::sqrt(static_cast<double>(k));
-    row = {{"mean", mu}, {"low", number_or_null(mu - half)}, {"high", number_or_null(mu + half)},
-           {"trials", k}, {"ci", "t"}, {"sd", sd}};
+    return row;
   }
+  std::map<std::string, std::vector<double>> by_test_set;
+  for (std::size_t j = 0; j < k; ++j) by_test_set[test_set_key(*with[j], j)].push_back(means[j]);
+  const double mu = mean(means);
+  const double inf = std::numeric_limits<double>::infinity();
+  double se = 0, df = 0;
+  std::string kind = "t";
+  double sd = kNaN;
+  if (by_test_set.size() >= 2) {
+    std::vector<double> set_means;
+    for (const auto& [key, v] : by_test_set) set_means.push_back(mean(v));
+    sd = sample_sd(set_means);
+    se = sd / std::sqrt(static_cast<double>(set_means.size()));
+    df = static_cast<double>(set_means.size() - 1);
+  } else {
+    sd = sample_sd(means);
+    const double se_seeds = sd / std::sqrt(static_cast<double>(k));
+    double users_var = 0;  // mean over trials of (half-width / 1.96)^2
+    for (const json* t : with) {
+      const json& m = block(*t);
+      const double half = (number(m, "high") - number(m, "low")) / 2;
+      users_var += (half / 1.96) * (half / 1.96) / static_cast<double>(k);
+    }
+    if (std::isfinite(users_var)) {
+      kind = "t+bootstrap";
+      se = std::sqrt(se_seeds * se_seeds + users_var);
+      const double seeds4 = se_seeds * se_seeds * se_seeds * se_seeds;
+      df = seeds4 > 0 ? std::pow(se, 4) / (seeds4 / static_cast<double>(k - 1)) : inf;
+    } else {
+      se = se_seeds;
+      df = static_cast<double>(k - 1);
+    }
+  }
+  const double half = (std::isinf(df) ? 1.96 : student_t_quantile(0.975, df)) * se;
+  row = {{"mean", mu}, {"low", number_or_null(mu - half)}, {"high", number_or_null(mu + half)},
+         {"trials", k}, {"test_sets", by_test_set.size()}, {"ci", kind}, {"sd", number_or_null(sd)},
+         {"se", number_or_null(se)}, {"df", number_or_null(df)}};
   return row;
 }
 

@@ -1,0 +1,122 @@
+// The interval of a summary row over several trials (reports/summary.cpp):
+// trials are pooled by the test set they were scored on (the record's
+// dataset.test_sha256). Seeds of one fixed test set are one sample of users,
+// so their row's interval must carry the users' uncertainty, not only the
+// seeds' spread (which is 0 for a deterministic algorithm).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "eval/stats.hpp"
+#include "report_fixture.hpp"
+#include "reports/compare.hpp"
+#include "reports/report.hpp"
+
+using nlohmann::json;
+
+namespace {
+
+// An ok trial of `label` with ndcg@10 = mean [mean - half, mean + half],
+// scored on test set `test_set` ("" : the record names none).
+json trial(const std::string& label, int seed, double mean, double half,
+           const std::string& test_set) {
+  json r = recfuse::test::ok_record(
+      label, "item_knn", seed,
+      {{"ndcg@10", {{"mean", mean}, {"low", mean - half}, {"high", mean + half}, {"n", 500}}}});
+  r["trial_id"] = label + "-" + std::to_string(seed) + "-" + test_set;
+  r["seed"] = seed;
+  if (!test_set.empty()) r["dataset"] = {{"name", "tiny"}, {"test_sha256", test_set}};
+  return r;
+}
+
+json ndcg_row(const std::vector<json>& records) {
+  const json report = recfuse::build_report(recfuse::test::fixture_context(), records);
+  return report["summary"][0]["metrics"]["ndcg@10"];
+}
+
+}  // namespace
+
+TEST_CASE("seeds of one test set keep the users' interval, even with no spread over seeds",
+          "[reports][summary]") {
+  // A deterministic algorithm: three seeds, one test set, identical means.
+  // The t over seeds alone gave [0.3, 0.3], which claims certainty.
+  const json row = ndcg_row({trial("ease", 1, 0.3, 0.05, "abc"), trial("ease", 2, 0.3, 0.05, "abc"),
+                             trial("ease", 3, 0.3, 0.05, "abc")});
+  CHECK(row["ci"] == "t+bootstrap");
+  CHECK(row["test_sets"] == 1);
+  CHECK(row["mean"].get<double>() == Approx(0.3));
+  // SE = 0.05 / 1.96 from the users, df infinite: the trials' own interval.
+  CHECK(row["low"].get<double>() == Approx(0.25).margin(1e-4));
+  CHECK(row["high"].get<double>() == Approx(0.35).margin(1e-4));
+  CHECK(row["df"].is_null());
+}
+
+TEST_CASE("seeds of one test set add the seeds' spread to the users' interval",
+          "[reports][summary]") {
+  const json row = ndcg_row({trial("mf", 1, 0.28, 0.05, "abc"), trial("mf", 2, 0.32, 0.05, "abc")});
+  const double se_seeds = std::sqrt(0.0008) / std::sqrt(2.0);  // sd of {0.28, 0.32} over sqrt 2
+  const double se_users = 0.05 / 1.96;
+  const double se = std::sqrt(se_seeds * se_seeds + se_users * se_users);
+  const double df = std::pow(se, 4) / std::pow(se_seeds, 4);  // Welch-Satterthwaite, k - 1 = 1
+  CHECK(row["ci"] == "t+bootstrap");
+  CHECK(row["se"].get<double>() == Approx(se));
+  CHECK(row["df"].get<double>() == Approx(df));
+  const double half = recfuse::student_t_quantile(0.975, df) * se;
+  CHECK(row["low"].get<double>() == Approx(0.3 - half));
+  CHECK(row["high"].get<double>() == Approx(0.3 + half));
+  // Wider than the users' part alone; df between the seeds' (1) and infinity.
+  CHECK(half > 1.96 * se_users);
+  CHECK(row["df"].get<double>() > 1.0);
+}
+
+TEST_CASE("trials on different test sets keep the t-interval over trials", "[reports][summary]") {
+  // Folds, or records that name no test set (simulated episodes, older runs).
+  for (const std::string tag : {"named", "unnamed"}) {
+    const auto set = [&](const char* s) { return tag == "named" ? std::string(s) : std::string(); };
+    const json row = ndcg_row({trial("knn", 1, 0.2, 0.05, set("f1")), trial("knn", 2, 0.3, 0.05, set("f2")),
+                               trial("knn", 3, 0.4, 0.05, set("f3"))});
+    CHECK(row["ci"] == "t");
+    CHECK(row["test_sets"] == 3);
+    const double half = recfuse::student_t_quantile(0.975, 2) * 0.1 / std::sqrt(3.0);
+    CHECK(row["low"].get<double>() == Approx(0.3 - half));
+    CHECK(row["high"].get<double>() == Approx(0.3 + half));
+  }
+}
+
+TEST_CASE("seeds within folds are averaged per fold before the t over folds", "[reports][summary]") {
+  // Two folds x two seeds: the unit is the fold (df 1), not the trial (df 3).
+  const json row = ndcg_row({trial("knn", 1, 0.20, 0.05, "f1"), trial("knn", 2, 0.22, 0.05, "f1"),
+                             trial("knn", 1, 0.30, 0.05, "f2"), trial("knn", 2, 0.32, 0.05, "f2")});
+  CHECK(row["ci"] == "t");
+  CHECK(row["trials"] == 4);
+  CHECK(row["test_sets"] == 2);
+  CHECK(row["df"].get<double>() == Approx(1.0));
+  const double sd = std::sqrt(2 * 0.05 * 0.05);  // fold means 0.21 and 0.31
+  CHECK(row["se"].get<double>() == Approx(sd / std::sqrt(2.0)));
+  const double half = recfuse::student_t_quantile(0.975, 1) * sd / std::sqrt(2.0);
+  CHECK(row["high"].get<double>() == Approx(0.26 + half));
+}
+
+TEST_CASE("compare of deterministic seeds on one test set is not certain of a small difference",
+          "[reports][summary][compare]") {
+  // Base seeds 1, 2 and candidate seeds 3, 4: no (fold, seed) pairs, so the
+  // unpaired test of the two summary rows decides. With SE = sd / sqrt(k) =
+  // 0 on both sides the old rows made a 0.002 difference certain (p = 0).
+  const auto run = [](std::vector<int> seeds, double mean) {
+    recfuse::RunForCompare r;
+    for (int s : seeds) r.records.push_back(trial("ease", s, mean, 0.05, "abc"));
+    r.report = recfuse::build_report(recfuse::test::fixture_context(), r.records);
+    r.records.clear();  // summary rows only
+    return r;
+  };
+  const recfuse::CompareResult res =
+      recfuse::compare_runs(run({1, 2}, 0.300), run({3, 4}, 0.298), recfuse::CompareOptions{});
+  const recfuse::CompareRow* row = nullptr;
+  for (const auto& r : res.rows)
+    if (r.metric == "ndcg@10") row = &r;
+  REQUIRE(row != nullptr);
+  CHECK(row->method == "unpaired_summary");
+  CHECK(row->p > 0.5);
+  CHECK_FALSE(row->worse);
+  CHECK(res.regressions == 0);
+}
