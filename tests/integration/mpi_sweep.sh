@@ -5,7 +5,8 @@
 # headline metrics; a second mpirun over the same directory must resume every
 # trial without rewriting a record; -n 1 runs the trials on rank 0; a bad
 # scenario exits 1 on every rank instead of hanging; a worker that loads
-# another build of a plugin has its records refused, and they rerun.
+# another build of a plugin has its records refused, ok or failed, and they
+# rerun; a worker rank killed mid-run takes its trial process with it.
 #
 #   mpi_sweep.sh MPIEXEC RECFUSE_MPI RECFUSE WORK_DIR TEST_GOOD_PLUGIN
 set -euo pipefail
@@ -123,4 +124,63 @@ grep -q "ran another build" "$work/prov/report.json" || { echo "no refusal recor
 "${mpirun[@]}" -n 3 "$recfuse_mpi" run "$work/prov.toml" -o "$work/prov" --threads 1 --no-cache \
   --plugin-path "$work/A" > "$work/prov2.log" 2>&1 || { cat "$work/prov2.log"; exit 1; }
 grep -q "4 trials (0 failed" "$work/prov2.log" || { cat "$work/prov2.log"; exit 1; }
+
+# The same for a trial that fails on the node with the other build: its
+# failure is that build's, not this one's, so a rerun with one build runs it
+# again (as `recfuse run` does); the failures of this build are resumed.
+mkdir -p "$work/TA" "$work/TB"
+test_throws="$(dirname "$test_good")/librecfuse_test_throws.so"
+cp "$test_throws" "$work/TA/"
+cp "$test_throws" "$work/TB/"
+printf '\0' >> "$work/TB/$(basename "$test_throws")"
+sed 's/test_good/test_throws/' "$work/prov.toml" > "$work/throws.toml"
+rc=0
+"${mpirun[@]}" -n 2 "$recfuse_mpi" run "$work/throws.toml" -o "$work/throws" --threads 1 --no-cache \
+  --plugin-path "$work/TA" : -n 1 "$recfuse_mpi" run "$work/throws.toml" -o "$work/throws" --threads 1 \
+  --no-cache --plugin-path "$work/TB" > "$work/throws.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || { echo "failing trials: exit $rc, expected 2"; cat "$work/throws.log"; exit 1; }
+on_a=$(grep -c "(ran on rank 1)" "$work/throws.log" || true)
+on_b=$(grep -c "(ran on rank 2)" "$work/throws.log" || true)
+[[ $on_b -ge 1 ]] || { echo "rank 2 ran no trial"; cat "$work/throws.log"; exit 1; }
+rc=0
+"${mpirun[@]}" -n 2 "$recfuse_mpi" run "$work/throws.toml" -o "$work/throws" --threads 1 --no-cache \
+  --plugin-path "$work/TA" > "$work/throws2.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || { echo "failing trials, rerun: exit $rc, expected 2"; cat "$work/throws2.log"; exit 1; }
+grep -q "4 trials (4 failed, $on_a resumed)" "$work/throws2.log" ||
+  { echo "expected the $on_a failures of rank 1's build resumed, the $on_b of rank 2's rerun"; cat "$work/throws2.log"; exit 1; }
+
+# A worker rank that dies mid-run: mpirun ends the job, no trial process
+# outlives it (each follows its rank), every record on disk is whole, and a
+# rerun runs each trial exactly once.
+plugins="$(dirname "$test_good")"
+printf 'name = "mpi-kill"\nseeds = [1, 2, 3]\n[dataset]\nformat = "synthetic"\n[evaluation]\ncutoffs = [10]\n[[algorithms]]\nplugin = "test_slow"\nparams = { seconds = 0.0, wait_for = "%s" }\n' \
+  "$work/go" > "$work/kill.toml"
+"${mpirun[@]}" -n 3 "$recfuse_mpi" run "$work/kill.toml" -o "$work/kill" --threads 1 --no-cache \
+  --plugin-path "$plugins" > "$work/kill.log" 2>&1 &
+job=$!
+trials_of() { pgrep -f -- "trial .*--record $work/kill/" || true; }
+for _ in $(seq 600); do [[ $(trials_of | wc -l) -ge 2 ]] && break; sleep 0.1; done
+[[ $(trials_of | wc -l) -ge 2 ]] || { echo "no two trials started"; kill "$job"; cat "$work/kill.log"; exit 1; }
+victim=$(ps -o ppid= -p "$(trials_of | head -n 1)" | tr -d ' ')
+kill -KILL "$victim"
+rc=0
+wait "$job" || rc=$?
+[[ $rc -ne 0 ]] || { echo "mpirun exited 0 after a rank was killed"; cat "$work/kill.log"; exit 1; }
+for _ in $(seq 200); do [[ -z "$(trials_of)" ]] && break; sleep 0.1; done
+left="$(trials_of)"
+if [[ -n "$left" ]]; then
+  echo "trial processes outlived their killed job: $left"
+  kill -KILL $left
+  exit 1
+fi
+python3 - "$work/kill/trials" <<'PY'
+import json, pathlib, sys
+for f in pathlib.Path(sys.argv[1]).glob("*.json"):
+    json.loads(f.read_text())  # whole, or not there at all
+PY
+touch "$work/go"
+"${mpirun[@]}" -n 3 "$recfuse_mpi" run "$work/kill.toml" -o "$work/kill" --threads 1 --no-cache \
+  --plugin-path "$plugins" > "$work/kill2.log" 2>&1 || { cat "$work/kill2.log"; exit 1; }
+grep -q "3 trials (0 failed, 0 resumed)" "$work/kill2.log" || { cat "$work/kill2.log"; exit 1; }
+[[ $(grep -c "(ran on rank" "$work/kill2.log") -eq 3 ]] || { cat "$work/kill2.log"; exit 1; }
 echo "mpi sweep: ok"

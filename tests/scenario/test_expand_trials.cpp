@@ -120,3 +120,17 @@ plugin = "p"
   REQUIRE(t.size() == 2);
   CHECK(t[0].id != t[1].id);
 }
+
+// A record of other segment definitions (users:cold, items:head) must not be
+// resumed as this trial's: its "segments" were cut elsewhere.
+TEST_CASE("trial ids follow the segment definitions, and their defaults keep earlier ids") {
+  const std::string head = "name = \"s\"\n[dataset]\nformat = \"synthetic\"\n[evaluation]\n";
+  const std::string algo = "[[algorithms]]\nplugin = \"popularity\"\n";
+  const auto id = [&](const std::string& eval) {
+    return recfuse::expand_trials(recfuse::parse_scenario(head + eval + algo, "s.toml")).at(0).id;
+  };
+  const std::string plain = id("");
+  CHECK(id("cold_user_max = 5\nhead_fraction = 0.2\n") == plain);
+  CHECK(id("cold_user_max = 9\n") != plain);
+  CHECK(id("head_fraction = 0.5\n") != plain);
+}

@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <iostream>
+#include <sched.h>
 #include <set>
 #include <thread>
 
@@ -102,6 +103,13 @@ auto on_machine(F&& f) -> decltype(f()) {
 
 }  // namespace
 
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
   PreparedRun run;
   Scenario& scenario = run.scenario;
@@ -133,10 +141,11 @@ PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
                   : !scenario.output.empty() ? scenario.output
                                              : "results/" + scenario.name;
   sw.jobs = o.jobs;
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // The cores this run may use, not the machine's: under taskset or a job
+  // scheduler's cpuset, more threads would only take turns on them.
   sw.threads = o.threads > 0 ? o.threads
                : scenario.threads > 0 ? scenario.threads
-                                      : std::max(1, cores / std::max(1, sharing));
+                                      : std::max(1, usable_cores() / std::max(1, sharing));
   sw.time_limit_s = o.time_limit_s >= 0 ? o.time_limit_s : scenario.time_limit_s;
   sw.retry_failed = o.retry_failed;
   sw.quiet = o.quiet;

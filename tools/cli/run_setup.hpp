@@ -49,12 +49,17 @@ struct PreparedRun {
   SweepOptions sweep;                      // executable: the running binary
 };
 
+/// The cores this process may run on (its CPU affinity: taskset, a job
+/// scheduler's cpuset, an MPI binding), which the trial processes inherit;
+/// all online cores when the affinity cannot be read.
+int usable_cores();
+
 /// Loads the scenario (or the embedded default), expands and shards it and,
 /// when `check` is set, validates every plugin, parameter point and dataset
 /// path. Always loads the plugins to give each trial its provenance (the
 /// build its record must come from to be resumed). Fills the sweep options; without --threads or a scenario `threads`,
-/// each trial gets cores / `sharing` threads (`sharing`: trial processes
-/// running side by side on this machine). Throws recfuse::Error on bad input,
+/// each trial gets usable_cores() / `sharing` threads (`sharing`: trial
+/// processes running side by side on those cores). Throws recfuse::Error on bad input,
 /// SetupError when the machine fails it.
 PreparedRun prepare_run(const RunOptions& o, int sharing, bool check);
 

@@ -4,9 +4,13 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <mutex>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cli.hpp"
+#include "runner/record_json.hpp"
 #include "runner/trial.hpp"
 #include "util/fs.hpp"
 
@@ -41,6 +45,7 @@ int trial_command(const Args& args) {
   std::vector<std::string> plugin_path;
   std::size_t index = 0;
   int threads = 1;
+  pid_t parent = 0;
   desc.add_options()("help,h", "show this help")(
       "scenario", po::value(&scenario_file), "scenario TOML file")(
       "default", "use the embedded default scenario")(
@@ -51,6 +56,7 @@ int trial_command(const Args& args) {
       "plugin-path", po::value(&plugin_path)->composing(), "extra plugin directory (repeatable)")(
       "cache-dir", po::value(&cache), "dataset cache directory")(
       "save-model-dir", po::value(&model_dir), "write the fitted model here, as <trial id>.model")(
+      "parent-pid", po::value(&parent), "end with this process (the sweep that started the trial)")(
       "no-cache", "do not use the dataset cache");
   po::variables_map vm;
   try {
@@ -63,6 +69,16 @@ int trial_command(const Args& args) {
   } catch (const po::error& e) {
     std::cerr << "recfuse trial: " << e.what() << "\n";
     return kExitBadInput;
+  }
+  if (parent > 0) {
+    // A trial must not outlive its sweep, even a SIGKILLed one (no handler
+    // could stop it then): the kernel kills this process when the thread
+    // that spawned it ends. Checked after, in case the sweep ended first.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) {
+      std::cerr << "recfuse trial: the sweep that started this trial (pid " << parent << ") has ended\n";
+      return kExitInternal;
+    }
   }
   Scenario scenario;
   try {
@@ -94,6 +110,9 @@ int trial_command(const Args& args) {
   CollectingProgress progress;
   nlohmann::json rec = execute_trial(scenario, trials[index], options, &progress);
   rec["progress"] = progress.lines();
+  // Of every record this process writes, ok or failed; the sweep keeps it
+  // (wait4 would count the sweep's own peak too, runner/sweep.cpp).
+  rec["resources"]["peak_rss_bytes"] = record_json::self_peak_rss_bytes();
   write_file_atomic(record, rec.dump(1));
   if (rec.value("status", "") != "ok") {
     std::cerr << rec.value("error", "") << "\n";

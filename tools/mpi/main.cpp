@@ -18,7 +18,6 @@
 // trial runs as a plain `recfuse trial` child process, as under `recfuse run`.
 // With -n 1 rank 0 runs the trials itself, exactly like `recfuse run`.
 #include <mpi.h>
-#include <sched.h>
 
 #include <chrono>
 #include <iostream>
@@ -75,20 +74,13 @@ int sharing_on_node(int rank, int size, int jobs) {
   return std::max(1, local - has_root);
 }
 
-/// Cores this rank may run on: mpirun binds ranks to a core or a socket by
-/// default, and the trial processes inherit the binding.
-int bound_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
-  return CPU_COUNT(&set);
-}
-
 /// Threads per trial when neither --threads nor the scenario sets them: the
 /// node's cores shared by the ranks on it, or the cores this rank is bound to.
+/// (mpirun binds ranks to a core or a socket by default, and the trial
+/// processes inherit the binding.)
 int default_threads(int sharing, int side_by_side) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int bound = bound_cores();
+  const int bound = usable_cores();
   if (bound > 0 && bound < cores) return std::max(1, bound / side_by_side);
   return std::max(1, cores / sharing);
 }
@@ -106,7 +98,7 @@ std::filesystem::path trial_binary() {
 /// Collective: rank 0 names the ranks whose trials want more threads than the
 /// cores the rank is bound to (they would share those cores, slowly).
 void warn_binding(const SweepOptions& sw, int rank, int side_by_side) {
-  const int bound = bound_cores();
+  const int bound = usable_cores();
   int mine = side_by_side > 0 && bound > 0 && side_by_side * sw.threads > bound ? 1 : 0;
   int total = 0;
   MPI_Reduce(&mine, &total, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);

@@ -61,22 +61,30 @@ json accept_record(const Scenario& scenario, const TrialSpec& t, const std::stri
     return failed_record(scenario, t, "failed",
                          from + " sent a record of version " + rec.value("record_version", json(nullptr)).dump() +
                              ", expected " + std::to_string(kRecordVersion) + " (recfuse builds differ)");
+  // A node with other plugin files or another recfuse build must not put
+  // its result, or its failure, into this run's report as this build's: the
+  // record is refused without a provenance, so the next run retries it (as
+  // run_sweep does with a record of another build).
+  const bool this_build =
+      t.provenance.empty() || (rec.contains("provenance") && rec["provenance"].dump() == t.provenance);
+  const std::string other_build =
+      this_build ? std::string()
+                 : from + " ran another build: " +
+                       (rec.contains("provenance") ? rec["provenance"].dump() : std::string("no provenance")) +
+                       ", rank 0 expects " + t.provenance + " (rebuild recfuse and recfuse-mpi together)";
   if (rec.value("status", "") != "ok") {
-    const std::string error = rec.value("error", std::string("no error text"));
-    return failed_record(scenario, t, rec.value("status", std::string("failed")), from + ": " + error);
+    const std::string error = from + ": " + rec.value("error", std::string("no error text"));
+    json failed = failed_record(scenario, t, rec.value("status", std::string("failed")),
+                                this_build ? error : error + "\n" + other_build);
+    if (!this_build) failed.erase("provenance");
+    return failed;
   }
   if (rec.value("trial_id", "") != t.id)
     return failed_record(scenario, t, "failed", from + " sent a record of trial " + rec.value("trial_id", "") +
                                                     " for trial " + t.id);
-  // A node with other plugin files or another recfuse build must not put
-  // its result into this run's report.
-  if (!t.provenance.empty() && (!rec.contains("provenance") || rec["provenance"].dump() != t.provenance)) {
-    json refused = failed_record(
-        scenario, t, "failed",
-        from + " ran another build: " +
-            (rec.contains("provenance") ? rec["provenance"].dump() : std::string("no provenance")) +
-            ", rank 0 expects " + t.provenance + " (rebuild recfuse and recfuse-mpi together)");
-    refused.erase("provenance");  // not this build's failure: the next run retries it
+  if (!this_build) {
+    json refused = failed_record(scenario, t, "failed", other_build);
+    refused.erase("provenance");
     return refused;
   }
   return rec;

@@ -19,7 +19,8 @@
 //   "error": "",                       // message when status != ok
 //   "dataset": {"name": "ml-100k", "sha256": "...", "users": 943, "items": 1682,
 //               "interactions": 100000, "skipped_rows": 0, "split": "leave_last_one_out",
-//               "train": 98114, "validation": 943, "test": 943, "test_users": 943},
+//               "train": 98114, "validation": 943, "test": 943, "test_users": 943,
+//               "test_sha256": "<16 hex>"},  // the evaluated set: seeds sharing it pool in reports
 //   "metrics": {                       // every mean with its bootstrap 95% CI
 //     "ndcg@10": {"mean": 0.04, "low": 0.03, "high": 0.05, "n": 943}, ...
 //     "coverage@10": {"mean": 0.31},   // catalogue-level: mean only
@@ -42,7 +43,8 @@
 //              "latency_ms": {"p50": 0.2, "p95": 0.3, "p99": 0.5, "max": 1.1,
 //                             "mean": 0.21, "n": 943},
 //              "batch_s": 0.05, "throughput_users_per_s": 18000},
-//   "resources": {"peak_rss_bytes": 123456789, "model_bytes": 4567890},  // RSS from wait4
+//   "resources": {"peak_rss_bytes": 123456789,  // the trial process's own peak (VmHWM);
+//                 "model_bytes": 4567890},       // from wait4 if it wrote no record
 //   "log": "<output>/logs/<trial_id>.log",
 //   "progress": ["epoch 1 loss 0.3", ...],
 //   "started_at": "2026-11-28T20:40:00Z"

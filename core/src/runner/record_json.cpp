@@ -1,6 +1,7 @@
 #include "runner/record_json.hpp"
 
 #include <ctime>
+#include <fstream>
 #include <sys/resource.h>
 
 namespace recfuse::record_json {
@@ -37,6 +38,13 @@ Interval mean_ci(std::span<const double> values, int resamples, std::uint64_t se
 }
 
 std::int64_t self_peak_rss_bytes() {
+  // VmHWM: the high-water mark of this process's address space since its
+  // exec. Not getrusage's ru_maxrss, which also holds the peak of the
+  // process that spawned this one (the kernel keeps the old address space's
+  // mark across exec, and after posix_spawn that is the parent's).
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmHWM:  1234 kB"
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<std::int64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB

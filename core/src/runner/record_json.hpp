@@ -21,7 +21,8 @@ nlohmann::json finite_or_null(double v);
 nlohmann::json interval(const Interval& ci);
 /// Bootstrap CI of the mean; `resamples` = 0 gives the mean alone.
 Interval mean_ci(std::span<const double> values, int resamples, std::uint64_t seed);
-/// This process's peak resident set so far.
+/// This process's peak resident set so far, since its exec (not counting
+/// the process that started it).
 std::int64_t self_peak_rss_bytes();
 
 }  // namespace recfuse::record_json

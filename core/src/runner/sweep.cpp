@@ -61,9 +61,11 @@ bool read_record(const std::filesystem::path& file, const std::string& id, json&
 pid_t spawn_trial(const SweepOptions& opt, const TrialSpec& t, const std::filesystem::path& log) {
   std::vector<std::string> args{opt.executable.string(), "trial"};
   args.insert(args.end(), opt.trial_args.begin(), opt.trial_args.end());
+  // --parent-pid: the trial ends with this process, even one SIGKILLed
+  // (trial_command.cpp; this thread waits for it in run_sweep).
   args.insert(args.end(), {"--index", std::to_string(t.index), "--trial-id", t.id, "--record",
                            record_path(opt.output_dir, t).string(), "--threads",
-                           std::to_string(opt.threads)});
+                           std::to_string(opt.threads), "--parent-pid", std::to_string(::getpid())});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -141,7 +143,13 @@ json finish_record(const Scenario& scenario, const Running& r, int status, const
     // provenance: its failure belongs to the build this sweep expects.
     rec["provenance"] = json::parse(expected);
   }
-  rec["resources"]["peak_rss_bytes"] = static_cast<std::int64_t>(ru.ru_maxrss) * 1024;
+  // Peak memory: the trial's own figure when it wrote its record (its
+  // address space's high-water mark, record_json.hpp). wait4's ru_maxrss
+  // also counts this process's peak, which the kernel folds into the child's
+  // at exec (posix_spawn shares our address space until then), so it is
+  // only the figure of a trial that wrote none (crash, timeout): an upper bound.
+  if (!rec.contains("resources") || !rec["resources"].contains("peak_rss_bytes"))
+    rec["resources"]["peak_rss_bytes"] = static_cast<std::int64_t>(ru.ru_maxrss) * 1024;
   rec["timing"]["process_wall_s"] = wall;
   rec["timing"]["process_cpu_s"] =
       static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
@@ -218,6 +226,10 @@ ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::v
       scan.pending.push_back(slot);
       continue;
     }
+    // The id, not the index, names the trial: an entry added to the
+    // scenario shifts the indices of those after it, and the report must
+    // not list two trials under one index. (In memory: the file stays as written.)
+    rec["index"] = t.index;
     scan.records[slot] = std::move(rec);
     ++scan.resumed;
   }

@@ -44,7 +44,7 @@ std::filesystem::path record_path(const std::filesystem::path& output_dir, const
 /// The resume pass of a sweep: the records in `output_dir` that a rerun
 /// keeps (a whole record of the trial, from the same build when the trial
 /// carries its expected provenance, and "ok" when `retry_failed`), each in
-/// its trial's slot, and the slots still to run. A record from another
+/// its trial's slot with the trial's current index, and the slots still to run. A record from another
 /// build (another host source hash, build type or compiler, another version
 /// or file of a plugin library the trial loads, or none recorded), or a
 /// file this recfuse cannot read as the record, is not reused: it moves with

@@ -27,6 +27,19 @@
 namespace recfuse {
 namespace {
 
+/// Which test set a trial was scored on: the dataset and the evaluated
+/// (user, item, value) entries. Trials that share it (seeds of a fixed
+/// split) are one sample of users; the report's interval over them must add
+/// the users' uncertainty to the seeds' (reports/summary.cpp).
+std::string test_set_fingerprint(const CsrMatrix& test, const std::string& data_sha) {
+  Sha256 h;
+  h.update(data_sha);
+  h.update(test.indptr.data(), test.indptr.size() * sizeof(std::int64_t));
+  h.update(test.indices.data(), test.indices.size() * sizeof(std::int32_t));
+  h.update(test.values.data(), test.values.size() * sizeof(float));
+  return h.hex_digest().substr(0, 16);
+}
+
 using json = nlohmann::json;
 using record_json::finite_or_null;
 using record_json::mean_ci;
@@ -290,8 +303,9 @@ void save_trial_model(const Recommender& model, const AlgorithmHandle& handle, c
 }  // namespace
 
 void record_model(const Recommender& model, json& rec) {
-  rec["resources"] = {{"peak_rss_bytes", record_json::self_peak_rss_bytes()},
-                      {"model_bytes", model.model_bytes()}};
+  // peak_rss_bytes: added by the trial process when it writes the record
+  // (trial_command.cpp), the last moment of the trial.
+  rec["resources"]["model_bytes"] = model.model_bytes();
   if (const auto diag = model.diagnostics(); !diag.empty()) {
     json d = json::object();
     for (const auto& [name, value] : diag) d[name] = finite_or_null(value);
@@ -382,7 +396,8 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"nested_validation", nested},
                       {"algorithm_train", (nested ? inner : split).train.size()},
                       {"algorithm_validation", (nested ? inner : split).validation.size()},
-                      {"test_users", test_users}};
+                      {"test_users", test_users},
+                      {"test_sha256", test_set_fingerprint(test, data.sha256)}};
 
     FittedModel fitted =
         fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);

@@ -29,7 +29,7 @@ nlohmann::json execute_trial(const Scenario& scenario, const TrialSpec& trial,
 /// Steps every protocol shares (trial.cpp), each filling its part of the
 /// record: the algorithm tree checked against the plugins (plugin fields);
 /// the tree fitted on `train` (params, model_tree, fit timings); the
-/// fitted model's resources and diagnostics.
+/// fitted model's size and diagnostics.
 AlgorithmHandle check_trial_algorithm(const Scenario& scenario, const TrialSpec& trial,
                                       const PluginRegistry& registry, nlohmann::json& rec);
 FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,

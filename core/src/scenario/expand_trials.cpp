@@ -91,6 +91,12 @@ std::string canonical_evaluation(const EvaluationSpec& e) {
        ";max_latency_users=" + std::to_string(e.max_latency_users);
   if (e.target != "test") s += ";target=" + e.target;  // keeps earlier ids stable
   if (e.nested_validation) s += ";nested_validation=1";
+  // The segment definitions shape the record's "segments" (and its
+  // per-user item-segment vectors): a record of other segments must not be
+  // resumed. Written only when not the defaults, so earlier ids stay.
+  const EvaluationSpec defaults;
+  if (e.cold_user_max != defaults.cold_user_max) s += ";cold_user_max=" + std::to_string(e.cold_user_max);
+  if (e.head_fraction != defaults.head_fraction) s += ";head_fraction=" + number(e.head_fraction);
   return s;
 }
 
