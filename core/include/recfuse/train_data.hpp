@@ -29,7 +29,8 @@ struct TrainData {
   /// items x users: the transpose of `by_user` (same values/timestamps).
   CsrMatrix by_item;
   /// users x (time-ordered item sequence): row u lists u's training items
-  /// in interaction order (ties broken by item id). `indices` are items.
+  /// in interaction order (timestamp ties as the scenario's `split.ties`
+  /// says: file order by default, or item id). `indices` are items.
   CsrMatrix sequences;
   /// Item side features (genres, tokens of titles ...); may be empty.
   AttributeMatrix item_features;

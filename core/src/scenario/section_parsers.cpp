@@ -82,6 +82,10 @@ void parse_filter(const Section& s, FilterSpec& f) {
 void parse_split(const Section& s, SplitSpec& p) {
   s.read_enum("method", p.method, schema::split_methods());
   s.read_float("test_ratio", p.test_ratio, 0.0, 1.0, true);
+  // 0 is in range for the methods that ignore it; those that hold out a
+  // share would refuse it only when the trial runs (data/splits.cpp).
+  if (p.test_ratio == 0.0 && (p.method == "random" || p.method.rfind("temporal_", 0) == 0))
+    s.fail("test_ratio", "must be in (0, 1) for method '" + p.method + "' (got 0)");
   s.read_float("validation_ratio", p.validation_ratio, 0.0, 1.0, true);
   s.read("validation", p.validation);
   s.read_enum("ties", p.ties, schema::split_ties());
