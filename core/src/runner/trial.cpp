@@ -13,6 +13,7 @@
 #include "data/train_data_builder.hpp"
 #include "eval/evaluator.hpp"
 #include "eval/stats.hpp"
+#include "runner/eval_json.hpp"
 #include "runner/model_tree.hpp"
 #include "runner/online.hpp"
 #include "recfuse/model_io.hpp"
@@ -53,104 +54,6 @@ json params_json(const std::map<std::string, ParamValue>& values) {  // before v
   json out = json::object();
   for (const auto& [k, v] : values) out[k] = param_json(v);
   return out;
-}
-
-/// Mean of the per-rating `errors` with its CI: a bootstrap over the users
-/// who have test ratings (their finite errors summed per user; a user's
-/// ratings are not independent of each other), or the plain mean with no CI
-/// when bootstrap = 0. n = the ratings with a finite error.
-Interval rating_error_ci(const EvalOutput& ev, const std::vector<double>& errors, int resamples,
-                         std::uint64_t seed) {
-  const auto& at = ev.rating_user_offsets;
-  if (resamples <= 0 || at.size() < 2) return mean_ci(errors, resamples, seed);
-  std::vector<double> sums(at.size() - 1, 0.0), counts(at.size() - 1, 0.0);
-  for (std::size_t u = 0; u + 1 < at.size(); ++u)
-    for (std::size_t j = at[u]; j < at[u + 1]; ++j)
-      if (std::isfinite(errors[j])) sums[u] += errors[j], counts[u] += 1;
-  Interval ci = bootstrap_ratio_ci(sums, counts, resamples, seed);
-  ci.n = static_cast<std::int64_t>(std::accumulate(counts.begin(), counts.end(), 0.0));
-  return ci;
-}
-
-/// Metrics block: bootstrap CI for per-user metrics, means for catalogue
-/// measures, RMSE/MAE with CIs from rating errors resampled by user.
-json metrics_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_t seed) {
-  json m = json::object();
-  const std::uint64_t boot = derive_seed(seed, "bootstrap");
-  for (const auto& [name, values] : ev.per_user)
-    m[name] = record_json::interval(mean_ci(values, spec.bootstrap, boot));
-  for (const auto& [name, value] : ev.aggregate) {
-    if (name == "rmse" || name == "mae") continue;
-    m[name] = json{{"mean", finite_or_null(value)}};
-  }
-  // Each rating metric only when the evaluator computed it (a metrics filter may ask for one).
-  if (!ev.rating_sq_errors.empty() && ev.aggregate.count("rmse")) {
-    Interval mse = rating_error_ci(ev, ev.rating_sq_errors, spec.bootstrap, boot);
-    m["rmse"] = record_json::interval({std::sqrt(mse.mean), std::sqrt(mse.low), std::sqrt(mse.high), mse.n});
-  }
-  if (!ev.rating_abs_errors.empty() && ev.aggregate.count("mae"))
-    m["mae"] = record_json::interval(rating_error_ci(ev, ev.rating_abs_errors, spec.bootstrap, boot));
-  return m;
-}
-
-/// The accuracy metrics a segment block reports (the per-user ranking
-/// metrics of the full protocol; beyond-accuracy and sampled_ ones stay in
-/// the per-user vectors, from which reports can re-segment anything).
-bool segment_metric(const std::string& name) {
-  for (const char* base : {"precision@", "recall@", "f1@", "hr@", "ndcg@", "map@", "mrr@"})
-    if (name.rfind(base, 0) == 0) return true;
-  return false;
-}
-
-/// "segments": {"users:cold": {"n": 12, "ndcg@10": {mean, low, high, n}, ...}, ...}
-/// with the same bootstrap as metrics_json; user segments take the per-user
-/// values of their members, item segments their own restricted values.
-json segments_json(const EvalOutput& ev, const EvaluationSpec& spec, std::uint64_t seed) {
-  json out = json::object();
-  const std::uint64_t boot = derive_seed(seed, "bootstrap");
-  for (const auto& [name, seg] : ev.segments) {
-    json block = json::object();
-    block["n"] = seg.members.size();
-    if (is_item_segment(name)) {
-      for (const auto& [metric, values] : seg.per_user)
-        block[metric] = record_json::interval(mean_ci(values, spec.bootstrap, boot));
-    } else {
-      std::vector<double> values(seg.members.size());
-      for (const auto& [metric, all] : ev.per_user) {
-        if (!segment_metric(metric)) continue;
-        for (std::size_t r = 0; r < seg.members.size(); ++r) values[r] = all[seg.members[r]];
-        block[metric] = record_json::interval(mean_ci(values, spec.bootstrap, boot));
-      }
-    }
-    out[name] = std::move(block);
-  }
-  return out;
-}
-
-json segment_definition_json(const SegmentDefinition& d) {
-  return {{"cold_user_max", d.cold_user_max},
-          {"history_quartile_edges", d.history_edges},
-          {"head_fraction", d.head_fraction},
-          {"head_min_popularity", d.head_min_popularity},
-          {"head_items", d.head_items}};
-}
-
-/// Item-segment vectors in the per-user block, aligned with "users" (null
-/// outside the segment), for the headline families only: paired per-segment
-/// tests need them and user segments are re-derived from "history".
-void add_item_segment_vectors(json& per_user, const EvalOutput& ev) {
-  for (const auto& [name, seg] : ev.segments) {
-    if (!is_item_segment(name)) continue;
-    for (const auto& [metric, values] : seg.per_user) {
-      if (metric.rfind("ndcg@", 0) != 0 && metric.rfind("recall@", 0) != 0 &&
-          metric.rfind("hr@", 0) != 0)
-        continue;
-      json arr(ev.users.size(), nullptr);
-      for (std::size_t r = 0; r < seg.members.size(); ++r)
-        arr[seg.members[r]] = finite_or_null(values[r]);
-      per_user[name + "/" + metric] = std::move(arr);
-    }
-  }
 }
 
 const AlgorithmSpec& algorithm_of(const Scenario& s, const TrialSpec& t) {
@@ -414,13 +317,13 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     timing["batch_s"] = ev.batch_seconds;
     timing["throughput_users_per_s"] = ev.throughput_users_per_s;
 
-    rec["metrics"] = metrics_json(ev, scenario.evaluation, trial.seed);
-    rec["segments"] = segments_json(ev, scenario.evaluation, trial.seed);
-    rec["segment_definition"] = segment_definition_json(ev.segment_definition);
+    rec["metrics"] = eval_json::metrics(ev, scenario.evaluation, trial.seed);
+    rec["segments"] = eval_json::segments(ev, scenario.evaluation, trial.seed);
+    rec["segment_definition"] = eval_json::segment_definition(ev.segment_definition);
     json per_user = json::object();
     per_user["users"] = ev.users;
     per_user["history"] = ev.history;
-    add_item_segment_vectors(per_user, ev);
+    eval_json::add_item_segment_vectors(per_user, ev);
     for (const auto& [name, values] : ev.per_user) {
       json arr = json::array();
       for (double v : values) arr.push_back(finite_or_null(v));
