@@ -8,18 +8,24 @@
 //   dot q_i·p_u                           2f
 //   p_u ← (1 − γλ) p_u + γe q_i           3f
 //   q_i ← (1 − γλ) q_i + γe p_u           3f
-// i.e. 8f flops per rating; the O(1) bias work is not counted. The GEMM
-// counts 2·M·N·f for an (M x f)·(f x N) product: one block of 256 users
-// scored against every item, as recommend() does, and every user at once.
+// i.e. 8f flops per rating; the O(1) bias work is not counted, nor the
+// kernel's arithmetic on the zero padding of each row (rows are padded to a
+// multiple of 16 floats: at f = 100 it runs over 112, 8·112 flops, of which
+// the counter takes the 8·100 useful ones). The GEMM counts 2·M·N·f for an
+// (M x f)·(f x N) product: one block of 256 users scored against every item,
+// as recommend() does, and every user at once.
+// Threads: the plain epochs run on one thread, the blocked one on `threads`;
+// the GEMM on 1 thread (the plain epochs' peer) and on OpenMP's default
+// (Eigen's parallel GEMM); each result reports its count ("threads").
+// The label of each epoch gives the shape it ran on.
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
+#include <array>
 #include <string>
 #include <vector>
 
-#include "core/src/data/readers.hpp"
-#include "core/src/data/splits.hpp"
-#include "core/src/data/train_data_builder.hpp"
+#include "bench_support.hpp"
 #include "plugins/mf_explicit/rating_model.hpp"
 #include "plugins/mf_explicit/sgd_kernel.hpp"
 
@@ -43,15 +49,7 @@ void shuffle(RatingSet& s) {
 
 const RatingSet& ml100k_u1() {
   static const RatingSet set = [] {
-    recfuse::DatasetSpec spec;
-    spec.format = "ml-100k";
-    spec.path = std::string(RECFUSE_BENCH_SHARED_DATA) + "/ml-100k";
-    spec.cache = false;
-    const recfuse::Dataset data = recfuse::load_dataset(spec, {});
-    recfuse::SplitSpec split;
-    split.method = "fixed";
-    const recfuse::TrainData train =
-        recfuse::build_train_data(data, recfuse::make_split(data, split, "u1", 1));
+    const recfuse::TrainData train = recfuse::bench::ml100k_u1_train();
     RatingSet s;
     s.n_users = train.n_users;
     s.n_items = train.n_items;
@@ -109,10 +107,12 @@ void set_epoch_counters(benchmark::State& state, const RatingSet& set, int f) {
                                                    benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(
       8.0 * f * n * static_cast<double>(state.iterations()) * 1e-9, benchmark::Counter::kIsRate);
+  recfuse::bench::label_shape(state, set.n_users, set.n_items, static_cast<std::int64_t>(set.ratings.size()));
 }
 
 void run_epochs(benchmark::State& state, const RatingSet& set) {
   const int f = static_cast<int>(state.range(0));
+  const recfuse::bench::OmpThreads threads(state, 1);  // sgd_epoch is serial
   EpochState e(set, f);
   for (auto _ : state) {
     const double se = recfuse::sgd_epoch(e.step, set.ratings.data(), set.ratings.size(), e.P.data(),
@@ -144,12 +144,18 @@ void BM_sgd_epoch_blocked_ml100k_u1(benchmark::State& state) {
 void BM_sgd_epoch_synthetic_1m(benchmark::State& state) { run_epochs(state, synthetic_1m()); }
 
 /// (users x f) · (f x items): a recommend() scoring block (256 users) or
-/// every user, for the machine's GEMM rate at the same inner size.
+/// every user, for the machine's GEMM rate at the same inner size, on
+/// `threads` threads.
 void BM_eigen_gemm(benchmark::State& state) {
   const Eigen::Index f = state.range(0), items = state.range(1), users = state.range(2);
+  const recfuse::bench::OmpThreads threads(state, static_cast<int>(state.range(3)));
   recfuse::RowMatrixF A(users, f), B(items, f), C(users, items);
   recfuse::normal_init(A, 0.0, 0.1, 3);
   recfuse::normal_init(B, 0.0, 0.1, 4);
+  // C's pages faulted in untimed, as in recommend()'s reused scoring buffer (a
+  // nonzero fill: GCC may turn allocation + zero fill into calloc, whose pages
+  // are mapped only when the product first writes them).
+  C.setOnes();
   for (auto _ : state) {
     C.noalias() = A * B.transpose();
     benchmark::DoNotOptimize(C.data());
@@ -158,6 +164,17 @@ void BM_eigen_gemm(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(
       2.0 * static_cast<double>(users * items * f) * static_cast<double>(state.iterations()) * 1e-9,
       benchmark::Counter::kIsRate);
+}
+
+/// Each GEMM shape on 1 thread and on OpenMP's default count (once when that is 1).
+void gemm_shapes(benchmark::internal::Benchmark* b) {
+  const int threads = omp_get_max_threads();
+  for (const auto& [f, items, users] : {std::array<int, 3>{64, 1682, 256}, {100, 1682, 256}, {64, 3706, 256},
+                                         {100, 3706, 256}, {64, 1682, 943}, {100, 1682, 943},
+                                         {64, 3706, 6040}, {100, 3706, 6040}}) {
+    b->Args({f, items, users, 1});
+    if (threads > 1) b->Args({f, items, users, threads});
+  }
 }
 
 }  // namespace
@@ -173,15 +190,8 @@ BENCHMARK(BM_sgd_epoch_blocked_ml100k_u1)
     ->UseRealTime();
 BENCHMARK(BM_sgd_epoch_synthetic_1m)->ArgName("factors")->Arg(64)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_eigen_gemm)
-    ->ArgNames({"factors", "items", "users"})
-    ->Args({64, 1682, 256})
-    ->Args({100, 1682, 256})
-    ->Args({64, 3706, 256})
-    ->Args({100, 3706, 256})
-    ->Args({64, 1682, 943})
-    ->Args({100, 1682, 943})
-    ->Args({64, 3706, 6040})
-    ->Args({100, 3706, 6040})
+    ->ArgNames({"factors", "items", "users", "threads"})
+    ->Apply(gemm_shapes)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();  // OpenMP threads: CPU time of the main thread alone would flatter the rate
 

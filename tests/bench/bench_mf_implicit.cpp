@@ -6,8 +6,10 @@
 //   (256 users, score_factors + topk_exclude).
 // Data: ml-100k is MovieLens-100K u1.base (943 x 1682, 80 000 pairs, from
 // the shared data folder); ml-1m is synthetic with MovieLens-1M's shape
-// (6040 x 3706, 1M pairs, item popularity Zipf-like). Threads: OpenMP
-// default (OMP_NUM_THREADS); times and rates are wall-clock (UseRealTime).
+// (6040 x 3706, about 1M distinct pairs, item popularity Zipf-like); each
+// result's label gives the shape it ran on. Threads: OpenMP default
+// (OMP_NUM_THREADS), reported per result ("threads"; BPR without hogwild runs
+// on one); times and rates are wall-clock (UseRealTime).
 // Google Benchmark 1.7: run with --benchmark_min_time=0.05 (no unit).
 #include <benchmark/benchmark.h>
 
@@ -16,9 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "core/src/data/readers.hpp"
-#include "core/src/data/splits.hpp"
-#include "core/src/data/train_data_builder.hpp"
+#include "bench_support.hpp"
 #include "plugins/mf_implicit/bpr.hpp"
 #include "plugins/mf_implicit/ease.hpp"
 #include "plugins/mf_implicit/ials_solver.hpp"
@@ -29,20 +29,10 @@ namespace {
 
 using namespace recfuse;
 
-/// MovieLens-100K u1.base, implicit (every rating a positive pair).
-TrainData ml100k_u1() {
-  DatasetSpec spec;
-  spec.format = "ml-100k";
-  spec.path = std::string(RECFUSE_BENCH_SHARED_DATA) + "/ml-100k";
-  spec.cache = false;
-  const Dataset data = load_dataset(spec, {});
-  SplitSpec split;
-  split.method = "fixed";
-  return build_train_data(data, make_split(data, split, "u1", 1));
-}
-
 /// Distinct (user, item) pairs of ml-1m's shape: users uniform, items
-/// Zipf(0.8)-like.
+/// i = ⌊u^2.5 · items⌋ for u uniform, i.e. P(i < x) = (x / items)^0.4 and a
+/// popularity falling as rank^-0.6 (Zipf(0.6)-like) before duplicates are
+/// merged; 1.1M draws leave about 993k distinct pairs.
 TrainData synthetic_1m() {
   const std::int32_t users = 6040, items = 3706;
   const std::int64_t nnz = 1000209;
@@ -69,14 +59,24 @@ TrainData synthetic_1m() {
   return d;
 }
 
-/// 0: ml-100k u1.base, 1: synthetic ml-1m; loaded once.
-const TrainData& train_data(std::int64_t shape) {
-  if (shape == 0) {
-    static const TrainData ml100k = ml100k_u1();
+/// range(0) = 0: ml-100k u1.base (implicit: every rating a positive pair),
+/// 1: synthetic ml-1m; each loaded once.
+const TrainData& shape(std::int64_t which) {
+  if (which == 0) {
+    static const TrainData ml100k = bench::ml100k_u1_train();
     return ml100k;
   }
   static const TrainData ml1m = synthetic_1m();
   return ml1m;
+}
+
+/// The data of range(0); labels `state` with its shape and reports the
+/// threads OpenMP regions and Eigen's products get.
+const TrainData& train_data(benchmark::State& state) {
+  const TrainData& d = shape(state.range(0));
+  bench::label_shape(state, d.n_users, d.n_items, d.by_user.nnz());
+  state.counters["threads"] = static_cast<double>(omp_get_max_threads());
+  return d;
 }
 
 RowMatrixF random_factors(Eigen::Index rows, Eigen::Index f) {
@@ -94,7 +94,7 @@ void set_rate(benchmark::State& state, double flops_per_iteration) {
 
 // Flops: YᵀY 2·items·f², then per user (steps + 1)·(2f² + 4·|I_u|·f).
 void BM_ials_cg_half_step_users(benchmark::State& state) {
-  const TrainData& d = train_data(state.range(0));
+  const TrainData& d = train_data(state);
   const Eigen::Index f = 64;
   const int steps = 3;
   ConfidenceOptions o;
@@ -109,7 +109,6 @@ void BM_ials_cg_half_step_users(benchmark::State& state) {
   const double ff = static_cast<double>(f);
   set_rate(state, 2.0 * d.n_items * ff * ff +
                       (steps + 1) * (2.0 * d.n_users * ff * ff + 4.0 * static_cast<double>(d.by_user.nnz()) * ff));
-  state.counters["nnz"] = static_cast<double>(d.by_user.nnz());
 }
 
 // One epoch = nnz LearnBPR steps (f = 64), the flops the kernel executes
@@ -117,11 +116,12 @@ void BM_ials_cg_half_step_users(benchmark::State& state) {
 // h_j 3f, i.e. 13·f per step; sampling, e^x and the biases are not counted,
 // nor the fit's set-up (factor init, positive index) that each iteration pays.
 void BM_bpr_epoch(benchmark::State& state) {
-  const TrainData& d = train_data(state.range(0));
+  const TrainData& d = train_data(state);
   ParamSet p;
   for (const ParamSpec& s : BprRecommender::params()) p.set(s.name, s.default_value);
   p.set("epochs", std::int64_t{1});
   p.set("hogwild", state.range(1) != 0);
+  if (state.range(1) == 0) state.counters["threads"] = 1;  // one stream, num_threads(1)
   BprRecommender r(p);
   for (auto _ : state) r.fit(d, FitContext{});
   set_rate(state, 13.0 * 64.0 * static_cast<double>(d.by_user.nnz()));
@@ -140,7 +140,7 @@ double gram_flops(const TrainData& d) {
 }
 
 void BM_ease_gram(benchmark::State& state) {
-  const TrainData& d = train_data(state.range(0));
+  const TrainData& d = train_data(state);
   for (auto _ : state) {
     const ColMatrix<float> g = binary_gram<float>(d.by_item, d.by_user);
     benchmark::DoNotOptimize(g.data());
@@ -150,11 +150,14 @@ void BM_ease_gram(benchmark::State& state) {
 
 // SPD inverse (spd_inverse.hpp) of XᵀX + λI, n = items: Cholesky n³/3, then
 // the solves for A⁻¹'s lower part 2n³/3, i.e. n³ (lower-order terms dropped).
+// Each iteration first copies A into the work matrix the factorisation
+// overwrites (n² floats, timed; allocated untimed); P's buffer is allocated
+// by the first iteration and reused.
 void BM_spd_inverse(benchmark::State& state) {
-  const TrainData& d = train_data(state.range(0));
+  const TrainData& d = train_data(state);
   ColMatrix<float> a = binary_gram<float>(d.by_item, d.by_user);
   a.diagonal().array() += 200.0f;
-  ColMatrix<float> work;
+  ColMatrix<float> work = a;
   RowMatrix<float> p;
   for (auto _ : state) {
     work = a;
@@ -169,7 +172,7 @@ void BM_spd_inverse(benchmark::State& state) {
 // The whole fit at λ = 200, float: Gram Σ_u |I_u|² + inverse n³ + scaling n²
 // (the copy of the training history kept for scoring is not counted).
 void BM_ease_fit(benchmark::State& state) {
-  const TrainData& d = train_data(state.range(0));
+  const TrainData& d = train_data(state);
   ParamSet p;
   for (const ParamSpec& s : EaseRecommender::params()) p.set(s.name, s.default_value);
   p.set("reg", 200.0);
@@ -182,7 +185,7 @@ void BM_ease_fit(benchmark::State& state) {
 // 256 users: one GEMM (2·256·items·f) then the shared top-10 per row (its
 // comparisons not counted).
 void BM_score_topk_256(benchmark::State& state) {
-  const TrainData& d = train_data(state.range(0));
+  const TrainData& d = train_data(state);
   const Eigen::Index f = 64;
   const RowMatrixF p = random_factors(d.n_users, f), q = random_factors(d.n_items, f);
   std::vector<UserId> users(256);
@@ -208,8 +211,9 @@ void BM_score_topk_256(benchmark::State& state) {
 // trailing updates (depth 128, spd_inverse.hpp's block) and its n³ products.
 void BM_eigen_gemm(benchmark::State& state) {
   const Eigen::Index m = state.range(0), k = state.range(1), n = state.range(2);
+  const bench::OmpThreads threads(state, 0);  // the kernels' count: OpenMP's default
   const Eigen::MatrixXf a = Eigen::MatrixXf::Random(m, k), b = Eigen::MatrixXf::Random(k, n);
-  Eigen::MatrixXf c(m, n);
+  Eigen::MatrixXf c = Eigen::MatrixXf::Ones(m, n);  // faulted in untimed (not Zero: calloc maps lazily)
   for (auto _ : state) {
     c.noalias() = a * b;
     benchmark::DoNotOptimize(c.data());

@@ -2,13 +2,19 @@
 // maxlen 50, batch 128; most ml-100k users have more than 50 training items, so a batch is
 // about 128 x 50 positions):
 //   BM_ForwardBackward  one micro-batch of 20 full sequences, one thread: forward, BCE, backward
-//   BM_TrainBatch       one Adam step on 128 users (threads from OMP_NUM_THREADS)
+//   BM_TrainBatch       one Adam step on 128 users
 //   BM_ScoreBlock       score_all for a block of 256 users (forward + one GEMM H Eᵀ)
 //   BM_RecommendOne     top-10 of one user through the Recommender interface
+// Threads: BM_ForwardBackward on one, as each training thread runs its micro-batches
+// (outside a parallel region Eigen would spread its products over OpenMP's threads);
+// the others on OpenMP's default (OMP_NUM_THREADS). Each result reports its count
+// ("threads"). Each benchmark runs its step once before timing, so the buffers a first
+// call allocates are not timed (a run of a few iterations would otherwise be mostly that).
 #include <benchmark/benchmark.h>
 
 #include <numeric>
 
+#include "bench_support.hpp"
 #include "plugins/sasrec/sasrec.hpp"
 
 using namespace recfuse;
@@ -71,13 +77,16 @@ void BM_ForwardBackward(benchmark::State& state) {
                          Loss::kBce, 0, 1, static_cast<std::uint64_t>(u));
   Activations<float> a;
   const float norm = 1.0f / static_cast<float>(b.tokens());
-  for (auto _ : state) {
+  const bench::OmpThreads threads(state, 1);
+  const auto step = [&] {
     model_forward(a, w.data(), L, c, b, true);
     std::fill(a.dF.begin(), a.dF.end(), 0.0f);
     benchmark::DoNotOptimize(bce_loss(a.dF.data(), g.data() + L.item_emb, a.F.data(), b.targets.data(),
                                       b.negatives.data(), w.data() + L.item_emb, b.tokens(), c.d, norm));
     model_backward(g.data(), a, w.data(), L, c, b);
-  }
+  };
+  step();  // sizes the activations
+  for (auto _ : state) step();
   state.counters["positions/s"] = benchmark::Counter(static_cast<double>(b.tokens()), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_ForwardBackward)->Unit(benchmark::kMillisecond);
@@ -87,6 +96,8 @@ void BM_TrainBatch(benchmark::State& state) {
   std::vector<std::int32_t> users(128);
   std::iota(users.begin(), users.end(), 0);
   std::uint64_t epoch = 100;
+  const bench::OmpThreads threads(state, 0);
+  benchmark::DoNotOptimize(r.train_batch(users, epoch));
   for (auto _ : state) benchmark::DoNotOptimize(r.train_batch(users, ++epoch));
 }
 BENCHMARK(BM_TrainBatch)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -96,6 +107,8 @@ void BM_ScoreBlock(benchmark::State& state) {
   std::vector<UserId> users(256);
   std::iota(users.begin(), users.end(), 0);
   std::vector<float> out(users.size() * kItems);
+  const bench::OmpThreads threads(state, 0);
+  r.score_all(users, out);
   for (auto _ : state) {
     r.score_all(users, out);
     benchmark::DoNotOptimize(out.data());
@@ -109,6 +122,8 @@ void BM_RecommendOne(benchmark::State& state) {
   std::vector<ItemId> items(10);
   std::vector<float> scores(10);
   UserId u = 0;
+  const bench::OmpThreads threads(state, 0);
+  r.recommend(std::vector<UserId>{u}, 10, SparseRowsView::of(data().by_user), items, scores);
   for (auto _ : state) {
     r.recommend(std::vector<UserId>{u}, 10, SparseRowsView::of(data().by_user), items, scores);
     u = (u + 1) % kUsers;
