@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
 
@@ -111,6 +112,26 @@ class BaselineOnlyRecommender final : public Recommender {
 
   std::size_t model_bytes() const override {
     return (bu_.size() + bi_.size() + 1) * sizeof(double);
+  }
+
+  /// kCapSaveLoad: μ, the rating range, b_u, b_i (in double, as scored).
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    w.value(mu_);
+    w.value(lo_);
+    w.value(hi_);
+    w.values(bu_);
+    w.values(bi_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "baseline_only");
+    mu_ = r.value<double>("rating mean");
+    lo_ = r.value<float>("lowest rating");
+    hi_ = r.value<float>("highest rating");
+    bu_ = r.values<double>("user biases");
+    bi_ = r.values<double>("item biases");
+    r.finish();
+    set_shape(static_cast<std::int32_t>(bu_.size()), static_cast<std::int32_t>(bi_.size()));
   }
 
   double global_mean() const { return mu_; }

@@ -31,10 +31,10 @@ const PluginDescriptor* describe() {
        &PopularityRecommender::params, &make_popularity},
       {"baseline_only", PluginKind::kRecommender,
        "user + item rating biases fitted by ALS (Koren 2010; Surprise BaselineOnly)",
-       kCapPredictRating, &BaselineOnlyRecommender::params, &make_baseline_only},
+       kCapPredictRating | kCapSaveLoad, &BaselineOnlyRecommender::params, &make_baseline_only},
   };
   static const PluginDescriptor d =
-      make_descriptor("baseline", "1.1.0", "baseline", "non-personalised and bias baselines", algos);
+      make_descriptor("baseline", "1.2.0", "baseline", "non-personalised and bias baselines", algos);
   return &d;
 }
 

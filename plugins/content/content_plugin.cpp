@@ -13,10 +13,10 @@ const PluginDescriptor* describe() {
   static const AlgorithmDescriptor algos[] = {
       {"content_tfidf", PluginKind::kRecommender,
        "TF-IDF profiles of item attributes and title words, cosine to the user's profile",
-       kCapExplain, &ContentTfidf::params, &make_content},
+       kCapExplain | kCapSaveLoad, &ContentTfidf::params, &make_content},
   };
   static const PluginDescriptor d =
-      make_descriptor("content", "1.0.0", "content", "content-based recommenders", algos);
+      make_descriptor("content", "1.1.0", "content", "content-based recommenders", algos);
   return &d;
 }
 

@@ -20,6 +20,7 @@
 // dense (terms) product per user, O(nnz(X)) per user.
 #pragma once
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -27,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "recfuse/factor_scoring.hpp"
+#include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
 
@@ -111,6 +114,42 @@ class ContentTfidf final : public Recommender {
   std::size_t model_bytes() const override {
     return profiles_.size() * sizeof(float) + weights_.size() * (sizeof(float) + sizeof(std::int32_t)) +
            indptr_.size() * sizeof(std::int64_t);
+  }
+
+  /// kCapSaveLoad: the term names (explain reads them), the items' profiles
+  /// X as CSR, the users' unit profiles (users x terms).
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    w.value<std::uint64_t>(term_names_.size());
+    for (const std::string& t : term_names_) w.text(t);
+    w.values(indptr_);
+    w.values(indices_);
+    w.values(weights_);
+    w.matrix(Eigen::Map<const RowMatrixF>(profiles_.data(), n_users(), n_terms_));
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "content_tfidf");
+    // Each name takes at least its 8-byte length: a corrupt count runs out of file.
+    const auto n_terms = r.value<std::uint64_t>("the number of terms");
+    std::vector<std::string> names;
+    for (std::uint64_t t = 0; t < n_terms; ++t) names.push_back(r.text("a term name"));
+    indptr_ = r.values<std::int64_t>("item profile offsets");
+    indices_ = r.values<std::int32_t>("item profile terms");
+    weights_ = r.values<float>("item profile weights");
+    const auto profiles = r.rows_of_width<RowMatrixF>("user profiles", static_cast<std::int64_t>(names.size()));
+    r.finish();
+    r.expect("the number of item profile weights", static_cast<std::int64_t>(weights_.size()),
+             static_cast<std::int64_t>(indices_.size()));
+    if (indptr_.empty() || indptr_.front() != 0 || indptr_.back() != static_cast<std::int64_t>(indices_.size()) ||
+        !std::is_sorted(indptr_.begin(), indptr_.end()))
+      r.fail("the item profile offsets", "do not index the item profile terms");
+    for (std::int32_t t : indices_)
+      if (t < 0 || static_cast<std::size_t>(t) >= names.size())
+        r.fail("an item profile term", std::to_string(t) + " is not one of the " + std::to_string(names.size()) + " terms");
+    term_names_ = std::move(names);
+    n_terms_ = static_cast<std::int32_t>(term_names_.size());
+    profiles_.assign(profiles.data(), profiles.data() + profiles.size());
+    set_shape(static_cast<std::int32_t>(profiles.rows()), static_cast<std::int32_t>(indptr_.size() - 1));
   }
 
   std::string explain(UserId u, ItemId i) override {

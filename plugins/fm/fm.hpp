@@ -29,6 +29,7 @@
 #pragma once
 
 #include "fm_trainer.hpp"
+#include "recfuse/model_io.hpp"
 
 namespace recfuse {
 
@@ -61,9 +62,35 @@ class FmRecommender final : public Recommender {
                user_emb_.row(users[j]).dot(item_emb_.row(items[j]));
   }
 
-  std::size_t model_bytes() const override { return model_.bytes(); }
+  /// The scoring form (v_U, c, v_I, b), which is what save writes: w0, w, V
+  /// and the feature rows only make it, so a deployment keeps it instead.
+  std::size_t model_bytes() const override {
+    return static_cast<std::size_t>(user_emb_.size() + item_emb_.size()) * sizeof(float) +
+           (user_const_.size() + item_bias_.size()) * sizeof(float);
+  }
 
-  /// Reference ŷ(u,i) by eq. 1 directly (O(k n²) over the active features), for tests.
+  /// kCapSaveLoad: the scoring form v_U and c(u) per user, v_I and b(i) per item.
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    w.matrix(user_emb_);
+    w.values(user_const_);
+    w.matrix(item_emb_);
+    w.values(item_bias_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "fm");
+    user_emb_ = r.rows_of_width<RowMatrixF>("user embeddings", opt_.factors);
+    user_const_ = r.values<float>("user constants");
+    item_emb_ = r.rows_of_width<RowMatrixF>("item embeddings", opt_.factors);
+    item_bias_ = r.values<float>("item biases");
+    r.finish();
+    r.expect("the number of user constants", static_cast<std::int64_t>(user_const_.size()), user_emb_.rows());
+    r.expect("the number of item biases", static_cast<std::int64_t>(item_bias_.size()), item_emb_.rows());
+    set_shape(static_cast<std::int32_t>(user_emb_.rows()), static_cast<std::int32_t>(item_emb_.rows()));
+  }
+
+  /// Reference ŷ(u,i) by eq. 1 directly (O(k n²) over the active features),
+  /// for tests; a fitted model only (a loaded one has the scoring form alone).
   double naive_score(UserId u, ItemId i) const { return model_.naive(u, i); }
 
  private:

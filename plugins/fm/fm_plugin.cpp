@@ -13,10 +13,10 @@ const PluginDescriptor* describe() {
   static const AlgorithmDescriptor algos[] = {
       {"fm", PluginKind::kRecommender,
        "factorization machine (Rendle 2010) over user, item, genre and demographic features; BPR or logistic",
-       0, &FmRecommender::params, &make_fm},
+       kCapSaveLoad, &FmRecommender::params, &make_fm},
   };
   static const PluginDescriptor d =
-      make_descriptor("fm", "1.0.0", "fm", "factorization machines (feature fusion)", algos);
+      make_descriptor("fm", "1.1.0", "fm", "factorization machines (feature fusion)", algos);
   return &d;
 }
 

@@ -159,10 +159,6 @@ struct FmModel {
       item_bias[static_cast<std::size_t>(i)] = static_cast<float>(
           side(item_x.idx(static_cast<std::size_t>(i)), item_x.val(static_cast<std::size_t>(i)), item_emb.row(i).data()));
   }
-
-  std::size_t bytes() const {
-    return (w.size() + static_cast<std::size_t>(V.size()) + 1) * sizeof(float);
-  }
 };
 
 }  // namespace recfuse

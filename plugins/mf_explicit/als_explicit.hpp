@@ -71,16 +71,20 @@ class AlsExplicitRecommender final : public LatentRatingModel {
                 std::to_string(rmse_on(data.validation, stats_, [&](UserId u, ItemId i) { return predict_raw(u, i); }));
       ctx.log(line);
     }
-    p_score_ = P_;
-    q_score_ = Q_;
-    item_bias_ = bi_;
-    offset_.resize(bu_.size());
-    for (std::size_t u = 0; u < bu_.size(); ++u) offset_[u] = mu_ + bu_[u];
+    set_scoring_form(mu_, P_, Q_, bu_, bi_);
   }
 
   std::size_t model_bytes() const override {
     return static_cast<std::size_t>(P_.size() + Q_.size()) * sizeof(float) +
            (biased_ ? (bu_.size() + bi_.size() + 1) * sizeof(float) : 0);
+  }
+
+  /// kCapSaveLoad: whether biased, the rating range and mean, P, Q, b_u, b_i
+  /// (sgd_mf's layout).
+  void save(std::ostream& out) const override { save_biased_mf(out, biased_, P_, Q_, bu_, bi_); }
+  void load(std::istream& in) override {
+    load_biased_mf(in, "als_explicit", biased_, factors_, P_, Q_, bu_, bi_);
+    mu_ = biased_ ? static_cast<float>(stats_.mean) : 0.0f;
   }
 
   /// The user half-step: every (p_u, b_u) solved with Q and b_i fixed.

@@ -27,13 +27,13 @@ const PluginDescriptor* describe() {
        kCapPredictRating | kCapSaveLoad, &SgdMfRecommender::params, &make_sgd_mf},
       {"svdpp", PluginKind::kRecommender,
        "SVD++ with implicit feedback of rated items (Koren 2008, eq. 15; Surprise SVDpp)",
-       kCapPredictRating, &SvdppRecommender::params, &make_svdpp},
+       kCapPredictRating | kCapSaveLoad, &SvdppRecommender::params, &make_svdpp},
       {"als_explicit", PluginKind::kRecommender,
        "ALS for ratings with weighted-lambda regularisation (Zhou et al. 2008, ALS-WR)",
-       kCapPredictRating, &AlsExplicitRecommender::params, &make_als_explicit},
+       kCapPredictRating | kCapSaveLoad, &AlsExplicitRecommender::params, &make_als_explicit},
   };
   static const PluginDescriptor d = make_descriptor(
-      "mf_explicit", "1.3.0", "mf", "matrix factorization for explicit ratings", algos);
+      "mf_explicit", "1.4.0", "mf", "matrix factorization for explicit ratings", algos);
   return &d;
 }
 

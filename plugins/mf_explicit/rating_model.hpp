@@ -1,7 +1,8 @@
 // What the three rating models of the `mf_explicit` library share: the
 // training ratings as a flat triple list, the global mean and rating range,
 // Gaussian factor initialisation from a named seed stream, validation RMSE,
-// and the scoring side (one GEMM per block of users, clipped predict_rating).
+// the scoring side (one GEMM per block of users, clipped predict_rating), and
+// the model file of a biased MF (kCapSaveLoad of sgd_mf and als_explicit).
 //
 // Every model ends its fit by filling a LatentRatingModel's scoring form
 //   r̂_ui = offset_u + item_bias_i + P_u · Q_i
@@ -15,11 +16,14 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <istream>
 #include <limits>
+#include <ostream>
 #include <span>
 #include <vector>
 
 #include "recfuse/factor_scoring.hpp"
+#include "recfuse/model_io.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/rng.hpp"
 
@@ -159,6 +163,60 @@ class LatentRatingModel : public Recommender {
     return dot_f(p_score_.row(u).data(), q_score_.row(i).data(), f) +
            (item_bias_.empty() ? 0.0f : item_bias_[static_cast<std::size_t>(i)]) +
            offset_[static_cast<std::size_t>(u)];
+  }
+
+  /// The scoring form of r̂_ui = μ + b_u + b_i + p_u·q_i from its learned
+  /// parameters (mu = 0 for an unbiased model).
+  void set_scoring_form(float mu, const RowMatrixF& P, const RowMatrixF& Q, const std::vector<float>& bu,
+                        const std::vector<float>& bi) {
+    p_score_ = P;
+    q_score_ = Q;
+    item_bias_ = bi;
+    offset_.resize(bu.size());
+    for (std::size_t u = 0; u < bu.size(); ++u) offset_[u] = mu + bu[u];
+  }
+
+  /// The rating mean and range (predict_rating clips to the range).
+  void write_stats(ModelWriter& w) const {
+    w.value(stats_.mean);
+    w.value(stats_.lo);
+    w.value(stats_.hi);
+  }
+  void read_stats(ModelReader& r) {
+    stats_.mean = r.value<double>("rating mean");
+    stats_.lo = r.value<float>("lowest rating");
+    stats_.hi = r.value<float>("highest rating");
+  }
+
+  /// kCapSaveLoad of a biased MF (sgd_mf, als_explicit): whether biased, the
+  /// rating mean and range, P, Q, b_u, b_i.
+  void save_biased_mf(std::ostream& out, bool biased, const RowMatrixF& P, const RowMatrixF& Q,
+                      const std::vector<float>& bu, const std::vector<float>& bi) const {
+    ModelWriter w(out);
+    w.value<std::uint8_t>(biased ? 1 : 0);
+    write_stats(w);
+    w.matrix(P);
+    w.matrix(Q);
+    w.values(bu);
+    w.values(bi);
+  }
+  /// Reads what save_biased_mf wrote into P, Q, b_u, b_i (refusing another
+  /// 'biased' or factor count, errors naming `who`), then sets the shape and
+  /// the scoring form with μ = the rating mean (0 when unbiased).
+  void load_biased_mf(std::istream& in, const char* who, bool biased, int factors, RowMatrixF& P,
+                      RowMatrixF& Q, std::vector<float>& bu, std::vector<float>& bi) {
+    ModelReader r(in, who);
+    r.expect("'biased'", r.value<std::uint8_t>("'biased'"), biased ? 1 : 0);
+    read_stats(r);
+    P = r.rows_of_width<RowMatrixF>("user factors", factors);
+    Q = r.rows_of_width<RowMatrixF>("item factors", factors);
+    bu = r.values<float>("user biases");
+    bi = r.values<float>("item biases");
+    r.finish();
+    r.expect("the number of user biases", static_cast<std::int64_t>(bu.size()), P.rows());
+    r.expect("the number of item biases", static_cast<std::int64_t>(bi.size()), Q.rows());
+    set_shape(static_cast<std::int32_t>(P.rows()), static_cast<std::int32_t>(Q.rows()));
+    set_scoring_form(biased ? static_cast<float>(stats_.mean) : 0.0f, P, Q, bu, bi);
   }
 
   /// RMSE of the clipped predictions on `m` (users x items with ratings);

@@ -34,7 +34,6 @@
 #include <vector>
 
 #include "rating_model.hpp"
-#include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
 #include "sgd_kernel.hpp"
 
@@ -168,7 +167,7 @@ class SgdMfRecommender final : public LatentRatingModel {
       bi_ = std::move(best.bi);
     }
     ratings_ = {};
-    finish(step.mu);
+    set_scoring_form(step.mu, P_, Q_, bu_, bi_);
   }
 
   std::size_t model_bytes() const override {
@@ -177,33 +176,8 @@ class SgdMfRecommender final : public LatentRatingModel {
   }
 
   /// kCapSaveLoad: whether biased, the rating range and mean, P, Q, b_u, b_i.
-  void save(std::ostream& out) const override {
-    ModelWriter w(out);
-    w.value<std::uint8_t>(biased_ ? 1 : 0);
-    w.value(stats_.mean);
-    w.value(stats_.lo);
-    w.value(stats_.hi);
-    w.matrix(P_);
-    w.matrix(Q_);
-    w.values(bu_);
-    w.values(bi_);
-  }
-  void load(std::istream& in) override {
-    ModelReader r(in, "sgd_mf");
-    r.expect("'biased'", r.value<std::uint8_t>("'biased'"), biased_ ? 1 : 0);
-    stats_.mean = r.value<double>("rating mean");
-    stats_.lo = r.value<float>("lowest rating");
-    stats_.hi = r.value<float>("highest rating");
-    P_ = r.rows_of_width<RowMatrixF>("user factors", factors_);
-    Q_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
-    bu_ = r.values<float>("user biases");
-    bi_ = r.values<float>("item biases");
-    r.finish();
-    r.expect("the number of user biases", static_cast<std::int64_t>(bu_.size()), P_.rows());
-    r.expect("the number of item biases", static_cast<std::int64_t>(bi_.size()), Q_.rows());
-    set_shape(static_cast<std::int32_t>(P_.rows()), static_cast<std::int32_t>(Q_.rows()));
-    finish(biased_ ? static_cast<float>(stats_.mean) : 0.0f);
-  }
+  void save(std::ostream& out) const override { save_biased_mf(out, biased_, P_, Q_, bu_, bi_); }
+  void load(std::istream& in) override { load_biased_mf(in, "sgd_mf", biased_, factors_, P_, Q_, bu_, bi_); }
 
   // Learned parameters, for tests.
   const RowMatrixF& user_factors() const { return P_; }
@@ -217,15 +191,6 @@ class SgdMfRecommender final : public LatentRatingModel {
     std::vector<float> bu, bi;
     int epoch = 0;
   };
-
-  /// The scoring form of LatentRatingModel: P and Q as learned.
-  void finish(float mu) {
-    p_score_ = P_;
-    q_score_ = Q_;
-    item_bias_ = bi_;
-    offset_.resize(bu_.size());
-    for (std::size_t u = 0; u < bu_.size(); ++u) offset_[u] = mu + bu_[u];
-  }
 
   int factors_, epochs_;
   double lr_, reg_, lr_bias_, reg_bias_, init_mean_, init_std_;

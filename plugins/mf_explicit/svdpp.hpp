@@ -124,12 +124,37 @@ class SvdppRecommender final : public LatentRatingModel {
     compute_user_vectors(R);
   }
 
+  /// The scoring form, which is what save writes: Y and N(u) only make the
+  /// effective user vectors, so a deployment keeps those instead.
   std::size_t model_bytes() const override {
-    return static_cast<std::size_t>(P_.size() + Q_.size() + Y_.size()) * sizeof(float) +
-           (bu_.size() + bi_.size() + 1) * sizeof(float);
+    return static_cast<std::size_t>(p_score_.size() + q_score_.size()) * sizeof(float) +
+           (item_bias_.size() + offset_.size()) * sizeof(float);
   }
 
-  // Learned parameters, for tests.
+  /// kCapSaveLoad: the rating mean and range, the effective user vectors
+  /// p_u + |N(u)|^-½ Σ y_j, Q, b_i and the offsets μ + b_u.
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    write_stats(w);
+    w.matrix(p_score_);
+    w.matrix(q_score_);
+    w.values(item_bias_);
+    w.values(offset_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "svdpp");
+    read_stats(r);
+    p_score_ = r.rows_of_width<RowMatrixF>("effective user factors", factors_);
+    q_score_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
+    item_bias_ = r.values<float>("item biases");
+    offset_ = r.values<float>("user offsets");
+    r.finish();
+    r.expect("the number of item biases", static_cast<std::int64_t>(item_bias_.size()), q_score_.rows());
+    r.expect("the number of user offsets", static_cast<std::int64_t>(offset_.size()), p_score_.rows());
+    set_shape(static_cast<std::int32_t>(p_score_.rows()), static_cast<std::int32_t>(q_score_.rows()));
+  }
+
+  // Learned parameters of a fitted (not a loaded) model, for tests.
   const RowMatrixF& user_factors() const { return P_; }
   const RowMatrixF& item_factors() const { return Q_; }
   const RowMatrixF& implicit_factors() const { return Y_; }
@@ -190,7 +215,7 @@ class SvdppRecommender final : public LatentRatingModel {
 
   /// The scoring form: p_u + |N(u)|^-½ Σ y_j per user, μ + b_u offsets.
   void compute_user_vectors(const CsrMatrix& R) {
-    p_score_ = P_;
+    set_scoring_form(mu_, P_, Q_, bu_, bi_);
 #pragma omp parallel
     {
       Eigen::RowVectorXf sum(factors_);  // one per thread
@@ -204,10 +229,6 @@ class SvdppRecommender final : public LatentRatingModel {
         p_score_.row(u) += sum / std::sqrt(static_cast<float>(n));
       }
     }
-    q_score_ = Q_;
-    item_bias_ = bi_;
-    offset_.resize(bu_.size());
-    for (std::size_t u = 0; u < bu_.size(); ++u) offset_[u] = mu_ + bu_[u];
   }
 
   int factors_, epochs_;

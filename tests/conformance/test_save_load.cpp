@@ -51,13 +51,23 @@ TEST_CASE("save/load: a loaded model scores as the fitted one, for every algorit
     CHECK(loaded->n_items() == data.n_items);
     CHECK(loaded->model_bytes() == fitted->model_bytes());
     CHECK(all_scores(*loaded, data.n_users) == all_scores(*fitted, data.n_users));
+    // Every (user, item) pair, the cold item 39 included, through the pair paths.
+    std::vector<UserId> users;
+    std::vector<ItemId> items;
+    for (UserId u = 0; u < data.n_users; ++u)
+      for (ItemId i = 0; i < data.n_items; ++i) users.push_back(u), items.push_back(i);
+    CHECK(score_pairs(*loaded, users, items) == score_pairs(*fitted, users, items));
     if (a.algorithm->capabilities & kCapPredictRating) {
-      const std::vector<UserId> users = {0, 3, 7, 29};
-      const std::vector<ItemId> items = {1, 5, 39, 12};
       std::vector<float> want(users.size()), got(users.size());
       fitted->predict_rating(users, items, want);
       loaded->predict_rating(users, items, got);
       CHECK(got == want);
+    }
+    if (a.algorithm->capabilities & kCapExplain) {
+      int differ = 0;
+      for (std::size_t j = 0; j < users.size(); ++j)
+        differ += loaded->explain(users[j], items[j]) != fitted->explain(users[j], items[j]);
+      CHECK(differ == 0);
     }
     CHECK(saved(*loaded) == bytes);  // saving again gives the same file
 
@@ -72,12 +82,13 @@ TEST_CASE("save/load: a loaded model scores as the fitted one, for every algorit
     std::istringstream more(bytes + "x");
     CHECK_THROWS_WITH(padded->load(more), Catch::Contains("more bytes than the model has"));
   }
-  CHECK(checked >= 5);  // popularity, sgd_mf, ials, bpr, ease
+  // popularity, baseline_only, sgd_mf, svdpp, als_explicit, ials, bpr, ease, fm, content_tfidf
+  CHECK(checked >= 10);
 }
 
 TEST_CASE("save/load: a model of other parameters is refused, naming the size", "[save_load]") {
   const TrainData data = synthetic_train_data();
-  for (const char* name : {"ials", "bpr", "sgd_mf"}) {
+  for (const char* name : {"ials", "bpr", "sgd_mf", "svdpp", "als_explicit", "fm"}) {
     INFO(name);
     const AlgorithmHandle a = plugin_registry().find(name);
     RecommenderPtr fitted = fit_algorithm(a, data, params_for(a, {{"factors", std::int64_t{8}}}));
@@ -130,11 +141,53 @@ TEST_CASE("model files: the header lines are checked before any model byte", "[s
   CHECK_THROWS_WITH(r3.matrix<Eigen::MatrixXf>("factors"), Catch::Contains("test: model file: factors "));
 }
 
-TEST_CASE("save/load: sgd_mf refuses a biased model in an unbiased instance", "[save_load]") {
+TEST_CASE("save/load: sgd_mf and als_explicit refuse a biased model in an unbiased instance", "[save_load]") {
   const TrainData data = synthetic_train_data();
-  const AlgorithmHandle a = plugin_registry().find("sgd_mf");
-  RecommenderPtr fitted = fit_algorithm(a, data, params_for(a));
-  RecommenderPtr unbiased = create_recommender(a, params_for(a, {{"biased", false}}));
+  for (const char* name : {"sgd_mf", "als_explicit"}) {
+    INFO(name);
+    const AlgorithmHandle a = plugin_registry().find(name);
+    RecommenderPtr fitted = fit_algorithm(a, data, params_for(a));
+    RecommenderPtr unbiased = create_recommender(a, params_for(a, {{"biased", false}}));
+    std::istringstream in(saved(*fitted));
+    CHECK_THROWS_WITH(unbiased->load(in), Catch::Contains(std::string(name) + ": model file: 'biased' is 1, expected 0"));
+  }
+}
+
+TEST_CASE("save/load: an unbiased als_explicit model predicts as fitted after load", "[save_load]") {
+  // The generic case runs the defaults (biased); unbiased, μ must stay out of r̂.
+  const TrainData data = synthetic_train_data();
+  const AlgorithmHandle a = plugin_registry().find("als_explicit");
+  const ParamSet params = params_for(a, {{"biased", false}});
+  RecommenderPtr fitted = fit_algorithm(a, data, params);
+  RecommenderPtr loaded = create_recommender(a, params);
   std::istringstream in(saved(*fitted));
-  CHECK_THROWS_WITH(unbiased->load(in), Catch::Contains("'biased' is 1, expected 0"));
+  loaded->load(in);
+  const std::vector<UserId> users = {0, 3, 7, 29};
+  const std::vector<ItemId> items = {1, 5, 39, 12};
+  std::vector<float> want(users.size()), got(users.size());
+  fitted->predict_rating(users, items, want);
+  loaded->predict_rating(users, items, got);
+  CHECK(got == want);
+  CHECK(score_pairs(*loaded, users, items) == score_pairs(*fitted, users, items));
+}
+
+TEST_CASE("save/load: content_tfidf refuses an item profile that names no term", "[save_load]") {
+  const TrainData data = synthetic_train_data();
+  const AlgorithmHandle a = plugin_registry().find("content_tfidf");
+  RecommenderPtr fitted = fit_algorithm(a, data, params_for(a));
+  std::string bytes = saved(*fitted);
+  // The first item profile term follows the names and the offsets; make it
+  // the number of terms (one past the last).
+  std::istringstream probe(bytes);
+  ModelReader r(probe, "probe");
+  const auto n_terms = r.value<std::uint64_t>("n");
+  for (std::uint64_t t = 0; t < n_terms; ++t) r.text("name");
+  r.values<std::int64_t>("offsets");
+  const auto at = static_cast<std::size_t>(probe.tellg()) + sizeof(std::uint64_t);  // past the count
+  const auto bad = static_cast<std::int32_t>(n_terms);
+  bytes.replace(at, sizeof bad, reinterpret_cast<const char*>(&bad), sizeof bad);
+  RecommenderPtr r2 = create_recommender(a, params_for(a));
+  std::istringstream in(bytes);
+  CHECK_THROWS_WITH(r2->load(in), Catch::Contains("content_tfidf: model file: an item profile term " +
+                                                  std::to_string(n_terms) + " is not one of the"));
 }
