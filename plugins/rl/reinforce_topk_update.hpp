@@ -1,17 +1,35 @@
 // The learning step of top-K REINFORCE (reinforce_topk.hpp, which includes
 // this file after the class): returns of ended sessions, advantages (G − b
-// or GAE), each event's multiplier under the current θ (the top-K corrected
-// single-item weight, or the slate's P_π / P_acting), Adam passes over the
-// batch, and the baseline's decayed ridge refit.
+// or GAE, gae_advantages), each event's multiplier under the current θ (the
+// top-K corrected single-item weight, or the slate's P_π / P_acting), Adam
+// passes over the batch, and the baseline's decayed ridge refit.
 #pragma once
 
 #include <Eigen/Cholesky>
 #include <cmath>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "reinforce_topk.hpp"
 
 namespace recfuse::rl {
+
+/// Generalized advantage estimates (Schulman, Moritz, Levine, Jordan &
+/// Abbeel, ICLR 2016) over one ended session of T steps:
+///   A_t = Σ_(l≥0) (γλ)^l δ_(t+l),  δ_t = r_t + γ V_(t+1) − V_t,  V_T = 0,
+/// computed from the last step back. λ = 1 gives G_t − V_t, λ = 0 the TD error.
+inline void gae_advantages(std::span<const double> rewards, std::span<const double> values, double gamma,
+                           double lambda, std::span<double> out) {
+  if (values.size() != rewards.size() || out.size() != rewards.size())
+    throw Error("gae_advantages: " + std::to_string(rewards.size()) + " rewards, " + std::to_string(values.size()) +
+                " values and " + std::to_string(out.size()) + " outputs");
+  double next_v = 0, next_a = 0;
+  for (std::size_t t = rewards.size(); t-- > 0;) {
+    out[t] = next_a = rewards[t] + gamma * next_v - values[t] + gamma * lambda * next_a;
+    next_v = values[t];
+  }
+}
 
 inline void ReinforceTopK::end_episode(Episode&& ep) {
   double g = 0;
