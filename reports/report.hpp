@@ -35,8 +35,9 @@ inline constexpr int kReportSchemaVersion = 1;
 /// (dataset.test_sha256; a record without one is its own), the t-interval
 /// over test sets, seeds of one set averaged first ("ci": "t"); over >= 2
 /// seeds of one test set, the seeds' spread plus the users' bootstrap SE
-/// ("t+bootstrap"); rows of >= 2 trials carry "test_sets", "sd", "se" and
-/// "df" (null: infinite) (summary.cpp says why). One trial keeps its own
+/// ("t+bootstrap"), or the mean only ("none") when none of them has an
+/// interval; the mean over test sets is the row's mean; rows of >= 2 trials
+/// carry "test_sets", "sd", "se" and "df" (null: infinite) (summary.cpp says why). One trial keeps its own
 /// CI: "bootstrap", or "normal" for an off-policy estimate (value +- 1.96
 /// SE, eval/ope.hpp);
 /// median latency p50/p99 and throughput, mean fit time, max

@@ -90,7 +90,9 @@ double sample_sd(const std::vector<double>& v) {
 //   adds both: SE^2 = sd^2 / k (seeds) + the trials' mean bootstrap SE^2
 //   over users (half-width / 1.96, an upper bound for the seed average's),
 //   df by Welch-Satterthwaite (the users' part counts as infinite), so
-//   mean +- t_df SE ("t+bootstrap"). Without per-trial intervals it is "t".
+//   mean +- t_df SE ("t+bootstrap"), the users' part averaged over the
+//   trials that have an interval; with none (catalogue measures such as
+//   coverage, or bootstrap = 0) the row is the mean only ("none").
 // Rows with k >= 2 carry "se" and "df" (null: infinite) for recfuse compare.
 // `block(trial)` is the trial's {mean, low, high, n} object of the metric.
 template <class Block>
@@ -118,35 +120,41 @@ json metric_summary(const std::vector<const json*>& trials, Block block) {
   }
   std::map<std::string, std::vector<double>> by_test_set;
   for (std::size_t j = 0; j < k; ++j) by_test_set[test_set_key(*with[j], j)].push_back(means[j]);
-  const double mu = mean(means);
   const double inf = std::numeric_limits<double>::infinity();
-  double se = 0, df = 0;
+  double mu = mean(means), se = 0, df = 0, sd = kNaN;
   std::string kind = "t";
-  double sd = kNaN;
   if (by_test_set.size() >= 2) {
+    // The estimate is the mean over test sets (with unequal seeds per set,
+    // not the mean over trials), the interval's centre.
     std::vector<double> set_means;
     for (const auto& [key, v] : by_test_set) set_means.push_back(mean(v));
+    mu = mean(set_means);
     sd = sample_sd(set_means);
     se = sd / std::sqrt(static_cast<double>(set_means.size()));
     df = static_cast<double>(set_means.size() - 1);
   } else {
     sd = sample_sd(means);
     const double se_seeds = sd / std::sqrt(static_cast<double>(k));
-    double users_var = 0;  // mean over trials of (half-width / 1.96)^2
+    double users_var = 0;  // mean over the trials with an interval of (half-width / 1.96)^2
+    std::size_t with_interval = 0;
     for (const json* t : with) {
       const json& m = block(*t);
       const double half = (number(m, "high") - number(m, "low")) / 2;
-      users_var += (half / 1.96) * (half / 1.96) / static_cast<double>(k);
+      if (std::isfinite(half)) users_var += (half / 1.96) * (half / 1.96), ++with_interval;
     }
-    if (std::isfinite(users_var)) {
-      kind = "t+bootstrap";
-      se = std::sqrt(se_seeds * se_seeds + users_var);
-      const double seeds4 = se_seeds * se_seeds * se_seeds * se_seeds;
-      df = seeds4 > 0 ? std::pow(se, 4) / (seeds4 / static_cast<double>(k - 1)) : inf;
-    } else {
-      se = se_seeds;
-      df = static_cast<double>(k - 1);
+    if (with_interval == 0) {
+      // Catalogue measures (coverage), or bootstrap = 0: no users' part to
+      // add, and the seeds' spread alone would call a deterministic
+      // algorithm exact. Mean only, as one such trial has.
+      row = {{"mean", mu}, {"low", nullptr}, {"high", nullptr}, {"trials", k}, {"test_sets", 1},
+             {"ci", "none"}, {"sd", number_or_null(sd)}, {"se", nullptr}, {"df", nullptr}};
+      return row;
     }
+    users_var /= static_cast<double>(with_interval);
+    kind = "t+bootstrap";
+    se = std::sqrt(se_seeds * se_seeds + users_var);
+    const double seeds4 = se_seeds * se_seeds * se_seeds * se_seeds;
+    df = seeds4 > 0 ? std::pow(se, 4) / (seeds4 / static_cast<double>(k - 1)) : inf;
   }
   const double half = (std::isinf(df) ? 1.96 : student_t_quantile(0.975, df)) * se;
   row = {{"mean", mu}, {"low", number_or_null(mu - half)}, {"high", number_or_null(mu + half)},

@@ -128,6 +128,7 @@ class BaselineOnlyRecommender final : public Recommender {
     mu_ = r.value<double>("rating mean");
     lo_ = r.value<float>("lowest rating");
     hi_ = r.value<float>("highest rating");
+    r.expect_range("rating range", lo_, hi_);
     bu_ = r.values<double>("user biases");
     bi_ = r.values<double>("item biases");
     r.finish();

@@ -186,6 +186,7 @@ class LatentRatingModel : public Recommender {
     stats_.mean = r.value<double>("rating mean");
     stats_.lo = r.value<float>("lowest rating");
     stats_.hi = r.value<float>("highest rating");
+    r.expect_range("rating range", stats_.lo, stats_.hi);
   }
 
   /// kCapSaveLoad of a biased MF (sgd_mf, als_explicit): whether biased, the

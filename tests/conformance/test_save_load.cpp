@@ -191,3 +191,23 @@ TEST_CASE("save/load: content_tfidf refuses an item profile that names no term",
   CHECK_THROWS_WITH(r2->load(in), Catch::Contains("content_tfidf: model file: an item profile term " +
                                                   std::to_string(n_terms) + " is not one of the"));
 }
+
+TEST_CASE("save/load: a rating range with lowest above highest is refused", "[save_load]") {
+  // Predictions are clamped to [lowest, highest]; std::clamp with lo > hi is
+  // undefined. Offsets of the two floats: after the rating mean (double),
+  // and for the biased MFs after their 'biased' byte too.
+  const TrainData data = synthetic_train_data();
+  for (const auto& [name, at] : {std::pair<const char*, std::size_t>{"baseline_only", 8},
+                                 {"sgd_mf", 9}, {"als_explicit", 9}, {"svdpp", 8}}) {
+    INFO(name);
+    const AlgorithmHandle a = plugin_registry().find(name);
+    RecommenderPtr fitted = fit_algorithm(a, data, params_for(a));
+    std::string bytes = saved(*fitted);
+    const float lo = 5.0f, hi = 1.0f;  // swapped
+    bytes.replace(at, sizeof lo, reinterpret_cast<const char*>(&lo), sizeof lo);
+    bytes.replace(at + sizeof lo, sizeof hi, reinterpret_cast<const char*>(&hi), sizeof hi);
+    RecommenderPtr r2 = create_recommender(a, params_for(a));
+    std::istringstream in(bytes);
+    CHECK_THROWS_WITH(r2->load(in), Catch::Contains(std::string(name) + ": model file: rating range is [5"));
+  }
+}

@@ -120,3 +120,47 @@ TEST_CASE("compare of deterministic seeds on one test set is not certain of a sm
   CHECK_FALSE(row->worse);
   CHECK(res.regressions == 0);
 }
+
+TEST_CASE("with unequal seeds per test set the row's mean is the mean over test sets",
+          "[reports][summary]") {
+  // A seed of fold f2 failed: f1 keeps three, f2 one. The interval is built
+  // from the two fold means (0.1, 0.3), so its centre must be 0.2, not the
+  // mean over four trials (0.15).
+  const json row = ndcg_row({trial("knn", 1, 0.1, 0.05, "f1"), trial("knn", 2, 0.1, 0.05, "f1"),
+                             trial("knn", 3, 0.1, 0.05, "f1"), trial("knn", 1, 0.3, 0.05, "f2")});
+  CHECK(row["mean"].get<double>() == Approx(0.2));
+  CHECK((row["low"].get<double>() + row["high"].get<double>()) / 2 == Approx(0.2));
+}
+
+TEST_CASE("seeds of one test set without per-trial intervals give a mean only, never a certain one",
+          "[reports][summary][compare]") {
+  // bootstrap = 0, or a catalogue measure: no users' part to add, and the
+  // seeds' spread of a deterministic algorithm is 0.
+  const auto no_ci = [](int seed, double mean) {
+    json r = trial("ease", seed, mean, 0.05, "abc");
+    r["metrics"]["ndcg@10"].erase("low");
+    r["metrics"]["ndcg@10"].erase("high");
+    return r;
+  };
+  const json row = ndcg_row({no_ci(1, 0.3), no_ci(2, 0.3), no_ci(3, 0.3)});
+  CHECK(row["ci"] == "none");
+  CHECK(row["low"].is_null());
+  CHECK(row["high"].is_null());
+  // A trial without an interval does not discard the others' users' part.
+  const json mixed = ndcg_row({no_ci(1, 0.3), trial("ease", 2, 0.3, 0.05, "abc"), trial("ease", 3, 0.3, 0.05, "abc")});
+  CHECK(mixed["ci"] == "t+bootstrap");
+  CHECK(mixed["high"].get<double>() == Approx(0.35).margin(1e-9));
+  // compare has nothing to test on such rows instead of p = 0.
+  const auto run = [&](std::vector<int> seeds, double mean) {
+    recfuse::RunForCompare r;
+    for (int s : seeds) r.records.push_back(no_ci(s, mean));
+    r.report = recfuse::build_report(recfuse::test::fixture_context(), r.records);
+    r.records.clear();
+    return r;
+  };
+  const recfuse::CompareResult res =
+      recfuse::compare_runs(run({1, 2}, 0.300), run({3, 4}, 0.298), recfuse::CompareOptions{});
+  for (const auto& r : res.rows)
+    if (r.metric == "ndcg@10") CHECK(r.method == "none");
+  CHECK(res.regressions == 0);
+}

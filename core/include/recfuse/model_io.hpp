@@ -29,6 +29,7 @@
 // read, never a model of garbage.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <istream>
 #include <limits>
@@ -129,6 +130,12 @@ class ModelReader {
   /// Throws unless `got` == `want` (a size the rest of the model must agree with).
   void expect(const char* what, std::int64_t got, std::int64_t want) const {
     if (got != want) fail(what, "is " + std::to_string(got) + ", expected " + std::to_string(want));
+  }
+  /// Throws unless [lo, hi] is a finite, non-empty range (a rating scale
+  /// that predictions are clamped to: std::clamp needs lo <= hi).
+  void expect_range(const char* what, double lo, double hi) const {
+    if (!(std::isfinite(lo) && std::isfinite(hi) && lo <= hi))
+      fail(what, "is [" + std::to_string(lo) + ", " + std::to_string(hi) + "], not a range");
   }
   /// Throws when bytes are left: a file of another algorithm or version.
   void finish() {
