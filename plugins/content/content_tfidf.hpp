@@ -140,12 +140,9 @@ class ContentTfidf final : public Recommender {
     r.finish();
     r.expect("the number of item profile weights", static_cast<std::int64_t>(weights_.size()),
              static_cast<std::int64_t>(indices_.size()));
-    if (indptr_.empty() || indptr_.front() != 0 || indptr_.back() != static_cast<std::int64_t>(indices_.size()) ||
-        !std::is_sorted(indptr_.begin(), indptr_.end()))
-      r.fail("the item profile offsets", "do not index the item profile terms");
-    for (std::int32_t t : indices_)
-      if (t < 0 || static_cast<std::size_t>(t) >= names.size())
-        r.fail("an item profile term", std::to_string(t) + " is not one of the " + std::to_string(names.size()) + " terms");
+    r.expect_csr(indptr_, indices_, static_cast<std::int64_t>(names.size()), "the item profile offsets",
+                 "the item profile terms", "an item profile term",
+                 "is not one of the " + std::to_string(names.size()) + " terms");
     term_names_ = std::move(names);
     n_terms_ = static_cast<std::int32_t>(term_names_.size());
     profiles_.assign(profiles.data(), profiles.data() + profiles.size());

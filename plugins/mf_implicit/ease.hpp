@@ -166,12 +166,8 @@ class EaseRecommender final : public Recommender {
     history_ = r.values<std::int32_t>("history items");
     r.finish();
     r.expect("B's width", weights_.cols(), weights_.rows());
-    if (history_indptr_.empty() || history_indptr_.front() != 0 ||
-        history_indptr_.back() != static_cast<std::int64_t>(history_.size()) ||
-        !std::is_sorted(history_indptr_.begin(), history_indptr_.end()))
-      r.fail("the history offsets", "do not index the history items");
-    for (std::int32_t i : history_)
-      if (i < 0 || i >= weights_.rows()) r.fail("a history item", std::to_string(i) + " is outside the catalogue");
+    r.expect_csr(history_indptr_, history_, weights_.rows(), "the history offsets", "the history items",
+                 "a history item", "is outside the catalogue");
     set_shape(static_cast<std::int32_t>(history_indptr_.size() - 1), static_cast<std::int32_t>(weights_.rows()));
   }
 

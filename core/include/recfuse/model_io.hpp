@@ -29,6 +29,7 @@
 // read, never a model of garbage.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <istream>
@@ -130,6 +131,18 @@ class ModelReader {
   /// Throws unless `got` == `want` (a size the rest of the model must agree with).
   void expect(const char* what, std::int64_t got, std::int64_t want) const {
     if (got != want) fail(what, "is " + std::to_string(got) + ", expected " + std::to_string(want));
+  }
+  /// Throws unless `indptr` indexes `indices` as CSR row offsets (from 0,
+  /// non-decreasing, ending at indices.size()) and every index is in
+  /// [0, n): "<offsets> do not index <entries>", "<entry> 12 <outside>".
+  void expect_csr(const std::vector<std::int64_t>& indptr, const std::vector<std::int32_t>& indices,
+                  std::int64_t n, const char* offsets, const char* entries, const char* entry,
+                  const std::string& outside) const {
+    if (indptr.empty() || indptr.front() != 0 || indptr.back() != static_cast<std::int64_t>(indices.size()) ||
+        !std::is_sorted(indptr.begin(), indptr.end()))
+      fail(offsets, std::string("do not index ") + entries);
+    for (std::int32_t i : indices)
+      if (i < 0 || i >= n) fail(entry, std::to_string(i) + " " + outside);
   }
   /// Throws unless [lo, hi] is a finite, non-empty range (a rating scale
   /// that predictions are clamped to: std::clamp needs lo <= hi).
