@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "data/splits.hpp"
 #include "data/train_data_builder.hpp"
@@ -272,4 +273,115 @@ TEST_CASE("TrainData from a split of the fixture: train-only matrix", "[data][tr
     const auto row = td.by_user.row(x.user);
     CHECK(std::find(row.begin(), row.end(), x.item) == row.end());
   }
+}
+
+TEST_CASE("min_rating compares in the ratings' own precision", "[data][filters]") {
+  // 3.3f is 3.2999999523 < 3.3 as a double: a rating written "3.3" was
+  // dropped by min_rating = 3.3.
+  Dataset d = hand_made({{0, 0}, {0, 1}, {1, 0}}, 2, 2);
+  d.explicit_ratings = true;
+  d.interactions[0].value = 3.3f;
+  d.interactions[1].value = 3.2f;
+  d.interactions[2].value = 0.7f;
+  FilterSpec f;
+  f.min_rating = 3.3;
+  apply_filters(d, f);
+  REQUIRE(d.interactions.size() == 1);
+  CHECK(d.user_ids == std::vector<std::string>{"u0"});
+  CHECK(d.item_ids == std::vector<std::string>{"i0"});
+  Dataset e = hand_made({{0, 0}}, 1, 1);
+  e.interactions[0].value = 0.7f;
+  f.min_rating = 0.7;
+  apply_filters(e, f);
+  CHECK(e.interactions.size() == 1);
+}
+
+TEST_CASE("a filter that removes every interaction is an error naming the filter", "[data][filters]") {
+  Dataset d = read_fixture("ml-100k", "ml100k-mini");
+  FilterSpec f;
+  f.min_rating = 6.0;
+  const std::string msg = error_of([&] { apply_filters(d, f); });
+  CHECK_THAT(msg, Catch::Matchers::Contains("min_rating"));
+  CHECK_THAT(msg, Catch::Matchers::Contains("ml100k-mini"));
+  Dataset k = read_fixture("ml-100k", "ml100k-mini");
+  FilterSpec core;
+  core.min_user_interactions = 50;
+  CHECK_THAT(error_of([&] { apply_filters(k, core); }),
+             Catch::Matchers::Contains("min_user_interactions"));
+}
+
+namespace {
+
+/// A copy of the ml100k-mini fixture in `dir` (a cache keyed on its own files), as a spec.
+DatasetSpec mini_copy(const fs::path& dir) {
+  const fs::path src = dir / "ml100k-copy";
+  fs::create_directories(src);
+  for (const char* f : {"u.data", "u.item", "u.user"}) fs::copy_file(fixture("data/ml100k-mini") / f, src / f);
+  DatasetSpec spec;
+  spec.format = "ml-100k";
+  spec.path = src.string();
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("a corrupt dataset cache is detected and rebuilt, not trusted", "[data][cache]") {
+  const fs::path dir = temp_dir("data-cache-corrupt");
+  const DatasetSpec spec = mini_copy(dir);
+  const fs::path cache = dir / "cache";
+  const Dataset fresh = load_dataset(spec, cache);
+  fs::path bin;
+  for (const auto& e : fs::directory_iterator(cache)) bin = e.path();
+  REQUIRE(!bin.empty());
+  std::string bytes;
+  {
+    std::ifstream in(bin, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // The interactions' user column: the first user id (a little-endian
+  // int32) right after its count. Find it by saving a copy whose first
+  // user differs and comparing.
+  Dataset other = fresh;
+  other.interactions[0].user ^= 0x40000000;
+  save_dataset_cache(other, dir / "other.bin");
+  std::string other_bytes;
+  {
+    std::ifstream in(dir / "other.bin", std::ios::binary);
+    other_bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  REQUIRE(other_bytes.size() == bytes.size());
+  std::size_t at = 0;
+  while (at < bytes.size() && bytes[at] == other_bytes[at]) ++at;
+  REQUIRE(at < bytes.size());
+  // A one-byte flip: the user id leaves the 4 x 4 matrix.
+  bytes[at] = static_cast<char>(bytes[at] ^ 0x40);
+  { std::ofstream(bin, std::ios::binary) << bytes; }
+  CHECK_THROWS_AS(load_dataset_cache(bin), Error);
+  const Dataset rebuilt = load_dataset(spec, cache);
+  check_same(rebuilt, fresh);
+  CHECK_NOTHROW(load_dataset_cache(bin));  // rewritten
+  // Truncated: rebuilt too.
+  fs::resize_file(bin, fs::file_size(bin) / 2);
+  CHECK_THROWS_AS(load_dataset_cache(bin), Error);
+  check_same(load_dataset(spec, cache), fresh);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("concurrent loads of one dataset leave one whole cache file", "[data][cache]") {
+  const fs::path dir = temp_dir("data-cache-race");
+  const DatasetSpec spec = mini_copy(dir);
+  const fs::path cache = dir / "cache";
+  std::vector<Dataset> loaded(4);
+  std::vector<std::thread> writers;
+  for (std::size_t t = 0; t < loaded.size(); ++t) {
+    writers.emplace_back([&, t] { loaded[t] = load_dataset(spec, cache); });
+  }
+  for (auto& w : writers) w.join();
+  for (const Dataset& d : loaded) check_same(d, loaded[0]);
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(cache)) files.push_back(e.path());
+  REQUIRE(files.size() == 1);  // no temporary file left behind
+  CHECK(files[0].extension() == ".bin");
+  check_same(load_dataset_cache(files[0]), loaded[0]);
+  fs::remove_all(dir);
 }

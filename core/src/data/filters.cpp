@@ -13,6 +13,9 @@
 // order; side information (titles, feature rows, original ids, source_part)
 // follows. A format's users with no interactions (an implicit-train-test
 // line with only a user id) are dropped this way too.
+#include <algorithm>
+#include <sstream>
+
 #include "data/readers.hpp"
 #include "recfuse/types.hpp"
 
@@ -70,9 +73,13 @@ void apply_filters(Dataset& data, const FilterSpec& filter) {
                 std::to_string(filter.min_item_interactions) + ")");
   }
   const std::size_t n = data.interactions.size();
+  const bool was_explicit = data.explicit_ratings;
   std::vector<char> keep(n, 1);
   if (filter.min_rating) {
-    for (std::size_t k = 0; k < n; ++k) keep[k] = data.interactions[k].value >= *filter.min_rating;
+    // In the values' own precision: a rating read as 3.3f is below the
+    // double 3.3, and min_rating = 3.3 must keep it.
+    const auto threshold = static_cast<float>(*filter.min_rating);
+    for (std::size_t k = 0; k < n; ++k) keep[k] = data.interactions[k].value >= threshold;
   }
   if (filter.min_rating || filter.implicit) {
     for (Interaction& x : data.interactions) x.value = 1.0f;
@@ -106,6 +113,17 @@ void apply_filters(Dataset& data, const FilterSpec& filter) {
         changed = true;
       }
     }
+  }
+
+  if (n > 0 && std::find(keep.begin(), keep.end(), 1) == keep.end()) {
+    // As for an empty file (read_dataset): trials would have nothing to fit or score.
+    std::ostringstream what;
+    if (filter.min_rating) what << " min_rating = " << *filter.min_rating;
+    if (min_u > 0) what << " min_user_interactions = " << min_u;
+    if (min_i > 0) what << " min_item_interactions = " << min_i;
+    if (filter.min_rating && !was_explicit) what << " (implicit data: every value is 1)";
+    throw Error("[filter]" + what.str() + " removed all " + std::to_string(n) +
+                " interactions of dataset '" + data.name + "'");
   }
 
   std::vector<char> user_used(n_users, 0), item_used(n_items, 0);

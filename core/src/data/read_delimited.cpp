@@ -35,7 +35,7 @@ std::string rating_domain(const TableLayout& layout) {
 }  // namespace
 
 void read_table(std::string_view text, const fs::path& file, const TableLayout& layout,
-                RawInteractions& raw, RowErrors& errors) {
+                RawInteractions& raw, RowErrors& errors, std::vector<std::int64_t>* lines_kept) {
   const int needed = std::max({layout.user, layout.item, layout.rating, layout.timestamp}) + 1;
   const std::string sep_name = separator_name(layout.separator);
   const bool csv = layout.separator == "csv";
@@ -49,6 +49,10 @@ void read_table(std::string_view text, const fs::path& file, const TableLayout& 
     if (trim(line).empty()) continue;
     if (header_pending) {
       header_pending = false;
+      if (!layout.header_text.empty() && trim(line) != layout.header_text) {
+        errors.bad(lines.line_number(),
+                   "expected the header '" + std::string(layout.header_text) + "'", line);
+      }
       continue;
     }
     if (csv) {
@@ -100,6 +104,7 @@ void read_table(std::string_view text, const fs::path& file, const TableLayout& 
     x.user = raw.users.intern(user);
     x.item = raw.items.intern(item);
     raw.rows.push_back(x);
+    if (lines_kept) lines_kept->push_back(lines.line_number());
   }
 }
 

@@ -31,8 +31,14 @@ std::vector<Column> parse_header(std::string_view text, const fs::path& file) {
       throw Error(file.string() + ":1: header field '" + std::string(field) +
                   "' is not \"name:type\" (type token, token_seq, float or float_seq)");
     }
-    columns.push_back({std::string(trim(field.substr(0, colon))),
-                       std::string(trim(field.substr(colon + 1)))});
+    Column c{std::string(trim(field.substr(0, colon))), std::string(trim(field.substr(colon + 1)))};
+    // RecBole itself refuses any other type (FeatureType); accepting one
+    // here would silently drop the column (a typo such as "tokenseq").
+    if (c.type != "token" && c.type != "token_seq" && c.type != "float" && c.type != "float_seq") {
+      throw Error(file.string() + ":1: header field '" + std::string(field) + "' has type '" +
+                  c.type + "'; RecBole types are token, token_seq, float and float_seq");
+    }
+    columns.push_back(std::move(c));
   }
   return columns;
 }

@@ -38,8 +38,10 @@ void read_user_lines(std::string_view text, std::uint8_t part, bool record_part,
 Dataset read_implicit_train_test(const DatasetSpec& spec, const fs::path& dir) {
   const fs::path train = dir / "train.txt";
   const fs::path test = dir / "test.txt";
-  require_file(train, "implicit-train-test expects train.txt and test.txt (\"user item item ...\")");
-  require_file(test, "implicit-train-test expects train.txt and test.txt (\"user item item ...\")");
+  const std::string hint = "implicit-train-test expects train.txt and test.txt (\"user item item "
+                           "...\"); " + where_to_get(dir.string());
+  require_file(train, hint);
+  require_file(test, hint);
   // Both buffers stay alive until finish(): the id maps hold views into them.
   const std::string train_text = read_file(train);
   const std::string test_text = read_file(test);

@@ -27,11 +27,16 @@ struct TableLayout {
   // range applies when rating_max > rating_min).
   bool integer_ids = false;
   float rating_min = 0.0f, rating_max = 0.0f, rating_step = 0.0f;
+  // The header line a format documents (compared after trimming); a file
+  // without it would otherwise lose its first row. Empty: any header.
+  std::string_view header_text = {};
 };
 
 /// Parses `text` (the bytes of `file`) into `raw`; empty lines are ignored.
+/// `lines`, when given, receives each kept row's 1-based line number.
 void read_table(std::string_view text, const fs::path& file, const TableLayout& layout,
-                RawInteractions& raw, RowErrors& errors);
+                RawInteractions& raw, RowErrors& errors,
+                std::vector<std::int64_t>* lines = nullptr);
 
 /// A dataset's interaction table: read_table over `text` (the bytes of
 /// `file`, which must outlive `raw`: its id maps view them), bad rows per
@@ -48,6 +53,17 @@ Dataset read_sequence(const DatasetSpec& spec, const fs::path& file);
 Dataset read_sequence_pairs(const DatasetSpec& spec, const fs::path& file);
 Dataset read_recbole(const DatasetSpec& spec, const fs::path& path);
 Dataset read_delimited(const DatasetSpec& spec, const fs::path& file);
+
+/// One ml-100k fold file (u1..u5, ua, ub .base/.test; split method "fixed"),
+/// with u.data's layout and row checks, through `data`'s dense ids (the
+/// value is 1 when `data` is implicit). A bad row is always an error: the
+/// fold files are the benchmark's split, read as they are.
+std::vector<Interaction> read_ml100k_fold(const fs::path& file, const Dataset& data);
+
+/// Where a user without the shared data root gets the dataset at `path` (a
+/// sentence for error messages): a derived dataset from the repository that
+/// made it, else the publisher the path names.
+std::string where_to_get(const std::string& path);
 
 /// RecBole paths: the .inter file and the optional .item / .user beside it
 /// (accepts a directory "d/name", a prefix "d/name" or the .inter file).

@@ -37,20 +37,6 @@ const std::vector<std::string> kFormats = {"ml-100k",   "ml-latest-small", "ml-1
                                            "implicit-train-test", "sequence",
                                            "sequence-pairs", "recbole", "delimited", "synthetic"};
 
-std::string where_to_get(const std::string& path) {
-  if (path.find("ml-") != std::string::npos || path.find("movielens") != std::string::npos) {
-    return "MovieLens datasets are published at https://grouplens.org/datasets/movielens/";
-  }
-  if (path.find("amazon") != std::string::npos || path.find("Beauty") != std::string::npos ||
-      path.find("Video") != std::string::npos) {
-    return "Amazon review data is published at https://cseweb.ucsd.edu/~jmcauley/datasets.html";
-  }
-  if (path.find("lastfm") != std::string::npos) {
-    return "HetRec 2011 Last.fm is published at https://grouplens.org/datasets/hetrec-2011/";
-  }
-  return "see shared/data/README.md for where each dataset comes from";
-}
-
 /// spec.name, else the last component of the path (the resolved one when the
 /// scenario gave none), else the format.
 std::string name_for(const DatasetSpec& spec, const fs::path& resolved = {}) {
@@ -101,6 +87,43 @@ std::string hash_sources(const std::vector<fs::path>& files) {
 
 namespace data_detail {
 
+/// Where a user without the shared data root gets a missing dataset: the
+/// datasets of shared/data/README.md by their folder name (the derived ones
+/// from the repositories that made them, since the publisher's raw files are
+/// in another format), else the publisher by what the path names.
+std::string where_to_get(const std::string& path) {
+  struct Source {
+    const char* folder;
+    const char* where;
+  };
+  static const Source kKnown[] = {
+      {"ml-1m-implicit-resn",
+       "ml-1m-implicit-resn is train.txt and test.txt of https://github.com/LIN452/ReSN "
+       "(data/ml-1m/), a split of MovieLens 1M"},
+      {"amazon-beauty-s3rec",
+       "amazon-beauty-s3rec is data/Beauty.txt of https://github.com/RUCAIBox/CIKM2020-S3Rec "
+       "(S3-Rec's preprocessing of the UCSD Amazon Beauty reviews)"},
+      {"amazon-video-sasrec",
+       "amazon-video-sasrec is data/Video.txt of https://github.com/kang205/SASRec "
+       "(SASRec's preprocessing of the UCSD Amazon Video Games reviews)"},
+  };
+  for (const Source& s : kKnown) {
+    if (path.find(s.folder) != std::string::npos) return s.where;
+  }
+  if (path.find("ml-") != std::string::npos || path.find("movielens") != std::string::npos) {
+    return "MovieLens datasets are published at https://grouplens.org/datasets/movielens/";
+  }
+  if (path.find("amazon") != std::string::npos || path.find("Beauty") != std::string::npos ||
+      path.find("Video") != std::string::npos) {
+    return "Amazon review data is published at https://cseweb.ucsd.edu/~jmcauley/datasets.html";
+  }
+  if (path.find("lastfm") != std::string::npos) {
+    return "HetRec 2011 Last.fm is published at https://grouplens.org/datasets/hetrec-2011/";
+  }
+  return "put the dataset there, or set RECFUSE_DATA to the directory that holds it "
+         "(recfuse knows no public source for this path)";
+}
+
 std::vector<fs::path> source_files(const DatasetSpec& spec, const fs::path& resolved) {
   std::vector<fs::path> candidates;
   const std::string& f = spec.format;
@@ -143,7 +166,7 @@ fs::path resolve_data_path(const std::string& path) {
   const std::string root_origin =
       env && *env ? "$RECFUSE_DATA" : "default; set RECFUSE_DATA to use another directory";
   throw Error(full.string() + ": dataset not found (data root " + data_root().string() + ", " +
-              root_origin + "); " + where_to_get(path));
+              root_origin + "); " + data_detail::where_to_get(path));
 }
 
 Dataset read_dataset(const DatasetSpec& spec, const fs::path& resolved) {
@@ -230,8 +253,12 @@ Dataset load_dataset(const DatasetSpec& spec, const fs::path& cache_dir) {
   std::error_code ec;
   fs::create_directories(cache_dir, ec);
   static std::atomic<int> counter{0};
-  const fs::path tmp = fs::path(file).concat(".tmp." + std::to_string(::getpid()) + "." +
-                                             std::to_string(counter++));
+  // Host, process and call: unique among the writers of a cache folder that
+  // several machines share (NFS), where process ids repeat.
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const fs::path tmp = fs::path(file).concat(".tmp." + std::string(host) + "." + std::to_string(::getpid()) +
+                                             "." + std::to_string(counter++));
   try {
     save_dataset_cache(data, tmp);
     fs::rename(tmp, file);  // atomic on POSIX: readers see the old or the new file

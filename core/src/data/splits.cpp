@@ -37,8 +37,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "data/reader_families.hpp"
 #include "data/splits.hpp"
-#include "data/text_input.hpp"
 #include "recfuse/rng.hpp"
 #include "recfuse/types.hpp"
 
@@ -47,7 +47,6 @@ namespace recfuse {
 namespace {
 
 namespace fs = std::filesystem;
-using data_detail::LineReader;
 
 enum Part : std::uint8_t { kTrain = 0, kValidation = 1, kTest = 2 };
 
@@ -201,55 +200,17 @@ Split assemble(const std::vector<Interaction>& xs, const std::vector<std::uint8_
   return split;
 }
 
-/// Reads one GroupLens fold file (u.data format) through the dataset's id maps.
-void read_fold_file(const fs::path& file, const Dataset& data,
-                    const std::unordered_map<std::string, UserId>& users,
-                    const std::unordered_map<std::string, ItemId>& items,
-                    std::vector<Interaction>& out) {
-  data_detail::require_file(file, "split method 'fixed' reads the dataset's own fold files "
-                                  "(ml-100k ships u1..u5 and ua/ub .base/.test)");
-  const std::string text = data_detail::read_file(file);
-  LineReader lines(text);
-  std::string_view line;
-  std::vector<std::string_view> f;
-  const auto where = [&] { return file.string() + ":" + std::to_string(lines.line_number()); };
-  while (lines.next(line)) {
-    if (data_detail::trim(line).empty()) continue;
-    data_detail::split_exact(line, "\t", f);
-    Interaction x;
-    if (f.size() != 4 || !data_detail::parse_float(f[2], x.value) ||
-        !data_detail::parse_timestamp(f[3], x.timestamp)) {
-      throw Error(where() + ": expected 'user TAB item TAB rating TAB timestamp' (got '" +
-                  std::string(line) + "')");
-    }
-    const auto u = users.find(std::string(f[0]));
-    const auto i = items.find(std::string(f[1]));
-    if (u == users.end() || i == items.end()) {
-      throw Error(where() + ": " + (u == users.end() ? "user" : "item") + " id '" +
-                  std::string(u == users.end() ? f[0] : f[1]) + "' is not in dataset '" +
-                  data.name + "' (did a filter remove it? fixed folds need the unfiltered data)");
-    }
-    x.user = u->second;
-    x.item = i->second;
-    if (!data.explicit_ratings) x.value = 1.0f;
-    out.push_back(x);
-  }
-}
-
 Split fixed_split(const Dataset& data, const std::string& fold) {
   if (std::find(kFixedFolds.begin(), kFixedFolds.end(), fold) == kFixedFolds.end()) {
     throw Error("split 'fixed': unknown fold '" + fold + "'; known: u1, u2, u3, u4, u5, ua, ub");
   }
-  std::unordered_map<std::string, UserId> users;
-  std::unordered_map<std::string, ItemId> items;
-  for (UserId u = 0; u < data.n_users(); ++u) users.emplace(data.user_ids[u], u);
-  for (ItemId i = 0; i < data.n_items(); ++i) items.emplace(data.item_ids[i], i);
   const fs::path dir = fs::is_directory(data.source) ? fs::path(data.source)
                                                       : fs::path(data.source).parent_path();
-  std::vector<Interaction> xs;
-  read_fold_file(dir / (fold + ".base"), data, users, items, xs);
+  // u.data's layout and row checks (rating domain, integer ids), one reader.
+  std::vector<Interaction> xs = data_detail::read_ml100k_fold(dir / (fold + ".base"), data);
   std::vector<std::uint8_t> part(xs.size(), kTrain);
-  read_fold_file(dir / (fold + ".test"), data, users, items, xs);
+  const std::vector<Interaction> test = data_detail::read_ml100k_fold(dir / (fold + ".test"), data);
+  xs.insert(xs.end(), test.begin(), test.end());
   part.resize(xs.size(), kTest);
   return assemble(xs, part, "fixed " + fold);
 }

@@ -135,6 +135,10 @@ bool parse_timestamp(std::string_view s, std::int64_t& out) {
   if (s.empty()) return false;
   const auto r = std::from_chars(s.data(), s.data() + s.size(), d);
   if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(d)) return false;
+  // llround of a value outside the 64-bit range is unspecified (x86 gives
+  // INT64_MIN for 1e30); such a timestamp is no timestamp. 2^63 is exact.
+  constexpr double kLimit = 9223372036854775808.0;
+  if (!(d > -kLimit && d < kLimit)) return false;
   out = std::llround(d);
   return true;
 }
@@ -170,7 +174,7 @@ void RowErrors::bad(std::int64_t line, std::string_view why, std::string_view go
     if (c == '\t') c = ' ';  // keep the message on one readable line
   }
   throw Error(file_ + ":" + std::to_string(line) + ": " + std::string(why) + " (got '" + shown +
-              (got.size() > 120 ? "...'" : "'") + "); set skip_bad_rows = true to skip such rows");
+              (got.size() > 120 ? "...'" : "'") + "); " + remedy_);
 }
 
 std::int32_t IdMap::intern(std::string_view raw) {

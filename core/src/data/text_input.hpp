@@ -16,8 +16,10 @@
 namespace recfuse::data_detail {
 
 /// Bumped whenever a reader's output for the same bytes changes; part of the
-/// cache header and cache key so stale caches are never reused.
-inline constexpr std::uint32_t kReaderVersion = 2;  // 2: UTF-8 BOM skipped, MovieLens rows checked
+/// cache header and cache key so stale caches are never reused. 2: UTF-8 BOM
+/// skipped, MovieLens rows checked; 3: timestamps beyond 64 bits refused,
+/// ml-latest-small's header and RecBole header types checked.
+inline constexpr std::uint32_t kReaderVersion = 3;
 
 /// Whole file as bytes; throws Error "path: cannot open ..." when unreadable.
 std::string read_file(const std::filesystem::path& file);
@@ -58,16 +60,18 @@ std::string_view trim(std::string_view s);
 /// ISO-8859-1 bytes to UTF-8 (every byte is a code point U+0000..U+00FF).
 std::string latin1_to_utf8(std::string_view s);
 
-/// Reports a malformed row: throws Error "file:line: why (got '...')"
-/// unless skipping, in which case it counts the row and returns.
+/// Reports a malformed row: throws Error "file:line: why (got '...');
+/// remedy" unless skipping, in which case it counts the row and returns.
 class RowErrors {
  public:
-  RowErrors(std::string file, bool skip, std::int64_t& skipped)
-      : file_(std::move(file)), skip_(skip), skipped_(skipped) {}
+  RowErrors(std::string file, bool skip, std::int64_t& skipped,
+            std::string remedy = "set skip_bad_rows = true to skip such rows")
+      : file_(std::move(file)), remedy_(std::move(remedy)), skip_(skip), skipped_(skipped) {}
   void bad(std::int64_t line, std::string_view why, std::string_view got);
 
  private:
   std::string file_;
+  std::string remedy_;
   bool skip_;
   std::int64_t& skipped_;
 };
