@@ -3,7 +3,9 @@
 // recommendations", RecSys 2016, §3-4): child 0 retrieves each user's top
 // `candidates` items (training items excluded), child 1 re-scores only those
 // (user, item) pairs with score(), and the top k of the re-scored list is the
-// answer. The re-ranker never scores the rest of the catalogue.
+// answer. The re-ranker never scores the rest of the catalogue. A recommend
+// with k above `candidates` retrieves k, so that the list can be full;
+// score_all, which has no k, re-ranks `candidates` items.
 //
 //   [[algorithms]]
 //   name = "cascade"
@@ -18,7 +20,9 @@
 // re-ranker score; every other item gets m − 2 + ŝ_0(i), m the user's lowest
 // candidate score and ŝ_0 child 0's min-max normalised score, so it ranks
 // below every candidate and in child 0's order among the rest. Acting as a
-// policy over an rl child (whose scores follow a user's open session), child
+// policy, child 0 retrieves from the step's candidates (training items
+// included), its top min(candidates, c) of them, and the rest are placed the
+// same way. Over an rl child (whose scores follow a user's open session), child
 // 0 sees each row's own session, but child 1 re-ranks through score(), one
 // user at a time, so a user with several open sessions is re-ranked in the
 // first one's state (plugins/rl/session_book.hpp).
@@ -59,18 +63,9 @@ class Cascade final : public FusionStrategy {
     cand_scores_.resize(cand_items_.size());
     children_[0].model->recommend(users, nc, exclude, cand_items_, cand_scores_);
     const auto t1 = clock::now();
-    pair_users_.clear();
-    pair_items_.clear();
-    offsets_.assign(users.size() + 1, 0);
-    for (std::size_t r = 0; r < users.size(); ++r) {
-      for (std::size_t j = 0; j < ncs && cand_items_[r * ncs + j] != kNoItem; ++j) {
-        pair_users_.push_back(users[r]);
-        pair_items_.push_back(cand_items_[r * ncs + j]);
-      }
-      offsets_[r + 1] = pair_items_.size();
-    }
-    pair_scores_.resize(pair_items_.size());
-    children_[1].model->score(pair_users_, pair_items_, pair_scores_);
+    start_pairs(users.size());
+    for (std::size_t r = 0; r < users.size(); ++r) add_pairs(r, users[r], cand_items_.data() + r * ncs, ncs);
+    rerank();
     for (std::size_t r = 0; r < users.size(); ++r) {
       const std::size_t a = offsets_[r], b = offsets_[r + 1];
       topk_candidates(pair_scores_.data() + a, std::span<const ItemId>(pair_items_.data() + a, b - a), k,
@@ -86,23 +81,16 @@ class Cascade final : public FusionStrategy {
     const auto n = static_cast<std::size_t>(n_items());
     const int nc = std::min(candidates_, n_items());
     children_[0].model->score_all(users, out);
-    std::vector<ItemId> top(static_cast<std::size_t>(nc));
-    std::vector<float> top_scores(top.size()), rerank(top.size());
-    std::vector<UserId> rep(top.size());
-    std::vector<ItemId> order;
+    top_.resize(static_cast<std::size_t>(nc));
+    top_scores_.resize(top_.size());
+    start_pairs(users.size());
     for (std::size_t r = 0; r < users.size(); ++r) {
-      float* row = out.data() + r * n;
-      const int got = topk_exclude(row, n_items(), train_.view().row(users[r]), nc, top.data(), top_scores.data());
-      const auto g = static_cast<std::size_t>(got);
-      std::fill(rep.begin(), rep.end(), users[r]);
-      children_[1].model->score(std::span<const UserId>(rep.data(), g), std::span<const ItemId>(top.data(), g),
-                                std::span<float>(rerank.data(), g));
-      normalize_row(row, n_items(), {}, Normalization::kMinMax, order);
-      float lowest = 0;
-      for (std::size_t j = 0; j < g; ++j) lowest = j == 0 ? rerank[j] : std::min(lowest, rerank[j]);
-      for (std::size_t i = 0; i < n; ++i) row[i] = lowest - 2.0f + row[i];
-      for (std::size_t j = 0; j < g; ++j) row[static_cast<std::size_t>(top[j])] = rerank[j];
+      const int got = topk_exclude(out.data() + r * n, n_items(), train_.view().row(users[r]), nc, top_.data(),
+                                   top_scores_.data());
+      add_pairs(r, users[r], top_.data(), static_cast<std::size_t>(got));
     }
+    rerank();
+    for (std::size_t r = 0; r < users.size(); ++r) layer(r, out.data() + r * n);
   }
 
   std::size_t model_bytes() const override { return children_bytes(children_); }
@@ -121,14 +109,76 @@ class Cascade final : public FusionStrategy {
     return d;
   }
 
+ protected:
+  /// Acting: child 0 retrieves each row's top min(candidates, c) of the
+  /// step's candidates (all of them offered, training items included), child
+  /// 1 re-ranks those, and the rest lie below in child 0's order, as in
+  /// score_all. The catalogue's top `candidates` would leave most of a step's
+  /// candidates to child 0 alone.
+  void score_candidates(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
+                        std::span<float> out) override {
+    const auto n = static_cast<std::size_t>(n_items()), c = static_cast<std::size_t>(n_candidates);
+    const int nc = std::min(candidates_, n_candidates);
+    act_rows_.resize(users.size() * n);
+    children_[0].model->score_all(users, act_rows_);  // the step's rows together (see the file comment)
+    top_.resize(static_cast<std::size_t>(nc));
+    top_scores_.resize(top_.size());
+    child_.resize(c);
+    start_pairs(users.size());
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      const auto cands = candidates.subspan(r * c, c);
+      for (std::size_t j = 0; j < c; ++j) child_[j] = act_rows_[r * n + static_cast<std::size_t>(cands[j])];
+      const int got = topk_candidates(child_.data(), cands, nc, top_.data(), top_scores_.data());
+      add_pairs(r, users[r], top_.data(), static_cast<std::size_t>(got));
+    }
+    rerank();
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      float* row = act_rows_.data() + r * n;
+      layer(r, row);
+      for (std::size_t j = 0; j < c; ++j) out[r * c + j] = row[static_cast<std::size_t>(candidates[r * c + j])];
+    }
+  }
+
  private:
+  /// The (user, retrieved item) pairs child 1 re-ranks, row r's at
+  /// [offsets_[r], offsets_[r + 1]).
+  void start_pairs(std::size_t rows) {
+    pair_users_.clear();
+    pair_items_.clear();
+    offsets_.assign(rows + 1, 0);
+  }
+  /// Row r's retrieved items: top[0..m) up to the first padding.
+  void add_pairs(std::size_t r, UserId u, const ItemId* top, std::size_t m) {
+    for (std::size_t j = 0; j < m && top[j] != kNoItem; ++j) {
+      pair_users_.push_back(u);
+      pair_items_.push_back(top[j]);
+    }
+    offsets_[r + 1] = pair_items_.size();
+  }
+  /// Child 1's scores of every pair, into pair_scores_.
+  void rerank() {
+    pair_scores_.resize(pair_items_.size());
+    children_[1].model->score(pair_users_, pair_items_, pair_scores_);
+  }
+  /// Row r of the cascade's scores over all items, in place of child 0's
+  /// (`row`): its retrieved items take child 1's scores, every other item
+  /// m − 2 + ŝ_0(i) (see the file comment).
+  void layer(std::size_t r, float* row) {
+    const std::size_t a = offsets_[r], b = offsets_[r + 1];
+    normalize_row(row, n_items(), {}, Normalization::kMinMax, order_);
+    float lowest = 0;
+    for (std::size_t j = a; j < b; ++j) lowest = j == a ? pair_scores_[j] : std::min(lowest, pair_scores_[j]);
+    for (ItemId i = 0; i < n_items(); ++i) row[i] = lowest - 2.0f + row[i];
+    for (std::size_t j = a; j < b; ++j) row[static_cast<std::size_t>(pair_items_[j])] = pair_scores_[j];
+  }
+
   int candidates_;
   TrainingRows train_;
   double retrieval_recall_ = std::numeric_limits<double>::quiet_NaN();
   double retrieval_ms_ = 0, rerank_ms_ = 0, full_ms_per_user_ = 0, cascade_ms_per_user_ = 0;
   std::int64_t served_ = 0;
-  std::vector<ItemId> cand_items_, pair_items_;
-  std::vector<float> cand_scores_, pair_scores_;
+  std::vector<ItemId> cand_items_, pair_items_, top_, order_;
+  std::vector<float> cand_scores_, pair_scores_, top_scores_, act_rows_, child_;
   std::vector<UserId> pair_users_;
   std::vector<std::size_t> offsets_;
 };

@@ -30,7 +30,8 @@ inline Normalization parse_normalization(const std::string& s) {
 }
 
 /// Parses "0.5, 0.3,0.2" into doubles; "" gives an empty list. Errors name
-/// the algorithm and the parameter.
+/// the algorithm and the parameter: a token that is not a finite number, a
+/// negative weight, or a list of zeros only.
 inline std::vector<double> parse_weight_list(const std::string& text, const std::string& algo,
                                              const std::string& param) {
   std::vector<double> out;
@@ -50,6 +51,9 @@ inline std::vector<double> parse_weight_list(const std::string& text, const std:
     out.push_back(v);
     pos = end + 1;
   }
+  if (!out.empty() && std::all_of(out.begin(), out.end(), [](double w) { return w == 0; }))
+    throw Error("[" + algo + "] parameter '" + param + "': the weights are all 0, so every item would score 0; "
+                "give at least one child a positive weight");
   return out;
 }
 
@@ -78,8 +82,9 @@ struct TrainingRows {
 /// sorted `exclude`); excluded items get the same map, so they never matter
 /// once `recommend` drops them, and an item excluded offline (a training
 /// item) that a simulated session offers is not pushed down when the
-/// strategy acts. Constant rows map to 0. `order` is scratch of size >= n
-/// (reused, no allocation in steady state).
+/// strategy acts. Constant rows map to 0 (rank: to 0.5, the candidates
+/// sharing the middle rank, when there are two or more). `order` is scratch
+/// of size >= n (reused, no allocation in steady state).
 ///   minmax: (s - min) / (max - min)
 ///   zscore: (s - mean) / sd (population sd)
 ///   rank:   1 - (r - 1) / max(n_c - 1, 1), r = 1-based rank among the n_c

@@ -41,7 +41,7 @@ const PluginDescriptor* describe() {
        kCapChildren | kCapObserve | kCapPredictRating, &RatingBlend::params, &make<RatingBlend>},
   };
   static const PluginDescriptor d = make_descriptor(
-      "fusion", "1.4.0", "fusion", "fusion strategies over child recommenders", algos);
+      "fusion", "1.5.0", "fusion", "fusion strategies over child recommenders", algos);
   return &d;
 }
 

@@ -15,12 +15,13 @@
 //   rrf:   s(u,i) = Σ_c w_c / (k + r_c(i))
 //   borda: s(u,i) = Σ_c w_c (depth + 1 − r_c(i))       (truncated Borda)
 //   vote:  s(u,i) = Σ_c w_c [r_c(i) <= depth] + τ · rrf(u,i),
-//          τ = 0.5 min_c w_c / Σ_c (w_c / (k + 1))
+//          τ = 0.5 min_{c: w_c > 0} w_c / Σ_c (w_c / (k + 1))
 // The vote's second term breaks ties between equal vote totals by the RRF
-// mass; it stays below half the smallest weight, so with equal weights
-// (integer vote counts) it never overturns a vote; with unequal weights,
-// totals closer than that may be reordered by it. Items no child ranks score 0 in every method and
-// are then ordered by item id.
+// mass; it stays below half the smallest positive weight, so with equal
+// positive weights (children of weight 0 aside: integer vote counts) it never
+// overturns a vote; with unequal weights, totals closer than that may be
+// reordered by it. Items no child ranks score 0 in every method and are then
+// ordered by item id.
 // Acting as a policy, the candidates are the step's: each child ranks those
 // (training items included), and depth is at most their number.
 #pragma once
@@ -135,10 +136,15 @@ class RankFusion final : public FusionStrategy {
       if (method_ == "vote") acc[i] += w;
     }
   }
-  /// τ of the vote (see the file comment).
+  /// τ of the vote (see the file comment): the smallest weight is that of
+  /// the children that vote (w_c > 0); a child of weight 0 adds no vote to
+  /// separate, and taking its 0 would switch the tie-break off.
   double vote_tiebreak() const {
-    double max_rrf = 0, min_w = weights_[0];
-    for (double w : weights_) { max_rrf += w / (k_ + 1); min_w = std::min(min_w, w); }
+    double max_rrf = 0, min_w = std::numeric_limits<double>::infinity();
+    for (double w : weights_) {
+      max_rrf += w / (k_ + 1);
+      if (w > 0) min_w = std::min(min_w, w);
+    }
     return max_rrf > 0 ? 0.5 * min_w / max_rrf : 0.0;
   }
   float fused(double rrf, double acc, double tiebreak) const {

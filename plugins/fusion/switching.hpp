@@ -18,6 +18,8 @@
 //   validation users of that segment (ties: the earlier child), a segment
 //   without validation users the best child overall.
 // Scores are the chosen child's own scores (comparable within a user only).
+// Deployed as a policy, the chosen child acts for its users with its own act
+// (a bandit's exploration, SlateQ's slates), not by a ranking of its scores.
 #pragma once
 
 #include "fusion_common.hpp"
@@ -83,6 +85,23 @@ class Switching final : public FusionStrategy {
         std::copy_n(items_.data() + j * kk, kk, out_items.data() + pos_[j] * kk);
         std::copy_n(scores_.data() + j * kk, kk, out_scores.data() + pos_[j] * kk);
       }
+    }
+  }
+
+  /// Acting: each child acts for its own users with its own act (a bandit
+  /// explores, SlateQ builds its slates), a user's rows kept in their order.
+  void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates, int slate_size,
+           std::span<ItemId> slates) override {
+    const auto c = static_cast<std::size_t>(n_candidates), k = static_cast<std::size_t>(slate_size);
+    for (std::size_t ch = 0; ch < children_.size(); ++ch) {
+      gather(users, static_cast<int>(ch));
+      if (sub_.empty()) continue;
+      cands_.resize(sub_.size() * c);
+      items_.resize(sub_.size() * k);
+      for (std::size_t j = 0; j < sub_.size(); ++j)
+        std::copy_n(candidates.data() + pos_[j] * c, c, cands_.data() + j * c);
+      children_[ch].model->act(sub_, cands_, n_candidates, slate_size, items_);
+      for (std::size_t j = 0; j < sub_.size(); ++j) std::copy_n(items_.data() + j * k, k, slates.data() + pos_[j] * k);
     }
   }
 
@@ -168,7 +187,7 @@ class Switching final : public FusionStrategy {
   std::vector<UserId> sub_;
   std::vector<std::size_t> pos_;
   std::vector<float> buf_, scores_;
-  std::vector<ItemId> items_;
+  std::vector<ItemId> items_, cands_;
 };
 
 }  // namespace recfuse

@@ -22,16 +22,6 @@ using namespace recfuse::test;
 
 namespace {
 
-TrainData hand_data() {
-  // user 0: item 4; user 1: items 0, 1, 2 (a longer history, for switching)
-  return make_train_data(2, 5, {{0, 4}, {1, 0}, {1, 1}, {1, 2}}, false);
-}
-
-std::vector<Child> two_children(const TrainData& d) {
-  return {fixed_child("A", {{3, 2, 2, 1, 9}, {1, 1, 1, 1, 1}}, d),
-          fixed_child("B", {{0, 5, 1, 4, 0}, {5, 4, 3, 2, 1}}, d)};
-}
-
 void check_row(const std::vector<float>& row, const std::vector<double>& want) {
   for (std::size_t i = 0; i < want.size(); ++i) {
     INFO("item " << i);
@@ -128,51 +118,6 @@ TEST_CASE("rank normalisation maps excluded items as the candidates: ties share,
   check_row(row, {1.0, 0.5, 0.5, 0.0, 1 + 0.5 / 3, 0.5, 1.0 / 6, -0.5 / 3});
 }
 
-namespace {
-
-// Six items, user 0 trained on item 5. Both children rank the catalogue
-// 5, 0, 1, 2, 4, 3: their catalogue top 1 (training item aside) is item 0.
-TrainData six_items() { return make_train_data(1, 6, {{0, 5}}, false); }
-std::vector<Child> agreeing_children(const TrainData& d) {
-  return {fixed_child("A", {{9, 8, 7, 1, 2, 10}}, d), fixed_child("B", {{90, 80, 70, 10, 20, 100}}, d)};
-}
-ItemId first_of(Recommender& f, std::vector<ItemId> cands) {
-  const std::vector<UserId> users = {0};
-  std::vector<ItemId> slate(1, kNoItem);
-  f.act(users, cands, static_cast<int>(cands.size()), 1, slate);
-  return slate[0];
-}
-
-}  // namespace
-
-TEST_CASE("acting, fusion ranks the step's candidates: lists of the candidates, training items not pushed down",
-          "[fusion]") {
-  const TrainData d = six_items();
-  // Candidates {3, 4}: outside every child's catalogue top `depth`, yet both
-  // children prefer 4. Candidates {4, 5}: both children prefer 5, the user's
-  // training item, which a simulated session may offer again.
-  for (const char* method : {"rrf", "borda", "vote"}) {
-    INFO(method);
-    auto f = make_fused<RankFusion>({{"method", method}, {"depth", std::int64_t{1}}}, agreeing_children(d), d);
-    CHECK(first_of(*f, {3, 4}) == 4);
-    CHECK(first_of(*f, {4, 5}) == 5);
-    CHECK(first_of(*f, {5, 4, 3, 0}) == 5);
-  }
-  for (const char* norm : {"minmax", "zscore", "rank"}) {
-    INFO(norm);
-    auto f = make_fused<ScoreFusion>({{"normalization", norm}}, agreeing_children(d), d);
-    CHECK(first_of(*f, {4, 5}) == 5);
-    CHECK(first_of(*f, {3, 4}) == 4);
-    if (std::string(norm) == "zscore") continue;  // CombMNZ wants summands >= 0 (item 4's z is negative)
-    f = make_fused<ScoreFusion>({{"normalization", norm}, {"method", "combmnz"}, {"depth", std::int64_t{1}}},
-                                agreeing_children(d), d);
-    CHECK(first_of(*f, {3, 4}) == 4);
-  }
-  // Offline nothing changes: item 5 is excluded and item 0 leads.
-  auto f = make_fused<RankFusion>({{"depth", std::int64_t{1}}}, agreeing_children(d), d);
-  CHECK(top_of(*f, 0, 1, d) == std::vector<ItemId>{0});
-}
-
 TEST_CASE("one child: every strategy keeps the child's order", "[fusion]") {
   const TrainData d = hand_data();
   auto one = [&] { return std::vector<Child>{fixed_child("B", {{0, 5, 1, 4, 0}, {5, 4, 3, 2, 1}}, d)}; };
@@ -239,83 +184,33 @@ TEST_CASE("cascade: the re-ranker only sees the retrieved candidates", "[fusion]
   CHECK(diag.at("speedup_vs_full_rerank") > 0);
 }
 
-namespace {
-
-// A child that learns online: an item's score is the clicks it got.
-class ClickCounter final : public Recommender {
- public:
-  void fit(const TrainData& d, const FitContext&) override {
-    set_shape(d.n_users, d.n_items);
-    clicks_.assign(static_cast<std::size_t>(d.n_items), 0.0f);
-  }
-  void score_all(std::span<const UserId> users, std::span<float> out) override {
-    for (std::size_t r = 0; r < users.size(); ++r)
-      std::copy(clicks_.begin(), clicks_.end(), out.begin() + static_cast<std::ptrdiff_t>(r * clicks_.size()));
-  }
-  void observe(const Feedback& f) override {
-    ++calls;
-    for (std::size_t r = 0; r < f.users.size(); ++r)
-      if (f.choice[r] >= 0)
-        clicks_[static_cast<std::size_t>(f.slates[r * static_cast<std::size_t>(f.slate_size) +
-                                                  static_cast<std::size_t>(f.choice[r])])] += 1.0f;
-  }
-  std::size_t model_bytes() const override { return clicks_.size() * sizeof(float); }
-  int calls = 0;
-
- private:
-  std::vector<float> clicks_;
-};
-
-Child counter_child(const std::string& name, std::uint32_t capabilities, const TrainData& d) {
-  auto m = std::make_shared<ClickCounter>();
-  m->fit(d, FitContext{});
-  return Child{name, "counter", capabilities, m};
+TEST_CASE("vote: a child of weight 0 does not switch off the RRF tie-break", "[fusion]") {
+  const TrainData d = hand_data();
+  // Over candidates 0..3, A's top 2 = (1, 0), B's = (3, 1): item 1 has two
+  // votes; items 0 (rank 2 in A) and 3 (rank 1 in B) one each, so item 3
+  // leads them on RRF mass.
+  auto kids = [&](bool third) {
+    std::vector<Child> c = {fixed_child("A", {{2, 3, 0, 0, 9}, {1, 1, 1, 1, 1}}, d),
+                            fixed_child("B", {{0, 4, 1, 5, 0}, {5, 4, 3, 2, 1}}, d)};
+    if (third) c.push_back(fixed_child("C", {{0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}}, d));
+    return c;
+  };
+  auto two = make_fused<RankFusion>({{"method", "vote"}, {"depth", std::int64_t{2}}}, kids(false), d);
+  CHECK(top_of(*two, 0, 3, d) == std::vector<ItemId>{1, 3, 0});
+  auto three = make_fused<RankFusion>({{"method", "vote"}, {"depth", std::int64_t{2}}, {"weights", "1,1,0"}},
+                                      kids(true), d);
+  CHECK(top_of(*three, 0, 3, d) == std::vector<ItemId>{1, 3, 0});
+  check_row(row_of(*three, 0), [&] {
+    const auto r = row_of(*two, 0);
+    return std::vector<double>(r.begin(), r.end());
+  }());
 }
 
-}  // namespace
-
-TEST_CASE("fusion passes simulated feedback on to the children that learn online", "[fusion]") {
+TEST_CASE("weights that are all 0 are an error: every item would score 0", "[fusion]") {
   const TrainData d = hand_data();
-  auto children = [&] {
-    return std::vector<Child>{fixed_child("A", {{3, 2, 2, 1, 9}, {1, 1, 1, 1, 1}}, d),
-                              counter_child("learner", kCapObserve, d),
-                              counter_child("deaf", 0, d)};  // observes, but did not declare it
-  };
-  // User 0 is shown items 3 and 2 twice and clicks item 3 (slate position 0).
-  const UserId users[] = {0};
-  const ItemId slates[] = {3, 2};
-  const std::int32_t choice[] = {0};
-  const float reward[] = {1.0f};
-  const std::uint8_t done[] = {0};
-  const Feedback fb{users, 2, slates, choice, reward, done};
-  auto check = [&](Recommender& f, const std::vector<Child>& kids) {
-    f.observe(fb);
-    f.observe(fb);
-    CHECK(static_cast<ClickCounter&>(*kids[1].model).calls == 2);
-    CHECK(static_cast<ClickCounter&>(*kids[2].model).calls == 0);
-    // Raw sum for user 0 over candidates 0..3: A [3, 2, 2, 1] + learner [0, 0, 0, 2]:
-    // item 3 (1 + 2 = 3) ties item 0 and, by id, comes second.
-    CHECK(top_of(f, 0, 2, d) == std::vector<ItemId>{0, 3});
-  };
-  {
-    auto kids = children();
-    auto f = make_fused<ScoreFusion>({{"normalization", "none"}}, kids, d);
-    check(*f, kids);
-  }
-  {
-    auto kids = children();
-    auto f = make_fused<RankFusion>({{"method", "borda"}}, kids, d);
-    f->observe(fb);
-    CHECK(static_cast<ClickCounter&>(*kids[1].model).calls == 1);
-    CHECK(static_cast<ClickCounter&>(*kids[2].model).calls == 0);
-  }
-  {
-    auto kids = children();
-    kids.pop_back();
-    TrainData dv = d;
-    dv.validation = make_train_data(2, 5, {{0, 3}, {1, 3}}, false).by_user;
-    auto f = make_fused<Cascade>({{"candidates", std::int64_t{4}}}, kids, dv);
-    f->observe(fb);
-    CHECK(static_cast<ClickCounter&>(*kids[1].model).calls == 1);
-  }
+  CHECK_THROWS_WITH(make_fused<ScoreFusion>({{"weights", "0, 0"}}, two_children(d), d),
+                    Catch::Contains("[score_fusion] parameter 'weights'") && Catch::Contains("all 0"));
+  CHECK_THROWS_WITH(make_fused<RankFusion>({{"weights", "0,0"}}, two_children(d), d),
+                    Catch::Contains("[rank_fusion] parameter 'weights'") && Catch::Contains("all 0"));
+  CHECK_NOTHROW(make_fused<RankFusion>({{"weights", "0,1"}}, two_children(d), d));
 }

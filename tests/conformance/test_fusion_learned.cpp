@@ -9,6 +9,8 @@
 #include <limits>
 #include <set>
 
+#include <omp.h>
+
 #include "conformance_support.hpp"
 #include "test_fusion_support.hpp"
 #include "plugins/fusion/cascade.hpp"
@@ -204,5 +206,31 @@ TEST_CASE("fusion strategies with real children honour the recommender contract"
       CHECK(items2 == items);
       CHECK(r->model_bytes() > 0);
     }
+  }
+}
+
+TEST_CASE("fusion strategies fit and score the same with 1 and 2 threads", "[fusion]") {
+  const TrainData d = data_with_validation();
+  const std::vector<Case> cases = {{"stacking", {}},
+                                   {"stacking", {{"objective", std::string("pointwise")}}},
+                                   {"score_fusion", {{"normalization", std::string("rank")}}},
+                                   {"rank_fusion", {}}};
+  std::vector<UserId> users(static_cast<std::size_t>(d.n_users));
+  for (UserId u = 0; u < d.n_users; ++u) users[static_cast<std::size_t>(u)] = u;
+  const int before = omp_get_max_threads();
+  for (const Case& c : cases) {
+    INFO(c.algo);
+    std::vector<std::vector<float>> rows;
+    std::vector<std::vector<std::pair<std::string, double>>> diags;
+    for (int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      RecommenderPtr r = fused_from_registry(c.algo, c.params, d);
+      rows.emplace_back(users.size() * static_cast<std::size_t>(d.n_items));
+      r->score_all(users, rows.back());  // 30 users: the parallel branch (> 8)
+      diags.push_back(r->diagnostics());
+    }
+    omp_set_num_threads(before);
+    CHECK(rows[0] == rows[1]);
+    CHECK(diags[0] == diags[1]);
   }
 }

@@ -71,4 +71,14 @@ inline std::vector<ItemId> top_of(Recommender& r, UserId u, int k, const TrainDa
   return items;
 }
 
+/// The hand-worked examples' data (test_fusion_hand.cpp's header): user 0 trained on
+/// item 4; user 1 on items 0, 1, 2 (a longer history, for switching).
+inline TrainData hand_data() { return make_train_data(2, 5, {{0, 4}, {1, 0}, {1, 1}, {1, 2}}, false); }
+
+/// Children A and B of the hand-worked examples, over hand_data().
+inline std::vector<Child> two_children(const TrainData& d) {
+  return {fixed_child("A", {{3, 2, 2, 1, 9}, {1, 1, 1, 1, 1}}, d),
+          fixed_child("B", {{0, 5, 1, 4, 0}, {5, 4, 3, 2, 1}}, d)};
+}
+
 }  // namespace recfuse::test
