@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include <boost/dll/shared_library.hpp>
+
 #include "host/params_validation.hpp"
 #include "host/plugin_loader.hpp"
 #include "test_support.hpp"
@@ -125,7 +127,7 @@ TEST_CASE("scan loads good plugins and records the broken ones", "[host]") {
   CHECK(twin_reported);
   // Sorted scan: good is loaded before good_twin, so good owns the name.
   CHECK(reg.find("test_good").plugin->file.filename() == "librecfuse_test_good.so");
-  CHECK(reg.algorithms().size() == 7);  // bad_slate, good, mean_fusion, segfault, slow, throws, throws_factory
+  CHECK(reg.algorithms().size() == 8);  // bad_slate, good, mean_fusion, params_once, segfault, slow, throws, throws_factory
 }
 
 TEST_CASE("find suggests the closest algorithm name", "[host]") {
@@ -190,6 +192,31 @@ TEST_CASE("load_plugin refuses a parameter table that throws, naming file and al
   PluginRegistry reg;
   reg.scan({test::bad_plugin_dir()});
   CHECK_FALSE(reg.contains("test_throws_params"));
+}
+
+TEST_CASE("the host reads each parameter table once, at load, and keeps it", "[host]") {
+  // Validation, `recfuse plugins` and the online runner read the copy taken at
+  // load, so a table can neither change nor throw once its library has passed
+  // the loader's checks.
+  PluginRegistry reg;
+  reg.add(bad("params_once"));
+  reg.add(bad("good"));
+  const AlgorithmHandle h = reg.find("test_params_once");
+  const auto calls = h.plugin->library->get<int()>("test_params_once_calls");
+  const int at_load = calls();
+  CHECK(at_load >= 1);
+  REQUIRE(h.params().size() == 1);
+  CHECK(h.params()[0].name == "n");
+  const ParamSet p = validate_params(h.params(), {{"n", std::int64_t{7}}}, {}, "", "test_params_once");
+  CHECK(p.get_int("n") == 7);
+  REQUIRE_THROWS_WITH(validate_params(h.params(), {{"n", std::int64_t{11}}}, {}, "", "test_params_once"),
+                      Contains("out of range"));
+  CHECK(calls() == at_load);
+  CHECK(reg.find("test_good").params().size() == 2);  // one library's tables, by descriptor order
+  reg.add(bad("favourite_env"));
+  const EnvironmentHandle e = reg.find_environment("test_favourite");
+  REQUIRE(e.params().size() == 5);
+  CHECK(e.params()[4].name == "tiring");
 }
 
 TEST_CASE("load_plugin refuses a default outside its own range", "[host]") {

@@ -84,6 +84,25 @@ pid_t start_recfuse(const std::vector<std::string>& args, const fs::path& log) {
   return pid;
 }
 
+/// A sweep of scenario file `s` into dir/out, as `recfuse run` sets it up.
+struct Sweep {
+  recfuse::Scenario scenario;
+  std::vector<recfuse::TrialSpec> trials;
+  recfuse::SweepOptions opt;
+
+  Sweep(const fs::path& s, const fs::path& dir)
+      : scenario(recfuse::load_scenario(s.string())), trials(recfuse::expand_trials(scenario)) {
+    opt.executable = recfuse_binary();
+    opt.trial_args = {"--scenario", s.string(), "--no-cache"};
+    opt.output_dir = dir / "out";
+    opt.quiet = true;
+  }
+  recfuse::SweepResult run() {
+    std::ostringstream log;
+    return recfuse::run_sweep(scenario, trials, opt, log);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a trial's peak RSS is its own, not that of the process that started it") {
@@ -100,16 +119,9 @@ TEST_CASE("a trial's peak RSS is its own, not that of the process that started i
   std::memset(p, 1, big);
   ::munmap(p, big);
 
-  const recfuse::Scenario scenario = recfuse::load_scenario(s.string());
-  const auto trials = recfuse::expand_trials(scenario);
-  REQUIRE(trials.size() == 1);
-  recfuse::SweepOptions opt;
-  opt.executable = recfuse_binary();
-  opt.trial_args = {"--scenario", s.string(), "--no-cache"};
-  opt.output_dir = dir / "out";
-  opt.quiet = true;
-  std::ostringstream log;
-  const recfuse::SweepResult result = recfuse::run_sweep(scenario, trials, opt, log);
+  Sweep sweep(s, dir);
+  REQUIRE(sweep.trials.size() == 1);
+  const recfuse::SweepResult result = sweep.run();
   REQUIRE(result.records.size() == 1);
   const json& rec = result.records[0];
   INFO(rec.dump(1).substr(0, 2000));
@@ -118,8 +130,48 @@ TEST_CASE("a trial's peak RSS is its own, not that of the process that started i
   CHECK(rss > (std::int64_t{1} << 20));
   CHECK(rss < static_cast<std::int64_t>(big / 2));
   // The record on disk says the same.
-  CHECK(json::parse(read_text(recfuse::record_path(opt.output_dir, trials[0])))
+  CHECK(json::parse(read_text(recfuse::record_path(sweep.opt.output_dir, sweep.trials[0])))
             .at("resources").at("peak_rss_bytes") == rss);
+}
+
+TEST_CASE("the sweep waits for its own trials only, not for other children of its process") {
+  // A process embedding run_sweep may have children of its own; their exit
+  // status is theirs to collect, and must still be there after the sweep.
+  const auto dir = temp_dir("sweep_other_child");
+  const auto s = write_text(dir, "s.toml",
+                            tiny_scenario("threads = 1\n", "[[algorithms]]\nplugin = \"popularity\"\n"));
+  std::string sh = "/bin/sh", flag = "-c", body = "exit 7";
+  char* argv[] = {sh.data(), flag.data(), body.data(), nullptr};
+  pid_t other = -1;
+  REQUIRE(posix_spawn(&other, "/bin/sh", nullptr, nullptr, argv, environ) == 0);
+  const recfuse::SweepResult result = Sweep(s, dir).run();
+  REQUIRE(result.records.size() == 1);
+  CHECK(result.records[0].at("status") == "ok");
+  int status = 0;
+  REQUIRE(::waitpid(other, &status, 0) == other);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 7);
+}
+
+TEST_CASE("a rerun trial clears the temporary a killed writer left beside its record") {
+  const auto dir = temp_dir("sweep_tmp_left");
+  const auto s = write_text(dir, "s.toml",
+                            tiny_scenario("threads = 1\n", "[[algorithms]]\nplugin = \"popularity\"\n"));
+  Sweep sweep(s, dir);
+  REQUIRE(sweep.trials.size() == 1);
+  const fs::path record = recfuse::record_path(sweep.opt.output_dir, sweep.trials[0]);
+  fs::create_directories(record.parent_path());
+  write_text(record.parent_path(), record.filename().string() + ".tmp.999999", "{\"status\": \"o");
+  // Another trial's temporary, and a file that merely starts alike, stay.
+  write_text(record.parent_path(), "other.json.tmp.999999", "{");
+  write_text(record.parent_path(), record.filename().string() + ".tmpfile", "{");
+  const recfuse::SweepResult result = sweep.run();
+  REQUIRE(result.records.at(0).at("status") == "ok");
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(record.parent_path())) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{record.filename().string(), record.filename().string() + ".tmpfile",
+                                          "other.json.tmp.999999"});
 }
 
 TEST_CASE("a trial process does not outlive its run, killed or terminated") {

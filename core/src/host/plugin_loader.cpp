@@ -69,11 +69,11 @@ const PluginDescriptor* describe(const fs::path& file, const boost::dll::shared_
   return d;
 }
 
-// The parameter table is plugin code the host calls again after loading
-// (validation, `recfuse plugins`), where an exception could outlive the
-// library; read once here, under the library, and checked like a scenario's
-// values would be (its defaults reach the factory unvalidated otherwise).
-void check_params(const fs::path& file, const std::string& where, ParamsFn params) {
+// The parameter table is plugin code; read once here, under the library, and
+// checked like a scenario's values would be (its defaults reach the factory
+// unvalidated otherwise). The host keeps this copy (LoadedPlugin) and never
+// calls params() again, where an exception could outlive the library.
+std::vector<ParamSpec> read_params(const fs::path& file, const std::string& where, ParamsFn params) {
   if (!params) fail(file, where + " has no parameter table");
   std::vector<ParamSpec> specs;
   try {
@@ -88,9 +88,10 @@ void check_params(const fs::path& file, const std::string& where, ParamsFn param
   } catch (const Error& e) {
     fail(file, where + ": parameter table: " + e.what());
   }
+  return specs;
 }
 
-void check_descriptor(const fs::path& file, const PluginDescriptor& d) {
+void check_descriptor(const fs::path& file, const PluginDescriptor& d, LoadedPlugin& out) {
   if (d.abi_version != kAbiVersion) {
     fail(file, "ABI version " + std::to_string(d.abi_version) + " does not match host ABI version " +
                    std::to_string(kAbiVersion) + "; rebuild the plugin against this recfuse SDK");
@@ -114,7 +115,7 @@ void check_descriptor(const fs::path& file, const PluginDescriptor& d) {
     if (!seen.insert(a.name).second) fail(file, where + " is declared twice");
     if (!a.description) fail(file, where + " has no description");
     if (a.kind == PluginKind::kRecommender && !a.create) fail(file, where + " has no factory");
-    check_params(file, where, a.params);
+    out.algorithm_params.push_back(read_params(file, where, a.params));
   }
   for (std::size_t i = 0; i < d.environments.size(); ++i) {
     const EnvironmentDescriptor& e = d.environments[i];
@@ -123,7 +124,7 @@ void check_descriptor(const fs::path& file, const PluginDescriptor& d) {
     if (!seen.insert(e.name).second) fail(file, where + " is declared twice");
     if (!e.description) fail(file, where + " has no description");
     if (!e.create) fail(file, where + " has no factory");
-    check_params(file, where, e.params);
+    out.environment_params.push_back(read_params(file, where, e.params));
   }
 }
 
@@ -142,12 +143,22 @@ void append_dirs(std::vector<fs::path>& out, std::string_view list) {
 std::shared_ptr<const LoadedPlugin> load_plugin(const fs::path& file) {
   auto lib = open_library(file);
   const PluginDescriptor* d = describe(file, *lib);
-  check_descriptor(file, *d);
   auto plugin = std::make_shared<LoadedPlugin>();
+  check_descriptor(file, *d, *plugin);
   plugin->file = file;
   plugin->library = std::move(lib);
   plugin->descriptor = d;
   return plugin;
+}
+
+const std::vector<ParamSpec>& AlgorithmHandle::params() const {
+  const auto& all = plugin->descriptor->algorithms;
+  return plugin->algorithm_params.at(static_cast<std::size_t>(algorithm - all.data()));
+}
+
+const std::vector<ParamSpec>& EnvironmentHandle::params() const {
+  const auto& all = plugin->descriptor->environments;
+  return plugin->environment_params.at(static_cast<std::size_t>(environment - all.data()));
 }
 
 RecommenderPtr create_recommender(const AlgorithmHandle& algorithm, const ParamSet& params) {

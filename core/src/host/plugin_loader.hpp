@@ -18,6 +18,11 @@ struct LoadedPlugin {
   std::filesystem::path file;
   std::shared_ptr<boost::dll::shared_library> library;
   const PluginDescriptor* descriptor = nullptr;  // valid while `library` lives
+  // Each algorithm's and environment's parameter table, read once at load (in
+  // descriptor order) and checked there: the host never calls params() again,
+  // so a table cannot change or throw after load. Declared after `library`, so
+  // destroyed before it.
+  std::vector<std::vector<ParamSpec>> algorithm_params, environment_params;
 };
 
 /// An algorithm of a loaded library.
@@ -25,6 +30,8 @@ struct AlgorithmHandle {
   std::shared_ptr<const LoadedPlugin> plugin;
   const AlgorithmDescriptor* algorithm = nullptr;
   std::string name() const { return algorithm->name; }
+  /// The parameter table read and checked at load.
+  const std::vector<ParamSpec>& params() const;
 };
 
 /// An environment of a loaded library.
@@ -32,6 +39,8 @@ struct EnvironmentHandle {
   std::shared_ptr<const LoadedPlugin> plugin;
   const EnvironmentDescriptor* environment = nullptr;
   std::string name() const { return environment->name; }
+  /// The parameter table read and checked at load.
+  const std::vector<ParamSpec>& params() const;
 };
 
 /// A recommender whose deleter holds its library alive.

@@ -16,7 +16,7 @@ std::string path_of(const AlgorithmSpec& spec) { return spec.key_path + "." + sp
 /// Validated parameters of one node, and the children rule.
 ParamSet node_params(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
                      const AlgorithmHandle& h) {
-  ParamSet p = validate_params(h.algorithm->params(), params, spec.locations, spec.location,
+  ParamSet p = validate_params(h.params(), params, spec.locations, spec.location,
                                path_of(spec) + ".params");
   const bool takes = (h.algorithm->capabilities & kCapChildren) != 0;
   if (takes && spec.children.empty())

@@ -329,7 +329,7 @@ CheckedEnvironment check_environment(const EnvironmentSpec& es, const PluginRegi
     throw Error((it != es.locations.end() ? it->second + ": " : std::string()) + "[environment] " +
                 e.what());
   }
-  out.params = validate_params(out.handle.environment->params(), es.params, es.locations,
+  out.params = validate_params(out.handle.params(), es.params, es.locations,
                                es.location, "environment");
   return out;
 }

@@ -193,6 +193,18 @@ std::filesystem::path record_path(const std::filesystem::path& output_dir, const
   return output_dir / "trials" / (t.id + ".json");
 }
 
+void remove_record(const std::filesystem::path& output_dir, const TrialSpec& t, std::error_code& ec) {
+  const std::filesystem::path record = record_path(output_dir, t);
+  std::filesystem::remove(record, ec);
+  if (ec) return;
+  // write_file_atomic's "<record>.tmp.<pid>", left by a trial killed while
+  // writing; nothing reads it, and the trial that wrote it is gone.
+  const std::string prefix = record.filename().string() + ".tmp.";
+  std::error_code scan_ec;
+  for (const auto& e : std::filesystem::directory_iterator(record.parent_path(), scan_ec))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove(e.path(), scan_ec);
+}
+
 ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::vector<TrialSpec>& trials,
                            bool retry_failed, bool quiet, std::ostream& log) {
   ResumeScan scan;
@@ -279,7 +291,9 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
       try {
         // A rerun (--retry-failed, or a foreign file) must not be reported
         // with the old record if the new child dies before writing its own.
-        std::filesystem::remove(record_path(opt.output_dir, *t));
+        std::error_code ec;
+        remove_record(opt.output_dir, *t, ec);
+        if (ec) throw Error(record_path(opt.output_dir, *t).string() + ": cannot remove: " + ec.message());
         running[spawn_trial(opt, *t, r.log)] = r;
       } catch (const std::exception& e) {
         records[slot] = failed_record(scenario, *t, "failed", e.what());
@@ -287,18 +301,20 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
         ++done;
       }
     }
-    int status = 0;
-    rusage ru{};
-    const pid_t pid = wait4(-1, &status, WNOHANG, &ru);
-    if (pid > 0) {
-      auto it = running.find(pid);
-      if (it == running.end()) continue;
+    // Our own trials only, pid by pid: wait4(-1) would reap (and so lose the
+    // status of) a child that a process embedding the sweep started itself.
+    bool reaped = false;
+    for (auto it = running.begin(); it != running.end() && !reaped; ++it) {
+      int status = 0;
+      rusage ru{};
+      if (wait4(it->first, &status, WNOHANG, &ru) != it->first) continue;
       json rec = finish_record(scenario, it->second, status, ru, opt);
       if (!opt.quiet) print_done(log, rec, ++done, trials.size());
       records[it->second.slot] = std::move(rec);
       running.erase(it);
-      continue;
+      reaped = true;
     }
+    if (reaped) continue;
     if (opt.time_limit_s > 0) {
       for (auto& [p, r] : running) {
         const double age = std::chrono::duration<double>(Clock::now() - r.started).count();
