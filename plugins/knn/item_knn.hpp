@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "knn_io.hpp"
 #include "knn_params.hpp"
 #include "recfuse/recommender.hpp"
 
@@ -69,6 +70,34 @@ class ItemKnnRecommender final : public Recommender {
   }
 
   std::size_t model_bytes() const override { return model_.bytes(); }
+
+  /// kCapSaveLoad: the shape, the neighbour lists, the users' rated rows and the titles.
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    knn_io::write_shape(w, n_users(), n_items());
+    knn_io::write(w, model_);
+    knn_io::write(w, history_);
+    w.value<std::uint64_t>(titles_.size());
+    for (const std::string& t : titles_) w.text(t);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "item_knn");
+    const auto [users, items] = knn_io::read_shape(r);
+    NeighbourLists model = knn_io::read_neighbours(r);
+    RatedRows history = knn_io::read_history(r);
+    const auto n_titles = r.value<std::uint64_t>("the title count");
+    if (n_titles > static_cast<std::uint64_t>(items))
+      r.fail("the title count", std::to_string(n_titles) + " exceeds the " + std::to_string(items) + " items");
+    std::vector<std::string> titles;
+    for (std::uint64_t k = 0; k < n_titles; ++k) titles.push_back(r.text("an item title"));
+    r.finish();
+    knn_io::check_neighbours(r, model, items);
+    knn_io::check_history(r, history, users, items);
+    model_ = std::move(model);
+    history_ = std::move(history);
+    titles_ = std::move(titles);
+    set_shape(users, items);
+  }
 
   /// "because you interacted with A, B, C": the (at most three) training
   /// items contributing most to s(u, item).

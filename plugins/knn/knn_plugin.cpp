@@ -19,13 +19,13 @@ const PluginDescriptor* describe() {
   static const AlgorithmDescriptor algos[] = {
       {"item_knn", PluginKind::kRecommender,
        "item-based kNN over sparse co-occurrence (Deshpande & Karypis 2004; implicit)",
-       kCapExplain, &knn_params, &make_item_knn},
+       kCapExplain | kCapSaveLoad, &knn_params, &make_item_knn},
       {"user_knn", PluginKind::kRecommender,
-       "user-based kNN, weighted sum over the most similar users (Herlocker et al. 1999)", 0,
+       "user-based kNN, weighted sum over the most similar users (Herlocker et al. 1999)", kCapSaveLoad,
        &knn_params, &make_user_knn},
   };
   static const PluginDescriptor d = make_descriptor(
-      "knn", "1.0.0", "cf", "neighbourhood collaborative filtering", algos);
+      "knn", "1.1.0", "cf", "neighbourhood collaborative filtering", algos);
   return &d;
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "knn_io.hpp"
 #include "knn_params.hpp"
 #include "recfuse/recommender.hpp"
 
@@ -68,6 +69,26 @@ class UserKnnRecommender final : public Recommender {
   }
 
   std::size_t model_bytes() const override { return model_.bytes(); }
+
+  /// kCapSaveLoad: the shape, the neighbour lists and the users' rated rows.
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    knn_io::write_shape(w, n_users(), n_items());
+    knn_io::write(w, model_);
+    knn_io::write(w, history_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "user_knn");
+    const auto [users, items] = knn_io::read_shape(r);
+    NeighbourLists model = knn_io::read_neighbours(r);
+    RatedRows history = knn_io::read_history(r);
+    r.finish();
+    knn_io::check_neighbours(r, model, users);
+    knn_io::check_history(r, history, users, items);
+    model_ = std::move(model);
+    history_ = std::move(history);
+    set_shape(users, items);
+  }
 
  private:
   float rating(std::int32_t v, ItemId i) const {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "losses.hpp"
+#include "recfuse/model_io.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/validation.hpp"
 #include "sasrec_params.hpp"
@@ -36,6 +37,8 @@ class SasrecRecommender final : public Recommender {
   void score_all(std::span<const UserId> users, std::span<float> out) override;
   std::string explain(UserId u, ItemId i) override;
   std::size_t model_bytes() const override { return params_.size() * sizeof(float); }
+  void save(std::ostream& out) const override;
+  void load(std::istream& in) override;
 
   /// One Adam step on the given users' examples of `epoch`; returns the batch loss.
   double train_batch(std::span<const std::int32_t> users, std::uint64_t epoch);
@@ -69,8 +72,6 @@ inline void SasrecRecommender::ensure_threads(int n) {
   if (acts_.size() < t) acts_.resize(t);
   if (batches_.size() < t) batches_.resize(t);
   if (loss_work_.size() < t) loss_work_.resize(t);
-  if (layout_ && thread_grads_.size() < t)
-    thread_grads_.resize(t, std::vector<float>(static_cast<std::size_t>(layout_->total)));
 }
 
 inline void SasrecRecommender::fit(const TrainData& data, const FitContext& ctx) {
@@ -142,6 +143,10 @@ inline double SasrecRecommender::train_batch(std::span<const std::int32_t> users
   // Per-thread scratch for the team this call will get: the thread count may have grown
   // since fit (a test, or a host, calling omp_set_num_threads in between).
   ensure_threads(omp_get_max_threads());
+  // Gradient buffers only here: a model that only scores (loaded, or fitted and then
+  // scored) needs none.
+  if (thread_grads_.size() < acts_.size())
+    thread_grads_.resize(acts_.size(), std::vector<float>(static_cast<std::size_t>(layout_->total)));
   Idx total = 0;
   for (std::int32_t u : users)
     total += training_length(static_cast<Idx>(train_seq_.row(u).size()), opt_.cfg.maxlen);

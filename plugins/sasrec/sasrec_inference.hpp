@@ -110,6 +110,68 @@ inline void SasrecRecommender::score_all(std::span<const UserId> users, std::spa
   }
 }
 
+/// kCapSaveLoad: what scoring and explain read. The parameter buffer, whose layout the
+/// params (maxlen, hidden, blocks) and the catalogue size fix; each user's inference input
+/// (the last `maxlen` items, validation items merged in when `append_validation`), the
+/// appended items that score −∞, and the item titles. Training state (Adam moments, the
+/// training sequences) is not saved: a loaded model scores, it does not resume training.
+inline void SasrecRecommender::save(std::ostream& out) const {
+  ModelWriter w(out);
+  w.value<std::int64_t>(opt_.cfg.n_items);
+  w.values(params_);
+  w.values(infer_seq_.ptr);
+  w.values(infer_seq_.items);
+  w.values(appended_.ptr);
+  w.values(appended_.items);
+  w.value<std::uint64_t>(titles_.size());
+  for (const std::string& t : titles_) w.text(t);
+}
+
+inline void SasrecRecommender::load(std::istream& in) {
+  ModelReader r(in, "sasrec");
+  const auto n_items = r.value<std::int64_t>("the catalogue size");
+  if (n_items < 1 || n_items > std::numeric_limits<std::int32_t>::max())
+    r.fail("the catalogue size", std::to_string(n_items) + " is not a catalogue");
+  Config c = opt_.cfg;
+  c.n_items = static_cast<Idx>(n_items);
+  auto layout = std::make_unique<ParamLayout>(c);
+  std::vector<float> params = r.values<float>("the parameters");
+  Sequences infer, appended;
+  infer.ptr = r.values<std::int64_t>("the input offsets");
+  infer.items = r.values<std::int32_t>("the input items");
+  appended.ptr = r.values<std::int64_t>("the appended offsets");
+  appended.items = r.values<std::int32_t>("the appended items");
+  const auto n_titles = r.value<std::uint64_t>("the title count");
+  if (n_titles > static_cast<std::uint64_t>(n_items)) r.fail("the title count", std::to_string(n_titles) + " exceeds the catalogue");
+  std::vector<std::string> titles;
+  for (std::uint64_t k = 0; k < n_titles; ++k) titles.push_back(r.text("an item title"));
+  r.finish();
+  // Another maxlen, width or depth lays the buffer out otherwise.
+  r.expect("the parameter count (maxlen, hidden and blocks fix it)", static_cast<std::int64_t>(params.size()),
+           static_cast<std::int64_t>(layout->total));
+  r.expect_csr(infer.ptr, infer.items, n_items, "the input offsets", "the input items", "an input item",
+               "is outside the catalogue");
+  r.expect_csr(appended.ptr, appended.items, n_items, "the appended offsets", "the appended items",
+               "an appended item", "is outside the catalogue");
+  r.expect("the appended rows", appended.rows(), infer.rows());
+  for (std::int32_t u = 0; u < infer.rows(); ++u)
+    if (static_cast<Idx>(infer.row(u).size()) > c.maxlen)
+      r.fail("the input items", "of user " + std::to_string(u) + " are longer than maxlen " + std::to_string(c.maxlen));
+  opt_.cfg = c;
+  layout_ = std::move(layout);
+  params_ = std::move(params);
+  infer_seq_ = std::move(infer);
+  appended_ = std::move(appended);
+  titles_ = std::move(titles);
+  train_seq_ = Sequences{};
+  seen_ = Sequences{};
+  grads_.clear();
+  m_.clear();
+  v_.clear();
+  thread_grads_.clear();
+  set_shape(infer_seq_.rows(), static_cast<std::int32_t>(n_items));
+}
+
 /// "because of item X, item Y": the two inputs the last position attends to most in the
 /// last block (weights averaged over heads).
 inline std::string SasrecRecommender::explain(UserId u, ItemId) {

@@ -17,10 +17,10 @@ const PluginDescriptor* describe() {
       {"sasrec", PluginKind::kRecommender,
        "self-attentive sequential recommendation, causal Transformer over the user's recent items "
        "(Kang & McAuley, ICDM 2018)",
-       kCapExplain, &sasrec::sasrec_params, &make_sasrec},
+       kCapExplain | kCapSaveLoad, &sasrec::sasrec_params, &make_sasrec},
   };
   static const PluginDescriptor d = make_descriptor(
-      "sasrec", "1.1.0", "sequential", "Transformer sequential recommenders", algos);
+      "sasrec", "1.2.0", "sequential", "Transformer sequential recommenders", algos);
   return &d;
 }
 

@@ -82,8 +82,45 @@ TEST_CASE("save/load: a loaded model scores as the fitted one, for every algorit
     std::istringstream more(bytes + "x");
     CHECK_THROWS_WITH(padded->load(more), Catch::Contains("more bytes than the model has"));
   }
-  // popularity, baseline_only, sgd_mf, svdpp, als_explicit, ials, bpr, ease, fm, content_tfidf
-  CHECK(checked >= 10);
+  // popularity, baseline_only, sgd_mf, svdpp, als_explicit, ials, bpr, ease, fm, content_tfidf, sasrec,
+  // item_knn, user_knn
+  CHECK(checked >= 13);
+}
+
+TEST_CASE("save/load: sasrec refuses a model of another shape, and a loaded model scores without its training state",
+          "[save_load][sasrec]") {
+  const TrainData data = synthetic_train_data();
+  const AlgorithmHandle a = plugin_registry().find("sasrec");
+  const std::map<std::string, ParamValue> small{{"epochs", std::int64_t{1}}, {"hidden", std::int64_t{8}},
+                                                {"maxlen", std::int64_t{6}}};
+  RecommenderPtr fitted = fit_algorithm(a, data, params_for(a, small));
+  const std::string bytes = saved(*fitted);
+  for (const auto& [key, value] : std::vector<std::pair<std::string, ParamValue>>{
+           {"hidden", std::int64_t{16}}, {"maxlen", std::int64_t{7}}, {"blocks", std::int64_t{1}}}) {
+    INFO(key);
+    auto other = small;
+    other[key] = value;
+    RecommenderPtr r = create_recommender(a, params_for(a, other));
+    std::istringstream in(bytes);
+    CHECK_THROWS_WITH(r->load(in), Catch::Contains("sasrec: model file: the parameter count"));
+  }
+  // A loaded model's inputs are each user's last maxlen items: a file whose input rows
+  // are longer than its own params' maxlen is not this model's.
+  {
+    auto longer = small;
+    longer["maxlen"] = std::int64_t{12};
+    RecommenderPtr wide = fit_algorithm(a, data, params_for(a, longer));
+    RecommenderPtr r = create_recommender(a, params_for(a, small));
+    std::istringstream in(saved(*wide));
+    CHECK_THROWS(r->load(in));
+  }
+  // Loaded twice into one instance: the second load replaces the first whole.
+  RecommenderPtr loaded = create_recommender(a, params_for(a, small));
+  for (int k = 0; k < 2; ++k) {
+    std::istringstream in(bytes);
+    loaded->load(in);
+  }
+  CHECK(all_scores(*loaded, data.n_users) == all_scores(*fitted, data.n_users));
 }
 
 TEST_CASE("save/load: a model of other parameters is refused, naming the size", "[save_load]") {
@@ -104,7 +141,7 @@ TEST_CASE("save/load: a model of other parameters is refused, naming the size", 
 }
 
 TEST_CASE("save/load: an algorithm without the capability says so", "[save_load]") {
-  RecommenderPtr r = fit_algorithm("item_knn", synthetic_train_data());
+  RecommenderPtr r = fit_algorithm("linucb", synthetic_train_data());
   std::ostringstream out;
   CHECK_THROWS_WITH(r->save(out), Catch::Contains("does not save models"));
 }
@@ -210,4 +247,57 @@ TEST_CASE("save/load: a rating range with lowest above highest is refused", "[sa
     std::istringstream in(bytes);
     CHECK_THROWS_WITH(r2->load(in), Catch::Contains(std::string(name) + ": model file: rating range is [5"));
   }
+}
+
+TEST_CASE("save/load: kNN refuses neighbour lists a lookup could not bisect, and another catalogue", "[save_load]") {
+  // 2 users, 3 items; item 0's neighbours out of order: pair scores bisect each row.
+  const auto file = [](std::vector<std::int32_t> neighbour_ids, std::vector<float> sims) {
+    std::ostringstream out;
+    ModelWriter w(out);
+    w.value<std::int32_t>(2);
+    w.value<std::int32_t>(3);
+    w.values(std::vector<std::int64_t>{0, 2, 2, 2});
+    w.values(neighbour_ids);
+    w.values(sims);
+    w.values(std::vector<std::int64_t>{0, 1, 2});
+    w.values(std::vector<std::int32_t>{0, 2});
+    w.values(std::vector<float>{1.0f, 1.0f});
+    w.value<std::uint64_t>(0);
+    return out.str();
+  };
+  const AlgorithmHandle a = plugin_registry().find("item_knn");
+  {
+    RecommenderPtr r = create_recommender(a, params_for(a));
+    std::istringstream in(file({1, 2}, {0.5f, 0.4f}));
+    r->load(in);
+    CHECK(r->n_users() == 2);
+    CHECK(r->n_items() == 3);
+    std::vector<float> s(3);
+    const UserId u = 0;  // rated item 0, whose neighbours are 1 (0.5) and 2 (0.4)
+    r->score_all(std::span<const UserId>(&u, 1), s);
+    CHECK(s == std::vector<float>{0.0f, 0.5f, 0.4f});
+  }
+  {
+    RecommenderPtr r = create_recommender(a, params_for(a));
+    std::istringstream in(file({2, 1}, {0.5f, 0.4f}));
+    CHECK_THROWS_WITH(r->load(in), Catch::Contains("item_knn: model file: the neighbour ids of row 0 are not in ascending order"));
+  }
+  {
+    RecommenderPtr r = create_recommender(a, params_for(a));
+    std::istringstream in(file({1, 3}, {0.5f, 0.4f}));
+    CHECK_THROWS_WITH(r->load(in), Catch::Contains("a neighbour id 3 is outside [0, 3)"));
+  }
+  {
+    RecommenderPtr r = create_recommender(a, params_for(a));
+    std::istringstream in(file({1, 2}, {0.5f, std::nanf("")}));
+    CHECK_THROWS_WITH(r->load(in), Catch::Contains("the similarities include nan"));
+  }
+  // An item_knn file read by user_knn: its neighbour rows are items, not users.
+  const TrainData data = synthetic_train_data();
+  REQUIRE(data.n_users != data.n_items);
+  RecommenderPtr fitted = fit_algorithm(a, data, params_for(a));
+  const AlgorithmHandle u = plugin_registry().find("user_knn");
+  RecommenderPtr other = create_recommender(u, params_for(u));
+  std::istringstream in(saved(*fitted));
+  CHECK_THROWS_WITH(other->load(in), Catch::Contains("user_knn: model file"));
 }

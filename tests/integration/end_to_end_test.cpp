@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -397,9 +398,9 @@ TEST_CASE("[evaluation] compare reaches the report through the CLI") {
 
 TEST_CASE("run with save-models writes each model that can be saved, with a header naming its trial") {
   const auto dir = temp_dir("save_models");
-  std::string text = kSmallScenario;
-  text.replace(text.find("name = \"random\"\nplugin = \"random\""), 33, "name = \"popularity\"\nplugin = \"popularity\"");
-  const auto scenario = write_text(dir, "small.toml", text);
+  // random declares no save/load; popularity, item_knn and user_knn do.
+  const auto scenario = write_text(dir, "small.toml", std::string(kSmallScenario) +
+                                                          "[[algorithms]]\nname = \"popularity\"\nplugin = \"popularity\"\n");
   const auto out = dir / "out";
   const auto r = run_recfuse("run " + scenario.string() + " --output " + out.string() + " --no-cache --quiet --save-models");
   INFO(r.output);
@@ -407,18 +408,21 @@ TEST_CASE("run with save-models writes each model that can be saved, with a head
   const json report = read_report(out);
   const json& pop = trial_named(report, "popularity");
   const std::string id = pop.at("trial_id").get<std::string>();
-  // Only popularity declares save/load here; item_knn's record says why it has no file.
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(out / "models")) files.push_back(e.path());
-  REQUIRE(files.size() == 1);
-  CHECK(files[0].filename() == id + ".model");
-  const json knn = json::parse(read_text(out / "trials" / (trial_named(report, "item_knn").at("trial_id").get<std::string>() + ".json")));
-  CHECK_THAT(knn.at("saved_model").at("skipped").get<std::string>(), Catch::Contains("does not declare save/load"));
+  // One file per trial whose algorithm declares save/load; random's record says why it has none.
+  std::set<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(out / "models")) files.insert(e.path().filename().string());
+  std::set<std::string> want;
+  for (const char* name : {"popularity", "item_knn", "user_knn"})
+    want.insert(trial_named(report, name).at("trial_id").get<std::string>() + ".model");
+  CHECK(files == want);
+  const json rnd = json::parse(read_text(out / "trials" / (trial_named(report, "random").at("trial_id").get<std::string>() + ".json")));
+  CHECK_THAT(rnd.at("saved_model").at("skipped").get<std::string>(), Catch::Contains("does not declare save/load"));
   const json rec = json::parse(read_text(out / "trials" / (id + ".json")));
-  CHECK(rec.at("saved_model").at("file") == files[0].string());
+  const std::filesystem::path file = out / "models" / (id + ".model");
+  CHECK(rec.at("saved_model").at("file") == file.string());
 
-  std::ifstream in(files[0], std::ios::binary);
-  const json header = json::parse(recfuse::read_model_header(in, files[0].string()));
+  std::ifstream in(file, std::ios::binary);
+  const json header = json::parse(recfuse::read_model_header(in, file.string()));
   CHECK(header.at("plugin") == "popularity");
   CHECK(header.at("trial_id") == id);
   CHECK(header.at("n_items") == 120);
@@ -429,7 +433,7 @@ TEST_CASE("run with save-models writes each model that can be saved, with a head
   registry.scan({plugin_dir()});
   const recfuse::AlgorithmHandle a = registry.find("popularity");
   const recfuse::ParamSet params = recfuse::validate_params(
-      a.algorithm->params(), {{"recent_days", header.at("params").at("recent_days").get<std::int64_t>()}}, {}, "", "test");
+      a.params(), {{"recent_days", header.at("params").at("recent_days").get<std::int64_t>()}}, {}, "", "test");
   auto model = recfuse::create_recommender(a, params);
   model->load(in);
   REQUIRE(model->n_items() == 120);
