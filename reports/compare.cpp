@@ -231,7 +231,9 @@ CompareResult compare_runs(const RunForCompare& base, const RunForCompare& cand,
   for (auto& row : res.rows) {
     decide(row, opt);
     res.regressions += row.worse;
+    res.lost += !std::isnan(row.base) && std::isnan(row.candidate);
   }
+  res.lost += static_cast<int>(res.only_in_base.size());
   return res;
 }
 
@@ -259,6 +261,9 @@ void write_compare_markdown(std::ostream& out, const CompareResult& res,
   for (const auto& a : res.only_in_candidate) out << "\nonly in candidate: " << a;
   out << "\n" << res.regressions << " regression(s) (worse by more than "
       << fmt::fixed(100 * opt.threshold, 2) << "% with Holm-adjusted p < " << fmt::shortest(opt.alpha) << ")\n";
+  if (res.lost > 0)
+    out << res.lost << " lost in the candidate (an algorithm only in the baseline, or a metric missing in the candidate)"
+        << (opt.allow_missing ? ", allowed by --allow-missing\n" : ": the gate fails on them as on a regression\n");
 }
 
 }  // namespace recfuse

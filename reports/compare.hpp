@@ -23,6 +23,7 @@ struct CompareOptions {
   std::vector<std::string> metrics;
   double threshold = 0.01;           // relative change that counts (0.01 = 1%)
   double alpha = 0.05;               // significance level
+  bool allow_missing = false;        // a lost algorithm or metric does not fail the gate
 };
 
 struct CompareRow {
@@ -53,6 +54,10 @@ struct CompareResult {
   std::vector<CompareRow> rows;
   std::vector<std::string> only_in_base, only_in_candidate;  // algorithm labels
   int regressions = 0;
+  // What the baseline measured and the candidate cannot answer: an algorithm
+  // only in the baseline, or a metric missing in the candidate (its trials
+  // failed). A gate fails on these as on a regression unless allow_missing.
+  int lost = 0;
 };
 
 /// A run as `compare` reads it: report.json plus the trial records kept in

@@ -61,20 +61,6 @@ fs::path write_u_data(const fs::path& dir, int bad_line = 0, const std::string& 
   return dir;
 }
 
-/// "users  N" and the other lines of `recfuse data info` as a map.
-std::map<std::string, std::string> info_fields(const std::string& output) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(output);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto sp = line.find(' ');
-    if (sp == std::string::npos) continue;
-    const auto v = line.find_first_not_of(' ', sp);
-    out[line.substr(0, sp)] = v == std::string::npos ? "" : line.substr(v);
-  }
-  return out;
-}
-
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;

@@ -248,3 +248,97 @@ TEST_CASE("compare gates on Holm-adjusted p-values over all tested rows") {
                            Catch::Contains("with Holm-adjusted p < 0.05") &&
                            Catch::Contains("| p | p (Holm) | verdict |"));
 }
+
+TEST_CASE("compare refuses a metric neither run reports and runs with nothing in common") {
+  // Both printed an empty table and "0 regression(s)", exit 0: a typo in
+  // --metric, or two unrelated runs, passed a CI gate unseen.
+  const auto dir = temp_dir("compare_nothing");
+  const json row = bootstrap_row(0.5, 0.48, 0.52);
+  const auto a = write_run(dir / "a", json::array({{{"algorithm", "pop"}, {"metrics", {{"ndcg@10", row}}}}}));
+  const auto b = write_run(dir / "b", json::array({{{"algorithm", "pop"}, {"metrics", {{"ndcg@10", row}}}}}));
+  const auto other =
+      write_run(dir / "other", json::array({{{"algorithm", "knn"}, {"metrics", {{"ndcg@10", row}}}}}));
+
+  auto r = run_recfuse("compare " + a.string() + " " + b.string() + " --metric ndgc@10");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("recfuse compare: --metric ndgc@10: no algorithm of both runs "
+                                       "reports it (they report: ndcg@10)"));
+  r = run_recfuse("compare " + a.string() + " " + b.string() + " --metric ndcg@10 --metric hr@10");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("--metric hr@10: no algorithm of both runs reports it"));
+
+  r = run_recfuse("compare " + a.string() + " " + other.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("recfuse compare: nothing to compare: the runs share no "
+                                       "algorithm (only in baseline: pop; only in candidate: knn)"));
+  // Shared algorithms, but none of the default metrics (a `metrics` filter).
+  const json p5 = {{"precision@5", row}};
+  const auto c = write_run(dir / "c", json::array({{{"algorithm", "pop"}, {"metrics", p5}}}));
+  const auto d = write_run(dir / "d", json::array({{{"algorithm", "pop"}, {"metrics", p5}}}));
+  r = run_recfuse("compare " + c.string() + " " + d.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("nothing to compare: the algorithms of both runs report none of "
+                                       "the default metrics; pass --metric (they report: precision@5)"));
+  CHECK(run_recfuse("compare " + c.string() + " " + d.string() + " -m precision@5").exit_code == 0);
+
+  r = run_recfuse("compare " + a.string() + " " + b.string() + " --metric ndcg@10");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("| pop | ndcg@10 |"));
+}
+
+TEST_CASE("compare refuses a significance level outside (0, 1) and a threshold below 0") {
+  // --alpha 2 flagged every change; --alpha 0 and --threshold nan none, silently.
+  const auto dir = temp_dir("compare_options");
+  const auto a = write_run(dir / "a", json::array({{{"algorithm", "pop"},
+                                                    {"metrics", {{"ndcg@10", bootstrap_row(0.5, 0.48, 0.52)}}}}}));
+  const auto b = write_run(dir / "b", json::array({{{"algorithm", "pop"},
+                                                    {"metrics", {{"ndcg@10", bootstrap_row(0.3, 0.28, 0.32)}}}}}));
+  for (const std::string bad : {"--alpha 0", "--alpha 1", "--alpha 2", "--alpha=-0.1", "--alpha nan"}) {
+    INFO(bad);
+    const auto r = run_recfuse("compare " + a.string() + " " + b.string() + " " + bad);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Catch::Contains("recfuse compare: --alpha must be in (0, 1)"));
+  }
+  for (const std::string bad : {"--threshold=-0.01", "--threshold nan", "--threshold inf"}) {
+    INFO(bad);
+    const auto r = run_recfuse("compare " + a.string() + " " + b.string() + " " + bad);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Catch::Contains("recfuse compare: --threshold must be a finite number >= 0"));
+  }
+  const auto r = run_recfuse("compare " + a.string() + " " + b.string() + " --threshold 0 --alpha 0.01");
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.output, Catch::Contains("with Holm-adjusted p < 0.01"));
+}
+
+TEST_CASE("compare fails the gate when the candidate lost an algorithm or a metric of the baseline") {
+  // Exit 0 before: a candidate whose algorithm vanished, or whose trials all
+  // failed, passed a CI gate with "0 regression(s)".
+  const auto dir = temp_dir("compare_lost");
+  const json row = bootstrap_row(0.5, 0.48, 0.52);
+  const auto base = write_run(dir / "base", json::array({{{"algorithm", "pop"}, {"metrics", {{"ndcg@10", row}}}},
+                                                        {{"algorithm", "knn"}, {"metrics", {{"ndcg@10", row}}}}}));
+  const auto lost_algorithm = write_run(dir / "c1", json::array({{{"algorithm", "pop"}, {"metrics", {{"ndcg@10", row}}}}}));
+  const json failed = {{"mean", nullptr}, {"low", nullptr}, {"high", nullptr}, {"trials", 0}, {"ci", "none"}};
+  const auto lost_metric = write_run(dir / "c2", json::array({{{"algorithm", "pop"}, {"metrics", {{"ndcg@10", row}}}},
+                                                             {{"algorithm", "knn"}, {"metrics", {{"ndcg@10", failed}}}}}));
+  for (const auto& cand : {lost_algorithm, lost_metric}) {
+    INFO(cand.string());
+    auto r = run_recfuse("compare " + base.string() + " " + cand.string() + " --metric ndcg@10");
+    INFO(r.output);
+    CHECK(r.exit_code == 4);
+    CHECK_THAT(r.output, Catch::Contains("0 regression(s)") &&
+                             Catch::Contains("1 lost in the candidate") &&
+                             Catch::Contains("the gate fails on them as on a regression"));
+    r = run_recfuse("compare " + base.string() + " " + cand.string() + " --metric ndcg@10 --allow-missing");
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.output, Catch::Contains("allowed by --allow-missing"));
+  }
+  // What the candidate adds is no loss.
+  const auto r = run_recfuse("compare " + lost_algorithm.string() + " " + base.string() + " --metric ndcg@10");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("only in candidate: knn") && !Catch::Contains("lost"));
+}

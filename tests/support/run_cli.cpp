@@ -12,8 +12,12 @@ namespace recfuse::test {
 
 CliResult run_recfuse(const std::string& args) {
   // The caller's plugin path and cache must not leak into what a test sees.
-  const std::string cmd = "env -u RECFUSE_PLUGIN_PATH -u RECFUSE_CACHE " +
-                          recfuse_binary().string() + " " + args + " 2>&1";
+  return run_shell("env -u RECFUSE_PLUGIN_PATH -u RECFUSE_CACHE " + recfuse_binary().string() + " " +
+                   args);
+}
+
+CliResult run_shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   CliResult r;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) return r;
@@ -30,6 +34,19 @@ nlohmann::json read_report(const std::filesystem::path& dir) {
   std::stringstream ss;
   ss << in.rdbuf();
   return nlohmann::json::parse(ss.str());
+}
+
+std::map<std::string, std::string> info_fields(const std::string& output) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    const auto v = line.find_first_not_of(' ', sp);
+    out[line.substr(0, sp)] = v == std::string::npos ? "" : line.substr(v);
+  }
+  return out;
 }
 
 std::filesystem::path write_text(const std::filesystem::path& dir, const std::string& name,

@@ -43,30 +43,42 @@ std::string guess_format(const fs::path& p) {
 
 int data_command(const Args& args) {
   po::options_description desc(
-      "usage: recfuse data info PATH [--format F] [--skip-bad-rows]\n"
+      "usage: recfuse data info PATH [--format F] [--header] [--skip-bad-rows]\n"
       "Reads PATH (absolute, or relative to RECFUSE_DATA / ../shared/data) with the\n"
       "reader the scenario would use and prints its statistics. Formats: ml-100k,\n"
       "ml-latest-small, ml-1m, implicit-train-test, sequence, sequence-pairs,\n"
       "recbole, delimited (comma-separated user,item[,rating[,timestamp]]).\n\noptions");
   std::string sub, path, format;
-  bool skip = false;
+  bool skip = false, header = false;
   desc.add_options()("help,h", "show this help")("format", po::value(&format),
                                                  "reader to use (default: guessed)")(
-      "skip-bad-rows", po::bool_switch(&skip), "count malformed rows instead of failing")(
-      "sub", po::value(&sub))("path", po::value(&path));
+      "header", po::bool_switch(&header), "delimited: the first line names the columns")(
+      "skip-bad-rows", po::bool_switch(&skip), "count malformed rows instead of failing");
+  po::options_description positional;  // not listed by --help
+  positional.add_options()("sub", po::value(&sub))("path", po::value(&path));
+  po::options_description all;
+  all.add(desc).add(positional);
   po::positional_options_description pos;
   pos.add("sub", 1).add("path", 1);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "recfuse data: " << e.what() << "\n";
     return kExitBadInput;
   }
-  if (vm.count("help") || sub != "info" || path.empty()) {
-    (vm.count("help") ? std::cout : std::cerr) << desc << "\n";
-    return vm.count("help") ? kExitOk : kExitBadInput;
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  const std::string problem = sub.empty()     ? "recfuse data: missing subcommand (known: info)"
+                              : sub != "info" ? "recfuse data: unknown subcommand '" + sub + "' (known: info)"
+                              : path.empty()  ? "recfuse data info: missing PATH"
+                                              : "";
+  if (!problem.empty()) {
+    std::cerr << problem << "\n\n" << desc << "\n";
+    return kExitBadInput;
   }
   try {
     DatasetSpec spec;
@@ -74,6 +86,9 @@ int data_command(const Args& args) {
     spec.skip_bad_rows = skip;
     const fs::path resolved = resolve_data_path(path);
     spec.format = format.empty() ? guess_format(resolved) : format;
+    if (header && spec.format != "delimited")
+      throw Error("recfuse data: --header is for the delimited format, not " + spec.format);
+    spec.delimited.header = header;
     if (spec.format == "delimited") {  // user,item[,rating[,timestamp]]: as many as the first row has
       spec.delimited.separator = ",";
       std::ifstream in(resolved);

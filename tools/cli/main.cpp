@@ -17,7 +17,8 @@ commands:
   compare A B        deltas between two runs, with significance (exit 4 on regression)
   trial              run one trial (internal: used by `run` in a child process)
 
-`recfuse <command> --help` describes each command's options.
+`recfuse <command> --help` describes each command's options; `recfuse --version`
+prints the version.
 
 exit codes:
   0  success: every trial succeeded
@@ -29,7 +30,8 @@ exit codes:
 environment:
   RECFUSE_DATA         root of the datasets (default ../shared/data)
   RECFUSE_PLUGIN_PATH  extra plugin directories, ':'-separated
-  RECFUSE_CACHE        dataset cache directory (default ~/.cache/recfuse)
+  RECFUSE_CACHE        dataset cache directory (default $XDG_CACHE_HOME/recfuse,
+                       else ~/.cache/recfuse; also --cache-dir)
 )";
 
 }  // namespace

@@ -52,15 +52,16 @@ void print_params(const std::vector<ParamSpec>& specs) {
               << cell(rows[k].value, w_value) << cell(rows[k].range, w_range) << specs[k].doc << "\n";
 }
 
-void print_algorithm(const AlgorithmDescriptor& a) {
+// The parameter tables are the copies the loader read and checked (LoadedPlugin).
+void print_algorithm(const AlgorithmDescriptor& a, const std::vector<ParamSpec>& params) {
   std::cout << "  " << a.name << " — " << a.description << "\n"
             << "    capabilities: " << capability_text(a.capabilities) << "\n";
-  print_params(a.params());
+  print_params(params);
 }
 
-void print_environment(const EnvironmentDescriptor& e) {
+void print_environment(const EnvironmentDescriptor& e, const std::vector<ParamSpec>& params) {
   std::cout << "  " << e.name << " (environment) — " << e.description << "\n";
-  print_params(e.params());
+  print_params(params);
 }
 
 }  // namespace
@@ -96,14 +97,22 @@ int plugins_command(const Args& args) {
     const PluginDescriptor& d = *p->descriptor;
     std::cout << "\n" << d.name << " " << d.version << " (" << d.family << ") — " << d.description
               << "\n  file: " << p->file.string() << "\n";
-    for (const auto& a : d.algorithms) print_algorithm(a);
-    for (const auto& e : d.environments) print_environment(e);
+    for (std::size_t k = 0; k < d.algorithms.size(); ++k) print_algorithm(d.algorithms[k], p->algorithm_params[k]);
+    for (std::size_t k = 0; k < d.environments.size(); ++k)
+      print_environment(d.environments[k], p->environment_params[k]);
   }
   if (!registry.errors().empty()) {
     std::cout << "\nnot loaded:\n";
     for (const auto& e : registry.errors()) std::cout << "  " << e << "\n";
   }
-  return registry.plugins().empty() ? kExitBadInput : kExitOk;
+  if (registry.plugins().empty()) {
+    std::cerr << "recfuse plugins: "
+              << (registry.errors().empty() ? "no plugin library found on the search path"
+                                            : "no plugin library on the search path could be loaded (above)")
+              << " (add a directory with --plugin-path or RECFUSE_PLUGIN_PATH)\n";
+    return kExitBadInput;
+  }
+  return kExitOk;
 }
 
 }  // namespace recfuse::cli

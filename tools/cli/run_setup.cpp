@@ -3,6 +3,7 @@
 
 #include <boost/program_options.hpp>
 #include <charconv>
+#include <cmath>
 #include <iostream>
 #include <sched.h>
 #include <set>
@@ -60,12 +61,13 @@ int parse_run_options(const Args& args, const char* caption, const char* program
       "jobs,j", po::value(&o.jobs)->default_value(1), "trials run side by side")(
       "threads,t", po::value(&o.threads)->default_value(0),
       "OpenMP threads per trial (default: scenario `threads`, else cores / jobs)")(
-      "time-limit", po::value(&o.time_limit_s), "per-trial time limit in seconds (0 = none)")(
+      "time-limit", po::value(&o.time_limit_s),
+      "per-trial time limit in seconds (0 = none; default: the scenario's `time_limit_s`)")(
       "plugin-path", po::value(&o.plugin_path)->composing(), "extra plugin directory (repeatable)")(
       "cache-dir", po::value(&o.cache), "dataset cache directory")(
       "no-cache", po::bool_switch(&o.no_cache), "do not read or write the dataset cache")(
       "retry-failed", po::bool_switch(&o.retry_failed), "rerun trials whose record is not ok")(
-      "quiet,q", po::bool_switch(&o.quiet), "print only the report location")(
+      "quiet,q", po::bool_switch(&o.quiet), "print only the summary line and the report location")(
       "save-models", po::bool_switch(&o.save_models),
       "write each fitted model that can be saved to <output>/models/<trial id>.model")(
       "shard", po::value(&o.shard),
@@ -82,6 +84,9 @@ int parse_run_options(const Args& args, const char* caption, const char* program
     po::notify(vm);
     if (o.jobs < 1) throw po::error("--jobs must be at least 1");
     if (o.threads < 0) throw po::error("--threads must be >= 0");
+    // -1 (the default) means "not given": the scenario's time_limit_s.
+    if (vm.count("time-limit") && !(std::isfinite(o.time_limit_s) && o.time_limit_s >= 0))
+      throw po::error("--time-limit must be a finite number >= 0 (0 = none)");
   } catch (const po::error& e) {
     std::cerr << program << ": " << e.what() << "\n";
     return kExitBadInput;

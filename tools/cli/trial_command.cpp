@@ -66,6 +66,7 @@ int trial_command(const Args& args) {
       return kExitOk;
     }
     po::notify(vm);
+    if (vm.count("default") == vm.count("scenario")) throw po::error("give --scenario FILE or --default");
   } catch (const po::error& e) {
     std::cerr << "recfuse trial: " << e.what() << "\n";
     return kExitBadInput;

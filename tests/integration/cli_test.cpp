@@ -1,0 +1,251 @@
+// The recfuse command line as a user meets it: every --help documents what it
+// lists, bad command lines exit 1 naming the flag or command, -q prints what
+// its help says, a rerun resumes and says so, and `data info` counts the
+// tiny fixtures right. (Scenario-level bad input: bad_input_test.cpp;
+// compare's verdicts: compare_test.cpp.)
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "run_cli.hpp"
+#include "test_support.hpp"
+
+using namespace recfuse::test;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Two trials of well under a second on synthetic data.
+const char* kTiny = R"(name = "tiny"
+seeds = [1]
+threads = 1
+[evaluation]
+bootstrap = 0
+[dataset]
+format = "synthetic"
+[dataset.synthetic]
+users = 60
+items = 40
+[[algorithms]]
+plugin = "popularity"
+[[algorithms]]
+plugin = "random"
+)";
+
+std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli: every --help documents each option it lists") {
+  for (const std::string cmd : {"run", "plugins", "data info", "compare", "trial"}) {
+    INFO(cmd);
+    const auto r = run_recfuse(cmd + " --help");
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.output, Contains("usage: recfuse " + cmd.substr(0, cmd.find(' '))));
+    // Positional arguments are no options to list (data's --sub and --path,
+    // compare's --baseline and --candidate were listed without a word), and a
+    // default reads as typed (--alpha printed 0.050000000000000003).
+    CHECK_THAT(r.output, !Contains("000000"));
+    // Every option line has a description in the column where --help's starts.
+    const auto help_at = r.output.find("show this help");
+    REQUIRE(help_at != std::string::npos);
+    const auto column = help_at - (r.output.rfind('\n', help_at) + 1);
+    int options = 0;
+    for (const std::string& line : lines_of(r.output)) {
+      if (line.rfind("  -", 0) != 0) continue;
+      ++options;
+      INFO(line);
+      CHECK(line.size() > column);
+      if (line.size() <= column) continue;
+      CHECK(line[column - 1] == ' ');
+      CHECK(line[column] != ' ');
+    }
+    CHECK(options >= 2);
+  }
+}
+
+TEST_CASE("cli: the top-level help documents --version and where the cache goes") {
+  auto r = run_recfuse("--help");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("--version"));
+  // cache_dir(): RECFUSE_CACHE, else $XDG_CACHE_HOME/recfuse, else ~/.cache/recfuse.
+  CHECK_THAT(r.output, Contains("$XDG_CACHE_HOME/recfuse"));
+  r = run_recfuse("--version");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::StartsWith("recfuse "));
+}
+
+TEST_CASE("cli: bad command lines exit 1 and name the command or flag") {
+  const auto dir = temp_dir("cli-bad");
+  const auto s = write_text(dir, "s.toml", kTiny);
+  const std::string run = "run " + quote(s) + " -o " + quote(dir / "out") + " -q ";
+  const std::map<std::string, std::string> cases = {
+      {"frobnicate", "recfuse: unknown command 'frobnicate'"},
+      {run + "--frobnicate", "recfuse run: unrecognised option '--frobnicate'"},
+      {run + "--jobs 0", "recfuse run: --jobs must be at least 1"},
+      {run + "--jobs many", "'--jobs' is invalid"},
+      {run + "--threads=-2", "recfuse run: --threads must be >= 0"},
+      {run + "--shard 4/4", "--shard 4/4: expected i/N with 0 <= i < N"},
+      // A negative or non-finite limit was taken for "no --time-limit" (the
+      // scenario's, or none) and the run went on.
+      {run + "--time-limit=-5", "recfuse run: --time-limit must be a finite number >= 0"},
+      {run + "--time-limit nan", "recfuse run: --time-limit must be a finite number >= 0"},
+      {run + "--time-limit inf", "recfuse run: --time-limit must be a finite number >= 0"},
+      {"run " + quote(dir / "nowhere.toml"), "nowhere.toml"},
+      {"plugins --frobnicate", "recfuse plugins: unrecognised option '--frobnicate'"},
+      // Usage alone did not say what was wrong.
+      {"data", "recfuse data: missing subcommand (known: info)"},
+      {"data infos " + quote(dir), "recfuse data: unknown subcommand 'infos' (known: info)"},
+      {"data info", "recfuse data info: missing PATH"},
+      {"compare " + quote(dir), "recfuse compare: missing CANDIDATE"},
+      {"compare", "recfuse compare: missing BASELINE and CANDIDATE"},
+      // ": cannot read scenario file", naming neither.
+      {"trial --index 0 --record " + quote(dir / "r.json"),
+       "recfuse trial: give --scenario FILE or --default"},
+      {"trial --default --scenario " + quote(s) + " --index 0 --record " + quote(dir / "r.json"),
+       "recfuse trial: give --scenario FILE or --default"},
+  };
+  for (const auto& [args, message] : cases) {
+    INFO(args);
+    const auto r = run_recfuse(args);
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Contains(message));
+    CHECK_THAT(r.output, !Contains("internal error:"));
+  }
+  CHECK_FALSE(fs::exists(dir / "out"));
+  CHECK_FALSE(fs::exists(dir / "r.json"));
+  // --time-limit 0 is "none", as documented.
+  const auto r = run_recfuse(run + "--time-limit 0");
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("cli: plugins says so when it finds no plugin library") {
+  // A copy of the binary away from the build tree has no plugins beside it;
+  // `recfuse plugins` exited 1 with only the search path printed.
+  const auto dir = temp_dir("cli-noplugins");
+  fs::create_directories(dir / "bin");
+  fs::copy_file(recfuse_binary(), dir / "bin" / "recfuse");
+  auto r = run_shell("env -u RECFUSE_PLUGIN_PATH " + quote(dir / "bin" / "recfuse") + " plugins");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Contains("recfuse plugins: no plugin library found on the search path "
+                                "(add a directory with --plugin-path or RECFUSE_PLUGIN_PATH)"));
+  r = run_shell("env -u RECFUSE_PLUGIN_PATH " + quote(dir / "bin" / "recfuse") + " plugins --plugin-path " +
+                quote(plugin_dir()));
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("popularity"));
+}
+
+TEST_CASE("cli: -q prints what its help says and a rerun resumes and says so") {
+  const auto dir = temp_dir("cli-quiet");
+  const auto s = write_text(dir, "s.toml", kTiny);
+  const fs::path out = dir / "out";
+  auto r = run_recfuse("run " + quote(s) + " -o " + quote(out) + " -q");
+  REQUIRE(r.exit_code == 0);
+  const auto quiet = lines_of(r.output);
+  REQUIRE(quiet.size() == 2);
+  CHECK_THAT(quiet[0], Catch::StartsWith("recfuse: 2 trials (0 failed, 0 resumed) in "));
+  CHECK(quiet[1] == "report: " + (out / "report.md").string());
+  // The help said "print only the report location".
+  CHECK_THAT(run_recfuse("run --help").output, Contains("print only the summary line and the report location"));
+
+  std::map<fs::path, std::string> before;
+  for (const auto& e : fs::directory_iterator(out / "trials")) before[e.path()] = slurp(e.path());
+  REQUIRE(before.size() == 2);
+  r = run_recfuse("run " + quote(s) + " -o " + quote(out));
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("resuming: 2 of 2 trials already have records in " +
+                                (out / "trials").string()));
+  CHECK_THAT(r.output, Contains("(0 failed, 2 resumed)"));
+  for (const auto& [file, bytes] : before) CHECK(slurp(file) == bytes);
+  CHECK(read_report(out).at("trials").size() == 2);
+}
+
+TEST_CASE("cli: data info counts the fixtures as they are") {
+  struct Expected {
+    const char* path;
+    const char* format;
+    const char* users;
+    const char* items;
+    const char* interactions;
+  };
+  // Counted by hand from tests/fixtures/data: ml100k-mini rates 4 of its 5
+  // u.item movies; implicit-mini's user 5 has no interaction; seq.txt repeats
+  // item 5 for user 1.
+  for (const Expected& e : {Expected{"ml100k-mini", "ml-100k", "4", "4", "9"},
+                            Expected{"ml-1m-mini", "ml-1m", "2", "2", "3"},
+                            Expected{"ml-latest-mini", "ml-latest-small", "2", "3", "4"},
+                            Expected{"implicit-mini", "implicit-train-test", "4", "4", "9"},
+                            Expected{"rb", "recbole", "2", "2", "3"},
+                            Expected{"seq.txt", "sequence", "3", "4", "7"},
+                            Expected{"pairs.txt", "sequence-pairs", "3", "4", "6"}}) {
+    INFO(e.path);
+    const auto r = run_recfuse("data info " + quote(fixture("data") / e.path));
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    auto f = info_fields(r.output);
+    CHECK(f["format:"] == e.format);
+    CHECK(f["users"] == e.users);
+    CHECK(f["items"] == e.items);
+    CHECK(f["interactions"] == e.interactions);
+  }
+  const auto ml = run_recfuse("data info " + quote(fixture("data/ml100k-mini"))).output;
+  CHECK(info_fields(ml)["ratings"] == "mean 3.444");  // 31 / 9
+  CHECK_THAT(ml, Contains("per user      min 2, median 2.0, mean 2.25, max 3"));
+  CHECK_THAT(run_recfuse("data info " + quote(fixture("data/implicit-mini"))).output,
+             Contains("source parts  train 6, test 3"));
+
+  const auto missing = run_recfuse("data info " + quote(fixture("data") / "no-such-set"));
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.output, Contains("no-such-set: dataset not found"));
+}
+
+TEST_CASE("cli: data info --header reads a delimited file whose first line names the columns") {
+  const auto dir = temp_dir("cli-header");
+  std::string pairs = "user,item\n";
+  for (int u = 1; u <= 5; ++u)
+    for (int i = 1; i <= 4; ++i) pairs += std::to_string(u) + "," + std::to_string(i) + "\n";
+  write_text(dir, "pairs.csv", pairs);
+  // Without a way to say so, the names were a sixth user and a fifth item.
+  auto r = run_recfuse("data info " + quote(dir / "pairs.csv") + " --header");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  auto f = info_fields(r.output);
+  CHECK(f["users"] == "5");
+  CHECK(f["items"] == "4");
+  CHECK(f["interactions"] == "20");
+  CHECK(f["skipped"] == "rows  0");
+  // The fixture's header names four columns; a quoted comma stays in its field.
+  r = run_recfuse("data info " + quote(fixture("data/delimited.csv")) + " --header");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  f = info_fields(r.output);
+  CHECK(f["users"] == "2");
+  CHECK(f["items"] == "2");
+  CHECK(f["interactions"] == "3");
+  CHECK(f["skipped"] == "rows  0");
+  CHECK(f["ratings"] == "mean 4.000");
+  CHECK_THAT(run_recfuse("data info --help").output, Contains("--header"));
+}
