@@ -83,7 +83,8 @@ struct TrainingRows {
 /// once `recommend` drops them, and an item excluded offline (a training
 /// item) that a simulated session offers is not pushed down when the
 /// strategy acts. Constant rows map to 0 (rank: to 0.5, the candidates
-/// sharing the middle rank, when there are two or more). `order` is scratch
+/// sharing the middle rank, when there are two or more; 1 for a lone
+/// candidate). `order` is scratch
 /// of size >= n (reused, no allocation in steady state).
 ///   minmax: (s - min) / (max - min)
 ///   zscore: (s - mean) / sd (population sd)

@@ -20,6 +20,10 @@
 // Scores are the chosen child's own scores (comparable within a user only).
 // Deployed as a policy, the chosen child acts for its users with its own act
 // (a bandit's exploration, SlateQ's slates), not by a ranking of its scores.
+// Switching declares no propensities: off-policy estimates of a switching
+// policy whose children act at random match one sampled slate against the
+// logged one (unbiased, with more variance than the children's propensities
+// would give).
 #pragma once
 
 #include "fusion_common.hpp"

@@ -110,14 +110,19 @@ inline void SasrecRecommender::score_all(std::span<const UserId> users, std::spa
   }
 }
 
-/// kCapSaveLoad: what scoring and explain read. The parameter buffer, whose layout the
-/// params (maxlen, hidden, blocks) and the catalogue size fix; each user's inference input
+/// kCapSaveLoad: what scoring and explain read. The architecture (hidden, blocks, heads,
+/// maxlen, activation, padding: a file loads only into an instance built with the same),
+/// the parameter buffer, whose layout those and the catalogue size fix; each user's inference input
 /// (the last `maxlen` items, validation items merged in when `append_validation`), the
 /// appended items that score −∞, and the item titles. Training state (Adam moments, the
 /// training sequences) is not saved: a loaded model scores, it does not resume training.
 inline void SasrecRecommender::save(std::ostream& out) const {
   ModelWriter w(out);
-  w.value<std::int64_t>(opt_.cfg.n_items);
+  const Config& c = opt_.cfg;
+  w.value<std::int64_t>(c.n_items);
+  for (const std::int64_t v : {std::int64_t{c.d}, std::int64_t{c.blocks}, std::int64_t{c.heads},
+                               std::int64_t{c.maxlen}, std::int64_t{c.gelu}, std::int64_t{c.attend_padding}})
+    w.value<std::int64_t>(v);
   w.values(params_);
   w.values(infer_seq_.ptr);
   w.values(infer_seq_.items);
@@ -134,6 +139,14 @@ inline void SasrecRecommender::load(std::istream& in) {
     r.fail("the catalogue size", std::to_string(n_items) + " is not a catalogue");
   Config c = opt_.cfg;
   c.n_items = static_cast<Idx>(n_items);
+  // Each of these changes how the same buffer scores; heads, activation and padding do
+  // not even change its size.
+  r.expect("hidden", r.value<std::int64_t>("hidden"), c.d);
+  r.expect("blocks", r.value<std::int64_t>("blocks"), c.blocks);
+  r.expect("heads", r.value<std::int64_t>("heads"), c.heads);
+  r.expect("maxlen", r.value<std::int64_t>("maxlen"), c.maxlen);
+  r.expect("activation (1 = gelu)", r.value<std::int64_t>("activation"), c.gelu);
+  r.expect("padding (1 = attend)", r.value<std::int64_t>("padding"), c.attend_padding);
   auto layout = std::make_unique<ParamLayout>(c);
   std::vector<float> params = r.values<float>("the parameters");
   Sequences infer, appended;

@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "conformance_support.hpp"
@@ -95,24 +96,64 @@ TEST_CASE("save/load: sasrec refuses a model of another shape, and a loaded mode
                                                 {"maxlen", std::int64_t{6}}};
   RecommenderPtr fitted = fit_algorithm(a, data, params_for(a, small));
   const std::string bytes = saved(*fitted);
-  for (const auto& [key, value] : std::vector<std::pair<std::string, ParamValue>>{
-           {"hidden", std::int64_t{16}}, {"maxlen", std::int64_t{7}}, {"blocks", std::int64_t{1}}}) {
+  // heads, activation and padding score the same buffer otherwise without changing its size.
+  for (const auto& [key, value, named] : std::vector<std::tuple<std::string, ParamValue, std::string>>{
+           {"hidden", std::int64_t{16}, "hidden is 8, expected 16"},
+           {"maxlen", std::int64_t{7}, "maxlen is 6, expected 7"},
+           {"blocks", std::int64_t{1}, "blocks is 2, expected 1"},
+           {"heads", std::int64_t{2}, "heads is 1, expected 2"},
+           {"activation", std::string("gelu"), "activation (1 = gelu) is 0, expected 1"},
+           {"padding", std::string("mask"), "padding (1 = attend) is 1, expected 0"}}) {
     INFO(key);
     auto other = small;
     other[key] = value;
     RecommenderPtr r = create_recommender(a, params_for(a, other));
     std::istringstream in(bytes);
-    CHECK_THROWS_WITH(r->load(in), Catch::Contains("sasrec: model file: the parameter count"));
+    CHECK_THROWS_WITH(r->load(in), Catch::Contains("sasrec: model file: " + named));
   }
-  // A loaded model's inputs are each user's last maxlen items: a file whose input rows
-  // are longer than its own params' maxlen is not this model's.
+  // The file's own pieces, read back as load reads them, to write altered copies.
+  std::istringstream whole(bytes);
+  ModelReader parts(whole, "test");
+  const auto n_items = parts.value<std::int64_t>("n");
+  std::vector<std::int64_t> arch;
+  for (int k = 0; k < 6; ++k) arch.push_back(parts.value<std::int64_t>("arch"));
+  const auto params = parts.values<float>("params");
+  auto ptr = parts.values<std::int64_t>("ptr");
+  auto items = parts.values<std::int32_t>("items");
+  const auto app_ptr = parts.values<std::int64_t>("app ptr");
+  const auto app_items = parts.values<std::int32_t>("app items");
+  const auto write = [&](const std::vector<std::int64_t>& p, const std::vector<std::int32_t>& it) {
+    std::ostringstream out;
+    ModelWriter w(out);
+    w.value(n_items);
+    for (const auto v : arch) w.value(v);
+    w.values(params);
+    w.values(p);
+    w.values(it);
+    w.values(app_ptr);
+    w.values(app_items);
+    w.value<std::uint64_t>(0);
+    return out.str();
+  };
   {
-    auto longer = small;
-    longer["maxlen"] = std::int64_t{12};
-    RecommenderPtr wide = fit_algorithm(a, data, params_for(a, longer));
+    // User 0's input one item longer than maxlen (explain indexes its attention by length).
+    REQUIRE(ptr.size() >= 2);
+    std::vector<std::int32_t> longer(items.begin(), items.begin() + ptr[1]);
+    while (static_cast<std::int64_t>(longer.size()) < 7) longer.push_back(0);
+    longer.insert(longer.end(), items.begin() + ptr[1], items.end());
+    std::vector<std::int64_t> p = ptr;
+    for (std::size_t u = 1; u < p.size(); ++u) p[u] += 7 - ptr[1];
     RecommenderPtr r = create_recommender(a, params_for(a, small));
-    std::istringstream in(saved(*wide));
-    CHECK_THROWS(r->load(in));
+    std::istringstream in(write(p, longer));
+    CHECK_THROWS_WITH(r->load(in), Catch::Contains("the input items of user 0 are longer than maxlen 6"));
+  }
+  {
+    std::vector<std::int32_t> outside = items;
+    REQUIRE(!outside.empty());
+    outside.back() = static_cast<std::int32_t>(n_items);
+    RecommenderPtr r = create_recommender(a, params_for(a, small));
+    std::istringstream in(write(ptr, outside));
+    CHECK_THROWS_WITH(r->load(in), Catch::Contains("an input item " + std::to_string(n_items) + " is outside the catalogue"));
   }
   // Loaded twice into one instance: the second load replaces the first whole.
   RecommenderPtr loaded = create_recommender(a, params_for(a, small));

@@ -113,6 +113,13 @@ TEST_CASE("cli: bad command lines exit 1 and name the command or flag") {
       {run + "--time-limit inf", "recfuse run: --time-limit must be a finite number >= 0"},
       {"run " + quote(dir / "nowhere.toml"), "nowhere.toml"},
       {"plugins --frobnicate", "recfuse plugins: unrecognised option '--frobnicate'"},
+      // A misspelt plugin directory was searched silently (its plugins then
+      // "unknown"); --no-cache silently won over --cache-dir.
+      {run + "--plugin-path " + quote(dir / "nowhere"), "recfuse run: --plugin-path " + (dir / "nowhere").string() + ": no such directory"},
+      {run + "--plugin-path " + quote(dir.string() + ":" + (dir / "nowhere").string()),
+       "--plugin-path " + (dir / "nowhere").string() + ": no such directory"},
+      {"plugins --plugin-path " + quote(dir / "nowhere"), "recfuse plugins: --plugin-path " + (dir / "nowhere").string() + ": no such directory"},
+      {run + "--no-cache --cache-dir " + quote(dir / "c"), "recfuse run: give --cache-dir or --no-cache, not both"},
       // Usage alone did not say what was wrong.
       {"data", "recfuse data: missing subcommand (known: info)"},
       {"data infos " + quote(dir), "recfuse data: unknown subcommand 'infos' (known: info)"},

@@ -153,25 +153,68 @@ TEST_CASE("the sweep waits for its own trials only, not for other children of it
   CHECK(WEXITSTATUS(status) == 7);
 }
 
-TEST_CASE("a rerun trial clears the temporary a killed writer left beside its record") {
-  const auto dir = temp_dir("sweep_tmp_left");
+TEST_CASE("a sweep whose children are reaped elsewhere (SIGCHLD ignored) still ends, keeping their records") {
+  // wait4 then answers ECHILD for every trial: before, the sweep polled a
+  // trial that could no longer be waited for, forever.
+  const auto dir = temp_dir("sweep_sigchld");
   const auto s = write_text(dir, "s.toml",
                             tiny_scenario("threads = 1\n", "[[algorithms]]\nplugin = \"popularity\"\n"));
   Sweep sweep(s, dir);
+  struct sigaction ignore {}, before {};
+  ignore.sa_handler = SIG_IGN;
+  REQUIRE(::sigaction(SIGCHLD, &ignore, &before) == 0);
+  recfuse::SweepResult result;
+  try {
+    result = sweep.run();
+  } catch (...) {
+    ::sigaction(SIGCHLD, &before, nullptr);
+    throw;
+  }
+  ::sigaction(SIGCHLD, &before, nullptr);
+  REQUIRE(result.records.size() == 1);
+  CHECK(result.records[0].at("status") == "ok");  // the child wrote its record before it was reaped
+}
+
+TEST_CASE("a trial killed while writing its record leaves no temporary beside it") {
+  // The temporary is write_file_atomic's "<record>.tmp.<pid>", the pid the
+  // child's; the sweep removes it when it reaps the child. Written here while
+  // the trial waits in fit, then the time limit kills the trial.
+  const auto dir = temp_dir("sweep_tmp_left");
+  const auto go = dir / "go";  // never created
+  const auto s = write_text(dir, "s.toml",
+                            tiny_scenario("threads = 1\n", "[[algorithms]]\nplugin = \"test_slow\"\n[algorithms.params]\n"
+                                                           "seconds = 0.0\nwait_for = \"" + go.string() + "\"\n"));
+  Sweep sweep(s, dir);
   REQUIRE(sweep.trials.size() == 1);
+  sweep.opt.trial_args.insert(sweep.opt.trial_args.end(), {"--plugin-path", bad_plugin_dir().string()});
+  sweep.opt.time_limit_s = 3;
   const fs::path record = recfuse::record_path(sweep.opt.output_dir, sweep.trials[0]);
-  fs::create_directories(record.parent_path());
-  write_text(record.parent_path(), record.filename().string() + ".tmp.999999", "{\"status\": \"o");
-  // Another trial's temporary, and a file that merely starts alike, stay.
-  write_text(record.parent_path(), "other.json.tmp.999999", "{");
-  write_text(record.parent_path(), record.filename().string() + ".tmpfile", "{");
-  const recfuse::SweepResult result = sweep.run();
-  REQUIRE(result.records.at(0).at("status") == "ok");
+  recfuse::SweepResult result;
+  std::thread runner([&] { result = sweep.run(); });
+  std::vector<pid_t> trial;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (trial.empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    trial = children_of(::getpid(), sweep.opt.output_dir.string());
+  }
+  if (trial.size() == 1) {
+    const std::string pid = std::to_string(trial[0]);
+    write_text(record.parent_path(), record.filename().string() + ".tmp." + pid, "{\"status\": \"o");
+    // Another writer's temporary, another trial's, and a name that merely starts alike stay.
+    write_text(record.parent_path(), record.filename().string() + ".tmp.1", "{");
+    write_text(record.parent_path(), "other.json.tmp." + pid, "{");
+    write_text(record.parent_path(), record.filename().string() + ".tmpfile", "{");
+  }
+  runner.join();
+  REQUIRE(trial.size() == 1);
+  REQUIRE(result.records.size() == 1);
+  CHECK(result.records[0].at("status") == "timeout");
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(record.parent_path())) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
-  CHECK(names == std::vector<std::string>{record.filename().string(), record.filename().string() + ".tmpfile",
-                                          "other.json.tmp.999999"});
+  CHECK(names == std::vector<std::string>{record.filename().string(), record.filename().string() + ".tmp.1",
+                                          record.filename().string() + ".tmpfile",
+                                          "other.json.tmp." + std::to_string(trial[0])});
 }
 
 TEST_CASE("a trial process does not outlive its run, killed or terminated") {

@@ -179,4 +179,12 @@ TEST_CASE("scenario: a row filter with the fixed folds is refused at its key", "
   // implicit reaches the folds (their rows take the dataset's values); a k-core of 0 filters nothing.
   CHECK_NOTHROW(parse_scenario(
       with_algo("[filter]\nimplicit = true\nmin_user_interactions = 0\n[split]\nmethod = \"fixed\""), "s.toml"));
+  // The fold files are ml-100k's, read with u.data's row checks: another format's
+  // directory holding files of those names is refused, not read as u.data.
+  REQUIRE_THROWS_WITH(
+      parse_scenario(with_algo("[dataset]\nformat = \"ml-latest-small\"\npath = \"x\"\n[split]\nmethod = \"fixed\""),
+                     "s.toml"),
+      Catch::Contains("s.toml:6:") && Catch::Contains("[split.method] \"fixed\" reads ml-100k's own fold files"));
+  CHECK_NOTHROW(parse_scenario(
+      with_algo("[dataset]\nformat = \"ml-100k\"\npath = \"ml-100k\"\n[split]\nmethod = \"fixed\""), "s.toml"));
 }

@@ -157,9 +157,6 @@ interactions_per_user = 7
 popularity_skew = 0.5
 noise = 0
 seed = 5
-[split]
-method = "fixed"
-fold = ["u2", "ua"]
 [[algorithms]]
 plugin = "random"
 )",
@@ -172,7 +169,13 @@ plugin = "random"
   CHECK(s.dataset.synthetic.popularity_skew == 0.5);
   CHECK(s.dataset.synthetic.noise == 0.0);
   CHECK(s.dataset.synthetic.seed == 5);
-  CHECK(s.split.fold_names == std::vector<std::string>{"u2", "ua"});
+  // Fixed folds are ml-100k's own files.
+  const Scenario f = parse_scenario(
+      "name = \"folds\"\n[dataset]\nformat = \"ml-100k\"\npath = \"ml-100k\"\n[split]\nmethod = \"fixed\"\n"
+      "fold = [\"u2\", \"ua\"]\n[[algorithms]]\nplugin = \"random\"\n",
+      "folds.toml");
+  CHECK(f.split.method == "fixed");
+  CHECK(f.split.fold_names == std::vector<std::string>{"u2", "ua"});
 }
 
 TEST_CASE("load_scenario reads a file and names a missing one", "[scenario]") {

@@ -28,6 +28,9 @@ int compare_command(const Args& args);
 std::filesystem::path self_executable();
 /// Plugin search path for this binary plus --plugin-path entries.
 std::vector<std::filesystem::path> plugin_dirs(const std::vector<std::string>& extra);
+/// "--plugin-path X: no such directory" for the first entry (of a
+/// ':'-separated list too) that is not a directory; "" when all are.
+std::string missing_plugin_dir(const std::vector<std::string>& extra);
 /// Dataset cache: --cache-dir, else $RECFUSE_CACHE, else $XDG_CACHE_HOME/recfuse, else ~/.cache/recfuse.
 std::filesystem::path cache_dir(const std::string& option);
 

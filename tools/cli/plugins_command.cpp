@@ -80,6 +80,7 @@ int plugins_command(const Args& args) {
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
     po::notify(vm);
+    if (const std::string bad = missing_plugin_dir(extra); !bad.empty()) throw po::error(bad);
   } catch (const po::error& e) {
     std::cerr << "recfuse plugins: " << e.what() << "\n";
     return kExitBadInput;

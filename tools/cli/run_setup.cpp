@@ -87,6 +87,9 @@ int parse_run_options(const Args& args, const char* caption, const char* program
     // -1 (the default) means "not given": the scenario's time_limit_s.
     if (vm.count("time-limit") && !(std::isfinite(o.time_limit_s) && o.time_limit_s >= 0))
       throw po::error("--time-limit must be a finite number >= 0 (0 = none)");
+    // --no-cache silently won over --cache-dir.
+    if (o.no_cache && vm.count("cache-dir")) throw po::error("give --cache-dir or --no-cache, not both");
+    if (const std::string bad = missing_plugin_dir(o.plugin_path); !bad.empty()) throw po::error(bad);
   } catch (const po::error& e) {
     std::cerr << program << ": " << e.what() << "\n";
     return kExitBadInput;

@@ -114,7 +114,7 @@ json run_one(const cli::PreparedRun& run, std::size_t index, const std::string& 
     // Rank 0 decided this trial runs; a record left on this node's disk by an
     // earlier job must not stand in for it.
     std::error_code ec;
-    remove_record(sw.output_dir, *trial, ec);
+    std::filesystem::remove(record_path(sw.output_dir, *trial), ec);
     std::ostringstream quiet_log;
     SweepResult result = run_sweep(run.scenario, {*trial}, sw, quiet_log);
     return std::move(result.records.at(0));
@@ -169,7 +169,7 @@ SweepResult coordinate(const cli::PreparedRun& run, int workers, std::ostream& l
     // As in run_sweep: a rerun must not be reported with the old record if
     // the job dies before the new one arrives.
     std::error_code ec;
-    remove_record(opt.output_dir, trials[slot], ec);
+    std::filesystem::remove(record_path(opt.output_dir, trials[slot]), ec);
     assigned[worker] = slot;
     send_text(worker, kTagWork,
               json{{"index", trials[slot].index}, {"id", trials[slot].id}}.dump());

@@ -39,7 +39,7 @@ Dataset read_implicit_train_test(const DatasetSpec& spec, const fs::path& dir) {
   const fs::path train = dir / "train.txt";
   const fs::path test = dir / "test.txt";
   const std::string hint = "implicit-train-test expects train.txt and test.txt (\"user item item "
-                           "...\"); " + where_to_get(dir.string());
+                           "...\"); " + where_to_get(spec.path);
   require_file(train, hint);
   require_file(test, hint);
   // Both buffers stay alive until finish(): the id maps hold views into them.

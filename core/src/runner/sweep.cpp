@@ -1,6 +1,7 @@
 #include "runner/sweep.hpp"
 
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <deque>
@@ -110,10 +111,17 @@ void set_aside(const std::filesystem::path& output_dir, const TrialSpec& t,
 }
 
 /// Folds the kernel's view of the finished child into its record.
-json finish_record(const Scenario& scenario, const Running& r, int status, const rusage& ru,
-                   const SweepOptions& opt) {
+/// `lost`: the child was reaped elsewhere in this process (wait4 said
+/// ECHILD); a record it wrote stands, else its exit status is unknown.
+json finish_record(const Scenario& scenario, const Running& r, pid_t pid, int status, const rusage& ru,
+                   const SweepOptions& opt, bool lost) {
   json rec;
   const auto file = record_path(opt.output_dir, *r.trial);
+  // The temporary a child killed while writing its record leaves
+  // (write_file_atomic's "<record>.tmp.<pid>", the pid being the child's):
+  // nothing reads it, and its writer is gone.
+  std::error_code gone;
+  std::filesystem::remove(file.string() + ".tmp." + std::to_string(pid), gone);
   const double wall = std::chrono::duration<double>(Clock::now() - r.started).count();
   // A child that finished its record before the kill landed keeps its result.
   const bool finished = WIFEXITED(status) && read_record(file, r.trial->id, rec);
@@ -121,7 +129,9 @@ json finish_record(const Scenario& scenario, const Running& r, int status, const
     rec = failed_record(scenario, *r.trial, "timeout",
                         "time limit of " + std::to_string(opt.time_limit_s) + " s exceeded");
   } else if (!finished) {
-    std::string err = describe_exit(status);
+    std::string err = lost ? "the trial process " + std::to_string(pid) +
+                                 " was reaped elsewhere in this process (SIGCHLD ignored?): its exit status is lost"
+                           : describe_exit(status);
     const std::string tail = log_tail(r.log);
     if (!tail.empty()) err += "\n" + tail;
     rec = failed_record(scenario, *r.trial, WIFSIGNALED(status) ? "crashed" : "failed", err);
@@ -191,18 +201,6 @@ std::vector<TrialSpec> shard_trials(const std::vector<TrialSpec>& trials, int sh
 
 std::filesystem::path record_path(const std::filesystem::path& output_dir, const TrialSpec& t) {
   return output_dir / "trials" / (t.id + ".json");
-}
-
-void remove_record(const std::filesystem::path& output_dir, const TrialSpec& t, std::error_code& ec) {
-  const std::filesystem::path record = record_path(output_dir, t);
-  std::filesystem::remove(record, ec);
-  if (ec) return;
-  // write_file_atomic's "<record>.tmp.<pid>", left by a trial killed while
-  // writing; nothing reads it, and the trial that wrote it is gone.
-  const std::string prefix = record.filename().string() + ".tmp.";
-  std::error_code scan_ec;
-  for (const auto& e : std::filesystem::directory_iterator(record.parent_path(), scan_ec))
-    if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove(e.path(), scan_ec);
 }
 
 ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::vector<TrialSpec>& trials,
@@ -291,9 +289,7 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
       try {
         // A rerun (--retry-failed, or a foreign file) must not be reported
         // with the old record if the new child dies before writing its own.
-        std::error_code ec;
-        remove_record(opt.output_dir, *t, ec);
-        if (ec) throw Error(record_path(opt.output_dir, *t).string() + ": cannot remove: " + ec.message());
+        std::filesystem::remove(record_path(opt.output_dir, *t));
         running[spawn_trial(opt, *t, r.log)] = r;
       } catch (const std::exception& e) {
         records[slot] = failed_record(scenario, *t, "failed", e.what());
@@ -307,8 +303,9 @@ SweepResult run_sweep(const Scenario& scenario, const std::vector<TrialSpec>& tr
     for (auto it = running.begin(); it != running.end() && !reaped; ++it) {
       int status = 0;
       rusage ru{};
-      if (wait4(it->first, &status, WNOHANG, &ru) != it->first) continue;
-      json rec = finish_record(scenario, it->second, status, ru, opt);
+      const pid_t got = wait4(it->first, &status, WNOHANG, &ru);
+      if (got == 0 || (got < 0 && errno != ECHILD)) continue;
+      json rec = finish_record(scenario, it->second, it->first, got < 0 ? 0 : status, ru, opt, got < 0);
       if (!opt.quiet) print_done(log, rec, ++done, trials.size());
       records[it->second.slot] = std::move(rec);
       running.erase(it);

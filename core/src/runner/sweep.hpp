@@ -41,10 +41,6 @@ std::vector<TrialSpec> shard_trials(const std::vector<TrialSpec>& trials, int sh
 /// Path of a trial's record inside `output_dir`.
 std::filesystem::path record_path(const std::filesystem::path& output_dir, const TrialSpec& t);
 
-/// Removes a trial's record before the trial (re)runs, with any temporary
-/// ("<record>.tmp.<pid>") a trial killed while writing left beside it.
-void remove_record(const std::filesystem::path& output_dir, const TrialSpec& t, std::error_code& ec);
-
 /// The resume pass of a sweep: the records in `output_dir` that a rerun
 /// keeps (a whole record of the trial, from the same build when the trial
 /// carries its expected provenance, and "ok" when `retry_failed`), each in

@@ -277,6 +277,9 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
         s->fail(key, "does not apply to split method \"fixed\" (its folds are the dataset's own files, "
                      "read as they are); filter after choosing another method");
   }
+  if (sc.split.method == "fixed" && sc.has_dataset && sc.dataset.format != "ml-100k")
+    root.sub("split")->fail("method", "\"fixed\" reads ml-100k's own fold files (u1..u5, ua, ub, in u.data's "
+                                      "format); dataset.format is \"" + sc.dataset.format + "\"");
   if (auto s = root.sub("evaluation")) parse_evaluation(*s, sc.evaluation);
   if (auto s = root.sub("environment")) parse_environment(path, *s, sc.environment);
   if (auto s = root.sub("online")) {
