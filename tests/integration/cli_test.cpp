@@ -145,6 +145,20 @@ TEST_CASE("cli: bad command lines exit 1 and name the command or flag") {
   // --time-limit 0 is "none", as documented.
   const auto r = run_recfuse(run + "--time-limit 0");
   CHECK(r.exit_code == 0);
+  // A file where the output directory or its trials/ must go: named, exit 1,
+  // before the run announces itself (trials/ in the way was exit 3).
+  for (const std::string in_the_way : {"", "trials"}) {
+    INFO("file at out/" << in_the_way);
+    const auto out = dir / ("blocked-" + (in_the_way.empty() ? std::string("out") : in_the_way));
+    const auto file = in_the_way.empty() ? out : out / in_the_way;
+    if (!in_the_way.empty()) fs::create_directories(out);
+    write_text(file.parent_path(), file.filename().string(), "in the way\n");
+    const auto blocked = run_recfuse("run " + quote(s) + " -o " + quote(out));
+    INFO(blocked.output);
+    CHECK(blocked.exit_code == 1);
+    CHECK_THAT(blocked.output, Contains("recfuse run: output directory " + file.string() + ": "));
+    CHECK_THAT(blocked.output, !Contains("recfuse: scenario 'tiny'") && !Contains("internal error"));
+  }
 }
 
 TEST_CASE("cli: plugins says so when it finds no plugin library") {
@@ -255,4 +269,25 @@ TEST_CASE("cli: data info --header reads a delimited file whose first line names
   CHECK(f["skipped"] == "rows  0");
   CHECK(f["ratings"] == "mean 4.000");
   CHECK_THAT(run_recfuse("data info --help").output, Contains("--header"));
+  // A bad row names data info's own flag, not only the scenario key.
+  write_text(dir, "bad.csv", "1,1,4.0\n1,2,oops\n2,1,3.0\n");
+  r = run_recfuse("data info " + quote(dir / "bad.csv"));
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Contains("bad.csv:2:") && Contains("--skip-bad-rows"));
+  r = run_recfuse("data info " + quote(dir / "bad.csv") + " --skip-bad-rows");
+  CHECK(r.exit_code == 0);
+  CHECK(info_fields(r.output)["skipped"] == "rows  1");
+  // Tab-separated ratings (u.data's layout) were read as a sequence file: one
+  // user per line followed by "items" that were the item, rating and time.
+  write_text(dir, "ratings.tsv", "1\t10\t4\t881250949\n1\t11\t3\t881250950\n2\t10\t5\t881250951\n");
+  r = run_recfuse("data info " + quote(dir / "ratings.tsv"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  f = info_fields(r.output);
+  CHECK_THAT(r.output, Contains("format: delimited"));
+  CHECK(f["users"] == "2");
+  CHECK(f["items"] == "2");
+  CHECK(f["interactions"] == "3");
+  CHECK(f["ratings"] == "mean 4.000");
 }

@@ -35,7 +35,9 @@ std::string guess_format(const fs::path& p) {
     if (!space && !in_field) ++fields;
     in_field = !space;
   }
-  if (line.find(',') != std::string::npos) return "delimited";
+  // Tab-separated rows (u.data's layout, Last.fm's user_artists.dat) are
+  // delimited rows, not a user followed by items: sequence files separate by spaces.
+  if (line.find(',') != std::string::npos || line.find('\t') != std::string::npos) return "delimited";
   return fields == 2 ? "sequence-pairs" : "sequence";
 }
 
@@ -47,7 +49,8 @@ int data_command(const Args& args) {
       "Reads PATH (absolute, or relative to RECFUSE_DATA / ../shared/data) with the\n"
       "reader the scenario would use and prints its statistics. Formats: ml-100k,\n"
       "ml-latest-small, ml-1m, implicit-train-test, sequence, sequence-pairs,\n"
-      "recbole, delimited (comma-separated user,item[,rating[,timestamp]]).\n\noptions");
+      "recbole, delimited (user,item[,rating[,timestamp]], separated by commas, or by\n"
+      "tabs when the first row has no comma).\n\noptions");
   std::string sub, path, format;
   bool skip = false, header = false;
   desc.add_options()("help,h", "show this help")("format", po::value(&format),
@@ -90,12 +93,14 @@ int data_command(const Args& args) {
       throw Error("recfuse data: --header is for the delimited format, not " + spec.format);
     spec.delimited.header = header;
     if (spec.format == "delimited") {  // user,item[,rating[,timestamp]]: as many as the first row has
-      spec.delimited.separator = ",";
       std::ifstream in(resolved);
       std::string first;
       while (std::getline(in, first) && first.find_first_not_of(" \t\r") == std::string::npos) {
       }
-      const auto columns = 1 + std::count(first.begin(), first.end(), ',');
+      // Commas, else tabs: the first row's own separator.
+      const char sep = first.find(',') == std::string::npos && first.find('\t') != std::string::npos ? '\t' : ',';
+      spec.delimited.separator = std::string(1, sep);
+      const auto columns = 1 + std::count(first.begin(), first.end(), sep);
       spec.delimited.rating_column = columns >= 3 ? 2 : -1;
       spec.delimited.timestamp_column = columns >= 4 ? 3 : -1;
     }

@@ -39,6 +39,18 @@ int run_command(const Args& args) {
     return kExitBadInput;
   }
   const SweepOptions& sw = run.sweep;
+  // The output directory and the trials/ and logs/ the sweep writes into:
+  // bad input, named, before the run announces itself (a file in the way of
+  // trials/ was an internal error, exit 3).
+  for (const auto& dir : {sw.output_dir, sw.output_dir / "trials", sw.output_dir / "logs"}) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir)) {
+      std::cerr << "recfuse run: output directory " << dir.string() << ": "
+                << (ec ? ec.message() : "exists and is not a directory") << "\n";
+      return kExitBadInput;
+    }
+  }
 
   if (!o.quiet)
     std::cout << "recfuse: scenario '" << run.scenario.name << "': " << run.trials.size()
@@ -46,13 +58,6 @@ int run_command(const Args& args) {
               << sw.output_dir.string() << std::endl;
   SweepResult result;
   try {
-    std::error_code ec;
-    std::filesystem::create_directories(sw.output_dir, ec);
-    if (ec || !std::filesystem::is_directory(sw.output_dir)) {
-      std::cerr << "recfuse run: output directory " << sw.output_dir.string() << ": "
-                << (ec ? ec.message() : "exists and is not a directory") << "\n";
-      return kExitBadInput;
-    }
     if (o.scenario_file.empty())
       write_file_atomic(sw.output_dir / "scenario.toml", default_scenario_text());
     result = run_sweep(run.scenario, run.trials, sw, std::cout);

@@ -65,7 +65,8 @@ std::string latin1_to_utf8(std::string_view s);
 class RowErrors {
  public:
   RowErrors(std::string file, bool skip, std::int64_t& skipped,
-            std::string remedy = "set skip_bad_rows = true to skip such rows")
+            std::string remedy = "set [dataset] skip_bad_rows = true (recfuse data info: --skip-bad-rows) "
+                                 "to skip such rows")
       : file_(std::move(file)), remedy_(std::move(remedy)), skip_(skip), skipped_(skipped) {}
   void bad(std::int64_t line, std::string_view why, std::string_view got);
 
