@@ -254,6 +254,22 @@ TEST_CASE("bad input: a grid value listed twice is refused, not one trial counte
              Contains("s.toml:16:30: [algorithms.item_knn.grid.neighbors] value 5 is listed twice"));
 }
 
+TEST_CASE("bad input: what a plugin's factory refuses fails the run up front, at the algorithm") {
+  // A fusion weight list is checked when the strategy is built: that was in
+  // each trial (a failed record per trial, exit 2), now before any trial.
+  const auto dir = temp_dir("factory-refuses");
+  const auto r = run_text(dir, "s.toml",
+                          synthetic_scenario("", "[[algorithms]]\nname = \"mix\"\nplugin = \"score_fusion\"\n"
+                                                 "params = { weights = \"1,x\" }\n"
+                                                 "[[algorithms.children]]\nplugin = \"popularity\"\n"
+                                                 "[[algorithms.children]]\nplugin = \"random\"\n"));
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Contains("s.toml:16:") && Contains("[algorithms.mix]") && Contains("parameter 'weights'") &&
+                           Contains("'x'"));
+  CHECK_FALSE(fs::exists(dir / "out-s.toml" / "trials"));
+}
+
 TEST_CASE("bad input: the dataset path defaults to the format's usual place, or is required") {
   const auto dir = temp_dir("ds-path");
   // SCHEMA.md: dataset.path defaults to "format's usual place"; it failed

@@ -20,8 +20,9 @@ namespace recfuse {
 /// listing libraries that failed to load.
 AlgorithmHandle resolve_algorithm(const AlgorithmSpec& spec, const PluginRegistry& registry);
 
-/// Checks the whole tree without building it: plugins exist, parameters
-/// validate (`params` are the root's values for this trial), children are
+/// Checks the whole tree without fitting it: plugins exist, parameters
+/// validate (`params` are the root's values for this trial), each node's
+/// factory accepts them (the object is built and dropped), children are
 /// given exactly to algorithms that take them. Returns the plugins used.
 void check_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
                       const PluginRegistry& registry, std::vector<AlgorithmHandle>& used);
