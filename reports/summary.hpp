@@ -125,4 +125,8 @@ std::set<std::string> summary_metric_names(const nlohmann::json& report);
 /// rmse and mae when present (markdown.cpp).
 std::vector<std::string> main_metrics(const nlohmann::json& report);
 
+/// report.html's "Charts" section, and for simulated protocols its
+/// "Simulated online" one (html_charts.cpp).
+void write_html_charts(std::ostream& out, const nlohmann::json& report);
+
 }  // namespace recfuse::report_detail
