@@ -12,6 +12,7 @@
 #include "conformance_support.hpp"
 #include "data/readers.hpp"
 #include "data/train_data_builder.hpp"
+#include "environments/interest_evolution/interest_evolution.hpp"
 #include "host/params_validation.hpp"
 #include "recfuse/environment.hpp"
 #include "recfuse/rng.hpp"
@@ -102,6 +103,13 @@ inline Trace run_sessions(Environment& env, std::uint64_t reset_seed, int n,
       live += !(out.terminated[s] || out.truncated[s]);
   }
   return t;
+}
+
+/// An interest_evolution world of config `c` built from world seed `seed`.
+inline ie::InterestEvolutionEnv built_ie(const ie::IeConfig& c = {}, std::uint64_t seed = 1, int threads = 1) {
+  ie::InterestEvolutionEnv env(c);
+  env.build({seed, threads, nullptr});
+  return env;
 }
 
 }  // namespace recfuse::test

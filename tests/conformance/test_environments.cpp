@@ -2,8 +2,9 @@
 // environment of every library in the built plugin directory with its
 // declared defaults; then interest_evolution against RecSim's rules
 // (google-research/recsim, recsim/environments/interest_evolution.py and
-// recsim/choice_model.py), worked by hand, on its own trajectories, and
-// against the Python reference tools/reference/interest_evolution_ref.py.
+// recsim/choice_model.py), worked by hand and on its own trajectories (against
+// the Python reference tools/reference/interest_evolution_ref.py:
+// test_ie_reference.cpp).
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
@@ -130,18 +131,8 @@ TEST_CASE("every environment plugin keeps the environment contract", "[environme
 // ---------------------------------------------------------------------------
 // interest_evolution
 
-namespace {
-
 using ie::IeConfig;
 using ie::InterestEvolutionEnv;
-
-InterestEvolutionEnv built_ie(const IeConfig& c = {}, std::uint64_t seed = 1, int threads = 1) {
-  InterestEvolutionEnv env(c);
-  env.build({seed, threads, nullptr});
-  return env;
-}
-
-}  // namespace
 
 TEST_CASE("interest_evolution declares RecSim's defaults", "[environment][interest_evolution]") {
   const ParamSet p = env_params(plugin_registry().find_environment("interest_evolution"));
@@ -386,51 +377,4 @@ TEST_CASE("interest_evolution: thread count, horizon and bad slates",
   bad.pop_back();
   CHECK_THROWS_WITH(env.step(bad, out), Catch::Contains("expected n_sessions x slate_size = 4"));
   CHECK_NOTHROW(env.step(slates, out));
-}
-
-namespace {
-
-/// Mean episode return of the random policy and its 95% half-width, over
-/// `worlds` worlds (so that the catalogue and population drawn by each
-/// world average out, as RecSim draws fresh ones) of `sessions` sessions.
-std::pair<double, double> random_policy_return(const IeConfig& c, int worlds, int sessions) {
-  std::vector<double> means;
-  for (int w = 0; w < worlds; ++w) {
-    InterestEvolutionEnv env = built_ie(c, 100 + static_cast<std::uint64_t>(w));
-    const Trace t = run_sessions(env, 1, sessions, static_cast<std::uint64_t>(w));
-    double sum = 0;
-    for (float r : t.reward) sum += r;
-    means.push_back(sum / sessions);
-  }
-  double mean = 0, var = 0;
-  for (double m : means) mean += m / worlds;
-  for (double m : means) var += (m - mean) * (m - mean) / (worlds - 1);
-  return {mean, 1.96 * std::sqrt(var / worlds)};
-}
-
-// python3 tools/reference/interest_evolution_ref.py --episodes 60000 --seed 1
-// episodes 60000  mean return 154.214  95% CI [154.122, 154.305]  sd 11.432  mean length 83.68
-constexpr double kReferenceReturn = 154.214;
-constexpr double kReferenceHalfCi = 0.092;
-
-}  // namespace
-
-TEST_CASE("interest_evolution's random-policy return matches the Python reference",
-          "[environment][interest_evolution]") {
-  const auto [mean, half] = random_policy_return({}, 16, 2048);
-  INFO("recfuse " << mean << " ± " << half << ", reference " << kReferenceReturn << " ± "
-                  << kReferenceHalfCi);
-  CHECK(std::abs(mean - kReferenceReturn) < 2 * std::hypot(half, kReferenceHalfCi));
-}
-
-TEST_CASE("interest_evolution random-policy return, printed", "[.][ie-reference]") {
-  for (std::int64_t size : {10000, 200000}) {
-    IeConfig c;
-    c.n_items = c.n_users = static_cast<std::int32_t>(size);
-    const auto [mean, half] = random_policy_return(c, 64, 4096);
-    std::printf(
-        "n_items = n_users = %lld: mean return %.3f, 95%% CI [%.3f, %.3f] "
-        "(64 worlds x 4096 sessions)\n",
-        static_cast<long long>(size), mean, mean - half, mean + half);
-  }
 }
