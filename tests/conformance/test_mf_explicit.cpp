@@ -1,5 +1,6 @@
-// Algorithm-specific checks of the `mf_explicit` library (sgd_mf, svdpp,
-// als_explicit), on the classes from the plugin headers directly.
+// Algorithm-specific checks of the `mf_explicit` library's sgd_mf and svdpp,
+// on the classes from the plugin headers directly (als_explicit:
+// test_als_explicit.cpp).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -10,69 +11,14 @@
 #include <tuple>
 
 #include "conformance_support.hpp"
-#include "plugins/mf_explicit/als_explicit.hpp"
+#include "mf_explicit_support.hpp"
 #include "plugins/mf_explicit/sgd_mf.hpp"
 #include "plugins/mf_explicit/svdpp.hpp"
 
 using namespace recfuse;
 using namespace recfuse::test;
+using namespace recfuse::test::mf;
 
-namespace {
-
-/// Declared defaults of `specs` overridden by `values`.
-ParamSet with(const std::vector<ParamSpec>& specs, const std::map<std::string, ParamValue>& values) {
-  ParamSet p;
-  for (const auto& s : specs) p.set(s.name, s.default_value);
-  for (const auto& [k, v] : values) {
-    REQUIRE(p.has(k));
-    p.set(k, v);
-  }
-  return p;
-}
-
-template <class Model>
-Model fitted(const TrainData& d, const std::map<std::string, ParamValue>& values, std::uint64_t seed = 42,
-             int threads = 1) {
-  Model m(with(Model::params(), values));
-  FitContext ctx;
-  ctx.seed = seed;
-  ctx.threads = threads;
-  m.fit(d, ctx);
-  return m;
-}
-
-/// n_users x n_items with rating 3 + u_vec·i_vec (rank 3) + N(0, noise²),
-/// each cell observed with probability `density`.
-TrainData low_rank(std::int32_t n_users, std::int32_t n_items, double density, double noise,
-                   std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<std::array<double, 3>> U(static_cast<std::size_t>(n_users)), V(static_cast<std::size_t>(n_items));
-  for (auto& u : U) for (auto& x : u) x = rng.normal(0.0, 0.8);
-  for (auto& v : V) for (auto& x : v) x = rng.normal(0.0, 0.8);
-  std::vector<Interaction> e;
-  for (std::int32_t u = 0; u < n_users; ++u)
-    for (std::int32_t i = 0; i < n_items; ++i) {
-      if (rng.uniform() >= density) continue;
-      double r = 3.0 + rng.normal(0.0, noise);
-      for (int k = 0; k < 3; ++k) r += U[static_cast<std::size_t>(u)][k] * V[static_cast<std::size_t>(i)][k];
-      e.push_back({u, i, static_cast<float>(r)});
-    }
-  return make_train_data(n_users, n_items, e, true);
-}
-
-template <class Model>
-double train_rmse(Model& m, const TrainData& d) {
-  double se = 0.0;
-  for (std::int32_t u = 0; u < d.n_users; ++u)
-    for (std::int64_t k = d.by_user.indptr[u]; k < d.by_user.indptr[u + 1]; ++k) {
-      const double e = d.by_user.values[static_cast<std::size_t>(k)] -
-                       m.predict_one(u, d.by_user.indices[static_cast<std::size_t>(k)]);
-      se += e * e;
-    }
-  return std::sqrt(se / static_cast<double>(d.by_user.nnz()));
-}
-
-}  // namespace
 
 TEST_CASE("sgd_mf: one epoch on a 2x2 example matches the updates worked by hand", "[mf_explicit]") {
   // Ratings (u0,i0)=4, (u0,i1)=2, (u1,i0)=5, visited in that order
@@ -393,67 +339,4 @@ TEST_CASE("svdpp: two epochs equal Koren's per-rating updates done directly", "[
   std::vector<float> s(1);
   m.score(std::vector<UserId>{1}, std::vector<ItemId>{0}, s);
   CHECK(s[0] == Approx(expect).margin(1e-5));
-}
-
-namespace {
-
-/// Largest |∂J/∂x| over every row of one side of ALS-WR's objective
-///   J = Σ (r − μ − b_u − b_i − p_u·q_i)² + λ Σ_u w_u (‖p_u‖² + b_u²) + (items alike),
-/// (halved), relative to the largest data term, for rows = users (by_user) or items.
-double als_gradient(const AlsExplicitRecommender& m, const TrainData& d, bool users, double reg,
-                    bool weighted) {
-  const CsrMatrix& R = users ? d.by_user : d.by_item;
-  const RowMatrixF& X = users ? m.user_factors() : m.item_factors();
-  const RowMatrixF& F = users ? m.item_factors() : m.user_factors();
-  const std::vector<float>& xb = users ? m.user_bias() : m.item_bias();
-  const std::vector<float>& fb = users ? m.item_bias() : m.user_bias();
-  const int f = static_cast<int>(X.cols());
-  double worst = 0.0, scale = 0.0;
-  for (std::int32_t r = 0; r < R.rows; ++r) {
-    Eigen::VectorXd g = Eigen::VectorXd::Zero(f + 1), data_term = g;
-    for (std::int64_t k = R.indptr[r]; k < R.indptr[r + 1]; ++k) {
-      const std::int32_t j = R.indices[static_cast<std::size_t>(k)];
-      const double e = R.values[static_cast<std::size_t>(k)] - m.global_offset() -
-                       xb[static_cast<std::size_t>(r)] - fb[static_cast<std::size_t>(j)] -
-                       X.row(r).cast<double>().dot(F.row(j).cast<double>());
-      data_term.head(f) -= e * F.row(j).cast<double>().transpose();
-      data_term(f) -= e;
-    }
-    const double w = reg * (weighted ? static_cast<double>(R.row_size(r)) : 1.0);
-    g = data_term;
-    g.head(f) += w * X.row(r).cast<double>().transpose();
-    g(f) += w * xb[static_cast<std::size_t>(r)];
-    worst = std::max(worst, g.cwiseAbs().maxCoeff());
-    scale = std::max(scale, data_term.cwiseAbs().maxCoeff());
-  }
-  return worst / std::max(scale, 1e-12);
-}
-
-}  // namespace
-
-TEST_CASE("als_explicit: each half-step solves its normal equations", "[mf_explicit]") {
-  const TrainData d = synthetic_train_data();
-  for (bool weighted : {true, false}) {
-    const double reg = 0.3;
-    auto m = fitted<AlsExplicitRecommender>(d, {{"factors", std::int64_t{5}},
-                                                {"iterations", std::int64_t{1}},
-                                                {"reg", reg}, {"weighted_reg", weighted}});
-    // fit ended on an item step: the items' gradient is zero, the users' not.
-    CHECK(als_gradient(m, d, false, reg, weighted) < 1e-4);
-    CHECK(als_gradient(m, d, true, reg, weighted) > 1e-2);
-    m.solve_users(d);
-    CHECK(als_gradient(m, d, true, reg, weighted) < 1e-4);
-    m.solve_items(d);
-    CHECK(als_gradient(m, d, false, reg, weighted) < 1e-4);
-  }
-}
-
-TEST_CASE("als_explicit: training RMSE falls with iterations on a low-rank matrix", "[mf_explicit]") {
-  const TrainData d = low_rank(80, 60, 0.5, 0.1, 4);
-  auto one = fitted<AlsExplicitRecommender>(d, {{"factors", std::int64_t{3}}, {"iterations", std::int64_t{1}},
-                                                {"reg", 0.001}});
-  auto many = fitted<AlsExplicitRecommender>(d, {{"factors", std::int64_t{3}}, {"iterations", std::int64_t{30}},
-                                                 {"reg", 0.001}});
-  CHECK(train_rmse(many, d) < train_rmse(one, d));
-  CHECK(train_rmse(many, d) < 0.13);
 }
