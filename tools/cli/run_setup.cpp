@@ -26,7 +26,7 @@ std::vector<PluginContext> check_scenario(const Scenario& s, const std::vector<T
                                           const PluginRegistry& registry) {
   std::vector<AlgorithmHandle> handles;
   for (const auto& t : trials)
-    check_model_tree(s.algorithms.at(t.algorithm_index), t.params, registry, handles);
+    check_model_tree(s.algorithms.at(t.algorithm_index), t.params, registry, handles, /*build=*/true);
   std::vector<PluginContext> used;
   std::set<std::string> seen;
   for (const auto& h : handles) {

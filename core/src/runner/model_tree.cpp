@@ -49,19 +49,21 @@ AlgorithmHandle resolve_algorithm(const AlgorithmSpec& spec, const PluginRegistr
 }
 
 void check_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
-                      const PluginRegistry& registry, std::vector<AlgorithmHandle>& used) {
+                      const PluginRegistry& registry, std::vector<AlgorithmHandle>& used, bool build) {
   const AlgorithmHandle h = resolve_algorithm(spec, registry);
   const ParamSet p = node_params(spec, params, h);
   // The factory too (then dropped): what a plugin checks when it is built
   // (fusion's weight lists, SASRec's heads dividing hidden) fails here, at
   // the scenario's key, before any trial starts, not in each trial.
-  try {
-    create_recommender(h, p);
-  } catch (const std::exception& e) {
-    throw Error(at(spec) + "[" + path_of(spec) + "] " + e.what());
+  if (build) {
+    try {
+      create_recommender(h, p);
+    } catch (const std::exception& e) {
+      throw Error(at(spec) + "[" + path_of(spec) + "] " + e.what());
+    }
   }
   used.push_back(h);
-  for (const auto& c : spec.children) check_model_tree(c, c.params, registry, used);
+  for (const auto& c : spec.children) check_model_tree(c, c.params, registry, used, build);
 }
 
 FittedModel fit_model_tree(const AlgorithmSpec& spec,

@@ -21,11 +21,12 @@ namespace recfuse {
 AlgorithmHandle resolve_algorithm(const AlgorithmSpec& spec, const PluginRegistry& registry);
 
 /// Checks the whole tree without fitting it: plugins exist, parameters
-/// validate (`params` are the root's values for this trial), each node's
-/// factory accepts them (the object is built and dropped), children are
-/// given exactly to algorithms that take them. Returns the plugins used.
+/// validate (`params` are the root's values for this trial), children are
+/// given exactly to algorithms that take them, and with `build` each node's
+/// factory accepts them (the object is built and dropped: the run's up-front
+/// check; a trial's fit builds them anyway). Returns the plugins used.
 void check_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
-                      const PluginRegistry& registry, std::vector<AlgorithmHandle>& used);
+                      const PluginRegistry& registry, std::vector<AlgorithmHandle>& used, bool build = false);
 
 /// Validated parameters as a JSON object (for records).
 nlohmann::json params_json(const ParamSet& p);
