@@ -339,7 +339,7 @@ TEST_CASE("evaluate: identical results for 1 and 2 threads", "[eval][evaluator]"
   EvaluationSpec spec;
   spec.cutoffs = {5, 20};
   spec.protocol = "sampled";
-  spec.sampled_negatives = 50;
+  spec.sampled_negatives = 5;  // per test item
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
   const EvalOutput one = evaluate(rec, train, test, spec, false, 5);
@@ -350,10 +350,7 @@ TEST_CASE("evaluate: identical results for 1 and 2 threads", "[eval][evaluator]"
   CHECK(one.per_user == two.per_user);
   CHECK(one.aggregate == two.aggregate);
   CHECK(one.per_user.count("sampled_ndcg@20") == 1);
-  // Sampled ranks among fewer candidates, so it can only look better.
-  const auto& full = one.per_user.at("recall@20");
-  const auto& sampled = one.per_user.at("sampled_recall@20");
-  for (std::size_t i = 0; i < full.size(); ++i) CHECK(sampled[i] >= full[i]);
+  // Sampled vs full values: sampled_test.cpp (ties rank differently there).
 }
 
 TEST_CASE("evaluate: an exclusion matrix beyond train (validation items) is honoured everywhere",

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "eval/evaluator_detail.hpp"
 #include "eval/metrics.hpp"
 
 using namespace recfuse;
@@ -140,4 +141,21 @@ TEST_CASE("ranking metrics: RecBole test_topk_metrics vectors", "[eval][metrics]
       CHECK(m.hr == hit[u][k - 1]);
     }
   }
+}
+
+TEST_CASE("recommended lists: a repeat within a user's list is refused, across users it is not",
+          "[eval][metrics]") {
+  // Three users, k = 3, no training items: user 1 lists item 4 twice; item
+  // 4 in user 0's list and the empty slots (kNoItem) are no repeats.
+  const std::vector<UserId> users = {0, 1, 2};
+  const std::vector<std::int64_t> indptr(4, 0);
+  const SparseRowsView none{indptr, {}};
+  std::vector<ItemId> lists = {4, 2, 0, 1, 4, 3, 5, kNoItem, kNoItem};
+  CHECK_NOTHROW(eval_detail::check_lists(lists, users, 3, 6, none));
+  lists[5] = 4;
+  CHECK_THROWS_WITH(eval_detail::check_lists(lists, users, 3, 6, none), "recommend() returned item 4 twice for user 1");
+  lists[5] = 3, lists[8] = 5;  // user 2: item 5, an empty slot, item 5
+  CHECK_THROWS_WITH(eval_detail::check_lists(lists, users, 3, 6, none), "recommend() returned item 5 twice for user 2");
+  lists[8] = 6;
+  CHECK_THROWS_WITH(eval_detail::check_lists(lists, users, 3, 6, none), Catch::Contains("item 6 for user 2, outside [0, 6)"));
 }

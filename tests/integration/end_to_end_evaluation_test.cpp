@@ -48,9 +48,9 @@ TEST_CASE("evaluation.target = validation scores the validation part, never test
                               "target = \"validation\"\n[[algorithms]]\nplugin = \"popularity\"\n");
   const auto rb = run_recfuse("run " + bad.string() + " --output " + (dir / "b").string() +
                               " --no-cache --quiet");
-  CHECK(rb.exit_code == 2);
-  CHECK(read_report(dir / "b").at("trials").at(0).at("error").get<std::string>().find(
-            "produced no validation data") != std::string::npos);
+  // Refused before any trial, at the key (before, every trial failed).
+  CHECK(rb.exit_code == 1);
+  CHECK_THAT(rb.output, Catch::Contains("b.toml:5:10: [evaluation.target] \"validation\" needs validation data"));
 }
 
 TEST_CASE("nested_validation: the algorithm fits on train minus its own validation, never on what is scored") {

@@ -70,9 +70,11 @@ TEST_CASE("expand_trials: fold labels follow the split method", "[scenario]") {
         std::vector<std::string>{"1", "2", "3", "4"});
   CHECK(folds_of("[split]\nmethod = \"kfold\"\nfold = [5, 2]") ==
         std::vector<std::string>{"5", "2"});
-  CHECK(folds_of("[split]\nmethod = \"fixed\"") ==
+  // The fixed folds are ml-100k's files.
+  const std::string ml100k = "[dataset]\nformat = \"ml-100k\"\n";
+  CHECK(folds_of(ml100k + "[split]\nmethod = \"fixed\"") ==
         std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"});
-  CHECK(folds_of("[split]\nmethod = \"fixed\"\nfold = [\"ua\", \"ub\"]") ==
+  CHECK(folds_of(ml100k + "[split]\nmethod = \"fixed\"\nfold = [\"ua\", \"ub\"]") ==
         std::vector<std::string>{"ua", "ub"});
 }
 

@@ -178,7 +178,8 @@ TEST_CASE("scenario: a row filter with the fixed folds is refused at its key", "
   CHECK_NOTHROW(parse_scenario(with_algo("[filter]\nmin_rating = 4.0\n[split]\nmethod = \"kfold\""), "s.toml"));
   // implicit reaches the folds (their rows take the dataset's values); a k-core of 0 filters nothing.
   CHECK_NOTHROW(parse_scenario(
-      with_algo("[filter]\nimplicit = true\nmin_user_interactions = 0\n[split]\nmethod = \"fixed\""), "s.toml"));
+      with_algo("[dataset]\nformat = \"ml-100k\"\n[filter]\nimplicit = true\nmin_user_interactions = 0\n"
+                "[split]\nmethod = \"fixed\""), "s.toml"));
   // The fold files are ml-100k's, read with u.data's row checks: another format's
   // directory holding files of those names is refused, not read as u.data.
   REQUIRE_THROWS_WITH(

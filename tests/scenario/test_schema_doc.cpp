@@ -5,6 +5,8 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "scenario/scenario.hpp"
 #include "scenario/schema.hpp"
@@ -22,15 +24,25 @@ std::string read_schema_doc() {
   return ss.str();
 }
 
-/// The first cell of each table row: "| `split.method` | ..." -> split.method
-std::set<std::string> documented_keys(const std::string& doc) {
-  std::set<std::string> keys;
-  const std::regex row(R"(^\| `([a-z_.]+)` \|)");
+/// One key's row: "| `split.folds` | int ≥ 2 | `5` | ..." -> split.folds, "int ≥ 2", "`5`".
+struct Row {
+  std::string key, type, default_cell;
+};
+
+std::vector<Row> documented_rows(const std::string& doc) {
+  std::vector<Row> rows;
+  const std::regex row(R"(^\| `([a-z_.]+)` \| ([^|]+) \| ([^|]+) \|)");
   std::istringstream lines(doc);
   for (std::string line; std::getline(lines, line);) {
     std::smatch m;
-    if (std::regex_search(line, m, row)) keys.insert(m[1]);
+    if (std::regex_search(line, m, row)) rows.push_back({m[1], m[2], m[3]});
   }
+  return rows;
+}
+
+std::set<std::string> documented_keys(const std::string& doc) {
+  std::set<std::string> keys;
+  for (const auto& r : documented_rows(doc)) keys.insert(r.key);
   return keys;
 }
 
@@ -53,9 +65,11 @@ TEST_CASE("SCHEMA.md documents exactly the keys the parser accepts", "[scenario]
 
 TEST_CASE("SCHEMA.md lists every enumeration value", "[scenario]") {
   const std::string doc = read_schema_doc();
-  for (const auto* values : {&scenario_schema::dataset_formats(),
-                             &scenario_schema::split_methods(),
-                             &scenario_schema::evaluation_protocols()}) {
+  for (const auto* values :
+       {&scenario_schema::dataset_formats(), &scenario_schema::split_methods(),
+        &scenario_schema::split_ties(), &scenario_schema::evaluation_protocols(),
+        &scenario_schema::evaluation_targets(), &scenario_schema::protocols(),
+        &scenario_schema::logging_policies()}) {
     for (const auto& v : *values) {
       INFO(v);
       CHECK(doc.find("`" + v + "`") != std::string::npos);
@@ -88,4 +102,109 @@ TEST_CASE("every scenario shipped in scenarios/ parses and expands", "[scenario]
     ++n;
   }
   CHECK(n >= 1);
+}
+
+namespace {
+
+/// A scenario that sets documented key `key` (a full dotted path) to `value`
+/// in the surroundings it applies in: delimited columns under format =
+/// "delimited", [online] beside an [environment] (under epsilon_softmax, where
+/// every [online] key is part of the trial ids). Empty `value`: the key is left out.
+std::string scenario_setting(const std::string& key, const std::string& value) {
+  const auto dot = key.rfind('.');
+  const std::string table = dot == std::string::npos ? "" : key.substr(0, dot);
+  const std::string leaf = dot == std::string::npos ? key : key.substr(dot + 1);
+  const std::string line = value.empty() ? "" : leaf + " = " + value + "\n";
+  const auto in = [&](const std::string& t) { return table == t ? line : std::string(); };
+  std::string text = (key == "name" ? "" : "name = \"d\"\n") + in("");
+  if (table == "dataset.delimited") text += "[dataset]\nformat = \"delimited\"\npath = \"x.csv\"\n";
+  if (table == "online")
+    text += "[environment]\nplugin = \"e\"\n" +
+            std::string(leaf == "logging_policy" ? "" : "[online]\nlogging_policy = \"epsilon_softmax\"\n");
+  if (table == "environment") text += "[environment]\n" + (leaf == "plugin" ? "" : std::string("plugin = \"e\"\n"));
+  if (table == "online" && leaf == "logging_policy") text += "[online]\n";
+  if (!table.empty() && table != "algorithms" && table != "online" && table != "environment")
+    text += "[" + table + "]\n";
+  if (!table.empty() && table != "algorithms") text += line;
+  return text + "[[algorithms]]\n" + (key == "algorithms.plugin" ? "" : "plugin = \"p\"\n") +
+         in("algorithms");
+}
+
+/// What a scenario's defaults decide: its trial ids and the keys they leave out.
+std::string signature(const Scenario& s) {
+  std::string out = s.description + "|" + std::to_string(s.threads) + "|" +
+                    std::to_string(s.time_limit_s) + "|" + s.output + "|" +
+                    (s.dataset.cache ? "cache" : "no-cache");
+  for (const auto& t : expand_trials(s)) out += "|" + t.id;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("SCHEMA.md's defaults are the parser's", "[scenario]") {
+  // Writing a key's documented default must change nothing.
+  std::size_t checked = 0;
+  for (const auto& row : documented_rows(read_schema_doc())) {
+    std::smatch m;
+    if (!std::regex_match(row.default_cell, m, std::regex(R"(`([^`]+)` *)"))) continue;
+    std::string value = m[1];
+    if (const auto at = value.find("<name>"); at != std::string::npos) value.replace(at, 6, "d");
+    INFO(row.key << " = " << value);
+    if (row.key == "name") continue;
+    const Scenario with = parse_scenario(scenario_setting(row.key, value), "s.toml");
+    const Scenario without = parse_scenario(scenario_setting(row.key, ""), "s.toml");
+    CHECK(signature(with) == signature(without));
+    ++checked;
+  }
+  CHECK(checked > 50);
+}
+
+TEST_CASE("SCHEMA.md's types and ranges are the parser's", "[scenario]") {
+  // A value of the wrong type, or just outside the documented range, is
+  // refused at its key; the bound itself is accepted.
+  std::size_t checked = 0;
+  for (const auto& row : documented_rows(read_schema_doc())) {
+    std::string type = row.type;
+    type.erase(type.find_last_not_of(' ') + 1);
+    std::vector<std::string> refused, accepted;
+    std::smatch m;
+    if (type == "bool") {
+      refused = {"1", "\"true\""};
+    } else if (type == "string") {
+      refused = {"1", "true"};
+    } else if (std::regex_match(type, m, std::regex(R"(int ≥ (-?\d+))"))) {
+      const long lo = std::stol(m[1]);
+      refused = {"1.5", "\"1\"", std::to_string(lo - 1)};
+      // item = 0 would equal user's default column.
+      if (row.key != "dataset.delimited.item") accepted = {std::to_string(lo)};
+    } else if (std::regex_match(type, m, std::regex(R"(float( ≥ (\d+))?)"))) {
+      refused = {"\"1\"", "true", "inf", "-inf", "nan"};
+      if (m[2].matched) {
+        const double lo = std::stod(m[2]);
+        refused.push_back(std::to_string(lo - 0.5));
+        accepted = {std::to_string(lo), std::to_string(static_cast<long>(lo))};
+      }
+    } else if (type == "float > 0") {
+      refused = {"0", "-1.0", "inf"}, accepted = {"0.5"};
+    } else if (type == "float in [0, 1)") {
+      refused = {"-0.5", "1.0", "1"}, accepted = {"0.0", "0.5"};
+    } else if (type == "float in (0, 1]") {
+      refused = {"0.0", "1.5"}, accepted = {"1.0", "0.5"};
+    } else if (type == "float in [0, 1]") {
+      refused = {"-0.5", "1.5"}, accepted = {"0.0", "1.0"};
+    } else {
+      continue;
+    }
+    for (const auto& v : refused) {
+      INFO(row.key << " (" << type << ") = " << v << " is refused");
+      REQUIRE_THROWS_WITH(parse_scenario(scenario_setting(row.key, v), "s.toml"),
+                          Catch::StartsWith("s.toml:") && Catch::Contains(": [" + row.key + "] "));
+    }
+    for (const auto& v : accepted) {
+      INFO(row.key << " (" << type << ") = " << v << " is accepted");
+      CHECK_NOTHROW(parse_scenario(scenario_setting(row.key, v), "s.toml"));
+    }
+    ++checked;
+  }
+  CHECK(checked > 50);
 }

@@ -50,7 +50,6 @@ namespace fs = std::filesystem;
 
 enum Part : std::uint8_t { kTrain = 0, kValidation = 1, kTest = 2 };
 
-const std::vector<std::string> kFixedFolds = {"u1", "u2", "u3", "u4", "u5", "ua", "ub"};
 const std::vector<std::string> kMethods = {"random", "temporal_global", "temporal_user",
                                            "leave_last_one_out", "kfold", "fixed", "source"};
 
@@ -201,8 +200,11 @@ Split assemble(const std::vector<Interaction>& xs, const std::vector<std::uint8_
 }
 
 Split fixed_split(const Dataset& data, const std::string& fold) {
-  if (std::find(kFixedFolds.begin(), kFixedFolds.end(), fold) == kFixedFolds.end()) {
-    throw Error("split 'fixed': unknown fold '" + fold + "'; known: u1, u2, u3, u4, u5, ua, ub");
+  const std::vector<std::string>& known = fixed_split_folds();
+  if (std::find(known.begin(), known.end(), fold) == known.end()) {
+    std::string list;
+    for (const auto& f : known) list += (list.empty() ? "" : ", ") + f;
+    throw Error("split 'fixed': unknown fold '" + fold + "'; known: " + list);
   }
   const fs::path dir = fs::is_directory(data.source) ? fs::path(data.source)
                                                       : fs::path(data.source).parent_path();

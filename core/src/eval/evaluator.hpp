@@ -64,7 +64,9 @@ struct EvalOutput {
 /// first spec.max_latency_users test users (all when 0) after one untimed
 /// warm-up call; the batch pass times one recommend() over all test users.
 /// Segments (segments.hpp) use spec.cold_user_max and spec.head_fraction.
-/// Sampled negatives for user u come from derive_seed(seed, "sampled", u).
+/// Sampled negatives for user u (spec.sampled_negatives per relevant item)
+/// come from derive_seed(seed, "sampled", u); a relevant item tied with one
+/// ranks below it (sampled.cpp).
 /// Throws Error on an unknown protocol or metric name, a bad cutoff, or a
 /// recommender that returns excluded or out-of-range items.
 EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& test,

@@ -70,9 +70,10 @@ void beyond_accuracy_metrics(EvalOutput& out, const ItemId* lists, int stride,
 std::size_t sample_negatives(Rng& rng, ItemId n_items, std::span<const ItemId> seen,
                              std::span<const ItemId> relevant, std::size_t count, ItemId* out);
 
-/// The sampled protocol: each user's relevant items ranked among
-/// `negatives` sampled items outside `seen` (the evaluation's exclusion
-/// rows); metrics prefixed "sampled_".
+/// The sampled protocol: each user's relevant items ranked together among
+/// `negatives` sampled items per relevant item, outside `seen` (the
+/// evaluation's exclusion rows) and the relevant items; a relevant item tied
+/// with a negative ranks below it. Metrics prefixed "sampled_".
 void sampled_metrics(EvalOutput& out, Recommender& rec, const TrainData& train,
                      SparseRowsView seen, const RelevantSets& rel, const std::vector<std::int32_t>& cutoffs,
                      std::int32_t negatives, std::uint64_t seed, const MetricFilter& filter);

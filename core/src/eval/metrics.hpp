@@ -17,8 +17,9 @@ namespace recfuse {
 
 /// AUC of one user over all candidates: items in [0, n_items) not in
 /// `excluded` (sorted). Positives = `relevant` (sorted, disjoint from
-/// excluded); negatives = the other candidates. Ties count 1/2. Returns NaN
-/// when there is no positive or no negative.
+/// excluded); negatives = the other candidates. Ties count 1/2; a NaN score
+/// ranks as -inf (as in recfuse/topk.hpp). Returns NaN when there is no
+/// positive or no negative (the CIs drop NaN users, stats.hpp).
 double auc(std::span<const float> scores, std::span<const ItemId> relevant,
            std::span<const ItemId> excluded);
 

@@ -8,7 +8,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
-#include <type_traits>
+#include <optional>
 #include <variant>
 
 #include "scenario/planned_comparisons.hpp"
@@ -33,6 +33,25 @@ ParamValue scalar(const Section& s, const toml::node& n, const std::string& key)
                           scenario_detail::node_type_name(n));
   }
   return *v;
+}
+
+/// Equal values, ints and floats compared as the number a float parameter
+/// reads (host/params_validation.cpp converts an int to double).
+bool same_grid_value(const ParamValue& a, const ParamValue& b) {
+  const auto number = [](const ParamValue& v) -> std::optional<double> {
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+    if (const auto* d = std::get_if<double>(&v)) return *d;
+    return std::nullopt;
+  };
+  if (const auto x = number(a), y = number(b); x && y) return *x == *y;
+  return a == b;
+}
+
+/// A value as the scenario spells it in TOML (10.0, "a", true).
+std::string toml_text(const toml::node& n) {
+  std::ostringstream os;
+  n.visit([&](const auto& v) { os << v; });
+  return os.str();
 }
 
 /// `params = { ... }` of an [[algorithms]] or [environment] table, with the
@@ -139,22 +158,23 @@ AlgorithmSpec parse_algorithm(const std::string& file, const toml::table& t,
                                   ".params]; a key is either fixed or swept");
       }
       std::vector<ParamValue> values;
+      std::vector<const toml::node*> nodes;
       for (const toml::node& e : *arr) {
         ParamValue v = scalar(gs, e, kp);
         // A repeated value is the same trial twice: one id, one record, but
-        // two rows in the report's summary (counted twice in its mean).
-        if (std::find(values.begin(), values.end(), v) != values.end()) {
-          std::ostringstream shown;
-          std::visit([&](const auto& x) {
-            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>) {
-              shown << '"' << x << '"';
-            } else {
-              shown << std::boolalpha << x;
-            }
-          }, v);
-          gs.fail_at(e, kp, "value " + shown.str() + " is listed twice");
+        // two rows in the report's summary (counted twice in its mean). 10
+        // and 10.0 are repeats too: a float parameter reads both as 10.0
+        // (an int one refuses 10.0), yet their labels and ids differ.
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          if (!same_grid_value(values[i], v)) continue;
+          std::string msg = "value " + toml_text(e) + " is listed twice";
+          if (values[i].index() != v.index())
+            msg += " (" + toml_text(*nodes[i]) + " and " + toml_text(e) +
+                   " are one number to a float parameter)";
+          gs.fail_at(e, kp, msg);
         }
         values.push_back(std::move(v));
+        nodes.push_back(&e);
       }
       a.grid[k] = std::move(values);
       a.locations[k] = scenario_detail::location(file, value.source());
@@ -277,9 +297,6 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
         s->fail(key, "does not apply to split method \"fixed\" (its folds are the dataset's own files, "
                      "read as they are); filter after choosing another method");
   }
-  if (sc.split.method == "fixed" && sc.has_dataset && sc.dataset.format != "ml-100k")
-    root.sub("split")->fail("method", "\"fixed\" reads ml-100k's own fold files (u1..u5, ua, ub, in u.data's "
-                                      "format); dataset.format is \"" + sc.dataset.format + "\"");
   if (auto s = root.sub("evaluation")) parse_evaluation(*s, sc.evaluation);
   if (auto s = root.sub("environment")) parse_environment(path, *s, sc.environment);
   if (auto s = root.sub("online")) {
@@ -291,6 +308,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
   // synthetic default dataset, as before.
   if (sc.environment.plugin.empty()) sc.has_dataset = true;
   parse_protocols(root, sc);
+  check_split_against_scenario(root, sc);
   parse_algorithms(path, root, sc.algorithms);
   scenario_detail::check_trial_count(root, sc);
   if (auto s = root.sub("evaluation")) scenario_detail::check_compare_labels(*s, sc);

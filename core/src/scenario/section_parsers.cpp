@@ -10,6 +10,7 @@
 
 #include "scenario/planned_comparisons.hpp"
 #include "scenario/schema.hpp"
+#include "util/text.hpp"
 
 namespace recfuse::scenario_detail {
 namespace schema = scenario_schema;
@@ -120,7 +121,14 @@ void parse_split(const Section& s, SplitSpec& p) {
         s.fail_at(e, "fold", std::string("expected fold names (strings) for fixed, got ") +
                                  scenario_detail::node_type_name(e));
       }
-      if (name->empty()) s.fail_at(e, "fold", "fold names must not be empty");
+      // The names are ml-100k's files: another name failed every trial.
+      const auto& known = fixed_split_folds();
+      if (std::find(known.begin(), known.end(), *name) == known.end()) {
+        const std::string near = closest_match(*name, known);
+        s.fail_at(e, "fold", "unknown fold \"" + *name + "\"" +
+                                 (near.empty() ? ";" : "; did you mean \"" + near + "\"?") +
+                                 " one of: " + join(known));
+      }
       if (!seen.insert(*name).second) s.fail_at(e, "fold", "fold '" + *name + "' is listed twice");
       p.fold_names.push_back(*name);
     }
@@ -135,6 +143,17 @@ void parse_evaluation(const Section& s, EvaluationSpec& e) {
     s.fail("nested_validation", "applies to target = \"validation\" only (got target = \"" + e.target + "\")");
   s.read_int("sampled_negatives", e.sampled_negatives, 1);
   s.read_string_array("metrics", e.metrics);
+  // A misspelt name failed every trial, without a line.
+  if (const toml::array* metrics = s.array("metrics")) {
+    const auto& known = evaluation_metric_names();
+    for (const toml::node& m : *metrics) {
+      const std::string name = m.value_or(std::string());
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      const std::string near = closest_match(name, known);
+      s.fail_at(m, "metrics", "unknown metric \"" + name + "\"" +
+                                  (near.empty() ? ";" : "; did you mean \"" + near + "\"?") + " one of: " + join(known));
+    }
+  }
   std::vector<std::int64_t> cutoffs;
   s.read_int_array("cutoffs", cutoffs, 1);
   if (s.has("cutoffs")) {
@@ -173,6 +192,30 @@ void parse_online(const Section& s, OnlineSpec& o) {
   if (o.logging_policy == "epsilon_oracle" && o.logging_epsilon <= 0.0)
     s.fail("logging_epsilon", "must be > 0 with epsilon_oracle: a logging policy that never "
                               "explores gives off-policy estimators nothing to weight");
+}
+
+// Only for trials of the offline protocol: the simulated ones build no split.
+void check_split_against_scenario(const Section& root, const Scenario& sc) {
+  if (std::find(sc.protocols.begin(), sc.protocols.end(), "offline") == sc.protocols.end()) return;
+  const SplitSpec& p = sc.split;
+  // The methods that read a source's own parts (without [dataset], the
+  // synthetic default, which has none).
+  const std::string& format = sc.dataset.format;
+  if (p.method == "fixed" && format != "ml-100k")
+    root.sub("split")->fail("method", "\"fixed\" reads ml-100k's own fold files (u1..u5, ua, ub, in "
+                                      "u.data's format); dataset.format is \"" + format + "\"");
+  if (p.method == "source" && format != "implicit-train-test")
+    root.sub("split")->fail("method", "\"source\" reads the train and test parts a two-file format "
+                                      "ships (implicit-train-test); dataset.format is \"" + format + "\"");
+  // SCHEMA.md: target = "validation" needs validation data, which only
+  // these keys make (data/splits.cpp).
+  if (sc.evaluation.target == "validation") {
+    const bool lloo = p.method == "leave_last_one_out";
+    if (lloo ? !p.validation : p.validation_ratio <= 0.0)
+      root.sub("evaluation")->fail("target", "\"validation\" needs validation data, which split '" +
+                                                 p.method + "' makes only with " +
+                                                 (lloo ? "validation = true" : "validation_ratio > 0"));
+  }
 }
 
 }  // namespace recfuse::scenario_detail

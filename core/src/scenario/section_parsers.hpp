@@ -13,5 +13,9 @@ void parse_filter(const Section& s, FilterSpec& f);
 void parse_split(const Section& s, SplitSpec& p);
 void parse_evaluation(const Section& s, EvaluationSpec& e);
 void parse_online(const Section& s, OnlineSpec& o);
+/// The split against the data source and the evaluation target, once the
+/// protocols are known: a split that cannot run fails at its key here, not
+/// in every trial.
+void check_split_against_scenario(const Section& root, const Scenario& sc);
 
 }  // namespace recfuse::scenario_detail

@@ -74,6 +74,13 @@ struct SplitSpec {
   std::uint64_t seed = 0;         // 0 = derive from the trial seed
 };
 
+/// The fold files of ml-100k that split method "fixed" reads (uN.base and
+/// uN.test); the first five are the folds it runs by default.
+inline const std::vector<std::string>& fixed_split_folds() {
+  static const std::vector<std::string> folds = {"u1", "u2", "u3", "u4", "u5", "ua", "ub"};
+  return folds;
+}
+
 /// Labels of the folds a split expands into — the one rule both the trial
 /// expansion and the data layer follow: {""} for single-fold methods,
 /// "1".."k" (or the listed fold numbers) for kfold, "u1".."u5" (or the listed
@@ -87,8 +94,9 @@ inline std::vector<std::string> split_fold_labels(const SplitSpec& spec) {
       for (std::int32_t k : spec.fold_numbers) out.push_back(std::to_string(k));
     }
   } else if (spec.method == "fixed") {
-    out = spec.fold_names.empty() ? std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"}
-                                  : spec.fold_names;
+    out = spec.fold_names.empty()
+              ? std::vector<std::string>(fixed_split_folds().begin(), fixed_split_folds().begin() + 5)
+              : spec.fold_names;
   } else {
     out.push_back("");
   }
@@ -102,6 +110,16 @@ struct PlannedComparison {
   std::string treatment, baseline;
   bool operator==(const PlannedComparison&) const = default;
 };
+
+/// The metric names `[evaluation] metrics` may list (each reported at every
+/// cutoff where it has one): the parser refuses others at their line, and
+/// the evaluator computes only the listed ones (eval/evaluator.cpp).
+inline const std::vector<std::string>& evaluation_metric_names() {
+  static const std::vector<std::string> names = {"precision", "recall", "f1",  "hr",       "ndcg",
+                                                 "map",       "mrr",    "auc", "novelty",  "arp",
+                                                 "ild",       "coverage", "gini", "rmse", "mae"};
+  return names;
+}
 
 struct EvaluationSpec {
   std::string protocol = "full";  // full | sampled
