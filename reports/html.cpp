@@ -156,6 +156,8 @@ void write_main_table(std::ostream& out, const json& report,
     out << "</tr>\n";
   }
   out << "</tbody></table>\n";
+  if (const std::string note = report_detail::loaded_models_note(summary); !note.empty())
+    out << "<p>" << escape(note) << "</p>\n";
 }
 
 std::string sig_class(const std::string& sig) {

@@ -90,6 +90,7 @@ void write_main_table(std::ostream& out, const json& report,
         << rf::fixed(rf::mib(rf::number(row, "model_bytes")), 1) << " |\n";
   }
   out << '\n';
+  if (const std::string note = report_detail::loaded_models_note(summary); !note.empty()) out << note << "\n\n";
 }
 
 // Metrics of `rows` in order of first appearance.

@@ -289,11 +289,28 @@ json build_summary(const std::vector<json>& records) {
                          {"p99", number_or_null(median(p99))}};
     row["throughput_users_per_s"] = number_or_null(median(throughput));
     row["fit_wall_s"] = number_or_null(mean(fit));
+    // Trials that read their model (--load-models) measured no fit; only
+    // written when some did, so that other reports keep their shape.
+    const auto loaded = std::count_if(ok.begin(), ok.end(), [](const json* t) {
+      return child(child(*t, "loaded_model"), "file").is_string();
+    });
+    if (loaded > 0) row["loaded_models"] = loaded;
     row["peak_rss_bytes"] = integer_or_null(maximum(rss));
     row["model_bytes"] = integer_or_null(maximum(model));
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+std::string loaded_models_note(const json& summary) {
+  std::string list;
+  for (const auto& row : summary) {
+    if (!row.contains("loaded_models")) continue;
+    list += (list.empty() ? "" : ", ") + report_format::text(row, "algorithm") + " (" +
+            report_format::text(row, "loaded_models") + " of " + report_format::text(row, "ok") + " trials)";
+  }
+  if (list.empty()) return {};
+  return "Models read from saved files (--load-models), not fitted, so their fit time is n/a: " + list + ".";
 }
 
 std::set<std::string> summary_metric_names(const json& report) {

@@ -31,6 +31,11 @@ std::string headline_metric(const std::vector<nlohmann::json>& records);
 /// One row per algorithm label (see build_report in report.hpp).
 nlohmann::json build_summary(const std::vector<nlohmann::json>& records);
 
+/// "Models read from saved files (--load-models), not fitted, so their fit
+/// time is n/a: bpr (2 of 2 trials), ..." for the rows with "loaded_models";
+/// "" when no trial read its model.
+std::string loaded_models_note(const nlohmann::json& summary);
+
 /// How one metric is read from a trial record: its per-user values (user id
 /// -> value; empty when the record kept none) and its trial mean (NaN when
 /// absent). The comparison code pairs whatever a view returns.

@@ -1,20 +1,16 @@
 // The recfuse binary end to end, continued: evaluation on the validation
-// part, nested validation, a metrics filter, validation items on test,
-// planned comparisons through the CLI, and saved models read back.
+// part, nested validation, a metrics filter, validation items on test, and
+// planned comparisons through the CLI.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "end_to_end_support.hpp"
-#include "host/params_validation.hpp"
-#include "host/plugin_loader.hpp"
-#include "recfuse/model_io.hpp"
 #include "run_cli.hpp"
 #include "test_support.hpp"
 
@@ -177,65 +173,4 @@ TEST_CASE("[evaluation] compare reaches the report through the CLI") {
   const std::string markdown((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   CHECK(markdown.find("## Planned comparisons on ndcg@10") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "o" / "planned_comparisons.csv"));
-}
-
-TEST_CASE("run with save-models writes each model that can be saved, with a header naming its trial") {
-  const auto dir = temp_dir("save_models");
-  // random declares no save/load; popularity, item_knn and user_knn do.
-  const auto scenario = write_text(dir, "small.toml", std::string(kSmallScenario) +
-                                                          "[[algorithms]]\nname = \"popularity\"\nplugin = \"popularity\"\n");
-  const auto out = dir / "out";
-  const auto r = run_recfuse("run " + scenario.string() + " --output " + out.string() + " --no-cache --quiet --save-models");
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  const json report = read_report(out);
-  const json& pop = trial_named(report, "popularity");
-  const std::string id = pop.at("trial_id").get<std::string>();
-  // One file per trial whose algorithm declares save/load; random's record says why it has none.
-  std::set<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(out / "models")) files.insert(e.path().filename().string());
-  std::set<std::string> want;
-  for (const char* name : {"popularity", "item_knn", "user_knn"})
-    want.insert(trial_named(report, name).at("trial_id").get<std::string>() + ".model");
-  CHECK(files == want);
-  const json rnd = json::parse(read_text(out / "trials" / (trial_named(report, "random").at("trial_id").get<std::string>() + ".json")));
-  CHECK_THAT(rnd.at("saved_model").at("skipped").get<std::string>(), Catch::Contains("does not declare save/load"));
-  const json rec = json::parse(read_text(out / "trials" / (id + ".json")));
-  const std::filesystem::path file = out / "models" / (id + ".model");
-  CHECK(rec.at("saved_model").at("file") == file.string());
-
-  std::ifstream in(file, std::ios::binary);
-  const json header = json::parse(recfuse::read_model_header(in, file.string()));
-  CHECK(header.at("plugin") == "popularity");
-  CHECK(header.at("trial_id") == id);
-  CHECK(header.at("n_items") == 120);
-  CHECK(header.at("provenance") == rec.at("provenance"));
-  // The rest loads into a fresh popularity built from the plugin, whose scores
-  // are the training counts of the trial: they sum to its training interactions.
-  recfuse::PluginRegistry registry;
-  registry.scan({plugin_dir()});
-  const recfuse::AlgorithmHandle a = registry.find("popularity");
-  const recfuse::ParamSet params = recfuse::validate_params(
-      a.params(), {{"recent_days", header.at("params").at("recent_days").get<std::int64_t>()}}, {}, "", "test");
-  auto model = recfuse::create_recommender(a, params);
-  model->load(in);
-  REQUIRE(model->n_items() == 120);
-  std::vector<float> row(120);
-  const std::vector<recfuse::UserId> users = {0};
-  model->score_all(users, row);
-  double total = 0;
-  for (float s : row) total += s;
-  CHECK(total == header.at("dataset").at("train").get<double>());
-
-  // A save that fails (here models/ is a file) is noted; the trial stays ok.
-  const auto out2 = dir / "out2";
-  std::filesystem::create_directories(out2);
-  write_text(out2, "models", "in the way\n");
-  const auto r2 = run_recfuse("run " + scenario.string() + " --output " + out2.string() + " --no-cache --quiet --save-models");
-  INFO(r2.output);
-  REQUIRE(r2.exit_code == 0);
-  const json rec2 = json::parse(read_text(out2 / "trials" / (id + ".json")));
-  CHECK(rec2.at("status") == "ok");
-  CHECK_THAT(rec2.at("saved_model").at("error").get<std::string>(), Catch::Contains("model not saved"));
-  CHECK(rec2.at("metrics") == rec.at("metrics"));
 }

@@ -70,6 +70,9 @@ int parse_run_options(const Args& args, const char* caption, const char* program
       "quiet,q", po::bool_switch(&o.quiet), "print only the summary line and the report location")(
       "save-models", po::bool_switch(&o.save_models),
       "write each fitted model that can be saved to <output>/models/<trial id>.model")(
+      "load-models", po::value(&o.load_models),
+      "read each offline trial's model from the files --save-models wrote in this directory "
+      "(matched by plugin, parameters, seed, fold and data) instead of fitting it")(
       "shard", po::value(&o.shard),
       "run only shard i of N (i/N, 0-based: trials with index % N == i), for job arrays");
   po::positional_options_description pos;
@@ -90,6 +93,12 @@ int parse_run_options(const Args& args, const char* caption, const char* program
     // --no-cache silently won over --cache-dir.
     if (o.no_cache && vm.count("cache-dir")) throw po::error("give --cache-dir or --no-cache, not both");
     if (const std::string bad = missing_plugin_dir(o.plugin_path); !bad.empty()) throw po::error(bad);
+    if (vm.count("load-models")) {
+      if (o.save_models) throw po::error("give --save-models or --load-models, not both");
+      std::error_code ec;
+      if (!std::filesystem::is_directory(o.load_models, ec))
+        throw po::error("--load-models " + o.load_models + ": no such directory");
+    }
   } catch (const po::error& e) {
     std::cerr << program << ": " << e.what() << "\n";
     return kExitBadInput;
@@ -170,6 +179,10 @@ PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
     if (o.save_models) {
       sw.trial_args.push_back("--save-model-dir");
       sw.trial_args.push_back(std::filesystem::absolute(sw.output_dir / "models").string());
+    }
+    if (!o.load_models.empty()) {
+      sw.trial_args.push_back("--load-model-dir");
+      sw.trial_args.push_back(std::filesystem::absolute(o.load_models).string());
     }
     if (o.no_cache) {
       sw.trial_args.push_back("--no-cache");

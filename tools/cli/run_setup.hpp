@@ -28,6 +28,7 @@ struct RunOptions {
   bool retry_failed = false;
   bool quiet = false;
   bool save_models = false;
+  std::string load_models;  // read saved models from here instead of fitting
 };
 
 /// Parses `recfuse run`'s options; `caption` heads the --help text and

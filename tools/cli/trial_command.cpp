@@ -41,7 +41,7 @@ int trial_command(const Args& args) {
       "usage: recfuse trial (--scenario FILE | --default) --index N --record FILE [options]\n"
       "Runs trial N of the scenario's expansion in this process and writes its\n"
       "record atomically. Internal: `recfuse run` starts it in a child process.\n\noptions");
-  std::string scenario_file, record, cache, trial_id, model_dir;
+  std::string scenario_file, record, cache, trial_id, model_dir, load_model_dir;
   std::vector<std::string> plugin_path;
   std::size_t index = 0;
   int threads = 1;
@@ -56,6 +56,8 @@ int trial_command(const Args& args) {
       "plugin-path", po::value(&plugin_path)->composing(), "extra plugin directory (repeatable)")(
       "cache-dir", po::value(&cache), "dataset cache directory")(
       "save-model-dir", po::value(&model_dir), "write the fitted model here, as <trial id>.model")(
+      "load-model-dir", po::value(&load_model_dir),
+      "read the model saved for this trial from here instead of fitting it")(
       "parent-pid", po::value(&parent), "end with this process (the sweep that started the trial)")(
       "no-cache", "do not use the dataset cache");
   po::variables_map vm;
@@ -108,6 +110,7 @@ int trial_command(const Args& args) {
   options.cache_dir = vm.count("no-cache") ? std::filesystem::path() : cache_dir(cache);
   options.threads = threads;
   options.model_dir = model_dir;
+  options.load_model_dir = load_model_dir;
   CollectingProgress progress;
   nlohmann::json rec = execute_trial(scenario, trials[index], options, &progress);
   rec["progress"] = progress.lines();

@@ -13,7 +13,8 @@ std::string at(const AlgorithmSpec& spec) {
 
 std::string path_of(const AlgorithmSpec& spec) { return spec.key_path + "." + spec.name; }
 
-/// Validated parameters of one node, and the children rule.
+}  // namespace
+
 ParamSet node_params(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
                      const AlgorithmHandle& h) {
   ParamSet p = validate_params(h.params(), params, spec.locations, spec.location,
@@ -27,8 +28,6 @@ ParamSet node_params(const AlgorithmSpec& spec, const std::map<std::string, Para
                 "' does not take children; remove [[" + path_of(spec) + ".children]]");
   return p;
 }
-
-}  // namespace
 
 nlohmann::json params_json(const ParamSet& p) {
   nlohmann::json out = nlohmann::json::object();

@@ -28,6 +28,11 @@ AlgorithmHandle resolve_algorithm(const AlgorithmSpec& spec, const PluginRegistr
 void check_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
                       const PluginRegistry& registry, std::vector<AlgorithmHandle>& used, bool build = false);
 
+/// The parameters of one node of the tree validated against its plugin's
+/// table (defaults filled in), and the children rule checked.
+ParamSet node_params(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
+                     const AlgorithmHandle& h);
+
 /// Validated parameters as a JSON object (for records).
 nlohmann::json params_json(const ParamSet& p);
 

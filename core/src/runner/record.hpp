@@ -20,7 +20,8 @@
 //   "dataset": {"name": "ml-100k", "sha256": "...", "users": 943, "items": 1682,
 //               "interactions": 100000, "skipped_rows": 0, "split": "leave_last_one_out",
 //               "train": 98114, "validation": 943, "test": 943, "test_users": 943,
-//               "test_sha256": "<16 hex>"},  // the evaluated set: seeds sharing it pool in reports
+//               "test_sha256": "<16 hex>",  // the evaluated set: seeds sharing it pool in reports
+//               "fit_sha256": "<16 hex>"},  // what the algorithm fitted on (--load-models matches it)
 //   "metrics": {                       // every mean with its bootstrap 95% CI
 //     "ndcg@10": {"mean": 0.04, "low": 0.03, "high": 0.05, "n": 943}, ...
 //     "coverage@10": {"mean": 0.31},   // catalogue-level: mean only
@@ -38,6 +39,11 @@
 //   "model_tree": {"name", "plugin", "plugin_version", "params", "fit_wall_s",
 //                  "fit_cpu_s", "children": [...]},   // fusion strategies only
 //   "diagnostics": {"retrieval_recall@100": 0.61, ...},  // plugin-reported, optional
+//   "saved_model": {"file": ".../models/<trial_id>.model", "bytes": 1234},  // --save-models;
+//                  // or {"skipped": why} / {"error": why} (runner/saved_models.hpp)
+//   "loaded_model": {"file", "bytes", "saved_trial_id", "saved_plugin_fingerprint"},
+//                  // --load-models: read, not fitted (no fit times, "load_model_s");
+//                  // or {"skipped": why} when the trial fitted its model
 //   "timing": {"load_s": 0.1, "split_s": 0.01, "fit_wall_s": 1.2, "fit_cpu_s": 2.3,
 //              "eval_wall_s": 0.8, "trial_wall_s": 2.5,
 //              "latency_ms": {"p50": 0.2, "p95": 0.3, "p99": 0.5, "max": 1.1,

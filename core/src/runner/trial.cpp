@@ -5,7 +5,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
-#include <fstream>
+#include <optional>
 #include <omp.h>
 
 #include "data/readers.hpp"
@@ -16,10 +16,10 @@
 #include "runner/eval_json.hpp"
 #include "runner/model_tree.hpp"
 #include "runner/online.hpp"
-#include "recfuse/model_io.hpp"
 #include "recfuse/rng.hpp"
 #include "runner/record.hpp"
 #include "runner/record_json.hpp"
+#include "runner/saved_models.hpp"
 #include "util/clock.hpp"
 #include "recfuse_build_info.hpp"
 #include "recfuse_source.hpp"
@@ -54,6 +54,25 @@ json params_json(const std::map<std::string, ParamValue>& values) {  // before v
   json out = json::object();
   for (const auto& [k, v] : values) out[k] = param_json(v);
   return out;
+}
+
+/// Which interactions the algorithm was fitted on: its train and validation
+/// parts, in order. A saved model is read back only for the same ones
+/// (saved_models.hpp): a changed split.seed keeps every size but moves this.
+std::string fit_set_fingerprint(const Split& fit) {
+  Sha256 h;
+  std::vector<char> buf;
+  const auto put = [&](const auto& v) {
+    const char* p = reinterpret_cast<const char*>(&v);
+    buf.insert(buf.end(), p, p + sizeof v);
+  };
+  for (const std::vector<Interaction>* part : {&fit.train, &fit.validation}) {
+    buf.clear();
+    put(static_cast<std::uint64_t>(part->size()));
+    for (const Interaction& x : *part) put(x.user), put(x.item), put(x.value), put(x.timestamp);
+    h.update(buf.data(), buf.size());
+  }
+  return h.hex_digest().substr(0, 16);
 }
 
 const AlgorithmSpec& algorithm_of(const Scenario& s, const TrialSpec& t) {
@@ -152,59 +171,6 @@ FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
   return fitted;
 }
 
-namespace {
-
-/// With a model directory (recfuse run --save-models), writes the fitted
-/// model as <trial id>.model: model_io.hpp's magic line, a JSON header (the
-/// plugin, algorithm, parameters, trial and data), then Recommender::save's
-/// bytes; an algorithm without kCapSaveLoad is noted in the record instead.
-void save_trial_model(const Recommender& model, const AlgorithmHandle& handle, const TrialSpec& trial,
-                      const std::filesystem::path& dir, json& rec) {
-  if (dir.empty()) return;
-  if ((handle.algorithm->capabilities & kCapSaveLoad) == 0) {
-    rec["saved_model"] = {{"skipped", "algorithm '" + handle.name() + "' does not declare save/load"}};
-    return;
-  }
-  const PluginDescriptor& desc = *handle.plugin->descriptor;
-  const json header = {{"plugin_library", desc.name},
-                       {"plugin_version", desc.version},
-                       {"plugin_fingerprint", desc.fingerprint},
-                       {"plugin", trial.plugin},
-                       {"algorithm", trial.algorithm},
-                       {"params", rec["params"]},
-                       {"trial_id", trial.id},
-                       {"seed", trial.seed},
-                       {"fold", trial.fold},
-                       {"n_users", model.n_users()},
-                       {"n_items", model.n_items()},
-                       {"dataset", rec.value("dataset", json::object())},
-                       {"provenance", rec.value("provenance", json::object())}};
-  // Streamed to a temporary file, then renamed: no copy of the model in
-  // memory (it would count in the trial's peak RSS), no torn file. A failed
-  // save is noted in the record; the trial's metrics still count.
-  const std::filesystem::path file = dir / (trial.id + ".model");
-  const std::filesystem::path tmp = dir / (trial.id + ".model.tmp");
-  try {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) throw Error(dir.string() + ": " + ec.message());
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp.string() + ": cannot open for writing");
-    out << kModelMagic << "\n" << header.dump() << "\n";
-    model.save(out);
-    out.close();
-    if (!out) throw Error(tmp.string() + ": write failed");
-    std::filesystem::rename(tmp, file);
-    rec["saved_model"] = {{"file", file.string()}, {"bytes", std::filesystem::file_size(file)}};
-  } catch (const std::exception& e) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    rec["saved_model"] = {{"error", std::string("model not saved: ") + e.what()}};
-  }
-}
-
-}  // namespace
-
 void record_model(const Recommender& model, json& rec) {
   // peak_rss_bytes: added by the trial process when it writes the record
   // (trial_command.cpp), the last moment of the trial.
@@ -231,6 +197,9 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     registry.scan(options.plugin_dirs);
     rec["provenance"] = trial_provenance(scenario, trial, registry);
     if (trial.protocol != "offline") {
+      if (!options.load_model_dir.empty())
+        rec["loaded_model"] = {{"skipped", "the " + trial.protocol +
+                                               " protocol fits on the logs it collects in the simulator: fitted"}};
       execute_simulated_trial(scenario, trial, options, progress, rec, timing);
       rec["status"] = "ok";
       timing["trial_wall_s"] = wall_seconds() - t_start;
@@ -300,10 +269,14 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"algorithm_train", (nested ? inner : split).train.size()},
                       {"algorithm_validation", (nested ? inner : split).validation.size()},
                       {"test_users", test_users},
-                      {"test_sha256", test_set_fingerprint(test, data.sha256)}};
+                      {"test_sha256", test_set_fingerprint(test, data.sha256)},
+                      {"fit_sha256", fit_set_fingerprint(nested ? inner : split)}};
 
-    FittedModel fitted =
-        fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
+    // A saved model (--load-models) in place of fitting, when the algorithm has one.
+    std::optional<FittedModel> loaded = load_trial_model(algorithm_of(scenario, trial), trial, handle,
+                                                         options.load_model_dir, rec, timing);
+    FittedModel fitted = loaded ? std::move(*loaded)
+                                : fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
     Recommender* model = fitted.model.get();
     save_trial_model(*model, handle, trial, options.model_dir, rec);
 

@@ -19,6 +19,8 @@ struct TrialOptions {
   std::filesystem::path cache_dir;                 // dataset cache; empty = none
   int threads = 1;                                 // OpenMP threads for this trial
   std::filesystem::path model_dir;                 // save the fitted model here; empty = no
+  std::filesystem::path load_model_dir;            // read saved models from here instead of
+                                                   // fitting (saved_models.hpp); empty = no
 };
 
 /// Runs `trial` and returns its record. Never throws for a failure of the

@@ -1,0 +1,231 @@
+// Fitted models through the recfuse binary: --save-models writes them, with
+// a header naming the trial; --load-models reads them back in place of
+// fitting, matched by what the fit depended on (runner/saved_models.hpp).
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "end_to_end_support.hpp"
+#include "host/params_validation.hpp"
+#include "host/plugin_loader.hpp"
+#include "recfuse/model_io.hpp"
+#include "run_cli.hpp"
+#include "test_support.hpp"
+
+using namespace recfuse::test;
+using json = nlohmann::json;
+using namespace recfuse::test::e2e;
+
+namespace {
+
+// kSmallScenario (random, item_knn, user_knn) with popularity added; random
+// alone declares no save/load.
+std::string saveable_scenario() {
+  return std::string(kSmallScenario) + "[[algorithms]]\nname = \"popularity\"\nplugin = \"popularity\"\n";
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+json record_of(const std::filesystem::path& out, const json& trial) {
+  return json::parse(read_text(out / "trials" / (trial.at("trial_id").get<std::string>() + ".json")));
+}
+
+}  // namespace
+
+TEST_CASE("run with save-models writes each model that can be saved, with a header naming its trial") {
+  const auto dir = temp_dir("save_models");
+  // random declares no save/load; popularity, item_knn and user_knn do.
+  const auto scenario = write_text(dir, "small.toml", saveable_scenario());
+  const auto out = dir / "out";
+  const auto r = run_recfuse("run " + scenario.string() + " --output " + out.string() + " --no-cache --quiet --save-models");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json report = read_report(out);
+  const json& pop = trial_named(report, "popularity");
+  const std::string id = pop.at("trial_id").get<std::string>();
+  // One file per trial whose algorithm declares save/load; random's record says why it has none.
+  std::set<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(out / "models")) files.insert(e.path().filename().string());
+  std::set<std::string> want;
+  for (const char* name : {"popularity", "item_knn", "user_knn"})
+    want.insert(trial_named(report, name).at("trial_id").get<std::string>() + ".model");
+  CHECK(files == want);
+  const json rnd = json::parse(read_text(out / "trials" / (trial_named(report, "random").at("trial_id").get<std::string>() + ".json")));
+  CHECK_THAT(rnd.at("saved_model").at("skipped").get<std::string>(), Catch::Contains("does not declare save/load"));
+  const json rec = json::parse(read_text(out / "trials" / (id + ".json")));
+  const std::filesystem::path file = out / "models" / (id + ".model");
+  CHECK(rec.at("saved_model").at("file") == file.string());
+
+  std::ifstream in(file, std::ios::binary);
+  const json header = json::parse(recfuse::read_model_header(in, file.string()));
+  CHECK(header.at("plugin") == "popularity");
+  CHECK(header.at("trial_id") == id);
+  CHECK(header.at("n_items") == 120);
+  CHECK(header.at("provenance") == rec.at("provenance"));
+  // The rest loads into a fresh popularity built from the plugin, whose scores
+  // are the training counts of the trial: they sum to its training interactions.
+  recfuse::PluginRegistry registry;
+  registry.scan({plugin_dir()});
+  const recfuse::AlgorithmHandle a = registry.find("popularity");
+  const recfuse::ParamSet params = recfuse::validate_params(
+      a.params(), {{"recent_days", header.at("params").at("recent_days").get<std::int64_t>()}}, {}, "", "test");
+  auto model = recfuse::create_recommender(a, params);
+  model->load(in);
+  REQUIRE(model->n_items() == 120);
+  std::vector<float> row(120);
+  const std::vector<recfuse::UserId> users = {0};
+  model->score_all(users, row);
+  double total = 0;
+  for (float s : row) total += s;
+  CHECK(total == header.at("dataset").at("train").get<double>());
+
+  // A save that fails (here models/ is a file) is noted; the trial stays ok.
+  const auto out2 = dir / "out2";
+  std::filesystem::create_directories(out2);
+  write_text(out2, "models", "in the way\n");
+  const auto r2 = run_recfuse("run " + scenario.string() + " --output " + out2.string() + " --no-cache --quiet --save-models");
+  INFO(r2.output);
+  REQUIRE(r2.exit_code == 0);
+  const json rec2 = json::parse(read_text(out2 / "trials" / (id + ".json")));
+  CHECK(rec2.at("status") == "ok");
+  CHECK_THAT(rec2.at("saved_model").at("error").get<std::string>(), Catch::Contains("model not saved"));
+  CHECK(rec2.at("metrics") == rec.at("metrics"));
+}
+
+TEST_CASE("run with load-models scores the saved models instead of fitting them") {
+  const auto dir = temp_dir("load_models");
+  const auto saving = write_text(dir, "save.toml", saveable_scenario());
+  const auto saved = dir / "saved";
+  REQUIRE(run_recfuse("run " + saving.string() + " --output " + saved.string() + " --no-cache --quiet --save-models")
+              .exit_code == 0);
+  const json before = read_report(saved);
+  // Another [evaluation] (a cutoff more): other trial ids, the same fits.
+  const auto loading = write_text(dir, "load.toml", replaced(saveable_scenario(), "cutoffs = [5, 10]", "cutoffs = [5, 10, 20]"));
+  const auto out = dir / "loaded";
+  const auto r = run_recfuse("run " + loading.string() + " --output " + out.string() + " --no-cache --quiet --load-models " +
+                             (saved / "models").string());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json after = read_report(out);
+  for (const char* name : {"item_knn", "user_knn", "popularity"}) {
+    INFO(name);
+    const json& was = trial_named(before, name);
+    const json& now = trial_named(after, name);
+    CHECK(now.at("trial_id") != was.at("trial_id"));
+    const json rec = record_of(out, now);
+    CHECK(rec.at("loaded_model").at("file") ==
+          (saved / "models" / (was.at("trial_id").get<std::string>() + ".model")).string());
+    CHECK(rec.at("loaded_model").at("saved_trial_id") == was.at("trial_id"));
+    // Read, not fitted: no fit time, a load time; and scored as the fitted model was.
+    CHECK_FALSE(rec.at("timing").contains("fit_wall_s"));
+    CHECK(rec.at("timing").contains("load_model_s"));
+    CHECK(now.at("params") == was.at("params"));
+    CHECK(now.at("metrics").at("ndcg@10") == was.at("metrics").at("ndcg@10"));
+    CHECK(rec.at("per_user").at("ndcg@10") == record_of(saved, was).at("per_user").at("ndcg@10"));
+    CHECK(now.at("resources").at("model_bytes") == was.at("resources").at("model_bytes"));
+  }
+  // An algorithm that cannot be saved is fitted, and its record says so.
+  const json rnd = record_of(out, trial_named(after, "random"));
+  CHECK_THAT(rnd.at("loaded_model").at("skipped").get<std::string>(), Catch::Contains("fitted"));
+  CHECK(rnd.at("timing").contains("fit_wall_s"));
+  CHECK_THAT(read_text(out / "report.md"),
+             Catch::Contains("not fitted, so their fit time is n/a: item_knn (1 of 1 trials), user_knn (1 of 1 trials), "
+                             "popularity (1 of 1 trials)."));
+  for (const auto& row : after.at("summary"))
+    CHECK(row.value("loaded_models", 0) == (row.at("algorithm") == "random" ? 0 : 1));
+
+  // A model that is missing is not fitted in its place: the trial fails.
+  std::filesystem::remove(saved / "models" / (trial_named(before, "item_knn").at("trial_id").get<std::string>() + ".model"));
+  const auto out2 = dir / "missing";
+  const auto r2 = run_recfuse("run " + loading.string() + " --output " + out2.string() + " --no-cache --quiet --load-models " +
+                              (saved / "models").string());
+  CHECK(r2.exit_code == 2);
+  const json knn = record_of(out2, trial_named(read_report(out2), "item_knn"));
+  CHECK(knn.at("status") == "failed");
+  CHECK_THAT(knn.at("error").get<std::string>(),
+             Catch::Contains("no saved model in " + (saved / "models").string() + " fits trial 'item_knn'") &&
+                 Catch::Contains("none of its 2 model file(s) is of plugin 'item_knn'"));
+}
+
+TEST_CASE("load-models names what differs between a trial and the nearest saved model") {
+  const auto dir = temp_dir("load_models_mismatch");
+  const auto saving = write_text(dir, "save.toml", saveable_scenario());
+  const auto saved = dir / "saved";
+  REQUIRE(run_recfuse("run " + saving.string() + " --output " + saved.string() + " --no-cache --quiet --save-models")
+              .exit_code == 0);
+  const json before = read_report(saved);
+  // Other neighbours and another seed: item_knn differs in both, popularity in its seed.
+  const auto other = write_text(dir, "other.toml", replaced(replaced(saveable_scenario(), "neighbors = 20", "neighbors = 10"),
+                                                            "seeds = [3]", "seeds = [4]"));
+  const auto out = dir / "other";
+  CHECK(run_recfuse("run " + other.string() + " --output " + out.string() + " --no-cache --quiet --load-models " +
+                    (saved / "models").string())
+            .exit_code == 2);
+  const json after = read_report(out);
+  const std::string knn = record_of(out, trial_named(after, "item_knn")).at("error");
+  CHECK_THAT(knn, Catch::Contains("the nearest, " + trial_named(before, "item_knn").at("trial_id").get<std::string>() +
+                                  ".model, differs in seed (saved 3, here 4), params.neighbors (saved 20, here 10)"));
+  const std::string pop = record_of(out, trial_named(after, "popularity")).at("error");
+  CHECK_THAT(pop, Catch::EndsWith("differs in seed (saved 3, here 4)"));
+
+  // Other data: the dataset's hash and the training part differ.
+  const auto data = write_text(dir, "data.toml", replaced(saveable_scenario(), "seed = 9", "seed = 10"));
+  const auto out2 = dir / "data";
+  CHECK(run_recfuse("run " + data.string() + " --output " + out2.string() + " --no-cache --quiet --load-models " +
+                    (saved / "models").string())
+            .exit_code == 2);
+  const std::string moved = record_of(out2, trial_named(read_report(out2), "popularity")).at("error");
+  CHECK_THAT(moved, Catch::Contains("dataset.sha256 (saved \""));
+
+  // Another split seed: every size stays, the interactions fitted on move.
+  const std::string random_split = replaced(saveable_scenario(), "method = \"leave_last_one_out\"",
+                                            "method = \"random\"\nseed = 5");
+  const auto five = write_text(dir, "five.toml", random_split);
+  const auto saved5 = dir / "saved5";
+  REQUIRE(run_recfuse("run " + five.string() + " --output " + saved5.string() + " --no-cache --quiet --save-models")
+              .exit_code == 0);
+  const auto six = write_text(dir, "six.toml", replaced(random_split, "seed = 5", "seed = 6"));
+  const auto out6 = dir / "six";
+  CHECK(run_recfuse("run " + six.string() + " --output " + out6.string() + " --no-cache --quiet --load-models " +
+                    (saved5 / "models").string())
+            .exit_code == 2);
+  CHECK_THAT(record_of(out6, trial_named(read_report(out6), "popularity")).at("error").get<std::string>(),
+             Catch::EndsWith("differs in dataset.fit_sha256 (saved \"" +
+                             trial_named(read_report(saved5), "popularity").at("dataset").at("fit_sha256").get<std::string>() +
+                             "\", here \"" +
+                             trial_named(read_report(out6), "popularity").at("dataset").at("fit_sha256").get<std::string>() +
+                             "\")"));
+
+  // A truncated file of the right header fails naming the file, not a model of garbage.
+  const auto file = saved / "models" / (trial_named(before, "popularity").at("trial_id").get<std::string>() + ".model");
+  const std::string bytes = read_text(file);
+  write_text(file.parent_path(), file.filename().string(), bytes.substr(0, bytes.size() - 8));
+  const auto out3 = dir / "truncated";
+  CHECK(run_recfuse("run " + saving.string() + " --output " + out3.string() + " --no-cache --quiet --load-models " +
+                    (saved / "models").string())
+            .exit_code == 2);
+  const std::string cut = record_of(out3, trial_named(read_report(out3), "popularity")).at("error");
+  CHECK_THAT(cut, Catch::StartsWith(file.string() + ": popularity: model file:") && Catch::Contains("truncated"));
+}
+
+TEST_CASE("load-models is refused with save-models and for a missing directory") {
+  const auto dir = temp_dir("load_models_cli");
+  const auto s = write_text(dir, "s.toml", saveable_scenario());
+  const auto both = run_recfuse("run " + s.string() + " --output " + (dir / "o").string() +
+                                " --no-cache --quiet --save-models --load-models " + dir.string());
+  CHECK(both.exit_code == 1);
+  CHECK_THAT(both.output, Catch::Contains("give --save-models or --load-models, not both"));
+  const auto missing = run_recfuse("run " + s.string() + " --output " + (dir / "o").string() +
+                                   " --no-cache --quiet --load-models " + (dir / "nope").string());
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.output, Catch::Contains("--load-models " + (dir / "nope").string() + ": no such directory"));
+  CHECK_FALSE(std::filesystem::exists(dir / "o"));
+}
