@@ -176,6 +176,12 @@ TEST_CASE("cli: plugins says so when it finds no plugin library") {
                 quote(plugin_dir()));
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Contains("popularity"));
+  // A RECFUSE_PLUGIN_PATH entry that is gone is skipped, as PATH's are, and the listing says so.
+  r = run_shell("RECFUSE_PLUGIN_PATH=" + quote(dir / "gone") + " " + quote(dir / "bin" / "recfuse") +
+                " plugins --plugin-path " + quote(plugin_dir()));
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("  " + (dir / "gone").string() + "  (no such directory)\n") &&
+                           Contains("  " + plugin_dir().string() + "\n"));
 }
 
 TEST_CASE("cli: -q prints what its help says and a rerun resumes and says so") {

@@ -184,6 +184,8 @@ TEST_CASE("a rerun reuses only records of this build: others run again and move 
   write_text(records[0].parent_path(), records[0].filename().string(), other.dump(1));
   r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
   CHECK_THAT(r.output, Catch::Contains("superseded: 1 record(s)"));
+  // The message names what differs: here the plugin libraries only.
+  CHECK_THAT(r.output, Catch::Contains("(first: other plugin libraries: {"));
   const std::string id = records[0].stem().string();
   CHECK(json::parse(slurp(aside / (id + ".json"))) == other);
   CHECK(json::parse(slurp(aside / (id + ".1.json"))) == other);

@@ -25,7 +25,8 @@ exit codes:
   1  bad input: command line, scenario, dataset path or plugin (error names file:line:column)
   2  the run finished and wrote its report, but some trials failed, crashed or timed out
   3  internal error
-  4  compare: the candidate regressed significantly beyond the threshold
+  4  compare: the candidate regressed significantly beyond the threshold, or lost an
+     algorithm or metric of the baseline (unless --allow-missing)
 
 environment:
   RECFUSE_DATA         root of the datasets (default ../shared/data)

@@ -1,6 +1,7 @@
 // `recfuse plugins`: every plugin found, its algorithms and parameter tables.
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <iostream>
 
 #include "cli.hpp"
@@ -93,7 +94,12 @@ int plugins_command(const Args& args) {
   PluginRegistry registry;
   registry.scan(dirs);
   std::cout << "plugin search path:\n";
-  for (const auto& d : dirs) std::cout << "  " << d.string() << "\n";
+  // RECFUSE_PLUGIN_PATH, like PATH, may name a directory that is gone: it is
+  // skipped, and said so here (a --plugin-path that is gone is an error).
+  for (const auto& d : dirs) {
+    std::error_code ec;
+    std::cout << "  " << d.string() << (std::filesystem::is_directory(d, ec) ? "" : "  (no such directory)") << "\n";
+  }
   for (const auto& p : registry.plugins()) {
     const PluginDescriptor& d = *p->descriptor;
     std::cout << "\n" << d.name << " " << d.version << " (" << d.family << ") — " << d.description

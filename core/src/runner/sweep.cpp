@@ -187,6 +187,19 @@ void print_done(std::ostream& log, const json& rec, std::size_t done, std::size_
   log << std::endl;
 }
 
+/// "other data files: " when a record's provenance differs from the
+/// current one in its data only, naming each part that differs.
+std::string differing_provenance(const json& old, const std::string& now_text) {
+  const json now = json::parse(now_text, nullptr, /*allow_exceptions=*/false);
+  if (!old.is_object() || !now.is_object()) return {};
+  std::string parts;
+  for (const auto& [key, name] : {std::pair<const char*, const char*>{"recfuse", "another recfuse build"},
+                                  {"plugins", "other plugin libraries"},
+                                  {"data", "other data files"}})
+    if (old.value(key, json()) != now.value(key, json())) parts += std::string(parts.empty() ? "" : ", ") + name;
+  return parts.empty() ? std::string() : parts + ": ";
+}
+
 }  // namespace
 
 std::vector<TrialSpec> shard_trials(const std::vector<TrialSpec>& trials, int shard, int count) {
@@ -224,7 +237,8 @@ ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::v
       set_aside(output_dir, t, file);
       if (example.empty()) {
         example = !readable                    ? std::string("a file this recfuse cannot read as the record")
-                  : rec.contains("provenance") ? rec["provenance"].dump()
+                  : rec.contains("provenance") ? differing_provenance(rec["provenance"], t.provenance) +
+                                                     rec["provenance"].dump()
                                                : std::string("no provenance recorded");
         example_now = t.provenance;
       }
@@ -245,7 +259,8 @@ ResumeScan scan_for_resume(const std::filesystem::path& output_dir, const std::v
   }
   if (scan.superseded && !quiet)
     log << "superseded: " << scan.superseded << " record(s) in " << (output_dir / "trials").string()
-        << " came from another build of recfuse or of their plugins, or could not be read (first: "
+        << " came from another build of recfuse or of their plugins, or from other data files, or could "
+           "not be read (first: "
         << example
         << "; now: " << example_now << "); their trials run again, the old records are in "
         << (output_dir / "trials" / "superseded").string() << std::endl;
