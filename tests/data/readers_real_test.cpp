@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -94,6 +95,10 @@ TEST_CASE("real Amazon Beauty (sequence) and Video (sequence-pairs)", "[data][re
     CHECK(b.n_users() == 22363);
     CHECK(b.n_items() == 12101);
     CHECK(b.interactions.size() == 198502);
+    // Integer ids, numbered in numeric order as every reader does.
+    CHECK(b.user_ids.front() == "1");
+    CHECK(b.user_ids.back() == "22363");
+    CHECK(b.item_ids.back() == "12101");
   } else {
     WARN("Beauty.txt not present; skipped");
   }
@@ -105,6 +110,29 @@ TEST_CASE("real Amazon Beauty (sequence) and Video (sequence-pairs)", "[data][re
   } else {
     WARN("Video.txt not present; skipped");
   }
+}
+
+TEST_CASE("real Amazon Beauty with one corrupt token is refused at its line and field", "[data][real]") {
+  REQUIRE_SHARED("amazon-beauty-s3rec/Beauty.txt");
+  // Line 1000 is "1000 5958 34 ..."; its third field becomes "3x4". Before,
+  // the file loaded and every item id was renumbered by first appearance.
+  std::ifstream in(shared_data() / "amazon-beauty-s3rec/Beauty.txt", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t at = text.find("\n1000 5958 34 ");
+  REQUIRE(at != std::string::npos);
+  text.replace(at + 11, 2, "3x4");
+  const std::filesystem::path file = temp_dir("beauty-corrupt") / "Beauty.txt";
+  std::ofstream(file, std::ios::binary) << text;
+  DatasetSpec spec;
+  spec.format = "sequence";
+  spec.path = file.string();
+  CHECK_THAT(error_of([&] { read_dataset(spec, file); }),
+             Contains("Beauty.txt:1000: field 3 (item id) is not an integer") && Contains("(got '3x4')"));
+  spec.skip_bad_rows = true;
+  const Dataset d = read_dataset(spec, file);
+  CHECK(d.skipped_rows == 1);
+  CHECK(d.n_users() == 22362);
+  CHECK(d.user_ids.back() == "22363");
 }
 
 TEST_CASE("real ml-1m without ratings.dat names the missing file", "[data][real]") {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "eval/evaluator.hpp"
+#include "item_rows.hpp"
 #include "eval/evaluator_detail.hpp"
 
 using namespace recfuse;
@@ -22,16 +23,7 @@ namespace {
 
 using Rows = std::vector<std::vector<ItemId>>;
 
-CsrMatrix csr(std::int32_t cols, const Rows& rows) {
-  CsrMatrix m;
-  m.rows = static_cast<std::int32_t>(rows.size());
-  m.cols = cols;
-  for (const auto& row : rows) {
-    for (const ItemId item : row) m.indices.push_back(item);
-    m.indptr.push_back(static_cast<std::int64_t>(m.indices.size()));
-  }
-  return m;
-}
+CsrMatrix csr(std::int32_t cols, const std::vector<std::vector<ItemId>>& rows) { return test::item_rows(cols, rows); }
 
 /// Every user gives item i the score s[i].
 class ItemScoreRecommender final : public Recommender {

@@ -7,22 +7,14 @@
 #include <vector>
 
 #include "eval/evaluator.hpp"
+#include "item_rows.hpp"
 #include "eval/segments.hpp"
 
 using namespace recfuse;
 
 namespace {
 
-CsrMatrix csr(std::int32_t cols, const std::vector<std::vector<ItemId>>& rows) {
-  CsrMatrix m;
-  m.rows = static_cast<std::int32_t>(rows.size());
-  m.cols = cols;
-  for (const auto& row : rows) {
-    for (const ItemId item : row) m.indices.push_back(item);
-    m.indptr.push_back(static_cast<std::int64_t>(m.indices.size()));
-  }
-  return m;
-}
+CsrMatrix csr(std::int32_t cols, const std::vector<std::vector<ItemId>>& rows) { return test::item_rows(cols, rows); }
 
 /// Every user scores item i as i: the list is the highest unseen item ids.
 class ByIdRecommender final : public Recommender {

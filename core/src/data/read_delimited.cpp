@@ -117,7 +117,7 @@ void read_interactions(const DatasetSpec& spec, std::string_view text, const fs:
   data.has_timestamps = layout.timestamp >= 0;
 }
 
-Dataset read_delimited(const DatasetSpec& spec, const fs::path& file) {
+Dataset read_delimited(const DatasetSpec& spec, const fs::path& file, SourceHash& sources) {
   const DelimitedSpec& d = spec.delimited;
   if (d.separator.empty()) throw Error(file.string() + ": delimited.separator must not be empty");
   if (d.user_column < 0 || d.item_column < 0 || d.user_column == d.item_column) {
@@ -126,7 +126,7 @@ Dataset read_delimited(const DatasetSpec& spec, const fs::path& file) {
                 std::to_string(d.item_column) + ")");
   }
   require_file(file, "");
-  const std::string text = read_file(file);
+  const std::string text = sources.read(file);
   Dataset data;
   TableLayout layout;
   layout.separator = d.separator == "\\t" ? "\t" : d.separator;

@@ -60,10 +60,10 @@ void add_user_features(AttributeBuilder& features, std::int32_t row, std::int64_
 
 }  // namespace
 
-Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir) {
+Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir, SourceHash& sources) {
   const fs::path ratings = dir / "u.data";
   require_file(ratings, kGroupLensHint);
-  const std::string text = read_file(ratings);
+  const std::string text = sources.read(ratings);
   Dataset data;
   RawInteractions raw;
   read_interactions(spec, text, ratings, kMl100kLayout, raw, data);
@@ -71,7 +71,7 @@ Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir) {
   // u.item: id|title|release|video release|url|19 genre flags (latin-1).
   const fs::path items = dir / "u.item";
   if (fs::exists(items)) {
-    const std::string bytes = read_file(items);
+    const std::string bytes = sources.read(items);
     RowErrors errors(items.string(), spec.skip_bad_rows, data.skipped_rows);
     AttributeBuilder genres;
     for (const char* g : kMl100kGenres) genres.column(std::string("genre=") + g);
@@ -112,7 +112,7 @@ Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir) {
   // u.user: id|age|gender|occupation|zip.
   const fs::path users = dir / "u.user";
   if (fs::exists(users)) {
-    const std::string bytes = read_file(users);
+    const std::string bytes = sources.read(users);
     RowErrors errors(users.string(), spec.skip_bad_rows, data.skipped_rows);
     AttributeBuilder features;
     LineReader lines(bytes);
@@ -139,10 +139,10 @@ Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir) {
   return data;
 }
 
-Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir) {
+Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir, SourceHash& sources) {
   const fs::path ratings = dir / "ratings.csv";
   require_file(ratings, kGroupLensHint);
-  const std::string text = read_file(ratings);
+  const std::string text = sources.read(ratings);
   Dataset data;
   RawInteractions raw;
   // GroupLens README: a header row, integer ids, half-star ratings 0.5-5.0.
@@ -154,7 +154,7 @@ Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir) {
   // movies.csv: movieId,title,genres with quoted titles and CRLF endings (UTF-8).
   const fs::path movies = dir / "movies.csv";
   if (fs::exists(movies)) {
-    const std::string bytes = read_file(movies);
+    const std::string bytes = sources.read(movies);
     RowErrors errors(movies.string(), spec.skip_bad_rows, data.skipped_rows);
     AttributeBuilder genres;
     data.item_titles.assign(data.item_ids.size(), "");
@@ -188,13 +188,13 @@ Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir) {
   return data;
 }
 
-Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir) {
+Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir, SourceHash& sources) {
   const fs::path ratings = dir / "ratings.dat";
   require_file(ratings,
                "this ml-1m copy lacks ratings.dat (\"UserID::MovieID::Rating::Timestamp\"); "
                "download ml-1m.zip from https://grouplens.org/datasets/movielens/1m/ and put "
                "ratings.dat there, or set RECFUSE_DATA to a data root that has it");
-  const std::string text = read_file(ratings);
+  const std::string text = sources.read(ratings);
   Dataset data;
   RawInteractions raw;
   // GroupLens README: integer ids, whole-star ratings 1-5.
@@ -204,7 +204,7 @@ Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir) {
 
   const fs::path movies = dir / "movies.dat";  // MovieID::Title::Genres, latin-1
   if (fs::exists(movies)) {
-    const std::string bytes = read_file(movies);
+    const std::string bytes = sources.read(movies);
     RowErrors errors(movies.string(), spec.skip_bad_rows, data.skipped_rows);
     AttributeBuilder genres;
     data.item_titles.assign(data.item_ids.size(), "");
@@ -230,7 +230,7 @@ Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir) {
 
   const fs::path users = dir / "users.dat";  // UserID::Gender::Age::Occupation::Zip
   if (fs::exists(users)) {
-    const std::string bytes = read_file(users);
+    const std::string bytes = sources.read(users);
     RowErrors errors(users.string(), spec.skip_bad_rows, data.skipped_rows);
     AttributeBuilder features;
     LineReader lines(bytes);

@@ -50,12 +50,13 @@ int find_column(const std::vector<Column>& columns, const std::string& name) {
   return -1;
 }
 
-/// Reads a .item / .user file: rows keyed by `key` ("item_id"/"user_id").
-void read_side_file(const fs::path& file, const std::string& key, const IdMap& ids,
-                    const std::vector<std::int32_t>& old_to_new, std::int32_t rows,
+/// Reads a .item / .user file (through `sources`, after the .inter file):
+/// rows keyed by `key` ("item_id"/"user_id").
+void read_side_file(const fs::path& file, SourceHash& sources, const std::string& key,
+                    const IdMap& ids, const std::vector<std::int32_t>& old_to_new, std::int32_t rows,
                     bool skip_bad_rows, std::int64_t& skipped, AttributeMatrix& features,
                     std::vector<std::string>* titles) {
-  const std::string text = read_file(file);
+  const std::string text = sources.read(file);
   const std::vector<Column> columns = parse_header(text, file);
   const int key_col = find_column(columns, key);
   if (key_col < 0) throw Error(file.string() + ":1: header has no '" + key + ":token' column");
@@ -124,11 +125,11 @@ RecboleFiles recbole_files(const fs::path& path) {
   return files;
 }
 
-Dataset read_recbole(const DatasetSpec& spec, const fs::path& path) {
+Dataset read_recbole(const DatasetSpec& spec, const fs::path& path, SourceHash& sources) {
   const RecboleFiles files = recbole_files(path);
   require_file(files.inter, "RecBole datasets are a directory <name>/ with <name>.inter "
                             "(optionally .item, .user); see recbole.io atomic files");
-  const std::string text = read_file(files.inter);
+  const std::string text = sources.read(files.inter);
   const std::vector<Column> columns = parse_header(text, files.inter);
   TableLayout layout;
   layout.separator = "\t";
@@ -146,11 +147,11 @@ Dataset read_recbole(const DatasetSpec& spec, const fs::path& path) {
   RawInteractions raw;
   read_interactions(spec, text, files.inter, layout, raw, data);
   if (fs::exists(files.item)) {
-    read_side_file(files.item, "item_id", raw.items, raw.item_map, data.n_items(),
+    read_side_file(files.item, sources, "item_id", raw.items, raw.item_map, data.n_items(),
                    spec.skip_bad_rows, data.skipped_rows, data.item_features, &data.item_titles);
   }
   if (fs::exists(files.user)) {
-    read_side_file(files.user, "user_id", raw.users, raw.user_map, data.n_users(),
+    read_side_file(files.user, sources, "user_id", raw.users, raw.user_map, data.n_users(),
                    spec.skip_bad_rows, data.skipped_rows, data.user_features, nullptr);
   }
   return data;

@@ -45,14 +45,15 @@ void read_table(std::string_view text, const fs::path& file, const TableLayout& 
 void read_interactions(const DatasetSpec& spec, std::string_view text, const fs::path& file,
                        const TableLayout& layout, RawInteractions& raw, Dataset& data);
 
-Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir);
-Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir);
-Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir);
-Dataset read_implicit_train_test(const DatasetSpec& spec, const fs::path& dir);
-Dataset read_sequence(const DatasetSpec& spec, const fs::path& file);
-Dataset read_sequence_pairs(const DatasetSpec& spec, const fs::path& file);
-Dataset read_recbole(const DatasetSpec& spec, const fs::path& path);
-Dataset read_delimited(const DatasetSpec& spec, const fs::path& file);
+// Each reads its source files through `sources`, in source_files()' order.
+Dataset read_ml100k(const DatasetSpec& spec, const fs::path& dir, SourceHash& sources);
+Dataset read_ml_latest(const DatasetSpec& spec, const fs::path& dir, SourceHash& sources);
+Dataset read_ml1m(const DatasetSpec& spec, const fs::path& dir, SourceHash& sources);
+Dataset read_implicit_train_test(const DatasetSpec& spec, const fs::path& dir, SourceHash& sources);
+Dataset read_sequence(const DatasetSpec& spec, const fs::path& file, SourceHash& sources);
+Dataset read_sequence_pairs(const DatasetSpec& spec, const fs::path& file, SourceHash& sources);
+Dataset read_recbole(const DatasetSpec& spec, const fs::path& path, SourceHash& sources);
+Dataset read_delimited(const DatasetSpec& spec, const fs::path& file, SourceHash& sources);
 
 /// One ml-100k fold file (u1..u5, ua, ub .base/.test; split method "fixed"),
 /// with u.data's layout and row checks, through `data`'s dense ids (the

@@ -4,11 +4,16 @@
 // Id remapping (all readers): raw ids become dense 0-based ids. When every
 // raw id of a kind is an integer they are numbered in ascending numeric order
 // (so the mapping does not depend on row order: ml-100k user "1" is user 0);
-// otherwise in order of first appearance in the interaction file(s).
+// otherwise in order of first appearance in the interaction file(s). Which
+// ids must be integers is each format's: MovieLens ids always; the sequence
+// formats' ids all integers or all tokens, as most are (read_sequences.cpp);
+// delimited and RecBole ids any strings.
 //
 // Source hash (Dataset::sha256): SHA-256 over, for each source file in the
 // fixed per-format order below that exists, its file name, NUL, its size in
-// decimal, NUL, then its bytes:
+// decimal, NUL, then its bytes. The readers read their files in this order
+// through one SourceHash, so the hash is of the very bytes they parsed (a
+// file edited after the read cannot give the parse another file's hash):
 //   ml-100k             u.data, u.item, u.user
 //   ml-latest-small     ratings.csv, movies.csv
 //   ml-1m               ratings.dat, movies.dat, users.dat
@@ -70,16 +75,11 @@ std::string safe_file_name(std::string s) {
   return s;
 }
 
+/// The files' hash as a reader of them computes it (for the cache key and
+/// trial provenance, before or without a parse).
 std::string hash_sources(const std::vector<fs::path>& files) {
-  Sha256 h;
-  for (const fs::path& f : files) {
-    const std::string bytes = read_file(f);
-    const std::string name = f.filename().string();
-    const std::string size = std::to_string(bytes.size());
-    h.update(name.data(), name.size() + 1);  // including the NUL
-    h.update(size.data(), size.size() + 1);
-    h.update(bytes);
-  }
+  SourceHash h;
+  for (const fs::path& f : files) h.read(f);
   return h.hex_digest();
 }
 
@@ -171,25 +171,26 @@ fs::path resolve_data_path(const std::string& path) {
 
 Dataset read_dataset(const DatasetSpec& spec, const fs::path& resolved) {
   Dataset data;
+  SourceHash sources;
   const std::string& f = spec.format;
   if (f == "synthetic") {
     data = generate_synthetic(spec.synthetic);
   } else if (f == "ml-100k") {
-    data = read_ml100k(spec, resolved);
+    data = read_ml100k(spec, resolved, sources);
   } else if (f == "ml-latest-small") {
-    data = read_ml_latest(spec, resolved);
+    data = read_ml_latest(spec, resolved, sources);
   } else if (f == "ml-1m") {
-    data = read_ml1m(spec, resolved);
+    data = read_ml1m(spec, resolved, sources);
   } else if (f == "implicit-train-test") {
-    data = read_implicit_train_test(spec, resolved);
+    data = read_implicit_train_test(spec, resolved, sources);
   } else if (f == "sequence") {
-    data = read_sequence(spec, resolved);
+    data = read_sequence(spec, resolved, sources);
   } else if (f == "sequence-pairs") {
-    data = read_sequence_pairs(spec, resolved);
+    data = read_sequence_pairs(spec, resolved, sources);
   } else if (f == "recbole") {
-    data = read_recbole(spec, resolved);
+    data = read_recbole(spec, resolved, sources);
   } else if (f == "delimited") {
-    data = read_delimited(spec, resolved);
+    data = read_delimited(spec, resolved, sources);
   } else {
     std::string known;
     for (const auto& k : kFormats) known += (known.empty() ? "" : ", ") + k;
@@ -208,7 +209,7 @@ Dataset read_dataset(const DatasetSpec& spec, const fs::path& resolved) {
   }
   if (f != "synthetic") {
     data.source = resolved.string();
-    data.sha256 = hash_sources(source_files(spec, resolved));
+    data.sha256 = sources.hex_digest();
   }
   return data;
 }
@@ -250,6 +251,9 @@ Dataset load_dataset(const DatasetSpec& spec, const fs::path& cache_dir) {
     }
   }
   Dataset data = read_dataset(spec, resolved);
+  // A source edited between the key's hash and the parse: the parse is of
+  // other bytes than the key names, so it is not cached under that key.
+  if (data.sha256 != sha) return data;
   std::error_code ec;
   fs::create_directories(cache_dir, ec);
   static std::atomic<int> counter{0};

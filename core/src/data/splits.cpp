@@ -8,7 +8,7 @@
 // - Time order of a user's interactions: by timestamp when the source has
 //   them, else position in the source for sequence files (their
 //   rows_in_time_order); temporal_global needs timestamps, and a dataset with
-//   neither is refused by every time-based method (require_time_order). Equal timestamps:
+//   neither is refused by every time-based method (time_order.hpp). Equal timestamps:
 //   spec.ties = "source" keeps source order (a stable sort by time, as
 //   Python's sorted or pandas' stable sort give); "item" orders them by item
 //   id. Item ids often follow catalogue age or popularity (ml-100k's do: items
@@ -39,6 +39,7 @@
 
 #include "data/reader_families.hpp"
 #include "data/splits.hpp"
+#include "data/time_order.hpp"
 #include "recfuse/rng.hpp"
 #include "recfuse/types.hpp"
 
@@ -95,16 +96,14 @@ std::vector<std::vector<std::size_t>> user_timelines(const Dataset& data, bool t
   return lines;
 }
 
-/// Time-based methods need time: timestamps, or (within a user) rows listed
-/// oldest first. Without them a "latest" interaction is only the file's
-/// last row (a sorted file makes it the largest id), so refuse.
-void require_time_order(const Dataset& data, const std::string& method, bool across_users) {
-  if (data.has_timestamps || (!across_users && data.rows_in_time_order)) return;
-  throw Error("split '" + method + "' orders interactions by time, but dataset '" + data.name + "' (" + data.format +
-              ") has no timestamps" +
-              (data.rows_in_time_order ? std::string(" (its rows are in time order within a user only)")
-                                       : std::string(" and does not list each user's rows in time order")) +
-              "; use split 'random', 'kfold' or 'source', or a source with a timestamp column");
+/// Time-based methods need time (time_order.hpp). The scenario refuses the
+/// formats that have none when it loads; this is the check for the rest
+/// (RecBole without a timestamp column), naming the dataset's file.
+void require_time_order(const Dataset& data, const std::string& method) {
+  const std::string problem = time_order_problem(method, {data.has_timestamps, data.rows_in_time_order});
+  if (problem.empty()) return;
+  throw Error((data.source.empty() ? std::string() : data.source + ": ") + "split '" + method +
+              "' orders interactions by time, but dataset '" + data.name + "' (" + data.format + ") " + problem);
 }
 
 double checked_ratio(double r, const char* key, const std::string& method) {
@@ -274,13 +273,13 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
     }
     label = "kfold " + fold + "/" + std::to_string(spec.folds);
   } else if (method == "temporal_global") {
-    require_time_order(data, method, true);
+    require_time_order(data, method);
     const double ratio = checked_ratio(spec.test_ratio, "test_ratio", method);
     const std::vector<std::size_t> order = global_time_order(data, by_item);
     const auto n_test = static_cast<std::size_t>(std::llround(ratio * static_cast<double>(n)));
     for (std::size_t k = n - n_test; k < n; ++k) part[order[k]] = kTest;
   } else if (method == "temporal_user") {
-    require_time_order(data, method, false);
+    require_time_order(data, method);
     const double ratio = checked_ratio(spec.test_ratio, "test_ratio", method);
     for (const auto& line : user_timelines(data, by_item)) {
       const std::size_t m = line.size();
@@ -290,7 +289,7 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
       for (std::size_t k = m - n_test; k < m; ++k) part[line[k]] = kTest;
     }
   } else if (method == "leave_last_one_out") {
-    require_time_order(data, method, false);
+    require_time_order(data, method);
     for (const auto& line : user_timelines(data, by_item)) {
       const std::size_t m = line.size();
       if (m < 2) continue;

@@ -31,6 +31,20 @@ std::string read_file(const std::filesystem::path& file) {
   return bytes;
 }
 
+std::string SourceHash::read(const std::filesystem::path& file) {
+  std::string bytes = read_file(file);
+  add(file, bytes);
+  return bytes;
+}
+
+void SourceHash::add(const std::filesystem::path& file, std::string_view bytes) {
+  const std::string name = file.filename().string();
+  const std::string size = std::to_string(bytes.size());
+  sha_.update(name.data(), name.size() + 1);  // including the NUL
+  sha_.update(size.data(), size.size() + 1);
+  sha_.update(bytes);
+}
+
 void require_file(const std::filesystem::path& file, std::string_view hint) {
   if (std::filesystem::is_regular_file(file)) return;
   throw Error(file.string() + ": required file not found" +

@@ -12,17 +12,35 @@
 
 #include "data/dataset.hpp"
 #include "recfuse/train_data.hpp"
+#include "util/sha256.hpp"
 
 namespace recfuse::data_detail {
 
 /// Bumped whenever a reader's output for the same bytes changes; part of the
 /// cache header and cache key so stale caches are never reused. 2: UTF-8 BOM
 /// skipped, MovieLens rows checked; 3: timestamps beyond 64 bits refused,
-/// ml-latest-small's header and RecBole header types checked.
-inline constexpr std::uint32_t kReaderVersion = 3;
+/// ml-latest-small's header and RecBole header types checked; 4: the
+/// sequence formats' ids all integers or all tokens (read_sequences.cpp).
+inline constexpr std::uint32_t kReaderVersion = 4;
 
 /// Whole file as bytes; throws Error "path: cannot open ..." when unreadable.
 std::string read_file(const std::filesystem::path& file);
+
+/// Dataset::sha256 (the formula is in readers.cpp), fed each source file's
+/// bytes as the reader reads them, in the documented order: the hash is of
+/// exactly the bytes parsed, even if a file changes afterwards.
+class SourceHash {
+ public:
+  /// read_file(file), its bytes added to the hash.
+  std::string read(const std::filesystem::path& file);
+  /// Adds one file: its name, NUL, its size in decimal, NUL, its bytes.
+  void add(const std::filesystem::path& file, std::string_view bytes);
+  /// Lower-case hex; nothing may be added afterwards.
+  std::string hex_digest() { return sha_.hex_digest(); }
+
+ private:
+  Sha256 sha_;
+};
 /// Throws Error naming `file` (and `hint`, how to obtain it) when it is missing.
 void require_file(const std::filesystem::path& file, std::string_view hint);
 

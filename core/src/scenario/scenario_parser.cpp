@@ -309,6 +309,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
   if (sc.environment.plugin.empty()) sc.has_dataset = true;
   parse_protocols(root, sc);
   check_split_against_scenario(root, sc);
+  check_split_time_order(root, sc);
   parse_algorithms(path, root, sc.algorithms);
   scenario_detail::check_trial_count(root, sc);
   if (auto s = root.sub("evaluation")) scenario_detail::check_compare_labels(*s, sc);

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "data/time_order.hpp"
 #include "scenario/planned_comparisons.hpp"
 #include "scenario/schema.hpp"
 #include "util/text.hpp"
@@ -216,6 +217,21 @@ void check_split_against_scenario(const Section& root, const Scenario& sc) {
                                                  p.method + "' makes only with " +
                                                  (lloo ? "validation = true" : "validation_ratio > 0"));
   }
+}
+
+// SCHEMA.md [split.method]: the time-based methods need time order. Where the
+// format and its keys say the data has none (data/time_order.hpp), every
+// trial would fail; RecBole's .inter header is read only by the trial.
+void check_split_time_order(const Section& root, const Scenario& sc) {
+  if (std::find(sc.protocols.begin(), sc.protocols.end(), "offline") == sc.protocols.end()) return;
+  const DatasetSpec& d = sc.dataset;
+  const std::optional<TimeOrder> order = declared_time_order(d);
+  const std::string problem = order ? time_order_problem(sc.split.method, *order) : std::string();
+  if (problem.empty()) return;
+  const std::string what = "\"" + sc.split.method + "\" orders interactions by time, but dataset.format \"" + d.format +
+                           "\"" + (d.format == "delimited" ? " without a delimited.timestamp column " : " ") + problem;
+  if (auto s = root.sub("split"); s && s->has("method")) s->fail("method", what);
+  root.sub("dataset")->fail("format", "the default split method " + what);
 }
 
 }  // namespace recfuse::scenario_detail

@@ -17,5 +17,9 @@ void parse_online(const Section& s, OnlineSpec& o);
 /// protocols are known: a split that cannot run fails at its key here, not
 /// in every trial.
 void check_split_against_scenario(const Section& root, const Scenario& sc);
+/// A time-based split method against what the dataset's format and keys say
+/// about its time order (data/time_order.hpp), at [split.method] (or at
+/// [dataset.format] under the default method).
+void check_split_time_order(const Section& root, const Scenario& sc);
 
 }  // namespace recfuse::scenario_detail
