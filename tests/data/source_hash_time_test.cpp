@@ -148,5 +148,13 @@ TEST_CASE("declared_time_order says what each reader produces", "[data][splits]"
   CHECK(time_order_problem("temporal_user", {false, true}).empty());
   CHECK_THAT(time_order_problem("temporal_global", {false, true}), Contains("within a user only"));
   CHECK_THAT(time_order_problem("leave_last_one_out", {}), Contains("does not list each user's rows"));
+  // The advice names only methods that run on such data: 'source' only where
+  // the format ships its own parts, the per-user methods where rows are in order.
+  CHECK_THAT(time_order_problem("temporal_user", {}),
+             Contains("use split 'random' or 'kfold', or a source with a timestamp column"));
+  CHECK_THAT(time_order_problem("temporal_user", {}, true),
+             Contains("use split 'random', 'kfold' or 'source' (the dataset's own train and test parts), or"));
+  CHECK_THAT(time_order_problem("temporal_global", {false, true}),
+             Contains("use split 'random', 'kfold', 'leave_last_one_out' or 'temporal_user', or a source"));
   CHECK(time_order_problem("temporal_global", {true, false}).empty());
 }

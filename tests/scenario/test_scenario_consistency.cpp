@@ -31,6 +31,10 @@ TEST_CASE("scenario: a grid value equal as a number to another is listed twice",
                             "grid = { x = [0.5, 2, 1, 2.0] }\n"),
                       "s.toml:4:26: [algorithms.p.grid.x] value 2.0 is listed twice (2 and 2.0 are one number to a "
                       "float parameter)");
+  // Two ints compare exactly, even where their doubles agree (beyond 2^53).
+  CHECK(expand_trials(parse("name = \"t\"\n[[algorithms]]\nplugin = \"p\"\n"
+                            "grid = { n = [9007199254740992, 9007199254740993] }\n"))
+            .size() == 2);
   // Distinct numbers stay distinct trials, however close.
   CHECK(expand_trials(parse("name = \"t\"\n[[algorithms]]\nplugin = \"p\"\n"
                             "grid = { x = [0.1, 0.10000000001, 1, 1.5] }\n"))

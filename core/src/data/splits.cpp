@@ -100,7 +100,8 @@ std::vector<std::vector<std::size_t>> user_timelines(const Dataset& data, bool t
 /// formats that have none when it loads; this is the check for the rest
 /// (RecBole without a timestamp column), naming the dataset's file.
 void require_time_order(const Dataset& data, const std::string& method) {
-  const std::string problem = time_order_problem(method, {data.has_timestamps, data.rows_in_time_order});
+  const std::string problem = time_order_problem(method, {data.has_timestamps, data.rows_in_time_order},
+                                                data.format == "implicit-train-test");
   if (problem.empty()) return;
   throw Error((data.source.empty() ? std::string() : data.source + ": ") + "split '" + method +
               "' orders interactions by time, but dataset '" + data.name + "' (" + data.format + ") " + problem);

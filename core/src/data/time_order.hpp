@@ -40,16 +40,21 @@ inline std::optional<TimeOrder> declared_time_order(const DatasetSpec& spec) {
 /// not read time, timestamps, or for the per-user methods (leave_last_one_out,
 /// temporal_user) rows in time order within each user. Otherwise why not, as
 /// the words that follow the dataset's name in an error ("has no timestamps
-/// ...; use ..."). Without time a "latest" interaction would only be the
-/// file's last row (a sorted file makes it the largest id).
-inline std::string time_order_problem(const std::string& method, TimeOrder order) {
+/// ...; use ..."), naming the methods that do run: `source` only for a
+/// format that ships its own train and test parts (`own_parts`). Without
+/// time a "latest" interaction would only be the file's last row (a sorted
+/// file makes it the largest id).
+inline std::string time_order_problem(const std::string& method, TimeOrder order, bool own_parts = false) {
   const bool per_user = method == "leave_last_one_out" || method == "temporal_user";
   if (method != "temporal_global" && !per_user) return {};
   if (order.timestamps || (per_user && order.rows_within_user)) return {};
   return std::string("has no timestamps") +
          (order.rows_within_user ? " (its rows are in time order within a user only)"
                                  : " and does not list each user's rows in time order") +
-         "; use split 'random', 'kfold' or 'source', or a source with a timestamp column";
+         "; use split " + (order.rows_within_user ? "'random', 'kfold', 'leave_last_one_out' or 'temporal_user'"
+                           : own_parts            ? "'random', 'kfold' or 'source' (the dataset's own train and test parts)"
+                                                  : "'random' or 'kfold'") +
+         ", or a source with a timestamp column";
 }
 
 }  // namespace recfuse

@@ -43,8 +43,10 @@ bool same_grid_value(const ParamValue& a, const ParamValue& b) {
     if (const auto* d = std::get_if<double>(&v)) return *d;
     return std::nullopt;
   };
+  // Exact within a type: two ints beyond 2^53 differ though their doubles agree.
+  if (a.index() == b.index()) return a == b;
   if (const auto x = number(a), y = number(b); x && y) return *x == *y;
-  return a == b;
+  return false;
 }
 
 /// A value as the scenario spells it in TOML (10.0, "a", true).

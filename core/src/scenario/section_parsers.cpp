@@ -226,7 +226,7 @@ void check_split_time_order(const Section& root, const Scenario& sc) {
   if (std::find(sc.protocols.begin(), sc.protocols.end(), "offline") == sc.protocols.end()) return;
   const DatasetSpec& d = sc.dataset;
   const std::optional<TimeOrder> order = declared_time_order(d);
-  const std::string problem = order ? time_order_problem(sc.split.method, *order) : std::string();
+  const std::string problem = order ? time_order_problem(sc.split.method, *order, sc.dataset.format == "implicit-train-test") : std::string();
   if (problem.empty()) return;
   const std::string what = "\"" + sc.split.method + "\" orders interactions by time, but dataset.format \"" + d.format +
                            "\"" + (d.format == "delimited" ? " without a delimited.timestamp column " : " ") + problem;
