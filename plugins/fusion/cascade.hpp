@@ -45,7 +45,8 @@ namespace recfuse {
 
 class Cascade final : public FusionStrategy {
  public:
-  explicit Cascade(const ParamSet& p) : candidates_(static_cast<int>(p.get_int("candidates"))) {}
+  explicit Cascade(const ParamSet& p)
+      : FusionStrategy("cascade"), candidates_(static_cast<int>(p.get_int("candidates"))) {}
 
   static std::vector<ParamSpec> params() {
     return {ParamSpec::integer("candidates", 100, 1, 1e9, "items child 0 retrieves for child 1 to re-rank")};
@@ -110,6 +111,24 @@ class Cascade final : public FusionStrategy {
   }
 
  protected:
+  /// kCapSaveLoad: the training rows (score_all's exclusions) and the
+  /// figures measured in fit; the serving times start again from zero.
+  void save_state(ModelWriter& w) const override {
+    train_.save(w);
+    w.value(retrieval_recall_);
+    w.value(full_ms_per_user_);
+    w.value(cascade_ms_per_user_);
+  }
+  void load_state(ModelReader& r, std::int32_t n_users, std::int32_t n_items) override {
+    require_children(children_, 2, 2, "cascade");
+    train_.load(r, n_users, n_items);
+    retrieval_recall_ = r.value<double>("retrieval recall");
+    full_ms_per_user_ = r.value<double>("full re-rank time");
+    cascade_ms_per_user_ = r.value<double>("cascade time");
+    retrieval_ms_ = rerank_ms_ = 0;
+    served_ = 0;
+  }
+
   /// Acting: child 0 retrieves each row's top min(candidates, c) of the
   /// step's candidates (all of them offered, training items included), child
   /// 1 re-ranks those, and the rest lie below in child 0's order, as in

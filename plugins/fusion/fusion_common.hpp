@@ -12,8 +12,11 @@
 #include <numeric>
 #include <span>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
+#include "fusion_io.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/topk.hpp"
 
@@ -76,6 +79,10 @@ struct TrainingRows {
   void assign(const CsrMatrix& m) { indptr = m.indptr; indices = m.indices; }
   SparseRowsView view() const { return {indptr, indices}; }
   std::int64_t count(UserId u) const { return indptr[u + 1] - indptr[u]; }
+  void save(ModelWriter& w) const { w.values(indptr); w.values(indices); }
+  void load(ModelReader& r, std::int32_t n_users, std::int32_t n_items) {
+    std::tie(indptr, indices) = read_sorted_rows(r, n_users, n_items);
+  }
 };
 
 /// Normalises `row[0..n)` in place over the candidates (items not in the
@@ -230,9 +237,38 @@ inline std::vector<float> standardized_log(const std::vector<double>& counts) {
 /// deployed as a policy over a bandit or RL child keeps that child learning
 /// from the slates the fusion showed. Children that do not observe are left
 /// alone; a strategy with no such child ignores the feedback.
+///
+/// kCapSaveLoad: save and load lay the file out as fusion_io.hpp says, the
+/// strategy's own state through save_state and load_state; load runs after
+/// set_children handed over the unfitted children.
 class FusionStrategy : public Recommender {
  public:
+  /// `algo`: the strategy's name, in its model file's errors.
+  explicit FusionStrategy(std::string algo) : algo_(std::move(algo)) {}
+
   void set_children(std::vector<Child> children) override { children_ = std::move(children); }
+
+  void save(std::ostream& out) const final {
+    ModelWriter w(out);
+    w.value<std::int32_t>(n_users());
+    w.value<std::int32_t>(n_items());
+    w.value<std::uint64_t>(children_.size());
+    save_state(w);
+    save_children(w, children_, algo_);
+  }
+
+  void load(std::istream& in) final {
+    ModelReader r(in, algo_);
+    const auto users = r.value<std::int32_t>("the number of users");
+    const auto items = r.value<std::int32_t>("the number of items");
+    if (users < 0 || items < 0) r.fail("the shape", std::to_string(users) + " x " + std::to_string(items) + " is negative");
+    r.expect("the number of children", static_cast<std::int64_t>(r.value<std::uint64_t>("the number of children")),
+             static_cast<std::int64_t>(children_.size()));
+    load_state(r, users, items);
+    load_children(r, children_, users, items);
+    set_shape(users, items);
+    r.finish();
+  }
 
   void observe(const Feedback& feedback) override {
     for (const auto& c : children_)
@@ -272,9 +308,17 @@ class FusionStrategy : public Recommender {
       for (std::size_t j = 0; j < c; ++j) out[r * c + j] = act_rows_[r * n + static_cast<std::size_t>(candidates[r * c + j])];
   }
 
+  /// The strategy's fitted state (what scoring, acting and diagnostics read
+  /// besides the children), written after the shape and the number of
+  /// children; load_state reads it back with children_ already set (their
+  /// number checked) and may rely on that number. The shape is set after.
+  virtual void save_state(ModelWriter& w) const = 0;
+  virtual void load_state(ModelReader& r, std::int32_t n_users, std::int32_t n_items) = 0;
+
   std::vector<Child> children_;
 
  private:
+  std::string algo_;
   std::vector<float> act_rows_, act_scores_, act_top_;  // act's reused buffers
 };
 

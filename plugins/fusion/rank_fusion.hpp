@@ -34,7 +34,8 @@ namespace recfuse {
 class RankFusion final : public FusionStrategy {
  public:
   explicit RankFusion(const ParamSet& p)
-      : method_(p.get_string("method")),
+      : FusionStrategy("rank_fusion"),
+        method_(p.get_string("method")),
         k_(p.get_float("k")),
         depth_(static_cast<int>(p.get_int("depth"))),
         weights_param_(parse_weight_list(p.get_string("weights"), "rank_fusion", "weights")) {}
@@ -51,8 +52,7 @@ class RankFusion final : public FusionStrategy {
 
   void fit(const TrainData& data, const FitContext& ctx) override {
     set_shape(data.n_users, data.n_items);
-    require_children(children_, 1, kAnyNumber, "rank_fusion");
-    weights_ = weights_for(weights_param_, children_.size(), "rank_fusion");
+    set_weights();
     train_.assign(data.by_user);
     ctx.log("rank_fusion: " + std::to_string(children_.size()) + " children, method " + method_);
   }
@@ -89,6 +89,14 @@ class RankFusion final : public FusionStrategy {
   }
 
  protected:
+  /// kCapSaveLoad: the training rows (the candidates of each user); the
+  /// weights follow from the parameters and the children.
+  void save_state(ModelWriter& w) const override { train_.save(w); }
+  void load_state(ModelReader& r, std::int32_t n_users, std::int32_t n_items) override {
+    set_weights();
+    train_.load(r, n_users, n_items);
+  }
+
   /// Acting: each child's list is its ranking of the step's candidates (all
   /// of them offered, training items included), the top min(depth, c) of it.
   void score_candidates(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
@@ -125,6 +133,10 @@ class RankFusion final : public FusionStrategy {
   }
 
  private:
+  void set_weights() {
+    require_children(children_, 1, kAnyNumber, "rank_fusion");
+    weights_ = weights_for(weights_param_, children_.size(), "rank_fusion");
+  }
   /// Adds one child's list top[0..depth) (rank j + 1 at j, −1 padding ends
   /// it) with weight w to rrf and acc, indexed by item id.
   void add_list(const ItemId* top, int depth, double w, double* rrf, double* acc) const {

@@ -68,7 +68,8 @@ inline RidgeFit fit_ridge(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, do
 class RatingBlend final : public FusionStrategy {
  public:
   explicit RatingBlend(const ParamSet& p)
-      : l2_(p.get_float("l2")), interactions_(p.get_bool("interactions")), refit_(p.get_bool("refit")),
+      : FusionStrategy("rating_blend"),
+        l2_(p.get_float("l2")), interactions_(p.get_bool("interactions")), refit_(p.get_bool("refit")),
         cv_folds_(static_cast<int>(p.get_int("cv_folds"))) {
     if (cv_folds_ == 1) throw Error("[rating_blend] parameter 'cv_folds': 1 is not a cross-validation; use 0 (off) or >= 2");
   }
@@ -139,7 +140,57 @@ class RatingBlend final : public FusionStrategy {
   double validation_rmse() const { return validation_rmse_; }
   const std::vector<double>& child_rmse() const { return child_rmse_; }
 
+ protected:
+  /// kCapSaveLoad: the rating range, the meta-features, the weights and the
+  /// fit's figures (diagnostics); the feature names follow from the
+  /// children's names. The children saved are the refitted ones.
+  void save_state(ModelWriter& w) const override {
+    w.value(lo_);
+    w.value(hi_);
+    w.values(user_h_);
+    w.values(item_g_);
+    w.values(coef_);
+    w.value(intercept_);
+    w.value(validation_rmse_);
+    w.value(cv_rmse_);
+    w.values(child_rmse_);
+    w.value(n_validation_);
+  }
+  void load_state(ModelReader& r, std::int32_t n_users, std::int32_t n_items) override {
+    require_children(children_, 1, kAnyNumber, "rating_blend");
+    name_features();
+    lo_ = r.value<float>("rating range");
+    hi_ = r.value<float>("rating range");
+    r.expect_range("rating range", lo_, hi_);
+    user_h_ = r.values<float>("user count features");
+    r.expect("the number of user count features", static_cast<std::int64_t>(user_h_.size()), n_users);
+    item_g_ = r.values<float>("item count features");
+    r.expect("the number of item count features", static_cast<std::int64_t>(item_g_.size()), n_items);
+    coef_ = r.values<double>("weights");
+    r.expect("the number of weights", static_cast<std::int64_t>(coef_.size()),
+             static_cast<std::int64_t>(feature_names_.size()));
+    intercept_ = r.value<double>("intercept");
+    validation_rmse_ = r.value<double>("validation RMSE");
+    cv_rmse_ = r.value<double>("cross-validated RMSE");
+    child_rmse_ = r.values<double>("the children's RMSE");
+    r.expect("the number of the children's RMSE", static_cast<std::int64_t>(child_rmse_.size()),
+             static_cast<std::int64_t>(children_.size()));
+    n_validation_ = r.value<std::int64_t>("validation ratings");
+  }
+
  private:
+  /// feature_names_ for children_ (diagnostics name the weights by them).
+  void name_features() {
+    feature_names_.clear();
+    for (const auto& c : children_) feature_names_.push_back(c.name);
+    feature_names_.push_back("log_user_count");
+    feature_names_.push_back("log_item_count");
+    if (interactions_) {
+      for (const auto& c : children_) feature_names_.push_back(c.name + "*log_user_count");
+      for (const auto& c : children_) feature_names_.push_back(c.name + "*log_item_count");
+    }
+  }
+
   /// Writes the d features of a pair: `r` = the C children's ratings.
   void features(const float* r, std::size_t stride, double h, double g, double* x) const {
     const std::size_t C = children_.size();
@@ -233,14 +284,7 @@ inline void RatingBlend::fit(const TrainData& data, const FitContext& ctx) {
   item_g_ = standardized_log(counts);
 
   const std::size_t C = children_.size();
-  feature_names_.clear();
-  for (const auto& c : children_) feature_names_.push_back(c.name);
-  feature_names_.push_back("log_user_count");
-  feature_names_.push_back("log_item_count");
-  if (interactions_) {
-    for (const auto& c : children_) feature_names_.push_back(c.name + "*log_user_count");
-    for (const auto& c : children_) feature_names_.push_back(c.name + "*log_item_count");
-  }
+  name_features();
   const std::size_t d = feature_names_.size();
   coef_.assign(d, 0.0);
 

@@ -37,7 +37,8 @@ namespace recfuse {
 class ScoreFusion final : public FusionStrategy {
  public:
   explicit ScoreFusion(const ParamSet& p)
-      : normalization_(parse_normalization(p.get_string("normalization"))),
+      : FusionStrategy("score_fusion"),
+        normalization_(parse_normalization(p.get_string("normalization"))),
         method_(p.get_string("method")),
         depth_(static_cast<int>(p.get_int("depth"))),
         weights_param_(parse_weight_list(p.get_string("weights"), "score_fusion", "weights")) {}
@@ -55,9 +56,7 @@ class ScoreFusion final : public FusionStrategy {
 
   void fit(const TrainData& data, const FitContext& ctx) override {
     set_shape(data.n_users, data.n_items);
-    require_children(children_, 1, kAnyNumber, "score_fusion");
-    weights_ = weights_for(weights_param_, children_.size(), "score_fusion");
-    if (method_ == "combsum") std::fill(weights_.begin(), weights_.end(), 1.0);
+    set_weights();
     train_.assign(data.by_user);
     ctx.log("score_fusion: " + std::to_string(children_.size()) + " children, method " + method_);
   }
@@ -101,6 +100,14 @@ class ScoreFusion final : public FusionStrategy {
   }
 
  protected:
+  /// kCapSaveLoad: the training rows (the candidates of each user); the
+  /// weights follow from the parameters and the children.
+  void save_state(ModelWriter& w) const override { train_.save(w); }
+  void load_state(ModelReader& r, std::int32_t n_users, std::int32_t n_items) override {
+    set_weights();
+    train_.load(r, n_users, n_items);
+  }
+
   /// Acting: the normalisation is score_all's (over the user's catalogue
   /// candidates, the same map for the rest), but CombMNZ's hits count each
   /// child's top min(depth, c) of the step's candidates.
@@ -141,6 +148,12 @@ class ScoreFusion final : public FusionStrategy {
   }
 
  private:
+  void set_weights() {
+    require_children(children_, 1, kAnyNumber, "score_fusion");
+    weights_ = weights_for(weights_param_, children_.size(), "score_fusion");
+    if (method_ == "combsum") std::fill(weights_.begin(), weights_.end(), 1.0);
+  }
+
   Normalization normalization_;
   std::string method_;
   int depth_;

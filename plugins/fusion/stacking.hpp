@@ -39,7 +39,8 @@ namespace recfuse {
 class Stacking final : public FusionStrategy {
  public:
   explicit Stacking(const ParamSet& p)
-      : normalization_(parse_normalization(p.get_string("normalization"))),
+      : FusionStrategy("stacking"),
+        normalization_(parse_normalization(p.get_string("normalization"))),
         pairwise_(p.get_string("objective") == "pairwise"),
         negatives_(static_cast<int>(p.get_int("negatives"))),
         l2_(p.get_float("l2")),
@@ -109,7 +110,48 @@ class Stacking final : public FusionStrategy {
   const std::vector<double>& coefficients() const { return coef_; }
   const std::vector<std::string>& feature_names() const { return feature_names_; }
 
+ protected:
+  /// kCapSaveLoad: the training rows, the meta-features, the weights and
+  /// the fit's figures (diagnostics); the feature names follow from the
+  /// children's names.
+  void save_state(ModelWriter& w) const override {
+    train_.save(w);
+    w.values(item_p_);
+    w.values(user_h_);
+    w.values(coef_);
+    w.value(intercept_);
+    w.value(fit_loss_);
+    w.value(training_rows_);
+  }
+  void load_state(ModelReader& r, std::int32_t n_users, std::int32_t n_items) override {
+    require_children(children_, 1, kAnyNumber, "stacking");
+    name_features();
+    train_.load(r, n_users, n_items);
+    item_p_ = r.values<float>("item popularity features");
+    r.expect("the number of item popularity features", static_cast<std::int64_t>(item_p_.size()), n_items);
+    user_h_ = r.values<float>("user history features");
+    r.expect("the number of user history features", static_cast<std::int64_t>(user_h_.size()), n_users);
+    coef_ = r.values<double>("weights");
+    r.expect("the number of weights", static_cast<std::int64_t>(coef_.size()),
+             static_cast<std::int64_t>(feature_names_.size()));
+    intercept_ = r.value<double>("intercept");
+    fit_loss_ = r.value<double>("fit loss");
+    training_rows_ = r.value<std::int64_t>("training rows");
+  }
+
  private:
+  /// feature_names_ for children_ (diagnostics name the weights by them).
+  void name_features() {
+    feature_names_.clear();
+    for (const auto& c : children_) feature_names_.push_back(c.name);
+    feature_names_.push_back("log_popularity");
+    feature_names_.push_back("log_history");
+    if (interactions_) {
+      for (const auto& c : children_) feature_names_.push_back(c.name + "*log_history");
+      feature_names_.push_back("log_popularity*log_history");
+    }
+  }
+
   /// Feature vector of item i for a user with standardised history h; `s[c]`
   /// is child c's normalised score. Writes d = coef_.size() entries.
   void features(const std::vector<float>& s, std::size_t i, double h, double* x) const {
@@ -153,15 +195,8 @@ inline void Stacking::fit(const TrainData& data, const FitContext& ctx) {
   user_h_ = standardized_log(counts);
 
   const std::size_t C = children_.size();
-  const std::size_t d = interactions_ ? 2 * C + 3 : C + 2;
-  feature_names_.clear();
-  for (const auto& c : children_) feature_names_.push_back(c.name);
-  feature_names_.push_back("log_popularity");
-  feature_names_.push_back("log_history");
-  if (interactions_) {
-    for (const auto& c : children_) feature_names_.push_back(c.name + "*log_history");
-    feature_names_.push_back("log_popularity*log_history");
-  }
+  name_features();
+  const std::size_t d = feature_names_.size();
   std::vector<UserId> users;
   for (UserId u = 0; u < val.rows && u < data.n_users; ++u)
     if (val.row_size(u) > 0) users.push_back(u);

@@ -35,7 +35,8 @@ namespace recfuse {
 class Switching final : public FusionStrategy {
  public:
   explicit Switching(const ParamSet& p)
-      : learned_(p.get_string("rule") == "learned"), min_history_(p.get_int("min_history")) {}
+      : FusionStrategy("switching"),
+        learned_(p.get_string("rule") == "learned"), min_history_(p.get_int("min_history")) {}
 
   static std::vector<ParamSpec> params() {
     return {
@@ -48,7 +49,7 @@ class Switching final : public FusionStrategy {
 
   void fit(const TrainData& data, const FitContext& ctx) override {
     set_shape(data.n_users, data.n_items);
-    require_children(children_, learned_ ? 1 : 2, learned_ ? kAnyNumber : 2, "switching");
+    require_count();
     train_.assign(data.by_user);
     choice_.assign(static_cast<std::size_t>(data.n_users), 0);
     if (!learned_) {
@@ -126,7 +127,32 @@ class Switching final : public FusionStrategy {
   /// The child index chosen for each user.
   const std::vector<int>& choices() const { return choice_; }
 
+ protected:
+  /// kCapSaveLoad: each user's child and, for rule = learned, the segments'
+  /// children and the quartile bounds (diagnostics).
+  void save_state(ModelWriter& w) const override {
+    w.values(choice_);
+    w.values(segment_child_);
+    w.values(bounds_);
+  }
+  void load_state(ModelReader& r, std::int32_t n_users, std::int32_t) override {
+    require_count();
+    choice_ = r.values<int>("the users' children");
+    r.expect("the number of users' children", static_cast<std::int64_t>(choice_.size()), n_users);
+    segment_child_ = r.values<int>("the segments' children");
+    bounds_ = r.values<std::int64_t>("the quartile bounds");
+    const std::int64_t segments = learned_ ? 4 : 0;
+    r.expect("the number of segments' children", static_cast<std::int64_t>(segment_child_.size()), segments);
+    r.expect("the number of quartile bounds", static_cast<std::int64_t>(bounds_.size()), learned_ ? 3 : 0);
+    for (const std::vector<int>* v : {&choice_, &segment_child_})
+      for (int c : *v)
+        if (c < 0 || static_cast<std::size_t>(c) >= children_.size())
+          r.fail("a child index", std::to_string(c) + " is not one of the " + std::to_string(children_.size()) + " children");
+  }
+
  private:
+  void require_count() const { require_children(children_, learned_ ? 1 : 2, learned_ ? kAnyNumber : 2, "switching"); }
+
   int segment_of(std::int64_t n) const {
     int s = 0;
     while (s < 3 && n > bounds_[static_cast<std::size_t>(s)]) ++s;

@@ -116,22 +116,6 @@ TEST_CASE("learned switching gives each history segment its best child", "[fusio
 
 namespace {
 
-/// synthetic_train_data plus one validation item per user (not in training).
-TrainData data_with_validation() {
-  TrainData d = synthetic_train_data();
-  std::vector<Interaction> val;
-  Rng rng(3);
-  for (UserId u = 0; u < d.n_users; ++u) {
-    const auto row = d.by_user.row(u);
-    for (;;) {
-      const auto i = static_cast<ItemId>(rng.below(static_cast<std::uint64_t>(d.n_items)));
-      if (!std::binary_search(row.begin(), row.end(), i)) { val.push_back({u, i}); break; }
-    }
-  }
-  d.validation = make_train_data(d.n_users, d.n_items, val, false).by_user;
-  return d;
-}
-
 RecommenderPtr fused_from_registry(const std::string& algo, const std::map<std::string, ParamValue>& values,
                                    const TrainData& d) {
   std::vector<Child> children;

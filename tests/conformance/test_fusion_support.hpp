@@ -1,14 +1,18 @@
-// Helpers of the fusion tests: a child with fixed, hand-chosen scores, and
-// building a strategy from its plugin header with validated parameters.
+// Helpers of the fusion tests: a child with fixed, hand-chosen scores,
+// building a strategy from its plugin header with validated parameters, and
+// training data with a validation part (what learned strategies fit on).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "conformance_support.hpp"
 #include "host/params_validation.hpp"
 #include "recfuse/recommender.hpp"
+#include "recfuse/rng.hpp"
 
 namespace recfuse::test {
 
@@ -79,6 +83,26 @@ inline TrainData hand_data() { return make_train_data(2, 5, {{0, 4}, {1, 0}, {1,
 inline std::vector<Child> two_children(const TrainData& d) {
   return {fixed_child("A", {{3, 2, 2, 1, 9}, {1, 1, 1, 1, 1}}, d),
           fixed_child("B", {{0, 5, 1, 4, 0}, {5, 4, 3, 2, 1}}, d)};
+}
+
+/// synthetic_train_data plus one validation item per user (not in
+/// training); with `rated`, explicit validation ratings 1..5 (rating_blend
+/// fits on them), else 1.
+inline TrainData data_with_validation(bool rated = false) {
+  TrainData d = synthetic_train_data();
+  std::vector<Interaction> val;
+  Rng rng(3);
+  for (UserId u = 0; u < d.n_users; ++u) {
+    const auto row = d.by_user.row(u);
+    for (;;) {
+      const auto i = static_cast<ItemId>(rng.below(static_cast<std::uint64_t>(d.n_items)));
+      if (std::binary_search(row.begin(), row.end(), i)) continue;
+      val.push_back({u, i, rated ? static_cast<float>(1 + rng.below(5)) : 1.0f});
+      break;
+    }
+  }
+  d.validation = make_train_data(d.n_users, d.n_items, val, rated).by_user;
+  return d;
 }
 
 }  // namespace recfuse::test

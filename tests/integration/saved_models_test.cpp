@@ -38,6 +38,11 @@ json record_of(const std::filesystem::path& out, const json& trial) {
   return json::parse(read_text(out / "trials" / (trial.at("trial_id").get<std::string>() + ".json")));
 }
 
+/// `recfuse run <scenario> --output <out> --no-cache --quiet <flags>`.
+CliResult run_into(const std::filesystem::path& scenario, const std::filesystem::path& out, const std::string& flags) {
+  return run_recfuse("run " + scenario.string() + " --output " + out.string() + " --no-cache --quiet " + flags);
+}
+
 }  // namespace
 
 TEST_CASE("run with save-models writes each model that can be saved, with a header naming its trial") {
@@ -45,7 +50,7 @@ TEST_CASE("run with save-models writes each model that can be saved, with a head
   // random declares no save/load; popularity, item_knn and user_knn do.
   const auto scenario = write_text(dir, "small.toml", saveable_scenario());
   const auto out = dir / "out";
-  const auto r = run_recfuse("run " + scenario.string() + " --output " + out.string() + " --no-cache --quiet --save-models");
+  const auto r = run_into(scenario, out, "--save-models");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   const json report = read_report(out);
@@ -91,7 +96,7 @@ TEST_CASE("run with save-models writes each model that can be saved, with a head
   const auto out2 = dir / "out2";
   std::filesystem::create_directories(out2);
   write_text(out2, "models", "in the way\n");
-  const auto r2 = run_recfuse("run " + scenario.string() + " --output " + out2.string() + " --no-cache --quiet --save-models");
+  const auto r2 = run_into(scenario, out2, "--save-models");
   INFO(r2.output);
   REQUIRE(r2.exit_code == 0);
   const json rec2 = json::parse(read_text(out2 / "trials" / (id + ".json")));
@@ -104,14 +109,13 @@ TEST_CASE("run with load-models scores the saved models instead of fitting them"
   const auto dir = temp_dir("load_models");
   const auto saving = write_text(dir, "save.toml", saveable_scenario());
   const auto saved = dir / "saved";
-  REQUIRE(run_recfuse("run " + saving.string() + " --output " + saved.string() + " --no-cache --quiet --save-models")
+  REQUIRE(run_into(saving, saved, "--save-models")
               .exit_code == 0);
   const json before = read_report(saved);
   // Another [evaluation] (a cutoff more): other trial ids, the same fits.
   const auto loading = write_text(dir, "load.toml", replaced(saveable_scenario(), "cutoffs = [5, 10]", "cutoffs = [5, 10, 20]"));
   const auto out = dir / "loaded";
-  const auto r = run_recfuse("run " + loading.string() + " --output " + out.string() + " --no-cache --quiet --load-models " +
-                             (saved / "models").string());
+  const auto r = run_into(loading, out, "--load-models " + (saved / "models").string());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   const json after = read_report(out);
@@ -145,8 +149,7 @@ TEST_CASE("run with load-models scores the saved models instead of fitting them"
   // A model that is missing is not fitted in its place: the trial fails.
   std::filesystem::remove(saved / "models" / (trial_named(before, "item_knn").at("trial_id").get<std::string>() + ".model"));
   const auto out2 = dir / "missing";
-  const auto r2 = run_recfuse("run " + loading.string() + " --output " + out2.string() + " --no-cache --quiet --load-models " +
-                              (saved / "models").string());
+  const auto r2 = run_into(loading, out2, "--load-models " + (saved / "models").string());
   CHECK(r2.exit_code == 2);
   const json knn = record_of(out2, trial_named(read_report(out2), "item_knn"));
   CHECK(knn.at("status") == "failed");
@@ -159,15 +162,14 @@ TEST_CASE("load-models names what differs between a trial and the nearest saved 
   const auto dir = temp_dir("load_models_mismatch");
   const auto saving = write_text(dir, "save.toml", saveable_scenario());
   const auto saved = dir / "saved";
-  REQUIRE(run_recfuse("run " + saving.string() + " --output " + saved.string() + " --no-cache --quiet --save-models")
+  REQUIRE(run_into(saving, saved, "--save-models")
               .exit_code == 0);
   const json before = read_report(saved);
   // Other neighbours and another seed: item_knn differs in both, popularity in its seed.
   const auto other = write_text(dir, "other.toml", replaced(replaced(saveable_scenario(), "neighbors = 20", "neighbors = 10"),
                                                             "seeds = [3]", "seeds = [4]"));
   const auto out = dir / "other";
-  CHECK(run_recfuse("run " + other.string() + " --output " + out.string() + " --no-cache --quiet --load-models " +
-                    (saved / "models").string())
+  CHECK(run_into(other, out, "--load-models " + (saved / "models").string())
             .exit_code == 2);
   const json after = read_report(out);
   const std::string knn = record_of(out, trial_named(after, "item_knn")).at("error");
@@ -179,8 +181,7 @@ TEST_CASE("load-models names what differs between a trial and the nearest saved 
   // Other data: the dataset's hash and the training part differ.
   const auto data = write_text(dir, "data.toml", replaced(saveable_scenario(), "seed = 9", "seed = 10"));
   const auto out2 = dir / "data";
-  CHECK(run_recfuse("run " + data.string() + " --output " + out2.string() + " --no-cache --quiet --load-models " +
-                    (saved / "models").string())
+  CHECK(run_into(data, out2, "--load-models " + (saved / "models").string())
             .exit_code == 2);
   const std::string moved = record_of(out2, trial_named(read_report(out2), "popularity")).at("error");
   CHECK_THAT(moved, Catch::Contains("dataset.sha256 (saved \""));
@@ -190,12 +191,11 @@ TEST_CASE("load-models names what differs between a trial and the nearest saved 
                                             "method = \"random\"\nseed = 5");
   const auto five = write_text(dir, "five.toml", random_split);
   const auto saved5 = dir / "saved5";
-  REQUIRE(run_recfuse("run " + five.string() + " --output " + saved5.string() + " --no-cache --quiet --save-models")
+  REQUIRE(run_into(five, saved5, "--save-models")
               .exit_code == 0);
   const auto six = write_text(dir, "six.toml", replaced(random_split, "seed = 5", "seed = 6"));
   const auto out6 = dir / "six";
-  CHECK(run_recfuse("run " + six.string() + " --output " + out6.string() + " --no-cache --quiet --load-models " +
-                    (saved5 / "models").string())
+  CHECK(run_into(six, out6, "--load-models " + (saved5 / "models").string())
             .exit_code == 2);
   CHECK_THAT(record_of(out6, trial_named(read_report(out6), "popularity")).at("error").get<std::string>(),
              Catch::EndsWith("differs in dataset.fit_sha256 (saved \"" +
@@ -209,8 +209,7 @@ TEST_CASE("load-models names what differs between a trial and the nearest saved 
   const std::string bytes = read_text(file);
   write_text(file.parent_path(), file.filename().string(), bytes.substr(0, bytes.size() - 8));
   const auto out3 = dir / "truncated";
-  CHECK(run_recfuse("run " + saving.string() + " --output " + out3.string() + " --no-cache --quiet --load-models " +
-                    (saved / "models").string())
+  CHECK(run_into(saving, out3, "--load-models " + (saved / "models").string())
             .exit_code == 2);
   const std::string cut = record_of(out3, trial_named(read_report(out3), "popularity")).at("error");
   CHECK_THAT(cut, Catch::StartsWith(file.string() + ": popularity: model file:") && Catch::Contains("truncated"));
@@ -223,9 +222,157 @@ TEST_CASE("load-models is refused with save-models and for a missing directory")
                                 " --no-cache --quiet --save-models --load-models " + dir.string());
   CHECK(both.exit_code == 1);
   CHECK_THAT(both.output, Catch::Contains("give --save-models or --load-models, not both"));
-  const auto missing = run_recfuse("run " + s.string() + " --output " + (dir / "o").string() +
-                                   " --no-cache --quiet --load-models " + (dir / "nope").string());
+  const auto missing = run_into(s, dir / "o", "--load-models " + (dir / "nope").string());
   CHECK(missing.exit_code == 1);
   CHECK_THAT(missing.output, Catch::Contains("--load-models " + (dir / "nope").string() + ": no such directory"));
   CHECK_FALSE(std::filesystem::exists(dir / "o"));
+}
+
+namespace {
+
+// Fusion trees on kSmallScenario's data, with a validation part for stacking:
+// "stack" and "cascade" have saveable children only, "with_random" a child
+// that cannot be saved.
+std::string fusion_scenario() {
+  std::string text = kSmallScenario;
+  text = replaced(text, "method = \"leave_last_one_out\"", "method = \"leave_last_one_out\"\nvalidation = true");
+  text.erase(text.find("[[algorithms]]"));
+  return text + R"([[algorithms]]
+name = "stack"
+plugin = "stacking"
+[[algorithms.children]]
+name = "pop"
+plugin = "popularity"
+[[algorithms.children]]
+name = "knn"
+plugin = "item_knn"
+params = { neighbors = 20 }
+[[algorithms]]
+name = "cascade"
+plugin = "cascade"
+params = { candidates = 30 }
+[[algorithms.children]]
+name = "knn"
+plugin = "item_knn"
+params = { neighbors = 20 }
+[[algorithms.children]]
+name = "uknn"
+plugin = "user_knn"
+[[algorithms]]
+name = "with_random"
+plugin = "score_fusion"
+[[algorithms.children]]
+name = "pop"
+plugin = "popularity"
+[[algorithms.children]]
+name = "rnd"
+plugin = "random"
+)";
+}
+
+/// `tree` (a record's model_tree) without its fit times.
+json without_fit_times(json tree) {
+  tree.erase("fit_wall_s");
+  tree.erase("fit_cpu_s");
+  if (tree.contains("children"))
+    for (json& c : tree.at("children")) c = without_fit_times(c);
+  return tree;
+}
+
+/// Whether `tree` or a node below it has a fit time.
+bool has_fit_times(const json& tree) {
+  if (tree.contains("fit_wall_s") || tree.contains("fit_cpu_s")) return true;
+  for (const auto& c : tree.value("children", json::array()))
+    if (has_fit_times(c)) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("load-models reads a fusion tree whole, children included, and scores it as fitted") {
+  const auto dir = temp_dir("load_fusion_models");
+  const auto saving = write_text(dir, "save.toml", fusion_scenario());
+  const auto saved = dir / "saved";
+  const auto r0 = run_into(saving, saved, "--save-models");
+  INFO(r0.output);
+  REQUIRE(r0.exit_code == 0);
+  const json before = read_report(saved);
+  // A child without save/load: no file, the record says which child; the trial stands.
+  const json rnd_saved = record_of(saved, trial_named(before, "with_random"));
+  CHECK(rnd_saved.at("status") == "ok");
+  CHECK_THAT(rnd_saved.at("saved_model").at("error").get<std::string>(),
+             Catch::Contains("model not saved: [score_fusion] child 'rnd' (plugin random) does not declare save/load"));
+  CHECK_FALSE(std::filesystem::exists(saved / "models" / (trial_named(before, "with_random").at("trial_id").get<std::string>() + ".model")));
+  // The header names the tree the children are built from, without fit times.
+  const auto stack_file = saved / "models" / (trial_named(before, "stack").at("trial_id").get<std::string>() + ".model");
+  std::ifstream in(stack_file, std::ios::binary);
+  const json header = json::parse(recfuse::read_model_header(in, stack_file.string()));
+  REQUIRE(header.at("model_tree").at("children").size() == 2);
+  CHECK(header.at("model_tree").at("children").at(1).at("name") == "knn");
+  CHECK(header.at("model_tree").at("children").at(1).at("params").at("neighbors") == 20);
+  CHECK_FALSE(has_fit_times(header.at("model_tree")));
+
+  // Other cutoffs: other trial ids, the same fits.
+  const auto loading = write_text(dir, "load.toml", replaced(fusion_scenario(), "cutoffs = [5, 10]", "cutoffs = [5, 10, 20]"));
+  const auto out = dir / "loaded";
+  const auto r = run_into(loading, out, "--load-models " + (saved / "models").string());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json after = read_report(out);
+  for (const char* name : {"stack", "cascade"}) {
+    INFO(name);
+    const json& was = trial_named(before, name);
+    const json& now = trial_named(after, name);
+    CHECK(now.at("trial_id") != was.at("trial_id"));
+    const json rec = record_of(out, now), old = record_of(saved, was);
+    CHECK(rec.at("loaded_model").at("file") == (saved / "models" / (was.at("trial_id").get<std::string>() + ".model")).string());
+    CHECK_FALSE(rec.at("timing").contains("fit_wall_s"));
+    CHECK(rec.at("timing").contains("load_model_s"));
+    CHECK(now.at("metrics").contains("ndcg@20"));
+    CHECK(now.at("metrics").at("ndcg@10") == was.at("metrics").at("ndcg@10"));
+    CHECK(now.at("metrics").at("recall@5") == was.at("metrics").at("recall@5"));
+    CHECK(rec.at("per_user").at("ndcg@10") == old.at("per_user").at("ndcg@10"));
+    CHECK(rec.at("per_user").at("hr@5") == old.at("per_user").at("hr@5"));
+    CHECK(now.at("resources").at("model_bytes") == was.at("resources").at("model_bytes"));
+    // The record's tree: the fitted one's, without fit times.
+    CHECK_FALSE(has_fit_times(rec.at("model_tree")));
+    CHECK(rec.at("model_tree") == without_fit_times(old.at("model_tree")));
+  }
+  CHECK(record_of(out, trial_named(after, "stack")).at("diagnostics") ==
+        record_of(saved, trial_named(before, "stack")).at("diagnostics"));
+  CHECK(record_of(out, trial_named(after, "cascade")).at("diagnostics").at("retrieval_recall") ==
+        record_of(saved, trial_named(before, "cascade")).at("diagnostics").at("retrieval_recall"));
+  const json rnd = record_of(out, trial_named(after, "with_random"));
+  CHECK(rnd.at("loaded_model").at("skipped") ==
+        "algorithm 'with_random' has a child that cannot be saved: children[1] 'rnd' (plugin random) does not "
+        "declare save/load: fitted");
+  CHECK(rnd.at("timing").contains("fit_wall_s"));
+}
+
+TEST_CASE("load-models names a fusion child's parameter that differs") {
+  const auto dir = temp_dir("load_fusion_mismatch");
+  const auto saving = write_text(dir, "save.toml", fusion_scenario());
+  const auto saved = dir / "saved";
+  REQUIRE(run_into(saving, saved, "--save-models")
+              .exit_code == 0);
+  // Stack's error when loading `scenario` (stack's tree changed, the cascade's not).
+  const auto stack_error = [&](const std::string& tag, const std::string& scenario) {
+    const auto out = dir / tag;
+    CHECK(run_recfuse("run " + write_text(dir, tag + ".toml", scenario).string() + " --output " + out.string() +
+                      " --no-cache --quiet --load-models " + (saved / "models").string())
+              .exit_code == 2);
+    const json after = read_report(out);
+    CHECK(record_of(out, trial_named(after, "cascade")).at("loaded_model").contains("file"));
+    return record_of(out, trial_named(after, "stack")).at("error").get<std::string>();
+  };
+  // The first "neighbors = 20" is stack's child knn; the cascade's stays.
+  CHECK_THAT(stack_error("param", replaced(fusion_scenario(), "neighbors = 20", "neighbors = 10")),
+             Catch::EndsWith(".model, differs in children[1].params.neighbors (saved 20, here 10)"));
+  // A child of another plugin is that one difference, not its parameters too.
+  CHECK_THAT(stack_error("plugin", replaced(fusion_scenario(), "plugin = \"item_knn\"", "plugin = \"user_knn\"")),
+             Catch::EndsWith(".model, differs in children[1].plugin (saved \"item_knn\", here \"user_knn\")"));
+  CHECK_THAT(stack_error("count", replaced(fusion_scenario(), "[[algorithms]]\nname = \"cascade\"",
+                                           "[[algorithms.children]]\nname = \"pop2\"\nplugin = \"popularity\"\n"
+                                           "[[algorithms]]\nname = \"cascade\"")),
+             Catch::EndsWith(".model, differs in children (saved 2, here 3)"));
 }

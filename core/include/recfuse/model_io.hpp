@@ -14,10 +14,13 @@
 //
 // A file the host writes (`recfuse run --save-models`) is one text line
 // "recfuse-model 1", one line of JSON naming the plugin library and its
-// version, the algorithm and its parameters, the trial and the data it was
-// fitted on, then the algorithm's own bytes. A program that serves the model
-// reads the two lines with read_model_header, builds the algorithm from the
-// plugin with the header's parameters, and calls load on the rest. Users and
+// version, the algorithm and its parameters, the model tree ("model_tree":
+// each node's name, plugin, plugin_version, params and children), the trial
+// and the data it was fitted on, then the algorithm's own bytes. A program
+// that serves the model reads the two lines with read_model_header, builds
+// the algorithm from the plugin with the header's parameters (a fusion
+// strategy's children from model_tree first, handed over with
+// set_children), and calls load on the rest. Users and
 // items are recfuse's dense ids of the dataset the header names (after its
 // [filter]): to map raw ids, read that dataset with the same reader.
 //

@@ -165,13 +165,17 @@ class Recommender {
   }
 
   /// kCapSaveLoad: writes the fitted model (what scoring needs) to `out`
-  /// with ModelWriter (model_io.hpp). Called after fit.
+  /// with ModelWriter (model_io.hpp). Called after fit. With kCapChildren,
+  /// the children's models too (throws, naming the child, when one cannot
+  /// be saved).
   virtual void save(std::ostream& /*out*/) const {
     throw Error("this recommender does not save models");
   }
   /// kCapSaveLoad: restores, in place of fit, what save wrote, on an object
-  /// built with the same parameters; sets the shape. Throws Error (via
-  /// ModelReader) on a truncated or foreign stream.
+  /// built with the same parameters; sets the shape. With kCapChildren it is
+  /// called after set_children handed over the same children unfitted, and
+  /// loads them too. Throws Error (via ModelReader) on a truncated or
+  /// foreign stream.
   virtual void load(std::istream& /*in*/) {
     throw Error("this recommender does not load models");
   }

@@ -65,10 +65,13 @@ void check_model_tree(const AlgorithmSpec& spec, const std::map<std::string, Par
   for (const auto& c : spec.children) check_model_tree(c, c.params, registry, used, build);
 }
 
-FittedModel fit_model_tree(const AlgorithmSpec& spec,
-                           const std::map<std::string, ParamValue>& params,
-                           const PluginRegistry& registry, const TrainData& train,
-                           const FitContext& ctx) {
+namespace {
+
+/// Builds node `spec` and its children depth-first, each child handed over
+/// with set_children before its parent; with `train`, fits each node after
+/// its children (`tree` gains its fit times, the children's included).
+FittedModel grow_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
+                            const PluginRegistry& registry, const TrainData* train, const FitContext& ctx) {
   FittedModel out;
   out.handle = resolve_algorithm(spec, registry);
   out.params = node_params(spec, params, out.handle);
@@ -82,18 +85,33 @@ FittedModel fit_model_tree(const AlgorithmSpec& spec,
     std::vector<Child> children;
     nlohmann::json child_trees = nlohmann::json::array();
     for (const auto& c : spec.children) {
-      ctx.log("fitting child '" + c.name + "' (" + c.plugin + ")");
-      FittedModel child = fit_model_tree(c, c.params, registry, train, ctx);
+      if (train) ctx.log("fitting child '" + c.name + "' (" + c.plugin + ")");
+      FittedModel child = grow_model_tree(c, c.params, registry, train, ctx);
       children.push_back({c.name, c.plugin, child.handle.algorithm->capabilities, child.model});
       child_trees.push_back(std::move(child.tree));
     }
     out.tree["children"] = std::move(child_trees);
     out.model->set_children(std::move(children));
   }
-  out.model->fit(train, ctx);
+  if (!train) return out;
+  out.model->fit(*train, ctx);
   out.tree["fit_wall_s"] = wall_seconds() - t0;
   out.tree["fit_cpu_s"] = process_cpu_seconds() - c0;
   return out;
+}
+
+}  // namespace
+
+FittedModel fit_model_tree(const AlgorithmSpec& spec,
+                           const std::map<std::string, ParamValue>& params,
+                           const PluginRegistry& registry, const TrainData& train,
+                           const FitContext& ctx) {
+  return grow_model_tree(spec, params, registry, &train, ctx);
+}
+
+FittedModel build_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
+                             const PluginRegistry& registry) {
+  return grow_model_tree(spec, params, registry, nullptr, FitContext{});
 }
 
 }  // namespace recfuse

@@ -1,7 +1,8 @@
 // Building a trial's model: the algorithm named by the scenario, with its
 // parameters validated against the plugin's declared table, and for fusion
 // strategies (kCapChildren) the child recommenders built, fitted and handed
-// over first, recursively.
+// over first, recursively; or the same tree built unfitted, for a saved
+// model to be loaded into (runner/saved_models.hpp).
 #pragma once
 
 #include <map>
@@ -51,5 +52,11 @@ FittedModel fit_model_tree(const AlgorithmSpec& spec,
                            const std::map<std::string, ParamValue>& params,
                            const PluginRegistry& registry, const TrainData& train,
                            const FitContext& ctx);
+
+/// The same tree built without fitting: every node created, children handed
+/// over unfitted with set_children (the state Recommender::load expects);
+/// `tree` without fit times.
+FittedModel build_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
+                             const PluginRegistry& registry);
 
 }  // namespace recfuse

@@ -37,13 +37,16 @@
 //                          "head_fraction": 0.2, "head_min_popularity": 97,
 //                          "head_items": 338},
 //   "model_tree": {"name", "plugin", "plugin_version", "params", "fit_wall_s",
-//                  "fit_cpu_s", "children": [...]},   // fusion strategies only
+//                  "fit_cpu_s", "children": [...]},   // fusion strategies only; a
+//                  // loaded one (--load-models) has no fit times
 //   "diagnostics": {"retrieval_recall@100": 0.61, ...},  // plugin-reported, optional
 //   "saved_model": {"file": ".../models/<trial_id>.model", "bytes": 1234},  // --save-models;
-//                  // or {"skipped": why} / {"error": why} (runner/saved_models.hpp)
+//                  // or {"skipped": why} / {"error": why} (runner/saved_models.hpp; a
+//                  // fusion child that cannot be saved: "model not saved: [stacking] child ...")
 //   "loaded_model": {"file", "bytes", "saved_trial_id", "saved_plugin_fingerprint"},
 //                  // --load-models: read, not fitted (no fit times, "load_model_s");
-//                  // or {"skipped": why} when the trial fitted its model
+//                  // or {"skipped": why} when the trial fitted its model (why: the
+//                  // algorithm, or which child of it, does not declare save/load)
 //   "timing": {"load_s": 0.1, "split_s": 0.01, "fit_wall_s": 1.2, "fit_cpu_s": 2.3,
 //              "eval_wall_s": 0.8, "trial_wall_s": 2.5,
 //              "latency_ms": {"p50": 0.2, "p95": 0.3, "p99": 0.5, "max": 1.1,

@@ -17,25 +17,74 @@ bool saveable(const AlgorithmHandle& handle) {
   return (handle.algorithm->capabilities & kCapSaveLoad) != 0;
 }
 
+/// The first node of the tree, depth-first, whose algorithm does not declare
+/// kCapSaveLoad, with its path in `path` ("" at the root,
+/// "children[0].children[1]" below it); null when every node declares it.
+const AlgorithmSpec* find_unsaveable(const AlgorithmSpec& spec, const PluginRegistry& registry, std::string& path) {
+  if (!saveable(resolve_algorithm(spec, registry))) return &spec;
+  const std::string at = path;
+  for (std::size_t i = 0; i < spec.children.size(); ++i) {
+    path = (at.empty() ? "" : at + ".") + "children[" + std::to_string(i) + "]";
+    if (const AlgorithmSpec* node = find_unsaveable(spec.children[i], registry, path)) return node;
+  }
+  path = at;
+  return nullptr;
+}
+
+/// Why the tree of `spec` cannot be loaded: "algorithm 'rnd' (plugin random)
+/// does not declare save/load", or "algorithm 'fused' has a child that
+/// cannot be saved: children[1] 'rnd' (plugin random) does not declare
+/// save/load"; "" when every node declares it.
+std::string unsaveable(const AlgorithmSpec& spec, const PluginRegistry& registry) {
+  std::string path;
+  const AlgorithmSpec* node = find_unsaveable(spec, registry, path);
+  if (!node) return {};
+  const std::string what = "'" + node->name + "' (plugin " + node->plugin + ") does not declare save/load";
+  return "algorithm " + (path.empty() ? what : "'" + spec.name + "' has a child that cannot be saved: " + path + " " + what);
+}
+
+/// FittedModel::tree without its fit times: what the model is, children
+/// included (a model file's "model_tree", and what a loaded model matches).
+json without_fit_times(json tree) {
+  tree.erase("fit_wall_s");
+  tree.erase("fit_cpu_s");
+  if (auto it = tree.find("children"); it != tree.end())
+    for (json& child : *it) child = without_fit_times(std::move(child));
+  return tree;
+}
+
 /// The record's "dataset" fields a fitted model depends on: the data (its
 /// hash and shape after [filter]) and the part of it the algorithm trained
 /// on (sizes and fingerprint). Not the dataset's name, nor what was evaluated.
 constexpr const char* kFitDataFields[] = {"sha256", "users", "items", "split", "nested_validation",
                                           "algorithm_train", "algorithm_validation", "fit_sha256"};
 
-/// What a model saved for this trial's fit has in its header, as
-/// (dotted name, value) pairs; the header's own value of each name is
-/// header[name] with "params." and "dataset." resolved one level down.
-std::vector<std::pair<std::string, json>> fit_identity(const TrialSpec& trial, const AlgorithmHandle& handle,
-                                                       const json& params, const json& dataset) {
-  const PluginDescriptor& desc = *handle.plugin->descriptor;
-  std::vector<std::pair<std::string, json>> out = {{"plugin_library", desc.name},
-                                                   {"plugin_version", desc.version},
-                                                   {"plugin", trial.plugin},
-                                                   {"seed", trial.seed},
-                                                   {"fold", trial.fold}};
-  for (const auto& [k, v] : params.items()) out.emplace_back("params." + k, v);
-  for (const char* f : kFitDataFields) out.emplace_back(std::string("dataset.") + f, dataset.value(f, json()));
+using Fields = std::vector<std::pair<std::string, json>>;
+
+/// What a model saved for this trial's fit has in its header: `trial` and
+/// `data` as (dotted name, value) pairs, whose header values are
+/// header[name] with "dataset." resolved one level down; the root's
+/// validated `params`; and `tree`, the model tree without fit times, whose
+/// children (their names, plugins, versions, parameters and children)
+/// must match the header's "model_tree".
+struct FitIdentity {
+  Fields trial;
+  json params;
+  json tree;
+  Fields data;
+};
+
+FitIdentity fit_identity(const TrialSpec& trial, const FittedModel& model, const json& dataset) {
+  const PluginDescriptor& desc = *model.handle.plugin->descriptor;
+  FitIdentity out;
+  out.trial = {{"plugin_library", desc.name},
+               {"plugin_version", desc.version},
+               {"plugin", trial.plugin},
+               {"seed", trial.seed},
+               {"fold", trial.fold}};
+  out.params = model.tree.at("params");
+  out.tree = without_fit_times(model.tree);
+  for (const char* f : kFitDataFields) out.data.emplace_back(std::string("dataset.") + f, dataset.value(f, json()));
   return out;
 }
 
@@ -46,21 +95,56 @@ json header_value(const json& header, const std::string& name) {
   return table.is_object() ? table.value(name.substr(dot + 1), json()) : json();
 }
 
-/// The names in `identity` whose saved value differs, as
-/// "params.factors (saved 64, here 32)"; a saved parameter this plugin no
-/// longer has counts too.
-std::vector<std::string> differences(const json& header, const std::vector<std::pair<std::string, json>>& identity) {
-  std::vector<std::string> out;
-  for (const auto& [name, want] : identity) {
-    const json got = header_value(header, name);
-    if (got != want)
-      out.push_back(name + " (saved " + (got.is_null() ? std::string("nothing") : got.dump()) + ", here " +
-                    want.dump() + ")");
+/// `saved` and `here` as one difference, "params.factors (saved 64, here 32)", when they differ.
+void compare(const std::string& name, const json& saved, const json& here, std::vector<std::string>& out) {
+  if (saved != here)
+    out.push_back(name + " (saved " + (saved.is_null() ? std::string("nothing") : saved.dump()) + ", here " +
+                  here.dump() + ")");
+}
+
+/// `node[key]`, or `fallback` when node is not an object or has no such key.
+json member(const json& node, const char* key, json fallback) {
+  return node.is_object() ? node.value(key, std::move(fallback)) : fallback;
+}
+
+/// The differences of the saved parameters from `here`, named `prefix` + key;
+/// a saved parameter this plugin no longer has counts too.
+void param_differences(const json& saved, const json& here, const std::string& prefix, std::vector<std::string>& out) {
+  const json got = saved.is_object() ? saved : json::object();
+  for (const auto& [k, v] : here.items()) compare(prefix + k, got.value(k, json()), v, out);
+  for (const auto& [k, v] : got.items())
+    if (!here.contains(k)) out.push_back(prefix + k + " (saved " + v.dump() + ", not a parameter here)");
+}
+
+/// The differences of the saved tree's children from `here`'s, named from
+/// `at`: "children[0].params.factors (saved 64, here 32)". Another number
+/// of children is one difference ("children (saved 3, here 2)"), and a
+/// child of another plugin is one (its version and parameters are that
+/// plugin's, not worth listing).
+void child_differences(const json& saved, const json& here, const std::string& at, std::vector<std::string>& out) {
+  const json s = member(saved, "children", json::array()), h = member(here, "children", json::array());
+  const std::size_t ns = s.is_array() ? s.size() : 0, nh = h.size();
+  if (ns != nh) compare(at + "children", json(ns), json(nh), out);
+  for (std::size_t i = 0; i < std::min(ns, nh); ++i) {
+    const std::string p = at + "children[" + std::to_string(i) + "].";
+    compare(p + "name", member(s[i], "name", json()), h[i].at("name"), out);
+    const json plugin = member(s[i], "plugin", json());
+    compare(p + "plugin", plugin, h[i].at("plugin"), out);
+    if (plugin != h[i].at("plugin")) continue;
+    compare(p + "plugin_version", member(s[i], "plugin_version", json()), h[i].at("plugin_version"), out);
+    param_differences(member(s[i], "params", json::object()), h[i].at("params"), p + "params.", out);
+    child_differences(s[i], h[i], p, out);
   }
-  if (const json saved = header.value("params", json::object()); saved.is_object())
-    for (const auto& [k, v] : saved.items())
-      if (std::none_of(identity.begin(), identity.end(), [&](const auto& p) { return p.first == "params." + k; }))
-        out.push_back("params." + k + " (saved " + v.dump() + ", not a parameter here)");
+}
+
+/// What differs between `header` and `identity`, in the order trial fields,
+/// parameters, children, data.
+std::vector<std::string> differences(const json& header, const FitIdentity& identity) {
+  std::vector<std::string> out;
+  for (const auto& [name, want] : identity.trial) compare(name, header_value(header, name), want, out);
+  param_differences(header.value("params", json::object()), identity.params, "params.", out);
+  child_differences(header.value("model_tree", json::object()), identity.tree, "", out);
+  for (const auto& [name, want] : identity.data) compare(name, header_value(header, name), want, out);
   return out;
 }
 
@@ -68,6 +152,12 @@ std::vector<std::string> differences(const json& header, const std::vector<std::
 std::optional<json> read_header(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return std::nullopt;
+  // The magic line first, by a bounded read: a foreign file without line
+  // breaks is not read whole (every trial scans the directory's headers).
+  const std::string magic = std::string(kModelMagic) + "\n";
+  std::string head(magic.size(), '\0');
+  if (!in.read(head.data(), static_cast<std::streamsize>(head.size())) || head != magic) return std::nullopt;
+  in.seekg(0);
   try {
     json header = json::parse(read_model_header(in, file.string()));
     if (header.is_object()) return header;
@@ -80,7 +170,7 @@ std::optional<json> read_header(const std::filesystem::path& file) {
 /// name) whose header matches `identity`; an Error naming the nearest file
 /// and its differences when none does.
 std::filesystem::path find_model(const std::filesystem::path& dir, const TrialSpec& trial,
-                                 const std::vector<std::pair<std::string, json>>& identity) {
+                                 const FitIdentity& identity) {
   std::vector<std::filesystem::path> files;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
@@ -125,30 +215,33 @@ std::filesystem::path find_model(const std::filesystem::path& dir, const TrialSp
 
 }  // namespace
 
-void save_trial_model(const Recommender& model, const AlgorithmHandle& handle, const TrialSpec& trial,
-                      const std::filesystem::path& dir, json& rec) {
+void save_trial_model(const FittedModel& fitted, const TrialSpec& trial, const std::filesystem::path& dir,
+                      json& rec) {
   if (dir.empty()) return;
-  if (!saveable(handle)) {
-    rec["saved_model"] = {{"skipped", "algorithm '" + handle.name() + "' does not declare save/load"}};
+  if (!saveable(fitted.handle)) {
+    rec["saved_model"] = {{"skipped", "algorithm '" + fitted.handle.name() + "' does not declare save/load"}};
     return;
   }
-  const PluginDescriptor& desc = *handle.plugin->descriptor;
+  const PluginDescriptor& desc = *fitted.handle.plugin->descriptor;
   const json header = {{"plugin_library", desc.name},
                        {"plugin_version", desc.version},
                        {"plugin_fingerprint", desc.fingerprint},
                        {"plugin", trial.plugin},
                        {"algorithm", trial.algorithm},
-                       {"params", rec["params"]},
+                       {"params", fitted.tree.at("params")},
+                       {"model_tree", without_fit_times(fitted.tree)},
                        {"trial_id", trial.id},
                        {"seed", trial.seed},
                        {"fold", trial.fold},
-                       {"n_users", model.n_users()},
-                       {"n_items", model.n_items()},
+                       {"n_users", fitted.model->n_users()},
+                       {"n_items", fitted.model->n_items()},
                        {"dataset", rec.value("dataset", json::object())},
                        {"provenance", rec.value("provenance", json::object())}};
   // Streamed to a temporary file, then renamed: no copy of the model in
-  // memory (it would count in the trial's peak RSS), no torn file. A failed
-  // save is noted in the record; the trial's metrics still count.
+  // memory (it would count in the trial's peak RSS; a fusion strategy holds
+  // one child's bytes at a time, fusion_io.hpp), no torn file. A failed save
+  // (a fusion child that cannot be saved, a full disk) is noted in the
+  // record; the trial's metrics still count.
   const std::filesystem::path file = dir / (trial.id + ".model");
   const std::filesystem::path tmp = dir / (trial.id + ".model.tmp");
   try {
@@ -158,7 +251,7 @@ void save_trial_model(const Recommender& model, const AlgorithmHandle& handle, c
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(tmp.string() + ": cannot open for writing");
     out << kModelMagic << "\n" << header.dump() << "\n";
-    model.save(out);
+    fitted.model->save(out);
     out.close();
     if (!out) throw Error(tmp.string() + ": write failed");
     std::filesystem::rename(tmp, file);
@@ -171,23 +264,20 @@ void save_trial_model(const Recommender& model, const AlgorithmHandle& handle, c
 }
 
 std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial,
-                                            const AlgorithmHandle& handle,
-                                            const std::filesystem::path& dir, json& rec, json& timing) {
+                                            const PluginRegistry& registry, const std::filesystem::path& dir,
+                                            json& rec, json& timing) {
   if (dir.empty()) return std::nullopt;
-  if (!saveable(handle) || !spec.children.empty()) {
-    rec["loaded_model"] = {{"skipped", "algorithm '" + handle.name() + "' does not declare save/load: fitted"}};
+  if (const std::string why = unsaveable(spec, registry); !why.empty()) {
+    rec["loaded_model"] = {{"skipped", why + ": fitted"}};
     return std::nullopt;
   }
   const double t0 = wall_seconds();
-  FittedModel out;
-  out.handle = handle;
-  out.params = node_params(spec, trial.params, handle);
-  const json params = params_json(out.params);
-  const std::filesystem::path file =
-      find_model(dir, trial, fit_identity(trial, handle, params, rec.value("dataset", json::object())));
+  // Built unfitted (fusion strategies: children created and handed over
+  // first); load fills the whole tree from the root's file.
+  FittedModel out = build_model_tree(spec, trial.params, registry);
+  const std::filesystem::path file = find_model(dir, trial, fit_identity(trial, out, rec.value("dataset", json::object())));
   std::ifstream in(file, std::ios::binary);
   const json header = json::parse(read_model_header(in, file.string()));
-  out.model = create_recommender(handle, out.params);
   try {
     out.model->load(in);
   } catch (const std::exception& e) {
@@ -199,15 +289,12 @@ std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const Tri
                 std::to_string(out.model->n_items()) + " items; the data has " + dataset.value("users", json()).dump() +
                 " and " + dataset.value("items", json()).dump());
   timing["load_model_s"] = wall_seconds() - t0;
-  rec["params"] = params;
+  rec["params"] = out.tree.at("params");
+  if (out.tree.contains("children")) rec["model_tree"] = out.tree;
   rec["loaded_model"] = {{"file", file.string()},
                          {"bytes", std::filesystem::file_size(file)},
                          {"saved_trial_id", header.value("trial_id", "")},
                          {"saved_plugin_fingerprint", header.value("plugin_fingerprint", "")}};
-  out.tree = {{"name", spec.name},
-              {"plugin", spec.plugin},
-              {"plugin_version", handle.plugin->descriptor->version},
-              {"params", params}};
   return out;
 }
 

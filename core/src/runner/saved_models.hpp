@@ -14,30 +14,38 @@
 
 namespace recfuse {
 
-/// Writes `model` as <dir>/<trial id>.model: model_io.hpp's magic line, a
-/// JSON header (plugin, algorithm, validated parameters, trial, the record's
-/// "dataset" and "provenance"), then Recommender::save's bytes. Notes in
+/// Writes the fitted model as <dir>/<trial id>.model: model_io.hpp's magic
+/// line, a JSON header (plugin, algorithm, validated parameters,
+/// "model_tree": the tree of FittedModel::tree without fit times, which a
+/// fusion strategy's children are built from; trial, the record's "dataset"
+/// and "provenance"), then Recommender::save's bytes (a fusion strategy's
+/// include its children's, plugins/fusion/fusion_io.hpp). Notes in
 /// rec["saved_model"] the file, or why there is none (an algorithm without
-/// kCapSaveLoad, a failed write: the trial's metrics stand either way).
-/// Does nothing when `dir` is empty.
-void save_trial_model(const Recommender& model, const AlgorithmHandle& handle, const TrialSpec& trial,
-                      const std::filesystem::path& dir, nlohmann::json& rec);
+/// kCapSaveLoad; an error from a failed write or a save that throws, such as
+/// a fusion child without kCapSaveLoad: the trial's metrics stand either
+/// way). Does nothing when `dir` is empty.
+void save_trial_model(const FittedModel& fitted, const TrialSpec& trial, const std::filesystem::path& dir,
+                      nlohmann::json& rec);
 
-/// The trial's model read from `dir` instead of fitted: the saved file whose
-/// header matches what this trial would fit — plugin library and version,
-/// plugin, validated parameters, seed, fold, and rec["dataset"]'s data
+/// The trial's model read from `dir` instead of fitted: the tree is built
+/// unfitted (build_model_tree) and loaded from the saved file whose header
+/// matches what this trial would fit — plugin library and version, plugin,
+/// validated parameters, the children (names, plugins and versions,
+/// parameters, their children), seed, fold, and rec["dataset"]'s data
 /// (sha256, shape) and the interactions fitted on (split label, nesting,
 /// sizes and fit_sha256). <dir>/<trial id>.model is
 /// tried first, then every *.model in name order, so a scenario that only
 /// changes its [evaluation] (new trial ids) reads the models of the run
-/// that saved them. Notes rec["loaded_model"] and timing["load_model_s"];
-/// the record has no fit times. Returns nothing, noting why in
-/// rec["loaded_model"]["skipped"], for an algorithm without kCapSaveLoad
-/// (the caller fits it). Throws Error when no file matches, naming the
-/// nearest file and what differs, or when the file does not load.
+/// that saved them. Notes rec["loaded_model"], timing["load_model_s"] and,
+/// for a tree with children, rec["model_tree"] (without fit times); the
+/// record has no fit times. Returns nothing, noting why in
+/// rec["loaded_model"]["skipped"], when a node of the tree lacks
+/// kCapSaveLoad (the root, or which child: the caller fits it). Throws
+/// Error when no file matches, naming the nearest file and what differs
+/// ("children[0].params.factors (saved 64, here 32)"), or when the file does
+/// not load.
 std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial,
-                                            const AlgorithmHandle& handle,
-                                            const std::filesystem::path& dir, nlohmann::json& rec,
-                                            nlohmann::json& timing);
+                                            const PluginRegistry& registry, const std::filesystem::path& dir,
+                                            nlohmann::json& rec, nlohmann::json& timing);
 
 }  // namespace recfuse

@@ -1,6 +1,8 @@
 #include "runner/trial.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -60,18 +62,21 @@ json params_json(const std::map<std::string, ParamValue>& values) {  // before v
 /// parts, in order. A saved model is read back only for the same ones
 /// (saved_models.hpp): a changed split.seed keeps every size but moves this.
 std::string fit_set_fingerprint(const Split& fit) {
+  // Through a fixed 64 KiB buffer: a copy of the whole part would count in
+  // the trial's peak RSS (20 bytes per interaction).
   Sha256 h;
-  std::vector<char> buf;
+  std::array<char, 65536> buf;
+  std::size_t used = 0;
   const auto put = [&](const auto& v) {
-    const char* p = reinterpret_cast<const char*>(&v);
-    buf.insert(buf.end(), p, p + sizeof v);
+    if (used + sizeof v > buf.size()) h.update(buf.data(), used), used = 0;
+    std::memcpy(buf.data() + used, &v, sizeof v);
+    used += sizeof v;
   };
   for (const std::vector<Interaction>* part : {&fit.train, &fit.validation}) {
-    buf.clear();
     put(static_cast<std::uint64_t>(part->size()));
     for (const Interaction& x : *part) put(x.user), put(x.item), put(x.value), put(x.timestamp);
-    h.update(buf.data(), buf.size());
   }
+  h.update(buf.data(), used);
   return h.hex_digest().substr(0, 16);
 }
 
@@ -273,12 +278,12 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"fit_sha256", fit_set_fingerprint(nested ? inner : split)}};
 
     // A saved model (--load-models) in place of fitting, when the algorithm has one.
-    std::optional<FittedModel> loaded = load_trial_model(algorithm_of(scenario, trial), trial, handle,
+    std::optional<FittedModel> loaded = load_trial_model(algorithm_of(scenario, trial), trial, registry,
                                                          options.load_model_dir, rec, timing);
     FittedModel fitted = loaded ? std::move(*loaded)
                                 : fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
     Recommender* model = fitted.model.get();
-    save_trial_model(*model, handle, trial, options.model_dir, rec);
+    save_trial_model(fitted, trial, options.model_dir, rec);
 
     t0 = wall_seconds();
     const bool rates = (handle.algorithm->capabilities & kCapPredictRating) != 0;
