@@ -1,6 +1,8 @@
 // Small helpers shared by the data-layer tests.
 #pragma once
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <utility>
@@ -10,13 +12,23 @@
 
 namespace recfuse::test {
 
-inline Dataset read_fixture(const std::string& format, const std::string& name,
-                            bool skip_bad_rows = false) {
+/// `format` read from `path` (a file or directory the test wrote, or a fixture).
+inline Dataset read_at(const std::string& format, const std::filesystem::path& path, bool skip_bad_rows = false) {
   DatasetSpec spec;
   spec.format = format;
-  spec.path = fixture("data/" + name).string();
+  spec.path = path.string();
   spec.skip_bad_rows = skip_bad_rows;
-  return read_dataset(spec, fixture("data/" + name));
+  return read_dataset(spec, path);
+}
+
+inline Dataset read_fixture(const std::string& format, const std::string& name,
+                            bool skip_bad_rows = false) {
+  return read_at(format, fixture("data/" + name), skip_bad_rows);
+}
+
+/// Writes `bytes` to `file` as they are (no newline translation).
+inline void write_bytes(const std::filesystem::path& file, const std::string& bytes) {
+  std::ofstream(file, std::ios::binary) << bytes;
 }
 
 inline Dataset read_shared(const std::string& format, const std::string& name) {

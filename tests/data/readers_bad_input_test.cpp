@@ -16,10 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write(const fs::path& file, const std::string& bytes) {
-  std::ofstream(file, std::ios::binary) << bytes;
-}
-
 /// A copy of the ml100k-mini fixture in a fresh directory, u1 fold files
 /// replaced by `base` / `test`.
 fs::path ml100k_with_fold(const std::string& tag, const std::string& base,
@@ -28,17 +24,9 @@ fs::path ml100k_with_fold(const std::string& tag, const std::string& base,
   for (const char* f : {"u.data", "u.item", "u.user"}) {
     fs::copy_file(fixture("data/ml100k-mini") / f, dir / f);
   }
-  write(dir / "u1.base", base);
-  write(dir / "u1.test", test);
+  write_bytes(dir / "u1.base", base);
+  write_bytes(dir / "u1.test", test);
   return dir;
-}
-
-Dataset read_dir(const std::string& format, const fs::path& dir, bool skip = false) {
-  DatasetSpec spec;
-  spec.format = format;
-  spec.path = dir.string();
-  spec.skip_bad_rows = skip;
-  return read_dataset(spec, dir);
 }
 
 Split fixed_u1(const Dataset& d) {
@@ -54,7 +42,7 @@ TEST_CASE("fixed folds: rows get u.data's checks (rating domain, integer ids)", 
   // Rating 7 is outside ml-100k's whole stars 1..5; u.data refuses it.
   fs::path dir = ml100k_with_fold("fold-rating", base_ok + "1\t3\t7\t40\n",
                                   "2\t5\t4\t90\n3\t1\t3\t30\n10\t3\t4\t20\n");
-  std::string msg = error_of([&] { fixed_u1(read_dir("ml-100k", dir)); });
+  std::string msg = error_of([&] { fixed_u1(read_at("ml-100k", dir)); });
   CHECK_THAT(msg, Contains("u1.base:6:"));
   CHECK_THAT(msg, Contains("rating is not one of 1..5"));
   CHECK_THAT(msg, Contains("got '7'"));
@@ -62,21 +50,21 @@ TEST_CASE("fixed folds: rows get u.data's checks (rating domain, integer ids)", 
   // 3.5 is not a whole star either.
   dir = ml100k_with_fold("fold-half", base_ok + "1\t3\t5\t40\n",
                          "2\t5\t4\t90\n3\t1\t3.5\t30\n10\t3\t4\t20\n");
-  msg = error_of([&] { fixed_u1(read_dir("ml-100k", dir)); });
+  msg = error_of([&] { fixed_u1(read_at("ml-100k", dir)); });
   CHECK_THAT(msg, Contains("u1.test:2:"));
   CHECK_THAT(msg, Contains("rating"));
 
   // A non-numeric timestamp names the field.
   dir = ml100k_with_fold("fold-time", base_ok + "1\t3\t5\tsoon\n",
                          "2\t5\t4\t90\n3\t1\t3\t30\n10\t3\t4\t20\n");
-  msg = error_of([&] { fixed_u1(read_dir("ml-100k", dir)); });
+  msg = error_of([&] { fixed_u1(read_at("ml-100k", dir)); });
   CHECK_THAT(msg, Contains("u1.base:6:"));
   CHECK_THAT(msg, Contains("timestamp is not a number"));
 
   // Trailing whitespace after a field is accepted in u.data; so in a fold.
   dir = ml100k_with_fold("fold-space", base_ok + "1\t3 \t5\t40 \r\n",
                          "2\t5\t4\t90\n3\t1\t3\t30\n10\t3\t4\t20");
-  const Dataset d = read_dir("ml-100k", dir);
+  const Dataset d = read_at("ml-100k", dir);
   const Split s = fixed_u1(d);
   CHECK(s.train.size() == 6);
   CHECK(s.test.size() == 3);  // last line without a newline
@@ -85,45 +73,45 @@ TEST_CASE("fixed folds: rows get u.data's checks (rating domain, integer ids)", 
 TEST_CASE("RecBole header: a type other than token, token_seq, float, float_seq is an error", "[data][readers]") {
   const fs::path dir = temp_dir("rb-type") / "rbt";
   fs::create_directories(dir);
-  write(dir / "rbt.inter", "user_id:token\titem_id:token\nu1\ti1\nu2\ti1\n");
+  write_bytes(dir / "rbt.inter", "user_id:token\titem_id:token\nu1\ti1\nu2\ti1\n");
   // "tokenseq" (a typo) silently dropped the genre column before.
-  write(dir / "rbt.item", "item_id:token\tgenre:tokenseq\ni1\tDrama Comedy\n");
-  const std::string msg = error_of([&] { read_dir("recbole", dir); });
+  write_bytes(dir / "rbt.item", "item_id:token\tgenre:tokenseq\ni1\tDrama Comedy\n");
+  const std::string msg = error_of([&] { read_at("recbole", dir); });
   CHECK_THAT(msg, Contains("rbt.item:1:"));
   CHECK_THAT(msg, Contains("genre:tokenseq"));
   CHECK_THAT(msg, Contains("token_seq"));
-  write(dir / "rbt.item", "item_id:token\tgenre:token_seq\tyear:float\tv:float_seq\n"
+  write_bytes(dir / "rbt.item", "item_id:token\tgenre:token_seq\tyear:float\tv:float_seq\n"
                           "i1\tDrama Comedy\t1995\t1 2\n");
-  const Dataset d = read_dir("recbole", dir);
+  const Dataset d = read_at("recbole", dir);
   CHECK(d.item_features.names == std::vector<std::string>{"genre=Comedy", "genre=Drama"});
 }
 
 TEST_CASE("ml-1m users.dat and ml-100k u.user errors name the field", "[data][readers]") {
   const fs::path dir = temp_dir("ml1m-users");
-  write(dir / "ratings.dat", "1::10::5::978300760\n2::10::4::978300761\n");
-  write(dir / "users.dat", "1::F::1::10::48067\n2::M::56::x::70072\n");
-  std::string msg = error_of([&] { read_dir("ml-1m", dir); });
+  write_bytes(dir / "ratings.dat", "1::10::5::978300760\n2::10::4::978300761\n");
+  write_bytes(dir / "users.dat", "1::F::1::10::48067\n2::M::56::x::70072\n");
+  std::string msg = error_of([&] { read_at("ml-1m", dir); });
   CHECK_THAT(msg, Contains("users.dat:2:"));
   CHECK_THAT(msg, Contains("occupation"));
-  write(dir / "users.dat", "1::F::1::10::48067\n2::M::old::16::70072\n");
-  msg = error_of([&] { read_dir("ml-1m", dir); });
+  write_bytes(dir / "users.dat", "1::F::1::10::48067\n2::M::old::16::70072\n");
+  msg = error_of([&] { read_at("ml-1m", dir); });
   CHECK_THAT(msg, Contains("users.dat:2:"));
   CHECK_THAT(msg, Contains("age"));
-  write(dir / "users.dat", "1::F::1::10::48067\n2::M::56::16\n");
-  msg = error_of([&] { read_dir("ml-1m", dir); });
+  write_bytes(dir / "users.dat", "1::F::1::10::48067\n2::M::56::16\n");
+  msg = error_of([&] { read_at("ml-1m", dir); });
   CHECK_THAT(msg, Contains("users.dat:2:"));
   CHECK_THAT(msg, Contains("found 4"));
 
   const fs::path ml100k = temp_dir("ml100k-users");
   fs::copy_file(fixture("data/ml100k-mini/u.data"), ml100k / "u.data");
-  write(ml100k / "u.user", "1|24|M|technician|85711\n2|old|F|other|94043\n");
-  CHECK_THAT(error_of([&] { read_dir("ml-100k", ml100k); }),
+  write_bytes(ml100k / "u.user", "1|24|M|technician|85711\n2|old|F|other|94043\n");
+  CHECK_THAT(error_of([&] { read_at("ml-100k", ml100k); }),
              Contains("u.user:2: age is not an integer (got 'old')"));
 }
 
 TEST_CASE("a timestamp beyond the 64-bit range is refused, not wrapped", "[data][readers]") {
   const fs::path dir = temp_dir("ts-range");
-  write(dir / "d.csv", "a,x,1e30\nb,x,5\n");
+  write_bytes(dir / "d.csv", "a,x,1e30\nb,x,5\n");
   DatasetSpec spec;
   spec.format = "delimited";
   spec.delimited.timestamp_column = 2;
@@ -150,8 +138,8 @@ TEST_CASE("a missing dataset's message says where to get it, without shared/", "
   // A copy that lacks one of its files says so, and where the files come from.
   const fs::path resn = nowhere / "ml-1m-implicit-resn";
   fs::create_directories(resn);
-  write(resn / "train.txt", "0 1 2\n");
-  const std::string part = error_of([&] { read_dir("implicit-train-test", resn); });
+  write_bytes(resn / "train.txt", "0 1 2\n");
+  const std::string part = error_of([&] { read_at("implicit-train-test", resn); });
   CHECK_THAT(part, Contains("ml-1m-implicit-resn/test.txt: required file not found"));
   CHECK_THAT(part, Contains("github.com/LIN452/ReSN"));
 }
@@ -159,50 +147,50 @@ TEST_CASE("a missing dataset's message says where to get it, without shared/", "
 TEST_CASE("ml-100k u.item: a genre flag other than 0 or 1 is a bad row, not 'no genre'", "[data][readers]") {
   const fs::path dir = temp_dir("uitem-flag");
   fs::copy_file(fixture("data/ml100k-mini/u.data"), dir / "u.data");
-  write(dir / "u.item", "1|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+  write_bytes(dir / "u.item", "1|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
                         "2|Heat (1995)|01-Jan-1995||http://y|0|1|0|0|0|0|0|0|x|0|0|0|0|0|0|0|0|0|0\n");
-  const std::string msg = error_of([&] { read_dir("ml-100k", dir); });
+  const std::string msg = error_of([&] { read_at("ml-100k", dir); });
   CHECK_THAT(msg, Contains("u.item:2: genre flag 'Drama' is not 0 or 1 (got 'x')"));
-  const Dataset d = read_dir("ml-100k", dir, true);
+  const Dataset d = read_at("ml-100k", dir, true);
   CHECK(d.skipped_rows == 1);
   CHECK(d.item_titles[0] == "Toy Story (1995)");
 }
 
 TEST_CASE("ml-latest-small: a ratings.csv without its header row is refused, not one row short", "[data][readers]") {
   const fs::path dir = temp_dir("mllatest-header");
-  write(dir / "ratings.csv", "1,1,4.0,964982703\r\n1,3,4.0,964981247\r\n");
-  const std::string msg = error_of([&] { read_dir("ml-latest-small", dir); });
+  write_bytes(dir / "ratings.csv", "1,1,4.0,964982703\r\n1,3,4.0,964981247\r\n");
+  const std::string msg = error_of([&] { read_at("ml-latest-small", dir); });
   CHECK_THAT(msg, Contains("ratings.csv:1:"));
   CHECK_THAT(msg, Contains("userId,movieId,rating,timestamp"));
   // With it (CRLF, a BOM, no final newline) both rows are read.
-  write(dir / "ratings.csv",
+  write_bytes(dir / "ratings.csv",
         "\xEF\xBB\xBFuserId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,4.0,964981247");
-  CHECK(read_dir("ml-latest-small", dir).interactions.size() == 2);
+  CHECK(read_at("ml-latest-small", dir).interactions.size() == 2);
 }
 
 TEST_CASE("bad rows name file, line and field in every reader", "[data][readers]") {
   const fs::path dir = temp_dir("bad-rows");
-  write(dir / "u.data", "1\t1\t4\t50\n1\t2\tfour\t60\n");
-  std::string msg = error_of([&] { read_dir("ml-100k", dir); });
+  write_bytes(dir / "u.data", "1\t1\t4\t50\n1\t2\tfour\t60\n");
+  std::string msg = error_of([&] { read_at("ml-100k", dir); });
   CHECK_THAT(msg, Contains("u.data:2: rating is not a number (got 'four')"));
   CHECK_THAT(msg, Contains("skip_bad_rows"));
-  write(dir / "u.data", "1\t1\t4\t50\n1\tabc\t4\t60\n");
-  CHECK_THAT(error_of([&] { read_dir("ml-100k", dir); }),
+  write_bytes(dir / "u.data", "1\t1\t4\t50\n1\tabc\t4\t60\n");
+  CHECK_THAT(error_of([&] { read_at("ml-100k", dir); }),
              Contains("u.data:2: item id is not an integer"));
-  write(dir / "u.data", "1\t1\t4\t50\n1\t2\t4\t60\t7\n");
-  CHECK_THAT(error_of([&] { read_dir("ml-100k", dir); }),
+  write_bytes(dir / "u.data", "1\t1\t4\t50\n1\t2\t4\t60\t7\n");
+  CHECK_THAT(error_of([&] { read_at("ml-100k", dir); }),
              Contains("u.data:2: expected 4 TAB-separated fields, found 5"));
-  write(dir / "u.data", "");
-  CHECK_THAT(error_of([&] { read_dir("ml-100k", dir); }), Contains("u.data: no interactions read"));
+  write_bytes(dir / "u.data", "");
+  CHECK_THAT(error_of([&] { read_at("ml-100k", dir); }), Contains("u.data: no interactions read"));
 
   const fs::path rb = dir / "rb";
   fs::create_directories(rb);
-  write(rb / "rb.inter", "user_id:token\titem_id:token\trating:float\nu1\ti1\t4\nu1\ti2\n");
-  CHECK_THAT(error_of([&] { read_dir("recbole", rb); }),
+  write_bytes(rb / "rb.inter", "user_id:token\titem_id:token\trating:float\nu1\ti1\t4\nu1\ti2\n");
+  CHECK_THAT(error_of([&] { read_at("recbole", rb); }),
              Contains("rb.inter:3: expected 3 TAB-separated fields, found 2"));
 
-  write(dir / "pairs.txt", "1 5\n1 3 7\n");
-  CHECK_THAT(error_of([&] { read_dir("sequence-pairs", dir / "pairs.txt"); }),
+  write_bytes(dir / "pairs.txt", "1 5\n1 3 7\n");
+  CHECK_THAT(error_of([&] { read_at("sequence-pairs", dir / "pairs.txt"); }),
              Contains("pairs.txt:2: expected 2 space-separated fields, found 3"));
 }
 
@@ -225,8 +213,8 @@ TEST_CASE("real ml-1m movies.dat and users.dat (latin-1, '::') with a generated 
     }
   }
   for (int u = 2; u <= 6040; ++u) ratings += std::to_string(u) + "::1::4::978300761\n";
-  write(dir / "ratings.dat", ratings);
-  const Dataset d = read_dir("ml-1m", dir);
+  write_bytes(dir / "ratings.dat", ratings);
+  const Dataset d = read_at("ml-1m", dir);
   CHECK(d.n_items() == 3883);
   CHECK(d.n_users() == 6040);
   CHECK(d.item_ids.back() == "3952");

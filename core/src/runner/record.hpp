@@ -21,7 +21,8 @@
 //               "interactions": 100000, "skipped_rows": 0, "split": "leave_last_one_out",
 //               "train": 98114, "validation": 943, "test": 943, "test_users": 943,
 //               "test_sha256": "<16 hex>",  // the evaluated set: seeds sharing it pool in reports
-//               "fit_sha256": "<16 hex>"},  // what the algorithm fitted on (--load-models matches it)
+//               "fit_sha256": "<16 hex>"},  // what the algorithm fitted on: with --save-models
+//                                           // or --load-models only (a model file is matched by it)
 //   "metrics": {                       // every mean with its bootstrap 95% CI
 //     "ndcg@10": {"mean": 0.04, "low": 0.03, "high": 0.05, "n": 943}, ...
 //     "coverage@10": {"mean": 0.31},   // catalogue-level: mean only

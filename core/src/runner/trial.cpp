@@ -274,8 +274,10 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"algorithm_train", (nested ? inner : split).train.size()},
                       {"algorithm_validation", (nested ? inner : split).validation.size()},
                       {"test_users", test_users},
-                      {"test_sha256", test_set_fingerprint(test, data.sha256)},
-                      {"fit_sha256", fit_set_fingerprint(nested ? inner : split)}};
+                      {"test_sha256", test_set_fingerprint(test, data.sha256)}};
+    // Only what a model file is matched by (~75 ms on ml-1m's 20 MB of interactions).
+    if (!options.model_dir.empty() || !options.load_model_dir.empty())
+      rec["dataset"]["fit_sha256"] = fit_set_fingerprint(nested ? inner : split);
 
     // A saved model (--load-models) in place of fitting, when the algorithm has one.
     std::optional<FittedModel> loaded = load_trial_model(algorithm_of(scenario, trial), trial, registry,
