@@ -43,6 +43,15 @@ CliResult run_into(const std::filesystem::path& scenario, const std::filesystem:
   return run_recfuse("run " + scenario.string() + " --output " + out.string() + " --no-cache --quiet " + flags);
 }
 
+/// Writes `text` as <dir>/<name>.toml, runs it with --save-models into
+/// <dir>/<name> and requires success; returns that output folder.
+std::filesystem::path save_run(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
+  const auto r = run_into(write_text(dir, name + ".toml", text), dir / name, "--save-models");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  return dir / name;
+}
+
 }  // namespace
 
 TEST_CASE("run with save-models writes each model that can be saved, with a header naming its trial") {
@@ -107,10 +116,7 @@ TEST_CASE("run with save-models writes each model that can be saved, with a head
 
 TEST_CASE("run with load-models scores the saved models instead of fitting them") {
   const auto dir = temp_dir("load_models");
-  const auto saving = write_text(dir, "save.toml", saveable_scenario());
-  const auto saved = dir / "saved";
-  REQUIRE(run_into(saving, saved, "--save-models")
-              .exit_code == 0);
+  const auto saved = save_run(dir, "saved", saveable_scenario());
   const json before = read_report(saved);
   // Another [evaluation] (a cutoff more): other trial ids, the same fits.
   const auto loading = write_text(dir, "load.toml", replaced(saveable_scenario(), "cutoffs = [5, 10]", "cutoffs = [5, 10, 20]"));
@@ -160,10 +166,7 @@ TEST_CASE("run with load-models scores the saved models instead of fitting them"
 
 TEST_CASE("load-models names what differs between a trial and the nearest saved model") {
   const auto dir = temp_dir("load_models_mismatch");
-  const auto saving = write_text(dir, "save.toml", saveable_scenario());
-  const auto saved = dir / "saved";
-  REQUIRE(run_into(saving, saved, "--save-models")
-              .exit_code == 0);
+  const auto saved = save_run(dir, "saved", saveable_scenario());
   const json before = read_report(saved);
   // Other neighbours and another seed: item_knn differs in both, popularity in its seed.
   const auto other = write_text(dir, "other.toml", replaced(replaced(saveable_scenario(), "neighbors = 20", "neighbors = 10"),
@@ -189,10 +192,7 @@ TEST_CASE("load-models names what differs between a trial and the nearest saved 
   // Another split seed: every size stays, the interactions fitted on move.
   const std::string random_split = replaced(saveable_scenario(), "method = \"leave_last_one_out\"",
                                             "method = \"random\"\nseed = 5");
-  const auto five = write_text(dir, "five.toml", random_split);
-  const auto saved5 = dir / "saved5";
-  REQUIRE(run_into(five, saved5, "--save-models")
-              .exit_code == 0);
+  const auto saved5 = save_run(dir, "saved5", random_split);
   const auto six = write_text(dir, "six.toml", replaced(random_split, "seed = 5", "seed = 6"));
   const auto out6 = dir / "six";
   CHECK(run_into(six, out6, "--load-models " + (saved5 / "models").string())
@@ -209,7 +209,7 @@ TEST_CASE("load-models names what differs between a trial and the nearest saved 
   const std::string bytes = read_text(file);
   write_text(file.parent_path(), file.filename().string(), bytes.substr(0, bytes.size() - 8));
   const auto out3 = dir / "truncated";
-  CHECK(run_into(saving, out3, "--load-models " + (saved / "models").string())
+  CHECK(run_into(dir / "saved.toml", out3, "--load-models " + (saved / "models").string())
             .exit_code == 2);
   const std::string cut = record_of(out3, trial_named(read_report(out3), "popularity")).at("error");
   CHECK_THAT(cut, Catch::StartsWith(file.string() + ": popularity: model file:") && Catch::Contains("truncated"));
@@ -291,11 +291,7 @@ bool has_fit_times(const json& tree) {
 
 TEST_CASE("load-models reads a fusion tree whole, children included, and scores it as fitted") {
   const auto dir = temp_dir("load_fusion_models");
-  const auto saving = write_text(dir, "save.toml", fusion_scenario());
-  const auto saved = dir / "saved";
-  const auto r0 = run_into(saving, saved, "--save-models");
-  INFO(r0.output);
-  REQUIRE(r0.exit_code == 0);
+  const auto saved = save_run(dir, "saved", fusion_scenario());
   const json before = read_report(saved);
   // A child without save/load: no file, the record says which child; the trial stands.
   const json rnd_saved = record_of(saved, trial_named(before, "with_random"));
@@ -351,10 +347,7 @@ TEST_CASE("load-models reads a fusion tree whole, children included, and scores 
 
 TEST_CASE("load-models names a fusion child's parameter that differs") {
   const auto dir = temp_dir("load_fusion_mismatch");
-  const auto saving = write_text(dir, "save.toml", fusion_scenario());
-  const auto saved = dir / "saved";
-  REQUIRE(run_into(saving, saved, "--save-models")
-              .exit_code == 0);
+  const auto saved = save_run(dir, "saved", fusion_scenario());
   // Stack's error when loading `scenario` (stack's tree changed, the cascade's not).
   const auto stack_error = [&](const std::string& tag, const std::string& scenario) {
     const auto out = dir / tag;
