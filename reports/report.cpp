@@ -43,7 +43,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders()
       {".context.plugins[]", {"name", "version", "file", "fingerprint"}},
       {".summary[]",
        {"algorithm", "plugin", "trials", "ok", "failed", "metrics", "segments", "latency_ms",
-        "throughput_users_per_s", "fit_wall_s", "loaded_models", "peak_rss_bytes", "model_bytes"}},
+        "throughput_users_per_s", "fit_wall_s", "loaded_models", "cached_fits", "peak_rss_bytes", "model_bytes"}},
       {".summary[].metrics.*", {"mean", "low", "high", "n", "trials", "ci", "sd"}},
       {".summary[].segments.*", {"n"}},
       {".summary[].segments.*.*", {"mean", "low", "high", "n", "trials", "ci", "sd"}},

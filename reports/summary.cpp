@@ -295,6 +295,13 @@ json build_summary(const std::vector<json>& records) {
       return child(child(*t, "loaded_model"), "file").is_string();
     });
     if (loaded > 0) row["loaded_models"] = loaded;
+    // Trials that read some node of their model from the fit cache
+    // (--fit-cache): their fit time is partly or wholly reads.
+    const auto cached = std::count_if(ok.begin(), ok.end(), [](const json* t) {
+      const json& read = child(child(*t, "fit_cache"), "read");
+      return read.is_array() && !read.empty();
+    });
+    if (cached > 0) row["cached_fits"] = cached;
     row["peak_rss_bytes"] = integer_or_null(maximum(rss));
     row["model_bytes"] = integer_or_null(maximum(model));
     rows.push_back(std::move(row));
@@ -302,15 +309,30 @@ json build_summary(const std::vector<json>& records) {
   return rows;
 }
 
-std::string loaded_models_note(const json& summary) {
+namespace {
+
+/// "algo (n of m trials), ..." over the rows that have `key`; "" when none has.
+std::string rows_with(const json& summary, const char* key) {
   std::string list;
   for (const auto& row : summary) {
-    if (!row.contains("loaded_models")) continue;
+    if (!row.contains(key)) continue;
     list += (list.empty() ? "" : ", ") + report_format::text(row, "algorithm") + " (" +
-            report_format::text(row, "loaded_models") + " of " + report_format::text(row, "ok") + " trials)";
+            report_format::text(row, key) + " of " + report_format::text(row, "ok") + " trials)";
   }
-  if (list.empty()) return {};
-  return "Models read from saved files (--load-models), not fitted, so their fit time is n/a: " + list + ".";
+  return list;
+}
+
+}  // namespace
+
+std::string loaded_models_note(const json& summary) {
+  std::string note;
+  if (const std::string list = rows_with(summary, "loaded_models"); !list.empty())
+    note = "Models read from saved files (--load-models), not fitted, so their fit time is n/a: " + list + ".";
+  if (const std::string list = rows_with(summary, "cached_fits"); !list.empty())
+    note += std::string(note.empty() ? "" : " ") +
+            "Fits read from the fit cache (--fit-cache), where an earlier trial had fitted the same model (or a "
+            "fusion strategy's child) on the same data, so their fit time counts reads, not fits: " + list + ".";
+  return note;
 }
 
 std::set<std::string> summary_metric_names(const json& report) {

@@ -32,8 +32,9 @@ std::string headline_metric(const std::vector<nlohmann::json>& records);
 nlohmann::json build_summary(const std::vector<nlohmann::json>& records);
 
 /// "Models read from saved files (--load-models), not fitted, so their fit
-/// time is n/a: bpr (2 of 2 trials), ..." for the rows with "loaded_models";
-/// "" when no trial read its model.
+/// time is n/a: bpr (2 of 2 trials), ..." for the rows with "loaded_models",
+/// and "Fits read from the fit cache (--fit-cache) ...: fused (3 of 3
+/// trials)" for the rows with "cached_fits"; "" when neither.
 std::string loaded_models_note(const nlohmann::json& summary);
 
 /// How one metric is read from a trial record: its per-user values (user id

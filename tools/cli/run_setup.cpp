@@ -73,6 +73,10 @@ int parse_run_options(const Args& args, const char* caption, const char* program
       "load-models", po::value(&o.load_models),
       "read each offline trial's model from the files --save-models wrote in this directory "
       "(matched by plugin, parameters, seed, fold and data) instead of fitting it")(
+      "fit-cache", po::value(&o.fit_cache),
+      "keep each offline fit (an algorithm, a fusion strategy's child) that can be saved in this directory, "
+      "and read it back, not refit, wherever a trial fits the same model on the same data (created if "
+      "missing; fit times then include the reads)")(
       "shard", po::value(&o.shard),
       "run only shard i of N (i/N, 0-based: trials with index % N == i), for job arrays");
   po::positional_options_description pos;
@@ -98,6 +102,13 @@ int parse_run_options(const Args& args, const char* caption, const char* program
       std::error_code ec;
       if (!std::filesystem::is_directory(o.load_models, ec))
         throw po::error("--load-models " + o.load_models + ": no such directory");
+    }
+    if (vm.count("fit-cache")) {
+      std::error_code ec;
+      std::filesystem::create_directories(o.fit_cache, ec);
+      if (ec || !std::filesystem::is_directory(o.fit_cache, ec))
+        throw po::error("--fit-cache " + o.fit_cache + ": cannot make this directory" +
+                        (ec ? " (" + ec.message() + ")" : std::string()));
     }
   } catch (const po::error& e) {
     std::cerr << program << ": " << e.what() << "\n";
@@ -183,6 +194,10 @@ PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
     if (!o.load_models.empty()) {
       sw.trial_args.push_back("--load-model-dir");
       sw.trial_args.push_back(std::filesystem::absolute(o.load_models).string());
+    }
+    if (!o.fit_cache.empty()) {
+      sw.trial_args.push_back("--fit-cache-dir");
+      sw.trial_args.push_back(std::filesystem::absolute(o.fit_cache).string());
     }
     if (o.no_cache) {
       sw.trial_args.push_back("--no-cache");

@@ -29,6 +29,7 @@ struct RunOptions {
   bool quiet = false;
   bool save_models = false;
   std::string load_models;  // read saved models from here instead of fitting
+  std::string fit_cache;    // keep and reuse fits here (runner/fit_cache.hpp)
 };
 
 /// Parses `recfuse run`'s options; `caption` heads the --help text and

@@ -41,7 +41,7 @@ int trial_command(const Args& args) {
       "usage: recfuse trial (--scenario FILE | --default) --index N --record FILE [options]\n"
       "Runs trial N of the scenario's expansion in this process and writes its\n"
       "record atomically. Internal: `recfuse run` starts it in a child process.\n\noptions");
-  std::string scenario_file, record, cache, trial_id, model_dir, load_model_dir;
+  std::string scenario_file, record, cache, trial_id, model_dir, load_model_dir, fit_cache;
   std::vector<std::string> plugin_path;
   std::size_t index = 0;
   int threads = 1;
@@ -58,6 +58,7 @@ int trial_command(const Args& args) {
       "save-model-dir", po::value(&model_dir), "write the fitted model here, as <trial id>.model")(
       "load-model-dir", po::value(&load_model_dir),
       "read the model saved for this trial from here instead of fitting it")(
+      "fit-cache-dir", po::value(&fit_cache), "read and keep fitted models here (recfuse run --fit-cache)")(
       "parent-pid", po::value(&parent), "end with this process (the sweep that started the trial)")(
       "no-cache", "do not use the dataset cache");
   po::variables_map vm;
@@ -111,6 +112,7 @@ int trial_command(const Args& args) {
   options.threads = threads;
   options.model_dir = model_dir;
   options.load_model_dir = load_model_dir;
+  options.fit_cache_dir = fit_cache;
   CollectingProgress progress;
   nlohmann::json rec = execute_trial(scenario, trials[index], options, &progress);
   rec["progress"] = progress.lines();

@@ -67,11 +67,58 @@ void check_model_tree(const AlgorithmSpec& spec, const std::map<std::string, Par
 
 namespace {
 
+/// The first node of the tree, depth-first, whose algorithm does not declare
+/// kCapSaveLoad, with its path in `path` ("" at the root,
+/// "children[0].children[1]" below it); null when every node declares it.
+const AlgorithmSpec* find_unsaveable(const AlgorithmSpec& spec, const PluginRegistry& registry, std::string& path) {
+  if (!(resolve_algorithm(spec, registry).algorithm->capabilities & kCapSaveLoad)) return &spec;
+  const std::string at = path;
+  for (std::size_t i = 0; i < spec.children.size(); ++i) {
+    path = (at.empty() ? "" : at + ".") + "children[" + std::to_string(i) + "]";
+    if (const AlgorithmSpec* node = find_unsaveable(spec.children[i], registry, path)) return node;
+  }
+  path = at;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string unsaveable(const AlgorithmSpec& spec, const PluginRegistry& registry) {
+  std::string path;
+  const AlgorithmSpec* node = find_unsaveable(spec, registry, path);
+  if (!node) return {};
+  const std::string what = "'" + node->name + "' (plugin " + node->plugin + ") does not declare save/load";
+  return "algorithm " + (path.empty() ? what : "'" + spec.name + "' has a child that cannot be saved: " + path + " " + what);
+}
+
+nlohmann::json without_fit_times(nlohmann::json tree) {
+  tree.erase("fit_wall_s");
+  tree.erase("fit_cpu_s");
+  tree.erase("fit_cache");
+  if (auto it = tree.find("children"); it != tree.end())
+    for (nlohmann::json& child : *it) child = without_fit_times(std::move(child));
+  return tree;
+}
+
+namespace {
+
 /// Builds node `spec` and its children depth-first, each child handed over
 /// with set_children before its parent; with `train`, fits each node after
-/// its children (`tree` gains its fit times, the children's included).
+/// its children (`tree` gains its fit times, the children's included), or,
+/// with `store`, reads a saveable node kept there.
 FittedModel grow_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
-                            const PluginRegistry& registry, const TrainData* train, const FitContext& ctx) {
+                            const PluginRegistry& registry, const TrainData* train, const FitContext& ctx,
+                            FitStore* store) {
+  const bool keep = train && store && unsaveable(spec, registry).empty();
+  if (keep) {
+    const double t0 = wall_seconds(), c0 = process_cpu_seconds();
+    FittedModel kept = grow_model_tree(spec, params, registry, nullptr, ctx, nullptr);
+    if (store->load(spec, kept)) {
+      kept.tree["fit_wall_s"] = wall_seconds() - t0;
+      kept.tree["fit_cpu_s"] = process_cpu_seconds() - c0;
+      return kept;
+    }
+  }
   FittedModel out;
   out.handle = resolve_algorithm(spec, registry);
   out.params = node_params(spec, params, out.handle);
@@ -86,7 +133,7 @@ FittedModel grow_model_tree(const AlgorithmSpec& spec, const std::map<std::strin
     nlohmann::json child_trees = nlohmann::json::array();
     for (const auto& c : spec.children) {
       if (train) ctx.log("fitting child '" + c.name + "' (" + c.plugin + ")");
-      FittedModel child = grow_model_tree(c, c.params, registry, train, ctx);
+      FittedModel child = grow_model_tree(c, c.params, registry, train, ctx, store);
       children.push_back({c.name, c.plugin, child.handle.algorithm->capabilities, child.model});
       child_trees.push_back(std::move(child.tree));
     }
@@ -97,6 +144,7 @@ FittedModel grow_model_tree(const AlgorithmSpec& spec, const std::map<std::strin
   out.model->fit(*train, ctx);
   out.tree["fit_wall_s"] = wall_seconds() - t0;
   out.tree["fit_cpu_s"] = process_cpu_seconds() - c0;
+  if (keep) store->store(spec, out);
   return out;
 }
 
@@ -105,13 +153,13 @@ FittedModel grow_model_tree(const AlgorithmSpec& spec, const std::map<std::strin
 FittedModel fit_model_tree(const AlgorithmSpec& spec,
                            const std::map<std::string, ParamValue>& params,
                            const PluginRegistry& registry, const TrainData& train,
-                           const FitContext& ctx) {
-  return grow_model_tree(spec, params, registry, &train, ctx);
+                           const FitContext& ctx, FitStore* store) {
+  return grow_model_tree(spec, params, registry, &train, ctx, store);
 }
 
 FittedModel build_model_tree(const AlgorithmSpec& spec, const std::map<std::string, ParamValue>& params,
                              const PluginRegistry& registry) {
-  return grow_model_tree(spec, params, registry, nullptr, FitContext{});
+  return grow_model_tree(spec, params, registry, nullptr, FitContext{}, nullptr);
 }
 
 }  // namespace recfuse

@@ -46,12 +46,37 @@ struct FittedModel {
   nlohmann::json tree;
 };
 
+/// Why the tree of `spec` cannot be saved: "algorithm 'rnd' (plugin random)
+/// does not declare save/load", or "algorithm 'fused' has a child that
+/// cannot be saved: children[1] 'rnd' (plugin random) does not declare
+/// save/load"; "" when every node declares kCapSaveLoad.
+std::string unsaveable(const AlgorithmSpec& spec, const PluginRegistry& registry);
+
+/// FittedModel::tree without its fit times (nor fit_cache notes): what the
+/// model is, children included.
+nlohmann::json without_fit_times(nlohmann::json tree);
+
+/// Fitted nodes kept between trials (runner/fit_cache.hpp, recfuse run
+/// --fit-cache). fit_model_tree asks it before fitting a node whose whole
+/// subtree declares save/load, and hands it every such node it fitted.
+class FitStore {
+ public:
+  virtual ~FitStore() = default;
+  /// Loads `node` (built unfitted, children handed over) when a fit of the
+  /// same identity is kept, and notes so in node.tree; false: fit it.
+  virtual bool load(const AlgorithmSpec& spec, FittedModel& node) = 0;
+  /// Keeps the fitted `node`, noting the outcome in node.tree.
+  virtual void store(const AlgorithmSpec& spec, FittedModel& node) = 0;
+};
+
 /// Builds and fits the tree depth-first (children before their parent).
-/// The root's fit time in `tree` includes its children's.
+/// The root's fit time in `tree` includes its children's. With `store`,
+/// each saveable node is read from it when kept there (its "fit" time is
+/// then the read's), else fitted and handed to it.
 FittedModel fit_model_tree(const AlgorithmSpec& spec,
                            const std::map<std::string, ParamValue>& params,
                            const PluginRegistry& registry, const TrainData& train,
-                           const FitContext& ctx);
+                           const FitContext& ctx, FitStore* store = nullptr);
 
 /// The same tree built without fitting: every node created, children handed
 /// over unfitted with set_children (the state Recommender::load expects);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -16,48 +17,6 @@ using json = nlohmann::json;
 bool saveable(const AlgorithmHandle& handle) {
   return (handle.algorithm->capabilities & kCapSaveLoad) != 0;
 }
-
-/// The first node of the tree, depth-first, whose algorithm does not declare
-/// kCapSaveLoad, with its path in `path` ("" at the root,
-/// "children[0].children[1]" below it); null when every node declares it.
-const AlgorithmSpec* find_unsaveable(const AlgorithmSpec& spec, const PluginRegistry& registry, std::string& path) {
-  if (!saveable(resolve_algorithm(spec, registry))) return &spec;
-  const std::string at = path;
-  for (std::size_t i = 0; i < spec.children.size(); ++i) {
-    path = (at.empty() ? "" : at + ".") + "children[" + std::to_string(i) + "]";
-    if (const AlgorithmSpec* node = find_unsaveable(spec.children[i], registry, path)) return node;
-  }
-  path = at;
-  return nullptr;
-}
-
-/// Why the tree of `spec` cannot be loaded: "algorithm 'rnd' (plugin random)
-/// does not declare save/load", or "algorithm 'fused' has a child that
-/// cannot be saved: children[1] 'rnd' (plugin random) does not declare
-/// save/load"; "" when every node declares it.
-std::string unsaveable(const AlgorithmSpec& spec, const PluginRegistry& registry) {
-  std::string path;
-  const AlgorithmSpec* node = find_unsaveable(spec, registry, path);
-  if (!node) return {};
-  const std::string what = "'" + node->name + "' (plugin " + node->plugin + ") does not declare save/load";
-  return "algorithm " + (path.empty() ? what : "'" + spec.name + "' has a child that cannot be saved: " + path + " " + what);
-}
-
-/// FittedModel::tree without its fit times: what the model is, children
-/// included (a model file's "model_tree", and what a loaded model matches).
-json without_fit_times(json tree) {
-  tree.erase("fit_wall_s");
-  tree.erase("fit_cpu_s");
-  if (auto it = tree.find("children"); it != tree.end())
-    for (json& child : *it) child = without_fit_times(std::move(child));
-  return tree;
-}
-
-/// The record's "dataset" fields a fitted model depends on: the data (its
-/// hash and shape after [filter]) and the part of it the algorithm trained
-/// on (sizes and fingerprint). Not the dataset's name, nor what was evaluated.
-constexpr const char* kFitDataFields[] = {"sha256", "users", "items", "split", "nested_validation",
-                                          "algorithm_train", "algorithm_validation", "fit_sha256"};
 
 using Fields = std::vector<std::pair<std::string, json>>;
 
@@ -237,29 +196,38 @@ void save_trial_model(const FittedModel& fitted, const TrialSpec& trial, const s
                        {"n_items", fitted.model->n_items()},
                        {"dataset", rec.value("dataset", json::object())},
                        {"provenance", rec.value("provenance", json::object())}};
-  // Streamed to a temporary file, then renamed: no copy of the model in
-  // memory (it would count in the trial's peak RSS; a fusion strategy holds
-  // one child's bytes at a time, fusion_io.hpp), no torn file. A failed save
-  // (a fusion child that cannot be saved, a full disk) is noted in the
-  // record; the trial's metrics still count.
+  // A failed save (a fusion child that cannot be saved, a full disk) is
+  // noted in the record; the trial's metrics still count.
   const std::filesystem::path file = dir / (trial.id + ".model");
-  const std::filesystem::path tmp = dir / (trial.id + ".model.tmp");
+  try {
+    rec["saved_model"] = {{"file", file.string()}, {"bytes", write_model_file(file, header, *fitted.model)}};
+  } catch (const std::exception& e) {
+    rec["saved_model"] = {{"error", std::string("model not saved: ") + e.what()}};
+  }
+}
+
+std::uintmax_t write_model_file(const std::filesystem::path& file, const json& header, const Recommender& model) {
+  // Streamed to a temporary file of this process, then renamed: no copy of
+  // the model in memory (it would count in the trial's peak RSS; a fusion
+  // strategy holds one child's bytes at a time, fusion_io.hpp), no torn
+  // file, and two jobs writing the same file do not mix their bytes.
+  const std::filesystem::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
   try {
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) throw Error(dir.string() + ": " + ec.message());
+    std::filesystem::create_directories(file.parent_path(), ec);
+    if (ec) throw Error(file.parent_path().string() + ": " + ec.message());
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(tmp.string() + ": cannot open for writing");
     out << kModelMagic << "\n" << header.dump() << "\n";
-    fitted.model->save(out);
+    model.save(out);
     out.close();
     if (!out) throw Error(tmp.string() + ": write failed");
     std::filesystem::rename(tmp, file);
-    rec["saved_model"] = {{"file", file.string()}, {"bytes", std::filesystem::file_size(file)}};
-  } catch (const std::exception& e) {
+    return std::filesystem::file_size(file);
+  } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);
-    rec["saved_model"] = {{"error", std::string("model not saved: ") + e.what()}};
+    throw;
   }
 }
 

@@ -14,6 +14,19 @@
 
 namespace recfuse {
 
+/// The record's "dataset" fields a fitted model depends on: the data (its
+/// hash and shape after [filter]) and the part of it the algorithm trained
+/// on (sizes and fingerprint). Not the dataset's name, nor what was evaluated.
+inline constexpr const char* kFitDataFields[] = {"sha256", "users", "items", "split", "nested_validation",
+                                                 "algorithm_train", "algorithm_validation", "fit_sha256"};
+
+/// Writes `file`: model_io.hpp's magic line, `header` as one JSON line, then
+/// model.save's bytes, through a temporary file renamed at the end. Returns
+/// its size; throws Error (nothing left behind) when it cannot be written or
+/// save throws.
+std::uintmax_t write_model_file(const std::filesystem::path& file, const nlohmann::json& header,
+                                const Recommender& model);
+
 /// Writes the fitted model as <dir>/<trial id>.model: model_io.hpp's magic
 /// line, a JSON header (plugin, algorithm, validated parameters,
 /// "model_tree": the tree of FittedModel::tree without fit times, which a

@@ -16,6 +16,7 @@
 #include "eval/evaluator.hpp"
 #include "eval/stats.hpp"
 #include "runner/eval_json.hpp"
+#include "runner/fit_cache.hpp"
 #include "runner/model_tree.hpp"
 #include "runner/online.hpp"
 #include "recfuse/rng.hpp"
@@ -160,7 +161,7 @@ AlgorithmHandle check_trial_algorithm(const Scenario& scenario, const TrialSpec&
 FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
                             const PluginRegistry& registry, const TrainData& train,
                             const TrialOptions& options, ProgressSink* progress, json& rec,
-                            json& timing) {
+                            json& timing, FitStore* store) {
   FitContext ctx;
   ctx.seed = trial.seed;
   ctx.threads = options.threads;
@@ -168,7 +169,7 @@ FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
   const double t0 = wall_seconds();
   const double c0 = process_cpu_seconds();
   FittedModel fitted =
-      fit_model_tree(algorithm_of(scenario, trial), trial.params, registry, train, ctx);
+      fit_model_tree(algorithm_of(scenario, trial), trial.params, registry, train, ctx, store);
   timing["fit_wall_s"] = wall_seconds() - t0;
   timing["fit_cpu_s"] = process_cpu_seconds() - c0;
   rec["params"] = fitted.tree["params"];
@@ -276,14 +277,18 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"test_users", test_users},
                       {"test_sha256", test_set_fingerprint(test, data.sha256)}};
     // Only what a model file is matched by (~75 ms on ml-1m's 20 MB of interactions).
-    if (!options.model_dir.empty() || !options.load_model_dir.empty())
+    if (!options.model_dir.empty() || !options.load_model_dir.empty() || !options.fit_cache_dir.empty())
       rec["dataset"]["fit_sha256"] = fit_set_fingerprint(nested ? inner : split);
 
     // A saved model (--load-models) in place of fitting, when the algorithm has one.
     std::optional<FittedModel> loaded = load_trial_model(algorithm_of(scenario, trial), trial, registry,
                                                          options.load_model_dir, rec, timing);
+    std::optional<FitCache> cache;
+    if (!loaded && !options.fit_cache_dir.empty()) cache.emplace(options.fit_cache_dir, trial, registry, rec);
     FittedModel fitted = loaded ? std::move(*loaded)
-                                : fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
+                                : fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing,
+                                                  cache ? &*cache : nullptr);
+    if (cache) rec["fit_cache"] = cache->record();
     Recommender* model = fitted.model.get();
     save_trial_model(fitted, trial, options.model_dir, rec);
 

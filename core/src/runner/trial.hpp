@@ -21,6 +21,8 @@ struct TrialOptions {
   std::filesystem::path model_dir;                 // save the fitted model here; empty = no
   std::filesystem::path load_model_dir;            // read saved models from here instead of
                                                    // fitting (saved_models.hpp); empty = no
+  std::filesystem::path fit_cache_dir;             // fits kept between trials (fit_cache.hpp);
+                                                   // empty = none
 };
 
 /// Runs `trial` and returns its record. Never throws for a failure of the
@@ -37,7 +39,7 @@ AlgorithmHandle check_trial_algorithm(const Scenario& scenario, const TrialSpec&
 FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
                             const PluginRegistry& registry, const TrainData& train,
                             const TrialOptions& options, ProgressSink* progress,
-                            nlohmann::json& rec, nlohmann::json& timing);
+                            nlohmann::json& rec, nlohmann::json& timing, FitStore* store = nullptr);
 void record_model(const Recommender& model, nlohmann::json& rec);
 
 /// What a trial's result depends on beyond its spec: this build of recfuse

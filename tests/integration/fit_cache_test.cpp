@@ -1,0 +1,175 @@
+// Fits kept between trials through the recfuse binary (recfuse run
+// --fit-cache, runner/fit_cache.hpp): a fusion strategy's children are read
+// where a standalone trial (under another name) or an earlier fusion trial
+// fitted the same model on the same data, with the same scores as fitting
+// them; anything that changes the fit misses; a damaged file is refitted.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "end_to_end_support.hpp"
+#include "run_cli.hpp"
+#include "test_support.hpp"
+
+using namespace recfuse::test;
+using json = nlohmann::json;
+using namespace recfuse::test::e2e;
+
+namespace {
+
+// item_knn and popularity, then a grid of two score_fusion settings over
+// the same two models under other names; two seeds on the same data.
+std::string fusion_scenario(int child_neighbors = 20) {
+  std::string text = kSmallScenario;
+  text.replace(text.find("seeds = [3]"), 11, "seeds = [3, 4]");
+  return text + R"([[algorithms]]
+name = "popularity"
+plugin = "popularity"
+[[algorithms]]
+name = "fused"
+plugin = "score_fusion"
+grid = { normalization = ["minmax", "zscore"] }
+[[algorithms.children]]
+name = "neighbours"
+plugin = "item_knn"
+params = { neighbors = )" + std::to_string(child_neighbors) + R"( }
+[[algorithms.children]]
+name = "pop"
+plugin = "popularity"
+)";
+}
+
+CliResult run_into(const std::filesystem::path& scenario, const std::filesystem::path& out, const std::string& flags) {
+  return run_recfuse("run " + scenario.string() + " --output " + out.string() + " --no-cache --quiet --jobs 1 " + flags);
+}
+
+json record_of(const std::filesystem::path& out, const json& trial) {
+  return json::parse(read_text(out / "trials" / (trial.at("trial_id").get<std::string>() + ".json")));
+}
+
+/// Every trial's per-user ndcg@10, by trial id.
+std::map<std::string, json> per_user(const std::filesystem::path& out) {
+  std::map<std::string, json> by_id;
+  for (const auto& t : read_report(out).at("trials"))
+    by_id[t.at("trial_id").get<std::string>()] = record_of(out, t).at("per_user").at("ndcg@10");
+  return by_id;
+}
+
+std::set<std::string> as_set(const json& names) { return {names.begin(), names.end()}; }
+
+std::size_t model_files(const std::filesystem::path& dir) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.path().extension() == ".model";
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("fit-cache reads a fusion strategy's children where another trial fitted them, scoring as fitting does") {
+  const auto dir = temp_dir("fit_cache");
+  const auto scenario = write_text(dir, "fused.toml", fusion_scenario());
+  const auto cache = dir / "cache";
+  const auto plain = dir / "plain", cached = dir / "cached";
+  const auto r0 = run_into(scenario, plain, "");
+  INFO(r0.output);
+  REQUIRE(r0.exit_code == 0);
+  const auto r1 = run_into(scenario, cached, "--fit-cache " + cache.string());
+  INFO(r1.output);
+  REQUIRE(r1.exit_code == 0);
+  CHECK(per_user(cached) == per_user(plain));
+
+  const json report = read_report(cached);
+  std::size_t fused = 0;
+  for (const auto& t : report.at("trials")) {
+    const json rec = record_of(cached, t);
+    const json& fc = rec.at("fit_cache");
+    CHECK(fc.at("errors").empty());
+    if (t.at("plugin") != "score_fusion") {
+      // Standalone trials run first (--jobs 1, scenario order): each fits
+      // and keeps its model; random declares no save/load.
+      CHECK(fc.at("read").empty());
+      CHECK(as_set(fc.at("stored")) == (t.at("algorithm") == "random" ? std::set<std::string>{}
+                                                                       : std::set<std::string>{t.at("algorithm")}));
+      continue;
+    }
+    ++fused;
+    // Both children were fitted by the standalone trial of their seed, under
+    // other names; the strategy itself is fitted and kept (nodes are named
+    // as in the scenario).
+    CHECK(as_set(fc.at("read")) == std::set<std::string>{"neighbours", "pop"});
+    CHECK(as_set(fc.at("stored")) == std::set<std::string>{"fused"});
+    for (const auto& child : rec.at("model_tree").at("children")) CHECK(child.at("fit_cache").contains("read"));
+  }
+  CHECK(fused == 4);
+  // Per seed: item_knn, user_knn, popularity and the two strategies.
+  CHECK(model_files(cache) == 2 * 5);
+  for (const auto& row : report.at("summary"))
+    CHECK(row.value("cached_fits", 0) == (row.at("plugin") == "score_fusion" ? 2 : 0));
+  CHECK_THAT(read_text(cached / "report.md"), Catch::Contains("Fits read from the fit cache (--fit-cache)") &&
+                                                  Catch::Contains("fused[normalization=minmax] (2 of 2 trials)"));
+
+  // Run again into a fresh folder: every saveable trial reads its whole model.
+  const auto again = dir / "again";
+  const auto r2 = run_into(scenario, again, "--fit-cache " + cache.string());
+  INFO(r2.output);
+  REQUIRE(r2.exit_code == 0);
+  CHECK(per_user(again) == per_user(plain));
+  for (const auto& t : read_report(again).at("trials")) {
+    const json fc = record_of(again, t).at("fit_cache");
+    const std::string name = t.at("plugin") == "score_fusion" ? "fused" : t.at("algorithm").get<std::string>();
+    CHECK(as_set(fc.at("read")) == (name == "random" ? std::set<std::string>{} : std::set<std::string>{name}));
+  }
+  CHECK(model_files(cache) == 2 * 5);
+}
+
+TEST_CASE("fit-cache misses on another parameter and refits a damaged file without failing the trial") {
+  const auto dir = temp_dir("fit_cache_miss");
+  const auto cache = dir / "cache";
+  const auto first = run_into(write_text(dir, "a.toml", fusion_scenario()), dir / "a", "--fit-cache " + cache.string());
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+
+  // The child with 10 neighbours is another fit: it is fitted, popularity is read.
+  const auto other = write_text(dir, "b.toml", fusion_scenario(10));
+  const auto r = run_into(other, dir / "b", "--fit-cache " + cache.string());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (const auto& t : read_report(dir / "b").at("trials")) {
+    if (t.at("plugin") != "score_fusion") continue;
+    const json fc = record_of(dir / "b", t).at("fit_cache");
+    CHECK(as_set(fc.at("read")) == std::set<std::string>{"pop"});
+    CHECK(as_set(fc.at("stored")) == std::set<std::string>{"neighbours", "fused"});
+  }
+  CHECK(per_user(dir / "b") == [&] {
+    const auto r0 = run_into(other, dir / "b_plain", "");
+    REQUIRE(r0.exit_code == 0);
+    return per_user(dir / "b_plain");
+  }());
+
+  // Every kept file cut in half: each read fails, is noted, and the node is
+  // fitted (scores unchanged) and kept again, whole.
+  for (const auto& e : std::filesystem::directory_iterator(cache))
+    std::filesystem::resize_file(e.path(), std::filesystem::file_size(e.path()) / 2);
+  const auto cut = dir / "cut";
+  const auto r2 = run_into(write_text(dir, "a2.toml", fusion_scenario()), cut, "--fit-cache " + cache.string());
+  INFO(r2.output);
+  REQUIRE(r2.exit_code == 0);
+  CHECK(per_user(cut) == per_user(dir / "a"));
+  const json fc = record_of(cut, trial_named(read_report(cut), "popularity")).at("fit_cache");
+  REQUIRE(fc.at("errors").size() == 1);
+  CHECK_THAT(fc.at("errors")[0].get<std::string>(), Catch::Contains(cache.string()) && Catch::Contains("(fitted instead)"));
+  CHECK(as_set(fc.at("stored")) == std::set<std::string>{"popularity"});
+  const auto r3 = run_into(write_text(dir, "a3.toml", fusion_scenario()), dir / "whole", "--fit-cache " + cache.string());
+  REQUIRE(r3.exit_code == 0);
+  CHECK(record_of(dir / "whole", trial_named(read_report(dir / "whole"), "popularity")).at("fit_cache").at("read").size() == 1);
+}
+
+TEST_CASE("fit-cache refuses a path it cannot make a directory of") {
+  const auto dir = temp_dir("fit_cache_bad");
+  const auto in_the_way = write_text(dir, "file", "not a directory\n");
+  const auto r = run_into(write_text(dir, "s.toml", kSmallScenario), dir / "out", "--fit-cache " + in_the_way.string());
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("--fit-cache " + in_the_way.string() + ": cannot make this directory"));
+}
