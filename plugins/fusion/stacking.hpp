@@ -184,7 +184,8 @@ inline void Stacking::fit(const TrainData& data, const FitContext& ctx) {
   require_children(children_, 1, kAnyNumber, "stacking");
   const CsrMatrix& val = data.validation;
   if (val.nnz() == 0)
-    throw Error("[stacking] needs validation interactions to fit its weights; set [split] validation = true");
+    throw Error("[stacking] needs validation interactions to fit its weights; set [split] validation = true "
+                "(leave_last_one_out) or validation_ratio > 0 (the other methods)");
   train_.assign(data.by_user);
   require_validation_scored(children_, val, data.by_user, static_cast<std::size_t>(data.n_items), "stacking");
   std::vector<double> counts(static_cast<std::size_t>(data.n_items));

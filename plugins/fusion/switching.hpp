@@ -170,7 +170,8 @@ class Switching final : public FusionStrategy {
   void learn_segments(const TrainData& data, const FitContext& ctx) {
     const CsrMatrix& val = data.validation;
     if (val.nnz() == 0)
-      throw Error("[switching] rule = 'learned' needs validation interactions; set [split] validation = true");
+      throw Error("[switching] rule = 'learned' needs validation interactions; set [split] validation = true "
+                  "(leave_last_one_out) or validation_ratio > 0 (the other methods)");
     std::vector<std::int64_t> counts(static_cast<std::size_t>(data.n_users));
     for (UserId u = 0; u < data.n_users; ++u) counts[static_cast<std::size_t>(u)] = train_.count(u);
     std::vector<std::int64_t> sorted = counts;

@@ -97,7 +97,7 @@ TEST_CASE("expand_trials: ids are stable, unique and content-derived", "[scenari
 
   // A change that alters results changes the id; cosmetic keys do not.
   std::string changed = kSweep;
-  changed.replace(changed.find("folds = 3"), 9, "folds = 3\ntest_ratio = 0.3");
+  changed.replace(changed.find("folds = 3"), 9, "folds = 3\nseed = 11");
   CHECK(expand_trials(parse_scenario(changed, "x.toml"))[0].id != a[0].id);
   std::string cosmetic = kSweep;
   cosmetic.replace(cosmetic.find("seeds"), 5, "threads = 3\ndescription = \"d\"\nseeds");

@@ -40,9 +40,9 @@ min_item_interactions = 2
 
 [split]
 method = "kfold"
-test_ratio = 0.25
+# test_ratio and validation: kfold reads neither (test_split_keys.cpp)
 validation_ratio = 0.1
-validation = false
+ties = "item"
 folds = 4
 fold = [2, 4]
 seed = 99
@@ -98,9 +98,8 @@ TEST_CASE("parse_scenario reads every key into its field", "[scenario]") {
   CHECK(s.filter.min_item_interactions == 2);
 
   CHECK(s.split.method == "kfold");
-  CHECK(s.split.test_ratio == 0.25);
   CHECK(s.split.validation_ratio == 0.1);
-  CHECK_FALSE(s.split.validation);
+  CHECK(s.split.ties == "item");
   CHECK(s.split.folds == 4);
   CHECK(s.split.fold_numbers == std::vector<std::int32_t>{2, 4});
   CHECK(s.split.fold_names.empty());
@@ -145,7 +144,7 @@ TEST_CASE("parse_scenario fills defaults for omitted tables", "[scenario]") {
   CHECK(s.evaluation.cutoffs == std::vector<std::int32_t>{10});
 }
 
-TEST_CASE("parse_scenario reads synthetic worlds and fixed folds", "[scenario]") {
+TEST_CASE("parse_scenario reads synthetic worlds, fixed folds and per-method split keys", "[scenario]") {
   const Scenario s = parse_scenario(R"(
 name = "syn"
 [dataset.synthetic]
@@ -176,6 +175,12 @@ plugin = "random"
       "folds.toml");
   CHECK(f.split.method == "fixed");
   CHECK(f.split.fold_names == std::vector<std::string>{"u2", "ua"});
+  // The keys kfold does not read, under methods that do.
+  const auto split = [](const std::string& lines) {
+    return parse_scenario("name = \"s\"\n[split]\n" + lines + "\n[[algorithms]]\nplugin = \"random\"\n", "s.toml").split;
+  };
+  CHECK(split("method = \"random\"\ntest_ratio = 0.25").test_ratio == 0.25);
+  CHECK_FALSE(split("method = \"leave_last_one_out\"\nvalidation = false").validation);
 }
 
 TEST_CASE("load_scenario reads a file and names a missing one", "[scenario]") {

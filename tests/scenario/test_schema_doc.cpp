@@ -1,5 +1,6 @@
 // scenarios/SCHEMA.md and the parser agree: every key the parser accepts is
 // documented, every documented key is accepted.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <regex>
@@ -128,6 +129,10 @@ std::string scenario_setting(const std::string& key, const std::string& value) {
   if (table == "online" && leaf == "logging_policy") text += "[online]\n";
   if (!table.empty() && table != "algorithms" && table != "online" && table != "environment")
     text += "[" + table + "]\n";
+  // A [split] key that only some methods read, under the first of them.
+  if (table == "split")
+    for (const auto& use : scenario_schema::split_key_methods())
+      if (use.key == leaf) text += "method = \"" + use.methods.front() + "\"\n";
   if (!table.empty() && table != "algorithms") text += line;
   return text + "[[algorithms]]\n" + (key == "algorithms.plugin" ? "" : "plugin = \"p\"\n") +
          in("algorithms");
@@ -191,6 +196,8 @@ TEST_CASE("SCHEMA.md's types and ranges are the parser's", "[scenario]") {
       refused = {"0", "-1.0", "inf"}, accepted = {"0.5"};
     } else if (type == "float in [0, 1)") {
       refused = {"-0.5", "1.0", "1"}, accepted = {"0.0", "0.5"};
+    } else if (type == "float in (0, 1)") {
+      refused = {"0.0", "1.0", "-0.5"}, accepted = {"0.5"};
     } else if (type == "float in (0, 1]") {
       refused = {"0.0", "1.5"}, accepted = {"1.0", "0.5"};
     } else if (type == "float in [0, 1]") {
@@ -210,6 +217,39 @@ TEST_CASE("SCHEMA.md's types and ranges are the parser's", "[scenario]") {
     ++checked;
   }
   CHECK(checked > 50);
+}
+
+TEST_CASE("SCHEMA.md names the methods each [split] key applies to", "[scenario]") {
+  // Each row of a key that only some methods read says "Only with `method` =
+  // ..." up to a ';', naming exactly the methods the parser accepts it under
+  // (scenario_schema::split_key_methods); the other [split] rows say no such thing.
+  const std::string marker = "Only with `method` = ";
+  const auto& uses = scenario_schema::split_key_methods();
+  std::size_t checked = 0;
+  std::istringstream lines(read_schema_doc());
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (!std::regex_search(line, m, std::regex(R"(^\| `split\.([a-z_]+)` \|)"))) continue;
+    const std::string leaf = m[1];
+    const auto use = std::find_if(uses.begin(), uses.end(), [&](const auto& u) { return u.key == leaf; });
+    const auto at = line.find(marker);
+    INFO("split." << leaf);
+    if (use == uses.end()) {
+      CHECK(at == std::string::npos);
+      continue;
+    }
+    REQUIRE(at != std::string::npos);
+    const std::string clause = line.substr(at + marker.size(), line.find(';', at) - at - marker.size());
+    std::set<std::string> named, expected(use->methods.begin(), use->methods.end());
+    expected.insert(use->with_validation_ratio.begin(), use->with_validation_ratio.end());
+    for (const auto& method : scenario_schema::split_methods())
+      if (clause.find("`" + method + "`") != std::string::npos) named.insert(method);
+    INFO(clause);
+    CHECK(named == expected);
+    CHECK((clause.find("`validation_ratio` > 0") != std::string::npos) == !use->with_validation_ratio.empty());
+    ++checked;
+  }
+  CHECK(checked == uses.size());
 }
 
 TEST_CASE("SCHEMA.md's complete example loads and expands", "[scenario]") {

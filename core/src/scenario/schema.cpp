@@ -55,6 +55,27 @@ const std::vector<std::string>& split_methods() {
   return v;
 }
 
+// What data/splits.cpp reads: test_ratio the methods that hold out a share
+// (checked_ratio); validation_ratio carve_validation, which every method but
+// leave_last_one_out reaches; validation leave_last_one_out's second-last
+// item; folds kfold; fold the methods with several folds; seed the shuffles
+// of random and kfold and the random carving of validation_ratio (kfold,
+// random, fixed, source: the temporal methods carve the latest interactions,
+// leave_last_one_out's nested part is each user's latest). ties orders
+// equal timestamps in every method's training sequences
+// (train_data_builder.cpp), so it is not listed.
+const std::vector<SplitKeyMethods>& split_key_methods() {
+  static const std::vector<SplitKeyMethods> v = {
+      {"test_ratio", {"random", "temporal_global", "temporal_user"}, {}},
+      {"validation_ratio", {"random", "temporal_global", "temporal_user", "kfold", "fixed", "source"}, {}},
+      {"validation", {"leave_last_one_out"}, {}},
+      {"folds", {"kfold"}, {}},
+      {"fold", {"kfold", "fixed"}, {}},
+      {"seed", {"random", "kfold"}, {"fixed", "source"}},
+  };
+  return v;
+}
+
 const std::vector<std::string>& split_ties() {
   static const std::vector<std::string> v = {"source", "item"};
   return v;

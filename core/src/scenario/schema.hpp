@@ -29,4 +29,17 @@ const std::vector<std::string>& evaluation_targets();
 const std::vector<std::string>& protocols();
 const std::vector<std::string>& logging_policies();
 
+/// A [split] key that only some methods read (data/splits.cpp), and which.
+struct SplitKeyMethods {
+  std::string key;
+  std::vector<std::string> methods;  // read it; in split_methods() order
+  /// Read it only with validation_ratio > 0 (the random carving of
+  /// validation data draws with split.seed).
+  std::vector<std::string> with_validation_ratio;
+};
+/// The [split] keys that only some methods read, in documentation order; the
+/// parser refuses each under the other methods, where it would change
+/// nothing. The keys not listed (method, ties) apply under every method.
+const std::vector<SplitKeyMethods>& split_key_methods();
+
 }  // namespace recfuse::scenario_schema

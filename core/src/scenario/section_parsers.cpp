@@ -81,23 +81,50 @@ void parse_filter(const Section& s, FilterSpec& f) {
   s.read_int("min_item_interactions", f.min_item_interactions, 0);
 }
 
+namespace {
+
+/// "a", "b" or "c".
+std::string quoted_or_list(const std::vector<std::string>& v) {
+  std::string out;
+  for (std::size_t k = 0; k < v.size(); ++k)
+    out += (k == 0 ? "" : k + 1 == v.size() ? " or " : ", ") + ("\"" + v[k] + "\"");
+  return out;
+}
+
+/// A key the method does not read would change nothing (schema.cpp,
+/// split_key_methods): refused at the key, as an unknown key is.
+void refuse_keys_the_method_ignores(const Section& s, const SplitSpec& p) {
+  const auto has = [](const std::vector<std::string>& v, const std::string& m) {
+    return std::find(v.begin(), v.end(), m) != v.end();
+  };
+  for (const auto& use : schema::split_key_methods()) {
+    if (!s.has(use.key) || has(use.methods, p.method)) continue;
+    const bool conditional = has(use.with_validation_ratio, p.method);
+    if (conditional && p.validation_ratio > 0.0) continue;
+    std::string what = "only applies to method = " + quoted_or_list(use.methods);
+    if (!use.with_validation_ratio.empty())
+      what += ", or to " + quoted_or_list(use.with_validation_ratio) + " with validation_ratio > 0";
+    s.fail(use.key, what + ", not \"" + p.method + "\"" + (conditional ? " without validation_ratio > 0" : ""));
+  }
+}
+
+}  // namespace
+
 void parse_split(const Section& s, SplitSpec& p) {
   s.read_enum("method", p.method, schema::split_methods());
   s.read_float("test_ratio", p.test_ratio, 0.0, 1.0, true);
-  // 0 is in range for the methods that ignore it; those that hold out a
-  // share would refuse it only when the trial runs (data/splits.cpp).
-  if (p.test_ratio == 0.0 && (p.method == "random" || p.method.rfind("temporal_", 0) == 0))
-    s.fail("test_ratio", "must be in (0, 1) for method '" + p.method + "' (got 0)");
   s.read_float("validation_ratio", p.validation_ratio, 0.0, 1.0, true);
   s.read("validation", p.validation);
   s.read_enum("ties", p.ties, schema::split_ties());
   s.read_int("folds", p.folds, 2);
   s.read_int("seed", p.seed);
+  refuse_keys_the_method_ignores(s, p);
+  // Only the methods that hold out a share read test_ratio, and they refuse
+  // 0 (data/splits.cpp): at the key, not when each trial runs.
+  if (s.has("test_ratio") && p.test_ratio == 0.0)
+    s.fail("test_ratio", "must be in (0, 1) for method '" + p.method + "' (got 0)");
   const toml::array* folds = s.array("fold");
   if (!folds) return;
-  if (p.method != "kfold" && p.method != "fixed") {
-    s.fail("fold", "only applies to method = \"kfold\" or \"fixed\", not \"" + p.method + "\"");
-  }
   if (folds->empty()) s.fail("fold", "expected at least one fold");
   std::set<std::string> seen;
   for (const toml::node& e : *folds) {
@@ -222,16 +249,24 @@ void check_split_against_scenario(const Section& root, const Scenario& sc) {
 // SCHEMA.md [split.method]: the time-based methods need time order. Where the
 // format and its keys say the data has none (data/time_order.hpp), every
 // trial would fail; RecBole's .inter header is read only by the trial.
+// Without timestamps no two interactions tie in time, so [split.ties] would
+// change nothing: refused too.
 void check_split_time_order(const Section& root, const Scenario& sc) {
   if (std::find(sc.protocols.begin(), sc.protocols.end(), "offline") == sc.protocols.end()) return;
   const DatasetSpec& d = sc.dataset;
   const std::optional<TimeOrder> order = declared_time_order(d);
-  const std::string problem = order ? time_order_problem(sc.split.method, *order, sc.dataset.format == "implicit-train-test") : std::string();
-  if (problem.empty()) return;
-  const std::string what = "\"" + sc.split.method + "\" orders interactions by time, but dataset.format \"" + d.format +
-                           "\"" + (d.format == "delimited" ? " without a delimited.timestamp column " : " ") + problem;
-  if (auto s = root.sub("split"); s && s->has("method")) s->fail("method", what);
-  root.sub("dataset")->fail("format", "the default split method " + what);
+  if (!order) return;
+  const std::string format = "dataset.format \"" + d.format + "\"" +
+                             (d.format == "delimited" ? " without a delimited.timestamp column" : "");
+  const std::string problem = time_order_problem(sc.split.method, *order, sc.dataset.format == "implicit-train-test");
+  const auto split = root.sub("split");
+  if (!problem.empty()) {
+    const std::string what = "\"" + sc.split.method + "\" orders interactions by time, but " + format + " " + problem;
+    if (split && split->has("method")) split->fail("method", what);
+    root.sub("dataset")->fail("format", "the default split method " + what);
+  }
+  if (!order->timestamps && split && split->has("ties"))
+    split->fail("ties", "has no effect: " + format + " has no timestamps, so no two interactions tie in time");
 }
 
 }  // namespace recfuse::scenario_detail

@@ -58,10 +58,11 @@ struct FilterSpec {
 };
 
 struct SplitSpec {
-  /// random | temporal_global | temporal_user | leave_last_one_out | kfold | fixed | source
+  /// random | temporal_global | temporal_user | leave_last_one_out | kfold | fixed | source.
+  /// Which methods read each key: scenario_schema::split_key_methods().
   std::string method = "leave_last_one_out";
   double test_ratio = 0.2;        // random, temporal_*
-  double validation_ratio = 0.0;  // carved from train (random, temporal_*, kfold, fixed)
+  double validation_ratio = 0.0;  // carved from train (every method but leave_last_one_out)
   bool validation = true;         // leave_last_one_out: hold out the second-last item
   /// Equal timestamps in a user's time order (leave_last_one_out,
   /// temporal_*, sequences): "source" keeps the file's order (a stable sort
