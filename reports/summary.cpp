@@ -330,8 +330,9 @@ std::string loaded_models_note(const json& summary) {
     note = "Models read from saved files (--load-models), not fitted, so their fit time is n/a: " + list + ".";
   if (const std::string list = rows_with(summary, "cached_fits"); !list.empty())
     note += std::string(note.empty() ? "" : " ") +
-            "Fits read from the fit cache (--fit-cache), where an earlier trial had fitted the same model (or a "
-            "fusion strategy's child) on the same data, so their fit time counts reads, not fits: " + list + ".";
+            "Fits read from the fit cache (--fit-cache), where an earlier trial had fitted the same model or "
+            "fusion child on the same data: these trials read their whole model or some of its children, so "
+            "their fit time and peak RSS count those reads, not fits: " + list + ".";
   return note;
 }
 

@@ -166,6 +166,32 @@ TEST_CASE("fit-cache misses on another parameter and refits a damaged file witho
   CHECK(record_of(dir / "whole", trial_named(read_report(dir / "whole"), "popularity")).at("fit_cache").at("read").size() == 1);
 }
 
+TEST_CASE("fit-cache misses on another thread count and on another order of equal timestamps") {
+  const auto dir = temp_dir("fit_cache_threads_ties");
+  const auto cache = dir / "cache";
+  // A random split: split.ties changes no part's membership, only the order
+  // of each user's training sequence (train_data_builder.cpp).
+  std::string text = kSmallScenario;
+  text.replace(text.find("method = \"leave_last_one_out\""), 29, "method = \"random\"\ntest_ratio = 0.2");
+  const auto scenario = write_text(dir, "random.toml", text);
+  const auto stored_of = [&](const std::string& tag, const std::filesystem::path& s, const std::string& flags) {
+    const auto r = run_into(s, dir / tag, "--fit-cache " + cache.string() + " " + flags);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    const json fc = record_of(dir / tag, trial_named(read_report(dir / tag), "item_knn")).at("fit_cache");
+    return std::make_pair(fc.at("read").size(), fc.at("stored").size());
+  };
+  CHECK(stored_of("two", scenario, "") == std::make_pair(std::size_t{0}, std::size_t{1}));
+  CHECK(stored_of("two_again", scenario, "") == std::make_pair(std::size_t{1}, std::size_t{0}));
+  CHECK(stored_of("one", scenario, "--threads 1") == std::make_pair(std::size_t{0}, std::size_t{1}));
+  text.replace(text.find("test_ratio = 0.2"), 16, "test_ratio = 0.2\nties = \"item\"");
+  const auto by_item = write_text(dir, "by_item.toml", text);
+  CHECK(stored_of("by_item", by_item, "") == std::make_pair(std::size_t{0}, std::size_t{1}));
+  // The same interactions either way; only the fingerprint tells them apart.
+  CHECK(trial_named(read_report(dir / "by_item"), "item_knn").at("dataset").at("train") ==
+        trial_named(read_report(dir / "two"), "item_knn").at("dataset").at("train"));
+}
+
 TEST_CASE("fit-cache refuses a path it cannot make a directory of") {
   const auto dir = temp_dir("fit_cache_bad");
   const auto in_the_way = write_text(dir, "file", "not a directory\n");

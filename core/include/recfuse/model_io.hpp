@@ -16,7 +16,8 @@
 // "recfuse-model 1", one line of JSON naming the plugin library and its
 // version, the algorithm and its parameters, the model tree ("model_tree":
 // each node's name, plugin, plugin_version, params and children), the trial
-// and the data it was fitted on, then the algorithm's own bytes. A program
+// and the data it was fitted on, and "body_sha256", the SHA-256 of what
+// follows (recfuse checks it before load), then the algorithm's own bytes. A program
 // that serves the model reads the two lines with read_model_header, builds
 // the algorithm from the plugin with the header's parameters (a fusion
 // strategy's children from model_tree first, handed over with

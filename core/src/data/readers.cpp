@@ -21,14 +21,13 @@
 //   recbole             <name>.inter, <name>.item, <name>.user
 //   sequence, sequence-pairs, delimited: the file
 //   synthetic           no files: SHA-256 of the canonical spec text
-#include <atomic>
 #include <cstdlib>
-#include <unistd.h>
 
 #include "data/reader_families.hpp"
 #include "data/readers.hpp"
 #include "recfuse/types.hpp"
 #include "recfuse_build_info.hpp"
+#include "util/fs.hpp"
 #include "util/sha256.hpp"
 
 namespace recfuse {
@@ -256,13 +255,7 @@ Dataset load_dataset(const DatasetSpec& spec, const fs::path& cache_dir) {
   if (data.sha256 != sha) return data;
   std::error_code ec;
   fs::create_directories(cache_dir, ec);
-  static std::atomic<int> counter{0};
-  // Host, process and call: unique among the writers of a cache folder that
-  // several machines share (NFS), where process ids repeat.
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  const fs::path tmp = fs::path(file).concat(".tmp." + std::string(host) + "." + std::to_string(::getpid()) +
-                                             "." + std::to_string(counter++));
+  const fs::path tmp = unique_temp_path(file);
   try {
     save_dataset_cache(data, tmp);
     fs::rename(tmp, file);  // atomic on POSIX: readers see the old or the new file

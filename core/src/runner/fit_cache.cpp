@@ -30,6 +30,7 @@ FitCache::FitCache(std::filesystem::path dir, const TrialSpec& trial, const Plug
   trial_ = {{"fit_cache", 1},
             {"recfuse", provenance.value("recfuse", json())},
             {"seed", trial.seed},
+            {"threads", rec.value("threads", json())},  // SASRec's gradient sums, Hogwild's streams
             {"fold", trial.fold},
             {"data", std::move(data)}};
   libraries_ = provenance.value("plugins", json::object());
@@ -61,6 +62,8 @@ bool FitCache::load(const AlgorithmSpec& spec, FittedModel& node) {
     // Another fit under the same name (a hash collision, a foreign file):
     // not this node's, so a miss; the store that follows replaces it.
     if (header.value("fit_cache", json()) != id) return false;
+    if (!header.contains("body_sha256")) throw Error("the header records no body_sha256");
+    check_model_body(in, header, file.string());
     node.model->load(in);
     const json& data = id.at("data");
     if (node.model->n_users() != data.value("users", -1) || node.model->n_items() != data.value("items", -1))

@@ -9,13 +9,17 @@
 // hash, build type and flags), the plugin library files of the node and its
 // children (file hashes), the node's tree without its own name (plugin,
 // version, validated parameters, children with their names and
-// parameters), the trial's seed and fold, and the data it fits on (the
-// record's dataset hash, shape, split and fit_sha256; saved_models.hpp).
+// parameters), the trial's seed, fold and thread count (a fit may sum in
+// per-thread order), and the data it fits on (the record's dataset hash,
+// shape, split and fit_sha256, which covers split.ties; saved_models.hpp).
 // The file is DIR/<sha256 of that identity, 32 hex>.model, in the format
 // --save-models writes, its header holding the identity, which a read
-// compares in full. A rebuilt plugin or host misses and refits, never reads
-// a stale model. A file that does not load is noted and the node refitted
-// (and the file rewritten): a cache never fails a trial.
+// compares in full, and the body's sha256, which a read checks before
+// load. A rebuilt plugin or host misses and refits, never reads a stale
+// model. A file that does not load is noted and the node refitted (and the
+// file rewritten): a cache never fails a trial. Not in the identity: the
+// system's libraries and CPU (a cache shared over NFS by unlike machines
+// reads one machine's fit on another).
 #pragma once
 
 #include <filesystem>

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <fstream>
-#include <unistd.h>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "recfuse/model_io.hpp"
 #include "util/clock.hpp"
+#include "util/fs.hpp"
+#include "util/sha256.hpp"
 
 namespace recfuse {
 namespace {
@@ -206,20 +208,62 @@ void save_trial_model(const FittedModel& fitted, const TrialSpec& trial, const s
   }
 }
 
+namespace {
+
+/// Forwards what the model writes to `out`, hashing it on the way.
+class HashingBuf final : public std::streambuf {
+ public:
+  explicit HashingBuf(std::streambuf* out) : out_(out) {}
+  std::string hex_digest() { return hash_.hex_digest(); }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    const char ch = traits_type::to_char_type(c);
+    hash_.update(&ch, 1);
+    return out_->sputc(ch);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    hash_.update(s, static_cast<std::size_t>(n));
+    return out_->sputn(s, n);
+  }
+
+ private:
+  std::streambuf* out_;
+  Sha256 hash_;
+};
+
+constexpr std::size_t kHexDigest = 64;
+
+}  // namespace
+
 std::uintmax_t write_model_file(const std::filesystem::path& file, const json& header, const Recommender& model) {
-  // Streamed to a temporary file of this process, then renamed: no copy of
-  // the model in memory (it would count in the trial's peak RSS; a fusion
-  // strategy holds one child's bytes at a time, fusion_io.hpp), no torn
-  // file, and two jobs writing the same file do not mix their bytes.
-  const std::filesystem::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
+  // Streamed to a temporary file of this writer (util/fs.hpp), then renamed:
+  // no copy of the model in memory (it would count in the trial's peak RSS;
+  // a fusion strategy holds one child's bytes at a time, fusion_io.hpp), no
+  // torn file, and writers of the same file on other machines do not mix
+  // their bytes. The header's body_sha256, a placeholder while the body is
+  // written, is filled in last.
+  const std::filesystem::path tmp = unique_temp_path(file);
   try {
     std::error_code ec;
     std::filesystem::create_directories(file.parent_path(), ec);
     if (ec) throw Error(file.parent_path().string() + ": " + ec.message());
+    json with_hash = header;
+    with_hash["body_sha256"] = std::string(kHexDigest, '0');
+    const std::string line = with_hash.dump();
+    const std::size_t at = line.find("\"body_sha256\":\"") + 15;
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(tmp.string() + ": cannot open for writing");
-    out << kModelMagic << "\n" << header.dump() << "\n";
-    model.save(out);
+    out << kModelMagic << "\n" << line << "\n";
+    {
+      HashingBuf hashing(out.rdbuf());
+      std::ostream hashed(&hashing);
+      model.save(hashed);
+      if (!hashed) throw Error(tmp.string() + ": write failed");
+      out.seekp(static_cast<std::streamoff>(std::string_view(kModelMagic).size() + 1 + at));
+      out << hashing.hex_digest();
+    }
     out.close();
     if (!out) throw Error(tmp.string() + ": write failed");
     std::filesystem::rename(tmp, file);
@@ -229,6 +273,21 @@ std::uintmax_t write_model_file(const std::filesystem::path& file, const json& h
     std::filesystem::remove(tmp, ignored);
     throw;
   }
+}
+
+void check_model_body(std::istream& in, const json& header, const std::string& file) {
+  const std::string want = header.value("body_sha256", std::string());
+  if (want.empty()) return;
+  const std::streampos body = in.tellg();
+  Sha256 hash;
+  std::vector<char> buf(1 << 16);
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+    hash.update(buf.data(), static_cast<std::size_t>(in.gcount()));
+  if (hash.hex_digest() != want)
+    throw Error(file + ": the model's bytes do not match the sha256 its header records (a damaged or "
+                       "partly written file)");
+  in.clear();
+  in.seekg(body);
 }
 
 std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial,
@@ -246,6 +305,7 @@ std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const Tri
   const std::filesystem::path file = find_model(dir, trial, fit_identity(trial, out, rec.value("dataset", json::object())));
   std::ifstream in(file, std::ios::binary);
   const json header = json::parse(read_model_header(in, file.string()));
+  check_model_body(in, header, file.string());
   try {
     out.model->load(in);
   } catch (const std::exception& e) {

@@ -20,12 +20,18 @@ namespace recfuse {
 inline constexpr const char* kFitDataFields[] = {"sha256", "users", "items", "split", "nested_validation",
                                                  "algorithm_train", "algorithm_validation", "fit_sha256"};
 
-/// Writes `file`: model_io.hpp's magic line, `header` as one JSON line, then
-/// model.save's bytes, through a temporary file renamed at the end. Returns
-/// its size; throws Error (nothing left behind) when it cannot be written or
-/// save throws.
+/// Writes `file`: model_io.hpp's magic line, `header` with "body_sha256"
+/// (the SHA-256 of what follows) as one JSON line, then model.save's bytes,
+/// through a temporary file renamed at the end. Returns its size; throws
+/// Error (nothing left behind) when it cannot be written or save throws.
 std::uintmax_t write_model_file(const std::filesystem::path& file, const nlohmann::json& header,
                                 const Recommender& model);
+
+/// With `in` just past the header line: an Error naming `file` when the
+/// header has a "body_sha256" that the rest of the stream does not match;
+/// `in` is back at the body after. Files without one (saved before it was
+/// written) pass.
+void check_model_body(std::istream& in, const nlohmann::json& header, const std::string& file);
 
 /// Writes the fitted model as <dir>/<trial id>.model: model_io.hpp's magic
 /// line, a JSON header (plugin, algorithm, validated parameters,

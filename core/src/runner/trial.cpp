@@ -60,8 +60,10 @@ json params_json(const std::map<std::string, ParamValue>& values) {  // before v
 }
 
 /// Which interactions the algorithm was fitted on: its train and validation
-/// parts, in order. A saved model is read back only for the same ones
-/// (saved_models.hpp): a changed split.seed keeps every size but moves this.
+/// parts, in order, and how equal timestamps order its sequences
+/// (split.ties = "item" mixed in; "source" hashes as before it was). A saved
+/// or cached model is read back only for the same ones (saved_models.hpp,
+/// fit_cache.hpp): a changed split.seed keeps every size but moves this.
 std::string fit_set_fingerprint(const Split& fit) {
   // Through a fixed 64 KiB buffer: a copy of the whole part would count in
   // the trial's peak RSS (20 bytes per interaction).
@@ -78,6 +80,8 @@ std::string fit_set_fingerprint(const Split& fit) {
     for (const Interaction& x : *part) put(x.user), put(x.item), put(x.value), put(x.timestamp);
   }
   h.update(buf.data(), used);
+  // train_data_builder.cpp orders each user's sequence by the rule.
+  if (fit.ties_by_item) h.update("split.ties=item");
   return h.hex_digest().substr(0, 16);
 }
 
@@ -228,8 +232,8 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     const bool on_validation = scenario.evaluation.target == "validation";
     if (on_validation && split.validation.empty())
       throw Error(scenario.file + ": [evaluation] target = \"validation\" but split '" +
-                  split.label + "' produced no validation data (set split.validation = true or "
-                  "split.validation_ratio > 0)");
+                  split.label + "' produced no validation data (set split." +
+                  (scenario.split.method == "leave_last_one_out" ? "validation = true" : "validation_ratio > 0") + ")");
     // Nested: the algorithm's own validation part is carved from train, so
     // the validation part scored here stays unseen (specs.hpp).
     const bool nested = on_validation && scenario.evaluation.nested_validation;
@@ -237,7 +241,8 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     if (nested && inner.validation.empty())
       throw Error(scenario.file + ": [evaluation] nested_validation = true but split '" + split.label +
                   "' left no training data to carve a nested validation part from (users need two "
-                  "training interactions, or split.validation_ratio > 0)");
+                  "training interactions" +
+                  (scenario.split.method == "leave_last_one_out" ? "" : ", or split.validation_ratio > 0") + ")");
     const TrainData train = build_train_data(data, nested ? inner : split);
     // The evaluator's history statistics (cold users, head items, novelty)
     // count the outer train either way, so segments do not move with nesting.

@@ -1,5 +1,6 @@
 #include "util/fs.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -11,10 +12,16 @@
 
 namespace recfuse {
 
+std::filesystem::path unique_temp_path(const std::filesystem::path& file) {
+  static std::atomic<long> counter{0};
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return file.string() + ".tmp." + host + "." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+
 void write_file_atomic(const std::filesystem::path& file, std::string_view content) {
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-  const std::filesystem::path tmp =
-      file.string() + ".tmp." + std::to_string(::getpid());
+  const std::filesystem::path tmp = unique_temp_path(file);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(tmp.string() + ": cannot create: " + std::strerror(errno));
   std::size_t done = 0;
