@@ -42,14 +42,11 @@ int run_command(const Args& args) {
   // The output directory and the trials/ and logs/ the sweep writes into:
   // bad input, named, before the run announces itself (a file in the way of
   // trials/ was an internal error, exit 3).
-  for (const auto& dir : {sw.output_dir, sw.output_dir / "trials", sw.output_dir / "logs"}) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec || !std::filesystem::is_directory(dir)) {
-      std::cerr << "recfuse run: output directory " << dir.string() << ": "
-                << (ec ? ec.message() : "exists and is not a directory") << "\n";
-      return kExitBadInput;
-    }
+  try {
+    make_output_dirs(sw.output_dir, "recfuse run");
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return kExitBadInput;
   }
 
   if (!o.quiet)

@@ -138,6 +138,16 @@ int usable_cores() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+void make_output_dirs(const std::filesystem::path& dir, const std::string& program) {
+  for (const auto& d : {dir, dir / "trials", dir / "logs"}) {
+    std::error_code ec;
+    std::filesystem::create_directories(d, ec);
+    if (ec || !std::filesystem::is_directory(d))
+      throw Error(program + ": output directory " + d.string() + ": " +
+                  (ec ? ec.message() : "exists and is not a directory"));
+  }
+}
+
 PreparedRun prepare_run(const RunOptions& o, int sharing, bool check) {
   PreparedRun run;
   Scenario& scenario = run.scenario;

@@ -56,6 +56,10 @@ struct PreparedRun {
 /// all online cores when the affinity cannot be read.
 int usable_cores();
 
+/// Makes `dir` and the trials/ and logs/ a sweep writes into; throws Error
+/// "<program>: output directory <d>: <why>" (bad input) when one cannot be.
+void make_output_dirs(const std::filesystem::path& dir, const std::string& program);
+
 /// Loads the scenario (or the embedded default), expands and shards it and,
 /// when `check` is set, validates every plugin, parameter point and dataset
 /// path. Always loads the plugins to give each trial its provenance (the

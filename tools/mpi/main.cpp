@@ -10,9 +10,11 @@
 // records and builds the report from what the workers send, so no shared
 // file system is needed; each worker still writes its trial's record and log
 // under the same output path on its own node (the trial process does), and
-// a record's "log" names that node's file. What travels over MPI: one broadcast at start (rank 0 accepted
-// the scenario or not), trial orders {index, id} from rank 0, each finished
-// record's JSON text back to it, a stop, and the exit code at the end.
+// a record's "log" names that node's file. What travels over MPI: two
+// collectives on the command line (rank 0's outcome, and whether any rank's
+// parse failed), one broadcast at start (rank 0 accepted the scenario or
+// not), trial orders {index, id} from rank 0, each finished record's JSON
+// text back to it, a stop, and the exit code at the end.
 // Nothing else is shared: every rank reads the scenario, plugins and datasets
 // at the same paths (the trial process needs them there anyway), and each
 // trial runs as a plain `recfuse trial` child process, as under `recfuse run`.
@@ -49,16 +51,20 @@ const char* kRunCaption =
     "recfuse binary next to recfuse-mpi) and sends the record back over MPI; rank 0\n"
     "writes every record and the report (report.json, .md, .html, .csv) to the\n"
     "output directory; no shared file system is needed, but every rank must be\n"
-    "able to create the output path (a trial's log stays on the node that ran it)\n"
-    "and see the scenario file, plugins and datasets at the same paths. With -n 1,\n"
-    "rank 0 runs"
-    " the trials itself (--jobs side by side); with more ranks each worker runs one\n"
-    "trial at a time and --jobs is ignored. Default threads per trial: scenario\n"
-    "`threads`, else the node's cores / the worker ranks on that node, or the cores\n"
-    "a rank is bound to. mpirun binds each rank to a core or socket by default and\n"
-    "the trial processes inherit it: with more than one thread per trial, start\n"
-    "mpirun with --bind-to none (or --map-by slot:PE=T to give each rank T cores).\n"
-    "Exit codes as `recfuse run`: 0 all trials ok, 1 bad input, 2 some failed.\n\n"
+    "able to create the output path (a trial's log, and with --save-models its\n"
+    "model file, stay on the node that ran it) and see the scenario file, plugins,\n"
+    "datasets and the --load-models and --fit-cache directories at the same paths\n"
+    "(a --fit-cache directory on each node's own disk is that node's cache). With\n"
+    "-n 1, rank 0 runs the trials itself (--jobs side by side); with more ranks\n"
+    "each worker runs one trial at a time and --jobs is ignored. Default threads\n"
+    "per trial: scenario `threads`, else the node's cores / the worker ranks on that\n"
+    "node, or the cores a rank is bound to. mpirun binds each rank to a core or\n"
+    "socket by default and the trial processes inherit it: with more than one\n"
+    "thread per trial, start mpirun with --bind-to none (or --map-by slot:PE=T to\n"
+    "give each rank T cores).\n"
+    "Exit codes as `recfuse run`: 0 all trials ok, 1 bad input, 2 some failed, 3\n"
+    "internal error; a rank that dies (killed, out of memory) makes mpirun end the\n"
+    "job with its own non-zero code, and a rerun resumes.\n\n"
     "options";
 
 /// Number of trial processes that share this rank's node: the worker ranks
@@ -86,12 +92,13 @@ int default_threads(int sharing, int side_by_side) {
 }
 
 /// The plain recfuse binary next to this one: trials must not start another
-/// MPI process, and only `recfuse` knows the `trial` command.
+/// MPI process, and only `recfuse` knows the `trial` command. Without it the
+/// installation is broken, not the input: SetupError (exit 3).
 std::filesystem::path trial_binary() {
   const auto exe = self_executable().parent_path() / "recfuse";
   if (!std::filesystem::exists(exe))
-    throw Error(exe.string() + ": not found: recfuse-mpi runs each trial with the recfuse "
-                "binary installed next to it");
+    throw SetupError(exe.string() + ": not found: recfuse-mpi runs each trial with the recfuse "
+                     "binary installed next to it");
   return exe;
 }
 
@@ -113,20 +120,34 @@ int run_main(const Args& args, int rank, int size) {
   std::string command_line = "recfuse-mpi run";
   for (const auto& a : args) command_line += " " + a;
   int parsed;
+  std::ostringstream said;  // what a worker's parse printed
   {
-    // Every rank parses the same command line; only rank 0 speaks.
-    std::ostringstream sink;
+    // Every rank parses the same command line; only rank 0 speaks, unless a
+    // worker fails where rank 0 did not (below).
     auto* out = std::cout.rdbuf();
     auto* err = std::cerr.rdbuf();
     if (rank != 0) {
-      std::cout.rdbuf(sink.rdbuf());
-      std::cerr.rdbuf(sink.rdbuf());
+      std::cout.rdbuf(said.rdbuf());
+      std::cerr.rdbuf(said.rdbuf());
     }
-    parsed = parse_run_options(args, kRunCaption, "recfuse-mpi run", o);
+    const std::string program =
+        "recfuse-mpi run" + (rank == 0 ? std::string() : ": rank " + std::to_string(rank));
+    parsed = parse_run_options(args, kRunCaption, program.c_str(), o);
     std::cout.rdbuf(out);
     std::cerr.rdbuf(err);
   }
-  if (parsed >= 0) return parsed;
+  // Collective: the ranks go on together or stop together. The checks read
+  // this node's files (--load-models, --fit-cache, --plugin-path), so a
+  // worker's may fail where rank 0's passed; alone, it would leave the others
+  // waiting for it forever.
+  int root = parsed, worst = parsed;
+  MPI_Bcast(&root, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  MPI_Allreduce(&parsed, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (root >= 0) return root;  // rank 0 printed its help or its error
+  if (worst >= 0) {
+    if (parsed >= 0) std::cerr << said.str() << std::flush;
+    return kExitBadInput;
+  }
 
   const auto t0 = std::chrono::steady_clock::now();
   const int sharing = sharing_on_node(rank, size, o.jobs);
@@ -139,31 +160,39 @@ int run_main(const Args& args, int rank, int size) {
     if (o.threads == 0 && r.scenario.threads == 0) r.sweep.threads = default_threads(sharing, side_by_side);
     return r;
   };
-  int accepted = 1;
+  int refused = kExitOk;  // rank 0's verdict: 0 go on, else the exit code
   if (rank == 0) {
     try {
       run = prepare(/*check=*/true);
+      // Rank 0 writes the records and the report (with -n 1 it runs the
+      // trials too): an output directory it cannot make is bad input, as
+      // under `recfuse run`.
+      make_output_dirs(run.sweep.output_dir, "recfuse-mpi run");
+    } catch (const SetupError& e) {
+      std::cerr << "recfuse-mpi: internal error: " << e.what() << "\n";
+      refused = kExitInternal;
     } catch (const std::exception& e) {
       std::cerr << e.what() << "\n";
-      accepted = 0;
+      refused = kExitBadInput;
     }
   }
-  MPI_Bcast(&accepted, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (!accepted) return kExitBadInput;
+  MPI_Bcast(&refused, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (refused != kExitOk) return refused;
   if (rank != 0) {
+    // Rank 0 accepted the scenario, so this node sees different files: the
+    // whole job stops rather than waiting on a worker that cannot run.
     try {
       run = prepare(/*check=*/false);
+    } catch (const SetupError& e) {
+      std::cerr << "recfuse-mpi: rank " << rank << ": internal error: " << e.what() << "\n";
+      MPI_Abort(MPI_COMM_WORLD, kExitInternal);
     } catch (const std::exception& e) {
-      // Rank 0 accepted the scenario, so this node sees different files: the
-      // whole job stops rather than waiting on a worker that cannot run.
       std::cerr << "recfuse-mpi: rank " << rank << ": " << e.what() << "\n";
       MPI_Abort(MPI_COMM_WORLD, kExitBadInput);
     }
     warn_binding(run.sweep, rank, side_by_side);
     mpi::work(run, rank);
-    int code = kExitOk;
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    return code;
+    return mpi::broadcast_exit_code(kExitOk);
   }
 
   const SweepOptions& sw = run.sweep;
@@ -184,7 +213,6 @@ int run_main(const Args& args, int rank, int size) {
   SweepResult result;
   int code = kExitOk;
   try {
-    std::filesystem::create_directories(sw.output_dir);
     if (o.scenario_file.empty())
       write_file_atomic(sw.output_dir / "scenario.toml", default_scenario_text());
     result = workers > 0 ? mpi::coordinate(run, workers, std::cout)
@@ -194,8 +222,7 @@ int run_main(const Args& args, int rank, int size) {
     MPI_Abort(MPI_COMM_WORLD, kExitInternal);
   }
   code = report_run(run, result, command_line, workers > 0 ? workers : sw.jobs, t0);
-  if (workers > 0) MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  return code;
+  return workers > 0 ? mpi::broadcast_exit_code(code) : code;
 }
 
 }  // namespace

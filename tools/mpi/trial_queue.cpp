@@ -2,10 +2,12 @@
 //   worker -> 0, kTagRequest: the JSON text of the record the worker just
 //                finished, empty on its first request;
 //   0 -> worker, kTagWork:    {"index": N, "id": "..."}, the next trial;
-//   0 -> worker, kTagStop:    empty, no trials left.
+//   0 -> worker, kTagStop:    empty, no trials left;
+//   0 -> all, at the end:     the exit code (broadcast_exit_code).
 // Rank 0 polls (MPI_Iprobe plus a short sleep) instead of blocking in
 // MPI_Recv because OpenMPI busy-waits in blocking calls, and the coordinator
-// would otherwise take a core from the trials on its node.
+// would otherwise take a core from the trials on its node; a stopped worker
+// waits for the exit code the same way, for as long as the last trial runs.
 #include "trial_queue.hpp"
 
 #include <mpi.h>
@@ -28,6 +30,8 @@ using json = nlohmann::json;
 
 enum Tag : int { kTagRequest = 1, kTagWork = 2, kTagStop = 3 };
 
+constexpr auto kPoll = std::chrono::milliseconds(5);  // sleep between polls
+
 void send_text(int to, int tag, const std::string& text) {
   MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, to, tag, MPI_COMM_WORLD);
 }
@@ -44,8 +48,9 @@ std::string receive_text(const MPI_Status& status) {
 
 /// The record a worker sent for trial `t`, or a failed record saying why it
 /// cannot be used (unreadable, of another trial, of another record
-/// version). A failed record is rebuilt from rank 0's own TrialSpec, so the
-/// report names the trial as rank 0 expanded it, with the worker's reason.
+/// version). Such a record, and a failed one of another trial or build, is
+/// rebuilt from rank 0's own TrialSpec, so the report names the trial as
+/// rank 0 expanded it, with the worker's reason.
 json accept_record(const Scenario& scenario, const TrialSpec& t, const std::string& text,
                    int worker) {
   const std::string from = "rank " + std::to_string(worker);
@@ -74,6 +79,12 @@ json accept_record(const Scenario& scenario, const TrialSpec& t, const std::stri
                        ", rank 0 expects " + t.provenance + " (rebuild recfuse and recfuse-mpi together)";
   if (rec.value("status", "") != "ok") {
     const std::string error = from + ": " + rec.value("error", std::string("no error text"));
+    if (this_build && rec.value("trial_id", "") == t.id) {
+      // The record the trial's sweep wrote, as `recfuse run` keeps it (its
+      // log, timing, peak memory, plugin and data), naming the rank.
+      rec["error"] = error;
+      return rec;
+    }
     json failed = failed_record(scenario, t, rec.value("status", std::string("failed")),
                                 this_build ? error : error + "\n" + other_build);
     if (!this_build) failed.erase("provenance");
@@ -141,7 +152,7 @@ SweepResult coordinate(const cli::PreparedRun& run, int workers, std::ostream& l
     MPI_Status status;
     MPI_Iprobe(MPI_ANY_SOURCE, kTagRequest, MPI_COMM_WORLD, &ready, &status);
     if (!ready) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::this_thread::sleep_for(kPoll);
       continue;
     }
     const int worker = status.MPI_SOURCE;
@@ -190,6 +201,14 @@ void work(const cli::PreparedRun& run, int rank) {
                        order.at("id").get<std::string>(), rank)
                    .dump(1);
   }
+}
+
+int broadcast_exit_code(int code) {
+  MPI_Request request;
+  MPI_Ibcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+  for (int done = 0; MPI_Test(&request, &done, MPI_STATUS_IGNORE), !done;)
+    std::this_thread::sleep_for(kPoll);
+  return code;
 }
 
 }  // namespace recfuse::mpi

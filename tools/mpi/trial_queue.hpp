@@ -19,4 +19,9 @@ SweepResult coordinate(const cli::PreparedRun& run, int workers, std::ostream& l
 /// returns its record with the next request.
 void work(const cli::PreparedRun& run, int rank);
 
+/// Collective: rank 0's `code` on every rank. Waits by polling, asleep
+/// between polls: a worker whose trials are done waits here while the others
+/// run theirs, and a blocking MPI call would spin on a core they need.
+int broadcast_exit_code(int code);
+
 }  // namespace recfuse::mpi
