@@ -10,10 +10,12 @@
 // item j keeps its `neighbors` most similar items S_k(j) (neighbours.hpp).
 // Score: s(u, i) = Σ_{j ∈ I_u} r_uj · sim(j, i) · [i ∈ S_k(j)],
 // i.e. the user's rows of the sparse model summed, as in implicit's
-// `user_items · similarity`. Scoring a user costs O(|I_u| · k).
+// `user_items · similarity`. Scoring a user costs O(|I_u| · k). An item no
+// j ∈ I_u keeps as a neighbour has no evidence: `fallback` (fallback.hpp).
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <utility>
@@ -27,7 +29,7 @@ namespace recfuse {
 
 class ItemKnnRecommender final : public Recommender {
  public:
-  explicit ItemKnnRecommender(const ParamSet& p) : opts_(knn_options(p)) {}
+  explicit ItemKnnRecommender(const ParamSet& p) : opts_(knn_options(p)), fallback_(knn_fallback(p)) {}
 
   void fit(const TrainData& data, const FitContext& ctx) override {
     if (data.by_item.rows != data.n_items || data.by_user.rows != data.n_users)
@@ -36,36 +38,56 @@ class ItemKnnRecommender final : public Recommender {
     model_ = build_neighbours(data.by_item, data.by_user, opts_);
     history_.assign(data.by_user, opts_.implicit);
     titles_ = data.item_titles;
+    fit_fallback();
+    std::int32_t lone = 0;  // users none of whose items has a neighbour
+    for (UserId u = 0; u < data.n_users; ++u) {
+      const auto items = history_.row(u);
+      lone += std::none_of(items.begin(), items.end(), [&](std::int32_t j) { return !model_.row(j).empty(); });
+    }
     ctx.log("item_knn: kept " + std::to_string(model_.ids.size()) + " neighbour pairs for " +
-            std::to_string(data.n_items) + " items");
+            std::to_string(data.n_items) + " items; " + std::to_string(lone) + " of " +
+            std::to_string(data.n_users) + " users have no neighbour evidence");
   }
 
   /// out: users.size() x n_items, row-major; parallel over users.
   void score_all(std::span<const UserId> users, std::span<float> out) override {
     const std::size_t n = static_cast<std::size_t>(n_items());
-#pragma omp parallel for schedule(dynamic, 8) if (users.size() > 8)
-    for (std::size_t r = 0; r < users.size(); ++r) {
-      float* row = out.data() + r * n;
-      std::fill(row, row + n, 0.0f);
-      const UserId u = users[r];
-      for (std::int64_t a = history_.indptr[u]; a < history_.indptr[u + 1]; ++a) {
-        const std::int32_t j = history_.ids[static_cast<std::size_t>(a)];
-        const float ruj = history_.values[static_cast<std::size_t>(a)];
-        for (std::int64_t b = model_.indptr[j]; b < model_.indptr[j + 1]; ++b)
-          row[model_.ids[static_cast<std::size_t>(b)]] += ruj * model_.sims[static_cast<std::size_t>(b)];
+#pragma omp parallel if (users.size() > 8)
+    {
+      std::vector<std::uint8_t> evidenced(n);  // per thread, reused across users
+#pragma omp for schedule(dynamic, 8)
+      for (std::size_t r = 0; r < users.size(); ++r) {
+        float* row = out.data() + r * n;
+        std::fill(row, row + n, 0.0f);
+        std::fill(evidenced.begin(), evidenced.end(), std::uint8_t{0});
+        const UserId u = users[r];
+        for (std::int64_t a = history_.indptr[u]; a < history_.indptr[u + 1]; ++a) {
+          const std::int32_t j = history_.ids[static_cast<std::size_t>(a)];
+          const float ruj = history_.values[static_cast<std::size_t>(a)];
+          for (std::int64_t b = model_.indptr[j]; b < model_.indptr[j + 1]; ++b) {
+            const auto i = static_cast<std::size_t>(model_.ids[static_cast<std::size_t>(b)]);
+            row[i] += ruj * model_.sims[static_cast<std::size_t>(b)];
+            evidenced[i] = 1;
+          }
+        }
+        fallback_.fill(row, evidenced.data(), floor(u));
       }
     }
   }
 
-  /// Pairwise scores in the same summation order as score_all, so they agree exactly.
+  /// Pairwise scores in the same summation order as score_all, so they agree
+  /// exactly (terms of non-neighbours add nothing there either).
   void score(std::span<const UserId> users, std::span<const ItemId> items,
              std::span<float> out) override {
     for (std::size_t p = 0; p < users.size(); ++p) {
       float s = 0.0f;
+      bool evidenced = false;
       for (std::int64_t a = history_.indptr[users[p]]; a < history_.indptr[users[p] + 1]; ++a)
-        s += history_.values[static_cast<std::size_t>(a)] *
-             model_.find(history_.ids[static_cast<std::size_t>(a)], items[p]);
-      out[p] = s;
+        if (const auto sim = model_.lookup(history_.ids[static_cast<std::size_t>(a)], items[p])) {
+          s += history_.values[static_cast<std::size_t>(a)] * *sim;
+          evidenced = true;
+        }
+      out[p] = evidenced ? s : fallback_.score(floor(users[p]), items[p]);
     }
   }
 
@@ -97,6 +119,7 @@ class ItemKnnRecommender final : public Recommender {
     history_ = std::move(history);
     titles_ = std::move(titles);
     set_shape(users, items);
+    fit_fallback();
   }
 
   /// "because you interacted with A, B, C": the (at most three) training
@@ -121,7 +144,12 @@ class ItemKnnRecommender final : public Recommender {
   }
 
  private:
+  /// Popularity from the rated rows; u's terms are its items' neighbour rows.
+  void fit_fallback() { fallback_.fit(history_.ids, n_items(), model_.indptr, model_.sims); }
+  double floor(UserId u) const { return fallback_.floor(history_.row(u), history_.row_values(u)); }
+
   NeighbourOptions opts_;
+  PopularityFallback fallback_;
   NeighbourLists model_;     // row j: j's top-k items
   RatedRows history_;        // by_user copy: I_u and r_uj
   std::vector<std::string> titles_;

@@ -1,8 +1,10 @@
 // Parameters shared by item_knn and user_knn, declared once.
 #pragma once
 
+#include <span>
 #include <vector>
 
+#include "fallback.hpp"
 #include "neighbours.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/sparse.hpp"
@@ -21,6 +23,9 @@ inline std::vector<ParamSpec> knn_params() {
       ParamSpec::real("shrinkage", 0.0, 0.0, 1e9,
                       "shrink sim by n_common / (n_common + shrinkage) (Koren 2008)"),
       ParamSpec::boolean("implicit", true, "treat every training interaction as 1"),
+      ParamSpec::choice("fallback", "none", {"none", "popularity"},
+                        "items without neighbour evidence: score 0 (none), or rank after every evidenced "
+                        "item by training popularity (popularity; LensKit's Fallback)"),
   };
 }
 
@@ -36,12 +41,21 @@ inline NeighbourOptions knn_options(const ParamSet& p) {
   return o;
 }
 
+inline Fallback knn_fallback(const ParamSet& p) { return parse_fallback(p.get_string("fallback")); }
+
 /// The training rows a kNN model scores from (copied at fit, since TrainData
 /// does not outlive it): row u = u's items with r_ui (1 when implicit).
 struct RatedRows {
   std::vector<std::int64_t> indptr{0};
   std::vector<std::int32_t> ids;
   std::vector<float> values;
+
+  std::span<const std::int32_t> row(std::int32_t u) const {
+    return {ids.data() + indptr[u], static_cast<std::size_t>(indptr[u + 1] - indptr[u])};
+  }
+  std::span<const float> row_values(std::int32_t u) const {
+    return {values.data() + indptr[u], static_cast<std::size_t>(indptr[u + 1] - indptr[u])};
+  }
 
   void assign(const CsrMatrix& m, bool implicit) {
     indptr = m.indptr;

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -65,13 +66,15 @@ struct NeighbourLists {
   std::span<const float> row_sims(std::int32_t e) const {
     return {sims.data() + indptr[e], static_cast<std::size_t>(indptr[e + 1] - indptr[e])};
   }
-  /// Similarity of (e, other) if `other` is among e's neighbours, else 0.
-  float find(std::int32_t e, std::int32_t other) const {
+  /// Similarity of (e, other) if `other` is among e's neighbours, else nothing.
+  std::optional<float> lookup(std::int32_t e, std::int32_t other) const {
     const auto r = row(e);
     const auto it = std::lower_bound(r.begin(), r.end(), other);
-    return it != r.end() && *it == other ? row_sims(e)[static_cast<std::size_t>(it - r.begin())]
-                                         : 0.0f;
+    if (it == r.end() || *it != other) return std::nullopt;
+    return row_sims(e)[static_cast<std::size_t>(it - r.begin())];
   }
+  /// Similarity of (e, other) if `other` is among e's neighbours, else 0.
+  float find(std::int32_t e, std::int32_t other) const { return lookup(e, other).value_or(0.0f); }
   std::size_t bytes() const {
     return indptr.size() * sizeof(std::int64_t) + ids.size() * sizeof(std::int32_t) +
            sims.size() * sizeof(float);

@@ -9,10 +9,13 @@
 // Fit: user–user similarities over the (weighted) users x items matrix; each
 // user u keeps its `neighbors` most similar users N_k(u) (neighbours.hpp).
 // Score: s(u, i) = Σ_{v ∈ N_k(u)} sim(u, v) · r_vi. Scoring a user costs
-// O(Σ_{v ∈ N_k(u)} |I_v|).
+// O(Σ_{v ∈ N_k(u)} |I_v|). An item no v ∈ N_k(u) rated has no evidence:
+// `fallback` (fallback.hpp).
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,7 +28,7 @@ namespace recfuse {
 
 class UserKnnRecommender final : public Recommender {
  public:
-  explicit UserKnnRecommender(const ParamSet& p) : opts_(knn_options(p)) {}
+  explicit UserKnnRecommender(const ParamSet& p) : opts_(knn_options(p)), fallback_(knn_fallback(p)) {}
 
   void fit(const TrainData& data, const FitContext& ctx) override {
     if (data.by_item.rows != data.n_items || data.by_user.rows != data.n_users)
@@ -33,38 +36,53 @@ class UserKnnRecommender final : public Recommender {
     set_shape(data.n_users, data.n_items);
     model_ = build_neighbours(data.by_user, data.by_item, opts_);
     history_.assign(data.by_user, opts_.implicit);
+    fit_fallback();
+    std::int32_t lone = 0;  // users without neighbours (a neighbour shares an item, so rated one)
+    for (UserId u = 0; u < data.n_users; ++u) lone += model_.row(u).empty();
     ctx.log("user_knn: kept " + std::to_string(model_.ids.size()) + " neighbour pairs for " +
-            std::to_string(data.n_users) + " users");
+            std::to_string(data.n_users) + " users; " + std::to_string(lone) + " have no neighbour evidence");
   }
 
   /// out: users.size() x n_items, row-major; parallel over users.
   void score_all(std::span<const UserId> users, std::span<float> out) override {
     const std::size_t n = static_cast<std::size_t>(n_items());
-#pragma omp parallel for schedule(dynamic, 8) if (users.size() > 8)
-    for (std::size_t r = 0; r < users.size(); ++r) {
-      float* row = out.data() + r * n;
-      std::fill(row, row + n, 0.0f);
-      const UserId u = users[r];
-      for (std::int64_t a = model_.indptr[u]; a < model_.indptr[u + 1]; ++a) {
-        const std::int32_t v = model_.ids[static_cast<std::size_t>(a)];
-        const float suv = model_.sims[static_cast<std::size_t>(a)];
-        for (std::int64_t b = history_.indptr[v]; b < history_.indptr[v + 1]; ++b)
-          row[history_.ids[static_cast<std::size_t>(b)]] += suv * history_.values[static_cast<std::size_t>(b)];
+#pragma omp parallel if (users.size() > 8)
+    {
+      std::vector<std::uint8_t> evidenced(n);  // per thread, reused across users
+#pragma omp for schedule(dynamic, 8)
+      for (std::size_t r = 0; r < users.size(); ++r) {
+        float* row = out.data() + r * n;
+        std::fill(row, row + n, 0.0f);
+        std::fill(evidenced.begin(), evidenced.end(), std::uint8_t{0});
+        const UserId u = users[r];
+        for (std::int64_t a = model_.indptr[u]; a < model_.indptr[u + 1]; ++a) {
+          const std::int32_t v = model_.ids[static_cast<std::size_t>(a)];
+          const float suv = model_.sims[static_cast<std::size_t>(a)];
+          for (std::int64_t b = history_.indptr[v]; b < history_.indptr[v + 1]; ++b) {
+            const auto i = static_cast<std::size_t>(history_.ids[static_cast<std::size_t>(b)]);
+            row[i] += suv * history_.values[static_cast<std::size_t>(b)];
+            evidenced[i] = 1;
+          }
+        }
+        fallback_.fill(row, evidenced.data(), floor(u));
       }
     }
   }
 
-  /// Pairwise scores, summed over neighbours in the same order as score_all.
+  /// Pairwise scores, summed over neighbours in the same order as score_all
+  /// (neighbours that did not rate the item add nothing there either).
   void score(std::span<const UserId> users, std::span<const ItemId> items,
              std::span<float> out) override {
     for (std::size_t p = 0; p < users.size(); ++p) {
       float s = 0.0f;
+      bool evidenced = false;
       const UserId u = users[p];
-      for (std::int64_t a = model_.indptr[u]; a < model_.indptr[u + 1]; ++a) {
-        const std::int32_t v = model_.ids[static_cast<std::size_t>(a)];
-        s += model_.sims[static_cast<std::size_t>(a)] * rating(v, items[p]);
-      }
-      out[p] = s;
+      for (std::int64_t a = model_.indptr[u]; a < model_.indptr[u + 1]; ++a)
+        if (const auto rvi = rating(model_.ids[static_cast<std::size_t>(a)], items[p])) {
+          s += model_.sims[static_cast<std::size_t>(a)] * *rvi;
+          evidenced = true;
+        }
+      out[p] = evidenced ? s : fallback_.score(floor(u), items[p]);
     }
   }
 
@@ -88,18 +106,24 @@ class UserKnnRecommender final : public Recommender {
     model_ = std::move(model);
     history_ = std::move(history);
     set_shape(users, items);
+    fit_fallback();
   }
 
  private:
-  float rating(std::int32_t v, ItemId i) const {
+  /// r_vi if v rated i, else nothing.
+  std::optional<float> rating(std::int32_t v, ItemId i) const {
     const auto first = history_.ids.begin() + history_.indptr[v];
     const auto last = history_.ids.begin() + history_.indptr[v + 1];
     const auto it = std::lower_bound(first, last, i);
-    return it != last && *it == i ? history_.values[static_cast<std::size_t>(it - history_.ids.begin())]
-                                  : 0.0f;
+    if (it == last || *it != i) return std::nullopt;
+    return history_.values[static_cast<std::size_t>(it - history_.ids.begin())];
   }
+  /// Popularity from the rated rows; u's terms are its neighbours' rated rows.
+  void fit_fallback() { fallback_.fit(history_.ids, n_items(), history_.indptr, history_.values); }
+  double floor(UserId u) const { return fallback_.floor(model_.row(u), model_.row_sims(u)); }
 
   NeighbourOptions opts_;
+  PopularityFallback fallback_;
   NeighbourLists model_;  // row u: u's top-k users
   RatedRows history_;     // by_user copy: r_vi
 };
