@@ -112,4 +112,40 @@ class PopularityFallback {
   std::vector<float> lo_, hi_;     // per term row: min(0, values), max(0, values)
 };
 
+/// score_all of both kNN sums, parallel over users: for user u (row r of
+/// `out`, n items wide),
+///   row[i] = Σ_{a in outer row u} w_a · Σ_{b in inner row ids[a] with inner id i} x_b
+/// (item_knn: outer = u's rated items and ratings, inner = their neighbour
+/// lists and similarities; user_knn: outer = u's neighbours and
+/// similarities, inner = their rated items and ratings); then the items no
+/// term reached are filled by `fallback`, floored over u's outer row.
+inline void score_two_level(std::span<const UserId> users, std::size_t n, std::span<float> out,
+                            std::span<const std::int64_t> outer_ptr, std::span<const std::int32_t> outer_ids,
+                            std::span<const float> outer_w, std::span<const std::int64_t> inner_ptr,
+                            std::span<const std::int32_t> inner_ids, std::span<const float> inner_x,
+                            const PopularityFallback& fallback) {
+#pragma omp parallel if (users.size() > 8)
+  {
+    std::vector<std::uint8_t> evidenced(n);  // per thread, reused across users
+#pragma omp for schedule(dynamic, 8)
+    for (std::size_t r = 0; r < users.size(); ++r) {
+      float* row = out.data() + r * n;
+      std::fill(row, row + n, 0.0f);
+      std::fill(evidenced.begin(), evidenced.end(), std::uint8_t{0});
+      const UserId u = users[r];
+      const auto a0 = static_cast<std::size_t>(outer_ptr[u]), a1 = static_cast<std::size_t>(outer_ptr[u + 1]);
+      for (std::size_t a = a0; a < a1; ++a) {
+        const std::int32_t e = outer_ids[a];
+        const float w = outer_w[a];
+        for (std::int64_t b = inner_ptr[e]; b < inner_ptr[e + 1]; ++b) {
+          const auto i = static_cast<std::size_t>(inner_ids[static_cast<std::size_t>(b)]);
+          row[i] += w * inner_x[static_cast<std::size_t>(b)];
+          evidenced[i] = 1;
+        }
+      }
+      fallback.fill(row, evidenced.data(), fallback.floor(outer_ids.subspan(a0, a1 - a0), outer_w.subspan(a0, a1 - a0)));
+    }
+  }
+}
+
 }  // namespace recfuse

@@ -51,28 +51,8 @@ class ItemKnnRecommender final : public Recommender {
 
   /// out: users.size() x n_items, row-major; parallel over users.
   void score_all(std::span<const UserId> users, std::span<float> out) override {
-    const std::size_t n = static_cast<std::size_t>(n_items());
-#pragma omp parallel if (users.size() > 8)
-    {
-      std::vector<std::uint8_t> evidenced(n);  // per thread, reused across users
-#pragma omp for schedule(dynamic, 8)
-      for (std::size_t r = 0; r < users.size(); ++r) {
-        float* row = out.data() + r * n;
-        std::fill(row, row + n, 0.0f);
-        std::fill(evidenced.begin(), evidenced.end(), std::uint8_t{0});
-        const UserId u = users[r];
-        for (std::int64_t a = history_.indptr[u]; a < history_.indptr[u + 1]; ++a) {
-          const std::int32_t j = history_.ids[static_cast<std::size_t>(a)];
-          const float ruj = history_.values[static_cast<std::size_t>(a)];
-          for (std::int64_t b = model_.indptr[j]; b < model_.indptr[j + 1]; ++b) {
-            const auto i = static_cast<std::size_t>(model_.ids[static_cast<std::size_t>(b)]);
-            row[i] += ruj * model_.sims[static_cast<std::size_t>(b)];
-            evidenced[i] = 1;
-          }
-        }
-        fallback_.fill(row, evidenced.data(), floor(u));
-      }
-    }
+    score_two_level(users, static_cast<std::size_t>(n_items()), out, history_.indptr, history_.ids, history_.values,
+                    model_.indptr, model_.ids, model_.sims, fallback_);
   }
 
   /// Pairwise scores in the same summation order as score_all, so they agree

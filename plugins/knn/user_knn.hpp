@@ -45,28 +45,8 @@ class UserKnnRecommender final : public Recommender {
 
   /// out: users.size() x n_items, row-major; parallel over users.
   void score_all(std::span<const UserId> users, std::span<float> out) override {
-    const std::size_t n = static_cast<std::size_t>(n_items());
-#pragma omp parallel if (users.size() > 8)
-    {
-      std::vector<std::uint8_t> evidenced(n);  // per thread, reused across users
-#pragma omp for schedule(dynamic, 8)
-      for (std::size_t r = 0; r < users.size(); ++r) {
-        float* row = out.data() + r * n;
-        std::fill(row, row + n, 0.0f);
-        std::fill(evidenced.begin(), evidenced.end(), std::uint8_t{0});
-        const UserId u = users[r];
-        for (std::int64_t a = model_.indptr[u]; a < model_.indptr[u + 1]; ++a) {
-          const std::int32_t v = model_.ids[static_cast<std::size_t>(a)];
-          const float suv = model_.sims[static_cast<std::size_t>(a)];
-          for (std::int64_t b = history_.indptr[v]; b < history_.indptr[v + 1]; ++b) {
-            const auto i = static_cast<std::size_t>(history_.ids[static_cast<std::size_t>(b)]);
-            row[i] += suv * history_.values[static_cast<std::size_t>(b)];
-            evidenced[i] = 1;
-          }
-        }
-        fallback_.fill(row, evidenced.data(), floor(u));
-      }
-    }
+    score_two_level(users, static_cast<std::size_t>(n_items()), out, model_.indptr, model_.ids, model_.sims,
+                    history_.indptr, history_.ids, history_.values, fallback_);
   }
 
   /// Pairwise scores, summed over neighbours in the same order as score_all
