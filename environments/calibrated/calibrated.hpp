@@ -22,7 +22,8 @@
 //
 // Cost per session step: k (+1) exp and a dot product of `factors` per
 // slate item, the examination and choice draws, `factors` normals of drift,
-// then num_candidates draws for the next step; no allocation.
+// then num_candidates draws for the next step; no allocation. The oracle
+// skips sessions that have ended.
 #pragma once
 
 #include <algorithm>
@@ -77,6 +78,8 @@ class CalibratedEnv final : public Environment {
       features_.matrix.indptr.assign(static_cast<std::size_t>(d.n_items) + 1, 0);
     }
     n_genres_ = static_cast<std::size_t>(features_.matrix.cols);
+    examination_.resize(static_cast<std::size_t>(cfg_.slate_size));
+    examination_probabilities(cfg_.examination_decay, examination_);
     sessions_ = 0;
     set_shape(d.n_users, d.n_items, cfg_.slate_size, cfg_.num_candidates, cfg_.max_steps);
     measure_step_zero(derive_seed(ctx.seed, "calibrated/diagnostics"));
@@ -123,12 +126,17 @@ class CalibratedEnv final : public Environment {
   }
 
   /// log a_si of each candidate (session_log_attractiveness: preference
-  /// over temperature plus log genre appeal), what the oracle ranks by.
+  /// over temperature plus log genre appeal), what the oracle ranks by; 0
+  /// for every candidate of a session that has ended.
   bool oracle_scores(std::span<double> scores) override {
     const auto m = static_cast<std::size_t>(cfg_.num_candidates);
     if (scores.size() != static_cast<std::size_t>(sessions_) * m)
       throw Error("calibrated: oracle_scores needs n_sessions x num_candidates entries");
     for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
+      if (terminated_[s] || truncated_[s]) {
+        std::fill_n(scores.begin() + static_cast<std::ptrdiff_t>(s * m), m, 0.0);
+        continue;
+      }
       const ItemId* row = candidate_row(s);
       for (std::size_t j = 0; j < m; ++j) scores[s * m + j] = session_log_attractiveness(s, row[j]);
     }
@@ -142,14 +150,16 @@ class CalibratedEnv final : public Environment {
   /// is the top k; and for positions j, l with e_j ≥ e_l and items a ≥ b,
   /// putting a at j rather than at l changes it by (e_j − e_l)(E g(R + a) − E g(R + b)) ≥ 0
   /// (R: the rest of the slate), so the best order is by attractiveness,
-  /// examination being nonincreasing in the position.
+  /// examination being nonincreasing in the position. A session that has
+  /// ended gets its first slate_size candidates.
   bool oracle_slates(std::span<ItemId> slates) override {
     const auto m = static_cast<std::size_t>(cfg_.num_candidates);
     if (slates.size() != static_cast<std::size_t>(sessions_) * static_cast<std::size_t>(cfg_.slate_size))
       throw Error("calibrated: oracle_slates needs n_sessions x slate_size entries");
-    std::vector<double> score(static_cast<std::size_t>(sessions_) * m);
-    oracle_scores(score);
-    top_scored_slates("calibrated", score, candidates_, cfg_.num_candidates, cfg_.slate_size, slates);
+    oracle_score_.resize(static_cast<std::size_t>(sessions_) * m);
+    oracle_scores(oracle_score_);
+    top_scored_slates("calibrated", oracle_score_, candidates_, cfg_.num_candidates, cfg_.slate_size, slates,
+                      terminated_, truncated_);
     return true;
   }
 
@@ -215,11 +225,10 @@ class CalibratedEnv final : public Environment {
     }
     const auto k = static_cast<std::size_t>(cfg_.slate_size);
     const ItemId* slate = slates.data() + s * k;
-    std::array<double, 64> log_attr{};  // slate_size <= 64 (declared bound)
+    std::array<double, kMaxSlate> log_attr{};  // slate_size <= kMaxSlate (declared bound)
     for (std::size_t j = 0; j < k; ++j) log_attr[j] = session_log_attractiveness(s, slate[j]);
     const int pos = choose_position(std::span<const double>(log_attr.data(), k),
-                                    log_no_click_weight(cfg_), cfg_.examination_decay,
-                                    streams_[s].choice);
+                                    log_no_click_weight(cfg_), examination_, streams_[s].choice);
     double* appeal = appeal_.data() + s * n_genres_;
     for (std::size_t g = 0; g < n_genres_; ++g) appeal[g] = recovered_appeal(appeal[g], cfg_);
     if (pos >= 0) {
@@ -291,6 +300,7 @@ class CalibratedEnv final : public Environment {
   Catalogue catalogue_;
   AttributeMatrix features_;
   std::size_t n_genres_ = 0;
+  std::vector<double> examination_;  // e_j per slate position
   double random_ctr_ = 0.0, oracle_ctr_ = 0.0;
   // The sessions (reset): one sampled user each.
   int sessions_ = 0;
@@ -301,6 +311,7 @@ class CalibratedEnv final : public Environment {
   std::vector<std::uint8_t> terminated_, truncated_;
   std::vector<ItemId> candidates_;  // n_sessions x num_candidates
   std::vector<SessionStreams> streams_;
+  std::vector<double> oracle_score_;  // oracle_slates' scratch, n_sessions x num_candidates
 };
 
 }  // namespace recfuse::calibrated

@@ -30,6 +30,19 @@
 
 namespace recfuse::calibrated {
 
+/// std::upper_bound(sorted, sorted + n, target) - sorted (n >= 1), without
+/// a branch on the data: each popularity-weighted draw searches once, at a
+/// random target, where std::upper_bound's branches cannot be predicted.
+inline std::size_t upper_bound_index(const double* sorted, std::size_t n, double target) {
+  const double* base = sorted;
+  while (n > 1) {  // the answer lies in [base, base + n]
+    const std::size_t half = n / 2;
+    base += static_cast<std::size_t>(base[half - 1] <= target) * half;
+    n -= half;
+  }
+  return static_cast<std::size_t>(base - sorted) + static_cast<std::size_t>(*base <= target);
+}
+
 class Catalogue {
  public:
   Catalogue() = default;
@@ -97,10 +110,7 @@ class Catalogue {
         std::size_t at;
         if (rng.uniform() < popular_share_) {
           const double target = rng.uniform() * cumulative_weight_[n - 1];
-          at = static_cast<std::size_t>(
-              std::upper_bound(cumulative_weight_.begin(),
-                               cumulative_weight_.begin() + static_cast<std::ptrdiff_t>(n), target) -
-              cumulative_weight_.begin());
+          at = upper_bound_index(cumulative_weight_.data(), n, target);
         } else {
           at = rng.below(n);
         }

@@ -36,6 +36,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -62,31 +63,55 @@ inline double log_attractiveness(double preference, double appeal, const CalConf
 
 inline double log_no_click_weight(const CalConfig& c) { return c.no_click_preference / c.temperature; }
 
+/// The most positions a slate may have (declared bound of slate_size).
+inline constexpr int kMaxSlate = 64;
+
+/// out[j] = e_j for the positions j = 0..out.size()-1 (an environment
+/// computes them once, not per step).
+inline void examination_probabilities(double eta, std::span<double> out) {
+  for (std::size_t j = 0; j < out.size(); ++j) out[j] = examination_probability(static_cast<int>(j), eta);
+}
+
 /// One choice: draws k examination flags then the pick, always k + 1
-/// uniforms from `rng`. log_attr: the k positions' log a. Returns the
-/// position clicked, or -1.
-inline int choose_position(std::span<const double> log_attr, double log_no_click, double eta,
-                           Rng& rng) {
+/// uniforms from `rng`. log_attr: the k positions' log a; examination: their
+/// e_j (examination_probabilities), k <= kMaxSlate. Returns the position
+/// clicked, or -1.
+inline int choose_position(std::span<const double> log_attr, double log_no_click,
+                           std::span<const double> examination, Rng& rng) {
   const int k = static_cast<int>(log_attr.size());
   std::uint64_t examined = 0;  // bit j: position j examined (k <= 64)
   double top = log_no_click;
   for (int j = 0; j < k; ++j) {
-    if (rng.uniform() < examination_probability(j, eta)) {
+    if (rng.uniform() < examination[static_cast<std::size_t>(j)]) {
       examined |= std::uint64_t{1} << j;
       top = std::max(top, log_attr[static_cast<std::size_t>(j)]);
     }
   }
+  std::array<double, kMaxSlate> weight;  // a_j / a_top of the examined positions
   double total = std::exp(log_no_click - top);
-  for (int j = 0; j < k; ++j)
-    if (examined >> j & 1) total += std::exp(log_attr[static_cast<std::size_t>(j)] - top);
+  for (int j = 0; j < k; ++j) {
+    if (!(examined >> j & 1)) continue;
+    const auto uj = static_cast<std::size_t>(j);
+    weight[uj] = std::exp(log_attr[uj] - top);
+    total += weight[uj];
+  }
   const double target = rng.uniform() * total;
   double cumulative = 0.0;
   for (int j = 0; j < k; ++j) {
     if (!(examined >> j & 1)) continue;
-    cumulative += std::exp(log_attr[static_cast<std::size_t>(j)] - top);
+    cumulative += weight[static_cast<std::size_t>(j)];
     if (target < cumulative) return j;
   }
   return -1;
+}
+
+/// The same choice with the examination decay eta (e_j = (1 + j)^(−η)).
+inline int choose_position(std::span<const double> log_attr, double log_no_click, double eta,
+                           Rng& rng) {
+  std::array<double, kMaxSlate> e;
+  const std::span<double> examination(e.data(), std::min<std::size_t>(log_attr.size(), e.size()));
+  examination_probabilities(eta, examination);
+  return choose_position(log_attr, log_no_click, examination, rng);
 }
 
 /// The most positions click_probabilities enumerates (2^k examination sets).

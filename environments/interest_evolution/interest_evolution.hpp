@@ -106,12 +106,17 @@ class InterestEvolutionEnv final : public Environment {
   }
 
   /// The click score of each candidate, score(x_c) = x_c − min_normalizer
-  /// (the user's interest in its topic, shifted as the choice model does).
+  /// (the user's interest in its topic, shifted as the choice model does);
+  /// 0 for every candidate of a session that has ended.
   bool oracle_scores(std::span<double> scores) override {
     const auto m = static_cast<std::size_t>(cfg_.num_candidates);
     if (scores.size() != static_cast<std::size_t>(sessions_) * m)
       throw Error("interest_evolution: oracle_scores needs n_sessions x num_candidates entries");
     for (std::size_t s = 0; s < static_cast<std::size_t>(sessions_); ++s) {
+      if (terminated_[s] || truncated_[s]) {
+        std::fill_n(scores.begin() + static_cast<std::ptrdiff_t>(s * m), m, 0.0);
+        continue;
+      }
       const ItemId* row = candidates_.data() + s * m;
       const double* x = interests_.data() + s * topics();
       for (std::size_t j = 0; j < m; ++j)
@@ -124,14 +129,16 @@ class InterestEvolutionEnv final : public Environment {
   /// expected immediate reward min(budget, video_length) * S / (S + no_click_score)
   /// grows with S, the sum of its click scores; the best slate is the
   /// slate_size candidates of highest click score (oracle_scores; ties:
-  /// earlier candidate).
+  /// earlier candidate). A session that has ended gets its first
+  /// slate_size candidates.
   bool oracle_slates(std::span<ItemId> slates) override {
     const auto m = static_cast<std::size_t>(cfg_.num_candidates);
     if (slates.size() != static_cast<std::size_t>(sessions_) * static_cast<std::size_t>(cfg_.slate_size))
       throw Error("interest_evolution: oracle_slates needs n_sessions x slate_size entries");
-    std::vector<double> score(static_cast<std::size_t>(sessions_) * m);
-    oracle_scores(score);
-    top_scored_slates("interest_evolution", score, candidates_, cfg_.num_candidates, cfg_.slate_size, slates);
+    oracle_score_.resize(static_cast<std::size_t>(sessions_) * m);
+    oracle_scores(oracle_score_);
+    top_scored_slates("interest_evolution", oracle_score_, candidates_, cfg_.num_candidates, cfg_.slate_size,
+                      slates, terminated_, truncated_);
     return true;
   }
 
@@ -253,6 +260,7 @@ class InterestEvolutionEnv final : public Environment {
   std::vector<std::uint8_t> terminated_, truncated_;
   std::vector<ItemId> candidates_;  // n_sessions x num_candidates
   std::vector<SessionStreams> streams_;
+  std::vector<double> oracle_score_;  // oracle_slates' scratch, n_sessions x num_candidates
 };
 
 }  // namespace recfuse::ie

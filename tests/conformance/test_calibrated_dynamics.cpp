@@ -175,9 +175,11 @@ TEST_CASE("calibrated's oracle slate has the best expected immediate reward", "[
   std::vector<ItemId> slates, best(kSessions * 3);
   Rng policy(1);
   StepOutcome out;
+  std::vector<std::uint8_t> ended(kSessions, 0);
   for (int step = 0; step < 3; ++step) {  // some fatigue and drift first
     random_slates(env, policy, slates);
     env.step(slates, out);
+    for (std::size_t s = 0; s < kSessions; ++s) ended[s] |= out.terminated[s] | out.truncated[s];
   }
   REQUIRE(env.oracle_slates(best));
   const auto value = [&](std::size_t s, const ItemId* slate) {
@@ -186,8 +188,10 @@ TEST_CASE("calibrated's oracle slate has the best expected immediate reward", "[
     calibrated::click_probabilities(log_a, c.no_click_preference / c.temperature, c.examination_decay, p);
     return p[0] + p[1] + p[2];
   };
-  int compared = 0;
+  int compared = 0, live = 0;
   for (std::size_t s = 0; s < kSessions; ++s) {
+    if (ended[s]) continue;  // no step follows: its oracle slate is any valid one (environment.hpp)
+    ++live;
     const std::span<const ItemId> row = env.candidates().subspan(s * 5, 5);
     const double oracle = value(s, best.data() + s * 3);
     for (std::size_t a = 0; a < 5; ++a)
@@ -199,7 +203,8 @@ TEST_CASE("calibrated's oracle slate has the best expected immediate reward", "[
           ++compared;
         }
   }
-  CHECK(compared == kSessions * 60);
+  CHECK(live > kSessions / 2);
+  CHECK(compared == live * 60);
 }
 
 TEST_CASE("calibrated fits ml-100k", "[calibrated]") {

@@ -1,12 +1,14 @@
 // Audit of the simulated users (environments/): edge cases of the declared
 // parameter ranges that the main suites (test_environments.cpp,
-// test_calibrated.cpp) leave out.
+// test_calibrated.cpp) leave out, and the oracle in the middle of a batch.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "environment_support.hpp"
 #include "environments/calibrated/calibrated.hpp"
+#include "environments/interest_evolution/interest_evolution.hpp"
 
 using namespace recfuse;
 using namespace recfuse::test;
@@ -89,4 +91,107 @@ TEST_CASE("calibrated's arrival schedule handles the largest declared arrival_st
   std::vector<ItemId> out(10);
   cat.draw(0, 10, rng, out.data());
   for (const ItemId i : out) CHECK(cat.arrival(i) == 0);
+}
+
+namespace {
+
+/// Steps `env` (reset to 64 sessions) under random slates until a quarter
+/// of its sessions have ended, then checks its oracle mid-batch: each live
+/// session's scores are the world's formula, live_score(s, item), exactly,
+/// and its slate the k highest, highest first; an ended session (whose
+/// candidates are last step's) scores 0 everywhere and gets its first k
+/// candidates, which step ignores. environment.hpp lets an ended session
+/// have any finite scores and any valid slate, so that the worlds skip its
+/// work: a batch runs until its longest session ends.
+template <typename Env, typename LiveScore>
+void check_oracle_mid_batch(Env& env, LiveScore live_score) {
+  constexpr int kSessions = 64;
+  const auto m = static_cast<std::size_t>(env.num_candidates()), k = static_cast<std::size_t>(env.slate_size());
+  env.reset(4, kSessions);
+  Rng policy(5);
+  std::vector<ItemId> slates;
+  StepOutcome out;
+  std::vector<std::uint8_t> ended(kSessions, 0);
+  int n_ended = 0;
+  for (int t = 0; t < env.max_steps() && n_ended < kSessions / 4; ++t) {
+    random_slates(env, policy, slates);
+    env.step(slates, out);
+    for (std::size_t s = 0; s < kSessions; ++s) {
+      n_ended += !ended[s] && (out.terminated[s] || out.truncated[s]);
+      ended[s] = ended[s] || out.terminated[s] || out.truncated[s];
+    }
+  }
+  REQUIRE(n_ended >= kSessions / 4);
+  REQUIRE(n_ended < kSessions);  // both kinds are there
+  std::vector<double> scores(kSessions * m);
+  std::vector<ItemId> best(kSessions * k);
+  REQUIRE(env.oracle_scores(scores));
+  REQUIRE(env.oracle_slates(best));
+  for (std::size_t s = 0; s < kSessions; ++s) {
+    INFO("session " << s << (ended[s] ? " (ended)" : " (live)"));
+    const std::span<const ItemId> row = env.candidates().subspan(s * m, m);
+    const std::span<const double> u(scores.data() + s * m, m);
+    if (ended[s]) {
+      for (const double x : u) CHECK(x == 0.0);
+      for (std::size_t j = 0; j < k; ++j) CHECK(best[s * k + j] == row[j]);
+      continue;
+    }
+    for (std::size_t j = 0; j < m; ++j) CHECK(u[j] == live_score(s, row[j]));
+    std::vector<double> sorted(u.begin(), u.end());
+    std::sort(sorted.rbegin(), sorted.rend());
+    for (std::size_t j = 0; j < k; ++j) {
+      const auto at = static_cast<std::size_t>(std::find(row.begin(), row.end(), best[s * k + j]) - row.begin());
+      REQUIRE(at < m);
+      CHECK(u[at] == sorted[j]);
+    }
+  }
+  env.step(best, out);
+  for (std::size_t s = 0; s < kSessions; ++s)
+    if (ended[s]) CHECK(out.reward[s] == 0.0f);
+}
+
+}  // namespace
+
+TEST_CASE("interest_evolution's oracle ranks the live sessions mid-batch and skips the ended ones",
+          "[environment][audit]") {
+  ie::IeConfig c;
+  c.n_users = 50;
+  c.n_items = 200;
+  c.time_budget = 6.0;  // sessions end after a few steps, at different steps
+  ie::InterestEvolutionEnv env(c);
+  env.build({3, 1, nullptr});
+  check_oracle_mid_batch(env, [&](std::size_t s, ItemId i) {
+    return ie::click_score(env.session_interests(static_cast<int>(s))[static_cast<std::size_t>(env.item_topic(i))],
+                           env.config());
+  });
+}
+
+TEST_CASE("calibrated's oracle ranks the live sessions mid-batch and skips the ended ones",
+          "[calibrated][audit]") {
+  const TrainData d = synthetic_train_data();
+  CalConfig c = small_config();
+  c.leave_base = 0.1;  // sessions end at different steps
+  CalibratedEnv env(c);
+  env.build({1, 1, &d});
+  check_oracle_mid_batch(env, [&](std::size_t s, ItemId i) { return env.session_log_attractiveness(s, i); });
+}
+
+// The popularity-weighted candidate draw searches the prefix sums with
+// upper_bound_index, which must answer exactly as std::upper_bound (else the
+// same seed draws other candidates): every length up to 70, ties, and
+// targets below, on and between the values and past the end.
+TEST_CASE("calibrated's catalogue search answers as std::upper_bound", "[calibrated][audit]") {
+  Rng rng(11);
+  for (std::size_t n = 1; n <= 70; ++n) {
+    std::vector<double> sorted(n);
+    double x = 0;
+    for (double& v : sorted) v = x += static_cast<double>(rng.below(3));  // steps of 0, 1 or 2: ties
+    std::vector<double> targets{-1.0, x, x + 0.5, 1e300};
+    for (const double v : sorted) targets.insert(targets.end(), {v, v - 0.5, v + 0.5});
+    for (const double t : targets) {
+      INFO("n " << n << ", target " << t);
+      CHECK(calibrated::upper_bound_index(sorted.data(), n, t) ==
+            static_cast<std::size_t>(std::upper_bound(sorted.begin(), sorted.end(), t) - sorted.begin()));
+    }
+  }
 }

@@ -88,7 +88,8 @@ class Environment {
 
   /// The myopic oracle: for each session, the slate from this step's
   /// candidates with the highest expected immediate reward under the true
-  /// (hidden) user state. Returns false when the environment has none.
+  /// (hidden) user state; a session that has ended gets any valid slate
+  /// (step ignores it). Returns false when the environment has none.
   virtual bool oracle_slates(std::span<ItemId> slates) { return false; }
 
   /// The per-item myopic utility the oracle ranks by: scores[s * C + j] for
@@ -96,7 +97,10 @@ class Environment {
   /// higher is better, finite). oracle_slates must return the slate_size
   /// highest of them, the highest first (ties: the earlier candidate). The
   /// host's epsilon_softmax logging policy samples slates from
-  /// softmax(score / temperature). Returns false when the environment has none.
+  /// softmax(score / temperature). A session that has ended may get any
+  /// finite scores: no policy acts for it, and the worlds skip its work
+  /// (a batch runs until its longest session ends). Returns false when the
+  /// environment has none.
   virtual bool oracle_scores(std::span<double> scores) { return false; }
 
   /// Named figures of the world for the record (e.g. mean item quality).

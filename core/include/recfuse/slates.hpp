@@ -6,7 +6,8 @@
 // interest_evolution.hpp give the argument for theirs).
 //
 //   check_slates("my_env", slates, candidates(), n, num_candidates(), slate_size(), terminated, truncated);
-//   top_scored_slates("my_env", scores, candidates(), num_candidates(), slate_size(), slates);
+//   top_scored_slates("my_env", scores, candidates(), num_candidates(), slate_size(), slates,
+//                     terminated, truncated);
 //
 // Layouts are row-major per session: slates n x k, candidates and scores
 // n x m.
@@ -76,10 +77,15 @@ inline void check_slates(std::string_view who, std::span<const ItemId> slates, s
 
 /// slates (n x k) = each session's slate_size candidates of highest score,
 /// the highest first; ties go to the earlier candidate and NaN ranks last.
-/// scores and candidates: n x n_candidates; errors name `who`.
+/// scores and candidates: n x n_candidates; errors name `who`. Sessions
+/// flagged in `terminated` or `truncated` (n entries each, or empty: none)
+/// are not ranked: they get their first slate_size candidates, a valid
+/// slate that step ignores (an environment's batch runs until its longest
+/// session ends, so most rows of a late step have ended).
 inline void top_scored_slates(std::string_view who, std::span<const double> scores,
                               std::span<const ItemId> candidates, int n_candidates, int slate_size,
-                              std::span<ItemId> slates) {
+                              std::span<ItemId> slates, std::span<const std::uint8_t> terminated = {},
+                              std::span<const std::uint8_t> truncated = {}) {
   const auto m = static_cast<std::size_t>(std::max(n_candidates, 1));
   const std::size_t n = scores.size() / m;
   if (n_candidates < 1 || slate_size < 1 || slate_size > n_candidates || scores.size() != n * m ||
@@ -88,9 +94,16 @@ inline void top_scored_slates(std::string_view who, std::span<const double> scor
                 std::to_string(candidates.size()) + " candidates and " + std::to_string(slates.size()) +
                 " slate entries do not make sessions of " + std::to_string(n_candidates) +
                 " candidates and slates of " + std::to_string(slate_size));
+  if ((!terminated.empty() && terminated.size() != n) || (!truncated.empty() && truncated.size() != n))
+    throw Error(std::string(who) + ": the ended flags do not have one entry per session (" + std::to_string(n) + ")");
   const auto k = static_cast<std::size_t>(slate_size);
   std::vector<std::size_t> order(m);
   for (std::size_t s = 0; s < n; ++s) {
+    if ((!terminated.empty() && terminated[s]) || (!truncated.empty() && truncated[s])) {
+      std::copy_n(candidates.begin() + static_cast<std::ptrdiff_t>(s * m), k,
+                  slates.begin() + static_cast<std::ptrdiff_t>(s * k));
+      continue;
+    }
     const double* u = scores.data() + s * m;
     auto key = [u](std::size_t a) { return std::isnan(u[a]) ? -std::numeric_limits<double>::infinity() : u[a]; };
     std::iota(order.begin(), order.end(), std::size_t{0});

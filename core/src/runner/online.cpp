@@ -5,7 +5,6 @@
 #include <functional>
 #include <numeric>
 #include <omp.h>
-#include <unordered_set>
 
 #include "data/readers.hpp"
 #include "data/train_data_builder.hpp"
@@ -40,10 +39,17 @@ std::vector<double> learning_curve(const std::vector<double>& ret, int w) {
 }
 
 /// Intra-slate diversity: 1 - cosine similarity of the items' feature
-/// vectors, averaged over the pairs of a slate.
+/// vectors, averaged over the pairs of a slate. Each item's squared norm is
+/// summed once, not once per pair it is in.
 class Diversity {
  public:
-  explicit Diversity(const AttributeMatrix& f) : f_(f.matrix) {}
+  explicit Diversity(const AttributeMatrix& f) : f_(f.matrix), norm2_(static_cast<std::size_t>(std::max(0, f_.rows))) {
+    for (std::int32_t i = 0; i < f_.rows; ++i) {
+      double n2 = 0;
+      for (const float v : f_.row_values(i)) n2 += v * v;
+      norm2_[static_cast<std::size_t>(i)] = n2;
+    }
+  }
   bool available() const { return f_.rows > 0 && f_.nnz() > 0; }
   void add(const ItemId* s, int k) {
     for (int a = 0; a < k; ++a)
@@ -54,11 +60,10 @@ class Diversity {
  private:
   double cosine(ItemId a, ItemId b) const {
     if (a >= f_.rows || b >= f_.rows) return 0.0;
-    double dot = 0, na = 0, nb = 0;
+    double dot = 0;
+    const double na = norm2_[static_cast<std::size_t>(a)], nb = norm2_[static_cast<std::size_t>(b)];
     const auto ra = f_.row(a), rb = f_.row(b);
     const auto va = f_.row_values(a), vb = f_.row_values(b);
-    for (std::size_t x = 0; x < ra.size(); ++x) na += va[x] * va[x];
-    for (std::size_t y = 0; y < rb.size(); ++y) nb += vb[y] * vb[y];
     for (std::size_t x = 0, y = 0; x < ra.size() && y < rb.size();) {
       if (ra[x] == rb[y]) dot += va[x] * vb[y], ++x, ++y;
       else if (ra[x] < rb[y]) ++x;
@@ -67,6 +72,7 @@ class Diversity {
     return na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : 0.0;
   }
   const CsrMatrix& f_;
+  std::vector<double> norm2_;  // per item: the squared norm of its feature vector
   double sum_ = 0;
   std::int64_t pairs_ = 0;
 };
@@ -144,7 +150,8 @@ void deploy_online(const Deployment& d, bool observes, json& metrics, json& per_
   const int k = d.k;
   Recommender& model = d.model;
   std::vector<double> act_ms;
-  std::unordered_set<ItemId> shown;
+  std::vector<std::uint8_t> shown(static_cast<std::size_t>(d.env.n_items()), 0);  // per item: ever in a slate
+  std::int64_t n_shown = 0;
   Diversity diversity(d.env.item_features());
   const Policy act = model_policy(model, d.C, k);
   const Policy timed = [&](std::span<const UserId> u, std::span<const ItemId> c,
@@ -154,7 +161,14 @@ void deploy_online(const Deployment& d, bool observes, json& metrics, json& per_
     act_ms.push_back((wall_seconds() - a) * 1e3 / static_cast<double>(u.size()));
   };
   const StepSink learn = [&](const StepView& v) {
-    shown.insert(v.slates.begin(), v.slates.end());
+    for (const ItemId i : v.slates) {
+      if (i < 0 || static_cast<std::size_t>(i) >= shown.size())
+        throw Error("environment '" + d.env_name + "' offered item " + std::to_string(i) + " outside [0, " +
+                    std::to_string(shown.size()) + ")");
+      std::uint8_t& seen = shown[static_cast<std::size_t>(i)];
+      n_shown += !seen;
+      seen = 1;
+    }
     for (std::size_t r = 0; r < v.users.size(); ++r)
       diversity.add(v.slates.data() + r * static_cast<std::size_t>(k), k);
     if (observes) model.observe({v.users, k, v.slates, v.choice, v.reward, v.done});
@@ -168,7 +182,7 @@ void deploy_online(const Deployment& d, bool observes, json& metrics, json& per_
   metrics["ctr"] = interval_of(ctr, d.scenario, seed);
   metrics["session_length"] = interval_of(ep.steps, d.scenario, seed);
   metrics["engagement"] = interval_of(ep.engagement, d.scenario, seed);
-  metrics["coverage"] = {{"mean", static_cast<double>(shown.size()) / d.env.n_items()}};
+  metrics["coverage"] = {{"mean", static_cast<double>(n_shown) / d.env.n_items()}};
   if (diversity.available()) metrics["diversity"] = {{"mean", finite_or_null(diversity.value())}};
   per_episode["return"] = ep.ret;
   per_episode["ctr"] = ctr;

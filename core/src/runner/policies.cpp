@@ -90,10 +90,18 @@ double plackett_luce_log_probability(std::span<const double> z, const std::size_
   return lp;
 }
 
+/// A logging policy's buffers, reused from step to step.
+struct Scratch {
+  std::vector<ItemId> oracle;           // the oracle's slates, sessions x k
+  std::vector<double> scores, z;        // oracle scores (sessions x C); one row's logits (C)
+  std::vector<std::size_t> pool, pos;   // positions: Fisher-Yates pool (C); the slate's (k)
+  std::vector<char> taken;              // Plackett-Luce: candidates drawn (C)
+};
+
 /// uniform and epsilon_oracle (see policies.hpp).
 Policy uniform_or_oracle(Environment& env, const OnlineSpec& o, std::uint64_t seed) {
   auto rng = std::make_shared<Rng>(seed);
-  auto buf = std::make_shared<std::vector<ItemId>>();
+  auto buf = std::make_shared<Scratch>();
   const int C = env.num_candidates(), k = env.slate_size();
   const double p_uniform = 1.0 / ordered_slates(C, k);
   const bool oracle = o.logging_policy == "epsilon_oracle";
@@ -102,8 +110,10 @@ Policy uniform_or_oracle(Environment& env, const OnlineSpec& o, std::uint64_t se
              std::span<const UserId> users, std::span<const ItemId> cand,
              std::span<const int> sessions, std::span<ItemId> slates, std::span<double> prop) {
     const std::size_t uC = static_cast<std::size_t>(C), uk = static_cast<std::size_t>(k);
-    const std::span<const ItemId> best_all = oracle ? oracle_slates(env, *buf) : std::span<const ItemId>();
-    std::vector<std::size_t> pool, pos(uk);
+    const std::span<const ItemId> best_all = oracle ? oracle_slates(env, buf->oracle) : std::span<const ItemId>();
+    std::vector<std::size_t>& pool = buf->pool;
+    std::vector<std::size_t>& pos = buf->pos;
+    pos.resize(uk);
     for (std::size_t r = 0; r < users.size(); ++r) {
       ItemId* s = slates.data() + r * uk;
       const ItemId* best = oracle ? best_all.data() + static_cast<std::size_t>(sessions[r]) * uk : nullptr;
@@ -123,18 +133,21 @@ Policy uniform_or_oracle(Environment& env, const OnlineSpec& o, std::uint64_t se
 /// epsilon_softmax (see policies.hpp).
 Policy epsilon_softmax(Environment& env, const OnlineSpec& o, std::uint64_t seed, const std::string& env_name) {
   auto rng = std::make_shared<Rng>(seed);
-  auto scores = std::make_shared<std::vector<double>>();
+  auto buf = std::make_shared<Scratch>();
   const int C = env.num_candidates(), k = env.slate_size();
   const double p_uniform = 1.0 / ordered_slates(C, k);
   const double eps = o.logging_epsilon, temperature = o.logging_temperature;
-  return [&env, rng, scores, env_name, C, k, p_uniform, eps, temperature](
+  return [&env, rng, buf, env_name, C, k, p_uniform, eps, temperature](
              std::span<const UserId> users, std::span<const ItemId> cand,
              std::span<const int> sessions, std::span<ItemId> slates, std::span<double> prop) {
     const std::size_t uC = static_cast<std::size_t>(C), uk = static_cast<std::size_t>(k);
-    const std::span<const double> all = oracle_scores(env, *scores, env_name);
-    std::vector<double> z(uC);
-    std::vector<std::size_t> pool, pos(uk);
-    std::vector<char> taken;
+    const std::span<const double> all = oracle_scores(env, buf->scores, env_name);
+    std::vector<double>& z = buf->z;
+    std::vector<std::size_t>& pool = buf->pool;
+    std::vector<std::size_t>& pos = buf->pos;
+    std::vector<char>& taken = buf->taken;
+    z.resize(uC);
+    pos.resize(uk);
     for (std::size_t r = 0; r < users.size(); ++r) {
       const double* u = all.data() + static_cast<std::size_t>(sessions[r]) * uC;
       for (std::size_t j = 0; j < uC; ++j) z[j] = u[j] / temperature;
