@@ -33,18 +33,27 @@ std::string saved(const Recommender& r) {
   return out.str();
 }
 
+/// Calls f(a, params) for every algorithm that declares save/load, each with
+/// its name as Catch context; returns how many. Fusion strategies need
+/// children: test_fusion_save_load.cpp builds them.
+template <typename F>
+int for_each_saveable(F&& f) {
+  int checked = 0;
+  for (const AlgorithmHandle& a : plugin_registry().algorithms()) {
+    if ((a.algorithm->capabilities & kCapSaveLoad) == 0 || (a.algorithm->capabilities & kCapChildren)) continue;
+    INFO(a.name());
+    ++checked;
+    f(a, params_for(a));
+  }
+  return checked;
+}
+
 }  // namespace
 
 TEST_CASE("save/load: a loaded model scores as the fitted one, for every algorithm that declares it",
           "[save_load]") {
   const TrainData data = synthetic_train_data();
-  int checked = 0;
-  for (const AlgorithmHandle& a : plugin_registry().algorithms()) {
-    // Fusion strategies need children: test_fusion_save_load.cpp builds them.
-    if ((a.algorithm->capabilities & kCapSaveLoad) == 0 || (a.algorithm->capabilities & kCapChildren)) continue;
-    INFO(a.name());
-    ++checked;
-    const ParamSet params = params_for(a);
+  const int checked = for_each_saveable([&](const AlgorithmHandle& a, const ParamSet& params) {
     RecommenderPtr fitted = fit_algorithm(a, data, params);
     const std::string bytes = saved(*fitted);
     RecommenderPtr loaded = create_recommender(a, params);
@@ -84,7 +93,7 @@ TEST_CASE("save/load: a loaded model scores as the fitted one, for every algorit
     RecommenderPtr padded = create_recommender(a, params);
     std::istringstream more(bytes + "x");
     CHECK_THROWS_WITH(padded->load(more), Catch::Contains("more bytes than the model has"));
-  }
+  });
   // popularity, baseline_only, sgd_mf, svdpp, als_explicit, ials, bpr, ease, fm, content_tfidf, sasrec,
   // item_knn, user_knn
   CHECK(checked >= 13);
@@ -98,12 +107,7 @@ TEST_CASE("save/load: a loaded model fitted again is a fresh fit, for every algo
   // fitted on `data`: the scores of a plain fit on `data`.
   const TrainData data = synthetic_train_data();
   const TrainData other = synthetic_train_data(11);
-  int checked = 0;
-  for (const AlgorithmHandle& a : plugin_registry().algorithms()) {
-    if ((a.algorithm->capabilities & kCapSaveLoad) == 0 || (a.algorithm->capabilities & kCapChildren)) continue;
-    INFO(a.name());
-    ++checked;
-    const ParamSet params = params_for(a);
+  const int checked = for_each_saveable([&](const AlgorithmHandle& a, const ParamSet& params) {
     const std::string bytes = saved(*fit_algorithm(a, other, params, 5));
     RecommenderPtr refitted = create_recommender(a, params);
     std::istringstream in(bytes);
@@ -115,7 +119,7 @@ TEST_CASE("save/load: a loaded model fitted again is a fresh fit, for every algo
     RecommenderPtr fresh = fit_algorithm(a, data, params, 1);
     CHECK(all_scores(*refitted, data.n_users) == all_scores(*fresh, data.n_users));
     CHECK(saved(*refitted) == saved(*fresh));
-  }
+  });
   CHECK(checked >= 13);
 }
 
