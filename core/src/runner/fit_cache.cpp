@@ -71,7 +71,10 @@ bool FitCache::load(const AlgorithmSpec& spec, FittedModel& node) {
                   std::to_string(node.model->n_items()) + " items, the data " + data.value("users", json()).dump() +
                   " and " + data.value("items", json()).dump());
   } catch (const std::exception& e) {
-    const std::string error = file.string() + ": " + e.what() + " (fitted instead)";
+    // read_model_header's and check_model_body's errors name the file; a plugin's names itself.
+    const std::string what = e.what();
+    const std::string error =
+        (what.rfind(file.string(), 0) == 0 ? what : file.string() + ": " + what) + " (fitted instead)";
     record_["errors"].push_back(error);
     return false;
   }
