@@ -101,6 +101,10 @@ TEST_CASE("fit-cache reads a fusion strategy's children where another trial fitt
     CHECK(as_set(fc.at("read")) == std::set<std::string>{"neighbours", "pop"});
     CHECK(as_set(fc.at("stored")) == std::set<std::string>{"fused"});
     for (const auto& child : rec.at("model_tree").at("children")) CHECK(child.at("fit_cache").contains("read"));
+    // The progress says which nodes were read, not "fitting".
+    const std::string progress = rec.at("progress").dump();
+    CHECK_THAT(progress, Catch::Contains("'neighbours' (item_knn) read from the fit cache, not fitted") &&
+                             Catch::Contains("'pop' (popularity) read from the fit cache, not fitted"));
   }
   CHECK(fused == 4);
   // Per seed: item_knn, user_knn, popularity and the two strategies.

@@ -114,6 +114,7 @@ FittedModel grow_model_tree(const AlgorithmSpec& spec, const std::map<std::strin
     const double t0 = wall_seconds(), c0 = process_cpu_seconds();
     FittedModel kept = grow_model_tree(spec, params, registry, nullptr, ctx, nullptr);
     if (store->load(spec, kept)) {
+      ctx.log("'" + spec.name + "' (" + spec.plugin + ") read from the fit cache, not fitted");
       kept.tree["fit_wall_s"] = wall_seconds() - t0;
       kept.tree["fit_cpu_s"] = process_cpu_seconds() - c0;
       return kept;
@@ -132,7 +133,7 @@ FittedModel grow_model_tree(const AlgorithmSpec& spec, const std::map<std::strin
     std::vector<Child> children;
     nlohmann::json child_trees = nlohmann::json::array();
     for (const auto& c : spec.children) {
-      if (train) ctx.log("fitting child '" + c.name + "' (" + c.plugin + ")");
+      if (train) ctx.log("child '" + c.name + "' (" + c.plugin + ")");
       FittedModel child = grow_model_tree(c, c.params, registry, train, ctx, store);
       children.push_back({c.name, c.plugin, child.handle.algorithm->capabilities, child.model});
       child_trees.push_back(std::move(child.tree));
