@@ -1,5 +1,7 @@
 #include "runner/model_tree.hpp"
 
+#include <cstdio>
+
 #include "host/params_validation.hpp"
 #include "util/clock.hpp"
 
@@ -114,7 +116,13 @@ FittedModel grow_model_tree(const AlgorithmSpec& spec, const std::map<std::strin
     const double t0 = wall_seconds(), c0 = process_cpu_seconds();
     FittedModel kept = grow_model_tree(spec, params, registry, nullptr, ctx, nullptr);
     if (store->load(spec, kept)) {
-      ctx.log("'" + spec.name + "' (" + spec.plugin + ") read from the fit cache, not fitted");
+      std::string wait;
+      if (const auto w = kept.tree["fit_cache"].find("waited_s"); w != kept.tree["fit_cache"].end()) {
+        char s[64];
+        std::snprintf(s, sizeof s, " (after waiting %.2f s for another trial's fit)", w->get<double>());
+        wait = s;
+      }
+      ctx.log("'" + spec.name + "' (" + spec.plugin + ") read from the fit cache, not fitted" + wait);
       kept.tree["fit_wall_s"] = wall_seconds() - t0;
       kept.tree["fit_cpu_s"] = process_cpu_seconds() - c0;
       return kept;

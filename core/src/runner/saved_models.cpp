@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "recfuse/model_io.hpp"
+#include "runner/model_splice.hpp"
 #include "util/clock.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
@@ -237,31 +239,67 @@ constexpr std::size_t kHexDigest = 64;
 
 }  // namespace
 
-std::uintmax_t write_model_file(const std::filesystem::path& file, const json& header, const Recommender& model) {
+namespace {
+
+/// One attempt of write_model_file; nothing when, splicing, the list of
+/// what was left out outgrew the room kept for it (the caller writes whole).
+std::optional<std::uintmax_t> write_model_file_once(const std::filesystem::path& file, const json& header,
+                                                    const Recommender& model,
+                                                    const std::vector<std::filesystem::path>& splice_from,
+                                                    std::size_t* spliced) {
   // Streamed to a temporary file of this writer (util/fs.hpp), then renamed:
   // no copy of the model in memory (it would count in the trial's peak RSS;
   // a fusion strategy holds one child's bytes at a time, fusion_io.hpp), no
   // torn file, and writers of the same file on other machines do not mix
-  // their bytes. The header's body_sha256, a placeholder while the body is
-  // written, is filled in last.
+  // their bytes. The header's last fields, body_sha256 and "spliced", are
+  // placeholders while the body is written, filled in last ("spliced"
+  // padded with spaces).
   const std::filesystem::path tmp = unique_temp_path(file);
   try {
     std::error_code ec;
     std::filesystem::create_directories(file.parent_path(), ec);
     if (ec) throw Error(file.parent_path().string() + ": " + ec.message());
-    json with_hash = header;
-    with_hash["body_sha256"] = std::string(kHexDigest, '0');
-    const std::string line = with_hash.dump();
-    const std::size_t at = line.find("\"body_sha256\":\"") + 15;
+    json fields = header.is_null() ? json::object() : header;
+    fields.erase("body_sha256");
+    fields.erase("spliced");
+    std::string line = fields.dump();
+    line.pop_back();  // its closing brace
+    if (line.size() > 1) line += ',';
+    const std::size_t at = line.size() + 15;
+    line += "\"body_sha256\":\"" + std::string(kHexDigest, '0') + "\"";
+    const std::size_t room = 512 * splice_from.size();  // a splice is ~170 characters
+    std::size_t list_at = 0;
+    if (!splice_from.empty()) {
+      line += ",\"spliced\":";
+      list_at = line.size();
+      line += std::string(room, ' ');
+    }
+    line += '}';
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(tmp.string() + ": cannot open for writing");
+    const auto header_at = static_cast<std::streamoff>(std::string_view(kModelMagic).size() + 1);
     out << kModelMagic << "\n" << line << "\n";
     {
-      HashingBuf hashing(out.rdbuf());
+      std::optional<SplicingBuf> splicing;
+      if (!splice_from.empty()) splicing.emplace(out.rdbuf(), splice_from);
+      HashingBuf hashing(splicing ? static_cast<std::streambuf*>(&*splicing) : out.rdbuf());
       std::ostream hashed(&hashing);
+      hashed.exceptions(std::ios::badbit);  // the splicer's errors, as they are
       model.save(hashed);
       if (!hashed) throw Error(tmp.string() + ": write failed");
-      out.seekp(static_cast<std::streamoff>(std::string_view(kModelMagic).size() + 1 + at));
+      if (splicing) {
+        splicing->finish();
+        const std::string list = splicing->splices().dump();
+        if (list.size() > room) {
+          out.close();
+          std::filesystem::remove(tmp, ec);
+          return std::nullopt;
+        }
+        out.seekp(header_at + static_cast<std::streamoff>(list_at));
+        out << list;
+        if (spliced) *spliced = splicing->splices().size();
+      }
+      out.seekp(header_at + static_cast<std::streamoff>(at));
       out << hashing.hex_digest();
     }
     out.close();
@@ -275,10 +313,18 @@ std::uintmax_t write_model_file(const std::filesystem::path& file, const json& h
   }
 }
 
-void check_model_body(std::istream& in, const json& header, const std::string& file) {
+}  // namespace
+
+std::uintmax_t write_model_file(const std::filesystem::path& file, const json& header, const Recommender& model,
+                                const std::vector<std::filesystem::path>& splice_from, std::size_t* spliced) {
+  if (spliced) *spliced = 0;
+  if (const auto bytes = write_model_file_once(file, header, model, splice_from, spliced)) return *bytes;
+  return *write_model_file_once(file, header, model, {}, nullptr);
+}
+
+void check_body_sha256(std::istream& in, const json& header, const std::string& file) {
   const std::string want = header.value("body_sha256", std::string());
   if (want.empty()) return;
-  const std::streampos body = in.tellg();
   Sha256 hash;
   std::vector<char> buf(1 << 16);
   while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
@@ -286,6 +332,11 @@ void check_model_body(std::istream& in, const json& header, const std::string& f
   if (hash.hex_digest() != want)
     throw Error(file + ": the model's bytes do not match the sha256 its header records (a damaged or "
                        "partly written file)");
+}
+
+void check_model_body(std::istream& in, const json& header, const std::string& file) {
+  const std::streampos body = in.tellg();
+  check_body_sha256(in, header, file);
   in.clear();
   in.seekg(body);
 }

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,14 +25,23 @@ inline constexpr const char* kFitDataFields[] = {"sha256", "users", "items", "sp
 /// (the SHA-256 of what follows) as one JSON line, then model.save's bytes,
 /// through a temporary file renamed at the end. Returns its size; throws
 /// Error (nothing left behind) when it cannot be written or save throws.
+/// With `splice_from` (model files in the same folder: the fit cache's
+/// children of a fusion node), the bodies of those files are left out where
+/// the body holds them whole, listed in the header's "spliced"
+/// (runner/model_splice.hpp; read back with BodyBuf), their number in
+/// `*spliced`.
 std::uintmax_t write_model_file(const std::filesystem::path& file, const nlohmann::json& header,
-                                const Recommender& model);
+                                const Recommender& model,
+                                const std::vector<std::filesystem::path>& splice_from = {},
+                                std::size_t* spliced = nullptr);
 
 /// With `in` just past the header line: an Error naming `file` when the
 /// header has a "body_sha256" that the rest of the stream does not match;
 /// `in` is back at the body after. Files without one (saved before it was
 /// written) pass.
 void check_model_body(std::istream& in, const nlohmann::json& header, const std::string& file);
+/// The same check reading `in` to its end (a stream that cannot seek).
+void check_body_sha256(std::istream& in, const nlohmann::json& header, const std::string& file);
 
 /// Writes the fitted model as <dir>/<trial id>.model: model_io.hpp's magic
 /// line, a JSON header (plugin, algorithm, validated parameters,
