@@ -95,6 +95,13 @@ void unpaired_summary_test(CompareRow& row, const json& mb, const json& mc) {
   }
 }
 
+void set_means(CompareRow& row, double base, double candidate, double delta) {
+  row.base = base;
+  row.candidate = candidate;
+  row.delta = delta;
+  row.relative = base != 0 ? delta / std::abs(base) : std::nan("");
+}
+
 /// The row of one (algorithm, metric) with its raw p-value; the verdict waits
 /// for the Holm adjustment over the whole compare.
 CompareRow compare_metric(const RunForCompare& base, const RunForCompare& cand,
@@ -106,14 +113,11 @@ CompareRow compare_metric(const RunForCompare& base, const RunForCompare& cand,
   const json* rc = summary_row(cand.report, algorithm);
   const json mb = rb ? rb->value("metrics", json::object()).value(metric, json::object()) : json();
   const json mc = rc ? rc->value("metrics", json::object()).value(metric, json::object()) : json();
-  row.base = num(mb, "mean");
-  row.candidate = num(mc, "mean");
-  row.delta = row.candidate - row.base;
-  row.relative = row.base != 0 ? row.delta / std::abs(row.base) : std::nan("");
+  set_means(row, num(mb, "mean"), num(mc, "mean"), num(mc, "mean") - num(mb, "mean"));
   row.method = "none";
 
   // Paired exactly as report.json's comparisons: candidate trials against
-  // baseline trials of the same (fold, seed), per user where both kept
+  // baseline trials of the same (dataset, fold, seed), per user where both kept
   // per-user vectors, else per trial.
   const json paired = report_detail::compare_pair(cand.records, algorithm, base.records, algorithm,
                                                   metric, report_detail::metric_view(metric));
@@ -121,6 +125,12 @@ CompareRow compare_metric(const RunForCompare& base, const RunForCompare& cand,
     row.method = paired.value("method", "");
     row.n = paired.value("n", std::int64_t{0});
     row.p = p;
+    // The means the test compared, over the paired units. They are the
+    // summaries' when both runs kept the same trials and users; when one side
+    // has trials or users the other lacks (a failed seed), the summaries'
+    // delta can point the other way, and a verdict on it would read the
+    // test's p as evidence for the opposite claim.
+    set_means(row, num(paired, "mean_b"), num(paired, "mean_a"), num(paired, "mean_diff"));
   } else {
     unpaired_summary_test(row, mb, mc);
   }
@@ -259,6 +269,10 @@ void write_compare_markdown(std::ostream& out, const CompareResult& res,
   }
   for (const auto& a : res.only_in_base) out << "\nonly in baseline: " << a;
   for (const auto& a : res.only_in_candidate) out << "\nonly in candidate: " << a;
+  if (std::any_of(res.rows.begin(), res.rows.end(), [](const CompareRow& r) { return r.method.rfind("paired_", 0) == 0; }))
+    out << "\npaired rows: baseline and candidate are the means over the units the test paired (trials matched "
+           "on dataset, fold and seed), which can differ from the summaries' when a side has trials or users the "
+           "other lacks";
   out << "\n" << res.regressions << " regression(s) (worse by more than "
       << fmt::fixed(100 * opt.threshold, 2) << "% with Holm-adjusted p < " << fmt::shortest(opt.alpha) << ")\n";
   if (res.lost > 0)

@@ -28,13 +28,17 @@ struct CompareOptions {
 
 struct CompareRow {
   std::string algorithm, metric;
-  double base = 0, candidate = 0, delta = 0, relative = 0;  // summary means
+  // The means the row's test compared: over the paired units (the matched
+  // trials' users, or the matched trials) for a paired test, else the two
+  // summary rows' means; the verdict is decided on these.
+  double base = 0, candidate = 0, delta = 0, relative = 0;
   double p = 1;       // raw two-sided p-value of the row's test
   double p_holm = 1;  // Holm (1979) adjusted over the tested rows of one compare
   std::int64_t n = 0;  // paired units, or the smaller side's trials / users
   /// How the two runs were tested (report_detail::compare_pair pairs them as
   /// report.json's comparisons do, baseline trials from one run, candidate
-  /// trials from the other):
+  /// trials from the other; trials match on (dataset sha256, fold, seed), so
+  /// runs on other data do not pair):
   ///   paired_users: paired t-test over users, each user's value the mean
   ///     over the (fold, seed) trials both runs kept per-user vectors for;
   ///   paired_trials: paired t-test over matched (fold, seed) trial means

@@ -2,13 +2,16 @@
 // and the planned comparisons a scenario declares ([evaluation] compare);
 // `recfuse compare` (reports/compare.cpp) pairs two runs with the same code.
 //
-// Pairing: two trials are comparable when they share (fold, seed): same
-// training data, same test users. With per-user vectors on both sides the
-// unit is the user: its value is the mean over every (fold, seed) both
-// algorithms ran in which the user was tested, so neither repeated seeds nor
-// folds count one user several times (users are the independent
-// replications; seeds are not independent of them, and k-fold or ml-100k's
-// u1..u5 folds test the same users again on overlapping training data).
+// Pairing: two trials are comparable when they share (dataset, fold, seed):
+// same training data, same test users (the dataset's sha256 matters only
+// between two runs, as `recfuse compare` pairs them: user ids number each
+// dataset's users from 0, so user 3 of other data is someone else). With
+// per-user vectors on both sides the unit is the user: its value is the
+// mean over every (fold, seed) both algorithms ran in which the user was
+// tested, so neither repeated seeds nor folds count one user several times
+// (users are the independent replications; seeds are not independent of
+// them, and k-fold or ml-100k's u1..u5 folds test the same users again on
+// overlapping training data).
 // Without per-user vectors (rating metrics) the unit is the (fold, seed)
 // trial, and at least two pairs are needed.
 // Tests: recfuse::paired_compare (paired t, Wilcoxon signed-rank, Cohen's
@@ -20,6 +23,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <tuple>
 
 #include "eval/stats.hpp"
 #include "reports/format.hpp"
@@ -31,7 +35,7 @@ namespace {
 using nlohmann::json;
 using report_format::number;
 using report_format::text;
-using TrialKey = std::pair<std::string, std::string>;  // (fold, seed)
+using TrialKey = std::tuple<std::string, std::string, std::string>;  // (dataset sha256, fold, seed)
 
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
@@ -48,7 +52,9 @@ std::map<TrialKey, const json*> ok_trials_of(const std::vector<json>& records,
   std::map<TrialKey, const json*> trials;
   for (const auto& r : records) {
     if (is_ok(r) && text(r, "algorithm") == label) {
-      trials.emplace(TrialKey{text(r, "fold"), text(r, "seed")}, &r);  // first one wins
+      trials.emplace(TrialKey{text(report_format::child(r, "dataset"), "sha256"), text(r, "fold"),
+                              text(r, "seed")},
+                     &r);  // first one wins
     }
   }
   return trials;

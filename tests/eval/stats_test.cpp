@@ -271,3 +271,20 @@ TEST_CASE("bootstrap_ratio_ci resamples units, not the observations inside them"
   CHECK(std::isnan(bootstrap_ratio_ci({}, {}, 50, 1).mean));
   CHECK_THROWS_AS(bootstrap_ratio_ci(std::vector<double>{1.0}, std::vector<double>{}, 50, 1), Error);
 }
+
+TEST_CASE("bootstrap: one unit has no interval", "[eval][stats]") {
+  // Every resample of one unit is that unit, so the percentile interval was
+  // [v, v]: a "95% CI" claiming certainty from a single user or episode
+  // (and `recfuse compare` of two such rows read p = 0). SciPy's
+  // stats.bootstrap refuses a sample of fewer than two observations.
+  const Interval one = bootstrap_mean_ci(std::vector<double>{0.7, NAN}, 200, 3);
+  CHECK(one.n == 1);
+  CHECK(one.mean == 0.7);
+  CHECK(std::isnan(one.low));
+  CHECK(std::isnan(one.high));
+  const Interval ratio = bootstrap_ratio_ci(std::vector<double>{3.0, 1.0}, std::vector<double>{2.0, 0.0}, 200, 3);
+  CHECK(ratio.n == 1);
+  CHECK(ratio.mean == 1.5);
+  CHECK(std::isnan(ratio.low));
+  CHECK(std::isnan(ratio.high));
+}

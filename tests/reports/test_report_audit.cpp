@@ -192,3 +192,68 @@ TEST_CASE("compare names a torn trial record it skips", "[reports][compare]") {
   REQUIRE(run.unreadable.size() == 1);
   CHECK(run.unreadable[0] == (dir / "trials" / "a.json").string());
 }
+
+// The verdict must be about what the test compared. Base seeds 1 and 2 (seed
+// 2 scored low), candidate seed 1 only (its seed 2 failed): the summaries
+// (0.2 over two seeds against 0.2475) put the candidate 24% ahead, but the
+// only comparable trial, seed 1, has it lower for every user: d = -0.06,
+// -0.05, -0.04, -0.06, mean -0.0525 of the paired baseline 0.3 (-17.5%),
+// t = -10.967 on 3 df, p = 0.0016232 (R: t.test(d); checked by integrating
+// the t density in Python). The row said "better" on that p, exit 0.
+TEST_CASE("compare's verdict follows the paired difference it tested", "[reports][audit][compare]") {
+  const json base1 = ndcg_record("b100000000000001", "als", 1, {0.5, 0.2, 0.3, 0.2});
+  const json base2 = ndcg_record("b100000000000002", "als", 2, {0.1, 0.1, 0.1, 0.1});
+  const json cand1 = ndcg_record("c100000000000001", "als", 1, {0.44, 0.15, 0.26, 0.14});
+  json cand2 = ndcg_record("c100000000000002", "als", 2, {0.1, 0.1, 0.1, 0.1});
+  cand2["status"] = "failed", cand2["error"] = "fit: std::bad_alloc", cand2["metrics"] = json::object();
+  cand2.erase("per_user");
+  const auto base_dir = write_run("audit-compare-tested-base", {base1, base2}, {base1, base2});
+  const auto cand_dir = write_run("audit-compare-tested-cand", {cand1, cand2}, {cand1, cand2});
+  const auto res = recfuse::compare_runs(recfuse::load_run(base_dir), recfuse::load_run(cand_dir),
+                                         recfuse::CompareOptions{});
+  REQUIRE(res.rows.size() == 1);
+  const recfuse::CompareRow& row = res.rows[0];
+  CHECK(row.method == "paired_users");
+  CHECK(row.n == 4);
+  CHECK(row.p == Approx(0.0016232).margin(5e-7));
+  // The table shows the means the test compared, so delta and verdict agree.
+  CHECK(row.base == Approx(0.3));
+  CHECK(row.candidate == Approx(0.2475));
+  CHECK(row.delta == Approx(-0.0525));
+  CHECK(row.relative == Approx(-0.175));
+  CHECK(row.worse);
+  CHECK_FALSE(row.better);
+  CHECK(res.regressions == 1);
+  const std::string md = compare_markdown(res);
+  CHECK(md.find("| als | ndcg@10 | 0.3000 | 0.2475 | -0.0525 | -17.50% | 4 | paired_users |") != std::string::npos);
+  CHECK(md.find("| REGRESSION |") != std::string::npos);
+  CHECK(md.find("paired rows: baseline and candidate are the means over the units the test paired") != std::string::npos);
+}
+
+// Users pair by id, and ids number each dataset's users from 0: user 3 of
+// one dataset is not user 3 of another. Two runs on different data (their
+// records' dataset.sha256 differ) paired their (fold, seed) trials and users
+// anyway, and the paired test compared unrelated people.
+TEST_CASE("compare pairs trials only when both runs scored the same dataset", "[reports][audit][compare]") {
+  const auto on = [](json r, const std::string& sha) {
+    r["dataset"] = {{"name", "d"}, {"sha256", sha}};
+    return r;
+  };
+  const json base1 = on(ndcg_record("b100000000000001", "als", 1, {0.5, 0.2, 0.3, 0.2}), "aaaa");
+  const json base2 = on(ndcg_record("b100000000000002", "als", 2, {0.4, 0.3, 0.2, 0.3}), "aaaa");
+  const json cand1 = on(ndcg_record("c100000000000001", "als", 1, {0.6, 0.25, 0.45, 0.3}), "bbbb");
+  const json cand2 = on(ndcg_record("c100000000000002", "als", 2, {0.5, 0.35, 0.3, 0.45}), "bbbb");
+  const auto base_dir = write_run("audit-compare-data-base", {base1, base2}, {base1, base2});
+  const auto cand_dir = write_run("audit-compare-data-cand", {cand1, cand2}, {cand1, cand2});
+  const auto res = recfuse::compare_runs(recfuse::load_run(base_dir), recfuse::load_run(cand_dir),
+                                         recfuse::CompareOptions{});
+  REQUIRE(res.rows.size() == 1);
+  CHECK(res.rows[0].method == "unpaired_summary");
+  // The same records on one dataset do pair.
+  const auto same_dir = write_run("audit-compare-data-same", {on(cand1, "aaaa"), on(cand2, "aaaa")},
+                                  {on(cand1, "aaaa"), on(cand2, "aaaa")});
+  const auto paired = recfuse::compare_runs(recfuse::load_run(base_dir), recfuse::load_run(same_dir),
+                                            recfuse::CompareOptions{});
+  REQUIRE(paired.rows.size() == 1);
+  CHECK(paired.rows[0].method == "paired_users");
+}

@@ -145,6 +145,10 @@ Interval percentile_bootstrap(double estimate, std::size_t n, int resamples, std
     return out;
   }
   out.mean = estimate;
+  if (n == 1) {  // every resample is the one unit: no spread, no interval (not [v, v])
+    out.low = out.high = kNaN;
+    return out;
+  }
   Rng rng(seed);
   std::vector<double> stats(static_cast<std::size_t>(resamples));
   for (double& v : stats) v = draw(rng);

@@ -14,7 +14,8 @@ struct Interval {
 };
 
 /// Percentile bootstrap CI of the mean (resampling units with replacement).
-/// NaN values are dropped first. Deterministic in `seed`. n = 0 -> NaNs.
+/// NaN values are dropped first. Deterministic in `seed`. n = 0 -> NaNs;
+/// n = 1 -> the value with NaN low and high (one unit has no spread).
 Interval bootstrap_mean_ci(std::span<const double> values, int resamples, std::uint64_t seed,
                            double level = 0.95);
 
@@ -24,7 +25,7 @@ Interval bootstrap_mean_ci(std::span<const double> values, int resamples, std::u
 /// den = the user's ratings: a user's errors are not independent of each
 /// other, so users are what is resampled; Davison & Hinkley 1997, §3.8).
 /// Units with a non-finite num or den <= 0 are dropped; n = units kept.
-/// Deterministic in `seed`; no unit -> NaNs.
+/// Deterministic in `seed`; no unit -> NaNs; one unit -> NaN low and high.
 Interval bootstrap_ratio_ci(std::span<const double> num, std::span<const double> den, int resamples,
                             std::uint64_t seed, double level = 0.95);
 
