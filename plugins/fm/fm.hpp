@@ -23,9 +23,10 @@
 // items not in u's training row, `negatives` per positive; user-only terms
 // cancel) or logistic (positives y = 1, sampled negatives y = 0). Gradient
 // of ŷ w.r.t. v_j: x_j (Σ_l x_l v_l − x_j v_j) (Rendle 2010, eq. 4 context).
-// Optimizer: sgd (θ −= lr (g + reg θ)) or adam (Kingma & Ba 2015, lazily on
-// the touched rows, bias-corrected by the global step). One thread, one
-// stream derive_seed(seed, "fm"): reproducible bit for bit.
+// Optimizer: sgd (θ −= lr (g + reg θ) for θ in w and V, w0 unpenalised) or
+// adam (Kingma & Ba 2015, lazily on the touched rows, bias-corrected by the
+// global step). One thread, one stream derive_seed(seed, "fm"): reproducible
+// bit for bit.
 #pragma once
 
 #include "fm_trainer.hpp"

@@ -16,7 +16,7 @@ const PluginDescriptor* describe() {
        kCapSaveLoad, &FmRecommender::params, &make_fm},
   };
   static const PluginDescriptor d =
-      make_descriptor("fm", "1.1.0", "fm", "factorization machines (feature fusion)", algos);
+      make_descriptor("fm", "1.2.0", "fm", "factorization machines (feature fusion)", algos);
   return &d;
 }
 

@@ -80,3 +80,29 @@ TEST_CASE("rating weighting pushes profiles away from disliked items", "[content
   s = scores(*fit_content(d));
   CHECK(s[0] == Approx(s[2]));
 }
+
+TEST_CASE("content_tfidf weights terms by log(N / df), and a user without history scores 0", "[content]") {
+  // 4 items: {A, B}, {A}, {A}, {C}: df A = 3, B = C = 1, so item 0's profile
+  // is (log 4/3, log 4, 0) / norm. User 0 chose item 1 (p = (1, 0, 0)):
+  // cos = log(4/3) / √(log²(4/3) + log² 4) ≈ 0.2032 (without the idf, 1/√2).
+  TrainData d = make_train_data(2, 4, {{0, 1}}, false);
+  AttributeMatrix& f = d.item_features;
+  f.names = {"genre=A", "genre=B", "genre=C"};
+  f.matrix.rows = 4;
+  f.matrix.cols = 3;
+  f.matrix.indptr = {0, 2, 3, 4, 5};
+  f.matrix.indices = {0, 1, 0, 0, 2};
+  auto m = fit_content(d);
+  std::vector<float> s(8);
+  m->score_all(std::vector<UserId>{0, 1}, s);
+  const double a = std::log(4.0 / 3.0), b = std::log(4.0);
+  CHECK(s[0] == Approx(a / std::sqrt(a * a + b * b)));
+  CHECK(s[1] == Approx(1.0));
+  CHECK(s[2] == Approx(1.0));
+  CHECK(s[3] == Approx(0.0));
+  CHECK(score_pairs(*m, {0, 0, 0, 0}, {0, 1, 2, 3}) == std::vector<float>(s.begin(), s.begin() + 4));
+  // User 1 has no history: a zero profile, zero scores, nothing to explain.
+  CHECK(std::vector<float>(s.begin() + 4, s.end()) == std::vector<float>(4, 0.0f));
+  CHECK(m->explain(1, 0).empty());
+  CHECK(m->explain(0, 0) == "shares 'genre=A' with your history");
+}

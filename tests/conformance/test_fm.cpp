@@ -2,6 +2,8 @@
 // pair, training fits the data, and runs are reproducible.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "conformance_support.hpp"
 #include "host/params_validation.hpp"
 #include "plugins/fm/fm.hpp"
@@ -94,4 +96,30 @@ TEST_CASE("fm: same seed, same model, another seed, another model", "[fm]") {
   const auto a = all_scores(*fit_fm(d, p, 1), d);
   CHECK(a == all_scores(*fit_fm(d, p, 1), d));
   CHECK(a != all_scores(*fit_fm(d, p, 2), d));
+}
+
+TEST_CASE("fm: users without history and items without features or interactions score alike everywhere", "[fm]") {
+  // Items 0 and 1 have genres, 2 and 3 none (their attribute weights must
+  // not divide by a zero total); item 3 and user 2 have no interactions.
+  TrainData d = make_train_data(3, 4, {{0, 0}, {0, 1}, {1, 1}, {1, 2}}, false);
+  AttributeMatrix& f = d.item_features;
+  f.names = {"genre=A", "genre=B"};
+  f.matrix.rows = 4;
+  f.matrix.cols = 2;
+  f.matrix.indptr = {0, 1, 3, 3, 3};
+  f.matrix.indices = {0, 0, 1};
+  f.matrix.values = {1, 1, 1};
+  for (const char* loss : {"bpr", "logistic"}) {
+    INFO(loss);
+    auto m = fit_fm(d, {{"loss", loss}, {"epochs", std::int64_t{5}}, {"factors", std::int64_t{4}}});
+    const auto s = all_scores(*m, d);
+    for (UserId u = 0; u < d.n_users; ++u)
+      for (ItemId i = 0; i < d.n_items; ++i) {
+        INFO("(" << u << ", " << i << ")");
+        const float got = s[static_cast<std::size_t>(u) * 4 + static_cast<std::size_t>(i)];
+        REQUIRE(std::isfinite(got));
+        CHECK(got == Approx(m->naive_score(u, i)).margin(1e-5));
+        CHECK(score_pairs(*m, {u}, {i})[0] == got);
+      }
+  }
 }

@@ -1,5 +1,6 @@
-// Audit of the small plugin families (baseline, content, fm): edge cases the
-// algorithm-specific tests do not reach, each one a defect found by reading.
+// Audit of the baseline plugins: edge cases the algorithm-specific tests do
+// not reach, each one a defect found by reading (content and fm: test_content.cpp,
+// test_fm.cpp, test_fm_gradients.cpp).
 #include <catch2/catch.hpp>
 
 #include <cmath>
