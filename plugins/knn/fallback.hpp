@@ -68,9 +68,9 @@ class PopularityFallback {
     if (!on_) return;
     std::vector<std::int32_t> pop(static_cast<std::size_t>(n_items), 0);
     for (const std::int32_t i : rated_items) ++pop[static_cast<std::size_t>(i)];
-    const std::int32_t most = pop.empty() ? 0 : *std::max_element(pop.begin(), pop.end());
+    most_ = pop.empty() ? 0 : *std::max_element(pop.begin(), pop.end());
     gap_.resize(pop.size());
-    for (std::size_t i = 0; i < pop.size(); ++i) gap_[i] = most - pop[i];
+    for (std::size_t i = 0; i < pop.size(); ++i) gap_[i] = most_ - pop[i];
     const std::size_t rows = term_indptr.empty() ? 0 : term_indptr.size() - 1;
     lo_.assign(rows, 0.0f);
     hi_.assign(rows, 0.0f);
@@ -93,6 +93,9 @@ class PopularityFallback {
     return f;
   }
 
+  /// Item i's training popularity (users), the fallback's order; 0 when off.
+  std::int32_t popularity(ItemId i) const { return on_ ? most_ - gap_[static_cast<std::size_t>(i)] : 0; }
+
   /// The score of item i without evidence, for a user of floor `floor`.
   float score(double floor, ItemId i) const {
     return on_ ? static_cast<float>(floor - 1.0 - gap_[static_cast<std::size_t>(i)]) : 0.0f;
@@ -108,6 +111,7 @@ class PopularityFallback {
 
  private:
   bool on_;
+  std::int32_t most_ = 0;          // the largest popularity
   std::vector<std::int32_t> gap_;  // per item: max popularity − its popularity
   std::vector<float> lo_, hi_;     // per term row: min(0, values), max(0, values)
 };

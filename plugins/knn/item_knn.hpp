@@ -103,13 +103,22 @@ class ItemKnnRecommender final : public Recommender {
   }
 
   /// "because you interacted with A, B, C": the (at most three) training
-  /// items contributing most to s(u, item).
+  /// items contributing most to s(u, item). An item without evidence that
+  /// the fallback ranked says so, with the popularity it was ranked by.
   std::string explain(UserId u, ItemId item) override {
     std::vector<std::pair<float, std::int32_t>> parts;
+    bool evidenced = false;
     for (std::int64_t a = history_.indptr[u]; a < history_.indptr[u + 1]; ++a) {
       const std::int32_t j = history_.ids[static_cast<std::size_t>(a)];
-      const float c = history_.values[static_cast<std::size_t>(a)] * model_.find(j, item);
+      const auto sim = model_.lookup(j, item);
+      evidenced = evidenced || sim.has_value();
+      const float c = history_.values[static_cast<std::size_t>(a)] * sim.value_or(0.0f);
       if (c > 0.0f) parts.emplace_back(-c, j);
+    }
+    if (!evidenced && fallback_.enabled()) {
+      const std::int32_t users = fallback_.popularity(item);
+      return "no item you interacted with has it as a neighbour; ranked by popularity (" + std::to_string(users) +
+             (users == 1 ? " training user)" : " training users)");
     }
     if (parts.empty()) return {};
     std::sort(parts.begin(), parts.end());  // largest contribution first, then smaller id

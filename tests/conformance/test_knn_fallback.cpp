@@ -86,6 +86,23 @@ TEST_CASE("knn fallback: evidenced items first, then the others by popularity", 
   }
 }
 
+TEST_CASE("knn fallback: item_knn explains an item the fallback ranked by its popularity", "[knn]") {
+  // u1 has i0, whose only neighbour is i1 (u2 has both): i1 is evidenced, the
+  // rest are ranked by popularity (i4: 4 users, i3: 1). u0's i5 has no
+  // neighbour at all.
+  const TrainData d = islands();
+  auto r = fit_algorithm("item_knn", d, kPopularity);
+  CHECK(r->explain(1, 1) == "because you interacted with item 0");
+  CHECK(r->explain(1, 4) == "no item you interacted with has it as a neighbour; ranked by popularity "
+                            "(4 training users)");
+  CHECK(r->explain(1, 3) == "no item you interacted with has it as a neighbour; ranked by popularity "
+                            "(1 training user)");
+  CHECK(r->explain(0, 2) == "no item you interacted with has it as a neighbour; ranked by popularity "
+                            "(2 training users)");
+  // Without the fallback such an item only ties at 0, in item-id order: no reason to give.
+  CHECK(fit_algorithm("item_knn", d)->explain(1, 4).empty());
+}
+
 TEST_CASE("knn fallback: evidence that sums to 0 is still evidence", "[knn]") {
   // Explicit values, dot similarity (users x items; P = i0, T = i1, a = i2, b = i3):
   //   u0: T 1, a 1    u1: T 1, b 1    u2: a 1, b -1    u3, u4, u5: P 1

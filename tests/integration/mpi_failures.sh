@@ -91,6 +91,20 @@ rc=0
 "${mpirun[@]}" -n 2 "$recfuse_mpi" run "$work/pop.toml" -o "$work/a-file" --no-cache > "$work/outdir.log" 2>&1 || rc=$?
 [[ $rc -eq 1 ]] || fail "output directory is a file: exit $rc, expected 1" "$work/outdir.log"
 grep -q "output directory $work/a-file" "$work/outdir.log" || fail "no output directory message" "$work/outdir.log"
+# A worker's own error (its output path is under that file, so run_sweep
+# throws there): a failed record, its error naming the rank once.
+rc=0
+"${mpirun[@]}" -n 1 "$recfuse_mpi" run "$work/pop.toml" -o "$work/worker-error" --no-cache \
+  : -n 1 "$recfuse_mpi" run "$work/pop.toml" -o "$work/a-file/out" --no-cache > "$work/worker-error.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || fail "a worker's own error: exit $rc, expected 2" "$work/worker-error.log"
+python3 - "$work/worker-error" "$work/a-file/out" <<'PY' || fail "a worker's own error" "$work/worker-error.log"
+import json, pathlib, re, sys
+recs = [json.loads(f.read_text()) for f in pathlib.Path(sys.argv[1], "trials").glob("*.json")]
+assert len(recs) == 1 and recs[0]["status"] == "failed", recs
+error = recs[0]["error"]
+assert re.fullmatch(r"rank 1: filesystem error: [^\n]*" + re.escape(sys.argv[2]) + r"[^\n]*", error), repr(error)
+print("a worker's own error: named once")
+PY
 # recfuse-mpi installed without recfuse: this machine's fault, exit 3.
 mkdir -p "$work/lonely/bin"
 cp "$recfuse_mpi" "$work/lonely/bin/recfuse-mpi"

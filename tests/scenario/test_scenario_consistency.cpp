@@ -68,9 +68,11 @@ TEST_CASE("scenario: target = validation needs a split that makes validation dat
   CHECK_NOTHROW(parse(with_algo("[evaluation]\ntarget = \"validation\"")));
   CHECK_NOTHROW(parse(with_algo(
       "[split]\nmethod = \"random\"\nvalidation_ratio = 0.1\n[evaluation]\ntarget = \"validation\"")));
-  // Without the offline protocol the split and the target do not apply.
-  CHECK_NOTHROW(parse(with_algo("[split]\nvalidation = false\n[evaluation]\ntarget = \"validation\"\n"
-                                "[environment]\nplugin = \"e\"")));
+  // Without the offline protocol the split does not apply: such a [split]
+  // is refused as a whole (test_split_keys.cpp), not at the target.
+  REQUIRE_THROWS_WITH(parse(with_algo("[split]\nvalidation = false\n[evaluation]\ntarget = \"validation\"\n"
+                                      "[environment]\nplugin = \"e\"")),
+                      Catch::StartsWith("s.toml:2:1: [split] is read only by the offline protocol"));
 }
 
 TEST_CASE("scenario: fixed fold names are ml-100k's", "[scenario]") {
@@ -99,8 +101,10 @@ TEST_CASE("scenario: the split methods that read a source's own parts need that 
                       Catch::Contains("dataset.format is \"synthetic\""));
   CHECK_NOTHROW(parse(with_algo(
       "[dataset]\nformat = \"implicit-train-test\"\npath = \"x\"\n[split]\nmethod = \"source\"")));
-  // A scenario that runs only the simulated protocols builds no split.
-  CHECK_NOTHROW(parse(with_algo("[split]\nmethod = \"fixed\"\n[environment]\nplugin = \"e\"")));
+  // A scenario that runs only the simulated protocols builds no split: its
+  // [split] is refused as a whole (test_split_keys.cpp), not at the method.
+  REQUIRE_THROWS_WITH(parse(with_algo("[split]\nmethod = \"fixed\"\n[environment]\nplugin = \"e\"")),
+                      Catch::StartsWith("s.toml:2:1: [split] is read only by the offline protocol"));
 }
 
 TEST_CASE("scenario: a misspelt metric name is refused at its element", "[scenario]") {

@@ -88,13 +88,25 @@ TEST_CASE("scenario: enumerations suggest the nearest value", "[scenario]") {
 }
 
 TEST_CASE("scenario: ranges", "[scenario]") {
-  // 0 is in [0, 1) but holds nothing out: refused at its key, where it
-  // used to fail each trial when it ran (and the methods that do not read
-  // test_ratio refuse the key itself, test_split_keys.cpp).
-  REQUIRE_THROWS_WITH(parse_scenario(with_algo("[split]\nmethod = \"random\"\ntest_ratio = 0.0"), "s.toml"),
-                      "s.toml:4:14: [split.test_ratio] must be in (0, 1) for method 'random' (got 0)");
+  // test_ratio holds out a share, so 0 is refused as 1 is (data/splits.cpp),
+  // at its key, where it used to fail each trial when it ran (and the
+  // methods that do not read test_ratio refuse the key itself,
+  // test_split_keys.cpp); the message states that range, not [0, 1).
+  for (const char* v : {"0.0", "0", "1.0", "-0.5"}) {
+    const std::string got = v[0] == '-' ? "-0.5" : v[0] == '1' ? "1" : "0";
+    REQUIRE_THROWS_WITH(parse_scenario(with_algo("[split]\nmethod = \"random\"\ntest_ratio = " + std::string(v)), "s.toml"),
+                        "s.toml:4:14: [split.test_ratio] expected a number in (0, 1), got " + got);
+  }
   REQUIRE_THROWS_WITH(parse_scenario(with_algo("[split]\ntest_ratio = 1.0"), "s.toml"),
-                      "s.toml:3:14: [split.test_ratio] expected a number in [0, 1), got 1");
+                      "s.toml:3:14: [split.test_ratio] expected a number in (0, 1), got 1");
+  CHECK(parse_scenario(with_algo("[split]\nmethod = \"random\"\ntest_ratio = 0.999"), "s.toml").split.test_ratio == 0.999);
+  // head_fraction is in (0, 1] likewise.
+  for (const char* v : {"0.0", "-0.5", "1.5"}) {
+    INFO(v);
+    REQUIRE_THROWS_WITH(parse_scenario(with_algo("[evaluation]\nhead_fraction = " + std::string(v)), "s.toml"),
+                        Catch::StartsWith("s.toml:3:17: [evaluation.head_fraction] expected a number in (0, 1], got "));
+  }
+  CHECK(parse_scenario(with_algo("[evaluation]\nhead_fraction = 1.0"), "s.toml").evaluation.head_fraction == 1.0);
   REQUIRE_THROWS_WITH(parse_scenario(with_algo("[split]\nvalidation_ratio = -0.5"), "s.toml"),
                       "s.toml:3:20: [split.validation_ratio] expected a number in [0, 1), got "
                       "-0.5");

@@ -63,5 +63,9 @@ TEST_CASE("scenario: a time-based split on a format without timestamps is refuse
   CHECK_NOTHROW(parse(with_algo(dataset("implicit-train-test") + "[split]\nmethod = \"random\"")));
   CHECK_NOTHROW(parse(with_algo(dataset("implicit-train-test") + "[split]\nmethod = \"kfold\"")));
   CHECK_NOTHROW(parse(with_algo("protocols = [\"online\"]\n" + dataset("implicit-train-test") +
-                                "[split]\nmethod = \"temporal_user\"\n[environment]\nplugin = \"e\"")));
+                                "[environment]\nplugin = \"e\"")));
+  // (where a [split] is refused as a whole: test_split_keys.cpp)
+  REQUIRE_THROWS_WITH(parse(with_algo("protocols = [\"online\"]\n" + dataset("implicit-train-test") +
+                                      "[split]\nmethod = \"temporal_user\"\n[environment]\nplugin = \"e\"")),
+                      StartsWith("s.toml:6:1: [split] is read only by the offline protocol"));
 }

@@ -115,6 +115,28 @@ TEST_CASE("scenario: a dead [split] key is refused without an offline protocol t
                     Catch::StartsWith("s.toml:5:9: [split.folds] only applies to method = \"kfold\", not \"random\""));
 }
 
+TEST_CASE("scenario: [split] is refused where no protocol reads it", "[scenario]") {
+  // Only offline trials split the dataset (trial.cpp); the simulated
+  // protocols build their world from all of it (online.cpp), so a [split]
+  // beside them changed nothing.
+  CHECK_THROWS_WITH(parse_scenario("name = \"t\"\nprotocols = [\"online\"]\n[split]\nmethod = \"random\"\n"
+                                   "[environment]\nplugin = \"e\"\n[[algorithms]]\nplugin = \"p\"\n",
+                                   "s.toml"),
+                    "s.toml:3:1: [split] is read only by the offline protocol; this scenario runs "
+                    "protocols = [\"online\"]");
+  // The default protocols of an [environment] without a [dataset].
+  CHECK_THROWS_WITH(parse_scenario("name = \"t\"\n[split]\nmethod = \"random\"\n[environment]\nplugin = \"e\"\n"
+                                   "[[algorithms]]\nplugin = \"p\"\n",
+                                   "s.toml"),
+                    "s.toml:2:1: [split] is read only by the offline protocol; this scenario runs "
+                    "protocols = [\"online\", \"off_policy\"] (the default for an [environment] without a "
+                    "[dataset])");
+  // With the offline protocol among them, [split] is read.
+  CHECK_NOTHROW(parse_scenario("name = \"t\"\nprotocols = [\"offline\", \"online\"]\n[dataset]\n"
+                               "format = \"synthetic\"\n[split]\nmethod = \"random\"\n[environment]\nplugin = \"e\"\n[[algorithms]]\nplugin = \"p\"\n",
+                               "s.toml"));
+}
+
 TEST_CASE("scenario: split.ties applies under every method, on data with timestamps", "[scenario]") {
   // Every method's training sequences order equal timestamps by it
   // (train_data_builder.cpp), not only the time-based splits.

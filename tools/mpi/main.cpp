@@ -191,7 +191,7 @@ int run_main(const Args& args, int rank, int size) {
       MPI_Abort(MPI_COMM_WORLD, kExitBadInput);
     }
     warn_binding(run.sweep, rank, side_by_side);
-    mpi::work(run, rank);
+    mpi::work(run);
     return mpi::broadcast_exit_code(kExitOk);
   }
 

@@ -101,9 +101,10 @@ json accept_record(const Scenario& scenario, const TrialSpec& t, const std::stri
   return rec;
 }
 
-/// Runs trial `index` (id `id`, as rank 0 expanded it) on this rank.
-json run_one(const cli::PreparedRun& run, std::size_t index, const std::string& id, int rank) {
-  const std::string here = "rank " + std::to_string(rank);
+/// Runs trial `index` (id `id`, as rank 0 expanded it) on this rank. Its
+/// errors do not name the rank: accept_record puts "rank N: " before every
+/// error a worker sends.
+json run_one(const cli::PreparedRun& run, std::size_t index, const std::string& id) {
   const TrialSpec* trial = nullptr;
   for (const auto& t : run.trials)
     if (t.index == index) trial = &t;
@@ -114,7 +115,7 @@ json run_one(const cli::PreparedRun& run, std::size_t index, const std::string& 
     as_rank0.index = index;
     as_rank0.id = id;
     return failed_record(run.scenario, as_rank0, "failed",
-                         here + ": trial " + std::to_string(index) + " is " +
+                         "trial " + std::to_string(index) + " is " +
                              (trial ? trial->id : std::string("missing")) + " here but " + id +
                              " on rank 0: the scenario file differs between the nodes");
   }
@@ -130,7 +131,7 @@ json run_one(const cli::PreparedRun& run, std::size_t index, const std::string& 
     SweepResult result = run_sweep(run.scenario, {*trial}, sw, quiet_log);
     return std::move(result.records.at(0));
   } catch (const std::exception& e) {
-    return failed_record(run.scenario, *trial, "failed", here + ": " + e.what());
+    return failed_record(run.scenario, *trial, "failed", e.what());
   }
 }
 
@@ -188,7 +189,7 @@ SweepResult coordinate(const cli::PreparedRun& run, int workers, std::ostream& l
   return sweep_result(std::move(records), scan.resumed);
 }
 
-void work(const cli::PreparedRun& run, int rank) {
+void work(const cli::PreparedRun& run) {
   std::string finished;  // the record of the last trial, empty before the first
   for (;;) {
     send_text(0, kTagRequest, finished);
@@ -197,9 +198,7 @@ void work(const cli::PreparedRun& run, int rank) {
     const std::string text = receive_text(status);
     if (status.MPI_TAG == kTagStop) return;
     const json order = json::parse(text);
-    finished = run_one(run, order.at("index").get<std::size_t>(),
-                       order.at("id").get<std::string>(), rank)
-                   .dump(1);
+    finished = run_one(run, order.at("index").get<std::size_t>(), order.at("id").get<std::string>()).dump(1);
   }
 }
 

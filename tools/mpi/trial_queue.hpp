@@ -17,7 +17,7 @@ SweepResult coordinate(const cli::PreparedRun& run, int workers, std::ostream& l
 /// A worker rank: asks rank 0 for trials until told to stop, runs each with
 /// run_sweep (child process, time limit; a crash becomes a failed record) and
 /// returns its record with the next request.
-void work(const cli::PreparedRun& run, int rank);
+void work(const cli::PreparedRun& run);
 
 /// Collective: rank 0's `code` on every rank. Waits by polling, asleep
 /// between polls: a worker whose trials are done waits here while the others

@@ -112,17 +112,16 @@ void refuse_keys_the_method_ignores(const Section& s, const SplitSpec& p) {
 
 void parse_split(const Section& s, SplitSpec& p) {
   s.read_enum("method", p.method, schema::split_methods());
-  s.read_float("test_ratio", p.test_ratio, 0.0, 1.0, true);
-  s.read_float("validation_ratio", p.validation_ratio, 0.0, 1.0, true);
+  // The methods that read test_ratio hold out a share of it, so 0 holds out
+  // nothing (data/splits.cpp refuses it as it refuses 1); validation_ratio
+  // 0 carves no validation part.
+  s.read_float("test_ratio", p.test_ratio, 0.0, 1.0, Section::Open::kBoth);
+  s.read_float("validation_ratio", p.validation_ratio, 0.0, 1.0, Section::Open::kHigh);
   s.read("validation", p.validation);
   s.read_enum("ties", p.ties, schema::split_ties());
   s.read_int("folds", p.folds, 2);
   s.read_int("seed", p.seed);
   refuse_keys_the_method_ignores(s, p);
-  // Only the methods that hold out a share read test_ratio, and they refuse
-  // 0 (data/splits.cpp): at the key, not when each trial runs.
-  if (s.has("test_ratio") && p.test_ratio == 0.0)
-    s.fail("test_ratio", "must be in (0, 1) for method '" + p.method + "' (got 0)");
   const toml::array* folds = s.array("fold");
   if (!folds) return;
   if (folds->empty()) s.fail("fold", "expected at least one fold");
@@ -196,8 +195,7 @@ void parse_evaluation(const Section& s, EvaluationSpec& e) {
   s.read_float("relevance_threshold", e.relevance_threshold);
   s.read_int("max_latency_users", e.max_latency_users, 0);
   s.read_int("cold_user_max", e.cold_user_max, 0);
-  s.read_float("head_fraction", e.head_fraction, 0.0, 1.0);
-  if (e.head_fraction <= 0) s.fail("head_fraction", "expected a number in (0, 1], got 0");
+  s.read_float("head_fraction", e.head_fraction, 0.0, 1.0, Section::Open::kLow);
   scenario_detail::parse_compare(s, e.compare);
 }
 
@@ -222,9 +220,19 @@ void parse_online(const Section& s, OnlineSpec& o) {
                               "explores gives off-policy estimators nothing to weight");
 }
 
-// Only for trials of the offline protocol: the simulated ones build no split.
+// Only trials of the offline protocol split the dataset (runner/trial.cpp);
+// the simulated ones build their world from all of it (runner/online.cpp),
+// so without offline a [split] would change nothing: refused, as a key its
+// method does not read is.
 void check_split_against_scenario(const Section& root, const Scenario& sc) {
-  if (std::find(sc.protocols.begin(), sc.protocols.end(), "offline") == sc.protocols.end()) return;
+  if (std::find(sc.protocols.begin(), sc.protocols.end(), "offline") == sc.protocols.end()) {
+    const auto split = root.sub("split");
+    if (!split) return;
+    std::string runs;
+    for (const std::string& p : sc.protocols) runs += (runs.empty() ? "\"" : ", \"") + p + "\"";
+    split->fail_table("is read only by the offline protocol; this scenario runs protocols = [" + runs + "]" +
+                      (root.has("protocols") ? "" : " (the default for an [environment] without a [dataset])"));
+  }
   const SplitSpec& p = sc.split;
   // The methods that read a source's own parts (without [dataset], the
   // synthetic default, which has none).

@@ -161,8 +161,7 @@ void Section::read_int(const std::string& key, std::uint64_t& out) const {
   out = static_cast<std::uint64_t>(v);
 }
 
-void Section::read_float(const std::string& key, double& out, double lo, double hi,
-                         bool hi_open) const {
+void Section::read_float(const std::string& key, double& out, double lo, double hi, Open open) const {
   if (!has(key)) return;
   const toml::node& n = node(key);
   double v = 0;
@@ -175,16 +174,20 @@ void Section::read_float(const std::string& key, double& out, double lo, double 
   }
   // TOML spells inf and nan, but no scenario number means either: an
   // infinite ratio, skew or threshold only turns into NaN further on.
+  const bool lo_open = open == Open::kLow || open == Open::kBoth;
+  const bool hi_open = open == Open::kHigh || open == Open::kBoth;
+  const bool below = lo_open ? v <= lo : v < lo;
   const bool above = hi_open ? v >= hi : v > hi;
-  if (!std::isfinite(v) || v < lo || above) {
+  if (!std::isfinite(v) || below || above) {
     const bool open_top = std::isinf(hi) || hi == std::numeric_limits<double>::max();
     std::string range;
     if (open_top && std::isinf(lo)) {
       range = "a finite number";
     } else if (open_top) {
-      range = "a finite number >= " + number(lo);
+      range = "a finite number " + std::string(lo_open ? "> " : ">= ") + number(lo);
     } else {
-      range = "a number in [" + number(lo) + ", " + number(hi) + (hi_open ? ")" : "]");
+      range = "a number in " + std::string(lo_open ? "(" : "[") + number(lo) + ", " + number(hi) +
+              (hi_open ? ")" : "]");
     }
     fail(key, "expected " + range + ", got " + show(n));
   }

@@ -1,6 +1,6 @@
 // Typed, checked reads from one TOML table of a scenario. Every failure is a
 // recfuse::Error reading like a compiler error:
-//   scenarios/a.toml:14:9: [split.test_ratio] expected a number in [0, 1), got 1.5
+//   scenarios/a.toml:14:9: [split.test_ratio] expected a number in (0, 1), got 1.5
 #pragma once
 
 #include <cstdint>
@@ -46,10 +46,14 @@ class Section {
   void read_int(const std::string& key, std::int32_t& out, std::int64_t lo,
                 std::int64_t hi = std::numeric_limits<std::int32_t>::max()) const;
   void read_int(const std::string& key, std::uint64_t& out) const;
-  /// A number (ints accepted) in [lo, hi], or [lo, hi) when `hi_open`.
+  /// Which ends of a read_float range exclude their bound: [lo, hi],
+  /// [lo, hi), (lo, hi] or (lo, hi).
+  enum class Open { kNeither, kHigh, kLow, kBoth };
+  /// A finite number (ints accepted) in the range of lo, hi and `open`; the
+  /// error states that range.
   void read_float(const std::string& key, double& out,
                   double lo = -std::numeric_limits<double>::infinity(),
-                  double hi = std::numeric_limits<double>::infinity(), bool hi_open = false) const;
+                  double hi = std::numeric_limits<double>::infinity(), Open open = Open::kNeither) const;
   void read_float(const std::string& key, std::optional<double>& out) const;
   void read_int_array(const std::string& key, std::vector<std::int64_t>& out,
                       std::int64_t lo) const;
