@@ -57,8 +57,9 @@ class FitCache final : public FitStore {
   /// false on a miss and on a file that does not load (noted in record()'s
   /// "errors"), the node's lock then held until store.
   bool load(const AlgorithmSpec& spec, FittedModel& node) override;
-  /// node.tree["fit_cache"] = {"stored": file, "bytes": n} or {"error": ...};
-  /// releases the node's lock.
+  /// node.tree["fit_cache"] = {"stored": file, "bytes": n} (with
+  /// "children_spliced": how many children's bytes its file leaves out, for
+  /// a node with children) or {"error": ...}; releases the node's lock.
   void store(const AlgorithmSpec& spec, FittedModel& node) override;
 
   /// The trial's "fit_cache" record: {"dir", "read": [node names],

@@ -48,10 +48,13 @@
 //                  // --load-models: read, not fitted (no fit times, "load_model_s");
 //                  // or {"skipped": why} when the trial fitted its model (why: the
 //                  // algorithm, or which child of it, does not declare save/load)
-//   "fit_cache": {"dir", "read": ["ease", ...], "stored": [...], "errors": [...]},
+//   "fit_cache": {"dir", "read": ["ease", ...], "stored": [...], "errors": [...],
+//                 "waited_s": 0.0},
 //                  // --fit-cache (runner/fit_cache.hpp): the nodes of the tree read
-//                  // from the cache (fit times are then the reads') and kept in it; each
-//                  // node of "model_tree" notes its own {"read"} or {"stored", "bytes"}
+//                  // from the cache (fit times are then the reads', and any wait for
+//                  // another trial's fit of the node) and kept in it; each node of
+//                  // "model_tree" notes its own {"read", "waited_s"} or {"stored",
+//                  // "bytes", "children_spliced"}
 //   "timing": {"load_s": 0.1, "split_s": 0.01, "fit_wall_s": 1.2, "fit_cpu_s": 2.3,
 //              "eval_wall_s": 0.8, "trial_wall_s": 2.5,
 //              "latency_ms": {"p50": 0.2, "p95": 0.3, "p99": 0.5, "max": 1.1,
