@@ -95,6 +95,12 @@ class PopularityFallback {
 
   /// Item i's training popularity (users), the fallback's order; 0 when off.
   std::int32_t popularity(ItemId i) const { return on_ ? most_ - gap_[static_cast<std::size_t>(i)] : 0; }
+  /// "ranked by popularity (4 training users)": the end of an explanation
+  /// of item i without evidence.
+  std::string reason(ItemId i) const {
+    const std::int32_t users = popularity(i);
+    return "ranked by popularity (" + std::to_string(users) + (users == 1 ? " training user)" : " training users)");
+  }
 
   /// The score of item i without evidence, for a user of floor `floor`.
   float score(double floor, ItemId i) const {

@@ -115,11 +115,8 @@ class ItemKnnRecommender final : public Recommender {
       const float c = history_.values[static_cast<std::size_t>(a)] * sim.value_or(0.0f);
       if (c > 0.0f) parts.emplace_back(-c, j);
     }
-    if (!evidenced && fallback_.enabled()) {
-      const std::int32_t users = fallback_.popularity(item);
-      return "no item you interacted with has it as a neighbour; ranked by popularity (" + std::to_string(users) +
-             (users == 1 ? " training user)" : " training users)");
-    }
+    if (!evidenced && fallback_.enabled())
+      return "no item you interacted with has it as a neighbour; " + fallback_.reason(item);
     if (parts.empty()) return {};
     std::sort(parts.begin(), parts.end());  // largest contribution first, then smaller id
     std::string text = "because you interacted with ";

@@ -21,11 +21,12 @@ const PluginDescriptor* describe() {
        "item-based kNN over sparse co-occurrence (Deshpande & Karypis 2004; implicit)",
        kCapExplain | kCapSaveLoad, &knn_params, &make_item_knn},
       {"user_knn", PluginKind::kRecommender,
-       "user-based kNN, weighted sum over the most similar users (Herlocker et al. 1999)", kCapSaveLoad,
+       "user-based kNN, weighted sum over the most similar users (Herlocker et al. 1999)",
+       kCapExplain | kCapSaveLoad,
        &knn_params, &make_user_knn},
   };
   static const PluginDescriptor d = make_descriptor(
-      "knn", "1.2.1", "cf", "neighbourhood collaborative filtering", algos);
+      "knn", "1.3.0", "cf", "neighbourhood collaborative filtering", algos);
   return &d;
 }
 

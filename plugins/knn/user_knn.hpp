@@ -10,14 +10,17 @@
 // user u keeps its `neighbors` most similar users N_k(u) (neighbours.hpp).
 // Score: s(u, i) = Σ_{v ∈ N_k(u)} sim(u, v) · r_vi. Scoring a user costs
 // O(Σ_{v ∈ N_k(u)} |I_v|). An item no v ∈ N_k(u) rated has no evidence:
-// `fallback` (fallback.hpp).
+// `fallback` (fallback.hpp). explain names the terms of that sum: how many
+// v ∈ N_k(u) rated i, and the (at most two) contributing most.
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "knn_io.hpp"
@@ -89,7 +92,46 @@ class UserKnnRecommender final : public Recommender {
     fit_fallback();
   }
 
+  /// "2 of your 3 nearest neighbours interacted with it: user 1 (similarity
+  /// 0.82), user 2 (similarity 0.50)": the terms sim(u, v) · r_vi of s(u,
+  /// item), counted, and the (at most two) largest positive ones named with
+  /// sim(u, v). An item without evidence that the fallback ranked says so,
+  /// with the popularity it was ranked by.
+  std::string explain(UserId u, ItemId item) override {
+    std::vector<std::pair<float, std::size_t>> parts;  // (−term, its slot in u's neighbour row)
+    std::int32_t rated = 0;  // terms of the sum: neighbours who rated the item
+    const auto a0 = static_cast<std::size_t>(model_.indptr[u]), a1 = static_cast<std::size_t>(model_.indptr[u + 1]);
+    for (std::size_t a = a0; a < a1; ++a) {
+      const auto rvi = rating(model_.ids[a], item);
+      if (!rvi) continue;
+      ++rated;
+      if (const float c = model_.sims[a] * *rvi; c > 0.0f) parts.emplace_back(-c, a);
+    }
+    const std::size_t k = a1 - a0;
+    const std::string nearest =
+        "your " + std::to_string(k) + (k == 1 ? " nearest neighbour" : " nearest neighbours");
+    if (rated == 0 && fallback_.enabled())
+      return (k == 0 ? std::string("you have no nearest neighbours")
+                     : "no user among " + nearest + " interacted with it") +
+             "; " + fallback_.reason(item);
+    if (parts.empty()) return {};
+    std::sort(parts.begin(), parts.end());  // largest contribution first, then smaller id (rows sort by id)
+    std::string text = std::to_string(rated) + " of " + nearest + " interacted with it: ";
+    for (std::size_t p = 0; p < parts.size() && p < 2; ++p) {
+      const std::size_t a = parts[p].second;
+      text += (p > 0 ? ", user " : "user ") + std::to_string(model_.ids[a]) + " (similarity " +
+              two_decimals(model_.sims[a]) + ")";
+    }
+    return text;
+  }
+
  private:
+  /// Locale-independent fixed-point text with two decimals.
+  static std::string two_decimals(float x) {
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed, 2);
+    return std::string(buf, res.ptr);
+  }
   /// r_vi if v rated i, else nothing.
   std::optional<float> rating(std::int32_t v, ItemId i) const {
     const auto first = history_.ids.begin() + history_.indptr[v];

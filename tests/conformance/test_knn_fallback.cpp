@@ -103,6 +103,20 @@ TEST_CASE("knn fallback: item_knn explains an item the fallback ranked by its po
   CHECK(fit_algorithm("item_knn", d)->explain(1, 4).empty());
 }
 
+TEST_CASE("knn fallback: user_knn explains an item the fallback ranked by its popularity", "[knn]") {
+  // u1's one neighbour is u2 (cos 1/√2), who has i1: i1 is evidenced, the rest
+  // are ranked by popularity. u0 has no neighbour at all.
+  const TrainData d = islands();
+  auto r = fit_algorithm("user_knn", d, kPopularity);
+  CHECK(r->explain(1, 1) == "1 of your 1 nearest neighbour interacted with it: user 2 (similarity 0.71)");
+  CHECK(r->explain(1, 4) == "no user among your 1 nearest neighbour interacted with it; ranked by popularity "
+                            "(4 training users)");
+  CHECK(r->explain(1, 3) == "no user among your 1 nearest neighbour interacted with it; ranked by popularity "
+                            "(1 training user)");
+  CHECK(r->explain(0, 2) == "you have no nearest neighbours; ranked by popularity (2 training users)");
+  CHECK(fit_algorithm("user_knn", d)->explain(1, 4).empty());
+}
+
 TEST_CASE("knn fallback: evidence that sums to 0 is still evidence", "[knn]") {
   // Explicit values, dot similarity (users x items; P = i0, T = i1, a = i2, b = i3):
   //   u0: T 1, a 1    u1: T 1, b 1    u2: a 1, b -1    u3, u4, u5: P 1

@@ -14,7 +14,11 @@
 //   i3 shares no user with i1 or i2.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <span>
+#include <string>
 
 #include "conformance_support.hpp"
 
@@ -149,4 +153,79 @@ TEST_CASE("user_knn sums neighbours' interactions weighted by similarity", "[knn
   CHECK(score1(*one, 0, 3) == 0.0f);
   CHECK(score1(*one, 3, 1) == Approx(0.5));
   CHECK(score1(*one, 3, 2) == 0.0f);
+}
+
+TEST_CASE("user_knn explains with the neighbours whose terms score the item", "[knn]") {
+  REQUIRE((plugin_registry().find("user_knn").algorithm->capabilities & kCapExplain) != 0);
+  // u0's neighbours: u1 (2/√6 ≈ 0.82), u2 (1/2), u3 (1/2); u3's: u0 (1/2), u1 (1/√6 ≈ 0.41).
+  auto r = fit_algorithm("user_knn", four_by_four());
+  CHECK(r->explain(0, 2) == "2 of your 3 nearest neighbours interacted with it: user 1 (similarity 0.82), "
+                            "user 2 (similarity 0.50)");
+  CHECK(score1(*r, 0, 2) == Approx(2 / kRt6 + 0.5));  // the two similarities named
+  CHECK(r->explain(0, 3) == "1 of your 3 nearest neighbours interacted with it: user 3 (similarity 0.50)");
+  CHECK(r->explain(3, 1) == "2 of your 2 nearest neighbours interacted with it: user 0 (similarity 0.50), "
+                            "user 1 (similarity 0.41)");
+  // neighbors = 1: u3 keeps only u0, who does not have i2, so nothing scores it.
+  auto one = fit_algorithm("user_knn", four_by_four(), {{"neighbors", std::int64_t{1}}});
+  CHECK(one->explain(3, 1) == "1 of your 1 nearest neighbour interacted with it: user 0 (similarity 0.50)");
+  CHECK(one->explain(3, 2).empty());
+}
+
+TEST_CASE("user_knn names the neighbours contributing most, not the most similar", "[knn]") {
+  // Explicit ratings, u0 = (5, ., .), u1 = (5, 1, 5), u2 = (2, 5, .):
+  //   cos(u0,u1) = 25/(5√51) ≈ 0.70, cos(u0,u2) = 10/(5√29) ≈ 0.37;
+  //   s(u0, i1) = 0.70 · 1 + 0.37 · 5: u2 contributes more (1.86 > 0.70).
+  const TrainData d = make_train_data(3, 3, {{0, 0, 5}, {1, 0, 5}, {1, 1, 1}, {1, 2, 5}, {2, 0, 2}, {2, 1, 5}}, true);
+  auto r = fit_algorithm("user_knn", d, {{"implicit", false}});
+  const double c1 = 25 / (5 * std::sqrt(51.0)), c2 = 10 / (5 * std::sqrt(29.0));
+  CHECK(score1(*r, 0, 1) == Approx(c1 * 1 + c2 * 5));
+  CHECK(r->explain(0, 1) == "2 of your 2 nearest neighbours interacted with it: user 2 (similarity 0.37), "
+                            "user 1 (similarity 0.70)");
+  CHECK(r->explain(0, 2) == "1 of your 2 nearest neighbours interacted with it: user 1 (similarity 0.70)");
+}
+
+TEST_CASE("user_knn's explanation counts and names exactly the neighbours that score the item", "[knn]") {
+  // With every co-rating user kept (neighbors >= users), N_k(u) is the users sharing an item
+  // with u, cos(u, v) = shared / √(|I_u| |I_v|), and s(u, i) sums cos(u, v) over those with i:
+  // the explanation counts those terms and names the two largest.
+  const TrainData d = synthetic_train_data();
+  auto r = fit_algorithm("user_knn", d, {{"neighbors", std::int64_t{1000}}});
+  const auto row = [&](UserId v) {
+    return std::span(d.by_user.indices.data() + d.by_user.indptr[v],
+                     static_cast<std::size_t>(d.by_user.indptr[v + 1] - d.by_user.indptr[v]));
+  };
+  const auto has = [&](UserId v, ItemId i) { return std::find(row(v).begin(), row(v).end(), i) != row(v).end(); };
+  for (UserId u = 0; u < d.n_users; ++u) {
+    std::map<UserId, double> near;  // v -> cos(u, v)
+    for (UserId v = 0; v < d.n_users; ++v) {
+      const auto shared = std::count_if(row(u).begin(), row(u).end(), [&](ItemId i) { return has(v, i); });
+      if (v != u && shared > 0) near[v] = shared / std::sqrt(static_cast<double>(row(u).size() * row(v).size()));
+    }
+    for (ItemId i = 0; i < d.n_items; ++i) {
+      INFO("user " << u << " item " << i);
+      std::map<UserId, double> terms;
+      double sum = 0.0;
+      for (const auto& [v, c] : near)
+        if (has(v, i)) terms[v] = c, sum += c;
+      const std::string why = r->explain(u, i);
+      if (terms.empty()) {
+        CHECK(why.empty());
+        continue;
+      }
+      CHECK(score1(*r, u, i) == Approx(sum));
+      CHECK(why.rfind(std::to_string(terms.size()) + " of your " + std::to_string(near.size()) +
+                          " nearest neighbours interacted with it: ", 0) == 0);
+      // Each user named is a term, with its similarity, and no unnamed term is larger.
+      std::vector<UserId> named;
+      for (std::size_t at = why.find("user "); at != std::string::npos; at = why.find("user ", at + 1)) {
+        const UserId v = std::stoi(why.substr(at + 5));
+        REQUIRE(terms.count(v) == 1);
+        CHECK(std::stod(why.substr(why.find("(similarity ", at) + 12)) == Approx(terms[v]).margin(0.005 + 1e-6));
+        named.push_back(v);
+      }
+      CHECK(named.size() == std::min<std::size_t>(2, terms.size()));
+      for (const auto& [v, c] : terms)
+        if (std::find(named.begin(), named.end(), v) == named.end()) CHECK(c <= terms[named.back()] + 1e-6);
+    }
+  }
 }
