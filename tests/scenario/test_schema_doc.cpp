@@ -252,6 +252,37 @@ TEST_CASE("SCHEMA.md names the methods each [split] key applies to", "[scenario]
   CHECK(checked == uses.size());
 }
 
+TEST_CASE("SCHEMA.md names the protocols that read each [evaluation] key", "[scenario]") {
+  // Each [evaluation] row says "Read by the ..." up to a '.', naming exactly
+  // the protocols of scenario_schema::evaluation_key_protocols, which lists
+  // every [evaluation] key once.
+  const auto& uses = scenario_schema::evaluation_key_protocols();
+  std::vector<std::string> listed;
+  for (const auto& use : uses) listed.push_back(use.key);
+  CHECK(listed == scenario_schema::keys_of("evaluation"));
+  const std::string marker = "Read by the ";
+  std::size_t checked = 0;
+  std::istringstream lines(read_schema_doc());
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (!std::regex_search(line, m, std::regex(R"(^\| `evaluation\.([a-z_]+)` \|)"))) continue;
+    const std::string leaf = m[1];
+    const auto use = std::find_if(uses.begin(), uses.end(), [&](const auto& u) { return u.key == leaf; });
+    INFO("evaluation." << leaf);
+    REQUIRE(use != uses.end());
+    const auto at = line.find(marker);
+    REQUIRE(at != std::string::npos);
+    const std::string clause = line.substr(at, line.find('.', at) - at);
+    std::set<std::string> named;
+    for (const auto& p : scenario_schema::protocols())
+      if (clause.find("`" + p + "`") != std::string::npos) named.insert(p);
+    INFO(clause);
+    CHECK(named == std::set<std::string>(use->protocols.begin(), use->protocols.end()));
+    ++checked;
+  }
+  CHECK(checked == uses.size());
+}
+
 TEST_CASE("SCHEMA.md's complete example loads and expands", "[scenario]") {
   // It once combined split.method = "fixed" with [filter] keys the loader
   // refuses: the documentation's own example did not load.

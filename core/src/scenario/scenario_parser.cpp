@@ -311,6 +311,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
   if (sc.environment.plugin.empty()) sc.has_dataset = true;
   parse_protocols(root, sc);
   check_split_against_scenario(root, sc);
+  check_evaluation_against_protocols(root, sc);
   check_split_time_order(root, sc);
   parse_algorithms(path, root, sc.algorithms);
   scenario_detail::check_trial_count(root, sc);

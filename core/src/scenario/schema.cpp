@@ -76,6 +76,22 @@ const std::vector<SplitKeyMethods>& split_key_methods() {
   return v;
 }
 
+// Who reads each [evaluation] key: the offline trial (runner/trial.cpp:
+// target, nested_validation), its evaluator (eval/evaluator.cpp) and record
+// (runner/eval_json.cpp) read them all; the simulated trials
+// (runner/online.cpp) only bootstrap, for their intervals; compare the
+// report, over the labels of every protocol.
+const std::vector<EvaluationKeyProtocols>& evaluation_key_protocols() {
+  static const std::vector<std::string> all = {"offline", "online", "off_policy"};
+  static const std::vector<EvaluationKeyProtocols> v = {
+      {"protocol", {"offline"}},        {"sampled_negatives", {"offline"}}, {"metrics", {"offline"}},
+      {"cutoffs", {"offline"}},         {"bootstrap", all},                 {"relevance_threshold", {"offline"}},
+      {"max_latency_users", {"offline"}}, {"target", {"offline"}},          {"nested_validation", {"offline"}},
+      {"cold_user_max", {"offline"}},   {"head_fraction", {"offline"}},     {"compare", all},
+  };
+  return v;
+}
+
 const std::vector<std::string>& split_ties() {
   static const std::vector<std::string> v = {"source", "item"};
   return v;

@@ -42,4 +42,14 @@ struct SplitKeyMethods {
 /// nothing. The keys not listed (method, ties) apply under every method.
 const std::vector<SplitKeyMethods>& split_key_methods();
 
+/// An [evaluation] key and the protocols that read it.
+struct EvaluationKeyProtocols {
+  std::string key;
+  std::vector<std::string> protocols;  // in protocols() order
+};
+/// Every [evaluation] key, in documentation order, with the protocols that
+/// read it; the parser refuses a key written in a scenario none of whose
+/// protocols reads it, where it would change nothing.
+const std::vector<EvaluationKeyProtocols>& evaluation_key_protocols();
+
 }  // namespace recfuse::scenario_schema

@@ -108,6 +108,23 @@ void refuse_keys_the_method_ignores(const Section& s, const SplitSpec& p) {
   }
 }
 
+bool runs(const Scenario& sc, const std::string& protocol) {
+  return std::find(sc.protocols.begin(), sc.protocols.end(), protocol) != sc.protocols.end();
+}
+
+/// What a table or key that `readers` alone read is refused with, in a
+/// scenario that runs none of them: "is read only by the offline protocol;
+/// this scenario runs protocols = [\"online\"]".
+std::string read_only_by(const std::vector<std::string>& readers, const Section& root, const Scenario& sc) {
+  std::string who, ran;
+  for (std::size_t k = 0; k < readers.size(); ++k)
+    who += (k == 0 ? "" : k + 1 == readers.size() ? " and " : ", ") + readers[k];
+  for (const std::string& p : sc.protocols) ran += (ran.empty() ? "\"" : ", \"") + p + "\"";
+  return "is read only by the " + who + (readers.size() == 1 ? " protocol" : " protocols") +
+         "; this scenario runs protocols = [" + ran + "]" +
+         (root.has("protocols") ? "" : " (the default for an [environment] without a [dataset])");
+}
+
 }  // namespace
 
 void parse_split(const Section& s, SplitSpec& p) {
@@ -225,13 +242,10 @@ void parse_online(const Section& s, OnlineSpec& o) {
 // so without offline a [split] would change nothing: refused, as a key its
 // method does not read is.
 void check_split_against_scenario(const Section& root, const Scenario& sc) {
-  if (std::find(sc.protocols.begin(), sc.protocols.end(), "offline") == sc.protocols.end()) {
+  if (!runs(sc, "offline")) {
     const auto split = root.sub("split");
     if (!split) return;
-    std::string runs;
-    for (const std::string& p : sc.protocols) runs += (runs.empty() ? "\"" : ", \"") + p + "\"";
-    split->fail_table("is read only by the offline protocol; this scenario runs protocols = [" + runs + "]" +
-                      (root.has("protocols") ? "" : " (the default for an [environment] without a [dataset])"));
+    split->fail_table(read_only_by({"offline"}, root, sc));
   }
   const SplitSpec& p = sc.split;
   // The methods that read a source's own parts (without [dataset], the
@@ -254,13 +268,26 @@ void check_split_against_scenario(const Section& root, const Scenario& sc) {
   }
 }
 
+// An [evaluation] key that none of the scenario's protocols reads would
+// change nothing (schema.cpp, evaluation_key_protocols): refused at the key,
+// as a [split] without the offline protocol is at its table.
+void check_evaluation_against_protocols(const Section& root, const Scenario& sc) {
+  const auto evaluation = root.sub("evaluation");
+  if (!evaluation) return;
+  for (const auto& use : schema::evaluation_key_protocols()) {
+    if (!evaluation->has(use.key)) continue;
+    if (std::none_of(use.protocols.begin(), use.protocols.end(), [&](const std::string& p) { return runs(sc, p); }))
+      evaluation->fail(use.key, read_only_by(use.protocols, root, sc));
+  }
+}
+
 // SCHEMA.md [split.method]: the time-based methods need time order. Where the
 // format and its keys say the data has none (data/time_order.hpp), every
 // trial would fail; RecBole's .inter header is read only by the trial.
 // Without timestamps no two interactions tie in time, so [split.ties] would
 // change nothing: refused too.
 void check_split_time_order(const Section& root, const Scenario& sc) {
-  if (std::find(sc.protocols.begin(), sc.protocols.end(), "offline") == sc.protocols.end()) return;
+  if (!runs(sc, "offline")) return;
   const DatasetSpec& d = sc.dataset;
   const std::optional<TimeOrder> order = declared_time_order(d);
   if (!order) return;

@@ -17,6 +17,9 @@ void parse_online(const Section& s, OnlineSpec& o);
 /// protocols are known: a split that cannot run fails at its key here, not
 /// in every trial.
 void check_split_against_scenario(const Section& root, const Scenario& sc);
+/// An [evaluation] key that none of the scenario's protocols reads
+/// (scenario_schema::evaluation_key_protocols) fails at its key.
+void check_evaluation_against_protocols(const Section& root, const Scenario& sc);
 /// A time-based split method against what the dataset's format and keys say
 /// about its time order (data/time_order.hpp), at [split.method] (or at
 /// [dataset.format] under the default method).
