@@ -255,7 +255,7 @@ TEST_CASE("fit-cache refuses a path it cannot make a directory of") {
 TEST_CASE("fit-cache: trials side by side that need the same node fit it once, the other waits and reads") {
   const auto dir = temp_dir("fit_cache_jobs");
   const auto cache = dir / "cache";
-  // Two rows of one fit under two names, long enough (~0.5 s) that --jobs 2
+  // Two rows of one fit under two names, long enough (~0.5 s on a 2-core machine) that --jobs 2
   // starts the second before the first has kept it.
   const auto scenario = write_text(dir, "twins.toml", R"(name = "twins"
 seeds = [3]
@@ -275,11 +275,11 @@ bootstrap = 10
 [[algorithms]]
 name = "first"
 plugin = "bpr"
-params = { factors = 64, epochs = 40 }
+params = { factors = 64, epochs = 100 }
 [[algorithms]]
 name = "second"
 plugin = "bpr"
-params = { factors = 64, epochs = 40 }
+params = { factors = 64, epochs = 100 }
 )");
   const auto out = dir / "out";
   const auto r = run_recfuse("run " + scenario.string() + " --output " + out.string() +
