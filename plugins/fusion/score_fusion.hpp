@@ -25,11 +25,14 @@
 // multiplied as they are.
 // Acting as a policy, CombMNZ's lists are each child's top depth of the
 // step's candidates (FusionStrategy::score_candidates).
+// explain names each child's term w_c ŝ_c(u,i) and, for CombMNZ, m(u,i)
+// (fusion_explain.hpp); `parts` gives them as score_all adds them.
 #pragma once
 
 #include <omp.h>
 
 #include "fusion_common.hpp"
+#include "fusion_explain.hpp"
 #include "recfuse/params.hpp"
 
 namespace recfuse {
@@ -66,33 +69,61 @@ class ScoreFusion final : public FusionStrategy {
     const auto n = static_cast<std::size_t>(n_items());
     const std::size_t stride = users.size() * n;
     score_children(children_, users, n, buf_);
-    const bool mnz = method_ == "combmnz";
-    const int depth = std::min(depth_, n_items());
 #pragma omp parallel if (users.size() > 8)
     {
-      std::vector<ItemId> order, top_items(mnz ? static_cast<std::size_t>(depth) : 0);
-      std::vector<float> top_scores(top_items.size());
-      std::vector<std::uint8_t> hits(mnz ? n : 0);
+      RowScratch s = scratch();
 #pragma omp for schedule(dynamic, 4)
       for (std::ptrdiff_t r = 0; r < static_cast<std::ptrdiff_t>(users.size()); ++r) {
-        const auto ex = train_.view().row(users[static_cast<std::size_t>(r)]);
-        float* dst = out.data() + static_cast<std::size_t>(r) * n;
-        std::fill(dst, dst + n, 0.0f);
-        if (mnz) std::fill(hits.begin(), hits.end(), 0);
-        for (std::size_t c = 0; c < children_.size(); ++c) {
-          float* row = buf_.data() + c * stride + static_cast<std::size_t>(r) * n;
-          if (mnz) {
-            topk_exclude(row, n_items(), ex, depth, top_items.data(), top_scores.data());
-            for (ItemId i : top_items) if (i != kNoItem) ++hits[static_cast<std::size_t>(i)];
-          }
-          normalize_row(row, n_items(), ex, normalization_, order);
-          const auto w = static_cast<float>(weights_[c]);
-          for (std::size_t i = 0; i < n; ++i) dst[i] += w * row[i];
-        }
-        if (mnz)
-          for (std::size_t i = 0; i < n; ++i) dst[i] *= static_cast<float>(hits[i]);
+        const auto at = static_cast<std::size_t>(r) * n;
+        fuse_row(users[static_cast<std::size_t>(r)], buf_.data() + at, stride, out.data() + at, s);
       }
     }
+  }
+
+  /// The parts of s(u, i): terms[c] = w_c ŝ_c(u,i) as score_all adds them
+  /// (float, in child order), lists = m(u,i) for CombMNZ (1 otherwise), and
+  /// score = lists × Σ_c terms[c], score_all's value. Empty terms when u or
+  /// i is out of range.
+  struct Parts {
+    std::vector<float> terms;
+    int lists = 1;
+    float score = 0.0f;
+  };
+  Parts parts(UserId u, ItemId i) {
+    Parts p;
+    if (u < 0 || u >= n_users() || i < 0 || i >= n_items()) return p;
+    const auto n = static_cast<std::size_t>(n_items());
+    const UserId users[] = {u};
+    score_children(children_, users, n, buf_);
+    RowScratch s = scratch();
+    std::vector<float> fused(n);
+    fuse_row(u, buf_.data(), n, fused.data(), s);  // leaves the children's rows normalised
+    const auto at = static_cast<std::size_t>(i);
+    for (std::size_t c = 0; c < children_.size(); ++c)
+      p.terms.push_back(static_cast<float>(weights_[c]) * buf_[c * n + at]);
+    if (!s.hits.empty()) p.lists = s.hits[at];
+    p.score = fused[at];
+    return p;
+  }
+
+  /// "fused score 1.09: knn +0.62, pop +0.47; knn: <knn's reason>"; CombMNZ
+  /// "fused score 2.18 = 2 x 1.09 (2 children rank it in the top 100): ...".
+  std::string explain(UserId u, ItemId i) override {
+    const Parts p = parts(u, i);
+    if (p.terms.empty()) return {};
+    std::vector<ChildTerm> terms;
+    float sum = 0.0f;
+    for (const float t : p.terms) {
+      terms.push_back({t, true, ""});
+      sum += t;
+    }
+    std::string lead = "fused score " + fusion_number(p.score);
+    if (method_ == "combmnz")
+      lead += " = " + std::to_string(p.lists) + " x " + fusion_number(sum) + " (" +
+              (p.lists == 0 ? std::string("no child ranks")
+                            : std::to_string(p.lists) + (p.lists == 1 ? " child ranks" : " children rank")) +
+              " it in the top " + std::to_string(std::min(depth_, n_items())) + ")";
+    return explain_child_terms(children_, lead, terms, u, i);
   }
 
   std::size_t model_bytes() const override {
@@ -148,6 +179,41 @@ class ScoreFusion final : public FusionStrategy {
   }
 
  private:
+  /// Per-thread scratch of fuse_row; top and hits are CombMNZ's.
+  struct RowScratch {
+    std::vector<ItemId> order, top;
+    std::vector<float> top_scores;
+    std::vector<std::uint8_t> hits;
+  };
+  RowScratch scratch() const {
+    const bool mnz = method_ == "combmnz";
+    const auto depth = static_cast<std::size_t>(std::min(depth_, n_items()));
+    return {{}, std::vector<ItemId>(mnz ? depth : 0), std::vector<float>(mnz ? depth : 0),
+            std::vector<std::uint8_t>(mnz ? static_cast<std::size_t>(n_items()) : 0)};
+  }
+  /// dst (n_items) = user u's fused row from the children's raw rows (child
+  /// c's at rows + c * stride), which are left normalised; CombMNZ's m(u, i)
+  /// is left in s.hits.
+  void fuse_row(UserId u, float* rows, std::size_t stride, float* dst, RowScratch& s) const {
+    const auto n = static_cast<std::size_t>(n_items());
+    const bool mnz = method_ == "combmnz";
+    const auto ex = train_.view().row(u);
+    std::fill(dst, dst + n, 0.0f);
+    if (mnz) std::fill(s.hits.begin(), s.hits.end(), 0);
+    for (std::size_t c = 0; c < children_.size(); ++c) {
+      float* row = rows + c * stride;
+      if (mnz) {
+        topk_exclude(row, n_items(), ex, static_cast<int>(s.top.size()), s.top.data(), s.top_scores.data());
+        for (ItemId i : s.top) if (i != kNoItem) ++s.hits[static_cast<std::size_t>(i)];
+      }
+      normalize_row(row, n_items(), ex, normalization_, s.order);
+      const auto w = static_cast<float>(weights_[c]);
+      for (std::size_t i = 0; i < n; ++i) dst[i] += w * row[i];
+    }
+    if (mnz)
+      for (std::size_t i = 0; i < n; ++i) dst[i] *= static_cast<float>(s.hits[i]);
+  }
+
   void set_weights() {
     require_children(children_, 1, kAnyNumber, "score_fusion");
     weights_ = weights_for(weights_param_, children_.size(), "score_fusion");

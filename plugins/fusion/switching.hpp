@@ -17,7 +17,8 @@
 //   users); each segment gets the child with the best NDCG@10 on the
 //   validation users of that segment (ties: the earlier child), a segment
 //   without validation users the best child overall.
-// Scores are the chosen child's own scores (comparable within a user only).
+// Scores are the chosen child's own scores (comparable within a user only);
+// explain names the chosen child and the rule, then that child's own reason.
 // Deployed as a policy, the chosen child acts for its users with its own act
 // (a bandit's exploration, SlateQ's slates), not by a ranking of its scores.
 // Switching declares no propensities: off-policy estimates of a switching
@@ -27,6 +28,7 @@
 #pragma once
 
 #include "fusion_common.hpp"
+#include "fusion_explain.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/ranking_metrics.hpp"
 
@@ -122,6 +124,20 @@ class Switching final : public FusionStrategy {
     for (std::size_t s = 0; s < bounds_.size(); ++s)
       d.emplace_back("quartile" + std::to_string(s + 1) + "_history", static_cast<double>(bounds_[s]));
     return d;
+  }
+
+  /// "served by knn, the child for users with at least 20 training items;
+  /// knn: <knn's reason>". The rule's side of the user is what the saved
+  /// choice says (the history lengths are not saved).
+  std::string explain(UserId u, ItemId i) override {
+    if (u < 0 || u >= n_users() || i < 0 || i >= n_items()) return {};
+    const auto c = static_cast<std::size_t>(choice_[static_cast<std::size_t>(u)]);
+    const std::string items = std::to_string(min_history_) + (min_history_ == 1 ? " training item" : " training items");
+    return "served by " + children_[c].name + ", " +
+           (learned_ ? std::string("the child chosen on validation for your history-length quartile")
+            : c == 0 ? "the child for users with fewer than " + items
+                     : "the child for users with at least " + items) +
+           child_reason(children_, c, u, i);
   }
 
   /// The child index chosen for each user.

@@ -15,6 +15,8 @@
 // on ml-100k u1.base at λ = 200 float B is within 5e-7 of double B, 3e-6 of
 // its largest entry, and ranks the same). Score:
 // s_u = x_u B, i.e. the sum of the rows of B of u's training items.
+// explain names the terms of that sum, s_ui = Σ_{j∈I_u} B_ji: how many of
+// u's training items raise the score and the two largest (explain_terms.hpp).
 // The dense n x n matrices are the limit: fit refuses catalogues whose peak
 // exceeds max_memory_mb, naming the size. Float holds two n x n floats (the
 // Gram/factor and P/B, n²·8 bytes); double three matrices (the double
@@ -29,6 +31,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "explain_terms.hpp"
 #include "recfuse/model_io.hpp"
 #include "recfuse/factor_scoring.hpp"
 #include "recfuse/params.hpp"
@@ -170,6 +173,21 @@ class EaseRecommender final : public Recommender {
                  "a history item", "is outside the catalogue");
     set_shape(static_cast<std::int32_t>(history_indptr_.size() - 1), static_cast<std::int32_t>(weights_.rows()));
   }
+
+  /// The terms X_uj·B_ji = B_ji of s_ui, one per j ∈ I_u in I_u's order:
+  /// score_all's summands, so their float sum in that order is the score.
+  std::vector<ItemTerm> contributions(UserId u, ItemId i) const {
+    std::vector<ItemTerm> out;
+    if (u < 0 || u >= n_users() || i < 0 || i >= n_items()) return out;
+    for (std::int64_t k = history_indptr_[u]; k < history_indptr_[u + 1]; ++k) {
+      const std::int32_t j = history_[static_cast<std::size_t>(k)];
+      out.push_back({j, weights_(j, i)});
+    }
+    return out;
+  }
+
+  /// "31 of your 40 training items raise its score: item 50 (+0.052, 8%), ...".
+  std::string explain(UserId u, ItemId i) override { return explain_item_terms(contributions(u, i)); }
 
   const RowMatrixF& weights() const { return weights_; }
 

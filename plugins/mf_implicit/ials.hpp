@@ -5,13 +5,19 @@
 //   plugin = "ials"
 //   params = { factors = 64, reg = 0.01, alpha = 10.0, iterations = 15 }
 //
-// Model: s(u, i) = x_uᵀ y_i. Fit alternates half-steps (ials_solver.hpp):
+// Model: s(u, i) = x_uᵀ y_i. Fit alternates half-steps (recfuse/ials_solver.hpp):
 // users against fixed items, then items against fixed users, minimising HKV
 // eq. (3) with confidence c_ui = 1 + α·r_ui (eq. 5) or 1 + α·log(1 + r_ui/ε)
 // (eq. 6); r_ui = 1 for every training pair unless use_values = true.
 // Defaults follow benfred/implicit's AlternatingLeastSquares (factors 100,
 // reg 0.01, alpha 1, 15 iterations, 3 CG steps, init 0.01 scale); implicit
 // uses c_ui = α·r_ui where we keep the paper's 1 + α·r_ui.
+// explain follows HKV §5 ("Explaining recommendations"): with
+// W^u = (YᵀC^uY + λI)⁻¹ the least-squares user factor is
+// x*_u = Σ_{j∈I_u} c_uj W^u y_j, so y_iᵀx*_u = Σ_{j∈I_u} s^u_ij c_uj with
+// s^u_ij = y_iᵀW^u y_j; it names the past items j with the largest terms
+// and their shares (explain_terms.hpp). The terms explain that exact solve
+// against the final Y (`contributions`), not the saved x_u exactly.
 #pragma once
 
 #include <chrono>
@@ -21,7 +27,8 @@
 #include <vector>
 
 #include "early_stopping.hpp"
-#include "ials_solver.hpp"
+#include "explain_terms.hpp"
+#include "recfuse/ials_solver.hpp"
 #include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
@@ -72,7 +79,8 @@ class IalsRecommender final : public Recommender {
     if (data.by_user.rows != data.n_users || data.by_item.rows != data.n_items)
       throw Error("ials: training matrices do not match n_users x n_items");
     set_shape(data.n_users, data.n_items);
-    const IalsRows by_user = make_confidence_rows(data.by_user, conf_opts_);
+    history_ = make_confidence_rows(data.by_user, conf_opts_);
+    const IalsRows& by_user = history_;
     const IalsRows by_item = make_confidence_rows(data.by_item, conf_opts_);
     init(user_factors_, data.n_users, derive_seed(ctx.seed, "ials_user"));
     init(item_factors_, data.n_items, derive_seed(ctx.seed, "ials_item"));
@@ -96,6 +104,7 @@ class IalsRecommender final : public Recommender {
       item_factors_ = std::move(best_items);
       ctx.log("ials: kept iteration " + std::to_string(stop.best_epoch()));
     }
+    forget_explained();
   }
 
   /// out: users.size() x n_items = X[users] Yᵀ, one GEMM per call.
@@ -107,19 +116,68 @@ class IalsRecommender final : public Recommender {
     return static_cast<std::size_t>(user_factors_.size() + item_factors_.size()) * sizeof(float);
   }
 
-  /// kCapSaveLoad: X and Y.
+  /// kCapSaveLoad: X, Y and the users' training rows with their
+  /// confidences c_uj (what explain reads; scoring reads X and Y only).
   void save(std::ostream& out) const override {
     ModelWriter w(out);
     w.matrix(user_factors_);
     w.matrix(item_factors_);
+    w.values(history_.indptr);
+    w.values(history_.indices);
+    w.values(history_.conf);
   }
   void load(std::istream& in) override {
     ModelReader r(in, "ials");
-    user_factors_ = r.rows_of_width<RowMatrixF>("user factors", factors_);
-    item_factors_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
+    RowMatrixF users = r.rows_of_width<RowMatrixF>("user factors", factors_);
+    RowMatrixF items = r.rows_of_width<RowMatrixF>("item factors", factors_);
+    IalsRows history;
+    history.indptr = r.values<std::int64_t>("history offsets");
+    history.indices = r.values<std::int32_t>("history items");
+    history.conf = r.values<float>("history confidences");
     r.finish();
+    r.expect("the number of history rows", static_cast<std::int64_t>(history.indptr.size()) - 1, users.rows());
+    r.expect_csr(history.indptr, history.indices, items.rows(), "the history offsets", "the history items",
+                 "a history item", "is outside the catalogue");
+    r.expect("the number of history confidences", static_cast<std::int64_t>(history.conf.size()),
+             static_cast<std::int64_t>(history.indices.size()));
+    history.rows = static_cast<std::int32_t>(users.rows());
+    for (std::size_t u = 0; u + 1 < history.indptr.size(); ++u)
+      history.max_row = std::max(history.max_row, history.indptr[u + 1] - history.indptr[u]);
+    user_factors_ = std::move(users);
+    item_factors_ = std::move(items);
+    history_ = std::move(history);
     set_shape(static_cast<std::int32_t>(user_factors_.rows()), static_cast<std::int32_t>(item_factors_.rows()));
+    forget_explained();
   }
+
+  /// The terms s^u_ij·c_uj of y_iᵀx*_u (HKV §5), one per j ∈ I_u in I_u's
+  /// order, in double: x*_u = W^u Yᵀ C^u p(u) is the exact least-squares user
+  /// factor against the final item factors Y, W^u = (YᵀC^uY + λI)⁻¹ =
+  /// (YᵀY + λI + Σ_{j∈I_u} (c_uj − 1) y_j y_jᵀ)⁻¹ factored by Cholesky. The
+  /// model's own x_u solved the user half-step before the last item
+  /// half-step (with solver = "cg", a few CG steps from a warm start), so
+  /// its score y_iᵀx_u differs from the terms' sum by y_iᵀ(x_u − x*_u),
+  /// which vanishes as the sweeps converge. W^u is kept for the last user
+  /// asked about (a top-k list is explained user by user). Empty when u has
+  /// no training items, u or i is out of range, or W^u does not exist (λ = 0).
+  std::vector<ItemTerm> contributions(UserId u, ItemId i) {
+    std::vector<ItemTerm> out;
+    if (u < 0 || u >= n_users() || i < 0 || i >= n_items()) return out;
+    const auto b = static_cast<std::size_t>(history_.indptr[static_cast<std::size_t>(u)]);
+    const auto e = static_cast<std::size_t>(history_.indptr[static_cast<std::size_t>(u) + 1]);
+    if (b == e) return out;
+    if (u != explained_user_) factor_normal_equations(u, b, e);
+    if (explained_llt_.info() != Eigen::Success) return out;
+    const Eigen::VectorXd wy = explained_llt_.solve(item_factors_.row(i).transpose().cast<double>());  // W^u y_i
+    for (std::size_t k = b; k < e; ++k) {
+      const std::int32_t j = history_.indices[k];
+      out.push_back({j, static_cast<double>(history_.conf[k]) * wy.dot(item_factors_.row(j).transpose().cast<double>())});
+    }
+    return out;
+  }
+
+  /// "31 of your 40 training items raise its score: item 50 (+0.34, 41%), ...".
+  std::string explain(UserId u, ItemId i) override { return explain_item_terms(contributions(u, i)); }
 
   const RowMatrixF& user_factors() const { return user_factors_; }
   const RowMatrixF& item_factors() const { return item_factors_; }
@@ -131,6 +189,26 @@ class IalsRecommender final : public Recommender {
     for (Eigen::Index r = 0; r < m.rows(); ++r)
       for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = static_cast<float>(rng.normal(0.0, init_std_));
   }
+  /// explained_llt_ ← Cholesky of YᵀC^uY + λI over u's rows [b, e) of history_.
+  void factor_normal_equations(UserId u, std::size_t b, std::size_t e) {
+    if (gramian_.size() == 0) {
+      const Eigen::MatrixXd y = item_factors_.cast<double>();
+      gramian_ = y.transpose() * y;
+      gramian_.diagonal().array() += reg_;
+    }
+    Eigen::MatrixXd a = gramian_;
+    for (std::size_t k = b; k < e; ++k)
+      a.selfadjointView<Eigen::Lower>().rankUpdate(item_factors_.row(history_.indices[k]).transpose().cast<double>(),
+                                                   static_cast<double>(history_.conf[k]) - 1.0);
+    explained_llt_.compute(a);  // reads the lower part
+    explained_user_ = u;
+  }
+  /// After fit or load: Y and the rows changed.
+  void forget_explained() {
+    gramian_.resize(0, 0);
+    explained_user_ = -1;
+  }
+
   static std::string format_seconds(double s) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4f s", s);
@@ -149,6 +227,10 @@ class IalsRecommender final : public Recommender {
   RowMatrixF user_factors_;  // n_users x f
   RowMatrixF item_factors_;  // n_items x f
   RowMatrixF gather_;        // scoring scratch
+  IalsRows history_;         // the users' training rows and c_uj (explain)
+  Eigen::MatrixXd gramian_;  // explain: YᵀY + λI in double, built on first use
+  Eigen::LLT<Eigen::MatrixXd> explained_llt_;  // of YᵀC^uY + λI for explained_user_
+  UserId explained_user_ = -1;
 };
 
 }  // namespace recfuse

@@ -17,16 +17,16 @@ const PluginDescriptor* describe() {
   static const AlgorithmDescriptor algos[] = {
       {"ials", PluginKind::kRecommender,
        "implicit ALS (Hu, Koren & Volinsky 2008) by conjugate gradient (Takács et al. 2011) or Cholesky",
-       kCapSaveLoad, &IalsRecommender::params, &make_ials},
+       kCapExplain | kCapSaveLoad, &IalsRecommender::params, &make_ials},
       {"bpr", PluginKind::kRecommender,
        "BPR-MF (Rendle et al. 2009): pairwise SGD with uniform negatives, optional Hogwild", kCapSaveLoad,
        &BprRecommender::params, &make_bpr},
       {"ease", PluginKind::kRecommender,
-       "EASE^R (Steck 2019): closed-form item-item model, dense n_items x n_items", kCapSaveLoad,
+       "EASE^R (Steck 2019): closed-form item-item model, dense n_items x n_items", kCapExplain | kCapSaveLoad,
        &EaseRecommender::params, &make_ease},
   };
   static const PluginDescriptor d = make_descriptor(
-      "mf_implicit", "1.2.0", "mf", "matrix factorisation and linear models for implicit feedback", algos);
+      "mf_implicit", "1.3.0", "mf", "matrix factorisation and linear models for implicit feedback", algos);
   return &d;
 }
 

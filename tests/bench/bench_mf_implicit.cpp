@@ -21,7 +21,7 @@
 #include "bench_support.hpp"
 #include "plugins/mf_implicit/bpr.hpp"
 #include "plugins/mf_implicit/ease.hpp"
-#include "plugins/mf_implicit/ials_solver.hpp"
+#include "recfuse/ials_solver.hpp"
 #include "recfuse/rng.hpp"
 #include "recfuse/topk.hpp"
 

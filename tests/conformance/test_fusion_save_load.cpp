@@ -130,6 +130,8 @@ std::vector<Case> cases() {
       {{"score_fusion", {}, {pop, knn}}},
       {{"score_fusion", {{"method", std::string("combmnz")}, {"normalization", std::string("rank")}, {"depth", std::int64_t{10}}}, {pop, knn}}},
       {{"rank_fusion", {{"method", std::string("vote")}, {"depth", std::int64_t{5}}}, {pop, knn}}},
+      // Children that explain from saved state (ease's B, ials's confidences): the fused reasons end with theirs.
+      {{"rank_fusion", {{"depth", std::int64_t{10}}}, {Node{"ease"}, Node{"ials", {{"factors", std::int64_t{4}}}}}}},
       {{"stacking", {}, {pop, knn}}},
       {{"stacking", {{"objective", std::string("pointwise")}, {"interactions", false}}, {pop, knn, uknn}}},
       {{"switching", {{"min_history", std::int64_t{8}}}, {pop, knn}}},

@@ -12,7 +12,7 @@
 
 #include "conformance_support.hpp"
 #include "plugins/mf_explicit/als_explicit.hpp"
-#include "plugins/mf_implicit/ials_solver.hpp"
+#include "recfuse/ials_solver.hpp"
 #include "recfuse/rng.hpp"
 
 using namespace recfuse;

@@ -9,31 +9,15 @@
 #include <string>
 
 #include "../../plugins/mf_implicit/ease.hpp"
-#include "../../plugins/mf_implicit/ials_solver.hpp"
+#include "recfuse/ials_solver.hpp"
 #include "conformance_support.hpp"
+#include "mf_test_support.hpp"
 #include "recfuse/rng.hpp"
 
 using namespace recfuse;
 using namespace recfuse::test;
 
 namespace {
-
-/// Declared defaults of `T::params()` overridden by `values`.
-template <typename T>
-ParamSet defaults_of(const std::map<std::string, ParamValue>& values = {}) {
-  ParamSet p;
-  for (const ParamSpec& s : T::params()) p.set(s.name, s.default_value);
-  for (const auto& [k, v] : values) p.set(k, v);
-  return p;
-}
-
-RowMatrixF random_factors(Eigen::Index rows, Eigen::Index f, std::uint64_t seed, double sd) {
-  Rng rng(seed);
-  RowMatrixF m(rows, f);
-  for (Eigen::Index r = 0; r < rows; ++r)
-    for (Eigen::Index c = 0; c < f; ++c) m(r, c) = static_cast<float>(rng.normal(0.0, sd));
-  return m;
-}
 
 /// Dense confidence (c_ui, 1 off the observed pairs) and preference matrices.
 void dense_cp(const IalsRows& conf, Eigen::Index cols, Eigen::MatrixXd& c, Eigen::MatrixXd& p) {
