@@ -118,7 +118,7 @@ CompareRow compare_metric(const RunForCompare& base, const RunForCompare& cand,
 
   // Paired exactly as report.json's comparisons: candidate trials against
   // baseline trials of the same (dataset, fold, seed), per user where both kept
-  // per-user vectors, else per trial.
+  // per-user vectors (rmse and mae: the users' error sums), else per trial.
   const json paired = report_detail::compare_pair(cand.records, algorithm, base.records, algorithm,
                                                   metric, report_detail::metric_view(metric));
   if (const double p = num(paired, "t_p"); std::isfinite(p)) {

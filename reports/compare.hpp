@@ -41,6 +41,10 @@ struct CompareRow {
   /// runs on other data do not pair):
   ///   paired_users: paired t-test over users, each user's value the mean
   ///     over the (fold, seed) trials both runs kept per-user vectors for;
+  ///   paired_user_errors: rmse and mae: paired t-test over users on the
+  ///     sums of their squared (absolute) errors over those trials, whose
+  ///     mean difference has the sign of the RMSE (MAE) delta; base and
+  ///     candidate are RMSE (MAE) over the paired ratings (comparisons.cpp);
   ///   paired_trials: paired t-test over matched (fold, seed) trial means
   ///     (no per-user vectors, at least 2 matched trials);
   ///   unpaired_summary: no usable trial records; Welch's t from the two

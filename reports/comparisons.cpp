@@ -12,8 +12,30 @@
 // (users are the independent replications; seeds are not independent of
 // them, and k-fold or ml-100k's u1..u5 folds test the same users again on
 // overlapping training data).
-// Without per-user vectors (rating metrics) the unit is the (fold, seed)
-// trial, and at least two pairs are needed.
+// RMSE and MAE (paired_user_errors) pair users on their rating errors: a
+// user's value on each side is the sum of its squared (absolute) errors over
+// every matched trial, n_u its test ratings there (the same on both sides).
+// The t-test is on d_u = SSE_a,u - SSE_b,u: since Σ_u d_u / Σ_u n_u =
+// MSE_a - MSE_b, it is the user-clustered test of the MSE difference (the
+// ratio estimator's linearised residual under H0 is d_u itself), so its sign
+// is the sign of the RMSE delta the row shows. Pairing a per-user RMSE
+// instead would weigh a user with one rating as one with a hundred and can
+// point the other way. Repeats of a user over seeds of one split (or over
+// folds) are summed into one unit: users are assumed independent of each
+// other; a user's ratings, seeds and folds are not. A deterministic
+// algorithm's seeds then add nothing (each d_u is S times one seed's, t
+// unchanged) instead of S identical trial differences with sd 0 and p = 0;
+// sums rather than means keep Σ d / Σ n the pooled MSE difference when users
+// are tested in different numbers of trials (random splits). The test
+// generalises over users for the seeds run: a shift that one seed's training
+// gives every user alike is not a source of error it counts. The row's
+// means are the metric over the paired ratings (RMSE = sqrt(Σ SSE / Σ n),
+// MAE = Σ SAE / Σ n); the t-interval of mean d scales by users / ratings
+// to the MSE (MAE) difference, and for rmse to RMSE units by dividing by
+// RMSE_a + RMSE_b (exact at the point, first order at the ends: it excludes
+// 0 exactly when p < 0.05); d_z and Wilcoxon stay those of d.
+// Without per-user vectors (records before the rating sums) the unit is the
+// (fold, seed) trial, and at least two pairs are needed.
 // Tests: recfuse::paired_compare (paired t, Wilcoxon signed-rank, Cohen's
 // d_z); Holm (1979) step-down adjustment of the t p-values over the rows of
 // one metric. The families differ: vs-best, every "is X worse than the best"
@@ -80,9 +102,32 @@ std::map<std::int64_t, double> per_user_values(const json& record, const std::st
   return values;
 }
 
+std::map<std::int64_t, UserErrorSum> rating_error_sums(const json& record, const std::string& sums) {
+  std::map<std::int64_t, UserErrorSum> out;
+  const json& pu = report_format::child(record, "per_user");
+  const json& users = report_format::child(pu, "rating_users");
+  const json& n = report_format::child(pu, "rating_n");
+  const json& s = report_format::child(pu, sums.c_str());
+  if (!users.is_array() || !n.is_array() || !s.is_array() || users.size() != n.size() ||
+      users.size() != s.size())
+    return out;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    if (!users[i].is_number_integer() || !n[i].is_number_integer() || !s[i].is_number()) continue;
+    const auto count = n[i].get<std::int64_t>();
+    if (count >= 1) out[users[i].get<std::int64_t>()] = {s[i].get<double>(), count};
+  }
+  return out;
+}
+
 MetricView metric_view(const std::string& metric) {
-  return {[metric](const json& r) { return per_user_values(r, metric); },
-          [metric](const json& r) { return metric_mean(r, metric); }};
+  MetricView view{[metric](const json& r) { return per_user_values(r, metric); },
+                  [metric](const json& r) { return metric_mean(r, metric); }, nullptr};
+  if (metric == "rmse" || metric == "mae") {
+    const std::string sums = metric == "rmse" ? "rating_sse" : "rating_sae";
+    view.rating_errors = [sums](const json& r) { return rating_error_sums(r, sums); };
+    view.sqrt_of_mean = metric == "rmse";
+  }
+  return view;
 }
 
 namespace {
@@ -91,11 +136,74 @@ struct PairedSamples {
   std::vector<double> a, b;
   std::string method, note;
   std::int64_t matched_trials = 0;
+  double ratings = 0;  // paired_user_errors: Σ n over the paired users and trials
 };
+
+/// rmse / mae on the users' error sums (the file comment); matched_trials = 0
+/// when no matched pair of trials kept them on both sides.
+PairedSamples pair_rating_errors(const std::map<TrialKey, const json*>& algo,
+                                 const std::map<TrialKey, const json*>& baseline,
+                                 const MetricView& view) {
+  struct Totals {
+    double a = 0, b = 0, n = 0;
+  };
+  std::map<std::int64_t, Totals> users;  // user -> error sums over the matched trials
+  PairedSamples out;
+  std::int64_t without = 0, unequal = 0;
+  for (const auto& [key, record] : algo) {
+    auto other = baseline.find(key);
+    if (other == baseline.end()) continue;
+    const auto ea = view.rating_errors(*record), eb = view.rating_errors(*other->second);
+    if (ea.empty() || eb.empty()) {
+      without += std::isfinite(view.trial_mean(*record)) && std::isfinite(view.trial_mean(*other->second));
+      continue;
+    }
+    ++out.matched_trials;
+    for (const auto& [user, a] : ea) {
+      auto b = eb.find(user);
+      if (b == eb.end() || !std::isfinite(a.sum) || !std::isfinite(b->second.sum)) continue;
+      if (a.n != b->second.n) {  // not the same test ratings: nothing to pair
+        ++unequal;
+        continue;
+      }
+      Totals& t = users[user];
+      t.a += a.sum, t.b += b->second.sum, t.n += static_cast<double>(a.n);
+    }
+  }
+  for (const auto& [user, t] : users) out.a.push_back(t.a), out.b.push_back(t.b), out.ratings += t.n;
+  out.method = "paired_user_errors";
+  const bool rmse = view.sqrt_of_mean;
+  out.note = std::string("t on each user's ") + (rmse ? "SSE_a - SSE_b" : "SAE_a - SAE_b") +
+             " summed over the matched trials (its mean has the sign of the " + (rmse ? "MSE" : "MAE") +
+             " difference; users independent, a user's seeds and folds pooled); means: " +
+             (rmse ? "RMSE" : "MAE") + " over the paired ratings";
+  if (without > 0)
+    out.note += "; " + std::to_string(without) + " matched trial(s) without per-user rating errors left out";
+  if (unequal > 0)
+    out.note += "; " + std::to_string(unequal) + " (trial, user) pair(s) with unequal rating counts left out";
+  return out;
+}
+
+/// A comparison of error sums restated in the metric's units (the file
+/// comment): Σ_u x_u / Σ n = mean_u x_u * users / ratings.
+void to_metric_units(PairedComparison& c, double ratings, bool sqrt_of_mean) {
+  const double scale = static_cast<double>(c.n) / ratings;
+  double a = c.mean_a * scale, b = c.mean_b * scale;
+  double low = c.diff_low * scale, high = c.diff_high * scale;
+  if (sqrt_of_mean) {
+    a = std::sqrt(a), b = std::sqrt(b);
+    if (a + b > 0) low /= a + b, high /= a + b;  // a + b = 0: every error 0, so is the interval
+  }
+  c.mean_a = a, c.mean_b = b, c.mean_diff = a - b, c.diff_low = low, c.diff_high = high;
+}
 
 PairedSamples pair_samples(const std::map<TrialKey, const json*>& algo,
                            const std::map<TrialKey, const json*>& baseline,
                            const MetricView& view) {
+  if (view.rating_errors) {
+    PairedSamples rated = pair_rating_errors(algo, baseline, view);
+    if (rated.matched_trials > 0) return rated;
+  }
   struct Sums {
     double a = 0, b = 0;
     int n = 0;
@@ -180,6 +288,7 @@ json compare_pair(const std::vector<json>& label_records, const std::string& lab
   out["n"] = samples.a.size();
   if (samples.a.size() >= 2) {
     PairedComparison c = paired_compare(samples.a, samples.b);
+    if (samples.ratings > 0) to_metric_units(c, samples.ratings, view.sqrt_of_mean);
     out["n"] = c.n;
     out["mean_a"] = number_or_null(c.mean_a);
     out["mean_b"] = number_or_null(c.mean_b);
@@ -191,8 +300,8 @@ json compare_pair(const std::vector<json>& label_records, const std::string& lab
     out["w"] = number_or_null(c.w);
     out["w_p"] = number_or_null(c.w_p);
     out["effect_size"] = number_or_null(c.effect_size);
-  } else if (samples.note.empty()) {
-    samples.note = "skipped: fewer than 2 paired units";
+  } else if (samples.note.rfind("skipped", 0) != 0) {
+    samples.note = "skipped: fewer than 2 paired units" + (samples.note.empty() ? "" : "; " + samples.note);
   }
   out["p_holm"] = nullptr;
   out["significant"] = nullptr;

@@ -42,4 +42,13 @@ bool metric_display_less(const std::string& a, const std::string& b);
 /// True for metrics where smaller is better (rmse, mae).
 bool lower_is_better(std::string_view metric);
 
+/// How the comparison tables pair their tests (report.md and report.html).
+inline constexpr const char* kPairingNote =
+    "Paired over trials of the same (dataset, fold, seed): per user when per-user values were kept "
+    "(paired_users; a user's values averaged over the matched folds and seeds, so each user "
+    "counts once; rmse and mae as paired_user_errors: each user's squared or absolute errors summed "
+    "over the matched trials, the test on the per-user differences of those sums, the row showing "
+    "rmse and mae over the paired ratings), else per trial (paired_trials). Markers: Holm-adjusted "
+    "paired t-test, *** p < 0.001, ** p < 0.01, * p < 0.05, ns otherwise.";
+
 }  // namespace recfuse::report_format

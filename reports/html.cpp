@@ -213,11 +213,6 @@ void comparison_tables(std::ostream& out, const json& rows, const std::string& t
   }
 }
 
-constexpr const char* kPairing =
-    "Paired over trials of the same (fold, seed): per user when per-user values were kept "
-    "(paired_users; a user's values averaged over the matched folds and seeds, so each user "
-    "counts once), else per trial (paired_trials). Markers: Holm-adjusted paired t-test, "
-    "*** p < 0.001, ** p < 0.01, * p < 0.05, ns otherwise.";
 
 void write_comparisons(std::ostream& out, const json& report) {
   const bool any = !child(report, "comparisons").empty() ||
@@ -229,21 +224,54 @@ void write_comparisons(std::ostream& out, const json& report) {
   comparison_tables(out, child(report, "planned_comparisons"), "Planned comparisons on",
                     std::string("Declared in the scenario ([evaluation] compare) before the run; "
                                 "Holm-adjusted over this table only; mean diff = treatment - "
-                                "baseline. ") + kPairing,
+                                "baseline. ") + report_format::kPairingNote,
                     true, false);
   comparison_tables(out, child(report, "comparisons"), "Comparison on",
-                    std::string("Mean diff = algorithm - best. ") + kPairing, false, false);
+                    std::string("Mean diff = algorithm - best. ") + report_format::kPairingNote, false, false);
   comparison_tables(out, child(report, "segment_comparisons"), "Segments:",
                     std::string("Within each segment (eval/segments.hpp), mean diff = algorithm - "
                                 "best overall; Holm-adjusted over every row of this table. ") +
-                        kPairing,
+                        report_format::kPairingNote,
                     false, true);
   comparison_tables(out, child(report, "planned_segment_comparisons"),
                     "Planned comparisons by segment on",
                     std::string("Each planned pair within each segment; Holm-adjusted over every "
                                 "row of this table; mean diff = treatment - baseline. ") +
-                        kPairing,
+                        report_format::kPairingNote,
                     true, true);
+}
+
+// [evaluation] explain_users: report.json's "explanations", as report.md
+// shows them.
+void write_explanations(std::ostream& out, const json& report) {
+  const json& entries = child(report, "explanations");
+  if (entries.empty()) return;
+  out << "<h2 id=\"explanations\">Explanations</h2>\n<p class=\"note\">Per algorithm, the first users of its "
+         "first trial with explanations ([evaluation] explain_users): the top of the list the evaluator "
+         "scored, whether each item is a relevant test item, and the algorithm's reason. report.json's "
+         "trials keep every explained list.</p>\n";
+  for (const auto& e : entries) {
+    out << "<h3>" << escape(rf::text(e, "algorithm")) << "</h3>\n";
+    if (const std::string note = rf::text(e, "note"); !note.empty())
+      out << "<p class=\"note\">" << escape(note) << "</p>\n";
+    if (child(e, "users").empty()) continue;
+    head_row(out, {"user", "rank", "item", "score", "hit", "reason"});
+    for (const auto& u : child(e, "users")) {
+      std::size_t rank = 0;
+      for (const auto& item : child(u, "items")) {
+        const std::string title = rf::text(item, "title");
+        out << "<tr>";
+        cell(out, rf::text(u, "user_id"), false);
+        cell(out, std::to_string(++rank));
+        cell(out, rf::text(item, "item_id") + (title.empty() ? "" : " " + title), false);
+        cell(out, rf::fixed(rf::number(item, "score"), 4));
+        cell(out, child(item, "hit") == json(true) ? "yes" : "", false);
+        cell(out, rf::text(item, "reason"), false);
+        out << "</tr>\n";
+      }
+    }
+    out << "</tbody></table>\n";
+  }
 }
 
 void write_failed(std::ostream& out, const json& report) {
@@ -279,6 +307,7 @@ void write_html(std::ostream& out, const json& report) {
   write_main_table(out, report, report_detail::main_metrics(report));
   report_detail::write_html_charts(out, report);
   write_comparisons(out, report);
+  write_explanations(out, report);
   write_failed(out, report);
   out << "<p class=\"note\">report.json (schema_version "
       << escape(rf::text(report, "schema_version"))

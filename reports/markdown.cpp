@@ -103,11 +103,6 @@ std::vector<std::string> row_metrics(const json& rows) {
   return metrics;
 }
 
-constexpr const char* kPairing =
-    "Paired over trials of the same (fold, seed): per user when per-user values were kept "
-    "(paired_users; a user's values averaged over the matched folds and seeds, so each user "
-    "counts once), else per trial (paired_trials). Markers: Holm-adjusted paired t-test, "
-    "*** p < 0.001, ** p < 0.01, * p < 0.05, ns otherwise.\n\n";
 
 // The rows of `metric` as a table: the vs-best table and the planned one
 // share every column but the baseline, which only planned rows vary.
@@ -144,7 +139,7 @@ void write_comparisons(std::ostream& out, const json& report) {
     out << "## Comparison on " << rf::md_cell(metric) << ": each algorithm vs the best ("
         << rf::md_cell(baseline) << ")\n\n"
         << (direction == "lower_is_better" ? "Lower" : "Higher")
-        << " is better; mean diff = algorithm - best. " << kPairing;
+        << " is better; mean diff = algorithm - best. " << rf::kPairingNote << "\n\n";
     write_comparison_table(out, rows, metric, false);
   }
 }
@@ -168,7 +163,7 @@ void write_planned_comparisons(std::ostream& out, const json& report) {
         << std::to_string(tested)
         << " tested comparison(s) of this table only, not over the table against the best. "
         << (direction == "lower_is_better" ? "Lower" : "Higher")
-        << " is better; mean diff = treatment - baseline. " << kPairing;
+        << " is better; mean diff = treatment - baseline. " << rf::kPairingNote << "\n\n";
     write_comparison_table(out, rows, metric, true);
   }
   std::string untested;
@@ -259,6 +254,34 @@ void write_failed(std::ostream& out, const json& report) {
   out << '\n';
 }
 
+// [evaluation] explain_users: report.json's "explanations", a few users
+// per algorithm (report.cpp bounds them).
+void write_explanations(std::ostream& out, const json& report) {
+  const json& entries = child(report, "explanations");
+  if (entries.empty()) return;
+  out << "## Explanations\n\nPer algorithm, the first users of its first trial with explanations "
+         "(`[evaluation] explain_users`): the top of the list the evaluator scored, whether each item "
+         "is a relevant test item, and the algorithm's reason. report.json's trials keep every "
+         "explained list.\n\n";
+  for (const auto& e : entries) {
+    out << "### " << rf::md_cell(rf::text(e, "algorithm")) << "\n\n";
+    if (const std::string note = rf::text(e, "note"); !note.empty()) out << rf::md_cell(note) << "\n\n";
+    if (child(e, "users").empty()) continue;
+    out << "| user | rank | item | score | hit | reason |\n|---|---:|---|---:|:-:|---|\n";
+    for (const auto& u : child(e, "users")) {
+      std::size_t rank = 0;
+      for (const auto& item : child(u, "items")) {
+        const std::string title = rf::text(item, "title");
+        out << "| " << rf::md_cell(rf::text(u, "user_id")) << " | " << std::to_string(++rank) << " | "
+            << rf::md_cell(rf::text(item, "item_id") + (title.empty() ? "" : " " + title)) << " | "
+            << rf::fixed(rf::number(item, "score"), 4) << " | " << (child(item, "hit") == json(true) ? "yes" : "")
+            << " | " << rf::md_cell(rf::text(item, "reason")) << " |\n";
+      }
+    }
+    out << '\n';
+  }
+}
+
 void write_all_metrics(std::ostream& out, const json& report,
                        const std::vector<std::string>& metrics) {
   out << "## All metrics\n\n| algorithm | metric | mean [95% CI] | CI | trials |\n"
@@ -290,6 +313,7 @@ void write_markdown(std::ostream& out, const json& report) {
   write_comparisons(out, report);
   report_detail::write_segment_markdown(out, report);
   write_per_fold(out, report, headline);
+  write_explanations(out, report);
   write_failed(out, report);
   write_all_metrics(out, report, all);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "recfuse/types.hpp"
+#include "reports/format.hpp"
 #include "reports/summary.hpp"
 
 namespace recfuse {
@@ -28,11 +29,16 @@ std::vector<std::string> segment_row_order() {
           "p_holm", "significant", "effect_size", "note"};
 }
 
+// An explained list, in a record and in the report's digest (record.hpp).
+std::vector<std::string> explained_user_order() { return {"user", "user_id", "items"}; }
+std::vector<std::string> explained_item_order() { return {"item", "item_id", "title", "score", "hit", "reason"}; }
+
 const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders() {
   static const std::map<std::string, std::vector<std::string>, std::less<>> orders = {
       {"",
        {"schema_version", "context", "headline_metric", "summary", "comparisons",
-        "planned_comparisons", "segment_comparisons", "planned_segment_comparisons", "trials"}},
+        "planned_comparisons", "segment_comparisons", "planned_segment_comparisons", "explanations",
+        "trials"}},
       {".context",
        {"recfuse_version", "git_commit", "build_type", "compiler", "cxx_flags", "host_name",
         "cpu_model", "logical_cores", "memory_total_bytes", "os", "date", "libraries",
@@ -62,7 +68,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders()
        {"record_version", "trial_id", "index", "algorithm", "plugin", "plugin_library",
         "plugin_file", "plugin_version", "plugin_fingerprint", "params", "seed", "fold",
         "threads", "status", "error", "dataset", "metrics", "segments", "segment_definition",
-        "per_user", "timing", "resources",
+        "per_user", "explanations", "explanations_note", "timing", "resources",
         "progress", "started_at"}},
       {".trials[].dataset",
        {"name", "sha256", "users", "items", "interactions", "skipped_rows", "split", "train",
@@ -74,10 +80,15 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& key_orders()
        {"cold_user_max", "history_quartile_edges", "head_fraction", "head_min_popularity",
         "head_items"}},
       {".trials[].timing",
-       {"load_s", "split_s", "fit_wall_s", "fit_cpu_s", "load_model_s", "eval_wall_s", "trial_wall_s",
-        "latency_ms", "batch_s", "throughput_users_per_s"}},
+       {"load_s", "split_s", "fit_wall_s", "fit_cpu_s", "load_model_s", "eval_wall_s", "explain_s",
+        "trial_wall_s", "latency_ms", "batch_s", "throughput_users_per_s"}},
       {".trials[].timing.latency_ms", {"p50", "p95", "p99", "max", "mean", "n"}},
       {".trials[].resources", {"peak_rss_bytes", "model_bytes"}},
+      {".trials[].explanations[]", explained_user_order()},
+      {".trials[].explanations[].items[]", explained_item_order()},
+      {".explanations[]", {"algorithm", "trial_id", "seed", "fold", "note", "users"}},
+      {".explanations[].users[]", explained_user_order()},
+      {".explanations[].users[].items[]", explained_item_order()},
   };
   return orders;
 }
@@ -160,6 +171,41 @@ std::vector<std::string> compared_metrics(const std::string& headline) {
   return metrics;
 }
 
+// The report's "explanations" ([evaluation] explain_users), what report.md
+// and report.html show: per algorithm label, in summary order, its first ok
+// trial that has explanations (or a note), at most kShownUsers users with
+// the first kShownItems items each, so the section stays a few lines per
+// algorithm however many users a scenario explains. "trials" keep every
+// record's whole lists. Absent when no trial has any.
+constexpr std::size_t kShownUsers = 3, kShownItems = 5;
+
+json explanation_digest(const json& summary, const std::vector<json>& records) {
+  json out = json::array();
+  for (const auto& row : summary) {
+    const std::string label = report_format::text(row, "algorithm");
+    for (const auto& r : records) {
+      if (!r.is_object() || report_format::text(r, "algorithm") != label) continue;
+      if (report_format::text(r, "status") != "ok") continue;
+      if (!r.contains("explanations") && !r.contains("explanations_note")) continue;
+      json entry = {{"algorithm", label}, {"trial_id", r.value("trial_id", json())},
+                    {"seed", r.value("seed", json())}, {"fold", r.value("fold", json())}};
+      if (r.contains("explanations_note")) entry["note"] = r.at("explanations_note");
+      json users = json::array();
+      for (const auto& list : report_format::child(r, "explanations")) {
+        if (users.size() == kShownUsers) break;
+        json u = list;
+        if (u.is_object() && u.contains("items") && u["items"].is_array() && u["items"].size() > kShownItems)
+          u["items"].erase(u["items"].begin() + static_cast<std::ptrdiff_t>(kShownItems), u["items"].end());
+        users.push_back(std::move(u));
+      }
+      entry["users"] = std::move(users);
+      out.push_back(std::move(entry));
+      break;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 json build_report(const json& context, const std::vector<json>& records) {
@@ -199,6 +245,8 @@ json build_report(const json& context, const std::vector<json>& records) {
     trials.push_back(std::move(t));
   }
   report["trials"] = std::move(trials);
+  if (json digest = explanation_digest(report["summary"], records); !digest.empty())
+    report["explanations"] = std::move(digest);
   return report;
 }
 

@@ -37,18 +37,37 @@ nlohmann::json build_summary(const std::vector<nlohmann::json>& records);
 /// trials)" for the rows with "cached_fits"; "" when neither.
 std::string loaded_models_note(const nlohmann::json& summary);
 
+/// One user's rating errors in one trial: the sum of the squared (rmse) or
+/// absolute (mae) errors over the user's test ratings, and how many there are.
+struct UserErrorSum {
+  double sum = 0;
+  std::int64_t n = 0;
+};
+
 /// How one metric is read from a trial record: its per-user values (user id
 /// -> value; empty when the record kept none) and its trial mean (NaN when
 /// absent). The comparison code pairs whatever a view returns.
 struct MetricView {
   std::function<std::map<std::int64_t, double>(const nlohmann::json&)> per_user;
   std::function<double(const nlohmann::json&)> trial_mean;
+  /// rmse and mae only (an empty function for every other metric): the
+  /// users' error sums (user id -> sum, n); empty when the record kept none
+  /// (records written before them). The metric over a set of users is
+  /// Σ sum / Σ n, its square root when `sqrt_of_mean` (rmse).
+  std::function<std::map<std::int64_t, UserErrorSum>(const nlohmann::json&)> rating_errors;
+  bool sqrt_of_mean = false;
 };
 /// record["per_user"][metric] keyed by record["per_user"]["users"]; non-numbers
 /// (null) skipped; empty when absent or misaligned.
 std::map<std::int64_t, double> per_user_values(const nlohmann::json& record,
                                                const std::string& metric);
-/// record["metrics"][metric].
+/// record["per_user"][sums] ("rating_sse" or "rating_sae") with "rating_n",
+/// keyed by record["per_user"]["rating_users"]; a null sum or a count < 1
+/// skipped; empty when absent or misaligned.
+std::map<std::int64_t, UserErrorSum> rating_error_sums(const nlohmann::json& record,
+                                                       const std::string& sums);
+/// record["metrics"][metric]; for rmse and mae also the rating error sums
+/// ("rating_sse", "rating_sae").
 MetricView metric_view(const std::string& metric);
 /// record["segments"][segment][metric]; per user: item segments read
 /// per_user["<segment>/<metric>"], user segments select the users of
@@ -104,7 +123,8 @@ void write_simulation_markdown(std::ostream& out, const nlohmann::json& report);
 
 /// Rows comparing each algorithm with the best one on `metric` (best = the
 /// highest summary mean, lowest for rmse/mae), paired per user (the user's
-/// mean over the matched (fold, seed) trials) when both trials kept per-user
+/// mean over the matched (fold, seed) trials; for rmse and mae the user's
+/// error sums over them, comparisons.cpp) when both trials kept per-user
 /// vectors, else paired over (fold, seed) trials; p-values Holm-adjusted over
 /// the rows of this metric.
 nlohmann::json build_comparisons(const std::vector<nlohmann::json>& records,

@@ -272,6 +272,11 @@ TEST_CASE("evaluate: rating metrics only when asked and explicit", "[eval][evalu
   CHECK(out.rating_abs_errors == std::vector<double>{2, 1, 1, 0});
   // Users 0, 1 and 3 have test ratings (2, 1 and 1 of them): the CIs resample them.
   CHECK(out.rating_user_offsets == std::vector<std::size_t>{0, 2, 3, 4});
+  CHECK(out.rating_users == std::vector<UserId>{0, 1, 3});
+  EvaluationSpec high = w.spec();
+  high.relevance_threshold = 4;  // u3's only rating (3) is not relevant: ranked users differ
+  out = evaluate(w.rec, w.train, w.test, high, true, 1);
+  CHECK((out.users == std::vector<UserId>{0, 1} && out.rating_users == std::vector<UserId>{0, 1, 3}));
   out = evaluate(w.rec, w.train, w.test, w.spec(), false, 1);
   CHECK(out.aggregate.count("rmse") == 0);
   CHECK(out.rating_sq_errors.empty());

@@ -115,6 +115,20 @@ TEST_CASE("a metrics filter keeps only the rating metric asked for") {
   CHECK(metrics.contains("mae"));
   CHECK_FALSE(metrics.contains("rmse"));
   CHECK_FALSE(metrics.contains("ndcg@10"));
+  // The record keeps each rated user's test ratings and absolute-error sum
+  // (no squared one: rmse was not asked for); together they are the MAE.
+  json record;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "o" / "trials"))
+    if (e.path().extension() == ".json") record = json::parse(read_text(e.path()));
+  const json& pu = record.at("per_user");
+  CHECK_FALSE(pu.contains("rating_sse"));
+  REQUIRE(pu.at("rating_sae").size() == pu.at("rating_users").size());
+  REQUIRE(pu.at("rating_n").size() == pu.at("rating_users").size());
+  double sae = 0, n = 0;
+  for (std::size_t k = 0; k < pu.at("rating_n").size(); ++k)
+    sae += pu["rating_sae"][k].get<double>(), n += pu["rating_n"][k].get<double>();
+  CHECK(n == metrics.at("mae").at("n").get<double>());
+  CHECK(sae / n == Approx(metrics.at("mae").at("mean").get<double>()).epsilon(1e-9));
 }
 
 TEST_CASE("on test, validation items are never ranked unless the user repeats one as the test item") {

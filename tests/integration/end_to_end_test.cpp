@@ -91,6 +91,13 @@ TEST_CASE("ml-100k baselines, leave-last-one-out, full ranking") {
   CHECK(pop_hr > 3 * random_hr);
   CHECK(metric(trial_named(report, "item_knn"), "hr@10") > 3 * random_hr);
   CHECK(metric(trial_named(report, "user_knn"), "hr@10") > 3 * random_hr);
+  // explain_users = 3: the kNN recommenders give a reason for every item.
+  for (const char* name : {"item_knn", "user_knn"}) {
+    const json& lists = trial_named(report, name).at("explanations");
+    REQUIRE(lists.size() == 3);
+    for (const auto& item : lists.at(0).at("items")) CHECK_FALSE(item.at("reason").get<std::string>().empty());
+  }
+  CHECK(trial_named(report, "random").contains("explanations_note"));
 }
 
 TEST_CASE("bad scenarios fail before any trial with file:line:column") {

@@ -23,7 +23,8 @@ struct KeyUse {
 // nested_validation, and hands [evaluation] to the evaluator
 // (eval/evaluator.cpp: protocol, sampled_negatives, metrics, cutoffs,
 // relevance_threshold, max_latency_users, cold_user_max, head_fraction) and
-// its record (runner/eval_json.cpp: bootstrap); the simulated trials
+// its record (runner/eval_json.cpp: bootstrap; runner/explanations.cpp:
+// explain_users); the simulated trials
 // (runner/online.cpp) read bootstrap alone, for every interval of their
 // records; compare is read by the report, over the labels of every protocol.
 const std::vector<KeyUse>& key_uses() {
@@ -40,6 +41,7 @@ const std::vector<KeyUse>& key_uses() {
       {"nested_validation", "false", {"offline"}},
       {"cold_user_max", "3", {"offline"}},
       {"head_fraction", "0.1", {"offline"}},
+      {"explain_users", "3", {"offline"}},
       {"compare", "", all},
   };
   return uses;
@@ -115,4 +117,25 @@ TEST_CASE("scenario: the [evaluation] refusal names the protocols the scenario r
   CHECK_NOTHROW(parse_scenario("name = \"t\"\n[environment]\nplugin = \"e\"\n[evaluation]\nbootstrap = 200\n"
                                "[[algorithms]]\nplugin = \"p\"\n",
                                "s.toml"));
+}
+
+TEST_CASE("scenario: explain_users is an int >= 0, default 0, in trial ids only when on", "[scenario]") {
+  const auto text = [](const std::string& line) {
+    return "name = \"t\"\n[dataset]\nformat = \"synthetic\"\n[evaluation]\n" + line +
+           "[[algorithms]]\nplugin = \"p\"\n";
+  };
+  const Scenario off = parse_scenario(text(""), "s.toml");
+  CHECK(off.evaluation.explain_users == 0);
+  const Scenario zero = parse_scenario(text("explain_users = 0\n"), "s.toml");
+  const Scenario three = parse_scenario(text("explain_users = 3\n"), "s.toml");
+  CHECK(three.evaluation.explain_users == 3);
+  // Off, ids stay those of scenarios written before the key (records resume);
+  // on, a record without explanations is not resumed in their place.
+  CHECK(expand_trials(zero).at(0).id == expand_trials(off).at(0).id);
+  CHECK(expand_trials(three).at(0).id != expand_trials(off).at(0).id);
+  CHECK(expand_trials(three).at(0).id != expand_trials(parse_scenario(text("explain_users = 4\n"), "s.toml")).at(0).id);
+  REQUIRE_THROWS_WITH(parse_scenario(text("explain_users = -1\n"), "s.toml"),
+                      Catch::StartsWith("s.toml:5:17: [evaluation.explain_users] ") && Catch::Contains(">= 0"));
+  REQUIRE_THROWS_WITH(parse_scenario(text("explain_users = \"3\"\n"), "s.toml"),
+                      Catch::Contains("[evaluation.explain_users]"));
 }

@@ -136,3 +136,42 @@ TEST_CASE("trial ids follow the segment definitions, and their defaults keep ear
   CHECK(id("cold_user_max = 9\n") != plain);
   CHECK(id("head_fraction = 0.5\n") != plain);
 }
+
+TEST_CASE("expand_trials: simulated trials' ids ignore the split and offline-only evaluation keys",
+          "[scenario]") {
+  const std::string head = "name = \"mixed\"\nseeds = [1]\nprotocols = [\"offline\", \"online\"]\n"
+                           "[dataset]\nformat = \"synthetic\"\n[environment]\nplugin = \"calibrated\"\n";
+  const std::string algo = "[[algorithms]]\nplugin = \"popularity\"\n";
+  auto ids = [&](const std::string& extra) {
+    const auto t = expand_trials(parse_scenario(head + extra + algo, "mixed.toml"));
+    REQUIRE(t.size() == 2);
+    CHECK(t[0].protocol == "offline");
+    CHECK(t[1].protocol == "online");
+    return std::make_pair(t[0].id, t[1].id);
+  };
+  const auto plain = ids("");
+  // Pinned (computed by the code before this rule): a scenario whose split
+  // and [evaluation] are the defaults keeps its ids, offline and online.
+  CHECK(plain.first == "d6fcc80ae397de1c");
+  CHECK(plain.second == "86bf55c658cccf6e");
+  for (const std::string offline_only :
+       {"[split]\nmethod = \"random\"\ntest_ratio = 0.3\n", "[split]\nmethod = \"kfold\"\nfolds = 2\nfold = [1]\n",
+        "[evaluation]\ncutoffs = [5]\n", "[evaluation]\nmetrics = [\"ndcg\"]\n",
+        "[evaluation]\nrelevance_threshold = 2.0\n", "[evaluation]\nexplain_users = 2\n"}) {
+    INFO(offline_only);
+    const auto changed = ids(offline_only);
+    CHECK(changed.first != plain.first);
+    CHECK(changed.second == plain.second);  // the online trial does not rerun
+  }
+  // bootstrap shapes the online record's intervals: both change.
+  const auto boot = ids("[evaluation]\nbootstrap = 500\n");
+  CHECK(boot.first != plain.first);
+  CHECK(boot.second != plain.second);
+  // An online-only scenario (its offline-only keys are refused) keeps its ids.
+  const auto online_only = expand_trials(parse_scenario(
+      "name = \"mixed\"\nseeds = [1]\nprotocols = [\"online\"]\n[dataset]\nformat = \"synthetic\"\n"
+      "[environment]\nplugin = \"calibrated\"\n[evaluation]\nbootstrap = 500\n" + algo,
+      "online.toml"));
+  REQUIRE(online_only.size() == 1);
+  CHECK(online_only[0].id == "ae777d423a320115");
+}

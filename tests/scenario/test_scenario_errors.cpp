@@ -36,7 +36,7 @@ TEST_CASE("scenario: unknown keys point at the key and suggest the nearest", "[s
   REQUIRE_THROWS_WITH(parse_scenario(with_algo("[evaluation]\nzzzzzz = 1"), "s.toml"),
                       "s.toml:3:1: [evaluation] unknown key 'zzzzzz'; known: protocol, "
                       "sampled_negatives, metrics, cutoffs, bootstrap, relevance_threshold, "
-                      "max_latency_users, target, nested_validation, cold_user_max, head_fraction, compare");
+                      "max_latency_users, target, nested_validation, cold_user_max, head_fraction, explain_users, compare");
   REQUIRE_THROWS_WITH(parse_scenario(with_algo("[dataset.synthetic]\nuser = 3"), "s.toml"),
                       Catch::StartsWith("s.toml:3:1: [dataset.synthetic] unknown key 'user'; "
                                         "did you mean 'users'?"));

@@ -284,8 +284,12 @@ void rating_metrics(EvalOutput& out, Recommender& rec, const CsrMatrix& test,
   }
   errors.n = static_cast<std::int64_t>(nnz);
   out.rating_user_offsets.clear();
+  out.rating_users.clear();
   for (UserId u = 0; u < test.rows; ++u)
-    if (test.indptr[u + 1] > test.indptr[u]) out.rating_user_offsets.push_back(static_cast<std::size_t>(test.indptr[u]));
+    if (test.indptr[u + 1] > test.indptr[u]) {
+      out.rating_user_offsets.push_back(static_cast<std::size_t>(test.indptr[u]));
+      out.rating_users.push_back(u);
+    }
   out.rating_user_offsets.push_back(nnz);
   if (filter.has("rmse")) out.aggregate["rmse"] = errors.rmse();
   if (filter.has("mae")) out.aggregate["mae"] = errors.mae();
@@ -315,9 +319,7 @@ EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& t
                                         : std::string(" (the data is implicit: every value is 1, so use a threshold "
                                                       "<= 1 or keep the ratings)")) +
                 ", so no user can be evaluated");
-  // Lists stop at the catalogue: a cutoff beyond it (metrics@k still divide
-  // by k) must not allocate users x k.
-  const int k_max = std::min(*std::max_element(spec.cutoffs.begin(), spec.cutoffs.end()), std::max(1, train.n_items));
+  const int k_max = ranked_list_length(spec.cutoffs, train.n_items);
   const auto exclude = SparseRowsView::of(excluded);
   const std::size_t n = rel.size();
 

@@ -2,6 +2,7 @@
 // accuracy (per user), beyond-accuracy, rating error and request latency.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -40,11 +41,14 @@ struct EvalOutput {
   /// ("rmse", "mae") that are not per-user means.
   std::map<std::string, double> aggregate;
   /// Per-rating squared / absolute errors for rating CIs ("rmse" uses sqrt of mean),
-  /// grouped by user: the errors of the k-th user with test ratings are
-  /// [rating_user_offsets[k], rating_user_offsets[k + 1]) (the CIs resample users:
-  /// one user's ratings are not independent of each other).
+  /// grouped by user: the errors of the k-th user with test ratings,
+  /// rating_users[k], are [rating_user_offsets[k], rating_user_offsets[k + 1])
+  /// (the CIs resample users and the reports pair them: one user's ratings are
+  /// not independent of each other). rating_users (ascending) are every user
+  /// with a test rating, which can differ from `users` (those with a relevant one).
   std::vector<double> rating_sq_errors, rating_abs_errors;
   std::vector<std::size_t> rating_user_offsets;
+  std::vector<UserId> rating_users;
   /// Training interactions (train.by_user row size) per entry of `users`.
   std::vector<std::int64_t> history;
   SegmentDefinition segment_definition;
@@ -81,5 +85,12 @@ EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& t
 EvalOutput evaluate(Recommender& rec, const TrainData& train, const CsrMatrix& test,
                     const CsrMatrix& excluded, const EvaluationSpec& spec, bool predicts_ratings,
                     std::uint64_t seed);
+
+/// The length of the lists the evaluator asks for: the largest cutoff,
+/// capped at the catalogue (metrics@k still divide by k), so a cutoff
+/// beyond it does not allocate users x k. `cutoffs` must not be empty.
+inline int ranked_list_length(const std::vector<int>& cutoffs, std::int32_t n_items) {
+  return std::min(*std::max_element(cutoffs.begin(), cutoffs.end()), std::max<int>(1, n_items));
+}
 
 }  // namespace recfuse

@@ -77,7 +77,7 @@ void sampled_metrics(EvalOutput& out, Recommender& rec, const TrainData& train,
   const std::size_t n = rel.size();
   const auto per_item = static_cast<std::size_t>(negatives);
   // Lists stop at the catalogue (a longer cutoff must not allocate users x k).
-  const int k_max = std::min(*std::max_element(cutoffs.begin(), cutoffs.end()), std::max(1, train.n_items));
+  const int k_max = ranked_list_length(cutoffs, train.n_items);
 
   // Candidates of user i: its negatives, then its relevant items, at offset[i].
   std::vector<std::int64_t> offset(n + 1, 0);

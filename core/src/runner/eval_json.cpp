@@ -114,4 +114,23 @@ void add_item_segment_vectors(json& per_user, const EvalOutput& ev) {
   }
 }
 
+void add_rating_vectors(json& per_user, const EvalOutput& ev) {
+  const auto& at = ev.rating_user_offsets;
+  if (ev.rating_users.empty() || at.size() != ev.rating_users.size() + 1) return;
+  const bool sse = ev.aggregate.count("rmse") > 0, sae = ev.aggregate.count("mae") > 0;
+  if (!sse && !sae) return;
+  json n = json::array(), sq = json::array(), abs = json::array();
+  for (std::size_t k = 0; k < ev.rating_users.size(); ++k) {
+    double s = 0, a = 0;  // a non-finite error makes the sum one: written null
+    for (std::size_t j = at[k]; j < at[k + 1]; ++j) s += ev.rating_sq_errors[j], a += ev.rating_abs_errors[j];
+    n.push_back(at[k + 1] - at[k]);
+    sq.push_back(finite_or_null(s));
+    abs.push_back(finite_or_null(a));
+  }
+  per_user["rating_users"] = ev.rating_users;
+  per_user["rating_n"] = std::move(n);
+  if (sse) per_user["rating_sse"] = std::move(sq);
+  if (sae) per_user["rating_sae"] = std::move(abs);
+}
+
 }  // namespace recfuse::eval_json

@@ -30,8 +30,14 @@
 //   },
 //   "per_user": {"users": [0, 1, ...], "history": [31, 20, ...],  // training counts
 //                "ndcg@10": [...], ...,                            // aligned with users
-//                "items:head/ndcg@10": [...], ...},  // null where the user has no
+//                "items:head/ndcg@10": [...], ...,   // null where the user has no
 //                                                    // relevant item in the segment
+//                "rating_users": [0, 1, 4, ...],  // rating predictors: every user with a
+//                "rating_n": [20, 3, 1, ...],     // test rating (not "users": those with a
+//                "rating_sse": [14.2, 2.1, ...],  // relevant one), its test ratings and the
+//                "rating_sae": [15.0, 2.3, ...]}, // sums of their squared (rmse) and absolute
+//                  // (mae) errors, each only with its metric (null: not finite); the
+//                  // reports pair rmse and mae per user on them (reports/comparisons.cpp)
 //   "segments": {"users:cold": {"n": 0, "ndcg@10": {...}, ...}, "users:q1": ...,
 //                "users:q4": ..., "items:head": ..., "items:tail": ...},
 //   "segment_definition": {"cold_user_max": 5, "history_quartile_edges": [31, 63, 146],
@@ -41,6 +47,16 @@
 //                  "fit_cpu_s", "children": [...]},   // fusion strategies only; a
 //                  // loaded one (--load-models) has no fit times
 //   "diagnostics": {"retrieval_recall@100": 0.61, ...},  // plugin-reported, optional
+//   "explanations": [{"user": 0, "user_id": "1",  // [evaluation] explain_users > 0
+//                     "items": [{"item": 49, "item_id": "50", "title": "Star Wars (1977)",
+//                                "score": 0.83, "hit": true,
+//                                "reason": "because you interacted with ..."}, ...]}, ...],
+//                  // the first explain_users evaluated users by id, each with the first
+//                  // min(10, largest cutoff) items of the list the evaluator scored;
+//                  // "title" when the dataset has one; "hit": a relevant evaluated item;
+//                  // "reason" only from a plugin that declares explain (explanations.hpp)
+//   "explanations_note": "popularity does not declare explain: lists shown without reasons",
+//                  // why the lists have no reasons (or there are none); absent otherwise
 //   "saved_model": {"file": ".../models/<trial_id>.model", "bytes": 1234},  // --save-models;
 //                  // or {"skipped": why} / {"error": why} (runner/saved_models.hpp; a
 //                  // fusion child that cannot be saved: "model not saved: [stacking] child ...")
@@ -57,6 +73,7 @@
 //                  // "bytes", "children_spliced"}
 //   "timing": {"load_s": 0.1, "split_s": 0.01, "fit_wall_s": 1.2, "fit_cpu_s": 2.3,
 //              "eval_wall_s": 0.8, "trial_wall_s": 2.5,
+//              "explain_s": 0.01,  // explanations, after (and outside) every timed figure
 //              "latency_ms": {"p50": 0.2, "p95": 0.3, "p99": 0.5, "max": 1.1,
 //                             "mean": 0.21, "n": 943},
 //              "batch_s": 0.05, "throughput_users_per_s": 18000},

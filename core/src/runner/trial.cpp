@@ -16,6 +16,7 @@
 #include "eval/evaluator.hpp"
 #include "eval/stats.hpp"
 #include "runner/eval_json.hpp"
+#include "runner/explanations.hpp"
 #include "runner/fit_cache.hpp"
 #include "runner/model_tree.hpp"
 #include "runner/online.hpp"
@@ -314,6 +315,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     per_user["users"] = ev.users;
     per_user["history"] = ev.history;
     eval_json::add_item_segment_vectors(per_user, ev);
+    eval_json::add_rating_vectors(per_user, ev);
     for (const auto& [name, values] : ev.per_user) {
       json arr = json::array();
       for (double v : values) arr.push_back(finite_or_null(v));
@@ -321,6 +323,14 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     }
     rec["per_user"] = std::move(per_user);
     record_model(*model, rec);
+    // After every timed figure and the model's diagnostics, so neither
+    // counts them; never fails the trial (runner/explanations.hpp).
+    if (scenario.evaluation.explain_users > 0) {
+      t0 = wall_seconds();
+      add_explanations(*model, (handle.algorithm->capabilities & kCapExplain) != 0, trial.plugin, data, test,
+                       excluded, scenario.evaluation, rec);
+      timing["explain_s"] = wall_seconds() - t0;
+    }
     rec["status"] = "ok";
   } catch (const std::exception& e) {
     rec["status"] = "failed";

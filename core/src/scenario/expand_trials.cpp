@@ -97,6 +97,10 @@ std::string canonical_evaluation(const EvaluationSpec& e) {
   const EvaluationSpec defaults;
   if (e.cold_user_max != defaults.cold_user_max) s += ";cold_user_max=" + std::to_string(e.cold_user_max);
   if (e.head_fraction != defaults.head_fraction) s += ";head_fraction=" + number(e.head_fraction);
+  // Explanations change the record, not its metrics; in the id (when on) so
+  // that turning them on does not resume records without them. The fitted
+  // models do not depend on it: --fit-cache reads them back (fit_cache.hpp).
+  if (e.explain_users != defaults.explain_users) s += ";explain_users=" + std::to_string(e.explain_users);
   return s;
 }
 
@@ -169,18 +173,35 @@ std::string protocol_suffix(const std::string& protocol) {
   return "";
 }
 
+/// What every trial of one protocol shares in its identity. The simulated
+/// protocols build their world from the whole (filtered) dataset and read
+/// only `bootstrap` of [evaluation] (schema::evaluation_key_protocols), so
+/// their text holds the defaults for the split and for the offline-only
+/// keys: in a scenario that also runs offline, a changed cutoff or split
+/// reruns the offline trials only. A scenario without an offline protocol
+/// has those defaults already (its [split] and offline-only keys are
+/// refused), so its ids are what they were.
+std::string common_identity(const Scenario& s, bool offline) {
+  EvaluationSpec evaluation;
+  if (offline) {
+    evaluation = s.evaluation;
+  } else {
+    evaluation.bootstrap = s.evaluation.bootstrap;
+  }
+  return "recfuse-trial-v2\nscenario=" + s.name + "\ndataset=" + canonical_dataset(s.dataset) +
+         "\nfilter=" + canonical_filter(s.filter) +
+         "\nsplit=" + canonical_split(offline ? s.split : SplitSpec{}) +
+         "\nevaluation=" + canonical_evaluation(evaluation);
+}
+
 }  // namespace
 
 std::vector<TrialSpec> expand_trials(const Scenario& s) {
-  const std::string common = "recfuse-trial-v2\nscenario=" + s.name +
-                             "\ndataset=" + canonical_dataset(s.dataset) +
-                             "\nfilter=" + canonical_filter(s.filter) +
-                             "\nsplit=" + canonical_split(s.split) +
-                             "\nevaluation=" + canonical_evaluation(s.evaluation);
   std::vector<TrialSpec> out;
   std::set<std::string> ids;
   for (const std::string& protocol : s.protocols) {
    const bool offline = protocol == "offline";
+   const std::string common = common_identity(s, offline);
    // The simulated protocols build their world from the whole dataset: no folds.
    const std::vector<std::string> folds = offline ? split_fold_labels(s.split)
                                                   : std::vector<std::string>{""};

@@ -18,7 +18,7 @@ const std::vector<TableKeys>& tables() {
                  "seed", "ties"}},
       {"evaluation", {"protocol", "sampled_negatives", "metrics", "cutoffs", "bootstrap",
                       "relevance_threshold", "max_latency_users", "target", "nested_validation",
-                      "cold_user_max", "head_fraction", "compare"}},
+                      "cold_user_max", "head_fraction", "explain_users", "compare"}},
       {"algorithms", {"name", "plugin", "params", "grid", "children"}},
       {"environment", {"plugin", "params"}},
       {"online", {"log_episodes", "logging_policy", "logging_epsilon", "logging_temperature", "episodes",
@@ -77,7 +77,7 @@ const std::vector<SplitKeyMethods>& split_key_methods() {
 }
 
 // Who reads each [evaluation] key: the offline trial (runner/trial.cpp:
-// target, nested_validation), its evaluator (eval/evaluator.cpp) and record
+// target, nested_validation; runner/explanations.cpp: explain_users), its evaluator (eval/evaluator.cpp) and record
 // (runner/eval_json.cpp) read them all; the simulated trials
 // (runner/online.cpp) only bootstrap, for their intervals; compare the
 // report, over the labels of every protocol.
@@ -87,7 +87,8 @@ const std::vector<EvaluationKeyProtocols>& evaluation_key_protocols() {
       {"protocol", {"offline"}},        {"sampled_negatives", {"offline"}}, {"metrics", {"offline"}},
       {"cutoffs", {"offline"}},         {"bootstrap", all},                 {"relevance_threshold", {"offline"}},
       {"max_latency_users", {"offline"}}, {"target", {"offline"}},          {"nested_validation", {"offline"}},
-      {"cold_user_max", {"offline"}},   {"head_fraction", {"offline"}},     {"compare", all},
+      {"cold_user_max", {"offline"}},   {"head_fraction", {"offline"}},     {"explain_users", {"offline"}},
+      {"compare", all},
   };
   return v;
 }

@@ -213,6 +213,7 @@ void parse_evaluation(const Section& s, EvaluationSpec& e) {
   s.read_int("max_latency_users", e.max_latency_users, 0);
   s.read_int("cold_user_max", e.cold_user_max, 0);
   s.read_float("head_fraction", e.head_fraction, 0.0, 1.0, Section::Open::kLow);
+  s.read_int("explain_users", e.explain_users, 0);
   scenario_detail::parse_compare(s, e.compare);
 }
 

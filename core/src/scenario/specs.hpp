@@ -145,6 +145,11 @@ struct EvaluationSpec {
   /// (nested_validation_split in data/splits.hpp). Off: the algorithm's
   /// validation part is the one scored.
   bool nested_validation = false;
+  /// The first this many evaluated users (by id) get their evaluated list,
+  /// its first min(10, largest cutoff) items, with the plugin's reasons in
+  /// the record's "explanations" (runner/explanations.hpp); 0 = none. Part
+  /// of trial ids when not 0 (the records differ; the metrics do not).
+  std::int32_t explain_users = 0;
   /// Pairs the report tests as one Holm family per metric (reports/
   /// comparisons.cpp), declared before the run; not part of trial ids.
   std::vector<PlannedComparison> compare;
