@@ -185,7 +185,11 @@ PairedSamples pair_rating_errors(const std::map<TrialKey, const json*>& algo,
 }
 
 /// A comparison of error sums restated in the metric's units (the file
-/// comment): Σ_u x_u / Σ n = mean_u x_u * users / ratings.
+/// comment): Σ_u x_u / Σ n = mean_u x_u * users / ratings. The interval is
+/// the t interval of mean_u d_u scaled by users / ratings (and, for RMSE,
+/// divided by RMSE_a + RMSE_b): it excludes 0 exactly when p < alpha, but
+/// away from 0 its width is approximate when users' rating counts vary (the
+/// ratio estimator's interval would use the residuals d_u - (Σd/Σn)·n_u).
 void to_metric_units(PairedComparison& c, double ratings, bool sqrt_of_mean) {
   const double scale = static_cast<double>(c.n) / ratings;
   double a = c.mean_a * scale, b = c.mean_b * scale;

@@ -79,19 +79,14 @@ class ItemKnnRecommender final : public Recommender {
     knn_io::write_shape(w, n_users(), n_items());
     knn_io::write(w, model_);
     knn_io::write(w, history_);
-    w.value<std::uint64_t>(titles_.size());
-    for (const std::string& t : titles_) w.text(t);
+    w.titles(titles_);
   }
   void load(std::istream& in) override {
     ModelReader r(in, "item_knn");
     const auto [users, items] = knn_io::read_shape(r);
     NeighbourLists model = knn_io::read_neighbours(r);
     RatedRows history = knn_io::read_history(r);
-    const auto n_titles = r.value<std::uint64_t>("the title count");
-    if (n_titles > static_cast<std::uint64_t>(items))
-      r.fail("the title count", std::to_string(n_titles) + " exceeds the " + std::to_string(items) + " items");
-    std::vector<std::string> titles;
-    for (std::uint64_t k = 0; k < n_titles; ++k) titles.push_back(r.text("an item title"));
+    std::vector<std::string> titles = r.titles(items);
     r.finish();
     knn_io::check_neighbours(r, model, items);
     knn_io::check_history(r, history, users, items);

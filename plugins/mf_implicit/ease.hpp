@@ -133,6 +133,7 @@ class EaseRecommender final : public Recommender {
       weights_ = ease_weights(gram, reg_);
     }
     history_indptr_ = data.by_user.indptr;
+    titles_ = data.item_titles;
     history_ = data.by_user.indices;
     ctx.log("ease: inverted the " + std::to_string(data.n_items) + " x " +
             std::to_string(data.n_items) + " Gram matrix (λ = " + std::to_string(reg_) + ")");
@@ -155,23 +156,26 @@ class EaseRecommender final : public Recommender {
     return static_cast<std::size_t>(weights_.size()) * sizeof(float);
   }
 
-  /// kCapSaveLoad: B and the users' training rows (x_u, which scoring reads).
+  /// kCapSaveLoad: B, the users' training rows (x_u, which scoring reads) and the titles.
   void save(std::ostream& out) const override {
     ModelWriter w(out);
     w.matrix(weights_);
     w.values(history_indptr_);
     w.values(history_);
+    w.titles(titles_);
   }
   void load(std::istream& in) override {
     ModelReader r(in, "ease");
     weights_ = r.matrix<RowMatrixF>("B");
     history_indptr_ = r.values<std::int64_t>("history offsets");
     history_ = r.values<std::int32_t>("history items");
+    std::vector<std::string> titles = r.titles(weights_.rows());
     r.finish();
     r.expect("B's width", weights_.cols(), weights_.rows());
     r.expect_csr(history_indptr_, history_, weights_.rows(), "the history offsets", "the history items",
                  "a history item", "is outside the catalogue");
     set_shape(static_cast<std::int32_t>(history_indptr_.size() - 1), static_cast<std::int32_t>(weights_.rows()));
+    titles_ = std::move(titles);
   }
 
   /// The terms X_uj·B_ji = B_ji of s_ui, one per j ∈ I_u in I_u's order:
@@ -186,12 +190,13 @@ class EaseRecommender final : public Recommender {
     return out;
   }
 
-  /// "31 of your 40 training items raise its score: item 50 (+0.052, 8%), ...".
-  std::string explain(UserId u, ItemId i) override { return explain_item_terms(contributions(u, i)); }
+  /// "31 of your 40 training items raise its score: Fargo (1996) (+0.052, 8%), ...".
+  std::string explain(UserId u, ItemId i) override { return explain_item_terms(contributions(u, i), titles_); }
 
   const RowMatrixF& weights() const { return weights_; }
 
  private:
+  std::vector<std::string> titles_;  // TrainData::item_titles, for explain
   void check_memory(std::int32_t n) const {
     const double bytes = static_cast<double>(n) * static_cast<double>(n) * (double_precision_ ? 20.0 : 8.0);
     if (bytes <= static_cast<double>(max_memory_mb_) * 1048576.0) return;

@@ -2,11 +2,12 @@
 // training item of the user (ease.hpp: X_uj·B_ji; ials.hpp: s^u_ij·c_uj,
 // Hu, Koren & Volinsky 2008, §5):
 //
-//   "31 of your 40 training items raise its score: item 50 (+0.34, 41%), item 172 (+0.1, 12%)"
+//   "31 of your 40 training items raise its score: Fargo (1996) (+0.34, 41%), item 172 (+0.1, 12%)"
 //
 // how many terms are positive out of the user's training items, and the (at
 // most) two largest, each with its value and its share of the sum of all the
-// terms (shown while that sum is positive). No term positive: nothing to say.
+// terms (shown while that sum is positive), named by title where the data
+// has one, else by dense id. No term positive: nothing to say.
 #pragma once
 
 #include <algorithm>
@@ -33,7 +34,8 @@ inline std::string three_digits(double x) {
 }
 
 /// The reason above, from every term of the sum (one per training item).
-inline std::string explain_item_terms(std::vector<ItemTerm> terms) {
+/// Items are named by their title when `titles` has one, else "item <dense id>".
+inline std::string explain_item_terms(std::vector<ItemTerm> terms, const std::vector<std::string>& titles = {}) {
   double total = 0.0;
   for (const ItemTerm& t : terms) total += t.value;
   const std::size_t history = terms.size();
@@ -46,7 +48,10 @@ inline std::string explain_item_terms(std::vector<ItemTerm> terms) {
                      (history == 1 ? " training item" : " training items") +
                      (terms.size() == 1 ? " raises" : " raise") + " its score: ";
   for (std::size_t k = 0; k < terms.size() && k < 2; ++k) {
-    text += (k > 0 ? ", item " : "item ") + std::to_string(terms[k].item) + " (+" + three_digits(terms[k].value);
+    const auto j = static_cast<std::size_t>(terms[k].item);
+    text += (k > 0 ? ", " : "") +
+            (j < titles.size() && !titles[j].empty() ? titles[j] : "item " + std::to_string(terms[k].item)) + " (+" +
+            three_digits(terms[k].value);
     if (total > 0.0) text += ", " + std::to_string(static_cast<long long>(std::lround(100.0 * terms[k].value / total))) + "%";
     text += ")";
   }

@@ -80,6 +80,7 @@ class IalsRecommender final : public Recommender {
       throw Error("ials: training matrices do not match n_users x n_items");
     set_shape(data.n_users, data.n_items);
     history_ = make_confidence_rows(data.by_user, conf_opts_);
+    titles_ = data.item_titles;
     const IalsRows& by_user = history_;
     const IalsRows by_item = make_confidence_rows(data.by_item, conf_opts_);
     init(user_factors_, data.n_users, derive_seed(ctx.seed, "ials_user"));
@@ -117,7 +118,7 @@ class IalsRecommender final : public Recommender {
   }
 
   /// kCapSaveLoad: X, Y and the users' training rows with their
-  /// confidences c_uj (what explain reads; scoring reads X and Y only).
+  /// confidences c_uj and the titles (what explain reads; scoring reads X and Y only).
   void save(std::ostream& out) const override {
     ModelWriter w(out);
     w.matrix(user_factors_);
@@ -125,6 +126,7 @@ class IalsRecommender final : public Recommender {
     w.values(history_.indptr);
     w.values(history_.indices);
     w.values(history_.conf);
+    w.titles(titles_);
   }
   void load(std::istream& in) override {
     ModelReader r(in, "ials");
@@ -134,6 +136,7 @@ class IalsRecommender final : public Recommender {
     history.indptr = r.values<std::int64_t>("history offsets");
     history.indices = r.values<std::int32_t>("history items");
     history.conf = r.values<float>("history confidences");
+    std::vector<std::string> titles = r.titles(items.rows());
     r.finish();
     r.expect("the number of history rows", static_cast<std::int64_t>(history.indptr.size()) - 1, users.rows());
     r.expect_csr(history.indptr, history.indices, items.rows(), "the history offsets", "the history items",
@@ -146,6 +149,7 @@ class IalsRecommender final : public Recommender {
     user_factors_ = std::move(users);
     item_factors_ = std::move(items);
     history_ = std::move(history);
+    titles_ = std::move(titles);
     set_shape(static_cast<std::int32_t>(user_factors_.rows()), static_cast<std::int32_t>(item_factors_.rows()));
     forget_explained();
   }
@@ -177,12 +181,13 @@ class IalsRecommender final : public Recommender {
   }
 
   /// "31 of your 40 training items raise its score: item 50 (+0.34, 41%), ...".
-  std::string explain(UserId u, ItemId i) override { return explain_item_terms(contributions(u, i)); }
+  std::string explain(UserId u, ItemId i) override { return explain_item_terms(contributions(u, i), titles_); }
 
   const RowMatrixF& user_factors() const { return user_factors_; }
   const RowMatrixF& item_factors() const { return item_factors_; }
 
  private:
+  std::vector<std::string> titles_;  // TrainData::item_titles, for explain
   void init(RowMatrixF& m, std::int32_t rows, std::uint64_t seed) const {
     Rng rng(seed);
     m.resize(rows, factors_);

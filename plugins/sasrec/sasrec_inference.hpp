@@ -128,8 +128,7 @@ inline void SasrecRecommender::save(std::ostream& out) const {
   w.values(infer_seq_.items);
   w.values(appended_.ptr);
   w.values(appended_.items);
-  w.value<std::uint64_t>(titles_.size());
-  for (const std::string& t : titles_) w.text(t);
+  w.titles(titles_);
 }
 
 inline void SasrecRecommender::load(std::istream& in) {
@@ -154,10 +153,7 @@ inline void SasrecRecommender::load(std::istream& in) {
   infer.items = r.values<std::int32_t>("the input items");
   appended.ptr = r.values<std::int64_t>("the appended offsets");
   appended.items = r.values<std::int32_t>("the appended items");
-  const auto n_titles = r.value<std::uint64_t>("the title count");
-  if (n_titles > static_cast<std::uint64_t>(n_items)) r.fail("the title count", std::to_string(n_titles) + " exceeds the catalogue");
-  std::vector<std::string> titles;
-  for (std::uint64_t k = 0; k < n_titles; ++k) titles.push_back(r.text("an item title"));
+  std::vector<std::string> titles = r.titles(n_items);
   r.finish();
   // Another maxlen, width or depth lays the buffer out otherwise.
   r.expect("the parameter count (maxlen, hidden and blocks fix it)", static_cast<std::int64_t>(params.size()),

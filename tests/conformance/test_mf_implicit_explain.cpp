@@ -49,7 +49,8 @@ void check_reason(const std::string& why, const std::map<ItemId, double>& terms)
   std::sort(positive.begin(), positive.end());
   CHECK(why.rfind(std::to_string(positive.size()) + " of your " + std::to_string(terms.size()) + " training item", 0) == 0);
   std::vector<ItemId> named;
-  for (std::size_t at = why.find("item "); at != std::string::npos; at = why.find("item ", at + 1)) {
+  // The synthetic data titles item j "Item j": the reason names items by title.
+  for (std::size_t at = why.find("Item "); at != std::string::npos; at = why.find("Item ", at + 1)) {
     const ItemId j = std::stoi(why.substr(at + 5));
     REQUIRE(terms.count(j) == 1);
     const std::size_t open = why.find("(+", at);

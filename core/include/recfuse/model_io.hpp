@@ -76,6 +76,12 @@ class ModelWriter {
     value<std::uint64_t>(s.size());
     out_.write(s.data(), static_cast<std::streamsize>(s.size()));
   }
+  /// Item titles (TrainData::item_titles, empty when the data has none), so
+  /// that a loaded model's explanations name items as the fitted one did.
+  void titles(const std::vector<std::string>& t) {
+    value<std::uint64_t>(t.size());
+    for (const std::string& s : t) text(s);
+  }
 
  private:
   std::ostream& out_;
@@ -131,6 +137,16 @@ class ModelReader {
     std::string s(static_cast<std::size_t>(n), '\0');
     read(s.data(), s.size(), what);
     return s;
+  }
+  /// What ModelWriter::titles wrote: at most `n_items` titles.
+  std::vector<std::string> titles(std::int64_t n_items) {
+    const auto n = value<std::uint64_t>("the title count");
+    if (n > static_cast<std::uint64_t>(std::max<std::int64_t>(n_items, 0)))
+      fail("the title count", std::to_string(n) + " exceeds the " + std::to_string(n_items) + " items");
+    std::vector<std::string> out;
+    out.reserve(static_cast<std::size_t>(n));
+    for (std::uint64_t k = 0; k < n; ++k) out.push_back(text("an item title"));
+    return out;
   }
   /// Throws unless `got` == `want` (a size the rest of the model must agree with).
   void expect(const char* what, std::int64_t got, std::int64_t want) const {
