@@ -157,15 +157,15 @@ void write_atomically(const std::filesystem::path& path, Body&& body) {
   }
 }
 
-// The metrics both comparison tables cover: the headline; RMSE, the field's
-// common currency for rating prediction (ml-100k u1..u5), when it is not
-// already the headline; and the simulated protocols' return and regret
+// The metrics both comparison tables cover: the headline; RMSE and MAE, the
+// field's common currencies for rating prediction (ml-100k u1..u5), when
+// not already the headline; and the simulated protocols' return and regret
 // (episodes pair across algorithms like users offline). A metric no
 // algorithm reports yields no rows.
 std::vector<std::string> compared_metrics(const std::string& headline) {
   std::vector<std::string> metrics;
   if (!headline.empty()) metrics.push_back(headline);
-  for (const char* m : {"rmse", "return", "regret"}) {
+  for (const char* m : {"rmse", "mae", "return", "regret"}) {
     if (headline != m) metrics.push_back(m);
   }
   return metrics;

@@ -51,7 +51,7 @@ inline constexpr int kReportSchemaVersion = 1;
 /// "planned_comparisons" plus "segment", Holm-adjusted over every (pair x
 /// segment) row of that table (one family of its own).
 /// Comparisons: for the headline metric (first of ndcg@10, ndcg@<smallest
-/// cutoff>, rmse) and also rmse when present, each algorithm against the best
+/// cutoff>, rmse) and also rmse and mae when present, each algorithm against the best
 /// one, paired on the same (fold, seed) — see reports/comparisons.cpp.
 /// Planned comparisons: the pairs of context.scenario.compare (the
 /// scenario's [evaluation] compare) on the same metrics, treatment minus

@@ -32,12 +32,16 @@
 // fit; full_rerank_ms_per_user, cascade_ms_per_user and speedup_vs_full_rerank,
 // timed once in fit on up to 256 users (child 1's own full-catalogue
 // recommend vs this cascade, both for k = 10).
+// explain says whether child 0 retrieved the item (its rank among u's
+// candidates, as score_all retrieves) and child 1's score and reason, or
+// child 0's reason for an item it did not retrieve (fusion_explain.hpp).
 #pragma once
 
 #include <chrono>
 #include <cmath>
 
 #include "fusion_common.hpp"
+#include "fusion_explain.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/ranking_metrics.hpp"
 
@@ -96,6 +100,50 @@ class Cascade final : public FusionStrategy {
 
   std::size_t model_bytes() const override { return children_bytes(children_); }
 
+  /// Where (u, i) stands: rank = its rank in child 0's top `candidates` of
+  /// u's candidates (score_all's retrieval; 0 when not retrieved), score =
+  /// child 1's score of the pair when retrieved, depth = the list's length.
+  /// rank -1 when u or i is out of range.
+  struct Parts {
+    int rank = -1, depth = 0;
+    float score = 0.0f;
+  };
+  Parts parts(UserId u, ItemId i) {
+    Parts p;
+    const auto depth = static_cast<std::size_t>(std::min(candidates_, n_items()));
+    const auto retriever = std::span<const Child>(children_).first(1);
+    const auto* e = explained_.get(retriever, u, i, n_users(), n_items(), [&](UserId v, float* rows, Explained& x) {
+      x.top.resize(depth);
+      x.top_scores.resize(depth);
+      topk_exclude(rows, n_items(), train_.view().row(v), static_cast<int>(depth), x.top.data(), x.top_scores.data());
+    });
+    if (!e) return p;
+    p.depth = static_cast<int>(depth);
+    const auto at = std::find(e->state.top.begin(), e->state.top.end(), i);
+    p.rank = at == e->state.top.end() ? 0 : static_cast<int>(at - e->state.top.begin()) + 1;
+    if (p.rank > 0) {
+      const UserId users[] = {u};
+      const ItemId items[] = {i};
+      children_[1].model->score(users, items, std::span<float>(&p.score, 1));
+    }
+    return p;
+  }
+
+  /// "retrieved by knn (rank 3 of its top 100), scored 0.83 by fm; fm:
+  /// <fm's reason>", or "not retrieved by knn (not in its top 100): ranked
+  /// below the re-ranked items in knn's order; knn: <knn's reason>".
+  std::string explain(UserId u, ItemId i) override {
+    const Parts p = parts(u, i);
+    if (p.rank < 0) return {};
+    const std::string& first = children_[0].name;
+    const std::string top = "its top " + std::to_string(p.depth);
+    if (p.rank == 0)
+      return "not retrieved by " + first + " (not in " + top + "): ranked below the re-ranked items in " + first +
+             "'s order" + child_reason(children_, 0, u, i);
+    return "retrieved by " + first + " (rank " + std::to_string(p.rank) + " of " + top + "), scored " +
+           fusion_number(p.score) + " by " + children_[1].name + child_reason(children_, 1, u, i);
+  }
+
   std::vector<std::pair<std::string, double>> diagnostics() const override {
     const double per = served_ > 0 ? 1.0 / static_cast<double>(served_) : 0.0;
     std::vector<std::pair<std::string, double>> d;
@@ -128,6 +176,7 @@ class Cascade final : public FusionStrategy {
     retrieval_ms_ = rerank_ms_ = 0;
     served_ = 0;
   }
+  void forget_explained() override { explained_.clear(); }
 
   /// Acting: child 0 retrieves each row's top min(candidates, c) of the
   /// step's candidates (all of them offered, training items included), child
@@ -191,6 +240,12 @@ class Cascade final : public FusionStrategy {
     for (std::size_t j = a; j < b; ++j) row[static_cast<std::size_t>(pair_items_[j])] = pair_scores_[j];
   }
 
+  /// What parts() keeps of the last user: child 0's top `candidates` (kNoItem-padded).
+  struct Explained {
+    std::vector<ItemId> top;
+    std::vector<float> top_scores;  // scratch
+  };
+
   int candidates_;
   TrainingRows train_;
   double retrieval_recall_ = std::numeric_limits<double>::quiet_NaN();
@@ -200,10 +255,12 @@ class Cascade final : public FusionStrategy {
   std::vector<float> cand_scores_, pair_scores_, top_scores_, act_rows_, child_;
   std::vector<UserId> pair_users_;
   std::vector<std::size_t> offsets_;
+  ExplainCache<Explained> explained_;
 };
 
 inline void Cascade::fit(const TrainData& data, const FitContext& ctx) {
   using clock = std::chrono::steady_clock;
+  forget_explained();
   set_shape(data.n_users, data.n_items);
   require_children(children_, 2, 2, "cascade");
   train_.assign(data.by_user);

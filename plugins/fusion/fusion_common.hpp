@@ -174,7 +174,7 @@ inline void normalize_row(float* row, ItemId n, std::span<const ItemId> exclude,
 
 /// Scores every child for `users` into `buf` (children.size() blocks of
 /// users.size() x n_items, child-major). `buf` is reused across calls.
-inline void score_children(const std::vector<Child>& children, std::span<const UserId> users,
+inline void score_children(std::span<const Child> children, std::span<const UserId> users,
                            std::size_t n_items, std::vector<float>& buf) {
   const std::size_t stride = users.size() * n_items;
   buf.resize(children.size() * stride);
@@ -211,6 +211,12 @@ inline void require_validation_scored(const std::vector<Child>& children, const 
   }
 }
 
+/// The diagnostics() key by which a model says it trained on the split's
+/// validation ratings (1; a rating_blend with refit = true refits its
+/// children on train + validation): a strategy that fits on those ratings
+/// would read in-sample predictions there and overrate that child.
+inline constexpr const char* kTrainedOnValidation = "trained_on_validation";
+
 /// model_bytes of the children (a fused model ships them all).
 inline std::size_t children_bytes(const std::vector<Child>& children) {
   std::size_t b = 0;
@@ -246,7 +252,15 @@ class FusionStrategy : public Recommender {
   /// `algo`: the strategy's name, in its model file's errors.
   explicit FusionStrategy(std::string algo) : algo_(std::move(algo)) {}
 
-  void set_children(std::vector<Child> children) override { children_ = std::move(children); }
+  void set_children(std::vector<Child> children) override {
+    children_ = std::move(children);
+    forget_explained();
+  }
+
+  /// Whether this strategy, or a model anywhere below it, trained on the
+  /// split's validation ratings (kTrainedOnValidation): by default, whether
+  /// a child did; rating_blend adds its own refit.
+  virtual bool trained_on_validation() const;
 
   void save(std::ostream& out) const final {
     ModelWriter w(out);
@@ -258,6 +272,7 @@ class FusionStrategy : public Recommender {
   }
 
   void load(std::istream& in) final {
+    forget_explained();
     ModelReader r(in, algo_);
     const auto users = r.value<std::int32_t>("the number of users");
     const auto items = r.value<std::int32_t>("the number of items");
@@ -271,6 +286,7 @@ class FusionStrategy : public Recommender {
   }
 
   void observe(const Feedback& feedback) override {
+    forget_explained();
     for (const auto& c : children_)
       if (c.capabilities & kCapObserve) c.model->observe(feedback);
   }
@@ -315,12 +331,44 @@ class FusionStrategy : public Recommender {
   virtual void save_state(ModelWriter& w) const = 0;
   virtual void load_state(ModelReader& r, std::int32_t n_users, std::int32_t n_items) = 0;
 
+  /// Drops what explain keeps of the last user it was asked about
+  /// (fusion_explain.hpp's ExplainCache); called on set_children, load and
+  /// observe, and by the fit of every strategy that keeps one.
+  virtual void forget_explained() {}
+
   std::vector<Child> children_;
 
  private:
   std::string algo_;
   std::vector<float> act_rows_, act_scores_, act_top_;  // act's reused buffers
 };
+
+/// A child trained on the validation ratings: a strategy of this library
+/// answers for its whole subtree; any other model by its diagnostics().
+inline bool child_trained_on_validation(const Child& c) {
+  if (const auto* s = dynamic_cast<const FusionStrategy*>(c.model.get())) return s->trained_on_validation();
+  for (const auto& [key, value] : c.model->diagnostics())
+    if (key == kTrainedOnValidation && value != 0) return true;
+  return false;
+}
+
+inline bool FusionStrategy::trained_on_validation() const {
+  for (const Child& c : children_)
+    if (child_trained_on_validation(c)) return true;
+  return false;
+}
+
+/// Throws, naming the child and `algo`, when a child, or a model below it,
+/// trained on the validation ratings (for strategies that fit on them).
+inline void refuse_children_trained_on_validation(const std::vector<Child>& children, const std::string& algo) {
+  for (const Child& c : children)
+    if (child_trained_on_validation(c))
+      throw Error("[" + algo + "] child '" + c.name + "' (" + c.plugin +
+                  ") was trained on the validation ratings (it, or a rating_blend below it, has refit = true), so "
+                  "its predictions there are in-sample and the " + algo + " fit on them would overrate it; set "
+                  "refit = false on that rating_blend (a rating_blend parent with refit = true refits it, and its "
+                  "children, on train + validation)");
+}
 
 inline constexpr std::size_t kAnyNumber = static_cast<std::size_t>(-1);
 

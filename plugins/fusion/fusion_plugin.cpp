@@ -30,13 +30,15 @@ const PluginDescriptor* describe() {
        kCapChildren | kCapObserve | kCapSaveLoad | kCapExplain,
        &RankFusion::params, &make<RankFusion>},
       {"stacking", PluginKind::kRecommender,
-       "learned linear fusion of child scores and user/item features, fitted on validation", kCapChildren | kCapObserve | kCapSaveLoad,
+       "learned linear fusion of child scores and user/item features, fitted on validation",
+       kCapChildren | kCapObserve | kCapSaveLoad | kCapExplain,
        &Stacking::params, &make<Stacking>},
       {"switching", PluginKind::kRecommender,
        "one child per user, by history length or the best child per segment on validation",
        kCapChildren | kCapObserve | kCapSaveLoad | kCapExplain, &Switching::params, &make<Switching>},
       {"cascade", PluginKind::kRecommender,
-       "child 0 retrieves candidates, child 1 re-ranks only those", kCapChildren | kCapObserve | kCapSaveLoad, &Cascade::params,
+       "child 0 retrieves candidates, child 1 re-ranks only those",
+       kCapChildren | kCapObserve | kCapSaveLoad | kCapExplain, &Cascade::params,
        &make<Cascade>},
       {"rating_blend", PluginKind::kRecommender,
        "ridge blend of child rating predictions with meta-features (Sill et al. 2009), fitted on "
@@ -44,7 +46,7 @@ const PluginDescriptor* describe() {
        kCapChildren | kCapObserve | kCapSaveLoad | kCapPredictRating, &RatingBlend::params, &make<RatingBlend>},
   };
   static const PluginDescriptor d = make_descriptor(
-      "fusion", "1.6.0", "fusion", "fusion strategies over child recommenders", algos);
+      "fusion", "1.7.0", "fusion", "fusion strategies over child recommenders", algos);
   return &d;
 }
 

@@ -54,6 +54,7 @@ class RankFusion final : public FusionStrategy {
   }
 
   void fit(const TrainData& data, const FitContext& ctx) override {
+    forget_explained();
     set_shape(data.n_users, data.n_items);
     set_weights();
     train_.assign(data.by_user);
@@ -104,19 +105,23 @@ class RankFusion final : public FusionStrategy {
   };
   Parts parts(UserId u, ItemId i) {
     Parts p;
-    if (u < 0 || u >= n_users() || i < 0 || i >= n_items()) return p;
     const auto n = static_cast<std::size_t>(n_items());
-    const UserId users[] = {u};
-    score_children(children_, users, n, buf_);
-    p.depth = std::min(depth_, n_items());
+    const auto depth = static_cast<std::size_t>(std::min(depth_, n_items()));
+    const auto* e = explained_.get(children_, u, i, n_users(), n_items(), [&](UserId v, float* rows, Explained& x) {
+      x.tops.resize(children_.size() * depth);
+      x.top_scores.resize(depth);
+      for (std::size_t c = 0; c < children_.size(); ++c)
+        topk_exclude(rows + c * n, n_items(), train_.view().row(v), static_cast<int>(depth), x.tops.data() + c * depth,
+                     x.top_scores.data());
+    });
+    if (!e) return p;
+    p.depth = static_cast<int>(depth);
     const double tiebreak = vote_tiebreak();
-    std::vector<ItemId> top(static_cast<std::size_t>(p.depth));
-    std::vector<float> top_scores(top.size());
     double rrf = 0, acc = 0;
     for (std::size_t c = 0; c < children_.size(); ++c) {
-      topk_exclude(buf_.data() + c * n, n_items(), train_.view().row(u), p.depth, top.data(), top_scores.data());
-      const auto at = std::find(top.begin(), top.end(), i);
-      const int rank = at == top.end() ? 0 : static_cast<int>(at - top.begin()) + 1;
+      const auto top = e->state.tops.begin() + static_cast<std::ptrdiff_t>(c * depth);
+      const auto at = std::find(top, top + static_cast<std::ptrdiff_t>(depth), i);
+      const int rank = at == top + static_cast<std::ptrdiff_t>(depth) ? 0 : static_cast<int>(at - top) + 1;
       double rrf_c = 0, acc_c = 0;
       if (rank > 0) add_term(weights_[c], rank, p.depth, rrf_c, acc_c);
       rrf += rrf_c;  // 0 + x is x: score_all's sums, term by term
@@ -148,6 +153,7 @@ class RankFusion final : public FusionStrategy {
     set_weights();
     train_.load(r, n_users, n_items);
   }
+  void forget_explained() override { explained_.clear(); }
 
   /// Acting: each child's list is its ranking of the step's candidates (all
   /// of them offered, training items included), the top min(depth, c) of it.
@@ -185,6 +191,12 @@ class RankFusion final : public FusionStrategy {
   }
 
  private:
+  /// What parts() keeps of the last user: each child's top depth (children x depth, kNoItem-padded).
+  struct Explained {
+    std::vector<ItemId> tops;
+    std::vector<float> top_scores;  // scratch
+  };
+
   void set_weights() {
     require_children(children_, 1, kAnyNumber, "rank_fusion");
     weights_ = weights_for(weights_param_, children_.size(), "rank_fusion");
@@ -226,6 +238,7 @@ class RankFusion final : public FusionStrategy {
   std::vector<double> weights_param_, weights_;
   TrainingRows train_;
   std::vector<float> buf_;
+  ExplainCache<Explained> explained_;
 };
 
 }  // namespace recfuse

@@ -26,6 +26,16 @@
 // grows by about the same factor, which the standardisation of the logs
 // removes.
 //
+// Nested blends (a rating_blend child of a rating_blend): the host fits the
+// inner blend first, on the training part, so the outer one fits its weights
+// on the inner's honest validation predictions; the outer's refit then asks
+// the inner for the same refit (its weights kept, its own children fitted on
+// train + validation; its fit cannot serve: train + validation has no
+// validation ratings left to fit weights on, and fit is always a fresh fit).
+// An inner blend with refit = true has already trained on the validation
+// ratings, so every strategy that fits on them refuses it (diagnostics
+// `trained_on_validation`, fusion_common.hpp).
+//
 // Choosing l2 and interactions on the same validation ratings the weights
 // are fitted on would reward the smallest penalty, so the fit also reports
 // `cv_rmse`, the RMSE of the blend on each of `cv_folds` parts of the
@@ -121,6 +131,10 @@ class RatingBlend final : public FusionStrategy {
            (user_h_.size() + item_g_.size()) * sizeof(float);
   }
 
+  bool trained_on_validation() const override {
+    return refit_ || refitted_ || FusionStrategy::trained_on_validation();
+  }
+
   std::vector<std::pair<std::string, double>> diagnostics() const override {
     std::vector<std::pair<std::string, double>> d;
     for (std::size_t j = 0; j < coef_.size(); ++j) d.emplace_back("w:" + feature_names_[j], coef_[j]);
@@ -128,6 +142,7 @@ class RatingBlend final : public FusionStrategy {
     d.emplace_back("validation_ratings", static_cast<double>(n_validation_));
     d.emplace_back("validation_rmse", validation_rmse_);
     d.emplace_back("cv_rmse", cv_rmse_);
+    d.emplace_back(kTrainedOnValidation, trained_on_validation() ? 1.0 : 0.0);
     for (std::size_t c = 0; c < children_.size(); ++c) d.emplace_back("rmse:" + children_[c].name, child_rmse_[c]);
     return d;
   }
@@ -204,6 +219,22 @@ class RatingBlend final : public FusionStrategy {
     }
   }
 
+  /// Fits every child again on `all` (train + validation) under the fixed
+  /// weights; a child rating_blend (the same type from this library) keeps
+  /// its weights too and refits its own children.
+  void refit_children(const TrainData& all, const FitContext& ctx) {
+    refitted_ = true;
+    for (const auto& c : children_) {
+      if (ctx.cancelled()) throw Error("rating_blend: cancelled");
+      ctx.log("rating_blend: refitting child '" + c.name + "' on train + validation (" +
+              std::to_string(all.by_user.nnz()) + " ratings)");
+      if (auto* blend = dynamic_cast<RatingBlend*>(c.model.get()))
+        blend->refit_children(all, ctx);
+      else
+        c.model->fit(all, ctx);
+    }
+  }
+
   /// Every child's predict_rating of the pairs, child-major into ratings_.
   void child_ratings(std::span<const UserId> users, std::span<const ItemId> items) {
     const std::size_t n = users.size();
@@ -229,6 +260,10 @@ class RatingBlend final : public FusionStrategy {
   double l2_;
   bool interactions_;
   bool refit_;
+  // Its children were refitted on train + validation, by its own refit or a
+  // parent blend's (not kept in the model file: a loaded blend reports its
+  // refit key and its children only).
+  bool refitted_ = false;
   int cv_folds_;
   float lo_ = 0, hi_ = 0;                 // training rating range
   std::vector<float> user_h_, item_g_;    // standardised log counts
@@ -266,8 +301,10 @@ inline double cross_validated_rmse(const Eigen::MatrixXd& X, const Eigen::Vector
 }
 
 inline void RatingBlend::fit(const TrainData& data, const FitContext& ctx) {
+  refitted_ = false;
   set_shape(data.n_users, data.n_items);
   require_children(children_, 1, kAnyNumber, "rating_blend");
+  refuse_children_trained_on_validation(children_, "rating_blend");
   const CsrMatrix& val = data.validation;
   if (val.nnz() == 0 || val.values.empty())
     throw Error("[rating_blend] needs validation ratings to fit its weights; set [split] validation_ratio > 0");
@@ -322,13 +359,7 @@ inline void RatingBlend::fit(const TrainData& data, const FitContext& ctx) {
   line += "; validation RMSE " + std::to_string(validation_rmse_) + " (in-sample), cv RMSE " + std::to_string(cv_rmse_);
   for (std::size_t c = 0; c < C; ++c) line += ", " + children_[c].name + " " + std::to_string(child_rmse_[c]);
   ctx.log(line);
-  if (!refit_) return;
-  const TrainData all = merge_validation(data);
-  for (const auto& c : children_) {
-    if (ctx.cancelled()) throw Error("rating_blend: cancelled");
-    ctx.log("rating_blend: refitting child '" + c.name + "' on train + validation (" + std::to_string(all.by_user.nnz()) + " ratings)");
-    c.model->fit(all, ctx);
-  }
+  if (refit_) refit_children(merge_validation(data), ctx);
 }
 
 }  // namespace recfuse

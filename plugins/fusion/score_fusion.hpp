@@ -58,6 +58,7 @@ class ScoreFusion final : public FusionStrategy {
   }
 
   void fit(const TrainData& data, const FitContext& ctx) override {
+    forget_explained();
     set_shape(data.n_users, data.n_items);
     set_weights();
     train_.assign(data.by_user);
@@ -91,18 +92,18 @@ class ScoreFusion final : public FusionStrategy {
   };
   Parts parts(UserId u, ItemId i) {
     Parts p;
-    if (u < 0 || u >= n_users() || i < 0 || i >= n_items()) return p;
     const auto n = static_cast<std::size_t>(n_items());
-    const UserId users[] = {u};
-    score_children(children_, users, n, buf_);
-    RowScratch s = scratch();
-    std::vector<float> fused(n);
-    fuse_row(u, buf_.data(), n, fused.data(), s);  // leaves the children's rows normalised
+    const auto* e = explained_.get(children_, u, i, n_users(), n_items(), [&](UserId v, float* rows, Explained& x) {
+      x.fused.resize(n);
+      x.scratch = scratch();
+      fuse_row(v, rows, n, x.fused.data(), x.scratch);  // leaves the children's rows normalised
+    });
+    if (!e) return p;
     const auto at = static_cast<std::size_t>(i);
     for (std::size_t c = 0; c < children_.size(); ++c)
-      p.terms.push_back(static_cast<float>(weights_[c]) * buf_[c * n + at]);
-    if (!s.hits.empty()) p.lists = s.hits[at];
-    p.score = fused[at];
+      p.terms.push_back(static_cast<float>(weights_[c]) * e->rows[c * n + at]);
+    if (!e->state.scratch.hits.empty()) p.lists = e->state.scratch.hits[at];
+    p.score = e->state.fused[at];
     return p;
   }
 
@@ -138,6 +139,7 @@ class ScoreFusion final : public FusionStrategy {
     set_weights();
     train_.load(r, n_users, n_items);
   }
+  void forget_explained() override { explained_.clear(); }
 
   /// Acting: the normalisation is score_all's (over the user's catalogue
   /// candidates, the same map for the rest), but CombMNZ's hits count each
@@ -214,6 +216,12 @@ class ScoreFusion final : public FusionStrategy {
       for (std::size_t i = 0; i < n; ++i) dst[i] *= static_cast<float>(s.hits[i]);
   }
 
+  /// What parts() keeps of the last user: the fused row and fuse_row's scratch (CombMNZ's m(u, i) in hits).
+  struct Explained {
+    std::vector<float> fused;
+    RowScratch scratch;
+  };
+
   void set_weights() {
     require_children(children_, 1, kAnyNumber, "score_fusion");
     weights_ = weights_for(weights_param_, children_.size(), "score_fusion");
@@ -226,6 +234,7 @@ class ScoreFusion final : public FusionStrategy {
   std::vector<double> weights_param_, weights_;
   TrainingRows train_;
   std::vector<float> buf_;  // children x users x n_items
+  ExplainCache<Explained> explained_;
 };
 
 }  // namespace recfuse

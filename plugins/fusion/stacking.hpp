@@ -25,11 +25,15 @@
 // choice model over the candidates, uniform negatives make the pairwise fit
 // a consistent estimate of the choice weights (case-control sampling), which
 // the tests check on a synthetic task.
+// explain names each child's term (w_c + g_c h) ŝ_c of the score, and the
+// rest (popularity, history, intercept) together (fusion_explain.hpp);
+// `parts` gives them as score_all adds them.
 #pragma once
 
 #include <cmath>
 
 #include "fusion_common.hpp"
+#include "fusion_explain.hpp"
 #include "logistic.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/rng.hpp"
@@ -70,26 +74,61 @@ class Stacking final : public FusionStrategy {
 #pragma omp parallel if (users.size() > 8)
     {
       std::vector<ItemId> order;
-      std::vector<double> wc(C);
+      UserWeights w;
 #pragma omp for schedule(dynamic, 4)
       for (std::ptrdiff_t r = 0; r < static_cast<std::ptrdiff_t>(users.size()); ++r) {
         const UserId u = users[static_cast<std::size_t>(r)];
         const auto ex = train_.view().row(u);
-        const double h = user_h_[static_cast<std::size_t>(u)];
+        user_weights(u, w);
         float* dst = out.data() + static_cast<std::size_t>(r) * n;
-        // Effective weights for this user: w_c + g_c h (interactions fold in).
-        for (std::size_t c = 0; c < C; ++c) wc[c] = coef_[c] + (interactions_ ? coef_[C + 2 + c] * h : 0.0);
-        const double wp = coef_[C] + (interactions_ ? coef_[2 * C + 2] * h : 0.0);
-        const double base = intercept_ + coef_[C + 1] * h;
-        for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(base + wp * item_p_[i]);
+        for (std::size_t i = 0; i < n; ++i) dst[i] = rest_of(w, i);
         for (std::size_t c = 0; c < C; ++c) {
           float* row = buf_.data() + c * stride + static_cast<std::size_t>(r) * n;
           normalize_row(row, n_items(), ex, normalization_, order);
-          const auto w = static_cast<float>(wc[c]);
-          for (std::size_t i = 0; i < n; ++i) dst[i] += w * row[i];
+          const auto wc = static_cast<float>(w.child[c]);
+          for (std::size_t i = 0; i < n; ++i) dst[i] += wc * row[i];
         }
       }
     }
+  }
+
+  /// The parts of the score of (u, i): terms[c] = (w_c + g_c h) ŝ_c(u, i),
+  /// rest = the popularity, history and intercept part, score = rest +
+  /// Σ_c terms[c], score_all's value (floats added in score_all's order).
+  /// Empty terms when u or i is out of range.
+  struct Parts {
+    std::vector<float> terms;
+    float rest = 0.0f, score = 0.0f;
+  };
+  Parts parts(UserId u, ItemId i) {
+    Parts p;
+    const auto n = static_cast<std::size_t>(n_items());
+    const auto* e = explained_.get(children_, u, i, n_users(), n_items(), [&](UserId v, float* rows, Explained& x) {
+      for (std::size_t c = 0; c < children_.size(); ++c)
+        normalize_row(rows + c * n, n_items(), train_.view().row(v), normalization_, x.order);
+      user_weights(v, x.weights);
+    });
+    if (!e) return p;
+    const auto at = static_cast<std::size_t>(i);
+    p.rest = p.score = rest_of(e->state.weights, at);
+    for (std::size_t c = 0; c < children_.size(); ++c) {
+      p.terms.push_back(static_cast<float>(e->state.weights.child[c]) * e->rows[c * n + at]);
+      p.score += p.terms.back();
+    }
+    return p;
+  }
+
+  /// "stacked score 0.91 (popularity, history, intercept -0.12): knn +0.62,
+  /// pop +0.41; knn: <knn's reason>".
+  std::string explain(UserId u, ItemId i) override {
+    const Parts p = parts(u, i);
+    if (p.terms.empty()) return {};
+    std::vector<ChildTerm> terms;
+    for (const float t : p.terms) terms.push_back({t, true, ""});
+    return explain_child_terms(children_,
+                               "stacked score " + fusion_number(p.score) + " (popularity, history, intercept " +
+                                   signed_number(p.rest) + ")",
+                               terms, u, i);
   }
 
   std::size_t model_bytes() const override {
@@ -138,6 +177,7 @@ class Stacking final : public FusionStrategy {
     fit_loss_ = r.value<double>("fit loss");
     training_rows_ = r.value<std::int64_t>("training rows");
   }
+  void forget_explained() override { explained_.clear(); }
 
  private:
   /// feature_names_ for children_ (diagnostics name the weights by them).
@@ -151,6 +191,30 @@ class Stacking final : public FusionStrategy {
       feature_names_.push_back("log_popularity*log_history");
     }
   }
+
+  /// A user's effective weights (interactions folded in): child[c] =
+  /// w_c + g_c h, pop = w_p + w_ph h, base = b + w_h h.
+  struct UserWeights {
+    std::vector<double> child;
+    double pop = 0, base = 0;
+  };
+  void user_weights(UserId u, UserWeights& w) const {
+    const std::size_t C = children_.size();
+    const double h = user_h_[static_cast<std::size_t>(u)];
+    w.child.resize(C);
+    for (std::size_t c = 0; c < C; ++c) w.child[c] = coef_[c] + (interactions_ ? coef_[C + 2 + c] * h : 0.0);
+    w.pop = coef_[C] + (interactions_ ? coef_[2 * C + 2] * h : 0.0);
+    w.base = intercept_ + coef_[C + 1] * h;
+  }
+  /// The score of item i before the children's terms.
+  float rest_of(const UserWeights& w, std::size_t i) const { return static_cast<float>(w.base + w.pop * item_p_[i]); }
+
+  /// What parts() keeps of the last user (the children's rows, kept
+  /// normalised, are ExplainCache's).
+  struct Explained {
+    UserWeights weights;
+    std::vector<ItemId> order;  // normalize_row's scratch
+  };
 
   /// Feature vector of item i for a user with standardised history h; `s[c]`
   /// is child c's normalised score. Writes d = coef_.size() entries.
@@ -177,11 +241,14 @@ class Stacking final : public FusionStrategy {
   double intercept_ = 0, fit_loss_ = 0;
   std::int64_t training_rows_ = 0;
   std::vector<float> buf_;
+  ExplainCache<Explained> explained_;
 };
 
 inline void Stacking::fit(const TrainData& data, const FitContext& ctx) {
+  forget_explained();
   set_shape(data.n_users, data.n_items);
   require_children(children_, 1, kAnyNumber, "stacking");
+  refuse_children_trained_on_validation(children_, "stacking");
   const CsrMatrix& val = data.validation;
   if (val.nnz() == 0)
     throw Error("[stacking] needs validation interactions to fit its weights; set [split] validation = true "

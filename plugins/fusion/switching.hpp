@@ -59,6 +59,7 @@ class Switching final : public FusionStrategy {
     } else {
       require_validation_scored(children_, data.validation, data.by_user, static_cast<std::size_t>(data.n_items),
                                 "switching");
+      refuse_children_trained_on_validation(children_, "switching");
       learn_segments(data, ctx);
     }
     std::int64_t first = 0;

@@ -8,7 +8,9 @@
 //   r̂_ui = offset_u + item_bias_i + P_u · Q_i
 // where offset_u = μ + b_u (or 0 for unbiased models) and P_u is the user's
 // effective factor vector (p_u, or p_u + |N(u)|^-½ Σ y_j for SVD++), so
-// score_all, score and predict_rating exist once for all of them.
+// score_all, score and predict_rating exist once for all of them. A model
+// may replace P and Q by their int8 form (quantize_scoring_form,
+// recfuse/quantized_factors.hpp): scoring then runs on the quantized rows.
 #pragma once
 
 #include <Eigen/Core>
@@ -24,6 +26,7 @@
 
 #include "recfuse/factor_scoring.hpp"
 #include "recfuse/model_io.hpp"
+#include "recfuse/quantized_factors.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/rng.hpp"
 
@@ -128,7 +131,10 @@ class LatentRatingModel : public Recommender {
  public:
   /// out: users.size() x n_items, row-major; the unclipped r̂_ui.
   void score_all(std::span<const UserId> users, std::span<float> out) override {
-    score_factors(p_score_, q_score_, item_bias_, users, out, gather_);
+    if (quantized_)
+      quant_.score_all(item_bias_, users, out);
+    else
+      score_factors(p_score_, q_score_, item_bias_, users, out, gather_);
     const std::size_t n = static_cast<std::size_t>(n_items());
     for (std::size_t r = 0; r < users.size(); ++r) {
       const float off = offset_[static_cast<std::size_t>(users[r])];
@@ -153,6 +159,8 @@ class LatentRatingModel : public Recommender {
     return std::clamp(raw(u, i), stats_.lo, stats_.hi);
   }
   const RatingStats& rating_stats() const { return stats_; }
+  /// The int8 scoring form; meaningful only after quantize_scoring_form.
+  const QuantizedFactors& quantized_factors() const { return quant_; }
 
  protected:
   /// The unclipped r̂_ui of the scoring form. Summed in the order GEMM rows
@@ -160,7 +168,7 @@ class LatentRatingModel : public Recommender {
   /// score_all to rounding.
   float raw(UserId u, ItemId i) const {
     const int f = static_cast<int>(p_score_.cols());
-    return dot_f(p_score_.row(u).data(), q_score_.row(i).data(), f) +
+    return (quantized_ ? quant_.score(u, i) : dot_f(p_score_.row(u).data(), q_score_.row(i).data(), f)) +
            (item_bias_.empty() ? 0.0f : item_bias_[static_cast<std::size_t>(i)]) +
            offset_[static_cast<std::size_t>(u)];
   }
@@ -171,9 +179,22 @@ class LatentRatingModel : public Recommender {
                         const std::vector<float>& bi) {
     p_score_ = P;
     q_score_ = Q;
+    quantized_ = false;
     item_bias_ = bi;
     offset_.resize(bu.size());
     for (std::size_t u = 0; u < bu.size(); ++u) offset_[u] = mu + bu[u];
+  }
+
+  /// Replaces P and Q of the scoring form by their int8 form (and frees them).
+  void quantize_scoring_form() {
+    quant_ = QuantizedFactors(p_score_, q_score_);
+    p_score_ = RowMatrixF();
+    q_score_ = RowMatrixF();
+    quantized_ = true;
+  }
+  /// Bytes of the factors that score: int8 rows and scales when quantized.
+  std::size_t scoring_factor_bytes() const {
+    return quantized_ ? quant_.bytes() : static_cast<std::size_t>(p_score_.size() + q_score_.size()) * sizeof(float);
   }
 
   /// The rating mean and range (predict_rating clips to the range).
@@ -190,34 +211,52 @@ class LatentRatingModel : public Recommender {
   }
 
   /// kCapSaveLoad of a biased MF (sgd_mf, als_explicit): whether biased, the
-  /// rating mean and range, P, Q, b_u, b_i.
+  /// rating mean and range, P, Q (their int8 form when quantized), b_u, b_i.
   void save_biased_mf(std::ostream& out, bool biased, const RowMatrixF& P, const RowMatrixF& Q,
                       const std::vector<float>& bu, const std::vector<float>& bi) const {
     ModelWriter w(out);
     w.value<std::uint8_t>(biased ? 1 : 0);
     write_stats(w);
-    w.matrix(P);
-    w.matrix(Q);
+    if (quantized_) {
+      quant_.write(w);
+    } else {
+      w.matrix(P);
+      w.matrix(Q);
+    }
     w.values(bu);
     w.values(bi);
   }
   /// Reads what save_biased_mf wrote into P, Q, b_u, b_i (refusing another
   /// 'biased' or factor count, errors naming `who`), then sets the shape and
-  /// the scoring form with μ = the rating mean (0 when unbiased).
+  /// the scoring form with μ = the rating mean (0 when unbiased). quantized:
+  /// the file holds the int8 form (P, Q are left empty), and a float file is
+  /// refused, as an int8 file is without it.
   void load_biased_mf(std::istream& in, const char* who, bool biased, int factors, RowMatrixF& P,
-                      RowMatrixF& Q, std::vector<float>& bu, std::vector<float>& bi) {
+                      RowMatrixF& Q, std::vector<float>& bu, std::vector<float>& bi, bool quantized = false) {
     ModelReader r(in, who);
     r.expect("'biased'", r.value<std::uint8_t>("'biased'"), biased ? 1 : 0);
     read_stats(r);
-    P = r.rows_of_width<RowMatrixF>("user factors", factors);
-    Q = r.rows_of_width<RowMatrixF>("item factors", factors);
+    QuantizedFactors quant;
+    if (quantized) {
+      quant = QuantizedFactors::read(r, factors);
+      P = RowMatrixF();
+      Q = RowMatrixF();
+    } else {
+      P = r.rows_of_width<RowMatrixF>("user factors", factors);
+      Q = r.rows_of_width<RowMatrixF>("item factors", factors);
+    }
     bu = r.values<float>("user biases");
     bi = r.values<float>("item biases");
     r.finish();
-    r.expect("the number of user biases", static_cast<std::int64_t>(bu.size()), P.rows());
-    r.expect("the number of item biases", static_cast<std::int64_t>(bi.size()), Q.rows());
-    set_shape(static_cast<std::int32_t>(P.rows()), static_cast<std::int32_t>(Q.rows()));
+    const Eigen::Index users = quantized ? quant.users.rows() : P.rows(), items = quantized ? quant.items.rows() : Q.rows();
+    r.expect("the number of user biases", static_cast<std::int64_t>(bu.size()), users);
+    r.expect("the number of item biases", static_cast<std::int64_t>(bi.size()), items);
+    set_shape(static_cast<std::int32_t>(users), static_cast<std::int32_t>(items));
     set_scoring_form(biased ? static_cast<float>(stats_.mean) : 0.0f, P, Q, bu, bi);
+    if (quantized) {
+      quant_ = std::move(quant);
+      quantized_ = true;
+    }
   }
 
   /// RMSE of the clipped predictions on `m` (users x items with ratings);
@@ -240,6 +279,8 @@ class LatentRatingModel : public Recommender {
   RowMatrixF q_score_;             // n_items x f
   std::vector<float> item_bias_;   // n_items, or empty
   std::vector<float> offset_;      // n_users: μ + b_u (0 when unbiased)
+  bool quantized_ = false;         // scoring on quant_ (p_score_, q_score_ empty)
+  QuantizedFactors quant_;         // int8 form of p_score_, q_score_ when quantized_
 
  private:
   RowMatrixF gather_;  // reused GEMM gather buffer

@@ -26,6 +26,10 @@
 // at a barrier, so the parallel mode wants its threads on otherwise idle
 // cores: with other jobs on a 2-core machine an epoch ran up to 10x slower
 // than the serial one.
+//
+// `quantize = "int8"` (model compression, recfuse/quantized_factors.hpp):
+// after fit and load P and Q are kept, scored and saved as per-row int8 with
+// a float scale per row (the biases stay float); model_bytes counts that.
 #pragma once
 
 #include <chrono>
@@ -50,7 +54,8 @@ class SgdMfRecommender final : public LatentRatingModel {
         init_mean_(p.get_float("init_mean")), init_std_(p.get_float("init_std")),
         biased_(p.get_bool("biased")), shuffle_(p.get_bool("shuffle")),
         parallel_(p.get_bool("parallel")), blocks_(static_cast<int>(p.get_int("blocks"))),
-        patience_(static_cast<int>(p.get_int("early_stopping_patience"))) {}
+        patience_(static_cast<int>(p.get_int("early_stopping_patience"))),
+        quantize_(p.get_string("quantize") == "int8") {}
 
   static std::vector<ParamSpec> params() {
     return {
@@ -73,6 +78,7 @@ class SgdMfRecommender final : public LatentRatingModel {
                            "grid size k of parallel = true; at most k threads work at once"),
         ParamSpec::integer("early_stopping_patience", 0, 0, 100000,
                            "stop after this many epochs without a better validation RMSE; 0 = off"),
+        quantize_param(),
     };
   }
 
@@ -168,18 +174,26 @@ class SgdMfRecommender final : public LatentRatingModel {
     }
     ratings_ = {};
     set_scoring_form(step.mu, P_, Q_, bu_, bi_);
+    if (quantize_) {
+      quantize_scoring_form();
+      P_ = RowMatrixF();
+      Q_ = RowMatrixF();
+    }
   }
 
   std::size_t model_bytes() const override {
-    return static_cast<std::size_t>(P_.size() + Q_.size()) * sizeof(float) +
+    return scoring_factor_bytes() +
            (biased_ ? (bu_.size() + bi_.size() + 1) * sizeof(float) : 0);
   }
 
-  /// kCapSaveLoad: whether biased, the rating range and mean, P, Q, b_u, b_i.
+  /// kCapSaveLoad: whether biased, the rating range and mean, P, Q (int8
+  /// rows and scales when quantized), b_u, b_i.
   void save(std::ostream& out) const override { save_biased_mf(out, biased_, P_, Q_, bu_, bi_); }
-  void load(std::istream& in) override { load_biased_mf(in, "sgd_mf", biased_, factors_, P_, Q_, bu_, bi_); }
+  void load(std::istream& in) override {
+    load_biased_mf(in, "sgd_mf", biased_, factors_, P_, Q_, bu_, bi_, quantize_);
+  }
 
-  // Learned parameters, for tests.
+  // Learned parameters, for tests (P and Q are empty when quantized).
   const RowMatrixF& user_factors() const { return P_; }
   const RowMatrixF& item_factors() const { return Q_; }
   const std::vector<float>& user_bias() const { return bu_; }
@@ -197,6 +211,7 @@ class SgdMfRecommender final : public LatentRatingModel {
   bool biased_, shuffle_, parallel_;
   int blocks_;
   int patience_;
+  bool quantize_;
   std::vector<Rating> ratings_;
   RowMatrixF P_, Q_;
   std::vector<float> bu_, bi_;

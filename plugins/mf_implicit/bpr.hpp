@@ -28,6 +28,10 @@
 // derive_seed(seed, "bpr", t) and updates the shared factors without locks
 // (Recht et al., NIPS 2011); results then depend on the thread count and on
 // timing, so repeated runs differ slightly.
+//
+// quantize = "int8" (model compression, recfuse/quantized_factors.hpp):
+// after fit and load W and H are kept, scored and saved as per-row int8
+// with a float scale per row (b_i stays float); model_bytes counts that.
 #pragma once
 
 #include <algorithm>
@@ -46,6 +50,7 @@
 #include "recfuse/factor_scoring.hpp"
 #include "recfuse/padded_rows.hpp"
 #include "recfuse/params.hpp"
+#include "recfuse/quantized_factors.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/rng.hpp"
 
@@ -63,7 +68,8 @@ class BprRecommender final : public Recommender {
         hogwild_(p.get_bool("hogwild")),
         patience_(p.get_int("early_stopping_patience")),
         eval_every_(static_cast<int>(p.get_int("eval_every"))),
-        popularity_negatives_(p.get_string("negatives") == "popularity") {}
+        popularity_negatives_(p.get_string("negatives") == "popularity"),
+        quantize_(p.get_string("quantize") == "int8") {}
 
   static std::vector<ParamSpec> params() {
     return {
@@ -84,6 +90,7 @@ class BprRecommender final : public Recommender {
         ParamSpec::choice("negatives", "uniform", {"uniform", "popularity"},
                           "draw j uniformly over items (Rendle et al.) or in proportion to its "
                           "training count (the item of a random training pair, as implicit does)"),
+        quantize_param(),
     };
   }
 
@@ -91,11 +98,15 @@ class BprRecommender final : public Recommender {
     const CsrMatrix& m = data.by_user;
     if (m.rows != data.n_users) throw Error("bpr: training matrix does not match n_users");
     set_shape(data.n_users, data.n_items);
+    quantized_ = false;
     init(user_factors_, data.n_users, derive_seed(ctx.seed, "bpr_user"));
     init(item_factors_, data.n_items, derive_seed(ctx.seed, "bpr_item"));
     item_bias_.assign(item_bias_on_ ? static_cast<std::size_t>(data.n_items) : 0, 0.0f);
     index_positives(m);
-    if (m.nnz() == 0 || data.n_items < 2) return;
+    if (m.nnz() == 0 || data.n_items < 2) {
+      if (quantize_) quantize();
+      return;
+    }
     const std::int64_t samples = samples_per_epoch_ > 0 ? samples_per_epoch_ : m.nnz();
     const int streams = hogwild_ ? omp_get_max_threads() : 1;
     std::vector<Rng> rngs;
@@ -144,35 +155,57 @@ class BprRecommender final : public Recommender {
     }
     pairs_ = {};  // sampling state only: not part of the model
     seen_ = {};
+    if (quantize_) quantize();
   }
 
   /// out: users.size() x n_items = W[users] Hᵀ + b, one GEMM per call.
+  /// Quantized: s_u t_i Σ q_uk q_ik + b on the int8 rows.
   void score_all(std::span<const UserId> users, std::span<float> out) override {
-    score_factors(user_factors_, item_factors_, item_bias_, users, out, gather_);
+    if (quantized_)
+      quant_.score_all(item_bias_, users, out);
+    else
+      score_factors(user_factors_, item_factors_, item_bias_, users, out, gather_);
   }
 
   std::size_t model_bytes() const override {
-    return static_cast<std::size_t>(user_factors_.size() + item_factors_.size()) * sizeof(float) +
+    return (quantized_ ? quant_.bytes()
+                       : static_cast<std::size_t>(user_factors_.size() + item_factors_.size()) * sizeof(float)) +
            item_bias_.size() * sizeof(float);
   }
 
-  /// kCapSaveLoad: W, H and the item biases (empty when off).
+  /// kCapSaveLoad: W, H (int8 rows and scales when quantized) and the item
+  /// biases (empty when off).
   void save(std::ostream& out) const override {
     ModelWriter w(out);
-    w.matrix(user_factors_);
-    w.matrix(item_factors_);
+    if (quantized_) {
+      quant_.write(w);
+    } else {
+      w.matrix(user_factors_);
+      w.matrix(item_factors_);
+    }
     w.values(item_bias_);
   }
   void load(std::istream& in) override {
     ModelReader r(in, "bpr");
-    user_factors_ = r.rows_of_width<RowMatrixF>("user factors", factors_);
-    item_factors_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
+    if (quantize_) {
+      quant_ = QuantizedFactors::read(r, factors_);
+      user_factors_ = RowMatrixF();
+      item_factors_ = RowMatrixF();
+    } else {
+      user_factors_ = r.rows_of_width<RowMatrixF>("user factors", factors_);
+      item_factors_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
+    }
     item_bias_ = r.values<float>("item biases");
     r.finish();
-    r.expect("the number of item biases", static_cast<std::int64_t>(item_bias_.size()),
-             item_bias_on_ ? item_factors_.rows() : 0);
-    set_shape(static_cast<std::int32_t>(user_factors_.rows()), static_cast<std::int32_t>(item_factors_.rows()));
+    const Eigen::Index users = quantize_ ? quant_.users.rows() : user_factors_.rows(),
+                       items = quantize_ ? quant_.items.rows() : item_factors_.rows();
+    r.expect("the number of item biases", static_cast<std::int64_t>(item_bias_.size()), item_bias_on_ ? items : 0);
+    set_shape(static_cast<std::int32_t>(users), static_cast<std::int32_t>(items));
+    quantized_ = quantize_;
   }
+
+  /// The int8 model (quantize = "int8" after fit or load), for tests.
+  const QuantizedFactors& quantized_factors() const { return quant_; }
 
  private:
   struct Pair {
@@ -248,6 +281,14 @@ class BprRecommender final : public Recommender {
     return (seen_[b / 64] >> (b % 64)) & 1u;
   }
 
+  /// Replaces W and H by their int8 form (and frees them).
+  void quantize() {
+    quant_ = QuantizedFactors(user_factors_, item_factors_);
+    user_factors_ = RowMatrixF();
+    item_factors_ = RowMatrixF();
+    quantized_ = true;
+  }
+
   void init(RowMatrixF& m, std::int32_t rows, std::uint64_t seed) const {
     Rng rng(seed);
     m.resize(rows, factors_);
@@ -268,6 +309,9 @@ class BprRecommender final : public Recommender {
   std::int64_t patience_;
   int eval_every_;
   bool popularity_negatives_;
+  bool quantize_;                  // the parameter
+  bool quantized_ = false;         // scoring on quant_ (the float factors freed)
+  QuantizedFactors quant_;
   RowMatrixF user_factors_;        // n_users x f (w_u)
   RowMatrixF item_factors_;        // n_items x f (h_i)
   std::vector<float> item_bias_;   // n_items, or empty

@@ -18,6 +18,34 @@
 // s^u_ij = y_iᵀW^u y_j; it names the past items j with the largest terms
 // and their shares (explain_terms.hpp). The terms explain that exact solve
 // against the final Y (`contributions`), not the saved x_u exactly.
+//
+// online_updates (kCapObserve; the online protocol calls observe after every
+// step) folds each click into the model, the fold-in of HKV eq. (4) for one
+// row (Rendle & Schmidt-Thieme, RecSys 2008: user and item updates):
+//   "none" (default): observe does nothing; the model stays as fitted.
+//   "user": a click of user u on item i adds (u, i) to u's training row
+//     with the confidence of r_ui = 1 (the value the logs give every click;
+//     a click on an item already in the row leaves the row as it is, in
+//     either use_values mode, as repeated clicks merge in the logs, and
+//     re-solves all the same), then x_u is re-solved exactly
+//     against the fixed Y in double: (YᵀY + λI + Σ_j (c_uj − 1) y_j y_jᵀ) x_u
+//     = Σ_j c_uj y_j, YᵀY + λI kept between clicks (Y does not change).
+//     Cost per click: |I_u|·f² + f³/3.
+//   "user_item": after x_u, y_i is re-solved exactly against the fixed X over
+//     i's users (their rows, transposed from the users' on the first click
+//     after fit or load). XᵀX + λI and YᵀY + λI are kept and follow each
+//     changed row by a rank-two update (x_newx_newᵀ − x_oldx_oldᵀ, f² each),
+//     so they match a recomputation up to rounding (a loaded model
+//     recomputes them). Cost per click: (|I_u| + |U_i|)·f² + 2f³/3, and
+//     O(nnz) to insert the pair into the rows (both modes).
+// Steps without a click change nothing: implicit feedback has no negatives,
+// and an unclicked item of a slate is as unobserved as before (c = 1,
+// p = 0 already counts it). Clicks fold in one after another in the order
+// of the feedback's rows, on one thread: the result is the same for any
+// thread count. save writes the extended rows (the file's layout is
+// unchanged): a model saved after observe loads to the same scores, and to
+// the same explanations up to rounding (with "user_item" the live YᵀY was
+// updated click by click; a loaded model sums it afresh).
 #pragma once
 
 #include <chrono>
@@ -46,7 +74,8 @@ class IalsRecommender final : public Recommender {
         solver_(p.get_string("solver") == "cholesky" ? IalsSolver::kCholesky : IalsSolver::kCg),
         cg_steps_(static_cast<int>(p.get_int("cg_steps"))),
         patience_(p.get_int("early_stopping_patience")),
-        log_loss_(p.get_bool("log_loss")) {
+        log_loss_(p.get_bool("log_loss")),
+        online_(online_updates_of(p.get_string("online_updates"))) {
     conf_opts_.alpha = p.get_float("alpha");
     conf_opts_.log_scaling = p.get_string("confidence") == "log";
     conf_opts_.epsilon = p.get_float("epsilon");
@@ -72,6 +101,9 @@ class IalsRecommender final : public Recommender {
                            "stop after this many iterations without a better validation "
                            "NDCG@10 and keep the best factors (0 = off)"),
         ParamSpec::boolean("log_loss", false, "log the HKV eq. 3 loss after every iteration"),
+        ParamSpec::choice("online_updates", "none", {"none", "user", "user_item"},
+                          "online protocol: fold each click (u, i) into the model: none; user = re-solve "
+                          "x_u exactly against fixed Y; user_item = then y_i against fixed X"),
     };
   }
 
@@ -105,7 +137,7 @@ class IalsRecommender final : public Recommender {
       item_factors_ = std::move(best_items);
       ctx.log("ials: kept iteration " + std::to_string(stop.best_epoch()));
     }
-    forget_explained();
+    forget_caches();
   }
 
   /// out: users.size() x n_items = X[users] Yᵀ, one GEMM per call.
@@ -151,7 +183,7 @@ class IalsRecommender final : public Recommender {
     history_ = std::move(history);
     titles_ = std::move(titles);
     set_shape(static_cast<std::int32_t>(user_factors_.rows()), static_cast<std::int32_t>(item_factors_.rows()));
-    forget_explained();
+    forget_caches();
   }
 
   /// The terms s^u_ij·c_uj of y_iᵀx*_u (HKV §5), one per j ∈ I_u in I_u's
@@ -170,7 +202,7 @@ class IalsRecommender final : public Recommender {
     const auto b = static_cast<std::size_t>(history_.indptr[static_cast<std::size_t>(u)]);
     const auto e = static_cast<std::size_t>(history_.indptr[static_cast<std::size_t>(u) + 1]);
     if (b == e) return out;
-    if (u != explained_user_) factor_normal_equations(u, b, e);
+    if (u != explained_user_) factor_normal_equations(u);
     if (explained_llt_.info() != Eigen::Success) return out;
     const Eigen::VectorXd wy = explained_llt_.solve(item_factors_.row(i).transpose().cast<double>());  // W^u y_i
     for (std::size_t k = b; k < e; ++k) {
@@ -183,35 +215,80 @@ class IalsRecommender final : public Recommender {
   /// "31 of your 40 training items raise its score: item 50 (+0.34, 41%), ...".
   std::string explain(UserId u, ItemId i) override { return explain_item_terms(contributions(u, i), titles_); }
 
+  /// kCapObserve: folds each click of `fb` into the model (online_updates,
+  /// above), in row order; does nothing with online_updates = "none".
+  void observe(const Feedback& fb) override {
+    if (online_ == Online::kNone) return;
+    const auto k = static_cast<std::size_t>(fb.slate_size);
+    for (std::size_t r = 0; r < fb.users.size(); ++r)
+      if (fb.choice[r] >= 0) fold_in(fb.users[r], fb.slates[r * k + static_cast<std::size_t>(fb.choice[r])]);
+  }
+
   const RowMatrixF& user_factors() const { return user_factors_; }
   const RowMatrixF& item_factors() const { return item_factors_; }
 
  private:
   std::vector<std::string> titles_;  // TrainData::item_titles, for explain
+  /// One click (u, i) folded in (online_updates "user" or "user_item").
+  void fold_in(UserId u, ItemId i) {
+    if (u < 0 || u >= n_users() || i < 0 || i >= n_items())
+      throw Error("ials: observe: a click of user " + std::to_string(u) + " on item " + std::to_string(i) +
+                  " outside the model's " + std::to_string(n_users()) + " x " + std::to_string(n_items()));
+    const bool items = online_ == Online::kUserItem;
+    if (gramian_.size() == 0) gramian_ = gramian_plus_reg<double>(item_factors_, reg_);
+    if (items && user_gramian_.size() == 0) {  // the first click since fit or load
+      user_gramian_ = gramian_plus_reg<double>(user_factors_, reg_);
+      item_rows_ = transpose_confidence_rows(history_, n_items());
+    }
+    const auto c = static_cast<float>(ials_confidence(1.0, conf_opts_));
+    insert_confidence(history_, u, i, c);
+    resolve(history_, u, item_factors_, gramian_, user_factors_, items ? &user_gramian_ : nullptr, "user");
+    if (items) {
+      insert_confidence(item_rows_, i, u, c);
+      resolve(item_rows_, i, user_factors_, user_gramian_, item_factors_, &gramian_, "item");
+    }
+    explained_user_ = -1;  // W^u changed: u's row, and with user_item every user's Y
+  }
   void init(RowMatrixF& m, std::int32_t rows, std::uint64_t seed) const {
     Rng rng(seed);
     m.resize(rows, factors_);
     for (Eigen::Index r = 0; r < m.rows(); ++r)
       for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = static_cast<float>(rng.normal(0.0, init_std_));
   }
-  /// explained_llt_ ← Cholesky of YᵀC^uY + λI over u's rows [b, e) of history_.
-  void factor_normal_equations(UserId u, std::size_t b, std::size_t e) {
-    if (gramian_.size() == 0) {
-      const Eigen::MatrixXd y = item_factors_.cast<double>();
-      gramian_ = y.transpose() * y;
-      gramian_.diagonal().array() += reg_;
-    }
-    Eigen::MatrixXd a = gramian_;
-    for (std::size_t k = b; k < e; ++k)
-      a.selfadjointView<Eigen::Lower>().rankUpdate(item_factors_.row(history_.indices[k]).transpose().cast<double>(),
-                                                   static_cast<double>(history_.conf[k]) - 1.0);
-    explained_llt_.compute(a);  // reads the lower part
+  /// explained_llt_ ← Cholesky of YᵀC^uY + λI over u's row of history_.
+  void factor_normal_equations(UserId u) {
+    if (gramian_.size() == 0) gramian_ = gramian_plus_reg<double>(item_factors_, reg_);
+    factor_row_normal_equations(gramian_, history_, u, item_factors_, explained_llt_);
     explained_user_ = u;
   }
-  /// After fit or load: Y and the rows changed.
-  void forget_explained() {
+  /// mine.row(r) ← the exact solve of row r of `rows` against `other`
+  /// (g = otherᵀother + λI); with g_mine, mineᵀmine + λI follows the change.
+  static void resolve(const IalsRows& rows, std::int32_t r, const RowMatrixF& other, const Eigen::MatrixXd& g,
+                      RowMatrixF& mine, Eigen::MatrixXd* g_mine, const char* side) {
+    Eigen::VectorXd x;
+    if (!solve_row_exact(g, rows, r, other, x))
+      throw Error(std::string("ials: observe: the normal equations of ") + side + " " + std::to_string(r) +
+                  " are not positive definite; raise reg");
+    const Eigen::VectorXd before = mine.row(r).transpose().cast<double>();
+    mine.row(r) = x.transpose().cast<float>();
+    if (g_mine == nullptr) return;
+    const Eigen::VectorXd after = mine.row(r).transpose().cast<double>();
+    g_mine->noalias() += after * after.transpose();
+    g_mine->noalias() -= before * before.transpose();
+  }
+  /// After fit or load: X, Y and the rows changed.
+  void forget_caches() {
     gramian_.resize(0, 0);
+    user_gramian_.resize(0, 0);
+    item_rows_ = IalsRows{};
     explained_user_ = -1;
+  }
+  enum class Online { kNone, kUser, kUserItem };
+  static Online online_updates_of(const std::string& v) {
+    if (v == "none") return Online::kNone;
+    if (v == "user") return Online::kUser;
+    if (v == "user_item") return Online::kUserItem;
+    throw Error("ials: online_updates = \"" + v + "\" is not one of none, user, user_item");
   }
 
   static std::string format_seconds(double s) {
@@ -228,12 +305,15 @@ class IalsRecommender final : public Recommender {
   int cg_steps_;
   std::int64_t patience_;
   bool log_loss_;
+  Online online_;
   ConfidenceOptions conf_opts_;
   RowMatrixF user_factors_;  // n_users x f
   RowMatrixF item_factors_;  // n_items x f
   RowMatrixF gather_;        // scoring scratch
   IalsRows history_;         // the users' training rows and c_uj (explain)
-  Eigen::MatrixXd gramian_;  // explain: YᵀY + λI in double, built on first use
+  Eigen::MatrixXd gramian_;  // explain and observe: YᵀY + λI in double, built on first use
+  Eigen::MatrixXd user_gramian_;  // observe, user_item: XᵀX + λI in double, built on first use
+  IalsRows item_rows_;            // observe, user_item: history_ by item, built with user_gramian_
   Eigen::LLT<Eigen::MatrixXd> explained_llt_;  // of YᵀC^uY + λI for explained_user_
   UserId explained_user_ = -1;
 };

@@ -16,8 +16,9 @@ std::unique_ptr<Recommender> make_ease(const ParamSet& p) { return std::make_uni
 const PluginDescriptor* describe() {
   static const AlgorithmDescriptor algos[] = {
       {"ials", PluginKind::kRecommender,
-       "implicit ALS (Hu, Koren & Volinsky 2008) by conjugate gradient (Takács et al. 2011) or Cholesky",
-       kCapExplain | kCapSaveLoad, &IalsRecommender::params, &make_ials},
+       "implicit ALS (Hu, Koren & Volinsky 2008) by conjugate gradient (Takács et al. 2011) or Cholesky; "
+       "optional online fold-in of clicks (online_updates)",
+       kCapExplain | kCapSaveLoad | kCapObserve, &IalsRecommender::params, &make_ials},
       {"bpr", PluginKind::kRecommender,
        "BPR-MF (Rendle et al. 2009): pairwise SGD with uniform negatives, optional Hogwild", kCapSaveLoad,
        &BprRecommender::params, &make_bpr},
@@ -26,7 +27,7 @@ const PluginDescriptor* describe() {
        &EaseRecommender::params, &make_ease},
   };
   static const PluginDescriptor d = make_descriptor(
-      "mf_implicit", "1.3.0", "mf", "matrix factorisation and linear models for implicit feedback", algos);
+      "mf_implicit", "1.4.0", "mf", "matrix factorisation and linear models for implicit feedback", algos);
   return &d;
 }
 

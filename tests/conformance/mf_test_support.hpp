@@ -1,13 +1,16 @@
 // Helpers shared by the matrix-factorisation tests (mf_implicit, fed_mf):
-// a header-defined recommender's declared defaults, and seeded factors.
+// a header-defined recommender's declared defaults, seeded factors, and
+// every user's scores.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "recfuse/factor_scoring.hpp"
 #include "recfuse/params.hpp"
+#include "recfuse/recommender.hpp"
 #include "recfuse/rng.hpp"
 
 namespace recfuse::test {
@@ -28,6 +31,15 @@ inline RowMatrixF random_factors(Eigen::Index rows, Eigen::Index f, std::uint64_
   for (Eigen::Index r = 0; r < rows; ++r)
     for (Eigen::Index c = 0; c < f; ++c) m(r, c) = static_cast<float>(rng.normal(0.0, sd));
   return m;
+}
+
+/// score_all of every user of `r`, row-major.
+inline std::vector<float> all_scores(Recommender& r) {
+  std::vector<UserId> users(static_cast<std::size_t>(r.n_users()));
+  for (UserId u = 0; u < r.n_users(); ++u) users[static_cast<std::size_t>(u)] = u;
+  std::vector<float> out(users.size() * static_cast<std::size_t>(r.n_items()));
+  r.score_all(users, out);
+  return out;
 }
 
 }  // namespace recfuse::test

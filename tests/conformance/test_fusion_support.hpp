@@ -1,10 +1,13 @@
-// Helpers of the fusion tests: a child with fixed, hand-chosen scores,
+// Helpers of the fusion tests: a child with fixed, hand-chosen scores, one
+// that observes, saves, explains and counts the rows it scores (Shifting),
 // building a strategy from its plugin header with validated parameters, and
 // training data with a validation part (what learned strategies fit on).
 #pragma once
 
 #include <algorithm>
+#include <istream>
 #include <map>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +41,49 @@ class FixedScores final : public Recommender {
  private:
   std::vector<std::vector<float>> s_;
 };
+
+using Rows = std::vector<std::vector<float>>;
+
+/// base[u][i] + shift · ((7 i) mod 5), shift growing by 1 with every
+/// observe (kCapObserve) and saved (kCapSaveLoad); counts the user rows it
+/// scores; explains (kCapExplain) as "<word> for user u item i".
+class Shifting final : public Recommender {
+ public:
+  Shifting(Rows base, int shift, std::string word = "") : base_(std::move(base)), shift_(shift), word_(std::move(word)) {}
+  void fit(const TrainData& d, const FitContext&) override { set_shape(d.n_users, d.n_items); }
+  void score_all(std::span<const UserId> users, std::span<float> out) override {
+    rows_scored += static_cast<std::int64_t>(users.size());
+    const auto n = static_cast<std::size_t>(n_items());
+    for (std::size_t r = 0; r < users.size(); ++r)
+      for (std::size_t i = 0; i < n; ++i)
+        out[r * n + i] = base_[static_cast<std::size_t>(users[r])][i] + static_cast<float>(shift_ * ((7 * i) % 5));
+  }
+  void observe(const Feedback&) override { ++shift_; }
+  void save(std::ostream& out) const override { out << n_users() << ' ' << n_items() << ' ' << shift_; }
+  void load(std::istream& in) override {
+    std::int32_t users = 0, items = 0;
+    in >> users >> items >> shift_;
+    set_shape(users, items);
+  }
+  std::size_t model_bytes() const override { return 0; }
+  std::string explain(UserId u, ItemId i) override {
+    return word_ + " for user " + std::to_string(u) + " item " + std::to_string(i);
+  }
+  std::int64_t rows_scored = 0;
+
+ private:
+  Rows base_;
+  int shift_;
+  std::string word_;
+};
+
+inline Rows random_rows(const TrainData& d, std::uint64_t seed) {
+  Rng rng(seed);
+  Rows s(static_cast<std::size_t>(d.n_users), std::vector<float>(static_cast<std::size_t>(d.n_items)));
+  for (auto& row : s)
+    for (float& v : row) v = static_cast<float>(rng.uniform(0, 1));
+  return s;
+}
 
 inline Child fixed_child(const std::string& name, std::vector<std::vector<float>> scores, const TrainData& d) {
   auto m = std::make_shared<FixedScores>(std::move(scores));

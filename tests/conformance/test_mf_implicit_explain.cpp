@@ -24,14 +24,6 @@ using namespace recfuse::test;
 
 namespace {
 
-std::vector<float> all_scores(Recommender& r) {
-  std::vector<UserId> users(static_cast<std::size_t>(r.n_users()));
-  for (UserId u = 0; u < r.n_users(); ++u) users[static_cast<std::size_t>(u)] = u;
-  std::vector<float> out(users.size() * static_cast<std::size_t>(r.n_items()));
-  r.score_all(users, out);
-  return out;
-}
-
 /// Checks `why` against every term of a sum over u's training items: it
 /// counts the positive ones out of all, and names the two largest (no
 /// unnamed term larger) with their values and shares of the sum.

@@ -1,17 +1,24 @@
 // The kernels behind ease and bpr (plugins/mf_implicit/spd_inverse.hpp,
 // bpr_kernel.hpp) against plain double computations, at sizes that cross
-// the inverse's 128-wide blocks and on both SIMD paths of the BPR update.
+// the inverse's 128-wide blocks and on both SIMD paths of the BPR update;
+// and ials's fit (recfuse/ials_solver.hpp) the same for any thread count.
 #include <catch2/catch.hpp>
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <omp.h>
+#include <string>
 #include <vector>
 
 #include "../../plugins/mf_implicit/bpr_kernel.hpp"
+#include "../../plugins/mf_implicit/ials.hpp"
 #include "../../plugins/mf_implicit/spd_inverse.hpp"
+#include "conformance_support.hpp"
+#include "mf_test_support.hpp"
 #include "recfuse/rng.hpp"
 
 using namespace recfuse;
+using namespace recfuse::test;
 
 namespace {
 
@@ -86,5 +93,32 @@ TEST_CASE("bpr kernel: both SIMD paths apply Rendle et al.'s update, in order", 
     for (std::size_t k = 0; k < wf.size(); ++k) CHECK(wf[k] == Approx(w[k]).margin(1e-5));
     for (std::size_t k = 0; k < hf.size(); ++k) CHECK(hf[k] == Approx(h[k]).margin(1e-5));
     for (std::size_t k = 0; k < bf.size(); ++k) CHECK(bf[k] == Approx(b[k]).margin(1e-5));
+  }
+}
+
+TEST_CASE("ials fits the same model for any thread count", "[mf_implicit]") {
+  // f = 48 over 600 items: large enough for Eigen to size a product's
+  // blocking, and so its sums, by the thread count; YᵀY + λI must not be one.
+  std::vector<Interaction> pairs;
+  Rng rng(5);
+  for (UserId u = 0; u < 300; ++u)
+    for (ItemId i = 0; i < 600; ++i)
+      if (rng.uniform() < 0.04) pairs.push_back({u, i});
+  const TrainData d = make_train_data(300, 600, pairs, false);
+  const int before = omp_get_max_threads();
+  for (const char* solver : {"cg", "cholesky"}) {
+    INFO("solver " << solver);
+    std::vector<RowMatrixF> users, items;
+    for (const int threads : {1, 3}) {
+      omp_set_num_threads(threads);  // as the host does for a trial
+      IalsRecommender r(defaults_of<IalsRecommender>({{"factors", std::int64_t{48}}, {"iterations", std::int64_t{3}},
+                                                      {"alpha", 4.0}, {"solver", std::string(solver)}}));
+      r.fit(d, FitContext{});
+      users.push_back(r.user_factors());
+      items.push_back(r.item_factors());
+    }
+    omp_set_num_threads(before);
+    CHECK(users[0] == users[1]);
+    CHECK(items[0] == items[1]);
   }
 }

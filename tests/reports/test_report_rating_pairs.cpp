@@ -122,6 +122,27 @@ TEST_CASE("rmse of a deterministic algorithm over seeds of one split pairs users
   CHECK_THAT(row.at("note").get<std::string>(), Catch::Contains("users independent"));
 }
 
+TEST_CASE("report.json compares mae per user too in MAE units") {
+  std::vector<json> records;
+  for (int seed = 1; seed <= 3; ++seed) {
+    records.push_back(rated_trial("a", seed, kA));
+    records.push_back(rated_trial("b", seed, kB));
+  }
+  const json report = recfuse::build_report(recfuse::test::fixture_context(), records);
+  const json& row = comparison(report, "mae", "b");
+  INFO(row.dump(1));
+  CHECK(row.at("baseline") == "a");
+  CHECK(row.at("method") == "paired_user_errors");
+  CHECK(row.at("n") == 6);
+  CHECK(row.at("t").get<double>() == Approx(0.888523).epsilon(1e-5));
+  CHECK(row.at("t_p").get<double>() == Approx(0.414954).epsilon(1e-5));
+  CHECK(row.at("mean_a").get<double>() == Approx(0.866667).epsilon(1e-6));
+  CHECK(row.at("mean_b").get<double>() == Approx(0.806667).epsilon(1e-6));
+  CHECK(row.at("diff_low").get<double>() == Approx(-0.113586).epsilon(1e-4));
+  CHECK(row.at("diff_high").get<double>() == Approx(0.233586).epsilon(1e-4));
+  CHECK(row.at("significant") == false);
+}
+
 TEST_CASE("compare pairs rmse and mae per user: no false regression over deterministic seeds") {
   std::vector<json> base, cand;
   for (int seed = 1; seed <= 3; ++seed) {

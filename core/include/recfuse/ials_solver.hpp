@@ -50,6 +50,11 @@ struct ConfidenceOptions {
   bool use_values = false;   // false: every training pair counts as r_ui = 1
 };
 
+/// c = 1 + α·r (HKV eq. 5) or 1 + α·log(1 + r/ε) (eq. 6) of a value r > 0.
+inline double ials_confidence(double r, const ConfidenceOptions& o) {
+  return o.log_scaling ? 1.0 + o.alpha * std::log1p(r / o.epsilon) : 1.0 + o.alpha * r;
+}
+
 /// The rows of `m` with their confidences. With use_values, a stored value
 /// r_ui <= 0 is no preference: p_ui = [r_ui > 0] = 0 and c_ui = 1, which is
 /// exactly an unobserved pair (it adds nothing to A_u or b_u), so the pair is
@@ -66,9 +71,8 @@ inline IalsRows make_confidence_rows(const CsrMatrix& m, const ConfidenceOptions
     for (std::int64_t k = m.indptr[u]; k < m.indptr[u + 1]; ++k) {
       const double r = values ? static_cast<double>(m.values[static_cast<std::size_t>(k)]) : 1.0;
       if (!(r > 0.0)) continue;
-      const double c = o.log_scaling ? 1.0 + o.alpha * std::log1p(r / o.epsilon) : 1.0 + o.alpha * r;
       out.indices.push_back(m.indices[static_cast<std::size_t>(k)]);
-      out.conf.push_back(static_cast<float>(c));
+      out.conf.push_back(static_cast<float>(ials_confidence(r, o)));
     }
     out.indptr[static_cast<std::size_t>(u) + 1] = static_cast<std::int64_t>(out.indices.size());
     out.max_row = std::max(out.max_row, out.indptr[static_cast<std::size_t>(u) + 1] - out.indptr[static_cast<std::size_t>(u)]);
@@ -140,11 +144,18 @@ inline bool solve_cholesky(const Eigen::MatrixXf& yty, Eigen::Index n, Scratch& 
 
 }  // namespace ials_detail
 
-/// YᵀY + λI (f x f), the part of A_u shared by every row.
-inline Eigen::MatrixXf gramian_plus_reg(const RowMatrixF& y, double reg) {
-  Eigen::MatrixXf g(y.cols(), y.cols());
-  g.noalias() = y.transpose() * y;
-  g.diagonal().array() += static_cast<float>(reg);
+/// YᵀY + λI (f x f) in T (float for the half-steps, double for the exact
+/// row solves below), the part of A_u shared by every row; the same for any
+/// thread count: a rank update (Eigen's SYRK runs on one thread), not the
+/// product YᵀY, whose blocking, and so its sums, Eigen sizes by the number
+/// of OpenMP threads.
+template <typename T = float>
+inline Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> gramian_plus_reg(const RowMatrixF& y, double reg) {
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> g =
+      Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>::Zero(y.cols(), y.cols());
+  g.template selfadjointView<Eigen::Lower>().rankUpdate(y.template cast<T>().transpose());
+  g.template triangularView<Eigen::StrictlyUpper>() = g.transpose();
+  g.diagonal().array() += static_cast<T>(reg);
   return g;
 }
 
@@ -187,11 +198,81 @@ inline void ials_half_step(const IalsRows& conf, const RowMatrixF& y, double reg
                 " are not positive definite (reg = " + std::to_string(reg) + "); raise reg");
 }
 
+// One row solved exactly, in double, against fixed factors of the other
+// side: the W^u that explain reads (plugins/mf_implicit/ials.hpp) and the
+// fold-in of a click during the online protocol, HKV eq. (4) for one row
+// (the user and item updates of Rendle & Schmidt-Thieme, "Online-updating
+// regularized kernel matrix factorization models", RecSys 2008, here for
+// the implicit loss). Cost per row: |row|·f² + f³/3 with G = YᵀY + λI given
+// (gramian_plus_reg<double>).
+
+/// llt ← Cholesky of A_r = G + Σ_{j∈row r} (c_rj − 1) y_j y_jᵀ (the lower
+/// part of G is read); false when A_r is not positive definite (λ = 0).
+inline bool factor_row_normal_equations(const Eigen::MatrixXd& g, const IalsRows& conf, std::int32_t r,
+                                        const RowMatrixF& y, Eigen::LLT<Eigen::MatrixXd>& llt) {
+  Eigen::MatrixXd a = g;
+  for (std::int64_t k = conf.indptr[r]; k < conf.indptr[r + 1]; ++k)
+    a.selfadjointView<Eigen::Lower>().rankUpdate(y.row(conf.indices[static_cast<std::size_t>(k)]).transpose().cast<double>(),
+                                                 static_cast<double>(conf.conf[static_cast<std::size_t>(k)]) - 1.0);
+  llt.compute(a);
+  return llt.info() == Eigen::Success;
+}
+
+/// x ← A_r⁻¹ b_r with b_r = Σ_{j∈row r} c_rj y_j (zero for an empty row):
+/// the exact minimiser of row r's part of HKV eq. (3) for fixed y.
+inline bool solve_row_exact(const Eigen::MatrixXd& g, const IalsRows& conf, std::int32_t r, const RowMatrixF& y,
+                            Eigen::VectorXd& x) {
+  Eigen::LLT<Eigen::MatrixXd> llt;
+  if (!factor_row_normal_equations(g, conf, r, y, llt)) return false;
+  Eigen::VectorXd b = Eigen::VectorXd::Zero(y.cols());
+  for (std::int64_t k = conf.indptr[r]; k < conf.indptr[r + 1]; ++k)
+    b += static_cast<double>(conf.conf[static_cast<std::size_t>(k)]) *
+         y.row(conf.indices[static_cast<std::size_t>(k)]).transpose().cast<double>();
+  x = llt.solve(b);
+  return true;
+}
+
+/// Adds the pair (r, col) with confidence c to `conf`, at its place in an
+/// ascending row; false, with nothing changed, when row r has col already.
+/// O(nnz): the arrays after it shift.
+inline bool insert_confidence(IalsRows& conf, std::int32_t r, std::int32_t col, float c) {
+  const auto b = conf.indices.begin() + conf.indptr[r], e = conf.indices.begin() + conf.indptr[r + 1];
+  if (std::find(b, e, col) != e) return false;
+  const auto at = std::lower_bound(b, e, col);
+  conf.conf.insert(conf.conf.begin() + (at - conf.indices.begin()), c);
+  conf.indices.insert(at, col);
+  for (std::size_t q = static_cast<std::size_t>(r) + 1; q < conf.indptr.size(); ++q) ++conf.indptr[q];
+  conf.max_row = std::max(conf.max_row, conf.indptr[r + 1] - conf.indptr[r]);
+  return true;
+}
+
+/// The same pairs and confidences by column: `cols` rows, each ascending.
+inline IalsRows transpose_confidence_rows(const IalsRows& conf, std::int32_t cols) {
+  IalsRows t;
+  t.rows = cols;
+  t.indptr.assign(static_cast<std::size_t>(cols) + 1, 0);
+  for (const std::int32_t c : conf.indices) ++t.indptr[static_cast<std::size_t>(c) + 1];
+  for (std::size_t c = 0; c < static_cast<std::size_t>(cols); ++c) {
+    t.max_row = std::max(t.max_row, t.indptr[c + 1]);
+    t.indptr[c + 1] += t.indptr[c];
+  }
+  t.indices.resize(conf.indices.size());
+  t.conf.resize(conf.conf.size());
+  std::vector<std::int64_t> next(t.indptr.begin(), t.indptr.end() - 1);
+  for (std::int32_t r = 0; r < conf.rows; ++r)
+    for (std::int64_t k = conf.indptr[r]; k < conf.indptr[r + 1]; ++k) {
+      const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(conf.indices[static_cast<std::size_t>(k)])]++);
+      t.indices[at] = r;
+      t.conf[at] = conf.conf[static_cast<std::size_t>(k)];
+    }
+  return t;
+}
+
 /// HKV eq. (3): Σ_{u,i} c_ui (p_ui − x_uᵀy_i)² + λ(Σ‖x_u‖² + Σ‖y_i‖²) over
 /// all user–item pairs, in double, computed without touching the zeros:
 /// Σ_u [x_uᵀYᵀY x_u + Σ_{i∈I_u} ((c−1)(x_uᵀy_i)² − 2c·x_uᵀy_i + c)].
 inline double ials_loss(const IalsRows& conf, const RowMatrixF& x, const RowMatrixF& y, double reg) {
-  const Eigen::MatrixXd yty = (y.transpose() * y).cast<double>();
+  const Eigen::MatrixXd yty = gramian_plus_reg<double>(y, 0.0);
   double loss = 0.0;
 #pragma omp parallel for reduction(+ : loss) schedule(static)
   for (std::int32_t u = 0; u < conf.rows; ++u) {
