@@ -46,6 +46,13 @@
 // unchanged): a model saved after observe loads to the same scores, and to
 // the same explanations up to rounding (with "user_item" the live YᵀY was
 // updated click by click; a loaded model sums it afresh).
+//
+// quantize = "int8" (model compression, recfuse/quantized_factors.hpp), as
+// bpr's: after fit and load X and Y are kept, scored and saved as per-row
+// int8 with a float scale per row, and model_bytes counts that; explain
+// decomposes against the dequantized Y (what scoring uses), built on its
+// first call. With online_updates it is refused: the fold-in re-solves
+// float rows.
 #pragma once
 
 #include <chrono>
@@ -59,6 +66,7 @@
 #include "recfuse/ials_solver.hpp"
 #include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
+#include "recfuse/quantized_factors.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/rng.hpp"
 
@@ -75,7 +83,11 @@ class IalsRecommender final : public Recommender {
         cg_steps_(static_cast<int>(p.get_int("cg_steps"))),
         patience_(p.get_int("early_stopping_patience")),
         log_loss_(p.get_bool("log_loss")),
-        online_(online_updates_of(p.get_string("online_updates"))) {
+        online_(online_updates_of(p.get_string("online_updates"))),
+        quantize_(p.get_string("quantize") == "int8") {
+    if (quantize_ && online_ != Online::kNone)
+      throw Error("ials: online_updates = \"" + p.get_string("online_updates") +
+                  "\" re-solves float factors, which quantize = \"int8\" does not keep; set one of them to none");
     conf_opts_.alpha = p.get_float("alpha");
     conf_opts_.log_scaling = p.get_string("confidence") == "log";
     conf_opts_.epsilon = p.get_float("epsilon");
@@ -104,6 +116,7 @@ class IalsRecommender final : public Recommender {
         ParamSpec::choice("online_updates", "none", {"none", "user", "user_item"},
                           "online protocol: fold each click (u, i) into the model: none; user = re-solve "
                           "x_u exactly against fixed Y; user_item = then y_i against fixed X"),
+        quantize_param(),
     };
   }
 
@@ -111,6 +124,7 @@ class IalsRecommender final : public Recommender {
     if (data.by_user.rows != data.n_users || data.by_item.rows != data.n_items)
       throw Error("ials: training matrices do not match n_users x n_items");
     set_shape(data.n_users, data.n_items);
+    quantized_ = false;
     history_ = make_confidence_rows(data.by_user, conf_opts_);
     titles_ = data.item_titles;
     const IalsRows& by_user = history_;
@@ -138,23 +152,33 @@ class IalsRecommender final : public Recommender {
       ctx.log("ials: kept iteration " + std::to_string(stop.best_epoch()));
     }
     forget_caches();
+    if (quantize_) quantize();
   }
 
-  /// out: users.size() x n_items = X[users] Yᵀ, one GEMM per call.
+  /// out: users.size() x n_items = X[users] Yᵀ, one GEMM per call;
+  /// quantized: s_u t_i Σ q_uk q_ik on the int8 rows.
   void score_all(std::span<const UserId> users, std::span<float> out) override {
-    score_factors(user_factors_, item_factors_, {}, users, out, gather_);
+    if (quantized_)
+      quant_.score_all({}, users, out);
+    else
+      score_factors(user_factors_, item_factors_, {}, users, out, gather_);
   }
 
   std::size_t model_bytes() const override {
-    return static_cast<std::size_t>(user_factors_.size() + item_factors_.size()) * sizeof(float);
+    return quantized_ ? quant_.bytes()
+                      : static_cast<std::size_t>(user_factors_.size() + item_factors_.size()) * sizeof(float);
   }
 
   /// kCapSaveLoad: X, Y and the users' training rows with their
   /// confidences c_uj and the titles (what explain reads; scoring reads X and Y only).
   void save(std::ostream& out) const override {
     ModelWriter w(out);
-    w.matrix(user_factors_);
-    w.matrix(item_factors_);
+    if (quantized_) {
+      quant_.write(w);
+    } else {
+      w.matrix(user_factors_);
+      w.matrix(item_factors_);
+    }
     w.values(history_.indptr);
     w.values(history_.indices);
     w.values(history_.conf);
@@ -162,27 +186,35 @@ class IalsRecommender final : public Recommender {
   }
   void load(std::istream& in) override {
     ModelReader r(in, "ials");
-    RowMatrixF users = r.rows_of_width<RowMatrixF>("user factors", factors_);
-    RowMatrixF items = r.rows_of_width<RowMatrixF>("item factors", factors_);
+    RowMatrixF users, items;
+    QuantizedFactors quant;
+    if (quantize_)
+      quant = QuantizedFactors::read(r, factors_);
+    else
+      users = r.rows_of_width<RowMatrixF>("user factors", factors_), items = r.rows_of_width<RowMatrixF>("item factors", factors_);
+    const Eigen::Index n_users = quantize_ ? quant.users.rows() : users.rows(),
+                       n_items = quantize_ ? quant.items.rows() : items.rows();
     IalsRows history;
     history.indptr = r.values<std::int64_t>("history offsets");
     history.indices = r.values<std::int32_t>("history items");
     history.conf = r.values<float>("history confidences");
-    std::vector<std::string> titles = r.titles(items.rows());
+    std::vector<std::string> titles = r.titles(n_items);
     r.finish();
-    r.expect("the number of history rows", static_cast<std::int64_t>(history.indptr.size()) - 1, users.rows());
-    r.expect_csr(history.indptr, history.indices, items.rows(), "the history offsets", "the history items",
+    r.expect("the number of history rows", static_cast<std::int64_t>(history.indptr.size()) - 1, n_users);
+    r.expect_csr(history.indptr, history.indices, n_items, "the history offsets", "the history items",
                  "a history item", "is outside the catalogue");
     r.expect("the number of history confidences", static_cast<std::int64_t>(history.conf.size()),
              static_cast<std::int64_t>(history.indices.size()));
-    history.rows = static_cast<std::int32_t>(users.rows());
+    history.rows = static_cast<std::int32_t>(n_users);
     for (std::size_t u = 0; u + 1 < history.indptr.size(); ++u)
       history.max_row = std::max(history.max_row, history.indptr[u + 1] - history.indptr[u]);
     user_factors_ = std::move(users);
     item_factors_ = std::move(items);
+    quant_ = std::move(quant);
+    quantized_ = quantize_;
     history_ = std::move(history);
     titles_ = std::move(titles);
-    set_shape(static_cast<std::int32_t>(user_factors_.rows()), static_cast<std::int32_t>(item_factors_.rows()));
+    set_shape(static_cast<std::int32_t>(n_users), static_cast<std::int32_t>(n_items));
     forget_caches();
   }
 
@@ -204,10 +236,11 @@ class IalsRecommender final : public Recommender {
     if (b == e) return out;
     if (u != explained_user_) factor_normal_equations(u);
     if (explained_llt_.info() != Eigen::Success) return out;
-    const Eigen::VectorXd wy = explained_llt_.solve(item_factors_.row(i).transpose().cast<double>());  // W^u y_i
+    const RowMatrixF& y = explained_items();
+    const Eigen::VectorXd wy = explained_llt_.solve(y.row(i).transpose().cast<double>());  // W^u y_i
     for (std::size_t k = b; k < e; ++k) {
       const std::int32_t j = history_.indices[k];
-      out.push_back({j, static_cast<double>(history_.conf[k]) * wy.dot(item_factors_.row(j).transpose().cast<double>())});
+      out.push_back({j, static_cast<double>(history_.conf[k]) * wy.dot(y.row(j).transpose().cast<double>())});
     }
     return out;
   }
@@ -224,8 +257,10 @@ class IalsRecommender final : public Recommender {
       if (fb.choice[r] >= 0) fold_in(fb.users[r], fb.slates[r * k + static_cast<std::size_t>(fb.choice[r])]);
   }
 
+  /// Empty with quantize = "int8" (the int8 rows are quantized_factors()).
   const RowMatrixF& user_factors() const { return user_factors_; }
   const RowMatrixF& item_factors() const { return item_factors_; }
+  const QuantizedFactors& quantized_factors() const { return quant_; }
 
  private:
   std::vector<std::string> titles_;  // TrainData::item_titles, for explain
@@ -257,9 +292,24 @@ class IalsRecommender final : public Recommender {
   }
   /// explained_llt_ ← Cholesky of YᵀC^uY + λI over u's row of history_.
   void factor_normal_equations(UserId u) {
-    if (gramian_.size() == 0) gramian_ = gramian_plus_reg<double>(item_factors_, reg_);
-    factor_row_normal_equations(gramian_, history_, u, item_factors_, explained_llt_);
+    const RowMatrixF& y = explained_items();
+    if (gramian_.size() == 0) gramian_ = gramian_plus_reg<double>(y, reg_);
+    factor_row_normal_equations(gramian_, history_, u, y, explained_llt_);
     explained_user_ = u;
+  }
+  /// The Y that explain decomposes against: the model's own, dequantized
+  /// (s_i q_i, what scoring uses) on first use when quantized.
+  const RowMatrixF& explained_items() {
+    if (!quantized_) return item_factors_;
+    if (dequantized_items_.size() == 0) dequantized_items_ = quant_.items.dequantize();
+    return dequantized_items_;
+  }
+  /// Replaces X and Y by their int8 form (and frees them).
+  void quantize() {
+    quant_ = QuantizedFactors(user_factors_, item_factors_);
+    user_factors_ = RowMatrixF();
+    item_factors_ = RowMatrixF();
+    quantized_ = true;
   }
   /// mine.row(r) ← the exact solve of row r of `rows` against `other`
   /// (g = otherᵀother + λI); with g_mine, mineᵀmine + λI follows the change.
@@ -278,6 +328,7 @@ class IalsRecommender final : public Recommender {
   }
   /// After fit or load: X, Y and the rows changed.
   void forget_caches() {
+    dequantized_items_.resize(0, 0);
     gramian_.resize(0, 0);
     user_gramian_.resize(0, 0);
     item_rows_ = IalsRows{};
@@ -306,10 +357,14 @@ class IalsRecommender final : public Recommender {
   std::int64_t patience_;
   bool log_loss_;
   Online online_;
+  bool quantize_;          // quantize = "int8"
+  bool quantized_ = false;  // X and Y live in quant_ (after fit or load)
   ConfidenceOptions conf_opts_;
   RowMatrixF user_factors_;  // n_users x f
   RowMatrixF item_factors_;  // n_items x f
   RowMatrixF gather_;        // scoring scratch
+  QuantizedFactors quant_;   // quantize = "int8": X and Y as int8 rows
+  RowMatrixF dequantized_items_;  // explain, quantized: s_i q_i, built on first use
   IalsRows history_;         // the users' training rows and c_uj (explain)
   Eigen::MatrixXd gramian_;  // explain and observe: YᵀY + λI in double, built on first use
   Eigen::MatrixXd user_gramian_;  // observe, user_item: XᵀX + λI in double, built on first use

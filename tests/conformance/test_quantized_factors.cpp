@@ -1,5 +1,5 @@
 // Int8 quantization of latent factors (recfuse/quantized_factors.hpp) and
-// its use by bpr and sgd_mf (quantize = "int8"): the round-trip bound, the
+// its use by bpr, ials and sgd_mf (quantize = "int8"): the round-trip bound, the
 // scores against an exact integer dot product computed here, zero rows,
 // the plugins' scores against their dequantized factors, model_bytes, the
 // model file, and the parameter's choices.
@@ -18,6 +18,7 @@
 #include "mf_test_support.hpp"
 #include "plugins/mf_explicit/sgd_mf.hpp"
 #include "plugins/mf_implicit/bpr.hpp"
+#include "plugins/mf_implicit/ials.hpp"
 #include "recfuse/quantized_factors.hpp"
 
 namespace recfuse::test {
@@ -236,6 +237,64 @@ TEST_CASE("bpr quantize int8: scores are the dequantized fitted factors', in a s
   CHECK(q8.model_bytes() == n * f + 4 * n + 4 * items);  // int8 values, a float scale per row, b_i
   check_file_round_trip(q8, kBpr8, kBpr);
   check_file_round_trip(plain, kBpr, kBpr8);
+}
+
+TEST_CASE("ials quantize int8: scores and explanations are the dequantized fitted factors'", "[quantized]") {
+  const TrainData d = synthetic_train_data();
+  const std::map<std::string, ParamValue> kIals = {{"factors", std::int64_t{8}}, {"iterations", std::int64_t{5}},
+                                                   {"alpha", 4.0}, {"reg", 0.1}};
+  std::map<std::string, ParamValue> kIals8 = kIals;
+  kIals8["quantize"] = std::string("int8");
+  IalsRecommender plain = fitted_model<IalsRecommender>(d, kIals), q8 = fitted_model<IalsRecommender>(d, kIals8);
+  const QuantizedFactors& qf = q8.quantized_factors();
+  REQUIRE(qf.users.values() == QuantizedRows(plain.user_factors()).values());  // the same fit, quantized
+  REQUIRE(qf.items.scales() == QuantizedRows(plain.item_factors()).scales());
+  CHECK(q8.user_factors().size() == 0);  // the float factors are not kept
+  CHECK(q8.item_factors().size() == 0);
+  const RowMatrixF Xd = qf.users.dequantize(), Yd = qf.items.dequantize();
+  const std::vector<float> got = all_scores(q8);
+  for (Eigen::Index u = 0; u < Xd.rows(); ++u)
+    for (Eigen::Index i = 0; i < Yd.rows(); ++i) {
+      double want = 0.0, magnitude = 0.0;
+      for (Eigen::Index k = 0; k < Xd.cols(); ++k) {
+        want += static_cast<double>(Xd(u, k)) * Yd(i, k);
+        magnitude += std::abs(static_cast<double>(Xd(u, k)) * Yd(i, k));
+      }
+      check_close(got[static_cast<std::size_t>(u * Yd.rows() + i)], want, magnitude);
+    }
+  const std::size_t n = static_cast<std::size_t>(d.n_users + d.n_items), f = 8;
+  CHECK(plain.model_bytes() == 4 * n * f);
+  CHECK(q8.model_bytes() == n * f + 4 * n);
+  // explain: the float file's layout (X, Y, then the rows and titles) with
+  // the dequantized X and Y, loaded as a float model, explains alike.
+  const std::string file = saved(plain);
+  const std::size_t matrices = 2 * 16 + 4 * n * f;
+  std::ostringstream forged;
+  ModelWriter w(forged);
+  w.matrix(Xd);
+  w.matrix(Yd);
+  forged << file.substr(matrices);
+  IalsRecommender reference(defaults_of<IalsRecommender>(kIals));
+  std::istringstream in(forged.str());
+  reference.load(in);
+  for (const UserId u : {0, 5, 17})
+    for (const ItemId i : {1, 9, 30}) {
+      const auto want = reference.contributions(u, i), have = q8.contributions(u, i);
+      REQUIRE(have.size() == want.size());
+      REQUIRE_FALSE(have.empty());
+      for (std::size_t k = 0; k < have.size(); ++k) {
+        CHECK(have[k].item == want[k].item);
+        CHECK(have[k].value == Approx(want[k].value).epsilon(1e-12).margin(1e-15));
+      }
+      CHECK(q8.explain(u, i) == reference.explain(u, i));
+    }
+  check_file_round_trip(q8, kIals8, kIals);
+  check_file_round_trip(plain, kIals, kIals8);
+  // The fold-in re-solves float rows, which int8 does not keep.
+  std::map<std::string, ParamValue> online = kIals8;
+  online["online_updates"] = std::string("user");
+  CHECK_THROWS_WITH(IalsRecommender(defaults_of<IalsRecommender>(online)),
+                    Catch::Contains("online_updates") && Catch::Contains("quantize"));
 }
 
 TEST_CASE("sgd_mf quantize int8: ratings are the dequantized fitted factors', in a smaller model", "[quantized]") {
