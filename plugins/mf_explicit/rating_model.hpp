@@ -187,9 +187,7 @@ class LatentRatingModel : public Recommender {
 
   /// Replaces P and Q of the scoring form by their int8 form (and frees them).
   void quantize_scoring_form() {
-    quant_ = QuantizedFactors(p_score_, q_score_);
-    p_score_ = RowMatrixF();
-    q_score_ = RowMatrixF();
+    quant_ = quantize_and_free(p_score_, q_score_);
     quantized_ = true;
   }
   /// Bytes of the factors that score: int8 rows and scales when quantized.
@@ -217,12 +215,7 @@ class LatentRatingModel : public Recommender {
     ModelWriter w(out);
     w.value<std::uint8_t>(biased ? 1 : 0);
     write_stats(w);
-    if (quantized_) {
-      quant_.write(w);
-    } else {
-      w.matrix(P);
-      w.matrix(Q);
-    }
+    write_factor_pair(w, quantized_, quant_, P, Q);
     w.values(bu);
     w.values(bi);
   }
@@ -237,18 +230,10 @@ class LatentRatingModel : public Recommender {
     r.expect("'biased'", r.value<std::uint8_t>("'biased'"), biased ? 1 : 0);
     read_stats(r);
     QuantizedFactors quant;
-    if (quantized) {
-      quant = QuantizedFactors::read(r, factors);
-      P = RowMatrixF();
-      Q = RowMatrixF();
-    } else {
-      P = r.rows_of_width<RowMatrixF>("user factors", factors);
-      Q = r.rows_of_width<RowMatrixF>("item factors", factors);
-    }
+    const auto [users, items] = read_factor_pair(r, factors, quantized, quant, P, Q);
     bu = r.values<float>("user biases");
     bi = r.values<float>("item biases");
     r.finish();
-    const Eigen::Index users = quantized ? quant.users.rows() : P.rows(), items = quantized ? quant.items.rows() : Q.rows();
     r.expect("the number of user biases", static_cast<std::int64_t>(bu.size()), users);
     r.expect("the number of item biases", static_cast<std::int64_t>(bi.size()), items);
     set_shape(static_cast<std::int32_t>(users), static_cast<std::int32_t>(items));

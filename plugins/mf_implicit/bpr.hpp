@@ -177,28 +177,14 @@ class BprRecommender final : public Recommender {
   /// biases (empty when off).
   void save(std::ostream& out) const override {
     ModelWriter w(out);
-    if (quantized_) {
-      quant_.write(w);
-    } else {
-      w.matrix(user_factors_);
-      w.matrix(item_factors_);
-    }
+    write_factor_pair(w, quantized_, quant_, user_factors_, item_factors_);
     w.values(item_bias_);
   }
   void load(std::istream& in) override {
     ModelReader r(in, "bpr");
-    if (quantize_) {
-      quant_ = QuantizedFactors::read(r, factors_);
-      user_factors_ = RowMatrixF();
-      item_factors_ = RowMatrixF();
-    } else {
-      user_factors_ = r.rows_of_width<RowMatrixF>("user factors", factors_);
-      item_factors_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
-    }
+    const auto [users, items] = read_factor_pair(r, factors_, quantize_, quant_, user_factors_, item_factors_);
     item_bias_ = r.values<float>("item biases");
     r.finish();
-    const Eigen::Index users = quantize_ ? quant_.users.rows() : user_factors_.rows(),
-                       items = quantize_ ? quant_.items.rows() : item_factors_.rows();
     r.expect("the number of item biases", static_cast<std::int64_t>(item_bias_.size()), item_bias_on_ ? items : 0);
     set_shape(static_cast<std::int32_t>(users), static_cast<std::int32_t>(items));
     quantized_ = quantize_;
@@ -283,9 +269,7 @@ class BprRecommender final : public Recommender {
 
   /// Replaces W and H by their int8 form (and frees them).
   void quantize() {
-    quant_ = QuantizedFactors(user_factors_, item_factors_);
-    user_factors_ = RowMatrixF();
-    item_factors_ = RowMatrixF();
+    quant_ = quantize_and_free(user_factors_, item_factors_);
     quantized_ = true;
   }
 

@@ -173,12 +173,7 @@ class IalsRecommender final : public Recommender {
   /// confidences c_uj and the titles (what explain reads; scoring reads X and Y only).
   void save(std::ostream& out) const override {
     ModelWriter w(out);
-    if (quantized_) {
-      quant_.write(w);
-    } else {
-      w.matrix(user_factors_);
-      w.matrix(item_factors_);
-    }
+    write_factor_pair(w, quantized_, quant_, user_factors_, item_factors_);
     w.values(history_.indptr);
     w.values(history_.indices);
     w.values(history_.conf);
@@ -188,12 +183,7 @@ class IalsRecommender final : public Recommender {
     ModelReader r(in, "ials");
     RowMatrixF users, items;
     QuantizedFactors quant;
-    if (quantize_)
-      quant = QuantizedFactors::read(r, factors_);
-    else
-      users = r.rows_of_width<RowMatrixF>("user factors", factors_), items = r.rows_of_width<RowMatrixF>("item factors", factors_);
-    const Eigen::Index n_users = quantize_ ? quant.users.rows() : users.rows(),
-                       n_items = quantize_ ? quant.items.rows() : items.rows();
+    const auto [n_users, n_items] = read_factor_pair(r, factors_, quantize_, quant, users, items);
     IalsRows history;
     history.indptr = r.values<std::int64_t>("history offsets");
     history.indices = r.values<std::int32_t>("history items");
@@ -306,9 +296,7 @@ class IalsRecommender final : public Recommender {
   }
   /// Replaces X and Y by their int8 form (and frees them).
   void quantize() {
-    quant_ = QuantizedFactors(user_factors_, item_factors_);
-    user_factors_ = RowMatrixF();
-    item_factors_ = RowMatrixF();
+    quant_ = quantize_and_free(user_factors_, item_factors_);
     quantized_ = true;
   }
   /// mine.row(r) ← the exact solve of row r of `rows` against `other`

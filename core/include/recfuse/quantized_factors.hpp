@@ -33,6 +33,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "recfuse/factor_scoring.hpp"
@@ -290,5 +291,42 @@ struct QuantizedFactors {
     return out;
   }
 };
+
+/// The int8 form of P and Q, which are freed: a model that scores on the
+/// int8 rows keeps no float copy.
+inline QuantizedFactors quantize_and_free(RowMatrixF& P, RowMatrixF& Q) {
+  QuantizedFactors q(P, Q);
+  P = RowMatrixF();
+  Q = RowMatrixF();
+  return q;
+}
+
+/// A factor model's pair in its model file: the int8 form when `quantized`,
+/// else P and Q as float matrices.
+inline void write_factor_pair(ModelWriter& w, bool quantized, const QuantizedFactors& q, const RowMatrixF& P,
+                              const RowMatrixF& Q) {
+  if (quantized) {
+    q.write(w);
+  } else {
+    w.matrix(P);
+    w.matrix(Q);
+  }
+}
+
+/// Reads what write_factor_pair wrote, `width` columns: into q when
+/// `quantized` (P and Q left empty; a float file is refused), else into P
+/// and Q (an int8 file is refused). Returns the numbers of user and item rows.
+inline std::pair<Eigen::Index, Eigen::Index> read_factor_pair(ModelReader& r, std::int64_t width, bool quantized,
+                                                              QuantizedFactors& q, RowMatrixF& P, RowMatrixF& Q) {
+  if (quantized) {
+    q = QuantizedFactors::read(r, width);
+    P = RowMatrixF();
+    Q = RowMatrixF();
+    return {q.users.rows(), q.items.rows()};
+  }
+  P = r.rows_of_width<RowMatrixF>("user factors", width);
+  Q = r.rows_of_width<RowMatrixF>("item factors", width);
+  return {P.rows(), Q.rows()};
+}
 
 }  // namespace recfuse
