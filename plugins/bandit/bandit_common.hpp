@@ -9,6 +9,10 @@
 //                      watch time; credited to the clicked item only)
 // Every shown item is an observation, so unclicked ones teach "0". A bandit
 // is myopic: `done` (the session ended) does not change what it learns.
+//
+// Model files (kCapSaveLoad) of every bandit open with the algorithm's name
+// (write_model_name), so that a file of another algorithm is refused by name
+// before any of its bytes is taken for a model.
 #pragma once
 
 #include <algorithm>
@@ -17,10 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
 
 namespace recfuse {
+
 
 enum class BanditTarget { kClick, kReward };
 

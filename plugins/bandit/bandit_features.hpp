@@ -100,6 +100,23 @@ class UserContexts {
   std::size_t bytes() const {
     return static_cast<std::size_t>(sum_.size()) * sizeof(double) + clicks_.size() * sizeof(std::int64_t);
   }
+  /// kCapSaveLoad: the sums and counts (empty after clear()).
+  void save(ModelWriter& w) const {
+    w.matrix(sum_);
+    w.values(clicks_);
+  }
+  /// What save wrote, for `n_users` users of `d` features (0 and 0: none kept).
+  void load(ModelReader& r, std::int64_t n_users, std::int64_t d) {
+    BanditRowMatrix sum = r.matrix<BanditRowMatrix>("the user context sums");
+    std::vector<std::int64_t> clicks = r.values<std::int64_t>("the user click counts");
+    r.expect("the number of user contexts", sum.rows(), n_users);
+    r.expect("the width of the user contexts", sum.cols(), d);
+    r.expect("the number of user click counts", static_cast<std::int64_t>(clicks.size()), n_users);
+    for (const std::int64_t n : clicks)
+      if (n < 0) r.fail("a user click count", std::to_string(n) + " is negative");
+    sum_ = std::move(sum);
+    clicks_ = std::move(clicks);
+  }
 
  private:
   BanditRowMatrix sum_;               // n_users x d, Σ x_i over u's clicks

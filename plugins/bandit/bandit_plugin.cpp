@@ -20,20 +20,20 @@ const PluginDescriptor* describe() {
   static const AlgorithmDescriptor algos[] = {
       {"epsilon_greedy", PluginKind::kRecommender,
        "per-item mean reward, uniform exploration with probability epsilon per slate position",
-       kCapObserve | kCapPropensity, &EpsilonGreedy::params, &make_epsilon_greedy},
+       kCapObserve | kCapPropensity | kCapSaveLoad, &EpsilonGreedy::params, &make_epsilon_greedy},
       {"linucb", PluginKind::kRecommender,
        "LinUCB: ridge models per user over item features, shared, or per item over user context (Li et al. 2010)",
-       kCapObserve | kCapPropensity, &LinUcb::params, &make_linucb},
+       kCapObserve | kCapPropensity | kCapSaveLoad, &LinUcb::params, &make_linucb},
       {"linucb_hybrid", PluginKind::kRecommender,
        "LinUCB with hybrid linear models: shared over item attributes and their match with the user, per item over "
        "the user's context (Li et al. 2010, Alg. 2)",
-       kCapObserve | kCapPropensity, &LinUcbHybrid::params, &make_linucb_hybrid},
+       kCapObserve | kCapPropensity | kCapSaveLoad, &LinUcbHybrid::params, &make_linucb_hybrid},
       {"lin_ts", PluginKind::kRecommender,
-       "linear Thompson sampling over item features (Agrawal & Goyal 2013)", kCapObserve, &LinTs::params,
+       "linear Thompson sampling over item features (Agrawal & Goyal 2013)", kCapObserve | kCapSaveLoad, &LinTs::params,
        &make_lin_ts},
   };
   static const PluginDescriptor d =
-      make_descriptor("bandit", "1.2.0", "bandit", "contextual and multi-armed bandit policies", algos);
+      make_descriptor("bandit", "1.3.0", "bandit", "contextual and multi-armed bandit policies", algos);
   return &d;
 }
 

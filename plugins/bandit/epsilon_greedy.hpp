@@ -21,11 +21,14 @@
 //   π(a | x) = Π_j ( ε / m_j + (1 - ε)·[a_j = g_j] ),
 // g_j taken over the candidates left after a_0..a_{j-1}.
 // score_all/score return q (no exploration), for offline evaluation.
+// save/load (kCapSaveLoad) keep the sums, the counts and the exploration
+// stream, so that a loaded policy acts, and learns, bit for bit as the saved one.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "bandit_common.hpp"
@@ -129,6 +132,30 @@ class EpsilonGreedy final : public Recommender {
   }
 
   std::size_t model_bytes() const override { return (sum_.size() + count_.size()) * sizeof(double); }
+
+  void save(std::ostream& out) const override {
+    ModelWriter w(out);
+    write_model_name(w, "epsilon_greedy");
+    w.value<std::int32_t>(n_users());
+    w.values(sum_);
+    w.values(count_);
+    w.value(rng_);
+  }
+  void load(std::istream& in) override {
+    ModelReader r(in, "epsilon_greedy");
+    read_model_name(r, "epsilon_greedy");
+    const auto users = r.value<std::int32_t>("the number of users");
+    std::vector<double> sum = r.values<double>("the reward sums");
+    std::vector<double> count = r.values<double>("the counts");
+    const Rng rng = read_rng(r, "the exploration stream");
+    r.finish();
+    if (users < 0) r.fail("the number of users", "is negative");
+    r.expect("the number of counts", static_cast<std::int64_t>(count.size()), static_cast<std::int64_t>(sum.size()));
+    set_shape(users, static_cast<std::int32_t>(sum.size()));
+    sum_ = std::move(sum);
+    count_ = std::move(count);
+    rng_ = rng;
+  }
 
   /// The current estimate q_i (0 before any prior or observation).
   double q(ItemId i) const {

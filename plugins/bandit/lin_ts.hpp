@@ -16,9 +16,10 @@
 // N(0, σ²/λ I), and Bernoulli clicks have σ ≤ 1/2, hence the default 0.5.
 // Sampling: A⁻¹ = Pᵀ L D Lᵀ P (Eigen's LDLT, robust to rounding that would
 // make a Cholesky fail), θ̃ = θ̂ + v · Pᵀ L D^{1/2} z, z ~ N(0, I_d) from a
-// stream derived from the trial seed: the same seed and the same calls
-// give the same slates. The propensity of a slate has no closed form, so
-// the policy does not declare kCapPropensity.
+// stream derived from the trial seed (LinearBandit::policy_rng, saved with
+// the model): the same seed and the same calls give the same slates. The
+// propensity of a slate has no closed form, so the policy does not declare
+// kCapPropensity.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -46,15 +47,13 @@ class LinTs final : public LinearBandit {
     const int d = models().dim();
     ldlt_.compute(models().a_inv(s));
     z_.resize(d);
-    for (int i = 0; i < d; ++i) z_[i] = rng_.normal() * std::sqrt(std::max(ldlt_.vectorD()[i], 0.0));
+    for (int i = 0; i < d; ++i) z_[i] = policy_rng().normal() * std::sqrt(std::max(ldlt_.vectorD()[i], 0.0));
     lz_.noalias() = ldlt_.matrixL() * z_;
     out.noalias() = ldlt_.transpositionsP().transpose() * lz_;
     out = models().theta(s) + v_ * out;
   }
 
  protected:
-  void seed(std::uint64_t seed) override { rng_.reseed(derive_seed(seed, "lin_ts")); }
-
   void candidate_scores(std::span<const std::int32_t> slots, const RowMatrix& xc, std::span<float> out) override {
     std::int32_t drawn = -1;  // one draw per model: per session (scope user), per candidate (scope item)
     for (Eigen::Index j = 0; j < xc.rows(); ++j) {
@@ -69,7 +68,6 @@ class LinTs final : public LinearBandit {
 
  private:
   double v_;
-  Rng rng_;
   Eigen::LDLT<Eigen::MatrixXd> ldlt_;
   Eigen::VectorXd z_, lz_, theta_;  // act scratch
 };

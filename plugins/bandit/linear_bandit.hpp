@@ -31,6 +31,13 @@
 // online feedback corrects it. The context z_u always includes the logged
 // clicks (it describes the user, not the model). score_all/score return the
 // mean θ̂ᵀx (or θ̂_aᵀz_u), with no exploration bonus.
+//
+// save/load (kCapSaveLoad) keep the whole state a deployment continues
+// from: the item features, every ridge model (A⁻¹, b, θ̂ as they are, not
+// recomputed), which model each user has, the user contexts, and the
+// policy's random stream (policy_rng: lin_ts's posterior draws). A loaded
+// policy scores, acts and, after the same feedback, learns bit for bit as
+// the saved one.
 #pragma once
 
 #include <Eigen/Core>
@@ -41,6 +48,8 @@
 
 #include "bandit_common.hpp"
 #include "bandit_features.hpp"
+#include "recfuse/model_io.hpp"
+#include "recfuse/rng.hpp"
 #include "ridge_models.hpp"
 
 namespace recfuse {
@@ -97,6 +106,11 @@ class LinearBandit : public Recommender {
   /// step's clicks join the users' contexts afterwards.
   void observe(const Feedback& fb) override;
 
+  void save(std::ostream& out) const override;
+  /// Refuses a file of another algorithm, scope or λ, or one whose parts
+  /// disagree in shape (ModelReader's errors, naming the part).
+  void load(std::istream& in) override;
+
   std::size_t model_bytes() const override {
     return models_.bytes() + static_cast<std::size_t>(x_.size()) * sizeof(double) +
            slot_of_user_.size() * sizeof(std::int32_t) + contexts_.bytes();
@@ -135,8 +149,9 @@ class LinearBandit : public Recommender {
   /// out[j] = the acting score of candidate j: feature row j of `xc` (c x d)
   /// under the model in slots[j].
   virtual void candidate_scores(std::span<const std::int32_t> slots, const RowMatrix& xc, std::span<float> out) = 0;
-  /// Called at the end of fit with the trial seed (for stochastic policies).
-  virtual void seed(std::uint64_t) {}
+  /// The policy's random stream, from the trial seed's stream named after
+  /// the algorithm (saved and loaded with the model).
+  Rng& policy_rng() { return rng_; }
 
  private:
   static Scope parse_scope(const std::string& s) {
@@ -164,6 +179,7 @@ class LinearBandit : public Recommender {
   std::vector<std::int32_t> slot_of_user_;  // n_users; 0 = no data yet (scope user)
   std::int32_t item_slot_base_ = 0;
   UserContexts contexts_;                   // scope item only
+  Rng rng_;                                 // policy_rng()
   RowMatrix theta_block_, score_block_;     // score_all scratch
   RowMatrix xc_;                            // act scratch: candidate feature rows
   std::vector<std::int32_t> slots_;         // act scratch: candidate models
@@ -190,7 +206,7 @@ inline void LinearBandit::fit(const TrainData& data, const FitContext& ctx) {
   } else if (warm_start_) {
     warm_start(data);
   }
-  seed(ctx.seed);
+  rng_.reseed(derive_seed(ctx.seed, name_));
   const auto n_models = models_.size() - 1;
   ctx.log(std::string(name_) + ": d = " + std::to_string(d) + ", " + std::to_string(n_models) + " model(s)" +
           (scope_ == Scope::kItem ? " (one per item)" : " after the logs"));
@@ -218,6 +234,55 @@ inline void LinearBandit::warm_start(const TrainData& data) {  // scope user or 
     seen += m.row_size(u);
   }
   if (scope_ == Scope::kGlobal && seen > 0) flush(1);
+}
+
+inline void LinearBandit::save(std::ostream& out) const {
+  ModelWriter w(out);
+  write_model_name(w, name_);
+  w.value<std::int32_t>(n_users());
+  w.value(static_cast<std::int32_t>(scope_));
+  w.matrix(x_);
+  models_.save(w);
+  w.values(slot_of_user_);
+  w.value(item_slot_base_);
+  contexts_.save(w);
+  w.value(rng_);
+}
+
+inline void LinearBandit::load(std::istream& in) {
+  ModelReader r(in, name_);
+  read_model_name(r, name_);
+  const auto users = r.value<std::int32_t>("the number of users");
+  const auto scope = r.value<std::int32_t>("the scope");
+  r.expect("the scope (0 = user, 1 = global, 2 = item)", scope, static_cast<std::int32_t>(scope_));
+  RowMatrix x = r.matrix<RowMatrix>("the item features");
+  RidgeModels models;
+  models.load(r, x.cols(), lambda_);
+  std::vector<std::int32_t> slots = r.values<std::int32_t>("the model of each user");
+  const auto base = r.value<std::int32_t>("the first item model");
+  const bool item = scope_ == Scope::kItem;
+  UserContexts contexts;
+  contexts.load(r, item ? users : 0, item ? x.cols() : 0);
+  const Rng rng = read_rng(r, "the policy's random stream");
+  r.finish();
+  if (users < 0) r.fail("the number of users", "is negative");
+  const auto n_items = static_cast<std::int32_t>(x.rows());
+  r.expect("the number of models of users", static_cast<std::int64_t>(slots.size()),
+           scope_ == Scope::kUser ? users : 0);
+  for (const std::int32_t s : slots)
+    if (s < 0 || s >= models.size()) r.fail("a user's model", std::to_string(s) + " is not one of the models");
+  if (scope_ == Scope::kGlobal) r.expect("the number of models", models.size(), 2);
+  if (item) {
+    r.expect("the first item model", base, 1);
+    r.expect("the number of models", models.size(), std::int64_t{1} + n_items);
+  }
+  set_shape(users, n_items);
+  x_ = std::move(x);
+  models_ = std::move(models);
+  slot_of_user_ = std::move(slots);
+  item_slot_base_ = base;
+  contexts_ = std::move(contexts);
+  rng_ = rng;
 }
 
 inline void LinearBandit::observe(const Feedback& fb) {

@@ -39,6 +39,10 @@
 // logs replayed in time order, as linucb's scope "item"). Online, contexts
 // advance after each step's updates, so a step is learned with the contexts
 // it was decided with.
+// save/load (kCapSaveLoad) keep x, every item's A_a⁻¹, B_a, b_a, the shared
+// A_0 and b_0, and the user contexts; A_0⁻¹ and β̂ are refreshed from A_0
+// and b_0 by the same Cholesky solve as after fit, so a loaded policy
+// scores, acts and learns bit for bit as the saved one.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -85,6 +89,9 @@ class LinUcbHybrid final : public Recommender {
   }
 
   void observe(const Feedback& fb) override;
+
+  void save(std::ostream& out) const override;
+  void load(std::istream& in) override;
 
   std::size_t model_bytes() const override {
     return (arm_.size() + a0_.size() + b0_.size() + x_.size()) * sizeof(double) + contexts_.bytes();
@@ -170,6 +177,47 @@ inline void LinUcbHybrid::fit(const TrainData& data, const FitContext& ctx) {
     if (warm_start_) update(s, a, target_ == BanditTarget::kReward ? value : 1.0);
   });
   ctx.log("linucb_hybrid: d = " + std::to_string(d_) + " per item, k = " + std::to_string(k_) + " shared");
+}
+
+inline void LinUcbHybrid::save(std::ostream& out) const {
+  ModelWriter w(out);
+  write_model_name(w, "linucb_hybrid");
+  w.value<std::int32_t>(n_users());
+  w.matrix(x_);
+  w.values(arm_);
+  w.matrix(a0_);
+  w.matrix(b0_);
+  contexts_.save(w);
+}
+
+inline void LinUcbHybrid::load(std::istream& in) {
+  ModelReader r(in, "linucb_hybrid");
+  read_model_name(r, "linucb_hybrid");
+  const auto users = r.value<std::int32_t>("the number of users");
+  BanditRowMatrix x = r.matrix<BanditRowMatrix>("the item features");
+  std::vector<double> arms = r.values<double>("the item models");
+  Eigen::MatrixXd a0 = r.matrix<Eigen::MatrixXd>("the shared A_0");
+  Eigen::VectorXd b0 = r.matrix<Eigen::VectorXd>("the shared b_0");
+  UserContexts contexts;
+  contexts.load(r, users, x.cols());
+  r.finish();
+  if (users < 0) r.fail("the number of users", "is negative");
+  if (x.cols() < 2) r.fail("the item features", "have no attribute besides the bias");
+  const int g = static_cast<int>(x.cols()) - 1;
+  const int d = g + 1, k = 2 * g;
+  r.expect("the size of the item models", static_cast<std::int64_t>(arms.size()),
+           x.rows() * d * (d + k + 1));
+  r.expect("the rows of A_0", a0.rows(), k);
+  r.expect("the columns of A_0", a0.cols(), k);
+  r.expect("the size of b_0", b0.size(), k);
+  set_shape(users, static_cast<std::int32_t>(x.rows()));
+  x_ = std::move(x);
+  g_ = g, d_ = d, k_ = k;
+  arm_ = std::move(arms);
+  a0_ = std::move(a0);
+  b0_ = std::move(b0);
+  contexts_ = std::move(contexts);
+  dirty_ = true;
 }
 
 inline void LinUcbHybrid::update(const Eigen::VectorXd& s, ItemId a, double r) {

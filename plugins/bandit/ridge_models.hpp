@@ -23,8 +23,11 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "recfuse/model_io.hpp"
 #include "recfuse/types.hpp"
 
 namespace recfuse {
@@ -80,6 +83,32 @@ class RidgeModels {
       for (int i = 0; i <= j; ++i) ai(j, i) = ai(i, j) = ai(i, j) - c * (u_[i] * u_[j]);
     b(s) += r * x;
     theta(s).noalias() = ai * b(s);
+  }
+
+  /// kCapSaveLoad: d, λ and every slot as it is (A⁻¹, b, θ̂), so that a
+  /// loaded model scores and updates bit for bit as the saved one.
+  void save(ModelWriter& w) const {
+    w.value<std::int32_t>(dim_);
+    w.value(lambda_);
+    w.values(data_);
+  }
+  /// Replaces every slot by what save wrote; refuses another d than `dim`,
+  /// another λ than `lambda` (the prior of every slot not yet written), or
+  /// values that are not whole slots.
+  void load(ModelReader& r, std::int64_t dim, double lambda) {
+    const auto d = r.value<std::int32_t>("the ridge dimension");
+    const auto l = r.value<double>("the ridge lambda");
+    std::vector<double> data = r.values<double>("the ridge models");
+    r.expect("the ridge dimension", d, dim);
+    if (d < 1) r.fail("the ridge dimension", "is " + std::to_string(d) + ", not a feature dimension");
+    if (l != lambda) r.fail("the ridge lambda", "is " + std::to_string(l) + ", expected " + std::to_string(lambda));
+    const auto stride = static_cast<std::size_t>(d) * static_cast<std::size_t>(d + 2);
+    if (data.empty() || data.size() % stride != 0)
+      r.fail("the ridge models", "hold " + std::to_string(data.size()) + " values, not whole slots of " +
+                                     std::to_string(stride));
+    dim_ = d;
+    lambda_ = l;
+    data_ = std::move(data);
   }
 
   int dim() const { return dim_; }

@@ -135,6 +135,8 @@ inline TrainData merge_validation(const TrainData& d) {
   m.sequences = merge_sequences(d.sequences, d.validation, d.n_users, d.n_items);
   m.item_features = d.item_features;
   m.item_titles = d.item_titles;
+  m.user_ids = d.user_ids;
+  m.item_ids = d.item_ids;
   m.user_features = d.user_features;
   m.validation.rows = d.n_users;
   m.validation.cols = d.n_items;

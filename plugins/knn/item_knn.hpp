@@ -37,7 +37,7 @@ class ItemKnnRecommender final : public Recommender {
     set_shape(data.n_users, data.n_items);
     model_ = build_neighbours(data.by_item, data.by_user, opts_);
     history_.assign(data.by_user, opts_.implicit);
-    titles_ = data.item_titles;
+    titles_ = item_labels(data);
     fit_fallback();
     std::int32_t lone = 0;  // users none of whose items has a neighbour
     for (UserId u = 0; u < data.n_users; ++u) {
@@ -133,7 +133,7 @@ class ItemKnnRecommender final : public Recommender {
   PopularityFallback fallback_;
   NeighbourLists model_;     // row j: j's top-k items
   RatedRows history_;        // by_user copy: I_u and r_uj
-  std::vector<std::string> titles_;
+  std::vector<std::string> titles_;  // item_labels (title, else dataset id), for explain
 };
 
 }  // namespace recfuse

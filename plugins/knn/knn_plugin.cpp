@@ -26,7 +26,7 @@ const PluginDescriptor* describe() {
        &knn_params, &make_user_knn},
   };
   static const PluginDescriptor d = make_descriptor(
-      "knn", "1.3.0", "cf", "neighbourhood collaborative filtering", algos);
+      "knn", "1.4.0", "cf", "neighbourhood collaborative filtering", algos);
   return &d;
 }
 

@@ -39,6 +39,8 @@ class UserKnnRecommender final : public Recommender {
     set_shape(data.n_users, data.n_items);
     model_ = build_neighbours(data.by_user, data.by_item, opts_);
     history_.assign(data.by_user, opts_.implicit);
+    labels_.clear();
+    for (UserId u = 0; u < data.n_users; ++u) labels_.push_back(user_label(data, u));
     fit_fallback();
     std::int32_t lone = 0;  // users without neighbours (a neighbour shares an item, so rated one)
     for (UserId u = 0; u < data.n_users; ++u) lone += model_.row(u).empty();
@@ -71,29 +73,34 @@ class UserKnnRecommender final : public Recommender {
 
   std::size_t model_bytes() const override { return model_.bytes(); }
 
-  /// kCapSaveLoad: the shape, the neighbour lists and the users' rated rows.
+  /// kCapSaveLoad: the shape, the neighbour lists, the users' rated rows
+  /// and how explain names the neighbours.
   void save(std::ostream& out) const override {
     ModelWriter w(out);
     knn_io::write_shape(w, n_users(), n_items());
     knn_io::write(w, model_);
     knn_io::write(w, history_);
+    w.labels(labels_);
   }
   void load(std::istream& in) override {
     ModelReader r(in, "user_knn");
     const auto [users, items] = knn_io::read_shape(r);
     NeighbourLists model = knn_io::read_neighbours(r);
     RatedRows history = knn_io::read_history(r);
+    std::vector<std::string> labels = r.labels(users, "the user label count", "user", "a user label");
     r.finish();
     knn_io::check_neighbours(r, model, users);
     knn_io::check_history(r, history, users, items);
     model_ = std::move(model);
     history_ = std::move(history);
+    labels_ = std::move(labels);
     set_shape(users, items);
     fit_fallback();
   }
 
-  /// "2 of your 3 nearest neighbours interacted with it: user 1 (similarity
-  /// 0.82), user 2 (similarity 0.50)": the terms sim(u, v) · r_vi of s(u,
+  /// "2 of your 3 nearest neighbours interacted with it: user 196 (similarity
+  /// 0.82), user 42 (similarity 0.50)", users named by their dataset ids
+  /// (user_label): the terms sim(u, v) · r_vi of s(u,
   /// item), counted, and the (at most two) largest positive ones named with
   /// sim(u, v). An item without evidence that the fallback ranked says so,
   /// with the popularity it was ranked by.
@@ -119,7 +126,8 @@ class UserKnnRecommender final : public Recommender {
     std::string text = std::to_string(rated) + " of " + nearest + " interacted with it: ";
     for (std::size_t p = 0; p < parts.size() && p < 2; ++p) {
       const std::size_t a = parts[p].second;
-      text += (p > 0 ? ", user " : "user ") + std::to_string(model_.ids[a]) + " (similarity " +
+      const auto v = static_cast<std::size_t>(model_.ids[a]);
+      text += (p > 0 ? ", " : "") + (v < labels_.size() ? labels_[v] : "user " + std::to_string(v)) + " (similarity " +
               two_decimals(model_.sims[a]) + ")";
     }
     return text;
@@ -148,6 +156,7 @@ class UserKnnRecommender final : public Recommender {
   PopularityFallback fallback_;
   NeighbourLists model_;  // row u: u's top-k users
   RatedRows history_;     // by_user copy: r_vi
+  std::vector<std::string> labels_;  // user_label of each user, for explain
 };
 
 }  // namespace recfuse

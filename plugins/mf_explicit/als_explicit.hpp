@@ -17,6 +17,10 @@
 // (items), each thread with its own buffers. The users' and items' systems are
 // independent, so the result does not depend on the thread count. Item
 // factors start N(0, init_std²) (stream "als_init_q"); users are solved first.
+//
+// `quantize = "int8"` is sgd_mf's (rating_model.hpp, recfuse/quantized_factors.hpp):
+// after fit and load P and Q are kept, scored and saved as per-row int8 with
+// a float scale per row (the biases stay float); model_bytes counts that.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -35,7 +39,8 @@ class AlsExplicitRecommender final : public LatentRatingModel {
       : factors_(static_cast<int>(p.get_int("factors"))),
         iterations_(static_cast<int>(p.get_int("iterations"))),
         reg_(static_cast<float>(p.get_float("reg"))), init_std_(p.get_float("init_std")),
-        weighted_(p.get_bool("weighted_reg")), biased_(p.get_bool("biased")) {}
+        weighted_(p.get_bool("weighted_reg")), biased_(p.get_bool("biased")),
+        quantize_(p.get_string("quantize") == "int8") {}
 
   static std::vector<ParamSpec> params() {
     return {
@@ -45,6 +50,7 @@ class AlsExplicitRecommender final : public LatentRatingModel {
         ParamSpec::boolean("weighted_reg", true, "scale λ by each row's rating count (ALS-WR)"),
         ParamSpec::boolean("biased", true, "learn μ + b_u + b_i alongside the factors"),
         ParamSpec::real("init_std", 0.1, 0.0, 10.0, "std of the normal item-factor initialisation"),
+        quantize_param(),
     };
   }
 
@@ -71,19 +77,16 @@ class AlsExplicitRecommender final : public LatentRatingModel {
                 std::to_string(rmse_on(data.validation, stats_, [&](UserId u, ItemId i) { return predict_raw(u, i); }));
       ctx.log(line);
     }
-    set_scoring_form(mu_, P_, Q_, bu_, bi_);
+    finish_biased_mf(mu_, P_, Q_, bu_, bi_, quantize_);
   }
 
-  std::size_t model_bytes() const override {
-    return static_cast<std::size_t>(P_.size() + Q_.size()) * sizeof(float) +
-           (biased_ ? (bu_.size() + bi_.size() + 1) * sizeof(float) : 0);
-  }
+  std::size_t model_bytes() const override { return biased_mf_bytes(biased_); }
 
-  /// kCapSaveLoad: whether biased, the rating range and mean, P, Q, b_u, b_i
-  /// (sgd_mf's layout).
+  /// kCapSaveLoad: whether biased, the rating range and mean, P, Q (int8
+  /// rows and scales when quantized), b_u, b_i (sgd_mf's layout).
   void save(std::ostream& out) const override { save_biased_mf(out, biased_, P_, Q_, bu_, bi_); }
   void load(std::istream& in) override {
-    load_biased_mf(in, "als_explicit", biased_, factors_, P_, Q_, bu_, bi_);
+    load_biased_mf(in, "als_explicit", biased_, factors_, P_, Q_, bu_, bi_, quantize_);
     mu_ = biased_ ? static_cast<float>(stats_.mean) : 0.0f;
   }
 
@@ -92,7 +95,7 @@ class AlsExplicitRecommender final : public LatentRatingModel {
   /// The item half-step: every (q_i, b_i) solved with P and b_u fixed.
   void solve_items(const TrainData& d) { half_step(d.by_item, P_, bu_, Q_, bi_, "item"); }
 
-  // Learned parameters, for tests.
+  // Learned parameters, for tests (P and Q are empty when quantized).
   const RowMatrixF& user_factors() const { return P_; }
   const RowMatrixF& item_factors() const { return Q_; }
   const std::vector<float>& user_bias() const { return bu_; }
@@ -174,7 +177,7 @@ class AlsExplicitRecommender final : public LatentRatingModel {
   int factors_, iterations_;
   float reg_;
   double init_std_;
-  bool weighted_, biased_;
+  bool weighted_, biased_, quantize_;
   float mu_ = 0.0f;
   RowMatrixF P_, Q_;
   std::vector<float> bu_, bi_;

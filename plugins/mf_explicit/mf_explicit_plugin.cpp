@@ -33,7 +33,7 @@ const PluginDescriptor* describe() {
        kCapPredictRating | kCapSaveLoad, &AlsExplicitRecommender::params, &make_als_explicit},
   };
   static const PluginDescriptor d = make_descriptor(
-      "mf_explicit", "1.5.0", "mf", "matrix factorization for explicit ratings", algos);
+      "mf_explicit", "1.6.0", "mf", "matrix factorization for explicit ratings", algos);
   return &d;
 }
 

@@ -22,6 +22,7 @@
 #include <limits>
 #include <ostream>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "recfuse/factor_scoring.hpp"
@@ -190,9 +191,35 @@ class LatentRatingModel : public Recommender {
     quant_ = quantize_and_free(p_score_, q_score_);
     quantized_ = true;
   }
+  /// The end of a biased MF's fit (sgd_mf, als_explicit): set_scoring_form,
+  /// and with `quantize` its int8 form, P and Q freed too (the model keeps
+  /// no float factors).
+  void finish_biased_mf(float mu, RowMatrixF& P, RowMatrixF& Q, const std::vector<float>& bu,
+                        const std::vector<float>& bi, bool quantize) {
+    set_scoring_form(mu, P, Q, bu, bi);
+    if (!quantize) return;
+    quantize_scoring_form();
+    P = RowMatrixF();
+    Q = RowMatrixF();
+  }
   /// Bytes of the factors that score: int8 rows and scales when quantized.
   std::size_t scoring_factor_bytes() const {
     return quantized_ ? quant_.bytes() : static_cast<std::size_t>(p_score_.size() + q_score_.size()) * sizeof(float);
+  }
+  /// model_bytes of a biased MF: the scoring factors, and μ, b_u, b_i when biased.
+  std::size_t biased_mf_bytes(bool biased) const {
+    return scoring_factor_bytes() + (biased ? (offset_.size() + item_bias_.size() + 1) * sizeof(float) : 0);
+  }
+  /// The scoring form's P and Q in a model file (write_factor_pair: their
+  /// int8 form when quantized).
+  void write_scoring_factors(ModelWriter& w) const { write_factor_pair(w, quantized_, quant_, p_score_, q_score_); }
+  /// Reads what write_scoring_factors wrote into the scoring form (an int8
+  /// file when `quantized`, else a float one; the other is refused); returns
+  /// the numbers of user and item rows.
+  std::pair<Eigen::Index, Eigen::Index> read_scoring_factors(ModelReader& r, int factors, bool quantized) {
+    const auto rows = read_factor_pair(r, factors, quantized, quant_, p_score_, q_score_);
+    quantized_ = quantized;
+    return rows;
   }
 
   /// The rating mean and range (predict_rating clips to the range).

@@ -173,18 +173,10 @@ class SgdMfRecommender final : public LatentRatingModel {
       bi_ = std::move(best.bi);
     }
     ratings_ = {};
-    set_scoring_form(step.mu, P_, Q_, bu_, bi_);
-    if (quantize_) {
-      quantize_scoring_form();
-      P_ = RowMatrixF();
-      Q_ = RowMatrixF();
-    }
+    finish_biased_mf(step.mu, P_, Q_, bu_, bi_, quantize_);
   }
 
-  std::size_t model_bytes() const override {
-    return scoring_factor_bytes() +
-           (biased_ ? (bu_.size() + bi_.size() + 1) * sizeof(float) : 0);
-  }
+  std::size_t model_bytes() const override { return biased_mf_bytes(biased_); }
 
   /// kCapSaveLoad: whether biased, the rating range and mean, P, Q (int8
   /// rows and scales when quantized), b_u, b_i.

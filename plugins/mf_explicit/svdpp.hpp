@@ -26,6 +26,15 @@
 // Users are visited in a fresh random order per epoch (stream
 // derive_seed(seed, "svdpp", epoch); `shuffle = false`: by id, as Surprise's
 // trainset order), a user's ratings in item-id order.
+//
+// `quantize = "int8"` (recfuse/quantized_factors.hpp) quantizes what scores,
+// the effective user rows p_u + |N(u)|^-½ Σ_{j∈N(u)} y_j and q_i, per row
+// (the biases stay float); after fit P, Q and Y are freed. Not p_u and the
+// y_j apart: the scoring form (like the model file and model_bytes) never
+// holds them, a request would have to keep N(u) and re-sum |N(u)|
+// dequantized y rows, and each entry of that sum would carry up to
+// |N(u)|^½ half-scales of rounding against one half-scale of the
+// effective row's own.
 #pragma once
 
 #include <algorithm>
@@ -46,7 +55,8 @@ class SvdppRecommender final : public LatentRatingModel {
         lr_(static_cast<float>(p.get_float("lr"))), reg_(static_cast<float>(p.get_float("reg"))),
         init_mean_(p.get_float("init_mean")), init_std_(p.get_float("init_std")),
         shuffle_(p.get_bool("shuffle")),
-        patience_(static_cast<int>(p.get_int("early_stopping_patience"))) {}
+        patience_(static_cast<int>(p.get_int("early_stopping_patience"))),
+        quantize_(p.get_string("quantize") == "int8") {}
 
   static std::vector<ParamSpec> params() {
     return {
@@ -59,6 +69,7 @@ class SvdppRecommender final : public LatentRatingModel {
         ParamSpec::boolean("shuffle", true, "visit users in a new random order each epoch"),
         ParamSpec::integer("early_stopping_patience", 0, 0, 100000,
                            "stop after this many epochs without a better validation RMSE; 0 = off"),
+        quantize_param("the effective user factors and the item factors"),
     };
   }
 
@@ -122,39 +133,42 @@ class SvdppRecommender final : public LatentRatingModel {
       bu_ = std::move(best_bu), bi_ = std::move(best_bi);
     }
     compute_user_vectors(R);
+    if (quantize_) {
+      quantize_scoring_form();
+      P_ = RowMatrixF(), Q_ = RowMatrixF(), Y_ = RowMatrixF();
+    }
   }
 
   /// The scoring form, which is what save writes: Y and N(u) only make the
   /// effective user vectors, so a deployment keeps those instead.
   std::size_t model_bytes() const override {
-    return static_cast<std::size_t>(p_score_.size() + q_score_.size()) * sizeof(float) +
-           (item_bias_.size() + offset_.size()) * sizeof(float);
+    return scoring_factor_bytes() + (item_bias_.size() + offset_.size()) * sizeof(float);
   }
 
   /// kCapSaveLoad: the rating mean and range, the effective user vectors
-  /// p_u + |N(u)|^-½ Σ y_j, Q, b_i and the offsets μ + b_u.
+  /// p_u + |N(u)|^-½ Σ y_j and Q (int8 rows and scales when quantized), b_i
+  /// and the offsets μ + b_u.
   void save(std::ostream& out) const override {
     ModelWriter w(out);
     write_stats(w);
-    w.matrix(p_score_);
-    w.matrix(q_score_);
+    write_scoring_factors(w);
     w.values(item_bias_);
     w.values(offset_);
   }
   void load(std::istream& in) override {
     ModelReader r(in, "svdpp");
     read_stats(r);
-    p_score_ = r.rows_of_width<RowMatrixF>("effective user factors", factors_);
-    q_score_ = r.rows_of_width<RowMatrixF>("item factors", factors_);
+    const auto [users, items] = read_scoring_factors(r, factors_, quantize_);
     item_bias_ = r.values<float>("item biases");
     offset_ = r.values<float>("user offsets");
     r.finish();
-    r.expect("the number of item biases", static_cast<std::int64_t>(item_bias_.size()), q_score_.rows());
-    r.expect("the number of user offsets", static_cast<std::int64_t>(offset_.size()), p_score_.rows());
-    set_shape(static_cast<std::int32_t>(p_score_.rows()), static_cast<std::int32_t>(q_score_.rows()));
+    r.expect("the number of item biases", static_cast<std::int64_t>(item_bias_.size()), items);
+    r.expect("the number of user offsets", static_cast<std::int64_t>(offset_.size()), users);
+    set_shape(static_cast<std::int32_t>(users), static_cast<std::int32_t>(items));
   }
 
-  // Learned parameters of a fitted (not a loaded) model, for tests.
+  // Learned parameters of a fitted (not a loaded) model, for tests; empty
+  // when quantized.
   const RowMatrixF& user_factors() const { return P_; }
   const RowMatrixF& item_factors() const { return Q_; }
   const RowMatrixF& implicit_factors() const { return Y_; }
@@ -236,6 +250,7 @@ class SvdppRecommender final : public LatentRatingModel {
   double init_mean_, init_std_;
   bool shuffle_;
   int patience_;
+  bool quantize_;
   float mu_ = 0.0f;
   RowMatrixF P_, Q_, Y_;
   std::vector<float> bu_, bi_;

@@ -21,6 +21,13 @@
 // exceeds max_memory_mb, naming the size. Float holds two n x n floats (the
 // Gram/factor and P/B, n²·8 bytes); double three matrices (the double
 // Gram/factor and P, the float B: n²·20 bytes).
+//
+// `quantize = "int8"` (model compression, recfuse/quantized_factors.hpp):
+// after fit (and load) B is kept, scored and saved as per-row int8 with a
+// float scale per row, n² + 4n bytes instead of 4n². Row j is history item
+// j's row, so s_ui = Σ_{j∈I_u} s_j q_ji: the score sums the user's
+// dequantized rows (sum_dequantized_rows), the float score over the
+// dequantized B, and explain names the same dequantized terms.
 #pragma once
 
 #include <Eigen/Core>
@@ -35,6 +42,7 @@
 #include "recfuse/model_io.hpp"
 #include "recfuse/factor_scoring.hpp"
 #include "recfuse/params.hpp"
+#include "recfuse/quantized_factors.hpp"
 #include "recfuse/recommender.hpp"
 #include "spd_inverse.hpp"
 
@@ -104,7 +112,8 @@ class EaseRecommender final : public Recommender {
   explicit EaseRecommender(const ParamSet& p)
       : reg_(p.get_float("reg")),
         max_memory_mb_(p.get_int("max_memory_mb")),
-        double_precision_(p.get_string("precision") == "double") {}
+        double_precision_(p.get_string("precision") == "double"),
+        quantize_(p.get_string("quantize") == "int8") {}
 
   static std::vector<ParamSpec> params() {
     return {
@@ -114,6 +123,7 @@ class EaseRecommender final : public Recommender {
                            "x 20 in double) exceed this"),
         ParamSpec::choice("precision", "float", {"float", "double"},
                           "arithmetic of the LLT inversion"),
+        quantize_param("B"),
     };
   }
 
@@ -132,49 +142,69 @@ class EaseRecommender final : public Recommender {
                                   : binary_gram<double>(data.by_item, data.by_user).cast<float>();
       weights_ = ease_weights(gram, reg_);
     }
+    if (quantize_) {
+      quant_ = QuantizedRows(weights_);
+      weights_ = RowMatrixF();
+    }
     history_indptr_ = data.by_user.indptr;
-    titles_ = data.item_titles;
+    titles_ = item_labels(data);
     history_ = data.by_user.indices;
     ctx.log("ease: inverted the " + std::to_string(data.n_items) + " x " +
             std::to_string(data.n_items) + " Gram matrix (λ = " + std::to_string(reg_) + ")");
   }
 
-  /// out: users.size() x n_items, row r = Σ_{j∈I_u} B.row(j) (sparse x dense).
+  /// out: users.size() x n_items, row r = Σ_{j∈I_u} B.row(j) (sparse x
+  /// dense), over the dequantized rows when quantized.
   void score_all(std::span<const UserId> users, std::span<float> out) override {
     const Eigen::Index n = n_items();
 #pragma omp parallel for schedule(dynamic, 8) if (users.size() > 8)
     for (std::size_t r = 0; r < users.size(); ++r) {
+      const UserId u = users[r];
+      const std::span<const std::int32_t> hist(history_.data() + history_indptr_[u],
+                                               static_cast<std::size_t>(history_indptr_[u + 1] - history_indptr_[u]));
+      if (quantize_) {
+        sum_dequantized_rows(quant_, hist, out.subspan(r * static_cast<std::size_t>(n), static_cast<std::size_t>(n)));
+        continue;
+      }
       Eigen::Map<Eigen::RowVectorXf> row(out.data() + r * static_cast<std::size_t>(n), n);
       row.setZero();
-      const UserId u = users[r];
-      for (std::int64_t k = history_indptr_[u]; k < history_indptr_[u + 1]; ++k)
-        row += weights_.row(history_[static_cast<std::size_t>(k)]);
+      for (const std::int32_t j : hist) row += weights_.row(j);
     }
   }
 
+  /// B: 4n² bytes, or n² int8 values and n float scales when quantized.
   std::size_t model_bytes() const override {
-    return static_cast<std::size_t>(weights_.size()) * sizeof(float);
+    return quantize_ ? quant_.bytes() : static_cast<std::size_t>(weights_.size()) * sizeof(float);
   }
 
-  /// kCapSaveLoad: B, the users' training rows (x_u, which scoring reads) and the titles.
+  /// kCapSaveLoad: B (its int8 form when quantized), the users' training
+  /// rows (x_u, which scoring reads) and the titles.
   void save(std::ostream& out) const override {
     ModelWriter w(out);
-    w.matrix(weights_);
+    if (quantize_)
+      quant_.write(w);
+    else
+      w.matrix(weights_);
     w.values(history_indptr_);
     w.values(history_);
     w.titles(titles_);
   }
+  /// An int8 file is refused without quantize = "int8", a float one with it.
   void load(std::istream& in) override {
     ModelReader r(in, "ease");
-    weights_ = r.matrix<RowMatrixF>("B");
+    if (quantize_)
+      quant_ = QuantizedRows::read(r, "B", -1);
+    else
+      weights_ = r.matrix<RowMatrixF>("B");
+    const Eigen::Index n = quantize_ ? quant_.rows() : weights_.rows();
     history_indptr_ = r.values<std::int64_t>("history offsets");
     history_ = r.values<std::int32_t>("history items");
-    std::vector<std::string> titles = r.titles(weights_.rows());
+    std::vector<std::string> titles = r.titles(n);
     r.finish();
-    r.expect("B's width", weights_.cols(), weights_.rows());
-    r.expect_csr(history_indptr_, history_, weights_.rows(), "the history offsets", "the history items",
+    r.expect("B's width", quantize_ ? quant_.cols() : weights_.cols(), n);
+    r.expect_csr(history_indptr_, history_, n, "the history offsets", "the history items",
                  "a history item", "is outside the catalogue");
-    set_shape(static_cast<std::int32_t>(history_indptr_.size() - 1), static_cast<std::int32_t>(weights_.rows()));
+    set_shape(static_cast<std::int32_t>(history_indptr_.size() - 1), static_cast<std::int32_t>(n));
     titles_ = std::move(titles);
   }
 
@@ -185,7 +215,7 @@ class EaseRecommender final : public Recommender {
     if (u < 0 || u >= n_users() || i < 0 || i >= n_items()) return out;
     for (std::int64_t k = history_indptr_[u]; k < history_indptr_[u + 1]; ++k) {
       const std::int32_t j = history_[static_cast<std::size_t>(k)];
-      out.push_back({j, weights_(j, i)});
+      out.push_back({j, quantize_ ? quant_.value(j, i) : weights_(j, i)});
     }
     return out;
   }
@@ -193,10 +223,12 @@ class EaseRecommender final : public Recommender {
   /// "31 of your 40 training items raise its score: Fargo (1996) (+0.052, 8%), ...".
   std::string explain(UserId u, ItemId i) override { return explain_item_terms(contributions(u, i), titles_); }
 
+  /// B; empty when quantized (then quantized_weights() holds it).
   const RowMatrixF& weights() const { return weights_; }
+  const QuantizedRows& quantized_weights() const { return quant_; }
 
  private:
-  std::vector<std::string> titles_;  // TrainData::item_titles, for explain
+  std::vector<std::string> titles_;  // item_labels (title, else dataset id), for explain
   void check_memory(std::int32_t n) const {
     const double bytes = static_cast<double>(n) * static_cast<double>(n) * (double_precision_ ? 20.0 : 8.0);
     if (bytes <= static_cast<double>(max_memory_mb_) * 1048576.0) return;
@@ -212,7 +244,9 @@ class EaseRecommender final : public Recommender {
   double reg_;
   std::int64_t max_memory_mb_;
   bool double_precision_;
-  RowMatrixF weights_;                     // B: n_items x n_items, row-major
+  bool quantize_;
+  RowMatrixF weights_;                     // B: n_items x n_items, row-major (empty when quantized)
+  QuantizedRows quant_;                    // B as int8 rows when quantized
   std::vector<std::int64_t> history_indptr_;  // by_user copy: I_u
   std::vector<std::int32_t> history_;
 };

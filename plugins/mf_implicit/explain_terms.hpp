@@ -34,7 +34,8 @@ inline std::string three_digits(double x) {
 }
 
 /// The reason above, from every term of the sum (one per training item).
-/// Items are named by their title when `titles` has one, else "item <dense id>".
+/// Items are named by `titles` (item_labels: the title, else "item <dataset
+/// id>") when it has them, else "item <dense id>".
 inline std::string explain_item_terms(std::vector<ItemTerm> terms, const std::vector<std::string>& titles = {}) {
   double total = 0.0;
   for (const ItemTerm& t : terms) total += t.value;

@@ -126,7 +126,7 @@ class IalsRecommender final : public Recommender {
     set_shape(data.n_users, data.n_items);
     quantized_ = false;
     history_ = make_confidence_rows(data.by_user, conf_opts_);
-    titles_ = data.item_titles;
+    titles_ = item_labels(data);
     const IalsRows& by_user = history_;
     const IalsRows by_item = make_confidence_rows(data.by_item, conf_opts_);
     init(user_factors_, data.n_users, derive_seed(ctx.seed, "ials_user"));
@@ -253,7 +253,7 @@ class IalsRecommender final : public Recommender {
   const QuantizedFactors& quantized_factors() const { return quant_; }
 
  private:
-  std::vector<std::string> titles_;  // TrainData::item_titles, for explain
+  std::vector<std::string> titles_;  // item_labels (title, else dataset id), for explain
   /// One click (u, i) folded in (online_updates "user" or "user_item").
   void fold_in(UserId u, ItemId i) {
     if (u < 0 || u >= n_users() || i < 0 || i >= n_items())

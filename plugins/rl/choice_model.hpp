@@ -148,6 +148,32 @@ class ChoiceModel {
     rows_ = 0;
   }
 
+  /// kCapSaveLoad: the weights and their precisions. The batch's gradient
+  /// and curvature are not saved: they are zero between observe calls
+  /// (apply ends each), which is where save is called.
+  void save(ModelWriter& w) const {
+    w.matrix(c_);
+    w.matrix(precision_);
+    w.matrix(o_);
+    w.matrix(o_precision_);
+  }
+  /// What save wrote, after reset() with the same items, state and parameters.
+  void load(ModelReader& r) {
+    Eigen::VectorXd c = r.matrix<Eigen::VectorXd>("the choice model weights");
+    Eigen::VectorXd precision = r.matrix<Eigen::VectorXd>("the choice model precisions");
+    Eigen::VectorXd o = r.matrix<Eigen::VectorXd>("the position offsets");
+    Eigen::VectorXd o_precision = r.matrix<Eigen::VectorXd>("the position offsets' precisions");
+    r.expect("the number of choice model weights", c.size(), c_.size());
+    r.expect("the number of choice model precisions", precision.size(), c_.size());
+    r.expect("the number of the position offsets' precisions", o_precision.size(), o.size());
+    c_ = std::move(c);
+    precision_ = std::move(precision);
+    o_ = std::move(o);
+    o_precision_ = std::move(o_precision);
+    o_grad_.setZero(o_.size());
+    o_curv_.setZero(o_.size());
+  }
+
   std::size_t bytes() const {
     return static_cast<std::size_t>(c_.size() + precision_.size() + o_.size() + o_precision_.size()) * sizeof(double);
   }

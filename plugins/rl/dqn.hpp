@@ -77,6 +77,9 @@ class Dqn final : public Recommender {
   void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates, int slate_size,
            std::span<ItemId> slates) override;
   void observe(const Feedback& fb) override;
+  /// kCapSaveLoad: everything (dqn_io.hpp).
+  void save(std::ostream& out) const override;
+  void load(std::istream& in) override;
   std::size_t model_bytes() const override {
     const auto weights = static_cast<std::size_t>(theta_.size() + theta_target_.size()) * sizeof(double);
     const Replay& b = replay_;
@@ -228,6 +231,7 @@ inline void Dqn::fit(const TrainData& data, const FitContext& ctx) {
   updates_ = steps_ = 0;
   owed_ = 0;
   last_users_.clear();
+  last_cands_.clear();
   last_c_ = 0;
   ctx.log("dqn: D = " + std::to_string(book_.dim()) + ", H = " + std::to_string(hidden_) + ", " +
           std::to_string(theta_.size()) + " weights; profiles from " + std::to_string(data.sequences.nnz()) +
@@ -352,3 +356,6 @@ inline void Dqn::train_step() {
 }
 
 }  // namespace recfuse::rl
+
+// Model files: save, load.
+#include "dqn_io.hpp"

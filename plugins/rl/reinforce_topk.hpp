@@ -89,6 +89,9 @@ class ReinforceTopK final : public Recommender {
   void propensity(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates,
                   int slate_size, std::span<const ItemId> slates, std::span<double> out) override;
   void observe(const Feedback& fb) override;
+  /// kCapSaveLoad: everything (reinforce_topk_io.hpp).
+  void save(std::ostream& out) const override;
+  void load(std::istream& in) override;
   std::size_t model_bytes() const override {
     const auto weights = net_.theta.size() + v_.size() + base_a_.size() + base_b_.size();
     return static_cast<std::size_t>(weights) * sizeof(double) + items_.bytes() + book_.bytes();
@@ -150,6 +153,9 @@ class ReinforceTopK final : public Recommender {
   void update();
   /// Ridge regression of the returns on φ, older batches' weight halved.
   void refit_baseline();
+  static void save_episode(ModelWriter& w, const Episode& ep);
+  /// What save_episode wrote, checked against the state width and the catalogue.
+  Episode load_episode(ModelReader& r) const;
 
   std::string name_ = "reinforce_topk";
   double gamma_, gae_lambda_, lr_, init_scale_, warm_scale_, cap_;
@@ -279,7 +285,11 @@ inline void ReinforceTopK::fit(const TrainData& data, const FitContext& ctx) {
   shuffle_rng_.reseed(derive_seed(ctx.seed, "reinforce_topk/shuffle"));
   updates_ = capped_ = weights_ = 0;
   weight_sum_ = 0;
-  last_users_.clear();
+  k_ = 0;
+  last_users_.clear();  // and what a loaded file held, so that a refit saves as a fresh fit
+  last_cands_.clear();
+  last_probs_.clear();
+  last_c_ = 0;
   ctx.log("reinforce_topk: D = " + std::to_string(book_.dim()) + ", H = " + std::to_string(hidden_) + ", " +
           std::to_string(net_.size()) + " weights");
 }
@@ -373,3 +383,5 @@ inline void ReinforceTopK::propensity(std::span<const UserId> users, std::span<c
 #include "reinforce_topk_observe.hpp"
 // The learning step: gae_advantages, end_episode, advantages, policy_event, update, refit_baseline.
 #include "reinforce_topk_update.hpp"
+// Model files: save, load.
+#include "reinforce_topk_io.hpp"

@@ -22,6 +22,12 @@
 // log_popularity on, the biases of the softmaxes over items (top-K
 // REINFORCE's policy and behaviour heads, SlateQ's choice model) start
 // instead at logged_click_bias, the logs' own estimate.
+//
+// Model files (kCapSaveLoad) of every rl policy open with the algorithm's
+// name (write_model_name), so that a file of another algorithm is refused by
+// name; then the whole state a deployment continues from (weights, target
+// networks, optimizer moments, replay buffers, open sessions, random
+// streams), so that a loaded policy acts and learns bit for bit as the saved one.
 #pragma once
 
 #include <Eigen/Core>
@@ -30,8 +36,10 @@
 #include <numeric>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "recfuse/model_io.hpp"
 #include "recfuse/params.hpp"
 #include "recfuse/recommender.hpp"
 #include "recfuse/rng.hpp"
@@ -39,6 +47,12 @@
 namespace recfuse::rl {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+
+/// ModelReader::expect for container sizes.
+inline void expect_size(const ModelReader& r, const char* what, std::size_t got, std::size_t want) {
+  r.expect(what, static_cast<std::int64_t>(got), static_cast<std::int64_t>(want));
+}
 
 /// n_i: the users who clicked item i in TrainData (the logs).
 inline Eigen::VectorXd logged_clicks(const TrainData& data) {
@@ -96,9 +110,38 @@ class ItemFeatures {
   }
   std::size_t bytes() const { return static_cast<std::size_t>(x_.size()) * sizeof(double); }
 
+  void save(ModelWriter& w) const { w.matrix(x_); }
+  /// What save wrote: n_items rows of dim() >= 1 features.
+  void load(ModelReader& r, std::int64_t n_items) {
+    RowMatrix x = r.matrix<RowMatrix>("the item features");
+    r.expect("the rows of the item features", x.rows(), n_items);
+    if (x.cols() < 1) r.fail("the item features", "have no column");
+    x_ = std::move(x);
+  }
+
  private:
   RowMatrix x_;
 };
+
+/// The opening every rl model file shares: the algorithm's name, the shape
+/// and the item features.
+inline void write_policy_head(ModelWriter& w, const std::string& who, std::int32_t users, std::int32_t items,
+                              const ItemFeatures& features) {
+  write_model_name(w, who);
+  w.value<std::int32_t>(users);
+  w.value<std::int32_t>(items);
+  features.save(w);
+}
+/// What write_policy_head wrote, the features into `features`: (users, items).
+inline std::pair<std::int32_t, std::int32_t> read_policy_head(ModelReader& r, const std::string& who,
+                                                              ItemFeatures& features) {
+  read_model_name(r, who);
+  const auto users = r.value<std::int32_t>("the number of users");
+  const auto n = r.value<std::int32_t>("the number of items");
+  if (users < 0 || n < 0) r.fail("the number of users or items", "is negative");
+  features.load(r, n);
+  return {users, n};
+}
 
 /// The item side of every rl model's score, s(i) = x̃_iᵀ g + b_i (see the
 /// file comment): g (dim() values) comes from the state, b (bias_size()
@@ -268,6 +311,24 @@ class Adam {
     }
   }
   std::size_t bytes() const { return static_cast<std::size_t>(m_.size() + v_.size()) * sizeof(double); }
+
+  /// The moments and the step count (the hyperparameters are parameters).
+  void save(ModelWriter& w) const {
+    w.matrix(m_);
+    w.matrix(v_);
+    w.value(t_);
+  }
+  /// What save wrote, for `n` parameters.
+  void load(ModelReader& r, Eigen::Index n) {
+    Eigen::VectorXd m = r.matrix<Eigen::VectorXd>("the Adam first moments");
+    Eigen::VectorXd v = r.matrix<Eigen::VectorXd>("the Adam second moments");
+    const auto t = r.value<std::int64_t>("the Adam step count");
+    r.expect("the number of Adam first moments", m.size(), n);
+    r.expect("the number of Adam second moments", v.size(), n);
+    m_ = std::move(m);
+    v_ = std::move(v);
+    t_ = t;
+  }
 
  private:
   double lr_, beta1_, beta2_, eps_;

@@ -19,18 +19,18 @@ const PluginDescriptor* describe() {
       {"slateq", PluginKind::kRecommender,
        "SlateQ: item-wise long-term values under a learned conditional-logit choice model, SARSA TD, "
        "greedy slates (Ie et al., IJCAI 2019)",
-       kCapObserve, &rl::SlateQ::params, &make_slateq},
+       kCapObserve | kCapSaveLoad, &rl::SlateQ::params, &make_slateq},
       {"reinforce_topk", PluginKind::kRecommender,
        "REINFORCE with the top-K off-policy correction: a softmax policy sampled without replacement, "
        "capped importance weights (Chen et al., WSDM 2019)",
-       kCapObserve | kCapPropensity, &rl::ReinforceTopK::params, &make_reinforce_topk},
+       kCapObserve | kCapPropensity | kCapSaveLoad, &rl::ReinforceTopK::params, &make_reinforce_topk},
       {"dqn", PluginKind::kRecommender,
        "DQN over slates: Q(s, i) from a tanh encoder of the session state, experience replay, a target "
        "network, Huber loss, ε-greedy top-k slates (Mnih et al., Nature 2015)",
-       kCapObserve, &rl::Dqn::params, &make_dqn},
+       kCapObserve | kCapSaveLoad, &rl::Dqn::params, &make_dqn},
   };
   static const PluginDescriptor d = make_descriptor(
-      "rl", "1.6.0", "rl", "reinforcement-learning recommenders that learn online from simulated users", algos);
+      "rl", "1.7.0", "rl", "reinforcement-learning recommenders that learn online from simulated users", algos);
   return &d;
 }
 

@@ -20,11 +20,18 @@
 // occurrence of a user among a step's rows is taken to be that user's k-th
 // open session, oldest first: exact for the host's runner, which lists the
 // live sessions of a batch in a fixed order; a session ends with its `done`.
+//
+// save/load (kCapSaveLoad) keep the profiles and the open sessions, each
+// with the algorithm's per-session data, so that a policy saved between two
+// steps of running sessions continues them after load.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
+#include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "rl_common.hpp"
@@ -125,6 +132,76 @@ class SessionBook {
       for (ItemId i : it->second[e->second].clicks) remember(e->first, i);
       it->second.erase(it->second.begin() + static_cast<std::ptrdiff_t>(e->second));
       if (it->second.empty()) open_.erase(it);
+    }
+  }
+
+  /// The profiles, then the open sessions (users ascending, each user's
+  /// oldest first), each session's Extra written by save_extra(w, extra).
+  template <typename SaveExtra>
+  void save(ModelWriter& w, SaveExtra&& save_extra) const {
+    std::vector<std::int64_t> offsets{0};
+    std::vector<ItemId> items;
+    for (const auto& h : history_) {
+      items.insert(items.end(), h.begin(), h.end());
+      offsets.push_back(static_cast<std::int64_t>(items.size()));
+    }
+    w.values(offsets);
+    w.values(items);
+    std::vector<UserId> users;
+    for (const auto& [u, list] : open_) users.push_back(u);
+    std::sort(users.begin(), users.end());  // the file does not depend on the hash map's order
+    w.value<std::uint64_t>(users.size());
+    for (const UserId u : users) {
+      const std::deque<Session>& list = open_.at(u);
+      w.value(u);
+      w.value<std::uint64_t>(list.size());
+      for (const Session& s : list) {
+        w.values(s.clicked);
+        w.values(s.shown);
+        w.value(s.steps);
+        w.values(s.clicks);
+        save_extra(w, s.extra);
+      }
+    }
+  }
+  /// What save wrote, after reset() with the same items, users and history;
+  /// load_extra(r, extra) reads each session's Extra.
+  template <typename LoadExtra>
+  void load(ModelReader& r, LoadExtra&& load_extra) {
+    const std::int64_t n_items = items_->n_items(), f = items_->dim();
+    const std::vector<std::int64_t> offsets = r.values<std::int64_t>("the profile offsets");
+    const std::vector<ItemId> items = r.values<ItemId>("the profile items");
+    r.expect("the number of profiles", static_cast<std::int64_t>(offsets.size()) - 1,
+             static_cast<std::int64_t>(history_.size()));
+    r.expect_csr(offsets, items, n_items, "the profile offsets", "the profile items", "a profile item",
+                 "is outside the catalogue");
+    for (std::size_t u = 0; u < history_.size(); ++u) {
+      if (static_cast<std::size_t>(offsets[u + 1] - offsets[u]) > history_len_)
+        r.fail("the profile of a user", "is longer than history = " + std::to_string(history_len_));
+      history_[u].assign(items.begin() + offsets[u], items.begin() + offsets[u + 1]);
+    }
+    open_.clear();
+    const auto n_open = r.value<std::uint64_t>("the number of users in sessions");
+    for (std::uint64_t e = 0; e < n_open; ++e) {
+      const auto u = r.value<UserId>("a user in session");
+      if (u < 0 || static_cast<std::size_t>(u) >= history_.size() || open_.count(u))
+        r.fail("a user in session", std::to_string(u) + " is outside the users or repeated");
+      std::deque<Session>& list = open_[u];
+      const auto n = r.value<std::uint64_t>("the number of a user's sessions");
+      for (std::uint64_t k = 0; k < n; ++k) {
+        Session s;
+        s.clicked = r.values<double>("a session's clicked features");
+        s.shown = r.values<double>("a session's shown features");
+        s.steps = r.value<double>("a session's steps");
+        s.clicks = r.values<ItemId>("a session's clicks");
+        r.expect("the width of a session's clicked features", static_cast<std::int64_t>(s.clicked.size()), f);
+        r.expect("the width of a session's shown features", static_cast<std::int64_t>(s.shown.size()), f);
+        for (const ItemId i : s.clicks)
+          if (i < 0 || i >= n_items) r.fail("a session's click", std::to_string(i) + " is outside the catalogue");
+        load_extra(r, s.extra);
+        list.push_back(std::move(s));
+      }
+      if (list.empty()) r.fail("a user in session", std::to_string(u) + " has no session");
     }
   }
 

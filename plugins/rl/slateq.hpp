@@ -90,6 +90,9 @@ class SlateQ final : public Recommender {
   void act(std::span<const UserId> users, std::span<const ItemId> candidates, int n_candidates, int slate_size,
            std::span<ItemId> slates) override;
   void observe(const Feedback& fb) override;
+  /// kCapSaveLoad: everything (slateq_io.hpp).
+  void save(std::ostream& out) const override;
+  void load(std::istream& in) override;
   std::size_t model_bytes() const override {
     return static_cast<std::size_t>(w_.size() + w_target_.size()) * sizeof(double) + choice_.bytes() +
            items_.bytes() + book_.bytes();
@@ -320,3 +323,5 @@ inline void SlateQ::choose(const double* phi, std::span<const ItemId> cands, int
 
 // The learning step: observe, flush_oldest, train_step.
 #include "slateq_update.hpp"
+// Model files: save, load.
+#include "slateq_io.hpp"

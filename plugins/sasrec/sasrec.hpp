@@ -61,7 +61,7 @@ class SasrecRecommender final : public Recommender {
   std::vector<std::vector<float>> loss_work_;
   Sequences train_seq_, seen_, infer_seq_;
   Sequences appended_;  // validation items appended to each user's inference input
-  std::vector<std::string> titles_;
+  std::vector<std::string> titles_;  // item_labels (title, else dataset id), for explain
   std::uint64_t seed_ = 0;
   long step_ = 0;
   Mat<float> hidden_;  // (users of a block, d) last hidden states
@@ -92,7 +92,7 @@ inline void SasrecRecommender::fit(const TrainData& data, const FitContext& ctx)
   train_seq_.items = data.sequences.indices;
   seen_.ptr = data.by_user.indptr;
   seen_.items = data.by_user.indices;
-  titles_ = data.item_titles;
+  titles_ = item_labels(data);
   step_ = 0;
 
   std::vector<std::int32_t> trainable, order;

@@ -8,6 +8,7 @@
 // multiply-adds per call, as "GMAC/s" and as "GFLOP/s" (2 per MAC, as the
 // other bench files count a GEMM). threads = 1 or OpenMP's default (0);
 // times are wall-clock (UseRealTime). Quantization itself is not timed.
+// BM_score_int8_no_bias: the same kernel without an item bias (ials).
 // Google Benchmark 1.7: run with --benchmark_min_time=0.05 (no unit).
 #include <benchmark/benchmark.h>
 
@@ -62,19 +63,22 @@ void BM_score_float(benchmark::State& state) {
   set_rates(state, users.size(), items, f);
 }
 
-void BM_score_int8(benchmark::State& state) {
+// with_bias: + b_i per score (bpr, the rating models) or none (ials).
+void score_int8(benchmark::State& state, bool with_bias) {
   const Eigen::Index items = state.range(0), f = state.range(1);
   const bench::OmpThreads threads(state, static_cast<int>(state.range(2)));
   QuantizedFactors qf(random_factors(943, f, 1), random_factors(items, f, 2));
   const std::vector<UserId> users = block_users(state.range(3));
   std::vector<float> out(users.size() * static_cast<std::size_t>(items), 1.0f);
-  std::vector<float> bias(static_cast<std::size_t>(items), 0.5f);
+  std::vector<float> bias(with_bias ? static_cast<std::size_t>(items) : 0, 0.5f);
   for (auto _ : state) {
     qf.score_all(bias, users, out);
     benchmark::DoNotOptimize(out.data());
   }
   set_rates(state, users.size(), items, f);
 }
+void BM_score_int8(benchmark::State& state) { score_int8(state, true); }
+void BM_score_int8_no_bias(benchmark::State& state) { score_int8(state, false); }
 
 void shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"items", "f", "threads", "users"});
@@ -89,4 +93,5 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_score_float)->Apply(shapes);
 BENCHMARK(BM_score_int8)->Apply(shapes);
+BENCHMARK(BM_score_int8_no_bias)->Apply(shapes);
 BENCHMARK_MAIN();

@@ -33,10 +33,11 @@ TEST_CASE("bandit plugins load with their capabilities", "[bandit]") {
   REQUIRE(reg.contains("linucb"));
   REQUIRE(reg.contains("lin_ts"));
   REQUIRE(reg.contains("linucb_hybrid"));
-  CHECK(reg.find("linucb_hybrid").algorithm->capabilities == (kCapObserve | kCapPropensity));
-  CHECK(reg.find("epsilon_greedy").algorithm->capabilities == (kCapObserve | kCapPropensity));
-  CHECK(reg.find("linucb").algorithm->capabilities == (kCapObserve | kCapPropensity));
-  CHECK(reg.find("lin_ts").algorithm->capabilities == kCapObserve);
+  CHECK(reg.find("linucb_hybrid").algorithm->capabilities == (kCapObserve | kCapPropensity | kCapSaveLoad));
+  CHECK(reg.find("epsilon_greedy").algorithm->capabilities == (kCapObserve | kCapPropensity | kCapSaveLoad));
+  CHECK(reg.find("linucb").algorithm->capabilities == (kCapObserve | kCapPropensity | kCapSaveLoad));
+  CHECK(reg.find("lin_ts").algorithm->capabilities == (kCapObserve | kCapSaveLoad));
+  CHECK(std::string(reg.find("linucb").plugin->descriptor->version) == "1.3.0");
   CHECK(std::string(reg.find("linucb").plugin->descriptor->family) == "bandit");
 }
 

@@ -2,7 +2,8 @@
 // its use by bpr, ials and sgd_mf (quantize = "int8"): the round-trip bound, the
 // scores against an exact integer dot product computed here, zero rows,
 // the plugins' scores against their dequantized factors, model_bytes, the
-// model file, and the parameter's choices.
+// model file, and the parameter's choices (every quantizable model's).
+// svdpp, als_explicit and ease: test_quantized_factors_models.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -13,13 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "conformance_support.hpp"
 #include "host/params_validation.hpp"
-#include "mf_test_support.hpp"
+#include "plugins/mf_explicit/als_explicit.hpp"
 #include "plugins/mf_explicit/sgd_mf.hpp"
+#include "plugins/mf_explicit/svdpp.hpp"
 #include "plugins/mf_implicit/bpr.hpp"
+#include "plugins/mf_implicit/ease.hpp"
 #include "plugins/mf_implicit/ials.hpp"
-#include "recfuse/quantized_factors.hpp"
+#include "quantized_test_support.hpp"
 
 namespace recfuse::test {
 namespace {
@@ -39,17 +41,6 @@ double exact_score(const QuantizedRows& P, Eigen::Index u, const QuantizedRows& 
   for (Eigen::Index k = 0; k < P.cols(); ++k)
     acc += static_cast<std::int64_t>(P.values()(u, k)) * static_cast<std::int64_t>(Q.values()(i, k));
   return static_cast<double>(acc) * static_cast<double>(P.scale(u)) * static_cast<double>(Q.scale(i)) + bias;
-}
-
-/// s_u t_i Σ q q + b rounds three times in float: a few ulp of its terms.
-void check_close(double got, double want, double magnitude) {
-  CHECK(std::abs(got - want) <= 1e-6 * magnitude + 1e-30);
-}
-
-std::string saved(const Recommender& r) {
-  std::ostringstream out;
-  r.save(out);
-  return out.str();
 }
 
 }  // namespace
@@ -159,7 +150,8 @@ TEST_CASE("quantized factors: a file with -128 or a negative scale is refused", 
 }
 
 TEST_CASE("quantize: only none and int8 are accepted", "[quantized]") {
-  for (const auto& specs : {BprRecommender::params(), SgdMfRecommender::params()}) {
+  for (const auto& specs : {BprRecommender::params(), IalsRecommender::params(), SgdMfRecommender::params(),
+                            SvdppRecommender::params(), AlsExplicitRecommender::params(), EaseRecommender::params()}) {
     CHECK_NOTHROW(validate_params(specs, {{"quantize", std::string("int8")}}, {}, "", "algorithms.x"));
     CHECK(validate_params(specs, {}, {}, "", "algorithms.x").get_string("quantize") == "none");
     CHECK_THROWS_AS(validate_params(specs, {{"quantize", std::string("int4")}}, {}, "", "algorithms.x"), Error);
@@ -168,34 +160,6 @@ TEST_CASE("quantize: only none and int8 are accepted", "[quantized]") {
 }
 
 namespace {
-
-template <class Model>
-Model fitted_model(const TrainData& d, const std::map<std::string, ParamValue>& values) {
-  Model m(defaults_of<Model>(values));
-  FitContext ctx;
-  ctx.seed = 5;
-  ctx.threads = 1;
-  m.fit(d, ctx);
-  return m;
-}
-
-/// Saves `trained`, loads the bytes into a fresh model of `values`, and checks
-/// that it saves the same bytes and scores the same; a model of `other`
-/// parameters (the other quantize) refuses the file.
-template <class Model>
-void check_file_round_trip(Model& trained, const std::map<std::string, ParamValue>& values,
-                           const std::map<std::string, ParamValue>& other) {
-  const std::string bytes = saved(trained);
-  Model loaded(defaults_of<Model>(values));
-  std::istringstream in(bytes);
-  loaded.load(in);
-  CHECK(saved(loaded) == bytes);
-  CHECK(loaded.model_bytes() == trained.model_bytes());
-  CHECK(all_scores(loaded) == all_scores(trained));
-  Model refusing(defaults_of<Model>(other));
-  std::istringstream again(bytes);
-  CHECK_THROWS_AS(refusing.load(again), Error);
-}
 
 const std::map<std::string, ParamValue> kBpr = {{"factors", std::int64_t{8}}, {"epochs", std::int64_t{20}}},
                                         kBpr8 = {{"factors", std::int64_t{8}}, {"epochs", std::int64_t{20}},
@@ -304,34 +268,7 @@ TEST_CASE("sgd_mf quantize int8: ratings are the dequantized fitted factors', in
   REQUIRE(qf.users.values() == QuantizedRows(plain.user_factors()).values());
   REQUIRE(qf.items.scales() == QuantizedRows(plain.item_factors()).scales());
   CHECK(q8.user_factors().size() == 0);  // the float factors are not kept
-  const RowMatrixF Pd = qf.users.dequantize(), Qd = qf.items.dequantize();
-  const float mu = static_cast<float>(q8.rating_stats().mean);
-  const std::vector<float> got = all_scores(q8);
-  std::vector<UserId> us;
-  std::vector<ItemId> is;
-  std::vector<double> wants;
-  for (Eigen::Index u = 0; u < Pd.rows(); ++u)
-    for (Eigen::Index i = 0; i < Qd.rows(); ++i) {
-      const double bias = static_cast<double>(q8.item_bias()[static_cast<std::size_t>(i)]) +
-                          (mu + q8.user_bias()[static_cast<std::size_t>(u)]);
-      double want = bias, magnitude = std::abs(bias) + std::abs(mu);
-      for (Eigen::Index k = 0; k < Pd.cols(); ++k) {
-        want += static_cast<double>(Pd(u, k)) * Qd(i, k);
-        magnitude += std::abs(static_cast<double>(Pd(u, k)) * Qd(i, k));
-      }
-      check_close(got[static_cast<std::size_t>(u * Qd.rows() + i)], want, magnitude);
-      us.push_back(static_cast<UserId>(u));
-      is.push_back(static_cast<ItemId>(i));
-      wants.push_back(want);
-    }
-  std::vector<float> pair(us.size()), rating(us.size());
-  q8.score(us, is, pair);
-  q8.predict_rating(us, is, rating);
-  const RatingStats& st = q8.rating_stats();
-  for (std::size_t j = 0; j < us.size(); ++j) {
-    check_close(pair[j], wants[j], std::abs(wants[j]) + 5.0);
-    check_close(rating[j], std::clamp(wants[j], double{st.lo}, double{st.hi}), 5.0);
-  }
+  check_dequantized_ratings(q8);
   const std::size_t n = static_cast<std::size_t>(d.n_users + d.n_items), f = 8;
   CHECK(plain.model_bytes() == 4 * n * f + 4 * (n + 1));
   CHECK(q8.model_bytes() == n * f + 4 * n + 4 * (n + 1));  // int8 values, row scales, μ, b_u, b_i

@@ -37,10 +37,10 @@ TEST_CASE("rl plugins load with their capabilities", "[rl]") {
   REQUIRE(reg.contains("slateq"));
   REQUIRE(reg.contains("reinforce_topk"));
   REQUIRE(reg.contains("dqn"));
-  CHECK(reg.find("slateq").algorithm->capabilities == kCapObserve);
-  CHECK(reg.find("dqn").algorithm->capabilities == kCapObserve);
-  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.6.0");
-  CHECK(reg.find("reinforce_topk").algorithm->capabilities == (kCapObserve | kCapPropensity));
+  CHECK(reg.find("slateq").algorithm->capabilities == (kCapObserve | kCapSaveLoad));
+  CHECK(reg.find("dqn").algorithm->capabilities == (kCapObserve | kCapSaveLoad));
+  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.7.0");
+  CHECK(reg.find("reinforce_topk").algorithm->capabilities == (kCapObserve | kCapPropensity | kCapSaveLoad));
   CHECK(std::string(reg.find("slateq").plugin->descriptor->family) == "rl");
 }
 

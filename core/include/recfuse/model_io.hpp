@@ -43,6 +43,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "recfuse/rng.hpp"
 #include "recfuse/types.hpp"
 
 namespace recfuse {
@@ -76,12 +77,14 @@ class ModelWriter {
     value<std::uint64_t>(s.size());
     out_.write(s.data(), static_cast<std::streamsize>(s.size()));
   }
-  /// Item titles (TrainData::item_titles, empty when the data has none), so
-  /// that a loaded model's explanations name items as the fitted one did.
-  void titles(const std::vector<std::string>& t) {
+  /// Names explanations use (item_labels, user ids ...), so that a loaded
+  /// model's explanations name items and users as the fitted one did.
+  void labels(const std::vector<std::string>& t) {
     value<std::uint64_t>(t.size());
     for (const std::string& s : t) text(s);
   }
+  /// Item titles or labels (item_labels; empty when the data has none).
+  void titles(const std::vector<std::string>& t) { labels(t); }
 
  private:
   std::ostream& out_;
@@ -138,15 +141,20 @@ class ModelReader {
     read(s.data(), s.size(), what);
     return s;
   }
-  /// What ModelWriter::titles wrote: at most `n_items` titles.
-  std::vector<std::string> titles(std::int64_t n_items) {
-    const auto n = value<std::uint64_t>("the title count");
-    if (n > static_cast<std::uint64_t>(std::max<std::int64_t>(n_items, 0)))
-      fail("the title count", std::to_string(n) + " exceeds the " + std::to_string(n_items) + " items");
+  /// What ModelWriter::labels wrote: at most `n_max` strings, one per
+  /// `entity` ("item", "user"), each a `what` ("an item title").
+  std::vector<std::string> labels(std::int64_t n_max, const char* count, const char* entity, const char* what) {
+    const auto n = value<std::uint64_t>(count);
+    if (n > static_cast<std::uint64_t>(std::max<std::int64_t>(n_max, 0)))
+      fail(count, std::to_string(n) + " exceeds the " + std::to_string(n_max) + " " + entity + "s");
     std::vector<std::string> out;
     out.reserve(static_cast<std::size_t>(n));
-    for (std::uint64_t k = 0; k < n; ++k) out.push_back(text("an item title"));
+    for (std::uint64_t k = 0; k < n; ++k) out.push_back(text(what));
     return out;
+  }
+  /// What ModelWriter::titles wrote: at most `n_items` titles.
+  std::vector<std::string> titles(std::int64_t n_items) {
+    return labels(n_items, "the title count", "item", "an item title");
   }
   /// Throws unless `got` == `want` (a size the rest of the model must agree with).
   void expect(const char* what, std::int64_t got, std::int64_t want) const {
@@ -205,6 +213,24 @@ class ModelReader {
   std::istream& in_;
   std::string who_;
 };
+
+/// Opens a model file with the algorithm's name, so that a file of another
+/// algorithm is refused by name (read_model_name) before any of its bytes is
+/// taken for a model.
+inline void write_model_name(ModelWriter& w, const std::string& who) { w.text(who); }
+/// Throws unless the stream opens with `who` (write_model_name).
+inline void read_model_name(ModelReader& r, const std::string& who) {
+  if (r.text("the algorithm name") != who)
+    r.fail("the algorithm name", "is not '" + who + "': a model file of another algorithm");
+}
+
+/// A generator's state as ModelWriter::value wrote it; the all-zero state,
+/// which no seed gives and which would hang the first draw, is refused.
+inline Rng read_rng(ModelReader& r, const char* what) {
+  const Rng rng = r.value<Rng>(what);
+  if (!rng.valid()) r.fail(what, "is all zero, which is no state of the generator");
+  return rng;
+}
 
 /// Reads the host's two header lines from a model file; returns the JSON line.
 /// Throws, naming `file`, when the stream does not start with kModelMagic.

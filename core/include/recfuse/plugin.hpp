@@ -29,11 +29,12 @@
 
 namespace recfuse {
 
-/// Bump on any change to the layout of the descriptor or the virtual
-/// interfaces it hands out. 2: set_children, diagnostics; 3: environments,
-/// act, observe, propensity; 4: Environment::oracle_scores; 5:
-/// Recommender::save, load.
-inline constexpr std::uint32_t kAbiVersion = 5;
+/// Bump on any change to the layout of the descriptor, of the structs it
+/// hands over (TrainData ...) or of the virtual interfaces. 2: set_children,
+/// diagnostics; 3: environments, act, observe, propensity; 4:
+/// Environment::oracle_scores; 5: Recommender::save, load; 6:
+/// TrainData::user_ids, item_ids.
+inline constexpr std::uint32_t kAbiVersion = 6;
 
 #define RECFUSE_STR_IMPL(x) #x
 #define RECFUSE_STR(x) RECFUSE_STR_IMPL(x)

@@ -15,6 +15,9 @@
 //   quant_.score_all(item_bias_, users, out);         // in score_all
 //   quant_.write(w);  /  quant_ = QuantizedFactors::read(r, factors_);
 //
+// A dense item-item model (EASE's B) keeps a QuantizedRows and scores a user
+// by sum_dequantized_rows over the rows of the user's history.
+//
 // The kernel widens a tile of items and the block's users to int16 and
 // sums q_uk q_ik with a plain int32 loop, which GCC -O3 turns into pmaddwd
 // (SSE2, the x86-64 baseline; vpmaddwd with AVX2) without -march=native.
@@ -33,6 +36,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -43,11 +47,22 @@
 
 namespace recfuse {
 
-/// The `quantize` parameter every factor model declares identically.
-inline ParamSpec quantize_param() {
+/// The `quantize` parameter every quantizable model declares identically;
+/// `what` names the matrices it compresses.
+inline ParamSpec quantize_param(const std::string& what = "the factors") {
   return ParamSpec::choice("quantize", "none", {"none", "int8"},
-                           "after fit (and after load) keep and score the factors as per-row "
-                           "symmetric int8 with a float scale per row (model compression)");
+                           "after fit (and after load) keep and score " + what +
+                               " as per-row symmetric int8 with a float scale per row (model compression)");
+}
+
+/// x̃ = s·q, the one formula of a dequantized entry, so that dequantize, the
+/// terms of add_dequantized_row and a plugin's explanations round alike.
+inline float dequantized(std::int8_t q, float s) { return s * static_cast<float>(q); }
+
+/// out[k] += s·q_k for k < n: one row of a dequantized matrix added to a
+/// float accumulator (GCC -O3 vectorises the widening and the multiply-add).
+inline void add_dequantized_row(const std::int8_t* __restrict q, float s, float* __restrict out, Eigen::Index n) {
+  for (Eigen::Index k = 0; k < n; ++k) out[k] += dequantized(q[k], s);
 }
 
 /// Σ_k a_k b_k over int16 vectors, exact in int32 (GCC vectorises it as a
@@ -140,10 +155,11 @@ class QuantizedRows {
   const std::vector<float>& scales() const { return scale_; }
 
   /// x̃_rk = s_r q_rk, as float.
+  float value(Eigen::Index r, Eigen::Index k) const { return dequantized(q_(r, k), scale(r)); }
   RowMatrixF dequantize() const {
     RowMatrixF m(q_.rows(), q_.cols());
     for (Eigen::Index r = 0; r < q_.rows(); ++r)
-      for (Eigen::Index k = 0; k < q_.cols(); ++k) m(r, k) = scale(r) * static_cast<float>(q_(r, k));
+      for (Eigen::Index k = 0; k < q_.cols(); ++k) m(r, k) = value(r, k);
     return m;
   }
   /// Stored bytes: n·f int8 values and n float scales.
@@ -158,12 +174,12 @@ class QuantizedRows {
     w.matrix(q_);
     w.values(scale_);
   }
-  /// What write wrote, `width` columns; refuses another tag, width, scale
-  /// count, a negative or non-finite scale, or −128.
+  /// What write wrote, `width` columns (any when negative); refuses another
+  /// tag, width, scale count, a negative or non-finite scale, or −128.
   static QuantizedRows read(ModelReader& r, const char* what, std::int64_t width) {
-    if (r.value<std::uint64_t>(what) != kTag) r.fail(what, "are not int8-quantized factors (a float model?)");
+    if (r.value<std::uint64_t>(what) != kTag) r.fail(what, "are not int8-quantized rows (a float model?)");
     QuantizedRows out;
-    out.q_ = r.rows_of_width<Int8Rows>(what, width);
+    out.q_ = width < 0 ? r.matrix<Int8Rows>(what) : r.rows_of_width<Int8Rows>(what, width);
     out.scale_ = r.values<float>(what);
     r.expect("the number of scales", static_cast<std::int64_t>(out.scale_.size()), out.q_.rows());
     for (const float s : out.scale_)
@@ -260,6 +276,16 @@ inline void score_quantized(const QuantizedRows& P, const QuantizedRows& Q, std:
         for (Eigen::Index i = i0; i < i1; ++i) put(r, i, dot_i16(U + r * f, item_row(i), static_cast<int>(f)), su[r]);
     }
   }
+}
+
+/// out[0, B.cols()) = Σ_{j ∈ rows} x̃_j, the sum of the dequantized rows
+/// `rows` of B in their order (a sparse 0/1 vector times B, EASE's x_u B):
+/// each term rounded as dequantize rounds it and added in that order, so
+/// the sum is the float one over B.dequantize()'s rows (bit for bit unless
+/// the compiler fuses the multiply and the add).
+inline void sum_dequantized_rows(const QuantizedRows& B, std::span<const std::int32_t> rows, std::span<float> out) {
+  std::fill(out.begin(), out.end(), 0.0f);
+  for (const std::int32_t j : rows) add_dequantized_row(B.row(j), B.scale(j), out.data(), B.cols());
 }
 
 /// A factor model's quantized pair (users, items) with its scoring scratch:

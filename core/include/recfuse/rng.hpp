@@ -63,6 +63,9 @@ class Rng {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
   double normal(double mean, double sd) { return mean + sd * normal(); }
+  /// False for xoshiro's one invalid state, all zero: next() would return 0
+  /// forever and below / normal would spin (a model file can hold it).
+  bool valid() const { return (s_[0] | s_[1] | s_[2] | s_[3]) != 0; }
 
  private:
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

@@ -57,13 +57,15 @@ class TopKHeap {
       ++size_;
     } else if (k_ > 0 && better(s, item, scores_[0], items_[0])) {
       scores_[0] = s; items_[0] = item;
-      sift_down(scores_, items_, size_, 0);
+      sift_down(scores_, items_, k_, 0);  // full: size_ == k_ (k_ lets GCC see the bound)
     }
   }
   /// Sorts best-first, pads the tail; returns the number of real results.
   int finish() {
     using namespace topk_detail;
-    for (int n = size_; n > 1; --n) {  // heap sort: move the worst to the end
+    // size_ <= k_ always; the min tells GCC so (else -Warray-bounds fires
+    // where k is a known small constant).
+    for (int n = std::min(size_, k_); n > 1; --n) {  // heap sort: move the worst to the end
       std::swap(scores_[0], scores_[n - 1]);
       std::swap(items_[0], items_[n - 1]);
       sift_down(scores_, items_, n - 1, 0);

@@ -4,6 +4,8 @@
 // copy what they need.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,10 @@ struct TrainData {
   /// Item side features (genres, tokens of titles ...); may be empty.
   AttributeMatrix item_features;
   std::vector<std::string> item_titles;  // size n_items or 0
+  /// The dataset's own ids ("196", "B00004TUBL"), size n_users / n_items,
+  /// or empty (hand-built data): what explanations call users and items.
+  std::vector<std::string> user_ids;
+  std::vector<std::string> item_ids;
   /// User side features (age bucket, gender, occupation ...); may be empty.
   AttributeMatrix user_features;
   /// Held-out validation interactions carved from training data by the
@@ -42,5 +48,27 @@ struct TrainData {
   /// the test set.
   CsrMatrix validation;
 };
+
+/// How an explanation names item j: its title, else "item <dataset id>",
+/// else (no ids) "item <j>".
+inline std::string item_label(const TrainData& d, std::int32_t j) {
+  const auto k = static_cast<std::size_t>(j);
+  if (k < d.item_titles.size() && !d.item_titles[k].empty()) return d.item_titles[k];
+  return "item " + (k < d.item_ids.size() ? d.item_ids[k] : std::to_string(j));
+}
+
+/// item_label of every item, for a plugin to keep (and save) for explain.
+inline std::vector<std::string> item_labels(const TrainData& d) {
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(std::max(d.n_items, 0)));
+  for (std::int32_t j = 0; j < d.n_items; ++j) out.push_back(item_label(d, j));
+  return out;
+}
+
+/// How an explanation names user u: "user <dataset id>", else "user <u>".
+inline std::string user_label(const TrainData& d, std::int32_t u) {
+  const auto k = static_cast<std::size_t>(u);
+  return "user " + (k < d.user_ids.size() ? d.user_ids[k] : std::to_string(u));
+}
 
 }  // namespace recfuse

@@ -116,6 +116,8 @@ TrainData build_train_data(const Dataset& data, const Split& split) {
   td.item_features = data.item_features;
   td.user_features = data.user_features;
   td.item_titles = data.item_titles;
+  td.user_ids = data.user_ids;
+  td.item_ids = data.item_ids;
   td.validation = build_user_item_csr(split.validation, td.n_users, td.n_items);
   return td;
 }
