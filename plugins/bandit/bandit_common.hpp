@@ -36,6 +36,16 @@ inline ParamSpec bandit_target_param() {
                            "session's reward if clicked else 0 (reward)");
 }
 
+/// warm_negatives (UnclickedSampler, bandit_features.hpp): logs hold clicks
+/// only, so a warm start from them alone has every target 1.
+inline ParamSpec warm_negatives_param() {
+  return ParamSpec::integer("warm_negatives", 0, 0, 100,
+                            "with warm_start: per warm-start observation (a logged click; a user-item pair for "
+                            "scope user or global), this many items the user has no logged interaction with, "
+                            "drawn with replacement, as reward-0 observations under its context (logs hold no "
+                            "non-clicks)");
+}
+
 inline BanditTarget parse_bandit_target(const ParamSet& p) {
   return p.get_string("target") == "reward" ? BanditTarget::kReward : BanditTarget::kClick;
 }

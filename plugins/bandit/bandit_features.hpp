@@ -4,12 +4,15 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "bandit_common.hpp"
+#include "recfuse/rng.hpp"
 #include "recfuse/train_data.hpp"
 #include "recfuse/types.hpp"
 
@@ -34,6 +37,44 @@ inline BanditRowMatrix item_feature_matrix(const TrainData& data, const char* wh
   }
   return x;
 }
+
+/// The non-clicks of a warm start (the parameter warm_negatives): logs hold
+/// clicks only, so a model warm-started on them sees every target at 1 and
+/// its mean score carries no preference (linucb_hybrid then ranks rarely
+/// clicked items of several attributes first: its shared β̂ adds one
+/// coefficient per attribute, while each much-clicked item's own θ̂ pins it
+/// at 1). For each warm-start observation of user u (a logged click; a
+/// user-item pair for scope user or global, whose warm start counts pairs),
+/// `per_click` items u has no logged interaction with (TrainData::by_user),
+/// drawn uniformly with replacement from the stream derive_seed(fit seed,
+/// "<who>.negatives"), become reward-0 observations, the non-clicks that Li
+/// et al.'s logs of shown articles had.
+class UnclickedSampler {
+ public:
+  UnclickedSampler(const TrainData& data, int per_click, std::uint64_t seed, const char* who)
+      : data_(data), per_click_(per_click), rng_(derive_seed(seed, std::string(who) + ".negatives")) {}
+  /// f(o) for each item drawn for one click of user u (none when u has
+  /// interacted with every item).
+  template <typename F>
+  void each(UserId u, F&& f) {
+    const CsrMatrix& m = data_.by_user;
+    const auto row = u < m.rows ? m.row(u) : std::span<const std::int32_t>{};
+    if (static_cast<std::int64_t>(row.size()) >= data_.n_items) return;
+    for (int j = 0; j < per_click_; ++j)
+      for (;;) {
+        const auto o = static_cast<ItemId>(rng_.below(static_cast<std::uint64_t>(data_.n_items)));
+        if (!std::binary_search(row.begin(), row.end(), o)) {
+          f(o);
+          break;
+        }
+      }
+  }
+
+ private:
+  const TrainData& data_;
+  int per_click_;
+  Rng rng_;
+};
 
 /// z_u, user u's context: the mean of x_i over the items u has clicked (the
 /// logs first, then online feedback; bias entry 1), or (0, …, 0, 1) before

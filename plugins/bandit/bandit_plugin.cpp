@@ -33,7 +33,7 @@ const PluginDescriptor* describe() {
        &make_lin_ts},
   };
   static const PluginDescriptor d =
-      make_descriptor("bandit", "1.3.0", "bandit", "contextual and multi-armed bandit policies", algos);
+      make_descriptor("bandit", "1.4.0", "bandit", "contextual and multi-armed bandit policies", algos);
   return &d;
 }
 

@@ -28,7 +28,9 @@
 // the warm start equals observing them online one at a time; a context
 // never contains the item it teaches about, as online). Logs hold no impressions, hence
 // no zeros: this prior is optimistic about what users chose before, and
-// online feedback corrects it. The context z_u always includes the logged
+// online feedback corrects it; warm_negatives = N adds, per warm-start
+// observation, N reward-0 observations of items u never interacted with
+// (UnclickedSampler, bandit_features.hpp) under the same context. The context z_u always includes the logged
 // clicks (it describes the user, not the model). score_all/score return the
 // mean θ̂ᵀx (or θ̂_aᵀz_u), with no exploration bonus.
 //
@@ -64,6 +66,7 @@ class LinearBandit : public Recommender {
         lambda_(p.get_float("lambda")),
         scope_(parse_scope(p.get_string("scope"))),
         warm_start_(p.get_bool("warm_start")),
+        negatives_(static_cast<int>(p.get_int("warm_negatives"))),
         target_(parse_bandit_target(p)) {}
 
   /// Parameters every linear bandit declares (after its own).
@@ -76,6 +79,7 @@ class LinearBandit : public Recommender {
                           "items the user clicked), Li et al.'s orientation"),
         ParamSpec::boolean("warm_start", true,
                            "count each logged interaction as a rewarded observation before deployment"),
+        warm_negatives_param(),
         bandit_target_param(),
     };
   }
@@ -167,12 +171,13 @@ class LinearBandit : public Recommender {
     if (s != 0) return s;
     return slot_of_user_[static_cast<std::size_t>(u)] = models_.add();
   }
-  void warm_start(const TrainData& data);
+  void warm_start(const TrainData& data, UnclickedSampler& negatives);
 
   const char* name_;
   double lambda_;
   Scope scope_;
   bool warm_start_;
+  int negatives_;  // warm_negatives
   BanditTarget target_;
   RowMatrix x_;                             // n_items x d item features, bias last
   RidgeModels models_;                      // slot 0 prior; global: slot 1; item i: item_slot_base_ + i
@@ -195,16 +200,19 @@ inline void LinearBandit::fit(const TrainData& data, const FitContext& ctx) {
   if (scope_ == Scope::kGlobal) models_.add();
   slot_of_user_.assign(scope_ == Scope::kUser ? static_cast<std::size_t>(data.n_users) : 0, 0);
   contexts_.clear();
+  UnclickedSampler negatives(data, negatives_, ctx.seed, name_);
   if (scope_ == Scope::kItem) {
     item_slot_base_ = models_.size();
     for (std::int32_t i = 0; i < data.n_items; ++i) models_.add();
     // The logs in time order: each click an observation of its item's model
     // under the user's context before it (warm start), then part of it.
-    contexts_.replay(x_, data, [&](UserId, ItemId i, double value, const Eigen::VectorXd& z) {
-      if (warm_start_) models_.update(item_slot(i), z, target_ == BanditTarget::kReward ? value : 1.0);
+    contexts_.replay(x_, data, [&](UserId u, ItemId i, double value, const Eigen::VectorXd& z) {
+      if (!warm_start_) return;
+      models_.update(item_slot(i), z, target_ == BanditTarget::kReward ? value : 1.0);
+      negatives.each(u, [&](ItemId o) { models_.update(item_slot(o), z, 0.0); });
     });
   } else if (warm_start_) {
-    warm_start(data);
+    warm_start(data, negatives);
   }
   rng_.reseed(derive_seed(ctx.seed, name_));
   const auto n_models = models_.size() - 1;
@@ -212,7 +220,7 @@ inline void LinearBandit::fit(const TrainData& data, const FitContext& ctx) {
           (scope_ == Scope::kItem ? " (one per item)" : " after the logs"));
 }
 
-inline void LinearBandit::warm_start(const TrainData& data) {  // scope user or global
+inline void LinearBandit::warm_start(const TrainData& data, UnclickedSampler& negatives) {  // scope user or global
   const CsrMatrix& m = data.by_user;
   const int d = static_cast<int>(x_.cols());
   Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(d, d);
@@ -229,6 +237,7 @@ inline void LinearBandit::warm_start(const TrainData& data) {  // scope user or 
       const double rho = target_ == BanditTarget::kReward && !m.values.empty() ? m.values[static_cast<std::size_t>(k)] : 1.0;
       gram.selfadjointView<Eigen::Lower>().rankUpdate(x);
       b += rho * x;
+      negatives.each(u, [&](ItemId o) { gram.selfadjointView<Eigen::Lower>().rankUpdate(feature(o)); });
     }
     if (scope_ == Scope::kUser && m.row_size(u) > 0) flush(writable_slot(u));
     seen += m.row_size(u);

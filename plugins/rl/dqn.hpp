@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "q_net.hpp"
+#include "replay_ring.hpp"
 #include "recfuse/params.hpp"
 #include "session_book.hpp"
 
@@ -82,10 +83,7 @@ class Dqn final : public Recommender {
   void load(std::istream& in) override;
   std::size_t model_bytes() const override {
     const auto weights = static_cast<std::size_t>(theta_.size() + theta_target_.size()) * sizeof(double);
-    const Replay& b = replay_;
-    const std::size_t replay = (b.phi.size() + b.next_phi.size() + b.reward.size() + b.discount.size()) * sizeof(double) +
-                               (b.action.size() + b.next_cands.size() + b.n_next.size()) * sizeof(std::int32_t);
-    return weights + adam_.bytes() + replay + items_.bytes() + book_.bytes();
+    return weights + adam_.bytes() + replay_.bytes() + items_.bytes() + book_.bytes();
   }
   std::vector<std::pair<std::string, double>> diagnostics() const override {
     return {{"updates", static_cast<double>(updates_)},
@@ -108,30 +106,6 @@ class Dqn final : public Recommender {
     ItemId action = kNoItem;
     double reward = 0;
   };
-  struct Replay {  // ring of transitions, struct of arrays
-    std::size_t capacity = 0, size = 0, next = 0, width = 0;  // width: next-candidate slots per entry
-    std::vector<double> phi, next_phi, reward, discount;      // discount γ, or 0 after the last step
-    std::vector<ItemId> action, next_cands;
-    std::vector<std::int32_t> n_next;
-    void allocate(std::size_t d) {
-      phi.resize(capacity * d);
-      next_phi.resize(capacity * d);
-      reward.resize(capacity);
-      discount.resize(capacity);
-      action.resize(capacity);
-      n_next.resize(capacity);
-    }
-    /// Room for w next candidates per entry (the first call, or a larger set).
-    void widen(std::size_t w) {
-      if (w <= width) return;
-      std::vector<ItemId> wider(capacity * w, kNoItem);
-      for (std::size_t e = 0; e < size; ++e)
-        std::copy_n(next_cands.begin() + static_cast<std::ptrdiff_t>(e * width), n_next[e],
-                    wider.begin() + static_cast<std::ptrdiff_t>(e * w));
-      next_cands.swap(wider);
-      width = w;
-    }
-  };
   using Session = SessionBook<Pending>::Session;
 
   /// Stores p's step, bootstrapped from (next_phi, next_cands), or not at all when next_phi is null.
@@ -150,7 +124,7 @@ class Dqn final : public Recommender {
   QNet net_;
   Eigen::VectorXd theta_, theta_target_, grad_;
   Adam adam_;
-  Replay replay_;
+  DqnReplay replay_;
   Rng explore_, sample_;
   std::int64_t updates_ = 0, steps_ = 0;
   double owed_ = 0;  // updates due, fractional
@@ -224,7 +198,7 @@ inline void Dqn::fit(const TrainData& data, const FitContext& ctx) {
   grad_.resize(theta_.size());
   adam_ = Adam(lr_);
   adam_.reset(theta_.size());
-  replay_ = Replay{};
+  replay_ = DqnReplay{};
   replay_.capacity = capacity_;
   explore_.reseed(derive_seed(ctx.seed, "dqn/explore"));
   sample_.reseed(derive_seed(ctx.seed, "dqn/replay"));
@@ -316,23 +290,21 @@ inline void Dqn::observe(const Feedback& fb) {
 }
 
 inline void Dqn::push(const Pending& p, const double* next_phi, std::span<const ItemId> next_cands) {
-  Replay& b = replay_;
+  DqnReplay& b = replay_;
   const auto d = static_cast<std::size_t>(book_.dim());
-  const std::size_t at = b.next;
   b.widen(next_cands.size());
-  std::copy_n(p.phi.begin(), d, b.phi.begin() + static_cast<std::ptrdiff_t>(at * d));
-  if (next_phi) std::copy_n(next_phi, d, b.next_phi.begin() + static_cast<std::ptrdiff_t>(at * d));
+  const std::size_t at = b.claim();
+  std::copy_n(p.phi.begin(), d, b.phi_at(at, d));
+  if (next_phi) std::copy_n(next_phi, d, b.next_phi_at(at, d));
   std::copy(next_cands.begin(), next_cands.end(), b.next_cands.begin() + static_cast<std::ptrdiff_t>(at * b.width));
   b.n_next[at] = static_cast<std::int32_t>(next_cands.size());
   b.action[at] = p.action;
   b.reward[at] = p.reward;
   b.discount[at] = next_phi ? gamma_ : 0.0;
-  b.next = (at + 1) % b.capacity;
-  b.size = std::min(b.size + 1, b.capacity);
 }
 
 inline void Dqn::train_step() {
-  const Replay& b = replay_;
+  const DqnReplay& b = replay_;
   const auto d = static_cast<std::size_t>(book_.dim());
   h_.resize(static_cast<std::size_t>(hidden_));
   g_.resize(static_cast<std::size_t>(net_.item_dim()));
@@ -341,13 +313,13 @@ inline void Dqn::train_step() {
     const auto at = static_cast<std::size_t>(sample_.below(b.size));
     double y = b.reward[at];
     if (b.discount[at] > 0 && b.n_next[at] > 0) {  // r + γ max_j Q(s', j; θ⁻)
-      net_.forward(theta_target_, b.next_phi.data() + at * d, h_.data(), g_.data());
-      const ItemId* next = b.next_cands.data() + at * b.width;
+      net_.forward(theta_target_, b.next_phi_at(at, d), h_.data(), g_.data());
+      const ItemId* next = b.next_cands_at(at);
       double best = net_.value(theta_target_, next[0], g_.data());
       for (std::int32_t j = 1; j < b.n_next[at]; ++j) best = std::max(best, net_.value(theta_target_, next[j], g_.data()));
       y += b.discount[at] * best;
     }
-    batch_.push_back({b.phi.data() + at * d, b.action[at], y});
+    batch_.push_back({b.phi_at(at, d), b.action[at], y});
   }
   grad_.setZero();
   net_.loss(theta_, batch_, delta_, &grad_);

@@ -8,7 +8,6 @@
 // call (observe takes the next candidates of its transitions from it).
 #pragma once
 
-#include <algorithm>
 #include <string>
 
 #include "dqn.hpp"
@@ -27,18 +26,7 @@ inline void Dqn::save(std::ostream& out) const {
   w.matrix(theta_);
   w.matrix(theta_target_);
   adam_.save(w);
-  const Replay& b = replay_;
-  w.value<std::uint64_t>(b.capacity);
-  w.value<std::uint64_t>(b.size);
-  w.value<std::uint64_t>(b.next);
-  w.value<std::uint64_t>(b.width);
-  w.values(b.phi);
-  w.values(b.next_phi);
-  w.values(b.reward);
-  w.values(b.discount);
-  w.values(b.action);
-  w.values(b.next_cands);
-  w.values(b.n_next);
+  replay_.save(w);
   w.value(explore_);
   w.value(sample_);
   w.value(updates_);
@@ -73,18 +61,8 @@ inline void Dqn::load(std::istream& in) {
   grad_.resize(theta_.size());
   adam_ = Adam(lr_);
   adam_.load(r, net_.size());
-  Replay b;
-  b.capacity = static_cast<std::size_t>(r.value<std::uint64_t>("the replay capacity"));
-  b.size = static_cast<std::size_t>(r.value<std::uint64_t>("the replay size"));
-  b.next = static_cast<std::size_t>(r.value<std::uint64_t>("the next replay entry"));
-  b.width = static_cast<std::size_t>(r.value<std::uint64_t>("the replay's next-candidate width"));
-  b.phi = r.values<double>("the replay states");
-  b.next_phi = r.values<double>("the replay next states");
-  b.reward = r.values<double>("the replay rewards");
-  b.discount = r.values<double>("the replay discounts");
-  b.action = r.values<ItemId>("the replay actions");
-  b.next_cands = r.values<ItemId>("the replay next candidates");
-  b.n_next = r.values<std::int32_t>("the replay next-candidate counts");
+  DqnReplay b;
+  b.load(r);
   explore_ = read_rng(r, "the exploration stream");
   sample_ = read_rng(r, "the replay sampling stream");
   updates_ = r.value<std::int64_t>("the update count");
@@ -94,29 +72,7 @@ inline void Dqn::load(std::istream& in) {
   last_cands_ = r.values<ItemId>("the last act's candidates");
   last_c_ = r.value<std::int32_t>("the last act's number of candidates");
   r.finish();
-  expect_size(r, "the replay capacity", b.capacity, capacity_);
-  const std::size_t rows = b.phi.empty() ? 0 : b.capacity;  // allocated on the first feedback
-  if (b.size > rows || b.next >= b.capacity)
-    r.fail("the replay buffer", "has size " + std::to_string(b.size) + " and next " + std::to_string(b.next) +
-                                    " for a capacity of " + std::to_string(b.capacity));
-  expect_size(r, "the size of the replay states", b.phi.size(), rows * d);
-  expect_size(r, "the size of the replay next states", b.next_phi.size(), rows * d);
-  expect_size(r, "the number of replay rewards", b.reward.size(), rows);
-  expect_size(r, "the number of replay discounts", b.discount.size(), rows);
-  expect_size(r, "the number of replay actions", b.action.size(), rows);
-  expect_size(r, "the number of replay next-candidate counts", b.n_next.size(), rows);
-  expect_size(r, "the size of the replay next candidates", b.next_cands.size(), b.capacity * b.width);
-  for (const ItemId a : b.action)
-    if (a < 0 || a >= n) r.fail("a replay action", std::to_string(a) + " is outside the catalogue");
-  for (const ItemId i : b.next_cands)
-    if (i != kNoItem && (i < 0 || i >= n)) r.fail("a replay next candidate", std::to_string(i) + " is outside the catalogue");
-  // An entry's first n_next candidates are items (train_step scores each).
-  for (std::size_t e = 0; e < b.n_next.size(); ++e)
-    if (b.n_next[e] < 0 || static_cast<std::size_t>(b.n_next[e]) > b.width ||
-        std::find(b.next_cands.begin() + static_cast<std::ptrdiff_t>(e * b.width),
-                  b.next_cands.begin() + static_cast<std::ptrdiff_t>(e * b.width) + b.n_next[e],
-                  kNoItem) != b.next_cands.begin() + static_cast<std::ptrdiff_t>(e * b.width) + b.n_next[e])
-      r.fail("a replay next-candidate count", std::to_string(b.n_next[e]) + " does not fit its candidates");
+  b.check(r, capacity_, d, n);
   if (last_c_ < 0) r.fail("the last act's number of candidates", "is negative");
   if (!last_users_.empty())  // observe forgets the users only (as reinforce_topk_io.hpp)
     expect_size(r, "the number of the last act's candidates", last_cands_.size(),

@@ -70,6 +70,7 @@
 #include <vector>
 
 #include "policy_net.hpp"
+#include "reinforce_episode.hpp"
 #include "session_book.hpp"
 
 namespace recfuse::rl {
@@ -107,23 +108,8 @@ class ReinforceTopK final : public Recommender {
                                    PolicyNet::Head head = PolicyNet::kPolicy) const;
 
  private:
-  struct Step {
-    std::size_t cand_at = 0;      // offset into Episode::cands; unused when catalogue
-    int n_cands = 0;
-    bool catalogue = false;       // logged step: the whole catalogue, β learned
-    int action = -1;              // index of the clicked item in the candidates, −1 none
-    double behavior = 0;          // π of the acting policy for the clicked item (recorded)
-    std::ptrdiff_t slate_at = -1; // objective "slate": offset of the slate in Episode::slates, −1 none
-    int slate_k = 0;              // objective "slate": its size
-    double slate_log_behavior = 0; // objective "slate": log P(slate) under the acting policy
-    double reward = 0, ret = 0;
-  };
-  struct Episode {
-    std::vector<double> phi;      // steps x D
-    std::vector<ItemId> cands;
-    std::vector<int> slates;      // objective "slate": K candidate indices per own step
-    std::vector<Step> steps;
-  };
+  using Step = ReinforceStep;
+  using Episode = ReinforceEpisode;
 
   /// Mass and number of the candidates not yet drawn (p >= 0); when the
   /// mass underflows to 0 the draw is uniform over them.
@@ -153,9 +139,6 @@ class ReinforceTopK final : public Recommender {
   void update();
   /// Ridge regression of the returns on φ, older batches' weight halved.
   void refit_baseline();
-  static void save_episode(ModelWriter& w, const Episode& ep);
-  /// What save_episode wrote, checked against the state width and the catalogue.
-  Episode load_episode(ModelReader& r) const;
 
   std::string name_ = "reinforce_topk";
   double gamma_, gae_lambda_, lr_, init_scale_, warm_scale_, cap_;

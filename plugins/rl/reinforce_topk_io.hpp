@@ -9,75 +9,11 @@
 // call (observe matches its feedback against it).
 #pragma once
 
-#include <numeric>
 #include <string>
 
 #include "reinforce_topk.hpp"
 
 namespace recfuse::rl {
-
-inline void ReinforceTopK::save_episode(ModelWriter& w, const Episode& ep) {
-  w.values(ep.phi);
-  w.values(ep.cands);
-  w.values(ep.slates);
-  w.value<std::uint64_t>(ep.steps.size());
-  for (const Step& s : ep.steps) {  // field by field: the struct's padding is not part of the file
-    w.value<std::uint64_t>(s.cand_at);
-    w.value<std::int32_t>(s.n_cands);
-    w.value<std::uint8_t>(s.catalogue);
-    w.value<std::int32_t>(s.action);
-    w.value(s.behavior);
-    w.value<std::int64_t>(s.slate_at);
-    w.value<std::int32_t>(s.slate_k);
-    w.value(s.slate_log_behavior);
-    w.value(s.reward);
-    w.value(s.ret);
-  }
-}
-
-inline ReinforceTopK::Episode ReinforceTopK::load_episode(ModelReader& r) const {
-  Episode ep;
-  ep.phi = r.values<double>("an episode's states");
-  ep.cands = r.values<ItemId>("an episode's candidates");
-  ep.slates = r.values<int>("an episode's slates");
-  const auto n = r.value<std::uint64_t>("the number of an episode's steps");
-  for (std::uint64_t t = 0; t < n; ++t) {
-    Step s;
-    s.cand_at = static_cast<std::size_t>(r.value<std::uint64_t>("a step's candidate offset"));
-    s.n_cands = r.value<std::int32_t>("a step's number of candidates");
-    s.catalogue = r.value<std::uint8_t>("a step's catalogue flag") != 0;
-    s.action = r.value<std::int32_t>("a step's action");
-    s.behavior = r.value<double>("a step's behaviour probability");
-    s.slate_at = static_cast<std::ptrdiff_t>(r.value<std::int64_t>("a step's slate offset"));
-    s.slate_k = r.value<std::int32_t>("a step's slate size");
-    s.slate_log_behavior = r.value<double>("a step's slate log-probability");
-    s.reward = r.value<double>("a step's reward");
-    s.ret = r.value<double>("a step's return");
-    // What cands_of and the slate reads of the learning step index must be inside the episode.
-    const bool candidates = !s.catalogue && (s.action >= 0 || s.slate_at >= 0);
-    if (s.catalogue ? s.action < 0 || s.action >= n_items() : s.action < -1 || (s.action >= 0 && s.action >= s.n_cands))
-      r.fail("a step's action", std::to_string(s.action) + " is not one of its candidates");
-    // Compared without sums that could wrap: a corrupt offset is any 64 bits.
-    if (candidates && (s.n_cands < 1 || s.cand_at > ep.cands.size() ||
-                       static_cast<std::size_t>(s.n_cands) > ep.cands.size() - s.cand_at))
-      r.fail("a step's candidates", "are outside the episode's");
-    if (s.slate_at >= 0) {
-      const auto at = static_cast<std::size_t>(s.slate_at);
-      if (s.catalogue || s.slate_k < 1 || at > ep.slates.size() ||
-          static_cast<std::size_t>(s.slate_k) > ep.slates.size() - at)
-        r.fail("a step's slate", "is outside the episode's");
-      for (int j = 0; j < s.slate_k; ++j)
-        if (const int a = ep.slates[static_cast<std::size_t>(s.slate_at + j)]; a < 0 || a >= s.n_cands)
-          r.fail("a step's slate", "names " + std::to_string(a) + ", not one of its candidates");
-    }
-    ep.steps.push_back(s);
-  }
-  r.expect("the size of an episode's states", static_cast<std::int64_t>(ep.phi.size()),
-           static_cast<std::int64_t>(n) * book_.dim());
-  for (const ItemId i : ep.cands)
-    if (i < 0 || i >= n_items()) r.fail("an episode's candidate", std::to_string(i) + " is outside the catalogue");
-  return ep;
-}
 
 inline void ReinforceTopK::save(std::ostream& out) const {
   ModelWriter w(out);
@@ -110,7 +46,7 @@ inline void ReinforceTopK::load(std::istream& in) {
   const auto [users, n] = read_policy_head(r, name_, items_);
   set_shape(users, n);
   book_.reset(&items_, users, history_, count_scale_);
-  book_.load(r, [&](ModelReader& from, Episode& ep) { ep = load_episode(from); });
+  book_.load(r, [&](ModelReader& from, Episode& ep) { ep = load_episode(from, n_items(), book_.dim()); });
   const int d = book_.dim();
   net_.reset(&items_, d, hidden_, init_scale_, 0, item_bias_, item_embeddings_);  // the shape; weights follow
   Eigen::VectorXd theta = r.matrix<Eigen::VectorXd>("the policy weights");
@@ -127,7 +63,7 @@ inline void ReinforceTopK::load(std::istream& in) {
   r.expect("the size of the baseline's right-hand side", base_b_.size(), d);
   done_.clear();
   const auto ended = r.value<std::uint64_t>("the number of ended sessions");
-  for (std::uint64_t e = 0; e < ended; ++e) done_.push_back(load_episode(r));
+  for (std::uint64_t e = 0; e < ended; ++e) done_.push_back(load_episode(r, n_items(), book_.dim()));
   pending_events_ = static_cast<std::size_t>(r.value<std::uint64_t>("the pending events"));
   k_ = r.value<std::int32_t>("the slate size");
   act_rng_ = read_rng(r, "the acting stream");

@@ -76,6 +76,7 @@
 
 #include "choice_model.hpp"
 #include "recfuse/rng.hpp"
+#include "replay_ring.hpp"
 #include "session_book.hpp"
 
 namespace recfuse::rl {
@@ -95,7 +96,7 @@ class SlateQ final : public Recommender {
   void load(std::istream& in) override;
   std::size_t model_bytes() const override {
     return static_cast<std::size_t>(w_.size() + w_target_.size()) * sizeof(double) + choice_.bytes() +
-           items_.bytes() + book_.bytes();
+           replay_.bytes() + items_.bytes() + book_.bytes();
   }
   std::vector<std::pair<std::string, double>> diagnostics() const override {
     return {{"td_updates", static_cast<double>(updates_)}, {"replay_size", static_cast<double>(replay_.size)}};
@@ -114,23 +115,6 @@ class SlateQ final : public Recommender {
   struct Pending {
     std::deque<Waiting> steps;  // at most n_step, oldest first
   };
-  struct Replay {  // ring of transitions, struct of arrays
-    std::size_t capacity = 0, size = 0, next = 0;
-    int k = 0;
-    std::vector<double> phi, next_phi;  // capacity x D
-    std::vector<ItemId> action, next_slate;
-    std::vector<double> ret, discount;  // Σ γ^j r over the n steps; γ^n, or 0 at the end
-    void allocate(std::size_t d, int slate_size) {  // on the first feedback, which tells k
-      k = slate_size;
-      phi.resize(capacity * d);
-      next_phi.resize(capacity * d);
-      action.resize(capacity);
-      next_slate.resize(capacity * static_cast<std::size_t>(k));
-      ret.resize(capacity);
-      discount.resize(capacity);
-    }
-  };
-
   int e() const { return items_.dim() + 2; }  // rows of W
   Eigen::Index off_b() const { return static_cast<Eigen::Index>(e()) * book_.dim(); }
   /// q = W φ (F + 2 values), w = [W | b]; Q̄(s, i) = x̃_iᵀ q[0..F] + b_i, Q̄(s, ⊥) = q[F + 1].
@@ -160,7 +144,7 @@ class SlateQ final : public Recommender {
   SessionBook<Pending> book_;
   ChoiceModel choice_;
   Eigen::VectorXd w_, w_target_;  // [W, (F + 2) x D row-major | b]
-  Replay replay_;
+  SlateQReplay replay_;
   Rng explore_, sample_;
   std::int64_t updates_ = 0;
   // scratch
@@ -239,7 +223,7 @@ inline void SlateQ::fit(const TrainData& data, const FitContext& ctx) {
   owed_ = 0;
   choice_.reset(&items_, d, choice_prior_, item_bias_, choice_item_weights_ ? choice_item_prior_ : 0.0);
   if (log_popularity_) choice_.set_item_bias(logged_click_bias(data));
-  replay_ = Replay{};
+  replay_ = SlateQReplay{};
   replay_.capacity = capacity_;
   explore_.reseed(derive_seed(ctx.seed, "slateq/explore"));
   sample_.reseed(derive_seed(ctx.seed, "slateq/replay"));

@@ -27,17 +27,7 @@ inline void SlateQ::save(std::ostream& out) const {
   choice_.save(w);
   w.matrix(w_);
   w.matrix(w_target_);
-  const Replay& b = replay_;
-  w.value<std::uint64_t>(b.capacity);
-  w.value<std::uint64_t>(b.size);
-  w.value<std::uint64_t>(b.next);
-  w.value<std::int32_t>(b.k);
-  w.values(b.phi);
-  w.values(b.next_phi);
-  w.values(b.action);
-  w.values(b.next_slate);
-  w.values(b.ret);
-  w.values(b.discount);
+  replay_.save(w);
   w.value(owed_);
   w.value(explore_);
   w.value(sample_);
@@ -72,39 +62,14 @@ inline void SlateQ::load(std::istream& in) {
   w_target_ = r.matrix<Eigen::VectorXd>("the target copy of W");
   r.expect("the size of W", w_.size(), off_b() + score_.bias_size());
   r.expect("the size of the target copy of W", w_target_.size(), w_.size());
-  Replay b;
-  b.capacity = static_cast<std::size_t>(r.value<std::uint64_t>("the replay capacity"));
-  b.size = static_cast<std::size_t>(r.value<std::uint64_t>("the replay size"));
-  b.next = static_cast<std::size_t>(r.value<std::uint64_t>("the next replay entry"));
-  b.k = r.value<std::int32_t>("the replay's slate size");
-  b.phi = r.values<double>("the replay states");
-  b.next_phi = r.values<double>("the replay next states");
-  b.action = r.values<ItemId>("the replay actions");
-  b.next_slate = r.values<ItemId>("the replay next slates");
-  b.ret = r.values<double>("the replay returns");
-  b.discount = r.values<double>("the replay discounts");
+  SlateQReplay b;
+  b.load(r);
   owed_ = r.value<double>("the updates owed");
   explore_ = read_rng(r, "the exploration stream");
   sample_ = read_rng(r, "the replay sampling stream");
   updates_ = r.value<std::int64_t>("the update count");
   r.finish();
-  expect_size(r, "the replay capacity", b.capacity, capacity_);
-  if (b.size > b.capacity || b.next >= b.capacity || b.k < 0 || (b.k == 0 && b.size > 0))
-    r.fail("the replay buffer", "has size " + std::to_string(b.size) + ", next " + std::to_string(b.next) +
-                                    " and slate size " + std::to_string(b.k) + " for a capacity of " +
-                                    std::to_string(b.capacity));
-  const std::size_t rows = b.k > 0 ? b.capacity : 0;  // allocated on the first feedback
-  expect_size(r, "the size of the replay states", b.phi.size(), rows * d);
-  expect_size(r, "the size of the replay next states", b.next_phi.size(), rows * d);
-  expect_size(r, "the number of replay actions", b.action.size(), rows);
-  expect_size(r, "the size of the replay next slates", b.next_slate.size(),
-              rows * static_cast<std::size_t>(b.k));
-  expect_size(r, "the number of replay returns", b.ret.size(), rows);
-  expect_size(r, "the number of replay discounts", b.discount.size(), rows);
-  for (const ItemId a : b.action)
-    if (a != kNoItem && (a < 0 || a >= n)) r.fail("a replay action", std::to_string(a) + " is outside the catalogue");
-  for (const ItemId i : b.next_slate)
-    if (i < 0 || i >= n) r.fail("a replay next slate item", std::to_string(i) + " is outside the catalogue");
+  b.check(r, capacity_, d, n);
   replay_ = std::move(b);
 }
 

@@ -42,26 +42,24 @@ inline void SlateQ::observe(const Feedback& fb) {
 }
 
 inline void SlateQ::flush_oldest(Pending& p, const double* next_phi, const ItemId* next_slate) {
-  Replay& b = replay_;
-  const std::size_t d = static_cast<std::size_t>(book_.dim()), k = static_cast<std::size_t>(b.k), at = b.next;
+  SlateQReplay& b = replay_;
+  const std::size_t d = static_cast<std::size_t>(book_.dim()), k = static_cast<std::size_t>(b.k), at = b.claim();
   const Waiting& w = p.steps.front();
   double ret = 0, discount = 1;
   for (const Waiting& x : p.steps) ret += discount * x.reward, discount *= gamma_;
-  std::copy_n(w.phi.begin(), d, b.phi.begin() + static_cast<std::ptrdiff_t>(at * d));
+  std::copy_n(w.phi.begin(), d, b.phi_at(at, d));
   if (next_phi) {
-    std::copy_n(next_phi, d, b.next_phi.begin() + static_cast<std::ptrdiff_t>(at * d));
-    std::copy_n(next_slate, k, b.next_slate.begin() + static_cast<std::ptrdiff_t>(at * k));
+    std::copy_n(next_phi, d, b.next_phi_at(at, d));
+    std::copy_n(next_slate, k, b.next_slate_at(at));
   }
   b.action[at] = w.action;
   b.ret[at] = ret;
   b.discount[at] = next_phi ? discount : 0.0;
-  b.next = (at + 1) % b.capacity;
-  b.size = std::min(b.size + 1, b.capacity);
   p.steps.pop_front();
 }
 
 inline void SlateQ::train_step() {
-  const Replay& b = replay_;
+  const SlateQReplay& b = replay_;
   const std::size_t d = static_cast<std::size_t>(book_.dim()), k = static_cast<std::size_t>(b.k);
   const int f = items_.dim();
   q_.resize(static_cast<std::size_t>(e()));
@@ -70,12 +68,12 @@ inline void SlateQ::train_step() {
   xhat_.resize(e());
   for (std::size_t m = 0; m < minibatch_; ++m) {
     const std::size_t at = static_cast<std::size_t>(sample_.below(b.size));
-    const double* phi = b.phi.data() + at * d;
+    const double* phi = b.phi_at(at, d);
     project(w_, phi, q_.data());
     double y = b.ret[at];
     if (b.discount[at] > 0) {  // expected SARSA over the user's choice from the next slate
-      const double* next = b.next_phi.data() + at * d;
-      const ItemId* slate = b.next_slate.data() + at * k;
+      const double* next = b.next_phi_at(at, d);
+      const ItemId* slate = b.next_slate_at(at);
       project(w_target_, next, qt_.data());
       choice_.project(next, g_.data());
       double num = value(w_target_, kNoItem, qt_.data()), den = 1.0;

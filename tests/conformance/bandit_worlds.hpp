@@ -2,6 +2,9 @@
 // (test_bandits.cpp, test_linucb_hybrid.cpp).
 #pragma once
 
+#include <catch2/catch.hpp>
+
+#include <Eigen/Core>
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -11,6 +14,7 @@
 
 #include "conformance_support.hpp"
 #include "host/params_validation.hpp"
+#include "plugins/bandit/bandit_features.hpp"
 #include "recfuse/rng.hpp"
 
 namespace recfuse::test::bandits {
@@ -116,6 +120,13 @@ std::unique_ptr<T> fitted(const TrainData& d, std::uint64_t seed, const std::map
 }
 
 
+/// a's ridge slot `sa` and b's slot `sb` hold the same θ̂ and A⁻¹ (to 1e-12).
+template <typename P>
+void check_same_slot(const P& a, std::int32_t sa, const P& b, std::int32_t sb) {
+  CHECK(Eigen::VectorXd(a.models().theta(sa)).isApprox(Eigen::VectorXd(b.models().theta(sb)), 1e-12));
+  CHECK(Eigen::MatrixXd(a.models().a_inv(sa)).isApprox(Eigen::MatrixXd(b.models().a_inv(sb)), 1e-12));
+}
+
 /// Each logged click of `logs` (time order per user) observed online, one
 /// click per step and slate of one.
 template <typename P>
@@ -136,5 +147,22 @@ inline const std::vector<Interaction> kTimedLogs = {{0, 1, 1.0f, 20}, {0, 4, 1.0
                                              {2, 8, 1.0f, 5}, {2, 1, 1.0f, 7}};
 inline const std::vector<std::pair<UserId, ItemId>> kTimedClicks = {{0, 5}, {0, 1}, {0, 4}, {2, 8}, {2, 1}};
 
+
+/// Each click (u, i) observed online in a slate of i and its `per_click`
+/// draws from `sampler` (in the warm start's order), i clicked.
+template <typename P>
+void observe_with_negatives(P& p, UnclickedSampler& sampler, int per_click,
+                            const std::vector<std::pair<UserId, ItemId>>& clicks) {
+  for (const auto& [u, i] : clicks) {
+    std::vector<ItemId> slate{i};
+    sampler.each(u, [&](ItemId o) { slate.push_back(o); });
+    REQUIRE(slate.size() == static_cast<std::size_t>(1 + per_click));
+    const std::vector<UserId> users{u};
+    const std::vector<std::int32_t> choice{0};
+    const std::vector<float> reward{1};
+    const std::vector<std::uint8_t> done{0};
+    p.observe(Feedback{users, 1 + per_click, slate, choice, reward, done});
+  }
+}
 
 }  // namespace recfuse::test::bandits

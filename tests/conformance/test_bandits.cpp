@@ -37,7 +37,7 @@ TEST_CASE("bandit plugins load with their capabilities", "[bandit]") {
   CHECK(reg.find("epsilon_greedy").algorithm->capabilities == (kCapObserve | kCapPropensity | kCapSaveLoad));
   CHECK(reg.find("linucb").algorithm->capabilities == (kCapObserve | kCapPropensity | kCapSaveLoad));
   CHECK(reg.find("lin_ts").algorithm->capabilities == (kCapObserve | kCapSaveLoad));
-  CHECK(std::string(reg.find("linucb").plugin->descriptor->version) == "1.3.0");
+  CHECK(std::string(reg.find("linucb").plugin->descriptor->version) == "1.4.0");
   CHECK(std::string(reg.find("linucb").plugin->descriptor->family) == "bandit");
 }
 
@@ -141,10 +141,7 @@ TEST_CASE("a warm start from logs equals observing the same clicks online", "[ba
   cold->observe(Feedback{users, 1, slates, choice, reward, done});
   for (UserId u : {0, 1, 2}) {
     INFO("user " << u);
-    CHECK(Eigen::VectorXd(warm->models().theta(warm->slot(u)))
-              .isApprox(Eigen::VectorXd(cold->models().theta(cold->slot(u))), 1e-12));
-    CHECK(Eigen::MatrixXd(warm->models().a_inv(warm->slot(u)))
-              .isApprox(Eigen::MatrixXd(cold->models().a_inv(cold->slot(u))), 1e-12));
+    check_same_slot(*warm, warm->slot(u), *cold, cold->slot(u));
   }
   CHECK(warm->slot(1) == 0);  // no data: the prior
   // User 0 clicked topics 1, 1, 2: topic 1 scores highest, topic 0 lowest.
@@ -227,10 +224,7 @@ TEST_CASE("scope item's warm start equals observing the logged clicks online in 
   observe_clicks_online(*cold, kTimedClicks);
   for (ItemId i = 0; i < TopicWorld::kItems; ++i) {
     INFO("item " << i);
-    CHECK(Eigen::VectorXd(warm->models().theta(warm->item_slot(i)))
-              .isApprox(Eigen::VectorXd(cold->models().theta(cold->item_slot(i))), 1e-12));
-    CHECK(Eigen::MatrixXd(warm->models().a_inv(warm->item_slot(i)))
-              .isApprox(Eigen::MatrixXd(cold->models().a_inv(cold->item_slot(i))), 1e-12));
+    check_same_slot(*warm, warm->item_slot(i), *cold, cold->item_slot(i));
   }
   Eigen::VectorXd zw, zc;
   for (UserId u : {0, 1, 2}) {

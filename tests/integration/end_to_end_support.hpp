@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "run_cli.hpp"
+
 namespace recfuse::test::e2e {
 
 using json = nlohmann::json;
@@ -21,11 +23,6 @@ inline const json& trial_named(const json& report, const std::string& algorithm)
   FAIL("no trial for " << algorithm);
   static json none;
   return none;
-}
-
-inline std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 inline double metric(const json& trial, const std::string& name) {

@@ -45,10 +45,6 @@ CliResult run_into(const std::filesystem::path& scenario, const std::filesystem:
   return run_recfuse("run " + scenario.string() + " --output " + out.string() + " --no-cache --quiet --jobs 1 " + flags);
 }
 
-json record_of(const std::filesystem::path& out, const json& trial) {
-  return json::parse(read_text(out / "trials" / (trial.at("trial_id").get<std::string>() + ".json")));
-}
-
 /// Every trial's per-user ndcg@10, by trial id.
 std::map<std::string, json> per_user(const std::filesystem::path& out) {
   std::map<std::string, json> by_id;

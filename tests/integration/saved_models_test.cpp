@@ -28,16 +28,6 @@ std::string saveable_scenario() {
   return std::string(kSmallScenario) + "[[algorithms]]\nname = \"popularity\"\nplugin = \"popularity\"\n";
 }
 
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
-
-json record_of(const std::filesystem::path& out, const json& trial) {
-  return json::parse(read_text(out / "trials" / (trial.at("trial_id").get<std::string>() + ".json")));
-}
-
 /// `recfuse run <scenario> --output <out> --no-cache --quiet <flags>`.
 CliResult run_into(const std::filesystem::path& scenario, const std::filesystem::path& out, const std::string& flags) {
   return run_recfuse("run " + scenario.string() + " --output " + out.string() + " --no-cache --quiet " + flags);

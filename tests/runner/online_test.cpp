@@ -48,20 +48,6 @@ std::string args(const std::filesystem::path& dir, const std::string& extra = ""
          " --no-cache --quiet" + extra;
 }
 
-const json& trial_of(const json& report, const std::string& algorithm, int seed) {
-  for (const auto& t : report.at("trials"))
-    if (t.at("algorithm") == algorithm && t.at("seed") == seed) return t;
-  FAIL("no trial " << algorithm << " seed " << seed);
-  throw;
-}
-
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<double> per_episode(const std::filesystem::path& dir, const json& trial,
                                 const std::string& key) {
   const json rec = json::parse(read_text(dir / "out" / "trials" /

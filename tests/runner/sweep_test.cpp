@@ -35,13 +35,6 @@ std::string tiny_scenario(const std::string& head, const std::string& algorithms
          algorithms;
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 /// "R", "S", "Z", ... of process `pid`; "" when it no longer exists.
 std::string process_state(pid_t pid) {
   const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");

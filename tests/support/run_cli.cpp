@@ -1,8 +1,11 @@
 #include "run_cli.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <sys/wait.h>
 
@@ -53,6 +56,28 @@ std::filesystem::path write_text(const std::filesystem::path& dir, const std::st
                                  const std::string& text) {
   std::ofstream(dir / name) << text;
   return dir / name;
+}
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+nlohmann::json record_of(const std::filesystem::path& out, const nlohmann::json& trial) {
+  return nlohmann::json::parse(read_text(out / "trials" / (trial.at("trial_id").get<std::string>() + ".json")));
+}
+
+const nlohmann::json& trial_of(const nlohmann::json& report, const std::string& algorithm, int seed) {
+  for (const auto& t : report.at("trials"))
+    if (t.at("algorithm") == algorithm && t.at("seed") == seed) return t;
+  FAIL("no trial " << algorithm << " seed " << seed);
+  throw;
 }
 
 }  // namespace recfuse::test

@@ -25,5 +25,13 @@ std::map<std::string, std::string> info_fields(const std::string& output);
 /// Writes `text` to <dir>/<name> and returns the path.
 std::filesystem::path write_text(const std::filesystem::path& dir, const std::string& name,
                                  const std::string& text);
+/// The whole file (binary); empty when it cannot be read.
+std::string read_text(const std::filesystem::path& file);
+/// `text` with the first `from` replaced by `to`; REQUIREs that `from` occurs.
+std::string replaced(std::string text, const std::string& from, const std::string& to);
+/// The trial record <out>/trials/<trial id>.json of a report's `trial`.
+nlohmann::json record_of(const std::filesystem::path& out, const nlohmann::json& trial);
+/// The report's trial of `algorithm` with `seed`; FAILs when there is none.
+const nlohmann::json& trial_of(const nlohmann::json& report, const std::string& algorithm, int seed);
 
 }  // namespace recfuse::test

@@ -71,12 +71,13 @@ int parse_run_options(const Args& args, const char* caption, const char* program
       "save-models", po::bool_switch(&o.save_models),
       "write each fitted model that can be saved to <output>/models/<trial id>.model")(
       "load-models", po::value(&o.load_models),
-      "read each offline trial's model from the files --save-models wrote in this directory "
-      "(matched by plugin, parameters, seed, fold and data) instead of fitting it")(
+      "read each trial's model from the files --save-models wrote in this directory (matched by plugin, "
+      "parameters, seed, fold and data; for a simulated trial also by environment and logs) instead of "
+      "fitting it")(
       "fit-cache", po::value(&o.fit_cache),
-      "keep each offline fit (an algorithm, a fusion strategy's child) that can be saved in this directory, "
-      "and read it back, not refit, wherever a trial fits the same model on the same data (created if "
-      "missing; fit times then include the reads)")(
+      "keep each fit (an algorithm, a fusion strategy's child) that can be saved in this directory, and "
+      "read it back, not refit, wherever a trial fits the same model on the same data (for a simulated "
+      "trial: the same environment and logs; created if missing; fit times then include the reads)")(
       "shard", po::value(&o.shard),
       "run only shard i of N (i/N, 0-based: trials with index % N == i), for job arrays");
   po::positional_options_description pos;

@@ -5,6 +5,7 @@
 #include "data/train_data_builder.hpp"
 #include "recfuse/rng.hpp"
 #include "recfuse/slates.hpp"
+#include "util/sha256.hpp"
 
 namespace recfuse {
 
@@ -101,6 +102,18 @@ StepSink append_to(Log& log) {
   };
 }
 
+namespace {
+
+/// f(user, clicked item, row) for each click of `log`, in log order.
+template <typename F>
+void for_each_logged_click(const Log& log, F&& f) {
+  for (std::size_t r = 0; r < log.rows(); ++r)
+    if (log.choice[r] >= 0)
+      f(log.users[r], log.slates[r * static_cast<std::size_t>(log.k) + static_cast<std::size_t>(log.choice[r])], r);
+}
+
+}  // namespace
+
 TrainData train_data_from_log(const Log& log, const Environment& env) {
   Dataset d;
   d.name = "simulated logs";
@@ -112,13 +125,29 @@ TrainData train_data_from_log(const Log& log, const Environment& env) {
   d.item_features = env.item_features();
   Split split;
   split.label = "logged clicks";
-  for (std::size_t r = 0; r < log.rows(); ++r) {
-    if (log.choice[r] < 0) continue;
-    const ItemId item = log.slates[r * static_cast<std::size_t>(log.k) + static_cast<std::size_t>(log.choice[r])];
-    split.train.push_back({log.users[r], item, 1.0f, static_cast<std::int64_t>(r)});
-  }
+  for_each_logged_click(log, [&](UserId u, ItemId item, std::size_t r) {
+    split.train.push_back({u, item, 1.0f, static_cast<std::int64_t>(r)});
+  });
   d.interactions = split.train;
   return build_train_data(d, split);
+}
+
+std::string log_fit_fingerprint(const Log& log, const Environment& env) {
+  Sha256 h;
+  const std::int64_t shape[] = {env.n_users(), env.n_items()};
+  h.update(shape, sizeof shape);
+  for_each_logged_click(log, [&](UserId u, ItemId item, std::size_t r) {
+    const std::int64_t click[] = {u, item, static_cast<std::int64_t>(r)};
+    h.update(click, sizeof click);
+  });
+  const AttributeMatrix& f = env.item_features();
+  const std::int64_t fshape[] = {f.matrix.rows, f.matrix.cols, static_cast<std::int64_t>(f.matrix.nnz())};
+  h.update(fshape, sizeof fshape);
+  h.update(f.matrix.indptr.data(), f.matrix.indptr.size() * sizeof(std::int64_t));
+  h.update(f.matrix.indices.data(), f.matrix.indices.size() * sizeof(std::int32_t));
+  h.update(f.matrix.values.data(), f.matrix.values.size() * sizeof(float));
+  for (const std::string& name : f.names) h.update(name), h.update("\n");
+  return h.hex_digest().substr(0, 16);
 }
 
 RewardModel fit_reward_model(const Log& log, std::int32_t n_items) {

@@ -70,6 +70,12 @@ StepSink append_to(Log& log);
 /// (value 1, time = log order; repeated clicks merge), and the
 /// environment's item features.
 TrainData train_data_from_log(const Log& log, const Environment& env);
+/// 16 hex digits of sha256 over what train_data_from_log gives learners:
+/// the environment's shape, each click (user, item, log row) and the
+/// environment's item features (matrix and names); the log's unclicked
+/// slate positions, rewards and propensities are not in it
+/// (a saved model fitted on the logs is matched by it, saved_models.hpp).
+std::string log_fit_fingerprint(const Log& log, const Environment& env);
 
 /// Direct-method reward model for the doubly robust estimator: each item's
 /// reward per impression in the training log, shrunk toward the mean with

@@ -33,6 +33,18 @@ FitCache::FitCache(std::filesystem::path dir, const TrialSpec& trial, const Plug
             {"threads", rec.value("threads", json())},  // SASRec's gradient sums, Hogwild's streams
             {"fold", trial.fold},
             {"data", std::move(data)}};
+  if (trial.simulated()) {  // fitted on logs collected in the trial's world (saved_models.hpp)
+    const json& environment = rec.value("environment", json::object());
+    const json& logs = rec.value("logs", json::object());
+    json world = {{"params", environment.value("params", json())},
+                  {"users", environment.value("users", json())},
+                  {"items", environment.value("items", json())}};
+    for (const char* f : kFitEnvironmentFields) world[f] = environment.value(f, json());
+    json logged = json::object();
+    for (const char* f : kFitLogFields) logged[f] = logs.value(f, json());
+    trial_["environment"] = std::move(world);
+    trial_["logs"] = std::move(logged);
+  }
   libraries_ = provenance.value("plugins", json::object());
   record_ = {{"dir", dir_.string()}, {"read", json::array()},   {"stored", json::array()},
              {"errors", json::array()},  {"waited_s", 0.0}};
@@ -72,10 +84,12 @@ int FitCache::read(const json& id, const std::filesystem::path& file, FittedMode
     std::istream body(&body_buf);
     body.exceptions(std::ios::badbit);
     node.model->load(body);
-    const json& data = id.at("data");
+    // The users and items fitted on: the environment's in a simulated trial.
+    const json& data = id.contains("environment") ? id.at("environment") : id.at("data");
     if (node.model->n_users() != data.value("users", -1) || node.model->n_items() != data.value("items", -1))
       throw Error("the model has " + std::to_string(node.model->n_users()) + " users and " +
-                  std::to_string(node.model->n_items()) + " items, the data " + data.value("users", json()).dump() +
+                  std::to_string(node.model->n_items()) + " items, the " +
+                  (id.contains("environment") ? "environment " : "data ") + data.value("users", json()).dump() +
                   " and " + data.value("items", json()).dump());
     return 1;
   } catch (const std::exception& e) {

@@ -11,7 +11,13 @@
 // version, validated parameters, children with their names and
 // parameters), the trial's seed, fold and thread count (a fit may sum in
 // per-thread order), and the data it fits on (the record's dataset hash,
-// shape, split and fit_sha256, which covers split.ties; saved_models.hpp).
+// shape, split and fit_sha256, which covers split.ties; saved_models.hpp);
+// for an online or off-policy trial, fitted on logs collected in its world,
+// also the environment (plugin, library, version, validated parameters,
+// users, items) and the logs (policy, epsilon, temperature, episodes, batch
+// and the fingerprint of what learners saw of them), so that two trials of
+// one seed in different worlds or with different logging never share a fit,
+// while an online and an off-policy trial of the same logs do.
 // The file is DIR/<sha256 of that identity, 32 hex>.model, in the format
 // --save-models writes, its header holding the identity, which a read
 // compares in full, and the body's sha256, which a read checks before

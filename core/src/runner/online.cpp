@@ -306,15 +306,23 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
                                        append_to(train_log), "the logging policy of environment '" + es.plugin + "'");
   const TrainData train = train_data_from_log(train_log, *env);
   timing["log_s"] = wall_seconds() - t0;
+  // With the environment (build_world), what a model fitted on the logs
+  // depends on: a saved one is matched by these (saved_models.hpp).
   rec["logs"] = {{"policy", o.logging_policy},
                  {"episodes", o.log_episodes},
+                 {"batch", o.batch},
                  {"steps", train_log.rows()},
                  {"clicks", train.by_user.nnz()},
                  {"mean_return", std::accumulate(logged.ret.begin(), logged.ret.end(), 0.0) /
                                      std::max<std::size_t>(1, logged.ret.size())}};
+  if (o.logging_reads_epsilon()) rec["logs"]["epsilon"] = o.logging_epsilon;
+  if (o.logging_reads_temperature()) rec["logs"]["temperature"] = o.logging_temperature;
+  if (options.saves_or_loads_models())
+    rec["logs"]["fit_sha256"] = log_fit_fingerprint(train_log, *env);
 
-  FittedModel fitted =
-      fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
+  // Read (--load-models) or fitted, then saved (--save-models) before the
+  // deployment changes it.
+  FittedModel fitted = load_or_fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
   const std::string who = "plugin '" + trial.plugin + "' (" + handle.plugin->file.string() + ")";
   const Deployment d{scenario, trial, *env, *fitted.model, who, es.plugin, train_log, C, k};
   const std::uint32_t caps = handle.algorithm->capabilities;

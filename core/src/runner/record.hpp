@@ -21,8 +21,9 @@
 //               "interactions": 100000, "skipped_rows": 0, "split": "leave_last_one_out",
 //               "train": 98114, "validation": 943, "test": 943, "test_users": 943,
 //               "test_sha256": "<16 hex>",  // the evaluated set: seeds sharing it pool in reports
-//               "fit_sha256": "<16 hex>"},  // what the algorithm fitted on: with --save-models
-//                                           // or --load-models only (a model file is matched by it)
+//               "fit_sha256": "<16 hex>"},  // what the algorithm fitted on: with --save-models,
+//                                           // --load-models or --fit-cache only (a model file is
+//                                           // matched by it)
 //   "metrics": {                       // every mean with its bootstrap 95% CI
 //     "ndcg@10": {"mean": 0.04, "low": 0.03, "high": 0.05, "n": 943}, ...
 //     "coverage@10": {"mean": 0.31},   // catalogue-level: mean only
@@ -79,6 +80,21 @@
 //              "batch_s": 0.05, "throughput_users_per_s": 18000},
 //   "resources": {"peak_rss_bytes": 123456789,  // the trial process's own peak (VmHWM);
 //                 "model_bytes": 4567890},       // from wait4 if it wrote no record
+//   // online and off_policy trials (runner/online.cpp) have, in place of the
+//   // split fields and the offline metrics:
+//   "environment": {"plugin": "calibrated", "library": "calibrated", "version": "1.1.0",
+//                   "users": 943, "items": 1682, "slate_size": 10, "candidates": 50,
+//                   "max_steps": 20, "params": {...},   // validated, complete
+//                   ...},                              // + the environment's diagnostics
+//   "dataset": {"name", "sha256", "users", "items", "interactions"},  // a world fitted to data
+//   "logs": {"policy": "uniform", "episodes": 1000, "batch": 256, "steps": 9120,
+//            "clicks": 4120, "mean_return": 2.1,
+//            "epsilon": 0.2, "temperature": 1.0,  // only where the logging policy reads them
+//            "fit_sha256": "<16 hex>"},  // what learners saw of the logs (log_fit_fingerprint):
+//                                        // with --save-models, --load-models or --fit-cache only
+//   "learning_curve": {"window": 300, "return": [...]},   // online
+//   "off_policy": {"estimand", "first_steps", "steps_with_weight", "overlap", "clipped",
+//                  "propensity", "weight_cap"},           // off_policy
 //   "log": "<output>/logs/<trial_id>.log",
 //   "progress": ["epoch 1 loss 0.3", ...],
 //   "started_at": "2026-11-28T20:40:00Z"

@@ -26,18 +26,21 @@ using Fields = std::vector<std::pair<std::string, json>>;
 
 /// What a model saved for this trial's fit has in its header: `trial` and
 /// `data` as (dotted name, value) pairs, whose header values are
-/// header[name] with "dataset." resolved one level down; the root's
-/// validated `params`; and `tree`, the model tree without fit times, whose
+/// header[name] with "dataset.", "environment." or "logs." resolved one
+/// level down (the last two null for an offline trial); the root's
+/// validated `params`; `tree`, the model tree without fit times, whose
 /// children (their names, plugins, versions, parameters and children)
-/// must match the header's "model_tree".
+/// must match the header's "model_tree"; and a simulated trial's
+/// `environment`, whose validated parameters are compared key by key.
 struct FitIdentity {
   Fields trial;
   json params;
   json tree;
   Fields data;
+  json environment;
 };
 
-FitIdentity fit_identity(const TrialSpec& trial, const FittedModel& model, const json& dataset) {
+FitIdentity fit_identity(const TrialSpec& trial, const FittedModel& model, const json& rec) {
   const PluginDescriptor& desc = *model.handle.plugin->descriptor;
   FitIdentity out;
   out.trial = {{"plugin_library", desc.name},
@@ -47,7 +50,14 @@ FitIdentity fit_identity(const TrialSpec& trial, const FittedModel& model, const
                {"fold", trial.fold}};
   out.params = model.tree.at("params");
   out.tree = without_fit_times(model.tree);
-  for (const char* f : kFitDataFields) out.data.emplace_back(std::string("dataset.") + f, dataset.value(f, json()));
+  out.environment = rec.value("environment", json::object());
+  const auto add = [&](const char* table, const auto& fields) {
+    const json t = rec.value(table, json::object());
+    for (const char* f : fields) out.data.emplace_back(std::string(table) + "." + f, t.value(f, json()));
+  };
+  add("environment", kFitEnvironmentFields);
+  add("logs", kFitLogFields);
+  add("dataset", kFitDataFields);
   return out;
 }
 
@@ -101,13 +111,17 @@ void child_differences(const json& saved, const json& here, const std::string& a
 }
 
 /// What differs between `header` and `identity`, in the order trial fields,
-/// parameters, children, data.
+/// parameters, children, data, the environment's parameters (only for the
+/// same environment plugin).
 std::vector<std::string> differences(const json& header, const FitIdentity& identity) {
   std::vector<std::string> out;
   for (const auto& [name, want] : identity.trial) compare(name, header_value(header, name), want, out);
   param_differences(header.value("params", json::object()), identity.params, "params.", out);
   child_differences(header.value("model_tree", json::object()), identity.tree, "", out);
   for (const auto& [name, want] : identity.data) compare(name, header_value(header, name), want, out);
+  const json& env = identity.environment;
+  if (env.contains("params") && header_value(header, "environment.plugin") == env.value("plugin", json()))
+    param_differences(header_value(header, "environment.params"), env.at("params"), "environment.params.", out);
   return out;
 }
 
@@ -186,20 +200,22 @@ void save_trial_model(const FittedModel& fitted, const TrialSpec& trial, const s
     return;
   }
   const PluginDescriptor& desc = *fitted.handle.plugin->descriptor;
-  const json header = {{"plugin_library", desc.name},
-                       {"plugin_version", desc.version},
-                       {"plugin_fingerprint", desc.fingerprint},
-                       {"plugin", trial.plugin},
-                       {"algorithm", trial.algorithm},
-                       {"params", fitted.tree.at("params")},
-                       {"model_tree", without_fit_times(fitted.tree)},
-                       {"trial_id", trial.id},
-                       {"seed", trial.seed},
-                       {"fold", trial.fold},
-                       {"n_users", fitted.model->n_users()},
-                       {"n_items", fitted.model->n_items()},
-                       {"dataset", rec.value("dataset", json::object())},
-                       {"provenance", rec.value("provenance", json::object())}};
+  json header = {{"plugin_library", desc.name},
+                 {"plugin_version", desc.version},
+                 {"plugin_fingerprint", desc.fingerprint},
+                 {"plugin", trial.plugin},
+                 {"algorithm", trial.algorithm},
+                 {"params", fitted.tree.at("params")},
+                 {"model_tree", without_fit_times(fitted.tree)},
+                 {"trial_id", trial.id},
+                 {"seed", trial.seed},
+                 {"fold", trial.fold},
+                 {"n_users", fitted.model->n_users()},
+                 {"n_items", fitted.model->n_items()},
+                 {"dataset", rec.value("dataset", json::object())},
+                 {"provenance", rec.value("provenance", json::object())}};
+  for (const char* simulated : {"environment", "logs"})  // a simulated trial's
+    if (rec.contains(simulated)) header[simulated] = rec.at(simulated);
   // A failed save (a fusion child that cannot be saved, a full disk) is
   // noted in the record; the trial's metrics still count.
   const std::filesystem::path file = dir / (trial.id + ".model");
@@ -353,7 +369,7 @@ std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const Tri
   // Built unfitted (fusion strategies: children created and handed over
   // first); load fills the whole tree from the root's file.
   FittedModel out = build_model_tree(spec, trial.params, registry);
-  const std::filesystem::path file = find_model(dir, trial, fit_identity(trial, out, rec.value("dataset", json::object())));
+  const std::filesystem::path file = find_model(dir, trial, fit_identity(trial, out, rec));
   std::ifstream in(file, std::ios::binary);
   const json header = json::parse(read_model_header(in, file.string()));
   check_model_body(in, header, file.string());
@@ -362,11 +378,13 @@ std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const Tri
   } catch (const std::exception& e) {
     throw Error(file.string() + ": " + e.what());
   }
-  const auto& dataset = rec["dataset"];
-  if (out.model->n_users() != dataset.value("users", -1) || out.model->n_items() != dataset.value("items", -1))
+  // The users and items fitted on: the environment's in a simulated trial.
+  const bool simulated = trial.simulated();
+  const json shape = rec.value(simulated ? "environment" : "dataset", json::object());
+  if (out.model->n_users() != shape.value("users", -1) || out.model->n_items() != shape.value("items", -1))
     throw Error(file.string() + ": the model has " + std::to_string(out.model->n_users()) + " users and " +
-                std::to_string(out.model->n_items()) + " items; the data has " + dataset.value("users", json()).dump() +
-                " and " + dataset.value("items", json()).dump());
+                std::to_string(out.model->n_items()) + " items; the " + (simulated ? "environment" : "data") +
+                " has " + shape.value("users", json()).dump() + " and " + shape.value("items", json()).dump());
   timing["load_model_s"] = wall_seconds() - t0;
   rec["params"] = out.tree.at("params");
   if (out.tree.contains("children")) rec["model_tree"] = out.tree;

@@ -1,6 +1,8 @@
-// Fitted models on disk (kCapSaveLoad, recfuse/model_io.hpp): an offline
-// trial writes its model (recfuse run --save-models), or reads one back in
-// place of fitting (recfuse run --load-models).
+// Fitted models on disk (kCapSaveLoad, recfuse/model_io.hpp): a trial writes
+// its model (recfuse run --save-models), or reads one back in place of
+// fitting (recfuse run --load-models). An offline trial's model is the one
+// it scores; a simulated trial's is the one fitted on the logs, before the
+// deployment (which may change it as it learns online).
 #pragma once
 
 #include <filesystem>
@@ -20,6 +22,18 @@ namespace recfuse {
 /// on (sizes and fingerprint). Not the dataset's name, nor what was evaluated.
 inline constexpr const char* kFitDataFields[] = {"sha256", "users", "items", "split", "nested_validation",
                                                  "algorithm_train", "algorithm_validation", "fit_sha256"};
+/// What else a model fitted in a simulated protocol (runner/online.hpp)
+/// depends on, absent from an offline trial's record: the record's
+/// "environment" (plugin, library, version and, compared key by key, its
+/// validated "params"), and its "logs": the logging policy with its
+/// epsilon and temperature (where that policy reads them), the episodes
+/// logged, the batch (each batch of sessions starts from its own seed) and
+/// a fingerprint of what learners saw of the logs (fit_sha256: the clicks
+/// and the item features, log_fit_fingerprint in runner/episodes.hpp). The
+/// "dataset" fields above hold the world's data, if any.
+inline constexpr const char* kFitEnvironmentFields[] = {"plugin", "library", "version"};
+inline constexpr const char* kFitLogFields[] = {"policy", "epsilon", "temperature", "episodes", "batch",
+                                                "fit_sha256"};
 
 /// Writes `file`: model_io.hpp's magic line, `header` with "body_sha256"
 /// (the SHA-256 of what follows) as one JSON line, then model.save's bytes,
@@ -47,8 +61,9 @@ void check_body_sha256(std::istream& in, const nlohmann::json& header, const std
 /// line, a JSON header (plugin, algorithm, validated parameters,
 /// "model_tree": the tree of FittedModel::tree without fit times, which a
 /// fusion strategy's children are built from; trial, the record's "dataset"
-/// and "provenance"), then Recommender::save's bytes (a fusion strategy's
-/// include its children's, plugins/fusion/fusion_io.hpp). Notes in
+/// and "provenance", and a simulated trial's "environment" and "logs"),
+/// then Recommender::save's bytes (a fusion strategy's include its
+/// children's, plugins/fusion/fusion_io.hpp). Notes in
 /// rec["saved_model"] the file, or why there is none (an algorithm without
 /// kCapSaveLoad; an error from a failed write or a save that throws, such as
 /// a fusion child without kCapSaveLoad: the trial's metrics stand either
@@ -62,10 +77,12 @@ void save_trial_model(const FittedModel& fitted, const TrialSpec& trial, const s
 /// validated parameters, the children (names, plugins and versions,
 /// parameters, their children), seed, fold, and rec["dataset"]'s data
 /// (sha256, shape) and the interactions fitted on (split label, nesting,
-/// sizes and fit_sha256). <dir>/<trial id>.model is
-/// tried first, then every *.model in name order, so a scenario that only
-/// changes its [evaluation] (new trial ids) reads the models of the run
-/// that saved them. Notes rec["loaded_model"], timing["load_model_s"] and,
+/// sizes and fit_sha256), and for a simulated trial the environment and
+/// the logs it fitted on (kFitEnvironmentFields, kFitLogFields: an offline
+/// trial's file never matches a simulated trial, nor a simulated trial's
+/// an offline one). <dir>/<trial id>.model is tried first, then every
+/// *.model in name order, so a scenario that only changes its [evaluation]
+/// (new trial ids) reads the models of the run that saved them. Notes rec["loaded_model"], timing["load_model_s"] and,
 /// for a tree with children, rec["model_tree"] (without fit times); the
 /// record has no fit times. Returns nothing, noting why in
 /// rec["loaded_model"]["skipped"], when a node of the tree lacks

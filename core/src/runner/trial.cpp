@@ -182,6 +182,24 @@ FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
   return fitted;
 }
 
+FittedModel load_or_fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
+                                    const PluginRegistry& registry, const TrainData& train,
+                                    const TrialOptions& options, ProgressSink* progress, json& rec,
+                                    json& timing) {
+  // A saved model (--load-models) in place of fitting, when the algorithm has one.
+  std::optional<FittedModel> loaded = load_trial_model(algorithm_of(scenario, trial), trial, registry,
+                                                       options.load_model_dir, rec, timing);
+  std::optional<FitCache> cache;
+  if (!loaded && !options.fit_cache_dir.empty())
+    cache.emplace(options.fit_cache_dir, trial, registry, rec);
+  FittedModel fitted = loaded ? std::move(*loaded)
+                              : fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing,
+                                                cache ? &*cache : nullptr);
+  if (cache) rec["fit_cache"] = cache->record();
+  save_trial_model(fitted, trial, options.model_dir, rec);
+  return fitted;
+}
+
 void record_model(const Recommender& model, json& rec) {
   // peak_rss_bytes: added by the trial process when it writes the record
   // (trial_command.cpp), the last moment of the trial.
@@ -207,10 +225,7 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
     // Plugins first: a wrong name or parameter fails before any data work.
     registry.scan(options.plugin_dirs);
     rec["provenance"] = trial_provenance(scenario, trial, registry);
-    if (trial.protocol != "offline") {
-      if (!options.load_model_dir.empty())
-        rec["loaded_model"] = {{"skipped", "the " + trial.protocol +
-                                               " protocol fits on the logs it collects in the simulator: fitted"}};
+    if (trial.simulated()) {
       execute_simulated_trial(scenario, trial, options, progress, rec, timing);
       rec["status"] = "ok";
       timing["trial_wall_s"] = wall_seconds() - t_start;
@@ -283,20 +298,11 @@ json execute_trial(const Scenario& scenario, const TrialSpec& trial, const Trial
                       {"test_users", test_users},
                       {"test_sha256", test_set_fingerprint(test, data.sha256)}};
     // Only what a model file is matched by (~75 ms on ml-1m's 20 MB of interactions).
-    if (!options.model_dir.empty() || !options.load_model_dir.empty() || !options.fit_cache_dir.empty())
+    if (options.saves_or_loads_models())
       rec["dataset"]["fit_sha256"] = fit_set_fingerprint(nested ? inner : split);
 
-    // A saved model (--load-models) in place of fitting, when the algorithm has one.
-    std::optional<FittedModel> loaded = load_trial_model(algorithm_of(scenario, trial), trial, registry,
-                                                         options.load_model_dir, rec, timing);
-    std::optional<FitCache> cache;
-    if (!loaded && !options.fit_cache_dir.empty()) cache.emplace(options.fit_cache_dir, trial, registry, rec);
-    FittedModel fitted = loaded ? std::move(*loaded)
-                                : fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing,
-                                                  cache ? &*cache : nullptr);
-    if (cache) rec["fit_cache"] = cache->record();
+    FittedModel fitted = load_or_fit_trial_model(scenario, trial, registry, train, options, progress, rec, timing);
     Recommender* model = fitted.model.get();
-    save_trial_model(fitted, trial, options.model_dir, rec);
 
     t0 = wall_seconds();
     const bool rates = (handle.algorithm->capabilities & kCapPredictRating) != 0;

@@ -23,6 +23,11 @@ struct TrialOptions {
                                                    // fitting (saved_models.hpp); empty = no
   std::filesystem::path fit_cache_dir;             // fits kept between trials (fit_cache.hpp);
                                                    // empty = none
+  /// Whether fitted models are written or read by identity (saved_models.hpp,
+  /// fit_cache.hpp), so the record needs the fingerprint of what the fit saw.
+  bool saves_or_loads_models() const {
+    return !model_dir.empty() || !load_model_dir.empty() || !fit_cache_dir.empty();
+  }
 };
 
 /// Runs `trial` and returns its record. Never throws for a failure of the
@@ -40,6 +45,18 @@ FittedModel fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
                             const PluginRegistry& registry, const TrainData& train,
                             const TrialOptions& options, ProgressSink* progress,
                             nlohmann::json& rec, nlohmann::json& timing, FitStore* store = nullptr);
+/// The tree read from options.load_model_dir when that is set
+/// (load_trial_model: a trial with no matching file throws; one whose
+/// algorithm cannot be saved is fitted), else fitted on `train` (through
+/// options.fit_cache_dir when set); then written to options.model_dir when
+/// set (save_trial_model). `rec` must hold what the fit depends on first:
+/// "dataset" (with fit_sha256 when options.saves_or_loads_models(), for an
+/// offline trial), and for a simulated trial "environment" and "logs"
+/// (with logs.fit_sha256 then).
+FittedModel load_or_fit_trial_model(const Scenario& scenario, const TrialSpec& trial,
+                                    const PluginRegistry& registry, const TrainData& train,
+                                    const TrialOptions& options, ProgressSink* progress,
+                                    nlohmann::json& rec, nlohmann::json& timing);
 void record_model(const Recommender& model, nlohmann::json& rec);
 
 /// What a trial's result depends on beyond its spec: this build of recfuse

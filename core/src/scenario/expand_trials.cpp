@@ -163,7 +163,7 @@ std::string canonical_simulation(const Scenario& sc, const std::string& protocol
          ";ope_episodes=" + std::to_string(o.ope_episodes) + ";batch=" + std::to_string(o.batch) +
          ";window=" + std::to_string(o.window) + ";weight_cap=" + number(o.weight_cap) +
          // only where it acts, so that the ids of other logging policies stay as they were
-         (o.logging_policy == "epsilon_softmax" ? ";temperature=" + number(o.logging_temperature) : "");
+         (o.logging_reads_temperature() ? ";temperature=" + number(o.logging_temperature) : "");
 }
 
 /// Report label suffix of a protocol: "linucb (online)".

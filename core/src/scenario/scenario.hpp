@@ -44,6 +44,8 @@ struct TrialSpec {
   std::uint64_t seed = 0;
   std::size_t algorithm_index = 0;
   std::string protocol = "offline";  // offline | online | off_policy
+  /// online and off_policy: fitted on logs collected in an environment.
+  bool simulated() const { return protocol != "offline"; }
   /// What the trial's result depends on beyond the spec, as canonical JSON
   /// (trial_provenance, runner/trial.hpp); filled by the sweep drivers
   /// (`recfuse run`, every `recfuse-mpi` rank) when they load the plugins,

@@ -176,6 +176,9 @@ struct OnlineSpec {
   std::string logging_policy = "uniform";
   double logging_epsilon = 0.2;
   double logging_temperature = 1.0;  // > 0
+  /// Which of the two the logging policy reads (uniform: neither).
+  bool logging_reads_epsilon() const { return logging_policy != "uniform"; }
+  bool logging_reads_temperature() const { return logging_policy == "epsilon_softmax"; }
   std::int32_t episodes = 1000;      // deployment episodes (online) / true-value episodes (off_policy)
   std::int32_t ope_episodes = 1000;  // fresh logged episodes the off-policy estimates read
   std::int32_t batch = 256;          // sessions stepped together
