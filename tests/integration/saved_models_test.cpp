@@ -218,6 +218,12 @@ TEST_CASE("load-models names what differs between a trial and the nearest saved 
                                                                    unhashed.find('\n') - 1)).is_object());
   CHECK_THAT(error_with(unhashed.substr(0, unhashed.size() - 8), "truncated"),
              Catch::StartsWith(file.string() + ": popularity: model file:") && Catch::Contains("truncated"));
+  // A damaged header: the trial's own file is no model file at all, and the
+  // error names it first among the unreadable ones.
+  CHECK_THAT(error_with("not a model\n" + bytes, "header"),
+             Catch::Contains("no saved model in " + (saved / "models").string() + " fits trial 'popularity'") &&
+                 Catch::EndsWith("(1 file(s) there are not readable recfuse model files: " +
+                                 file.filename().string() + ")"));
 }
 
 TEST_CASE("load-models is refused with save-models and for a missing directory") {
