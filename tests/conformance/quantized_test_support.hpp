@@ -95,4 +95,24 @@ void check_dequantized_ratings(Model& q8) {
   }
 }
 
+/// q8's explanations equal `reference`'s (a float model loaded with q8's
+/// dequantized parameters) for a few users and items: the same items, the
+/// same values (relative `epsilon`, absolute `margin`; 0 and 0: exactly)
+/// and the same text.
+template <typename Q, typename R>
+void check_explanations_match(Q& q8, R& reference, double epsilon, double margin) {
+  for (const UserId u : {0, 5, 17})
+    for (const ItemId i : {1, 9, 30}) {
+      INFO("user " << u << " item " << i);
+      const auto want = reference.contributions(u, i), have = q8.contributions(u, i);
+      REQUIRE(have.size() == want.size());
+      REQUIRE_FALSE(have.empty());
+      for (std::size_t k = 0; k < have.size(); ++k) {
+        CHECK(have[k].item == want[k].item);
+        CHECK(have[k].value == Approx(want[k].value).epsilon(epsilon).margin(margin));
+      }
+      CHECK(q8.explain(u, i) == reference.explain(u, i));
+    }
+}
+
 }  // namespace recfuse::test

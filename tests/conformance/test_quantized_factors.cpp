@@ -241,17 +241,7 @@ TEST_CASE("ials quantize int8: scores and explanations are the dequantized fitte
   IalsRecommender reference(defaults_of<IalsRecommender>(kIals));
   std::istringstream in(forged.str());
   reference.load(in);
-  for (const UserId u : {0, 5, 17})
-    for (const ItemId i : {1, 9, 30}) {
-      const auto want = reference.contributions(u, i), have = q8.contributions(u, i);
-      REQUIRE(have.size() == want.size());
-      REQUIRE_FALSE(have.empty());
-      for (std::size_t k = 0; k < have.size(); ++k) {
-        CHECK(have[k].item == want[k].item);
-        CHECK(have[k].value == Approx(want[k].value).epsilon(1e-12).margin(1e-15));
-      }
-      CHECK(q8.explain(u, i) == reference.explain(u, i));
-    }
+  check_explanations_match(q8, reference, 1e-12, 1e-15);
   check_file_round_trip(q8, kIals8, kIals);
   check_file_round_trip(plain, kIals, kIals8);
   // The fold-in re-solves float rows, which int8 does not keep.
