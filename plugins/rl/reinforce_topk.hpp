@@ -63,6 +63,12 @@
 // (gae_advantages, in reinforce_topk_update.hpp). The advantages are divided
 // by their root mean square over the batch (not centred: their mean is left
 // to the baseline), so the step size does not depend on the reward scale.
+// Adam moves each weight by about learning_rate whatever its gradient, the
+// per-item weights of rarely seen items included; adam_epsilon far above the
+// gradients' root mean square makes the step SGD with momentum at rate
+// learning_rate / ε instead (in the calibrated world, Adam's larger steps
+// walk a sharp warm start apart on noise: scenarios/calibrated-longterm-
+// tuning.toml, eighth round).
 #pragma once
 
 #include <numeric>
@@ -141,7 +147,7 @@ class ReinforceTopK final : public Recommender {
   void refit_baseline();
 
   std::string name_ = "reinforce_topk";
-  double gamma_, gae_lambda_, lr_, init_scale_, warm_scale_, cap_;
+  double gamma_, gae_lambda_, lr_, adam_eps_, init_scale_, warm_scale_, cap_;
   bool learned_behavior_, inclusion_behavior_, slate_objective_;
   int hidden_, epochs_, history_;
   bool item_bias_, log_popularity_, item_embeddings_;
@@ -178,6 +184,7 @@ inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
     : gamma_(p.get_float("gamma")),
       gae_lambda_(p.get_float("gae_lambda")),
       lr_(p.get_float("learning_rate")),
+      adam_eps_(p.get_float("adam_epsilon")),
       init_scale_(p.get_float("init_scale")),
       warm_scale_(p.get_float("warm_start_scale")),
       cap_(p.get_float("weight_cap")),
@@ -211,6 +218,10 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
                       "critic: A_t = Σ_l (γλ)^l δ_(t+l), δ_t = r_t + γ b(s_(t+1)) − b(s_t), b = 0 after the "
                       "session's last step; 1 = the return's advantage G_t − b(s_t), 0 = the one-step TD error"),
       ParamSpec::real("learning_rate", 1e-3, 1e-9, 10.0, "Adam step size of the policy and the behaviour head"),
+      ParamSpec::real("adam_epsilon", 1e-8, 1e-12, 10.0,
+                      "ε of Adam's step lr · m̂ / (sqrt(v̂) + ε): a parameter whose gradients' root mean square "
+                      "is far below ε moves like SGD with momentum at rate lr / ε, instead of by about lr "
+                      "whatever their size"),
       ParamSpec::integer("hidden", 32, 1, 4096, "units of the state encoder h = tanh(U φ + c)"),
       ParamSpec::real("init_scale", 0.1, 0.0, 100.0, "scale of the random initial weights (normal / sqrt(fan-in))"),
       ParamSpec::real("warm_start_scale", 1.0, 0.0, 1e3,
@@ -255,7 +266,7 @@ inline void ReinforceTopK::fit(const TrainData& data, const FitContext& ctx) {
   net_.reset(&items_, book_.dim(), hidden_, init_scale_, derive_seed(ctx.seed, "reinforce_topk/init"),
               item_bias_, item_embeddings_);
   if (log_popularity_) net_.set_item_bias(logged_click_bias(data), warm_scale_);
-  adam_ = Adam(lr_);
+  adam_ = Adam(lr_, 0.9, 0.999, adam_eps_);
   adam_.reset(net_.size());
   v_.setZero(book_.dim());
   base_a_.setZero(book_.dim(), book_.dim());

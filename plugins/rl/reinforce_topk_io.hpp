@@ -52,7 +52,7 @@ inline void ReinforceTopK::load(std::istream& in) {
   Eigen::VectorXd theta = r.matrix<Eigen::VectorXd>("the policy weights");
   r.expect("the number of policy weights", theta.size(), net_.size());
   net_.theta = std::move(theta);
-  adam_ = Adam(lr_);
+  adam_ = Adam(lr_, 0.9, 0.999, adam_eps_);
   adam_.load(r, net_.size());
   v_ = r.matrix<Eigen::VectorXd>("the baseline weights");
   base_a_ = r.matrix<Eigen::MatrixXd>("the baseline's Gram matrix");

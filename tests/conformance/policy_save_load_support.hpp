@@ -41,7 +41,7 @@ inline std::vector<Policy> policies() {
       {"lin_ts", {}},
       {"lin_ts", {{"scope", std::string("global")}}},
       {"linucb_hybrid", {}},
-      {"reinforce_topk", {{"hidden", I{8}}, {"update_events", I{3}}, {"minibatch", I{4}}}},
+      {"reinforce_topk", {{"hidden", I{8}}, {"update_events", I{3}}, {"minibatch", I{4}}, {"adam_epsilon", 0.1}}},
       {"reinforce_topk",
        {{"hidden", I{8}}, {"update_events", I{3}}, {"objective", std::string("slate")}, {"gae_lambda", 0.5}}},
       {"slateq",

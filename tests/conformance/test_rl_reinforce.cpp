@@ -1,8 +1,8 @@
 // Top-K REINFORCE (plugins/rl/reinforce_topk.hpp) learning from sessions:
 // the long-term choice with its rl 1.5.0 options on; the slate objective
 // learning what to lead with; the importance weights and slate order through
-// observe; gae_lambda; exact slate propensities; learning from another
-// policy's logs through the off-policy correction.
+// observe; gae_lambda; adam_epsilon; exact slate propensities; learning from
+// another policy's logs through the off-policy correction.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -159,6 +159,28 @@ TEST_CASE("gae_lambda near 1 gives the return's advantage, 0 another update", "[
     gap = std::max(gap, std::abs(zero[j] - one[j]));
   }
   CHECK(gap > 1e-3);
+}
+
+TEST_CASE("adam_epsilon: a large epsilon turns Adam's steps into small SGD steps", "[rl]") {
+  // Adam moves a parameter by about lr whatever its gradient's size; with
+  // ε far above the gradients the step is lr · g / ε, so the same sessions
+  // move the policy about ε / |g| times less, but still in some direction.
+  const TrainData d = TrapWorld::train();
+  const std::vector<ItemId> items{0, 1, 2, 3};
+  const auto moved = [&](double eps) {
+    auto model = fitted<rl::ReinforceTopK>(d, 5, {{"learning_rate", 0.01}, {"adam_epsilon", eps}});
+    const auto before = model->policy_probs(1, items);
+    keep_first_share(*model, 40, 5);
+    REQUIRE(diagnostic(*model, "policy_updates") >= 1);
+    const auto after = model->policy_probs(1, items);
+    double gap = 0;
+    for (std::size_t j = 0; j < items.size(); ++j) gap = std::max(gap, std::abs(after[j] - before[j]));
+    return gap;
+  };
+  const double adam = moved(1e-8), sgd = moved(10.0);
+  CHECK(adam > 1e-3);
+  CHECK(sgd > 0.0);
+  CHECK(sgd < 0.05 * adam);
 }
 
 TEST_CASE("reinforce_topk's slate propensities are exact", "[rl]") {
