@@ -60,14 +60,12 @@ class UnclickedSampler {
     const CsrMatrix& m = data_.by_user;
     const auto row = u < m.rows ? m.row(u) : std::span<const std::int32_t>{};
     if (static_cast<std::int64_t>(row.size()) >= data_.n_items) return;
-    for (int j = 0; j < per_click_; ++j)
-      for (;;) {
-        const auto o = static_cast<ItemId>(rng_.below(static_cast<std::uint64_t>(data_.n_items)));
-        if (!std::binary_search(row.begin(), row.end(), o)) {
-          f(o);
-          break;
-        }
-      }
+    for (int j = 0; j < per_click_; ++j) {
+      ItemId o;
+      do o = static_cast<ItemId>(rng_.below(static_cast<std::uint64_t>(data_.n_items)));
+      while (std::binary_search(row.begin(), row.end(), o));
+      f(o);
+    }
   }
 
  private:

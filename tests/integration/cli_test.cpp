@@ -95,6 +95,20 @@ TEST_CASE("cli: the top-level help documents --version and where the cache goes"
   CHECK_THAT(r.output, Catch::StartsWith("recfuse "));
 }
 
+TEST_CASE("cli: sweep without recfuse-mpi next to the binary exits 1 and says what to do instead") {
+  // `recfuse sweep` becomes the recfuse-mpi beside it (tests/integration/
+  // mpi_sweep.sh runs it under mpirun); a binary alone in its folder has none.
+  const auto dir = temp_dir("cli-sweep-alone");
+  const auto alone = dir / "recfuse";
+  std::filesystem::copy_file(recfuse_binary(), alone);
+  const auto s = write_text(dir, "s.toml", kTiny);
+  const auto r = run_shell(alone.string() + " sweep " + s.string() + " -o " + (dir / "out").string());
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Contains((dir / "recfuse-mpi").string() + " not found") && Contains("OpenMPI") &&
+                           Contains("--shard i/N"));
+  CHECK(!std::filesystem::exists(dir / "out"));
+}
+
 TEST_CASE("cli: bad command lines exit 1 and name the command or flag") {
   const auto dir = temp_dir("cli-bad");
   const auto s = write_text(dir, "s.toml", kTiny);

@@ -6,7 +6,8 @@
 # trial without rewriting a record; -n 1 runs the trials on rank 0; a bad
 # scenario exits 1 on every rank instead of hanging; a worker that loads
 # another build of a plugin has its records refused, ok or failed, and they
-# rerun; a worker rank killed mid-run takes its trial process with it.
+# rerun; a worker rank killed mid-run takes its trial process with it;
+# `mpirun -n 2 recfuse sweep` is the same job as recfuse-mpi run.
 #
 #   mpi_sweep.sh MPIEXEC RECFUSE_MPI RECFUSE WORK_DIR TEST_GOOD_PLUGIN
 set -euo pipefail
@@ -86,6 +87,13 @@ print(f"{len(a)} trials ok, {h} identical")
 PY
 }
 compare "$work/mpi" "$work/plain"
+
+# DESIGN.md's spelling, `mpirun -n N recfuse sweep`: every rank becomes
+# recfuse-mpi run with the same arguments; the same records again.
+"${mpirun[@]}" -n 2 "$recfuse" sweep "$work/scenario.toml" -o "$work/sweep" --threads 1 \
+  --no-cache > "$work/sweep.log" 2>&1 || { cat "$work/sweep.log"; exit 1; }
+grep -q "(ran on rank 1)" "$work/sweep.log" || { echo "recfuse sweep: rank 1 ran no trial"; cat "$work/sweep.log"; exit 1; }
+compare "$work/sweep" "$work/plain"
 
 mtimes() { python3 -c 'import os,sys; d=sys.argv[1]; print(sorted((f, os.stat(os.path.join(d,f)).st_mtime_ns) for f in os.listdir(d)))' "$1/trials"; }
 before="$(mtimes "$work/mpi")"

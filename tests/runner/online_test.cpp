@@ -19,29 +19,13 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* kScenario = R"(name = "favourite"
-seeds = [1, 2]
-threads = 1
-protocols = ["online", "off_policy"]
-
-[environment]
-plugin = "test_favourite"
-params = { users = 12, items = 6, candidates = 3, steps = 4 }
-
-[online]
-log_episodes = 300
-episodes = 200
-ope_episodes = 3000
-batch = 64
-window = 50
-
-[[algorithms]]
+const std::string kScenario = favourite_scenario("favourite", 3000, R"([[algorithms]]
 plugin = "popularity"
 
 [[algorithms]]
 plugin = "user_knn"
 params = { neighbors = 2 }
-)";
+)");
 
 std::string args(const std::filesystem::path& dir, const std::string& extra = "") {
   return " --output " + (dir / "out").string() + " --plugin-path " + bad_plugin_dir().string() +

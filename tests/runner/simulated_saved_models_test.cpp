@@ -24,23 +24,7 @@ namespace {
 // Two seeds, both protocols; user_knn is fitted only, the bandits also
 // learn from every step of the deployment (so a model saved after it would
 // not report the same).
-const char* kScenario = R"(name = "favourite-saved"
-seeds = [1, 2]
-threads = 1
-protocols = ["online", "off_policy"]
-
-[environment]
-plugin = "test_favourite"
-params = { users = 12, items = 6, candidates = 3, steps = 4 }
-
-[online]
-log_episodes = 300
-episodes = 200
-ope_episodes = 600
-batch = 64
-window = 50
-
-[[algorithms]]
+const std::string kScenario = favourite_scenario("favourite-saved", 600, R"([[algorithms]]
 plugin = "user_knn"
 params = { neighbors = 2 }
 
@@ -49,7 +33,7 @@ plugin = "epsilon_greedy"
 
 [[algorithms]]
 plugin = "linucb"
-)";
+)");
 
 /// Runs `text` (written as <dir>/<name>.toml) into <dir>/<name> with `flags`.
 CliResult run_named(const std::filesystem::path& dir, const std::string& name, const std::string& text,

@@ -80,4 +80,24 @@ const nlohmann::json& trial_of(const nlohmann::json& report, const std::string& 
   throw;
 }
 
+std::string favourite_scenario(const std::string& name, int ope_episodes, const std::string& algorithms) {
+  return "name = \"" + name + R"("
+seeds = [1, 2]
+threads = 1
+protocols = ["online", "off_policy"]
+
+[environment]
+plugin = "test_favourite"
+params = { users = 12, items = 6, candidates = 3, steps = 4 }
+
+[online]
+log_episodes = 300
+episodes = 200
+ope_episodes = )" + std::to_string(ope_episodes) + R"(
+batch = 64
+window = 50
+
+)" + algorithms;
+}
+
 }  // namespace recfuse::test

@@ -33,5 +33,11 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 nlohmann::json record_of(const std::filesystem::path& out, const nlohmann::json& trial);
 /// The report's trial of `algorithm` with `seed`; FAILs when there is none.
 const nlohmann::json& trial_of(const nlohmann::json& report, const std::string& algorithm, int seed);
+/// A scenario named `name` in the test_favourite world
+/// (tests/test_plugins/favourite_env.cpp: 12 users, 6 items, 3 candidates,
+/// 4 steps), seeds 1 and 2, both simulated protocols, 300 logged and 200
+/// deployed episodes in batches of 64 (windows of 50), `ope_episodes` for
+/// the off-policy truth; `algorithms` (TOML) follows.
+std::string favourite_scenario(const std::string& name, int ope_episodes, const std::string& algorithms);
 
 }  // namespace recfuse::test

@@ -23,6 +23,8 @@ int trial_command(const Args& args);
 int plugins_command(const Args& args);
 int data_command(const Args& args);
 int compare_command(const Args& args);
+/// Replaces this process by `recfuse-mpi run ARGS` (sweep_command.cpp).
+int sweep_command(const Args& args);
 
 /// Absolute path of the running binary (/proc/self/exe).
 std::filesystem::path self_executable();

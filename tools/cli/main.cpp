@@ -15,6 +15,8 @@ commands:
   plugins            list every plugin found, with its parameter table
   data info PATH     statistics of a dataset as the readers see it
   compare A B        deltas between two runs, with significance (exit 4 on regression)
+  sweep [SCENARIO]   under `mpirun -n N`: run, its trials spread over the MPI ranks
+                     (recfuse-mpi run, built where OpenMPI is found; same options)
   trial              run one trial (internal: used by `run` in a child process)
 
 `recfuse <command> --help` describes each command's options; `recfuse --version`
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
     if (command == "plugins") return plugins_command(args);
     if (command == "data") return data_command(args);
     if (command == "compare") return compare_command(args);
+    if (command == "sweep") return sweep_command(args);
     std::cerr << "recfuse: unknown command '" << command << "'\n\n" << kUsage;
     return kExitBadInput;
   } catch (const std::exception& e) {
