@@ -36,6 +36,7 @@ using namespace recfuse;
 using namespace recfuse::cli;
 
 const char* kUsage = R"(usage: mpirun -n N recfuse-mpi run [SCENARIO] [options]
+   or: mpirun -n N recfuse sweep [SCENARIO] [options]   (the same job)
 
 Runs a scenario like `recfuse run`, with its trials spread over the ranks of an
 MPI job. `recfuse-mpi run --help` lists the options (those of `recfuse run`).
@@ -43,6 +44,7 @@ MPI job. `recfuse-mpi run --help` lists the options (those of `recfuse run`).
 
 const char* kRunCaption =
     "usage: mpirun -n N recfuse-mpi run [SCENARIO] [options]\n"
+    "   or: mpirun -n N recfuse sweep [SCENARIO] [options]   (the same job)\n"
     "Runs every trial of SCENARIO (default: the embedded default scenario) like\n"
     "`recfuse run`, spread over the ranks of an MPI job. Rank 0 coordinates: it\n"
     "skips trials that already have a record (resume; --retry-failed reruns the\n"
