@@ -107,6 +107,11 @@ TEST_CASE("cli: sweep without recfuse-mpi next to the binary exits 1 and says wh
   CHECK_THAT(r.output, Contains((dir / "recfuse-mpi").string() + " not found") && Contains("OpenMPI") &&
                            Contains("--shard i/N"));
   CHECK(!std::filesystem::exists(dir / "out"));
+  // Its help still says what it is (and what it lacks), exit 0.
+  const auto help = run_shell(alone.string() + " sweep --help");
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.output, Contains("usage: mpirun -n N recfuse sweep [SCENARIO]") && Contains("recfuse run --help") &&
+                              Contains("recfuse-mpi not found"));
 }
 
 TEST_CASE("cli: bad command lines exit 1 and name the command or flag") {

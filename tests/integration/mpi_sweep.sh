@@ -94,6 +94,8 @@ compare "$work/mpi" "$work/plain"
   --no-cache > "$work/sweep.log" 2>&1 || { cat "$work/sweep.log"; exit 1; }
 grep -q "(ran on rank 1)" "$work/sweep.log" || { echo "recfuse sweep: rank 1 ran no trial"; cat "$work/sweep.log"; exit 1; }
 compare "$work/sweep" "$work/plain"
+"$recfuse" sweep --help > "$work/sweep-help.log" 2>&1 || { cat "$work/sweep-help.log"; exit 1; }
+grep -q "recfuse sweep \[SCENARIO\]" "$work/sweep-help.log" || { cat "$work/sweep-help.log"; exit 1; }
 
 mtimes() { python3 -c 'import os,sys; d=sys.argv[1]; print(sorted((f, os.stat(os.path.join(d,f)).st_mtime_ns) for f in os.listdir(d)))' "$1/trials"; }
 before="$(mtimes "$work/mpi")"

@@ -24,7 +24,8 @@ prints the version.
 
 exit codes:
   0  success: every trial succeeded
-  1  bad input: command line, scenario, dataset path or plugin (error names file:line:column)
+  1  bad input: command line, scenario, dataset path or plugin (error names file:line:column);
+     sweep in a build without recfuse-mpi
   2  the run finished and wrote its report, but some trials failed, crashed or timed out
   3  internal error
   4  compare: the candidate regressed significantly beyond the threshold, or lost an
