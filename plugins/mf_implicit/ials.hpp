@@ -12,6 +12,14 @@
 // Defaults follow benfred/implicit's AlternatingLeastSquares (factors 100,
 // reg 0.01, alpha 1, 15 iterations, 3 CG steps, init 0.01 scale); implicit
 // uses c_ui = α·r_ui where we keep the paper's 1 + α·r_ui.
+// reg_exponent ν (default 0: HKV's single λ) scales each row's λ by the
+// total weight of its squared errors, λ_u = λ·(Σ_i c_ui)^ν over all items
+// and λ_i = λ·(Σ_u c_ui)^ν over all users: the frequency-scaled
+// regularization of Rendle et al., RecSys 2022 (recfuse/ials_solver.hpp).
+// Its weights grow with the catalogue (|I| + α·|I_u| with r = 1), so with
+// ν > 0 the useful λ is far smaller than with ν = 0 (ν = 1: about λ/|I|).
+// Explanations and the online fold-in use the same λ_u and λ_i, recomputed
+// from the row as it stands (a click raises its row's weight).
 // explain follows HKV §5 ("Explaining recommendations"): with
 // W^u = (YᵀC^uY + λI)⁻¹ the least-squares user factor is
 // x*_u = Σ_{j∈I_u} c_uj W^u y_j, so y_iᵀx*_u = Σ_{j∈I_u} s^u_ij c_uj with
@@ -29,11 +37,13 @@
 //     either use_values mode, as repeated clicks merge in the logs, and
 //     re-solves all the same), then x_u is re-solved exactly
 //     against the fixed Y in double: (YᵀY + λI + Σ_j (c_uj − 1) y_j y_jᵀ) x_u
-//     = Σ_j c_uj y_j, YᵀY + λI kept between clicks (Y does not change).
-//     Cost per click: |I_u|·f² + f³/3.
+//     = Σ_j c_uj y_j, YᵀY + λI kept between clicks (Y does not change;
+//     with reg_exponent ν > 0, YᵀY kept and λ_u taken from the extended
+//     row). Cost per click: |I_u|·f² + f³/3.
 //   "user_item": after x_u, y_i is re-solved exactly against the fixed X over
 //     i's users (their rows, transposed from the users' on the first click
-//     after fit or load). XᵀX + λI and YᵀY + λI are kept and follow each
+//     after fit or load), with ν > 0 under i's λ_i of the extended column.
+//     XᵀX + λI and YᵀY + λI (ν > 0: XᵀX and YᵀY) are kept and follow each
 //     changed row by a rank-two update (x_newx_newᵀ − x_oldx_oldᵀ, f² each),
 //     so they match a recomputation up to rounding (a loaded model
 //     recomputes them). Cost per click: (|I_u| + |U_i|)·f² + 2f³/3, and
@@ -78,6 +88,7 @@ class IalsRecommender final : public Recommender {
       : factors_(p.get_int("factors")),
         iterations_(static_cast<int>(p.get_int("iterations"))),
         reg_(p.get_float("reg")),
+        reg_exponent_(p.get_float("reg_exponent")),
         init_std_(p.get_float("init_std")),
         solver_(p.get_string("solver") == "cholesky" ? IalsSolver::kCholesky : IalsSolver::kCg),
         cg_steps_(static_cast<int>(p.get_int("cg_steps"))),
@@ -99,6 +110,9 @@ class IalsRecommender final : public Recommender {
         ParamSpec::integer("factors", 100, 1, 4096, "latent dimension f"),
         ParamSpec::integer("iterations", 15, 1, 100000, "ALS sweeps (users then items)"),
         ParamSpec::real("reg", 0.01, 0.0, 1e9, "L2 weight λ on every factor (HKV eq. 3)"),
+        ParamSpec::real("reg_exponent", 0.0, 0.0, 4.0,
+                        "ν of the frequency-scaled λ_r = reg·(Σ_j c_rj)^ν, Σ over all columns "
+                        "(Rendle et al. 2022); 0 = the same reg for every row"),
         ParamSpec::real("alpha", 1.0, 0.0, 1e9, "confidence scale α"),
         ParamSpec::choice("confidence", "linear", {"linear", "log"},
                           "c = 1 + α·r (linear) or 1 + α·log(1 + r/ε) (log)"),
@@ -131,16 +145,20 @@ class IalsRecommender final : public Recommender {
     const IalsRows by_item = make_confidence_rows(data.by_item, conf_opts_);
     init(user_factors_, data.n_users, derive_seed(ctx.seed, "ials_user"));
     init(item_factors_, data.n_items, derive_seed(ctx.seed, "ials_item"));
+    // λ_u and λ_i (empty with ν = 0): the confidences do not change during fit.
+    const std::vector<float> user_reg = frequency_scaled_reg(by_user, data.n_items, reg_, reg_exponent_);
+    const std::vector<float> item_reg = frequency_scaled_reg(by_item, data.n_users, reg_, reg_exponent_);
     EarlyStopping stop(patience_);
     RowMatrixF best_users, best_items;
     for (int it = 1; it <= iterations_ && !ctx.cancelled(); ++it) {
       const auto t0 = std::chrono::steady_clock::now();
-      ials_half_step(by_user, item_factors_, reg_, solver_, cg_steps_, user_factors_);
-      ials_half_step(by_item, user_factors_, reg_, solver_, cg_steps_, item_factors_);
+      ials_half_step(by_user, item_factors_, reg_, solver_, cg_steps_, user_factors_, user_reg);
+      ials_half_step(by_item, user_factors_, reg_, solver_, cg_steps_, item_factors_, item_reg);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::string line = "ials: iteration " + std::to_string(it) + "/" + std::to_string(iterations_) +
                          " " + format_seconds(secs);
-      if (log_loss_) line += " loss " + std::to_string(ials_loss(by_user, user_factors_, item_factors_, reg_));
+      if (log_loss_)
+        line += " loss " + std::to_string(ials_loss(by_user, user_factors_, item_factors_, reg_, user_reg, item_reg));
       ctx.log(line);
       if (!stop.enabled(data)) continue;
       if (stop.observe(*this, data, ctx, it, "ials")) { best_users = user_factors_; best_items = item_factors_; }
@@ -218,6 +236,7 @@ class IalsRecommender final : public Recommender {
   /// which vanishes as the sweeps converge. W^u is kept for the last user
   /// asked about (a top-k list is explained user by user). Empty when u has
   /// no training items, u or i is out of range, or W^u does not exist (λ = 0).
+  /// With reg_exponent ν > 0, λ is u's own λ_u throughout.
   std::vector<ItemTerm> contributions(UserId u, ItemId i) {
     std::vector<ItemTerm> out;
     if (u < 0 || u >= n_users() || i < 0 || i >= n_items()) return out;
@@ -260,17 +279,19 @@ class IalsRecommender final : public Recommender {
       throw Error("ials: observe: a click of user " + std::to_string(u) + " on item " + std::to_string(i) +
                   " outside the model's " + std::to_string(n_users()) + " x " + std::to_string(n_items()));
     const bool items = online_ == Online::kUserItem;
-    if (gramian_.size() == 0) gramian_ = gramian_plus_reg<double>(item_factors_, reg_);
+    if (gramian_.size() == 0) gramian_ = gramian_plus_reg<double>(item_factors_, shared_reg());
     if (items && user_gramian_.size() == 0) {  // the first click since fit or load
-      user_gramian_ = gramian_plus_reg<double>(user_factors_, reg_);
+      user_gramian_ = gramian_plus_reg<double>(user_factors_, shared_reg());
       item_rows_ = transpose_confidence_rows(history_, n_items());
     }
     const auto c = static_cast<float>(ials_confidence(1.0, conf_opts_));
     insert_confidence(history_, u, i, c);
-    resolve(history_, u, item_factors_, gramian_, user_factors_, items ? &user_gramian_ : nullptr, "user");
+    resolve(history_, u, item_factors_, gramian_, user_factors_, items ? &user_gramian_ : nullptr, "user",
+            extra_reg(history_, u, n_items()));
     if (items) {
       insert_confidence(item_rows_, i, u, c);
-      resolve(item_rows_, i, user_factors_, user_gramian_, item_factors_, &gramian_, "item");
+      resolve(item_rows_, i, user_factors_, user_gramian_, item_factors_, &gramian_, "item",
+              extra_reg(item_rows_, i, n_users()));
     }
     explained_user_ = -1;  // W^u changed: u's row, and with user_item every user's Y
   }
@@ -280,12 +301,19 @@ class IalsRecommender final : public Recommender {
     for (Eigen::Index r = 0; r < m.rows(); ++r)
       for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = static_cast<float>(rng.normal(0.0, init_std_));
   }
-  /// explained_llt_ ← Cholesky of YᵀC^uY + λI over u's row of history_.
+  /// explained_llt_ ← Cholesky of YᵀC^uY + λ_uI over u's row of history_.
   void factor_normal_equations(UserId u) {
     const RowMatrixF& y = explained_items();
-    if (gramian_.size() == 0) gramian_ = gramian_plus_reg<double>(y, reg_);
-    factor_row_normal_equations(gramian_, history_, u, y, explained_llt_);
+    if (gramian_.size() == 0) gramian_ = gramian_plus_reg<double>(y, shared_reg());
+    factor_row_normal_equations(gramian_, history_, u, y, explained_llt_, extra_reg(history_, u, n_items()));
     explained_user_ = u;
+  }
+  /// The λ inside gramian_ and user_gramian_: reg with ν = 0; with ν > 0
+  /// none, each row adding its own λ_r (extra_reg).
+  double shared_reg() const { return reg_exponent_ == 0.0 ? reg_ : 0.0; }
+  /// λ_r of `rows`'s row r as it stands when ν > 0, else 0 (λ is in the gramian).
+  double extra_reg(const IalsRows& rows, std::int32_t r, std::int32_t n_other) const {
+    return reg_exponent_ == 0.0 ? 0.0 : ials_row_reg(rows, r, n_other, reg_, reg_exponent_);
   }
   /// The Y that explain decomposes against: the model's own, dequantized
   /// (s_i q_i, what scoring uses) on first use when quantized.
@@ -300,11 +328,12 @@ class IalsRecommender final : public Recommender {
     quantized_ = true;
   }
   /// mine.row(r) ← the exact solve of row r of `rows` against `other`
-  /// (g = otherᵀother + λI); with g_mine, mineᵀmine + λI follows the change.
+  /// (g = otherᵀother + λI, or otherᵀother with row_reg = λ_r); with g_mine,
+  /// mineᵀmine (+ λI) follows the change.
   static void resolve(const IalsRows& rows, std::int32_t r, const RowMatrixF& other, const Eigen::MatrixXd& g,
-                      RowMatrixF& mine, Eigen::MatrixXd* g_mine, const char* side) {
+                      RowMatrixF& mine, Eigen::MatrixXd* g_mine, const char* side, double row_reg) {
     Eigen::VectorXd x;
-    if (!solve_row_exact(g, rows, r, other, x))
+    if (!solve_row_exact(g, rows, r, other, x, row_reg))
       throw Error(std::string("ials: observe: the normal equations of ") + side + " " + std::to_string(r) +
                   " are not positive definite; raise reg");
     const Eigen::VectorXd before = mine.row(r).transpose().cast<double>();
@@ -339,6 +368,7 @@ class IalsRecommender final : public Recommender {
   std::int64_t factors_;
   int iterations_;
   double reg_;
+  double reg_exponent_;  // ν: λ_r = reg·(Σ_j c_rj)^ν (0: reg for every row)
   double init_std_;
   IalsSolver solver_;
   int cg_steps_;
@@ -354,10 +384,10 @@ class IalsRecommender final : public Recommender {
   QuantizedFactors quant_;   // quantize = "int8": X and Y as int8 rows
   RowMatrixF dequantized_items_;  // explain, quantized: s_i q_i, built on first use
   IalsRows history_;         // the users' training rows and c_uj (explain)
-  Eigen::MatrixXd gramian_;  // explain and observe: YᵀY + λI in double, built on first use
-  Eigen::MatrixXd user_gramian_;  // observe, user_item: XᵀX + λI in double, built on first use
+  Eigen::MatrixXd gramian_;  // explain and observe: YᵀY + λI (ν > 0: YᵀY) in double, built on first use
+  Eigen::MatrixXd user_gramian_;  // observe, user_item: XᵀX + λI (ν > 0: XᵀX) in double, built on first use
   IalsRows item_rows_;            // observe, user_item: history_ by item, built with user_gramian_
-  Eigen::LLT<Eigen::MatrixXd> explained_llt_;  // of YᵀC^uY + λI for explained_user_
+  Eigen::LLT<Eigen::MatrixXd> explained_llt_;  // of YᵀC^uY + λ_uI for explained_user_
   UserId explained_user_ = -1;
 };
 

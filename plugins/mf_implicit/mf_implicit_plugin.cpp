@@ -27,7 +27,7 @@ const PluginDescriptor* describe() {
        &EaseRecommender::params, &make_ease},
   };
   static const PluginDescriptor d = make_descriptor(
-      "mf_implicit", "1.5.0", "mf", "matrix factorisation and linear models for implicit feedback", algos);
+      "mf_implicit", "1.6.0", "mf", "matrix factorisation and linear models for implicit feedback", algos);
   return &d;
 }
 

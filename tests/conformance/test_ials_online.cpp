@@ -16,6 +16,7 @@
 #include "../../plugins/mf_implicit/ials.hpp"
 #include "conformance_support.hpp"
 #include "host/params_validation.hpp"
+#include "ials_test_support.hpp"
 #include "mf_test_support.hpp"
 
 using namespace recfuse;
@@ -23,68 +24,19 @@ using namespace recfuse::test;
 
 namespace {
 
-/// argmin_x Σ_j c_j (p_j − xᵀo_j)² + λ‖x‖² over every row j of `other`:
-/// p_j = 1 and c_j = c on `pairs`, p_j = 0 and c_j = 1 elsewhere.
-Eigen::VectorXd dense_solve(const std::set<std::int32_t>& pairs, const RowMatrixF& other, double c, double reg) {
-  const Eigen::MatrixXd o = other.cast<double>();
-  Eigen::VectorXd w = Eigen::VectorXd::Ones(o.rows()), p = Eigen::VectorXd::Zero(o.rows());
-  for (const std::int32_t j : pairs) w(j) = c, p(j) = 1.0;
-  const Eigen::MatrixXd a = o.transpose() * w.asDiagonal() * o + reg * Eigen::MatrixXd::Identity(o.cols(), o.cols());
-  return a.ldlt().solve(o.transpose() * w.cwiseProduct(p));
-}
-
-/// Largest |a_k − b_k| / (1 + |b_k|).
-double gap(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  return ((a - b).array().abs() / (1.0 + b.array().abs())).maxCoeff();
-}
-Eigen::VectorXd row_of(const RowMatrixF& m, Eigen::Index r) { return m.row(r).transpose().cast<double>(); }
-
-struct Clicks {  // one step of feedback, slates of 2: each user's click on its slate's first item, or none
-  std::vector<UserId> users;
-  std::vector<ItemId> slates;
-  std::vector<std::int32_t> choice;
-  std::vector<float> reward;
-  std::vector<std::uint8_t> done;
-  void add(UserId u, ItemId clicked, ItemId other, bool click = true) {
-    users.push_back(u);
-    slates.insert(slates.end(), {clicked, other});
-    choice.push_back(click ? 0 : -1);
-    reward.push_back(click ? 1.0f : 0.0f);
-    done.push_back(0);
-  }
-  Feedback view() const { return {users, 2, slates, choice, reward, done}; }
-};
-
 const double kReg = 0.1, kAlpha = 4.0;
 
 IalsRecommender fitted(const TrainData& d, const std::string& online, std::map<std::string, ParamValue> more = {}) {
   std::map<std::string, ParamValue> v{{"factors", std::int64_t{6}}, {"reg", kReg}, {"alpha", kAlpha},
                                       {"iterations", std::int64_t{4}}, {"online_updates", online}};
   for (const auto& [k, x] : more) v[k] = x;
-  IalsRecommender r(defaults_of<IalsRecommender>(v));
-  FitContext ctx;
-  ctx.seed = 11;
-  r.fit(d, ctx);
-  return r;
-}
-
-std::set<std::int32_t> row_set(const CsrMatrix& m, std::int32_t r) {
-  const auto row = m.row(r);
-  return {row.begin(), row.end()};
+  return fit_ials(d, v, 11);
 }
 
 double term_sum(const std::vector<ItemTerm>& terms) {
   double s = 0.0;
   for (const ItemTerm& t : terms) s += t.value;
   return s;
-}
-
-/// The first item not in u's training row.
-ItemId unseen(const TrainData& d, UserId u) {
-  const std::set<std::int32_t> row = row_set(d.by_user, u);
-  ItemId i = 0;
-  while (row.count(i)) ++i;
-  return i;
 }
 
 }  // namespace

@@ -18,6 +18,17 @@
 // benfred/implicit `implicit/cpu/_als.pyx::_least_squares_cg`. Cost per row:
 // cg_steps · (f² + 2·|I_u|·f) instead of |I_u|·f² + f³/3.
 // kCholesky: A_u formed and factored (Eigen LLT): the exact solution.
+//
+// Frequency-scaled regularization (Rendle, Krichene, Zhang & Koren,
+// "Revisiting the performance of iALS on item recommendation benchmarks",
+// RecSys 2022, eq. 4): row r's λ becomes λ_r = λ·(w_r)^ν, where w_r =
+// Σ_j c_rj over EVERY column j of the other side (c = 1 for an unobserved
+// pair), i.e. n_other + Σ_{j∈row r} (c_rj − 1), the total weight of row r's
+// squared errors. That is their |I_u| + α₀|I| up to the factor 1/α₀ (HKV's
+// c = 1 + α·r against their observed weight 1 + α₀ and unobserved α₀, with
+// α₀ = 1/α). ν = 0 is HKV's single λ; ν = 1 is Zhou et al.'s weighted-λ
+// in its implicit form. ials_half_step takes the λ_r as `row_reg`
+// (frequency_scaled_reg below); empty means λ for every row.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -25,6 +36,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -100,7 +112,8 @@ struct Scratch {
 };
 
 /// x ← a few CG steps on A_u x = b_u from the current x (TPT 2011, Alg. 2).
-inline void solve_cg(const Eigen::MatrixXf& yty, Eigen::Index n, int steps, Scratch& s) {
+/// A_u's regularizer is the one in `yty` plus `row_reg`·I (0: none added).
+inline void solve_cg(const Eigen::MatrixXf& yty, float row_reg, Eigen::Index n, int steps, Scratch& s) {
   auto yu = s.yu.topRows(n);
   auto c = s.c.head(n);
   auto t = s.t.head(n);
@@ -109,12 +122,14 @@ inline void solve_cg(const Eigen::MatrixXf& yty, Eigen::Index n, int steps, Scra
   t = c.array() - (c.array() - 1.0f) * t.array();
   s.r.noalias() = yu.transpose() * t;
   s.r.noalias() -= yty * s.x;
+  if (row_reg != 0.0f) s.r -= row_reg * s.x;
   s.p = s.r;
   float rs_old = s.r.squaredNorm();
   for (int it = 0; it < steps && rs_old > 1e-20f; ++it) {
     t.noalias() = yu * s.p;  // A p = (YᵀY + λI) p + Yuᵀ((c − 1)∘(Yu p))
     t.array() *= c.array() - 1.0f;
     s.ap.noalias() = yty * s.p;
+    if (row_reg != 0.0f) s.ap += row_reg * s.p;
     s.ap.noalias() += yu.transpose() * t;
     const float alpha = rs_old / s.p.dot(s.ap);
     s.x += alpha * s.p;
@@ -129,11 +144,12 @@ inline void solve_cg(const Eigen::MatrixXf& yty, Eigen::Index n, int steps, Scra
 /// x ← A_u⁻¹ b_u exactly (A_u formed, LLT); false when A_u is not
 /// (numerically) positive definite. Runs inside the half-step's parallel
 /// region, where an exception would be std::terminate: the caller throws.
-inline bool solve_cholesky(const Eigen::MatrixXf& yty, Eigen::Index n, Scratch& s) {
+inline bool solve_cholesky(const Eigen::MatrixXf& yty, float row_reg, Eigen::Index n, Scratch& s) {
   auto yu = s.yu.topRows(n);
   auto wy = s.wy.topRows(n);
   wy = (s.c.head(n).array() - 1.0f).matrix().asDiagonal() * yu;
   s.a = yty;
+  if (row_reg != 0.0f) s.a.diagonal().array() += row_reg;
   s.a.noalias() += yu.transpose() * wy;
   s.r.noalias() = yu.transpose() * s.c.head(n);
   Eigen::LLT<Eigen::Ref<Eigen::MatrixXf>> llt(s.a);
@@ -159,15 +175,47 @@ inline Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> gramian_plus_reg(const R
   return g;
 }
 
+/// w_r = n_other + Σ_{j∈row r} (c_rj − 1): the total weight Σ_j c_rj of row
+/// r's squared errors over all n_other columns (see the top of this file).
+inline double ials_row_weight(const IalsRows& conf, std::int32_t r, std::int32_t n_other) {
+  double w = static_cast<double>(n_other);
+  for (std::int64_t k = conf.indptr[r]; k < conf.indptr[r + 1]; ++k)
+    w += static_cast<double>(conf.conf[static_cast<std::size_t>(k)]) - 1.0;
+  return w;
+}
+
+/// λ_r = λ·(w_r)^ν of one row (λ itself when ν = 0).
+inline double ials_row_reg(const IalsRows& conf, std::int32_t r, std::int32_t n_other, double reg,
+                           double exponent) {
+  return exponent == 0.0 ? reg : reg * std::pow(ials_row_weight(conf, r, n_other), exponent);
+}
+
+/// The λ_r of every row, for ials_half_step's `row_reg`; empty when ν = 0
+/// (the single λ, HKV eq. 3).
+inline std::vector<float> frequency_scaled_reg(const IalsRows& conf, std::int32_t n_other, double reg,
+                                               double exponent) {
+  std::vector<float> out;
+  if (exponent == 0.0) return out;
+  out.resize(static_cast<std::size_t>(conf.rows));
+  for (std::int32_t r = 0; r < conf.rows; ++r)
+    out[static_cast<std::size_t>(r)] = static_cast<float>(ials_row_reg(conf, r, n_other, reg, exponent));
+  return out;
+}
+
 /// Solves every row of `x` (conf.rows x f) against fixed `y` (conf cols x f).
 /// Rows with no interactions become zero (their optimum: b = 0). Parallel
 /// over rows; each row's result depends on nothing else, so the output is
 /// identical for any thread count. kCholesky throws Error, after the
 /// parallel region, when some row's A_u is not positive definite (λ = 0).
+/// `row_reg` (conf.rows values, frequency_scaled_reg) replaces λ row by row;
+/// empty: λ = `reg` for every row.
 inline void ials_half_step(const IalsRows& conf, const RowMatrixF& y, double reg, IalsSolver solver,
-                           int cg_steps, RowMatrixF& x) {
+                           int cg_steps, RowMatrixF& x, std::span<const float> row_reg = {}) {
   using namespace ials_detail;
-  const Eigen::MatrixXf yty = gramian_plus_reg(y, reg);
+  if (!row_reg.empty() && row_reg.size() != static_cast<std::size_t>(conf.rows))
+    throw Error("ials: " + std::to_string(row_reg.size()) + " row regularizers for " + std::to_string(conf.rows) +
+                " rows");
+  const Eigen::MatrixXf yty = gramian_plus_reg(y, row_reg.empty() ? reg : 0.0);
   const Eigen::Index f = y.cols();
   std::int32_t failed = -1;  // the smallest row whose A_u was not positive definite
 #pragma omp parallel
@@ -182,10 +230,11 @@ inline void ials_half_step(const IalsRows& conf, const RowMatrixF& y, double reg
         s.yu.row(k) = y.row(conf.indices[static_cast<std::size_t>(begin + k)]);
         s.c[k] = conf.conf[static_cast<std::size_t>(begin + k)];
       }
+      const float lambda_u = row_reg.empty() ? 0.0f : row_reg[static_cast<std::size_t>(u)];
       if (solver == IalsSolver::kCg) {
         s.x = x.row(u).transpose();
-        solve_cg(yty, n, cg_steps, s);
-      } else if (!solve_cholesky(yty, n, s)) {
+        solve_cg(yty, lambda_u, n, cg_steps, s);
+      } else if (!solve_cholesky(yty, lambda_u, n, s)) {
 #pragma omp critical(ials_failed_row)
         if (failed < 0 || u < failed) failed = u;
         continue;
@@ -204,13 +253,16 @@ inline void ials_half_step(const IalsRows& conf, const RowMatrixF& y, double reg
 // (the user and item updates of Rendle & Schmidt-Thieme, "Online-updating
 // regularized kernel matrix factorization models", RecSys 2008, here for
 // the implicit loss). Cost per row: |row|·f² + f³/3 with G = YᵀY + λI given
-// (gramian_plus_reg<double>).
+// (gramian_plus_reg<double>), or G = YᵀY and the row's own λ_r as row_reg.
 
-/// llt ← Cholesky of A_r = G + Σ_{j∈row r} (c_rj − 1) y_j y_jᵀ (the lower
-/// part of G is read); false when A_r is not positive definite (λ = 0).
+/// llt ← Cholesky of A_r = G + row_reg·I + Σ_{j∈row r} (c_rj − 1) y_j y_jᵀ
+/// (the lower part of G is read; row_reg: λ_r when G holds no λ, else 0);
+/// false when A_r is not positive definite (λ = 0).
 inline bool factor_row_normal_equations(const Eigen::MatrixXd& g, const IalsRows& conf, std::int32_t r,
-                                        const RowMatrixF& y, Eigen::LLT<Eigen::MatrixXd>& llt) {
+                                        const RowMatrixF& y, Eigen::LLT<Eigen::MatrixXd>& llt,
+                                        double row_reg = 0.0) {
   Eigen::MatrixXd a = g;
+  if (row_reg != 0.0) a.diagonal().array() += row_reg;
   for (std::int64_t k = conf.indptr[r]; k < conf.indptr[r + 1]; ++k)
     a.selfadjointView<Eigen::Lower>().rankUpdate(y.row(conf.indices[static_cast<std::size_t>(k)]).transpose().cast<double>(),
                                                  static_cast<double>(conf.conf[static_cast<std::size_t>(k)]) - 1.0);
@@ -221,9 +273,9 @@ inline bool factor_row_normal_equations(const Eigen::MatrixXd& g, const IalsRows
 /// x ← A_r⁻¹ b_r with b_r = Σ_{j∈row r} c_rj y_j (zero for an empty row):
 /// the exact minimiser of row r's part of HKV eq. (3) for fixed y.
 inline bool solve_row_exact(const Eigen::MatrixXd& g, const IalsRows& conf, std::int32_t r, const RowMatrixF& y,
-                            Eigen::VectorXd& x) {
+                            Eigen::VectorXd& x, double row_reg = 0.0) {
   Eigen::LLT<Eigen::MatrixXd> llt;
-  if (!factor_row_normal_equations(g, conf, r, y, llt)) return false;
+  if (!factor_row_normal_equations(g, conf, r, y, llt, row_reg)) return false;
   Eigen::VectorXd b = Eigen::VectorXd::Zero(y.cols());
   for (std::int64_t k = conf.indptr[r]; k < conf.indptr[r + 1]; ++k)
     b += static_cast<double>(conf.conf[static_cast<std::size_t>(k)]) *
@@ -271,7 +323,11 @@ inline IalsRows transpose_confidence_rows(const IalsRows& conf, std::int32_t col
 /// HKV eq. (3): Σ_{u,i} c_ui (p_ui − x_uᵀy_i)² + λ(Σ‖x_u‖² + Σ‖y_i‖²) over
 /// all user–item pairs, in double, computed without touching the zeros:
 /// Σ_u [x_uᵀYᵀY x_u + Σ_{i∈I_u} ((c−1)(x_uᵀy_i)² − 2c·x_uᵀy_i + c)].
-inline double ials_loss(const IalsRows& conf, const RowMatrixF& x, const RowMatrixF& y, double reg) {
+/// With per-row λ (x_reg for the rows of x, y_reg for those of y, both
+/// given, frequency_scaled_reg) the penalty is Σ_u λ_u‖x_u‖² + Σ_i λ_i‖y_i‖²
+/// instead; one of them alone, or either of the wrong size, is an Error.
+inline double ials_loss(const IalsRows& conf, const RowMatrixF& x, const RowMatrixF& y, double reg,
+                        std::span<const float> x_reg = {}, std::span<const float> y_reg = {}) {
   const Eigen::MatrixXd yty = gramian_plus_reg<double>(y, 0.0);
   double loss = 0.0;
 #pragma omp parallel for reduction(+ : loss) schedule(static)
@@ -285,7 +341,16 @@ inline double ials_loss(const IalsRows& conf, const RowMatrixF& x, const RowMatr
     }
     loss += part;
   }
-  return loss + reg * (x.cast<double>().squaredNorm() + y.cast<double>().squaredNorm());
+  if (x_reg.empty() && y_reg.empty())
+    return loss + reg * (x.cast<double>().squaredNorm() + y.cast<double>().squaredNorm());
+  if (x_reg.size() != static_cast<std::size_t>(x.rows()) || y_reg.size() != static_cast<std::size_t>(y.rows()))
+    throw Error("ials: " + std::to_string(x_reg.size()) + " and " + std::to_string(y_reg.size()) +
+                " row regularizers for " + std::to_string(x.rows()) + " and " + std::to_string(y.rows()) + " rows");
+  for (Eigen::Index u = 0; u < x.rows(); ++u)
+    loss += static_cast<double>(x_reg[static_cast<std::size_t>(u)]) * x.row(u).cast<double>().squaredNorm();
+  for (Eigen::Index i = 0; i < y.rows(); ++i)
+    loss += static_cast<double>(y_reg[static_cast<std::size_t>(i)]) * y.row(i).cast<double>().squaredNorm();
+  return loss;
 }
 
 }  // namespace recfuse
