@@ -93,6 +93,9 @@ void set_rate(benchmark::State& state, double flops_per_iteration) {
 }
 
 // Flops: YᵀY 2·items·f², then per user (steps + 1)·(2f² + 4·|I_u|·f).
+// Second argument 1: each user's own λ_u (reg_exponent ν = 1, Rendle et
+// al. 2022), computed once before the loop as ials's fit does; it adds
+// (steps + 1)·2f flops per user, not counted.
 void BM_ials_cg_half_step_users(benchmark::State& state) {
   const TrainData& d = train_data(state);
   const Eigen::Index f = 64;
@@ -100,10 +103,12 @@ void BM_ials_cg_half_step_users(benchmark::State& state) {
   ConfidenceOptions o;
   o.alpha = 10.0;
   const IalsRows conf = make_confidence_rows(d.by_user, o);
+  const std::vector<float> row_reg =
+      state.range(1) != 0 ? frequency_scaled_reg(conf, d.n_items, 1e-5, 1.0) : std::vector<float>{};
   const RowMatrixF y = random_factors(d.n_items, f);
   RowMatrixF x = random_factors(d.n_users, f);
   for (auto _ : state) {
-    ials_half_step(conf, y, 0.01, IalsSolver::kCg, steps, x);
+    ials_half_step(conf, y, 0.01, IalsSolver::kCg, steps, x, row_reg);
     benchmark::DoNotOptimize(x.data());
   }
   const double ff = static_cast<double>(f);
@@ -223,7 +228,14 @@ void BM_eigen_gemm(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_ials_cg_half_step_users)->ArgName("ml1m")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ials_cg_half_step_users)
+    ->ArgNames({"ml1m", "row_reg"})
+    ->Args({0, 0})
+    ->Args({0, 1})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_bpr_epoch)->ArgNames({"ml1m", "hogwild"})->Args({0, 0})->Args({0, 1})->Args({1, 0})->Args({1, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ease_gram)->ArgName("ml1m")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
