@@ -16,8 +16,9 @@
 // total weight of its squared errors, λ_u = λ·(Σ_i c_ui)^ν over all items
 // and λ_i = λ·(Σ_u c_ui)^ν over all users: the frequency-scaled
 // regularization of Rendle et al., RecSys 2022 (recfuse/ials_solver.hpp).
-// Its weights grow with the catalogue (|I| + α·|I_u| with r = 1), so with
-// ν > 0 the useful λ is far smaller than with ν = 0 (ν = 1: about λ/|I|).
+// Its weights grow with the catalogue (|I| + α·|I_u| for a user with r = 1,
+// |U| + α·|U_i| for an item), so with ν > 0 the useful λ is far smaller
+// than with ν = 0 (ν = 1, small α: about λ/|I| for users, λ/|U| for items).
 // Explanations and the online fold-in use the same λ_u and λ_i, recomputed
 // from the row as it stands (a click raises its row's weight).
 // explain follows HKV §5 ("Explaining recommendations"): with

@@ -79,6 +79,8 @@ TEST_CASE("frequency_scaled_reg: λ_r = λ·(n_other + Σ_j (c_rj − 1))^ν, wo
   CHECK(sq[2] == Approx(0.5 * 9.0));
   CHECK(frequency_scaled_reg(users, 3, 0.5, 0.0).empty());  // ν = 0: the single λ
   CHECK(ials_row_reg(users, 0, 3, 0.5, 0.0) == 0.5);
+  // A λ_r beyond a float is refused, not turned into inf: 0.5·8^50 ≈ 7e44.
+  CHECK_THROWS_WITH(frequency_scaled_reg(users, 3, 0.5, 50.0), Catch::Contains("beyond a float"));
 }
 
 TEST_CASE("ials_half_step with per-row λ: each row's normal equations hold with its own λ_r", "[mf_implicit]") {
@@ -103,7 +105,7 @@ TEST_CASE("ials_half_step with per-row λ: each row's normal equations hold with
   }
   CHECK(hi > 1.5 * lo);          // the rows' λ differ here
   CHECK(worst < 1e-5);           // each row solved with its own λ_r
-  CHECK(worst_single > 1e-3);    // one λ for all (the mean weight's) solves something else
+  CHECK(worst_single > 1e-3);    // one λ for all (≈ the mean weight's) solves something else
   // A row_reg equal for every row is the single λ.
   RowMatrixF x_one = random_factors(d.n_users, 6, 4, 0.1), x_flat = x_one;
   ials_half_step(conf, y, 0.7, IalsSolver::kCholesky, 0, x_one);

@@ -26,8 +26,8 @@
 // pair), i.e. n_other + Σ_{j∈row r} (c_rj − 1), the total weight of row r's
 // squared errors. That is their |I_u| + α₀|I| up to the factor 1/α₀ (HKV's
 // c = 1 + α·r against their observed weight 1 + α₀ and unobserved α₀, with
-// α₀ = 1/α). ν = 0 is HKV's single λ; ν = 1 is Zhou et al.'s weighted-λ
-// in its implicit form. ials_half_step takes the λ_r as `row_reg`
+// α₀ = 1/α). ν = 0 is HKV's single λ; ν = 1 tends to Zhou et al.'s
+// weighted-λ (λ·|I_u|) as α → ∞. ials_half_step takes the λ_r as `row_reg`
 // (frequency_scaled_reg below); empty means λ for every row.
 #pragma once
 
@@ -36,6 +36,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -191,14 +192,19 @@ inline double ials_row_reg(const IalsRows& conf, std::int32_t r, std::int32_t n_
 }
 
 /// The λ_r of every row, for ials_half_step's `row_reg`; empty when ν = 0
-/// (the single λ, HKV eq. 3).
+/// (the single λ, HKV eq. 3). An Error when some λ_r is beyond a float.
 inline std::vector<float> frequency_scaled_reg(const IalsRows& conf, std::int32_t n_other, double reg,
                                                double exponent) {
   std::vector<float> out;
   if (exponent == 0.0) return out;
   out.resize(static_cast<std::size_t>(conf.rows));
-  for (std::int32_t r = 0; r < conf.rows; ++r)
-    out[static_cast<std::size_t>(r)] = static_cast<float>(ials_row_reg(conf, r, n_other, reg, exponent));
+  for (std::int32_t r = 0; r < conf.rows; ++r) {
+    const double lambda = ials_row_reg(conf, r, n_other, reg, exponent);
+    if (!(lambda <= static_cast<double>(std::numeric_limits<float>::max())))
+      throw Error("ials: row " + std::to_string(r) + "'s λ = reg·(Σ_j c_rj)^reg_exponent is " +
+                  std::to_string(lambda) + ", beyond a float; lower reg_exponent, alpha or reg");
+    out[static_cast<std::size_t>(r)] = static_cast<float>(lambda);
+  }
   return out;
 }
 
