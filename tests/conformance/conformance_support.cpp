@@ -130,4 +130,13 @@ std::vector<float> score_pairs(Recommender& r, const std::vector<UserId>& users,
   return out;
 }
 
+float score1(Recommender& r, UserId u, ItemId i) { return score_pairs(r, {u}, {i})[0]; }
+
+TrainData four_by_four(bool explicit_ratings) {
+  return make_train_data(4, 4,
+                         {{0, 0, 5}, {0, 1, 1}, {1, 0, 1}, {1, 1, 5}, {1, 2, 2}, {2, 1, 4},
+                          {2, 2, 2}, {3, 0, 3}, {3, 3, 4}},
+                         explicit_ratings);
+}
+
 }  // namespace recfuse::test

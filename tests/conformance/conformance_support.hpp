@@ -46,4 +46,11 @@ RecommenderPtr fit_algorithm(const std::string& name, const TrainData& data,
 std::vector<float> score_pairs(Recommender& r, const std::vector<UserId>& users,
                                const std::vector<ItemId>& items);
 
+/// score() of the one pair (u, i).
+float score1(Recommender& r, UserId u, ItemId i);
+
+/// Four users, four items, nine ratings 1-5 (implicit unless explicit_ratings):
+///   u0: i0 5, i1 1;  u1: i0 1, i1 5, i2 2;  u2: i1 4, i2 2;  u3: i0 3, i3 4.
+TrainData four_by_four(bool explicit_ratings = false);
+
 }  // namespace recfuse::test

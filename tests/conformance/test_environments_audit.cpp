@@ -17,7 +17,7 @@ using calibrated::CalibratedEnv;
 
 namespace {
 
-CalConfig small_config() {
+CalConfig audit_config() {
   CalConfig c;
   c.factors = 4;
   c.als_iterations = 5;
@@ -36,7 +36,7 @@ CalConfig small_config() {
 TEST_CASE("calibrated's oracle scores stay finite when a click exhausts a genre (fatigue 0)",
           "[calibrated][audit]") {
   const TrainData d = synthetic_train_data();  // 3 genres, every item one or more
-  CalConfig c = small_config();
+  CalConfig c = audit_config();
   c.fatigue = 0.0;
   c.no_click_preference = -2.0;  // clicks are likely
   CalibratedEnv env(c);
@@ -72,7 +72,7 @@ TEST_CASE("calibrated's oracle scores stay finite when a click exhausts a genre 
 TEST_CASE("calibrated's arrival schedule handles the largest declared arrival_steps",
           "[calibrated][audit]") {
   const TrainData d = synthetic_train_data();  // 40 items
-  CalConfig c = small_config();
+  CalConfig c = audit_config();
   c.new_item_fraction = 0.25;  // 10 held back
   c.arrival_steps = 1000000000;
   const calibrated::Catalogue cat(d, c, 5);
@@ -169,7 +169,7 @@ TEST_CASE("interest_evolution's oracle ranks the live sessions mid-batch and ski
 TEST_CASE("calibrated's oracle ranks the live sessions mid-batch and skips the ended ones",
           "[calibrated][audit]") {
   const TrainData d = synthetic_train_data();
-  CalConfig c = small_config();
+  CalConfig c = audit_config();
   c.leave_base = 0.1;  // sessions end at different steps
   CalibratedEnv env(c);
   env.build({1, 1, &d});

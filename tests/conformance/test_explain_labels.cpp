@@ -16,12 +16,7 @@ using namespace recfuse::test;
 
 namespace {
 
-// u0 = {i0,i1}, u1 = {i0,i1,i2}, u2 = {i1,i2}, u3 = {i0,i3}.
-TrainData four_by_four() {
-  return make_train_data(4, 4, {{0, 0, 5}, {0, 1, 1}, {1, 0, 1}, {1, 1, 5}, {1, 2, 2}, {2, 1, 4},
-                                {2, 2, 2}, {3, 0, 3}, {3, 3, 4}},
-                         false);
-}
+// four_by_four(): u0 = {i0,i1}, u1 = {i0,i1,i2}, u2 = {i1,i2}, u3 = {i0,i3}.
 
 /// Dataset ids unlike the dense ones: dense k is "k<100 - k>".
 std::vector<std::string> foreign_ids(std::int32_t n) {

@@ -132,7 +132,7 @@ RecommenderPtr fused_from_registry(const std::string& algo, const std::map<std::
   return r;
 }
 
-struct Case {
+struct LearnedCase {
   std::string algo;
   std::map<std::string, ParamValue> params;
 };
@@ -141,7 +141,7 @@ struct Case {
 
 TEST_CASE("fusion strategies with real children honour the recommender contract", "[fusion][conformance]") {
   const TrainData d = data_with_validation();
-  const std::vector<Case> cases = {
+  const std::vector<LearnedCase> cases = {
       {"score_fusion", {}},
       {"score_fusion", {{"method", std::string("combmnz")}, {"normalization", std::string("rank")}, {"depth", std::int64_t{10}}}},
       {"rank_fusion", {}},
@@ -195,14 +195,14 @@ TEST_CASE("fusion strategies with real children honour the recommender contract"
 
 TEST_CASE("fusion strategies fit and score the same with 1 and 2 threads", "[fusion]") {
   const TrainData d = data_with_validation();
-  const std::vector<Case> cases = {{"stacking", {}},
+  const std::vector<LearnedCase> cases = {{"stacking", {}},
                                    {"stacking", {{"objective", std::string("pointwise")}}},
                                    {"score_fusion", {{"normalization", std::string("rank")}}},
                                    {"rank_fusion", {}}};
   std::vector<UserId> users(static_cast<std::size_t>(d.n_users));
   for (UserId u = 0; u < d.n_users; ++u) users[static_cast<std::size_t>(u)] = u;
   const int before = omp_get_max_threads();
-  for (const Case& c : cases) {
+  for (const LearnedCase& c : cases) {
     INFO(c.algo);
     std::vector<std::vector<float>> rows;
     std::vector<std::vector<std::pair<std::string, double>>> diags;

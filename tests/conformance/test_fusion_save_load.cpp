@@ -119,12 +119,12 @@ Outputs outputs(Recommender& r, std::uint32_t caps, const TrainData& d) {
   return o;
 }
 
-struct Case {
+struct SavedTreeCase {
   Node tree;
   bool rated = false;  // fitted on explicit validation ratings (rating_blend)
 };
 
-std::vector<Case> cases() {
+std::vector<SavedTreeCase> cases() {
   const Node pop{"popularity"}, knn{"item_knn"}, uknn{"user_knn"};
   return {
       {{"score_fusion", {}, {pop, knn}}},
@@ -147,7 +147,7 @@ std::vector<Case> cases() {
 
 TEST_CASE("fusion save/load: a loaded tree scores, acts and reports as the fitted one, for every strategy",
           "[save_load][fusion]") {
-  const std::vector<Case> all = cases();
+  const std::vector<SavedTreeCase> all = cases();
   for (std::size_t c = 0; c < all.size(); ++c) {
     const Node& tree = all[c].tree;
     DYNAMIC_SECTION(tree.plugin << " #" << c) {

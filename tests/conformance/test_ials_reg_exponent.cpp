@@ -26,29 +26,29 @@ using namespace recfuse::test;
 
 namespace {
 
-const double kAlpha = 4.0;
-const double kC = 1.0 + kAlpha;  // every pair's confidence (use_values = false)
+const double kNuAlpha = 4.0;
+const double kNuC = 1.0 + kNuAlpha;  // every pair's confidence (use_values = false)
 
-/// λ·(n_other + |row|·(c − 1))^ν: the weight of a row of `size` pairs, each c = kC.
+/// λ·(n_other + |row|·(c − 1))^ν: the weight of a row of `size` pairs, each c = kNuC.
 double lambda_of(std::size_t size, std::int32_t n_other, double reg, double nu) {
-  return reg * std::pow(static_cast<double>(n_other) + static_cast<double>(size) * (kC - 1.0), nu);
+  return reg * std::pow(static_cast<double>(n_other) + static_cast<double>(size) * (kNuC - 1.0), nu);
 }
 
 IalsRecommender fitted(const TrainData& d, double reg, double nu, std::map<std::string, ParamValue> more = {}) {
-  std::map<std::string, ParamValue> v{{"factors", std::int64_t{6}}, {"reg", reg}, {"alpha", kAlpha},
+  std::map<std::string, ParamValue> v{{"factors", std::int64_t{6}}, {"reg", reg}, {"alpha", kNuAlpha},
                                       {"reg_exponent", nu}, {"iterations", std::int64_t{4}},
                                       {"solver", std::string("cholesky")}};
   for (const auto& [k, x] : more) v[k] = x;
   return fit_ials(d, v, 13);
 }
 
-/// The synthetic data's rows both ways (c = kC) with their λ_r = reg·(w_r)^ν.
+/// The synthetic data's rows both ways (c = kNuC) with their λ_r = reg·(w_r)^ν.
 struct PerRowReg {
   IalsRows by_user, by_item;
   std::vector<float> users, items;
   PerRowReg(const TrainData& d, double reg, double nu) {
     ConfidenceOptions o;
-    o.alpha = kAlpha;
+    o.alpha = kNuAlpha;
     by_user = make_confidence_rows(d.by_user, o);
     by_item = make_confidence_rows(d.by_item, o);
     users = frequency_scaled_reg(by_user, d.n_items, reg, nu);
@@ -86,7 +86,7 @@ TEST_CASE("frequency_scaled_reg: λ_r = λ·(n_other + Σ_j (c_rj − 1))^ν, wo
 TEST_CASE("ials_half_step with per-row λ: each row's normal equations hold with its own λ_r", "[mf_implicit]") {
   const TrainData d = synthetic_train_data();
   ConfidenceOptions o;
-  o.alpha = kAlpha;
+  o.alpha = kNuAlpha;
   const IalsRows conf = make_confidence_rows(d.by_user, o);
   const std::vector<float> row_reg = frequency_scaled_reg(conf, d.n_items, 0.01, 1.0);
   const RowMatrixF y = random_factors(d.n_items, 6, 3, 0.5);
@@ -99,8 +99,8 @@ TEST_CASE("ials_half_step with per-row λ: each row's normal equations hold with
     const double lambda = row_reg[static_cast<std::size_t>(u)];
     CHECK(lambda == Approx(lambda_of(row.size(), d.n_items, 0.01, 1.0)));
     lo = std::min(lo, lambda), hi = std::max(hi, lambda);
-    worst = std::max(worst, gap(row_of(x_chol, u), dense_solve(row, y, kC, lambda)));
-    worst_single = std::max(worst_single, gap(row_of(x_chol, u), dense_solve(row, y, kC, 0.01 * 100.0)));
+    worst = std::max(worst, gap(row_of(x_chol, u), dense_solve(row, y, kNuC, lambda)));
+    worst_single = std::max(worst_single, gap(row_of(x_chol, u), dense_solve(row, y, kNuC, 0.01 * 100.0)));
     CHECK(gap(row_of(x_cg, u), row_of(x_chol, u)) < 1e-4);
   }
   CHECK(hi > 1.5 * lo);          // the rows' λ differ here
@@ -126,7 +126,7 @@ TEST_CASE("ials_loss with per-row λ is the dense loss with Σ λ_u‖x_u‖² +
   for (UserId u = 0; u < d.n_users; ++u) {
     const auto row = row_set(d.by_user, u);
     for (ItemId i = 0; i < d.n_items; ++i) {
-      const double p = row.count(i) ? 1.0 : 0.0, c = row.count(i) ? kC : 1.0;
+      const double p = row.count(i) ? 1.0 : 0.0, c = row.count(i) ? kNuC : 1.0;
       want += c * std::pow(p - xd.row(u).dot(yd.row(i)), 2);
     }
     want += xr[static_cast<std::size_t>(u)] * xd.row(u).squaredNorm();
@@ -170,11 +170,11 @@ TEST_CASE("ials reg_exponent: the fit's last half-step solves item i with λ_i =
     for (ItemId i = 0; i + 1 < d.n_items; ++i) {  // item 39 has no users: a zero row
       const auto users = row_set(d.by_item, i);
       const Eigen::VectorXd got = row_of(r.item_factors(), i);
-      right = std::max(right, gap(got, dense_solve(users, r.user_factors(), kC, lambda_of(users.size(), d.n_users, reg, nu))));
+      right = std::max(right, gap(got, dense_solve(users, r.user_factors(), kNuC, lambda_of(users.size(), d.n_users, reg, nu))));
       // The wrong side's count (n_items) and the plain λ give other rows.
       with_user_count = std::max(with_user_count,
-                                 gap(got, dense_solve(users, r.user_factors(), kC, lambda_of(users.size(), d.n_items, reg, nu))));
-      single = std::max(single, gap(got, dense_solve(users, r.user_factors(), kC, reg)));
+                                 gap(got, dense_solve(users, r.user_factors(), kNuC, lambda_of(users.size(), d.n_items, reg, nu))));
+      single = std::max(single, gap(got, dense_solve(users, r.user_factors(), kNuC, reg)));
     }
     CHECK(right < 1e-5);
     CHECK(with_user_count > 1e-4);
@@ -183,7 +183,7 @@ TEST_CASE("ials reg_exponent: the fit's last half-step solves item i with λ_i =
   }
   // reg_exponent = 0 is HKV's single λ: the same model as leaving it out.
   IalsRecommender plain = fitted(d, 0.1, 0.0);
-  std::map<std::string, ParamValue> v{{"factors", std::int64_t{6}}, {"reg", 0.1}, {"alpha", kAlpha},
+  std::map<std::string, ParamValue> v{{"factors", std::int64_t{6}}, {"reg", 0.1}, {"alpha", kNuAlpha},
                                       {"iterations", std::int64_t{4}}, {"solver", std::string("cholesky")}};
   IalsRecommender unset = fit_ials(d, v, 13);
   CHECK(plain.item_factors() == unset.item_factors());
@@ -205,9 +205,9 @@ TEST_CASE("ials reg_exponent: the fit's first half-step solves user u with λ_u 
     for (UserId u = 0; u < d.n_users; ++u) {
       const auto row = row_set(d.by_user, u);
       const Eigen::VectorXd got = row_of(r.user_factors(), u);
-      right = std::max(right, gap(got, dense_solve(row, y0, kC, lambda_of(row.size(), d.n_items, reg, nu))));
-      with_item_count = std::max(with_item_count, gap(got, dense_solve(row, y0, kC, lambda_of(row.size(), d.n_users, reg, nu))));
-      single = std::max(single, gap(got, dense_solve(row, y0, kC, reg)));
+      right = std::max(right, gap(got, dense_solve(row, y0, kNuC, lambda_of(row.size(), d.n_items, reg, nu))));
+      with_item_count = std::max(with_item_count, gap(got, dense_solve(row, y0, kNuC, lambda_of(row.size(), d.n_users, reg, nu))));
+      single = std::max(single, gap(got, dense_solve(row, y0, kNuC, reg)));
     }
     CHECK(right < 1e-4);
     CHECK(with_item_count > 1e-3);
@@ -229,7 +229,7 @@ TEST_CASE("ials reg_exponent: explain's W^u and the online fold-in use the row's
   std::set<std::int32_t> row = row_set(d.by_user, u);
   const RowMatrixF y0 = r.item_factors();
   // explain: the terms add up to y_iᵀx*_u with u's own λ_u.
-  const Eigen::VectorXd x_star = dense_solve(row, y0, kC, lambda_of(row.size(), d.n_items, reg, nu));
+  const Eigen::VectorXd x_star = dense_solve(row, y0, kNuC, lambda_of(row.size(), d.n_items, reg, nu));
   double sum = 0.0;
   for (const ItemTerm& t : r.contributions(u, 2)) sum += t.value;
   CHECK(sum == Approx(x_star.dot(row_of(y0, 2))).epsilon(1e-9).margin(1e-9));
@@ -250,22 +250,22 @@ TEST_CASE("ials reg_exponent: explain's W^u and the online fold-in use the row's
     auto& ic = items[static_cast<std::size_t>(i)];
     REQUIRE(vr.insert(i).second);  // a new pair: the row's weight grows
     ic.insert(v);
-    const Eigen::VectorXd want_x = dense_solve(vr, y_before, kC, lambda_of(vr.size(), d.n_items, reg, nu));
-    const Eigen::VectorXd stale_x = dense_solve(vr, y_before, kC, lambda_of(vr.size() - 1, d.n_items, reg, nu));
+    const Eigen::VectorXd want_x = dense_solve(vr, y_before, kNuC, lambda_of(vr.size(), d.n_items, reg, nu));
+    const Eigen::VectorXd stale_x = dense_solve(vr, y_before, kNuC, lambda_of(vr.size() - 1, d.n_items, reg, nu));
     REQUIRE(gap(want_x, stale_x) > 1e-4);  // the row's new weight matters at this tolerance
     CHECK(gap(row_of(r.user_factors(), v), want_x) < 1e-5);
-    const Eigen::VectorXd want_y = dense_solve(ic, r.user_factors(), kC, lambda_of(ic.size(), d.n_users, reg, nu));
+    const Eigen::VectorXd want_y = dense_solve(ic, r.user_factors(), kNuC, lambda_of(ic.size(), d.n_users, reg, nu));
     CHECK(gap(row_of(r.item_factors(), i), want_y) < 1e-5);
   }
   // Saved and loaded, the model explains with the same λ_u (from the saved rows).
   std::ostringstream out;
   r.save(out);
-  IalsRecommender loaded(defaults_of<IalsRecommender>({{"factors", std::int64_t{6}}, {"reg", reg}, {"alpha", kAlpha},
+  IalsRecommender loaded(defaults_of<IalsRecommender>({{"factors", std::int64_t{6}}, {"reg", reg}, {"alpha", kNuAlpha},
                                                         {"reg_exponent", nu}}));
   std::istringstream in(out.str());
   loaded.load(in);
   const auto& row_u = users[static_cast<std::size_t>(u)];
-  const Eigen::VectorXd x_u = dense_solve(row_u, r.item_factors(), kC, lambda_of(row_u.size(), d.n_items, reg, nu));
+  const Eigen::VectorXd x_u = dense_solve(row_u, r.item_factors(), kNuC, lambda_of(row_u.size(), d.n_items, reg, nu));
   double loaded_sum = 0.0;
   for (const ItemTerm& t : loaded.contributions(u, 2)) loaded_sum += t.value;
   CHECK(loaded_sum == Approx(x_u.dot(row_of(r.item_factors(), 2))).epsilon(1e-9).margin(1e-9));

@@ -48,8 +48,6 @@ Ranked top(Recommender& r, const TrainData& d, UserId u, int k) {
   return t;
 }
 
-float score1(Recommender& r, UserId u, ItemId i) { return score_pairs(r, {u}, {i})[0]; }
-
 }  // namespace
 
 TEST_CASE("knn fallback: a user without neighbours gets the training popularity order", "[knn]") {

@@ -27,15 +27,6 @@ using namespace recfuse::test;
 
 namespace {
 
-TrainData four_by_four(bool explicit_ratings = false) {
-  return make_train_data(4, 4,
-                         {{0, 0, 5}, {0, 1, 1}, {1, 0, 1}, {1, 1, 5}, {1, 2, 2}, {2, 1, 4},
-                          {2, 2, 2}, {3, 0, 3}, {3, 3, 4}},
-                         explicit_ratings);
-}
-
-float score1(Recommender& r, UserId u, ItemId i) { return score_pairs(r, {u}, {i})[0]; }
-
 const double kRt6 = std::sqrt(6.0);
 const double kRt3 = std::sqrt(3.0);
 

@@ -21,7 +21,7 @@ using namespace recfuse;
 
 namespace {
 
-using Rows = std::vector<std::vector<ItemId>>;
+using IdRows = std::vector<std::vector<ItemId>>;
 
 CsrMatrix csr(std::int32_t cols, const std::vector<std::vector<ItemId>>& rows) { return test::item_rows(cols, rows); }
 
@@ -42,7 +42,7 @@ class ItemScoreRecommender final : public Recommender {
 
 /// evaluate() under the sampled protocol with item scores `scores` (one per
 /// catalogue item), users' training rows `train_rows` and test rows `test_rows`.
-EvalOutput run_sampled(const std::vector<float>& scores, const Rows& train_rows, const Rows& test_rows,
+EvalOutput run_sampled(const std::vector<float>& scores, const IdRows& train_rows, const IdRows& test_rows,
                        std::int32_t negatives, std::vector<std::int32_t> cutoffs,
                        std::uint64_t seed = 1) {
   TrainData train;
@@ -134,7 +134,7 @@ TEST_CASE("sampled protocol: negatives avoid training and test items and follow 
   for (std::size_t i = 0; i < scores.size(); ++i) scores[i] = i >= 150 ? 1000.0f : static_cast<float>(i);
   scores[100] = 501;
   scores[101] = 500;
-  Rows train(1);
+  IdRows train(1);
   for (ItemId i = 150; i < 200; ++i) train[0].push_back(i);
   for (std::uint64_t seed : {1u, 2u, 3u}) {
     // 2 x 70 = 140 of the 148 eligible items: nearly all of them.
@@ -180,7 +180,7 @@ TEST_CASE("sampled protocol: without ties it never ranks a test item lower than 
   std::vector<float> scores(kItems);
   std::iota(scores.begin(), scores.end(), 0.0f);
   std::shuffle(scores.begin(), scores.end(), gen);  // distinct: no ties
-  Rows train(kUsers), test(kUsers);
+  IdRows train(kUsers), test(kUsers);
   for (auto u = 0; u < kUsers; ++u)
     for (ItemId i = 0; i < kItems; ++i) {
       const unsigned r = gen() % 12;
@@ -226,7 +226,7 @@ TEST_CASE("sampled protocol: users scored in several blocks match the full ranki
   std::vector<float> scores(kItems);
   std::iota(scores.begin(), scores.end(), 0.0f);
   const auto t = [](int u) { return static_cast<ItemId>(kItems - 1 - 3 * u); };
-  Rows train(kUsers), test(kUsers);
+  IdRows train(kUsers), test(kUsers);
   for (int u = 0; u < kUsers; ++u) {
     for (int v = kUsers - 1; v >= 0; --v)
       if (v != u) train[static_cast<std::size_t>(u)].push_back(t(v));  // ascending ids

@@ -32,13 +32,12 @@ std::string synthetic_scenario(const std::string& extra, const std::string& tail
          extra + "\n[[algorithms]]\nplugin = \"popularity\"\n" + tail;
 }
 
-std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
 
 /// `recfuse run S -o DIR -q` for `text` written to DIR/../<name>.
 CliResult run_text(const fs::path& dir, const std::string& name, const std::string& text,
                    const std::string& more = "") {
   const fs::path s = write_text(dir, name, text);
-  return run_recfuse("run " + quote(s) + " -o " + quote(dir / ("out-" + name)) + " -q " + more);
+  return run_recfuse("run " + shell_quote(s) + " -o " + shell_quote(dir / ("out-" + name)) + " -q " + more);
 }
 
 /// A ml-100k style u.data of 20 users x 6 items, ratings 1..5, with line
@@ -61,13 +60,6 @@ fs::path write_u_data(const fs::path& dir, int bad_line = 0, const std::string& 
   return dir;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 TEST_CASE("bad input: a MovieLens row the format forbids is an error at file:line, not data") {
@@ -83,12 +75,12 @@ TEST_CASE("bad input: a MovieLens row the format forbids is an error at file:lin
   for (const auto& [name, row] : rows) {
     INFO(name);
     const fs::path d = write_u_data(dir / name, 9, row);
-    const auto r = run_recfuse("data info " + quote(d) + " --format ml-100k");
+    const auto r = run_recfuse("data info " + shell_quote(d) + " --format ml-100k");
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.output, Contains("u.data:9:"));
     CHECK_THAT(r.output, Contains(name.rfind("rating", 0) == 0 ? "rating" : "id is not an integer"));
     // skip_bad_rows counts the row instead (and reads the other 119).
-    const auto skipped = run_recfuse("data info " + quote(d) + " --format ml-100k --skip-bad-rows");
+    const auto skipped = run_recfuse("data info " + shell_quote(d) + " --format ml-100k --skip-bad-rows");
     CHECK(skipped.exit_code == 0);
     auto f = info_fields(skipped.output);
     CHECK(f["skipped"] == "rows  1");
@@ -103,7 +95,7 @@ TEST_CASE("bad input: a MovieLens row the format forbids is an error at file:lin
     write_text(d, "ratings.csv",
                "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,0.5,964981247\r\n"
                "2,1," + rating + ",964982224\r\n");
-    const auto r = run_recfuse("data info " + quote(d) + " --format ml-latest-small");
+    const auto r = run_recfuse("data info " + shell_quote(d) + " --format ml-latest-small");
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.output, Contains("ratings.csv:4:") && Contains("rating"));
   }
@@ -118,7 +110,7 @@ TEST_CASE("bad input: a MovieLens row the format forbids is an error at file:lin
   CHECK(r.exit_code != 0);
   bool named = false;
   for (const auto& e : fs::directory_iterator(dir / "out-s.toml" / "trials"))
-    if (e.path().extension() == ".json") named |= slurp(e.path()).find("u.data:9:") != std::string::npos;
+    if (e.path().extension() == ".json") named |= read_text(e.path()).find("u.data:9:") != std::string::npos;
   CHECK(named);
 }
 
@@ -131,8 +123,8 @@ TEST_CASE("bad input: a UTF-8 byte order mark is not part of the first id") {
              "," + std::to_string(900000000 + u * 10 + i) + "\n";
   write_text(dir, "plain.csv", csv);
   write_text(dir, "bom.csv", "\xEF\xBB\xBF" + csv);
-  const auto plain = run_recfuse("data info " + quote(dir / "plain.csv") + " --format delimited");
-  const auto bom = run_recfuse("data info " + quote(dir / "bom.csv") + " --format delimited");
+  const auto plain = run_recfuse("data info " + shell_quote(dir / "plain.csv") + " --format delimited");
+  const auto bom = run_recfuse("data info " + shell_quote(dir / "bom.csv") + " --format delimited");
   REQUIRE(plain.exit_code == 0);
   REQUIRE(bom.exit_code == 0);
   // With the mark kept, "\xEF\xBB\xBF1" was a sixth user beside "1".
@@ -144,7 +136,7 @@ TEST_CASE("bad input: a UTF-8 byte order mark is not part of the first id") {
   std::string crlf;
   for (char c : csv) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
   write_text(dir, "crlf.csv", crlf + "\r\n\r\n\n");
-  const auto c = run_recfuse("data info " + quote(dir / "crlf.csv") + " --format delimited");
+  const auto c = run_recfuse("data info " + shell_quote(dir / "crlf.csv") + " --format delimited");
   REQUIRE(c.exit_code == 0);
   CHECK(info_fields(c.output)["interactions"] == "20");
   CHECK(info_fields(c.output)["skipped"] == "rows  0");
@@ -154,7 +146,7 @@ TEST_CASE("bad input: a UTF-8 byte order mark is not part of the first id") {
   for (int u = 1; u <= 5; ++u)
     for (int i = 1; i <= 4; ++i) pairs += std::to_string(u) + "," + std::to_string(i) + "\n";
   write_text(dir, "pairs.csv", pairs);
-  const auto p = run_recfuse("data info " + quote(dir / "pairs.csv") + " --format delimited");
+  const auto p = run_recfuse("data info " + shell_quote(dir / "pairs.csv") + " --format delimited");
   INFO(p.output);
   REQUIRE(p.exit_code == 0);
   CHECK(info_fields(p.output)["interactions"] == "20");
@@ -164,7 +156,7 @@ TEST_CASE("bad input: an empty or header-only data file is an error, not an empt
   const auto dir = temp_dir("empty-data");
   fs::create_directories(dir / "ml");
   write_text(dir / "ml", "u.data", "");
-  auto r = run_recfuse("data info " + quote(dir / "ml") + " --format ml-100k");
+  auto r = run_recfuse("data info " + shell_quote(dir / "ml") + " --format ml-100k");
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.output, Contains("u.data: no interactions"));
 
@@ -175,7 +167,7 @@ TEST_CASE("bad input: an empty or header-only data file is an error, not an empt
       "format = \"delimited\"\npath = \"" + (dir / "header.csv").string() + "\"\ncache = false\n"
       "[dataset.delimited]\nheader = true\nrating = 2\ntimestamp = 3\n"
       "[[algorithms]]\nplugin = \"popularity\"\n");
-  r = run_recfuse("run " + quote(s) + " -o " + quote(dir / "out") + " -q");
+  r = run_recfuse("run " + shell_quote(s) + " -o " + shell_quote(dir / "out") + " -q");
   CHECK(r.exit_code != 0);  // was 0: an "ok" trial over no data
 }
 
@@ -303,12 +295,12 @@ TEST_CASE("bad input: the dataset path defaults to the format's usual place, or 
     WARN("shared ml-100k not found; skipping the default-path run");
     return;
   }
-  r = run_recfuse("run " + quote(write_text(dir, "ml.toml",
+  r = run_recfuse("run " + shell_quote(write_text(dir, "ml.toml",
                                              "name = \"p\"\nseeds = [1]\nthreads = 1\n"
                                              "[evaluation]\nbootstrap = 0\n[dataset]\n"
                                              "format = \"ml-100k\"\n[[algorithms]]\n"
                                              "plugin = \"popularity\"\n")) +
-                  " -o " + quote(dir / "ml-out") + " -q");
+                  " -o " + shell_quote(dir / "ml-out") + " -q");
   CHECK(r.exit_code == 0);
 }
 
@@ -341,18 +333,18 @@ TEST_CASE("bad input: a run killed mid-sweep keeps every finished record and res
   // SIGKILL leaves no chance to tidy up: whatever it hit, the records on disk
   // must be complete, and the rerun must reuse them byte for byte.
   const std::string cmd = "env -u RECFUSE_PLUGIN_PATH -u RECFUSE_CACHE " +
-                          quote(recfuse_binary()) + " run " + quote(s) + " -o " + quote(out) +
+                          shell_quote(recfuse_binary()) + " run " + shell_quote(s) + " -o " + shell_quote(out) +
                           " -q >/dev/null 2>&1 & pid=$!; sleep 2; kill -KILL $pid; wait $pid";
   CHECK(std::system(cmd.c_str()) != -1);
   std::map<fs::path, std::string> before;
   if (fs::is_directory(out / "trials"))
     for (const auto& e : fs::directory_iterator(out / "trials"))
-      if (e.path().extension() == ".json") before[e.path()] = slurp(e.path());
-  const auto r = run_recfuse("run " + quote(s) + " -o " + quote(out) + " -q");
+      if (e.path().extension() == ".json") before[e.path()] = read_text(e.path());
+  const auto r = run_recfuse("run " + shell_quote(s) + " -o " + shell_quote(out) + " -q");
   REQUIRE(r.exit_code == 0);
   for (const auto& [file, bytes] : before) {
     INFO(file);
-    CHECK(slurp(file) == bytes);
+    CHECK(read_text(file) == bytes);
   }
   const auto report = read_report(out);
   CHECK(report.at("trials").size() == 12);

@@ -39,13 +39,6 @@ plugin = "popularity"
 plugin = "random"
 )";
 
-std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -117,7 +110,7 @@ TEST_CASE("cli: sweep without recfuse-mpi next to the binary exits 1 and says wh
 TEST_CASE("cli: bad command lines exit 1 and name the command or flag") {
   const auto dir = temp_dir("cli-bad");
   const auto s = write_text(dir, "s.toml", kTiny);
-  const std::string run = "run " + quote(s) + " -o " + quote(dir / "out") + " -q ";
+  const std::string run = "run " + shell_quote(s) + " -o " + shell_quote(dir / "out") + " -q ";
   const std::map<std::string, std::string> cases = {
       {"frobnicate", "recfuse: unknown command 'frobnicate'"},
       {run + "--frobnicate", "recfuse run: unrecognised option '--frobnicate'"},
@@ -130,25 +123,25 @@ TEST_CASE("cli: bad command lines exit 1 and name the command or flag") {
       {run + "--time-limit=-5", "recfuse run: --time-limit must be a finite number >= 0"},
       {run + "--time-limit nan", "recfuse run: --time-limit must be a finite number >= 0"},
       {run + "--time-limit inf", "recfuse run: --time-limit must be a finite number >= 0"},
-      {"run " + quote(dir / "nowhere.toml"), "nowhere.toml"},
+      {"run " + shell_quote(dir / "nowhere.toml"), "nowhere.toml"},
       {"plugins --frobnicate", "recfuse plugins: unrecognised option '--frobnicate'"},
       // A misspelt plugin directory was searched silently (its plugins then
       // "unknown"); --no-cache silently won over --cache-dir.
-      {run + "--plugin-path " + quote(dir / "nowhere"), "recfuse run: --plugin-path " + (dir / "nowhere").string() + ": no such directory"},
-      {run + "--plugin-path " + quote(dir.string() + ":" + (dir / "nowhere").string()),
+      {run + "--plugin-path " + shell_quote(dir / "nowhere"), "recfuse run: --plugin-path " + (dir / "nowhere").string() + ": no such directory"},
+      {run + "--plugin-path " + shell_quote(dir.string() + ":" + (dir / "nowhere").string()),
        "--plugin-path " + (dir / "nowhere").string() + ": no such directory"},
-      {"plugins --plugin-path " + quote(dir / "nowhere"), "recfuse plugins: --plugin-path " + (dir / "nowhere").string() + ": no such directory"},
-      {run + "--no-cache --cache-dir " + quote(dir / "c"), "recfuse run: give --cache-dir or --no-cache, not both"},
+      {"plugins --plugin-path " + shell_quote(dir / "nowhere"), "recfuse plugins: --plugin-path " + (dir / "nowhere").string() + ": no such directory"},
+      {run + "--no-cache --cache-dir " + shell_quote(dir / "c"), "recfuse run: give --cache-dir or --no-cache, not both"},
       // Usage alone did not say what was wrong.
       {"data", "recfuse data: missing subcommand (known: info)"},
-      {"data infos " + quote(dir), "recfuse data: unknown subcommand 'infos' (known: info)"},
+      {"data infos " + shell_quote(dir), "recfuse data: unknown subcommand 'infos' (known: info)"},
       {"data info", "recfuse data info: missing PATH"},
-      {"compare " + quote(dir), "recfuse compare: missing CANDIDATE"},
+      {"compare " + shell_quote(dir), "recfuse compare: missing CANDIDATE"},
       {"compare", "recfuse compare: missing BASELINE and CANDIDATE"},
       // ": cannot read scenario file", naming neither.
-      {"trial --index 0 --record " + quote(dir / "r.json"),
+      {"trial --index 0 --record " + shell_quote(dir / "r.json"),
        "recfuse trial: give --scenario FILE or --default"},
-      {"trial --default --scenario " + quote(s) + " --index 0 --record " + quote(dir / "r.json"),
+      {"trial --default --scenario " + shell_quote(s) + " --index 0 --record " + shell_quote(dir / "r.json"),
        "recfuse trial: give --scenario FILE or --default"},
   };
   for (const auto& [args, message] : cases) {
@@ -172,7 +165,7 @@ TEST_CASE("cli: bad command lines exit 1 and name the command or flag") {
     const auto file = in_the_way.empty() ? out : out / in_the_way;
     if (!in_the_way.empty()) fs::create_directories(out);
     write_text(file.parent_path(), file.filename().string(), "in the way\n");
-    const auto blocked = run_recfuse("run " + quote(s) + " -o " + quote(out));
+    const auto blocked = run_recfuse("run " + shell_quote(s) + " -o " + shell_quote(out));
     INFO(blocked.output);
     CHECK(blocked.exit_code == 1);
     CHECK_THAT(blocked.output, Contains("recfuse run: output directory " + file.string() + ": "));
@@ -186,18 +179,18 @@ TEST_CASE("cli: plugins says so when it finds no plugin library") {
   const auto dir = temp_dir("cli-noplugins");
   fs::create_directories(dir / "bin");
   fs::copy_file(recfuse_binary(), dir / "bin" / "recfuse");
-  auto r = run_shell("env -u RECFUSE_PLUGIN_PATH " + quote(dir / "bin" / "recfuse") + " plugins");
+  auto r = run_shell("env -u RECFUSE_PLUGIN_PATH " + shell_quote(dir / "bin" / "recfuse") + " plugins");
   INFO(r.output);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.output, Contains("recfuse plugins: no plugin library found on the search path "
                                 "(add a directory with --plugin-path or RECFUSE_PLUGIN_PATH)"));
-  r = run_shell("env -u RECFUSE_PLUGIN_PATH " + quote(dir / "bin" / "recfuse") + " plugins --plugin-path " +
-                quote(plugin_dir()));
+  r = run_shell("env -u RECFUSE_PLUGIN_PATH " + shell_quote(dir / "bin" / "recfuse") + " plugins --plugin-path " +
+                shell_quote(plugin_dir()));
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Contains("popularity"));
   // A RECFUSE_PLUGIN_PATH entry that is gone is skipped, as PATH's are, and the listing says so.
-  r = run_shell("RECFUSE_PLUGIN_PATH=" + quote(dir / "gone") + " " + quote(dir / "bin" / "recfuse") +
-                " plugins --plugin-path " + quote(plugin_dir()));
+  r = run_shell("RECFUSE_PLUGIN_PATH=" + shell_quote(dir / "gone") + " " + shell_quote(dir / "bin" / "recfuse") +
+                " plugins --plugin-path " + shell_quote(plugin_dir()));
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Contains("  " + (dir / "gone").string() + "  (no such directory)\n") &&
                            Contains("  " + plugin_dir().string() + "\n"));
@@ -207,7 +200,7 @@ TEST_CASE("cli: -q prints what its help says and a rerun resumes and says so") {
   const auto dir = temp_dir("cli-quiet");
   const auto s = write_text(dir, "s.toml", kTiny);
   const fs::path out = dir / "out";
-  auto r = run_recfuse("run " + quote(s) + " -o " + quote(out) + " -q");
+  auto r = run_recfuse("run " + shell_quote(s) + " -o " + shell_quote(out) + " -q");
   REQUIRE(r.exit_code == 0);
   const auto quiet = lines_of(r.output);
   REQUIRE(quiet.size() == 2);
@@ -217,15 +210,15 @@ TEST_CASE("cli: -q prints what its help says and a rerun resumes and says so") {
   CHECK_THAT(run_recfuse("run --help").output, Contains("print only the summary line and the report location"));
 
   std::map<fs::path, std::string> before;
-  for (const auto& e : fs::directory_iterator(out / "trials")) before[e.path()] = slurp(e.path());
+  for (const auto& e : fs::directory_iterator(out / "trials")) before[e.path()] = read_text(e.path());
   REQUIRE(before.size() == 2);
-  r = run_recfuse("run " + quote(s) + " -o " + quote(out));
+  r = run_recfuse("run " + shell_quote(s) + " -o " + shell_quote(out));
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Contains("resuming: 2 of 2 trials already have records in " +
                                 (out / "trials").string()));
   CHECK_THAT(r.output, Contains("(0 failed, 2 resumed)"));
-  for (const auto& [file, bytes] : before) CHECK(slurp(file) == bytes);
+  for (const auto& [file, bytes] : before) CHECK(read_text(file) == bytes);
   CHECK(read_report(out).at("trials").size() == 2);
 }
 
@@ -248,7 +241,7 @@ TEST_CASE("cli: data info counts the fixtures as they are") {
                             Expected{"seq.txt", "sequence", "3", "4", "7"},
                             Expected{"pairs.txt", "sequence-pairs", "3", "4", "6"}}) {
     INFO(e.path);
-    const auto r = run_recfuse("data info " + quote(fixture("data") / e.path));
+    const auto r = run_recfuse("data info " + shell_quote(fixture("data") / e.path));
     INFO(r.output);
     REQUIRE(r.exit_code == 0);
     auto f = info_fields(r.output);
@@ -257,13 +250,13 @@ TEST_CASE("cli: data info counts the fixtures as they are") {
     CHECK(f["items"] == e.items);
     CHECK(f["interactions"] == e.interactions);
   }
-  const auto ml = run_recfuse("data info " + quote(fixture("data/ml100k-mini"))).output;
+  const auto ml = run_recfuse("data info " + shell_quote(fixture("data/ml100k-mini"))).output;
   CHECK(info_fields(ml)["ratings"] == "mean 3.444");  // 31 / 9
   CHECK_THAT(ml, Contains("per user      min 2, median 2.0, mean 2.25, max 3"));
-  CHECK_THAT(run_recfuse("data info " + quote(fixture("data/implicit-mini"))).output,
+  CHECK_THAT(run_recfuse("data info " + shell_quote(fixture("data/implicit-mini"))).output,
              Contains("source parts  train 6, test 3"));
 
-  const auto missing = run_recfuse("data info " + quote(fixture("data") / "no-such-set"));
+  const auto missing = run_recfuse("data info " + shell_quote(fixture("data") / "no-such-set"));
   CHECK(missing.exit_code == 1);
   CHECK_THAT(missing.output, Contains("no-such-set: dataset not found"));
 }
@@ -275,7 +268,7 @@ TEST_CASE("cli: data info --header reads a delimited file whose first line names
     for (int i = 1; i <= 4; ++i) pairs += std::to_string(u) + "," + std::to_string(i) + "\n";
   write_text(dir, "pairs.csv", pairs);
   // Without a way to say so, the names were a sixth user and a fifth item.
-  auto r = run_recfuse("data info " + quote(dir / "pairs.csv") + " --header");
+  auto r = run_recfuse("data info " + shell_quote(dir / "pairs.csv") + " --header");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   auto f = info_fields(r.output);
@@ -284,7 +277,7 @@ TEST_CASE("cli: data info --header reads a delimited file whose first line names
   CHECK(f["interactions"] == "20");
   CHECK(f["skipped"] == "rows  0");
   // The fixture's header names four columns; a quoted comma stays in its field.
-  r = run_recfuse("data info " + quote(fixture("data/delimited.csv")) + " --header");
+  r = run_recfuse("data info " + shell_quote(fixture("data/delimited.csv")) + " --header");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   f = info_fields(r.output);
@@ -296,17 +289,17 @@ TEST_CASE("cli: data info --header reads a delimited file whose first line names
   CHECK_THAT(run_recfuse("data info --help").output, Contains("--header"));
   // A bad row names data info's own flag, not only the scenario key.
   write_text(dir, "bad.csv", "1,1,4.0\n1,2,oops\n2,1,3.0\n");
-  r = run_recfuse("data info " + quote(dir / "bad.csv"));
+  r = run_recfuse("data info " + shell_quote(dir / "bad.csv"));
   INFO(r.output);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.output, Contains("bad.csv:2:") && Contains("--skip-bad-rows"));
-  r = run_recfuse("data info " + quote(dir / "bad.csv") + " --skip-bad-rows");
+  r = run_recfuse("data info " + shell_quote(dir / "bad.csv") + " --skip-bad-rows");
   CHECK(r.exit_code == 0);
   CHECK(info_fields(r.output)["skipped"] == "rows  1");
   // Tab-separated ratings (u.data's layout) were read as a sequence file: one
   // user per line followed by "items" that were the item, rating and time.
   write_text(dir, "ratings.tsv", "1\t10\t4\t881250949\n1\t11\t3\t881250950\n2\t10\t5\t881250951\n");
-  r = run_recfuse("data info " + quote(dir / "ratings.tsv"));
+  r = run_recfuse("data info " + shell_quote(dir / "ratings.tsv"));
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   f = info_fields(r.output);

@@ -41,13 +41,6 @@ const json& trial_named(const json& report, const std::string& algorithm) {
   return none;
 }
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string plugin_args() { return " --plugin-path " + bad_plugin_dir().string() + " --no-cache"; }
 
 /// Runs a three-trial scenario (popularity, test_good, random) into
@@ -91,7 +84,7 @@ TEST_CASE("crashing and throwing plugins become failed records, the run goes on"
   CHECK_THAT(thr.at("error").get<std::string>(), Catch::Contains("boom in fit"));
   CHECK(trial_named(report, "popularity").at("status") == "ok");
   CHECK(trial_named(report, "good").at("status") == "ok");
-  const std::string md = slurp(dir / "out" / "report.md");
+  const std::string md = read_text(dir / "out" / "report.md");
   CHECK_THAT(md, Catch::Contains("boom in fit"));
   // The record the sweep wrote for the crashed trial carries this build's
   // provenance, so a rerun keeps it (--retry-failed would rerun it).
@@ -123,14 +116,14 @@ TEST_CASE("a rerun resumes: trials with a record are not run again") {
   const auto s = dir / "s.toml";
   const auto out = dir / "out";
   // Simulate a run killed after two trials: one record is missing.
-  const std::string kept = slurp(records[0]);
+  const std::string kept = read_text(records[0]);
   std::filesystem::remove(records[1]);
   auto r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("resuming: 2 of 3"));
   CHECK(std::filesystem::exists(records[1]));
-  CHECK(slurp(records[0]) == kept);  // untouched, not rerun
+  CHECK(read_text(records[0]) == kept);  // untouched, not rerun
   CHECK(read_report(out).at("trials").size() == 3);
 }
 
@@ -139,7 +132,7 @@ TEST_CASE("a rerun reuses only records of this build: others run again and move 
   const std::vector<std::filesystem::path> records = run_three(dir);
   const auto s = dir / "s.toml";
   const auto out = dir / "out";
-  json own = json::parse(slurp(records[0]));
+  json own = json::parse(read_text(records[0]));
   REQUIRE(own.contains("provenance"));
   const json expected = own.at("provenance");
   CHECK(!expected.at("recfuse").get<std::string>().empty());
@@ -150,10 +143,10 @@ TEST_CASE("a rerun reuses only records of this build: others run again and move 
   other["provenance"]["plugins"].begin().value() = "0.0.1 another build";
   other["metrics"] = json::object();  // a result the report must not show
   write_text(records[0].parent_path(), records[0].filename().string(), other.dump(1));
-  json legacy = json::parse(slurp(records[1]));
+  json legacy = json::parse(read_text(records[1]));
   legacy.erase("provenance");
   write_text(records[1].parent_path(), records[1].filename().string(), legacy.dump(1));
-  const std::string kept = slurp(records[2]);
+  const std::string kept = read_text(records[2]);
 
   auto r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
   INFO(r.output);
@@ -161,17 +154,17 @@ TEST_CASE("a rerun reuses only records of this build: others run again and move 
   CHECK_THAT(r.output, Catch::Contains("superseded: 2 record(s)"));
   CHECK_THAT(r.output, Catch::Contains("came from another build"));
   CHECK_THAT(r.output, Catch::Contains("resuming: 1 of 3"));
-  CHECK(slurp(records[2]) == kept);  // this build's record is not rerun
+  CHECK(read_text(records[2]) == kept);  // this build's record is not rerun
   // The old records are kept, unchanged, beside the new ones.
   const auto aside = out / "trials" / "superseded";
-  CHECK(json::parse(slurp(aside / records[0].filename())) == other);
-  CHECK(json::parse(slurp(aside / records[1].filename())) == legacy);
+  CHECK(json::parse(read_text(aside / records[0].filename())) == other);
+  CHECK(json::parse(read_text(aside / records[1].filename())) == legacy);
   for (int k = 0; k < 2; ++k) {
-    const json fresh = json::parse(slurp(records[static_cast<std::size_t>(k)]));
+    const json fresh = json::parse(read_text(records[static_cast<std::size_t>(k)]));
     CHECK(fresh.at("status") == "ok");
     CHECK(fresh.at("provenance").at("recfuse") == expected.at("recfuse"));
   }
-  CHECK(json::parse(slurp(records[0])).at("provenance") == expected);
+  CHECK(json::parse(read_text(records[0])).at("provenance") == expected);
   const json report = read_report(out);
   REQUIRE(report.at("trials").size() == 3);
   for (const auto& t : report.at("trials")) CHECK(!t.at("metrics").empty());
@@ -187,15 +180,15 @@ TEST_CASE("a rerun reuses only records of this build: others run again and move 
   // The message names what differs: here the plugin libraries only.
   CHECK_THAT(r.output, Catch::Contains("(first: other plugin libraries: {"));
   const std::string id = records[0].stem().string();
-  CHECK(json::parse(slurp(aside / (id + ".json"))) == other);
-  CHECK(json::parse(slurp(aside / (id + ".1.json"))) == other);
+  CHECK(json::parse(read_text(aside / (id + ".json"))) == other);
+  CHECK(json::parse(read_text(aside / (id + ".1.json"))) == other);
   CHECK(std::filesystem::exists(aside / (id + ".1.log")));
   // A file that is not a readable record is set aside too, not deleted.
   write_text(records[1].parent_path(), records[1].filename().string(), "{ torn");
   r = run_recfuse("run " + s.string() + " --output " + out.string() + plugin_args());
   CHECK_THAT(r.output, Catch::Contains("cannot read as the record"));
-  CHECK(slurp(aside / (records[1].stem().string() + ".1.json")) == "{ torn");
-  CHECK(json::parse(slurp(records[1])).at("status") == "ok");
+  CHECK(read_text(aside / (records[1].stem().string() + ".1.json")) == "{ torn");
+  CHECK(json::parse(read_text(records[1])).at("status") == "ok");
 }
 
 TEST_CASE("a plugin rebuilt during the run: the trial that loaded it fails and its record is set aside") {
@@ -239,8 +232,8 @@ TEST_CASE("a plugin rebuilt during the run: the trial that loaded it fails and i
   // The failed record carries no provenance, so the next run retries it;
   // the child's own record is kept aside, with the hash it loaded.
   const std::string id = good.at("trial_id").get<std::string>();
-  CHECK_FALSE(json::parse(slurp(out / "trials" / (id + ".json"))).contains("provenance"));
-  const json aside = json::parse(slurp(out / "trials" / "superseded" / (id + ".json")));
+  CHECK_FALSE(json::parse(read_text(out / "trials" / (id + ".json"))).contains("provenance"));
+  const json aside = json::parse(read_text(out / "trials" / "superseded" / (id + ".json")));
   CHECK(aside.at("status") == "ok");
   CHECK(aside.at("provenance").at("plugins").contains("test_good"));
   // One build throughout: the slow trial is resumed, good runs again.
@@ -267,23 +260,23 @@ TEST_CASE("a rerun reuses only records of the same data: an edited dataset or fo
   for (const auto& e : std::filesystem::directory_iterator(dir / "out" / "trials"))
     if (e.is_regular_file()) records.push_back(e.path());
   REQUIRE(records.size() == 1);
-  const json first = json::parse(slurp(records[0]));
+  const json first = json::parse(read_text(records[0]));
   REQUIRE(first.at("provenance").contains("data"));
   r = run_recfuse(args);
   CHECK_THAT(r.output, Catch::Contains("resuming: 1 of 1"));
   // The fold's test file changes (one rating): the record is of other data.
-  std::string fold = slurp(data / "u1.test");
+  std::string fold = read_text(data / "u1.test");
   REQUIRE(fold.find("2\t5\t4\t90") != std::string::npos);
   fold.replace(fold.find("2\t5\t4\t90"), 8, "2\t5\t5\t90");
   write_text(data, "u1.test", fold);
   r = run_recfuse(args);
   CHECK_THAT(r.output, Catch::Contains("superseded: 1 record(s)"));
-  const json second = json::parse(slurp(records[0]));
+  const json second = json::parse(read_text(records[0]));
   CHECK(second.at("status") == "ok");
   CHECK(second.at("provenance").at("data") != first.at("provenance").at("data"));
   CHECK(second.at("provenance").at("plugins") == first.at("provenance").at("plugins"));
   // So does one of the dataset's own files (a zip code no reader uses).
-  std::string users = slurp(data / "u.user");
+  std::string users = read_text(data / "u.user");
   users.back() == '\n' ? users.insert(users.size() - 1, "0") : users.append("0");
   write_text(data, "u.user", users);
   r = run_recfuse(args);

@@ -2,9 +2,10 @@
 // with each error's exact file:line:column and wording.
 #include <catch2/catch.hpp>
 
-#include "scenario/scenario.hpp"
+#include "scenario_test_support.hpp"
 
 using namespace recfuse;
+using namespace recfuse::test;
 
 namespace {
 
@@ -17,8 +18,6 @@ std::string with_compare(const std::string& value) {
          "[[algorithms]]\nplugin = \"bpr\"\ngrid = { lr = [0.05, 0.1] }\n"
          "[[algorithms]]\nplugin = \"popularity\"\n";
 }
-
-Scenario parse(const std::string& text) { return parse_scenario(text, "s.toml"); }
 
 }  // namespace
 

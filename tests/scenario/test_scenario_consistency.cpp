@@ -5,20 +5,10 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "scenario/scenario.hpp"
+#include "scenario_test_support.hpp"
 
 using namespace recfuse;
-
-namespace {
-
-Scenario parse(const std::string& text) { return parse_scenario(text, "s.toml"); }
-
-// `body` from line 2 on, then one algorithm.
-std::string with_algo(const std::string& body) {
-  return "name = \"t\"\n" + body + "\n[[algorithms]]\nplugin = \"p\"\n";
-}
-
-}  // namespace
+using namespace recfuse::test;
 
 TEST_CASE("scenario: a grid value equal as a number to another is listed twice", "[scenario]") {
   // A float parameter reads 10 as 10.0 (an int one refuses 10.0): the same

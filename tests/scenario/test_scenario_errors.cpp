@@ -1,9 +1,10 @@
 // Every kind of scenario error, with its exact file:line:column and wording.
 #include <catch2/catch.hpp>
 
-#include "scenario/scenario.hpp"
+#include "scenario_test_support.hpp"
 
 using namespace recfuse;
+using namespace recfuse::test;
 
 namespace {
 
@@ -11,9 +12,6 @@ namespace {
 // two lines, so the case's first line is line 3.
 std::string doc(const std::string& body) {
   return "name = \"t\"\n[[algorithms]]\n" + body;
-}
-std::string with_algo(const std::string& body) {
-  return "name = \"t\"\n" + body + "\n[[algorithms]]\nplugin = \"p\"\n";
 }
 
 }  // namespace

@@ -4,20 +4,14 @@
 // carries; data/splits.cpp still checks the data itself).
 #include <catch2/catch.hpp>
 
-#include "scenario/scenario.hpp"
+#include "scenario_test_support.hpp"
 
 using namespace recfuse;
+using namespace recfuse::test;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
 namespace {
-
-Scenario parse(const std::string& text) { return parse_scenario(text, "s.toml"); }
-
-// `body` from line 2 on, then one algorithm.
-std::string with_algo(const std::string& body) {
-  return "name = \"t\"\n" + body + "\n[[algorithms]]\nplugin = \"p\"\n";
-}
 
 std::string dataset(const std::string& format, const std::string& extra = "") {
   return "[dataset]\nformat = \"" + format + "\"\npath = \"x\"\n" + extra;

@@ -58,6 +58,8 @@ std::filesystem::path write_text(const std::filesystem::path& dir, const std::st
   return dir / name;
 }
 
+std::string shell_quote(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
 std::string read_text(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

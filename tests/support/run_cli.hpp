@@ -14,6 +14,8 @@ struct CliResult {
   std::string output;  // stdout and stderr together
 };
 
+/// `p` in single quotes, for a shell command line (paths here hold no quote).
+std::string shell_quote(const std::filesystem::path& p);
 /// Runs `recfuse <args>` (args already shell-quoted where needed).
 CliResult run_recfuse(const std::string& args);
 /// Runs the shell command `command` (stderr joined to stdout).
