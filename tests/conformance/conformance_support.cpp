@@ -130,6 +130,14 @@ std::vector<float> score_pairs(Recommender& r, const std::vector<UserId>& users,
   return out;
 }
 
+std::vector<float> all_scores(Recommender& r, std::int32_t n_users) {
+  std::vector<UserId> users(static_cast<std::size_t>(n_users));
+  for (std::int32_t u = 0; u < n_users; ++u) users[static_cast<std::size_t>(u)] = u;
+  std::vector<float> out(users.size() * static_cast<std::size_t>(r.n_items()));
+  r.score_all(users, out);
+  return out;
+}
+
 float score1(Recommender& r, UserId u, ItemId i) { return score_pairs(r, {u}, {i})[0]; }
 
 TrainData four_by_four(bool explicit_ratings) {

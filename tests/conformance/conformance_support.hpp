@@ -46,6 +46,9 @@ RecommenderPtr fit_algorithm(const std::string& name, const TrainData& data,
 std::vector<float> score_pairs(Recommender& r, const std::vector<UserId>& users,
                                const std::vector<ItemId>& items);
 
+/// score_all() of users 0..n_users-1: n_users rows of r.n_items() scores.
+std::vector<float> all_scores(Recommender& r, std::int32_t n_users);
+
 /// score() of the one pair (u, i).
 float score1(Recommender& r, UserId u, ItemId i);
 

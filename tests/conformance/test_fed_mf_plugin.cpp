@@ -8,7 +8,6 @@
 
 #include <cmath>
 #include <map>
-#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,14 +28,6 @@ const Values kSmall{{"factors", std::int64_t{6}}, {"rounds", std::int64_t{8}}, {
 Values with(Values v, const Values& more) {
   for (const auto& [k, x] : more) v[k] = x;
   return v;
-}
-
-std::vector<float> all_scores(Recommender& r, std::int32_t n_users) {
-  std::vector<UserId> users(static_cast<std::size_t>(n_users));
-  std::iota(users.begin(), users.end(), 0);
-  std::vector<float> out(users.size() * static_cast<std::size_t>(r.n_items()));
-  r.score_all(users, out);
-  return out;
 }
 
 std::map<std::string, double> diagnostics_of(const Recommender& r) {

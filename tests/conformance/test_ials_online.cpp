@@ -26,7 +26,7 @@ namespace {
 
 const double kReg = 0.1, kAlpha = 4.0;
 
-IalsRecommender fitted(const TrainData& d, const std::string& online, std::map<std::string, ParamValue> more = {}) {
+IalsRecommender fitted_online(const TrainData& d, const std::string& online, std::map<std::string, ParamValue> more = {}) {
   std::map<std::string, ParamValue> v{{"factors", std::int64_t{6}}, {"reg", kReg}, {"alpha", kAlpha},
                                       {"iterations", std::int64_t{4}}, {"online_updates", online}};
   for (const auto& [k, x] : more) v[k] = x;
@@ -54,7 +54,7 @@ TEST_CASE("ials refuses an unknown online_updates", "[mf_implicit][online]") {
 
 TEST_CASE("ials with online_updates none learns nothing online", "[mf_implicit][online]") {
   const TrainData d = synthetic_train_data();
-  IalsRecommender r = fitted(d, "none");
+  IalsRecommender r = fitted_online(d, "none");
   const std::vector<float> before = all_scores(r);
   Clicks fb;
   fb.add(2, unseen(d, 2), 39);
@@ -69,7 +69,7 @@ TEST_CASE("ials user updates re-solve x_u exactly on the extended row and change
   for (const char* confidence : {"linear", "log"}) {
     INFO("confidence " << confidence);
     const double c = std::string(confidence) == "log" ? 1.0 + kAlpha * std::log1p(1.0 / 0.5) : 1.0 + kAlpha;
-    IalsRecommender r = fitted(d, "user", {{"confidence", std::string(confidence)}, {"epsilon", 0.5}});
+    IalsRecommender r = fitted_online(d, "user", {{"confidence", std::string(confidence)}, {"epsilon", 0.5}});
     const RowMatrixF x0 = r.user_factors(), y0 = r.item_factors();
     const UserId a = 3, b = 8, z = 12;
     const ItemId ia = unseen(d, a), ib = unseen(d, b);
@@ -98,7 +98,7 @@ TEST_CASE("ials user updates re-solve x_u exactly on the extended row and change
 
 TEST_CASE("ials user updates: a repeated click keeps the row and re-solves it exactly", "[mf_implicit][online]") {
   const TrainData d = synthetic_train_data();
-  IalsRecommender r = fitted(d, "user", {{"use_values", true}});
+  IalsRecommender r = fitted_online(d, "user", {{"use_values", true}});
   const UserId u = 4;
   const ItemId seen = d.by_user.row(u)[0];
   Clicks fb;
@@ -121,7 +121,7 @@ TEST_CASE("ials user_item updates re-solve x_u, then y_i against the new x_u, wi
           "[mf_implicit][online]") {
   const TrainData d = synthetic_train_data();
   const double c = 1.0 + kAlpha;
-  IalsRecommender r = fitted(d, "user_item");
+  IalsRecommender r = fitted_online(d, "user_item");
   std::vector<std::set<std::int32_t>> users(static_cast<std::size_t>(d.n_users)), items(static_cast<std::size_t>(d.n_items));
   for (UserId u = 0; u < d.n_users; ++u) users[static_cast<std::size_t>(u)] = row_set(d.by_user, u);
   for (ItemId i = 0; i < d.n_items; ++i) items[static_cast<std::size_t>(i)] = row_set(d.by_item, i);
@@ -154,7 +154,7 @@ TEST_CASE("ials saved after observe loads to the same model, bit for bit", "[mf_
   const TrainData d = synthetic_train_data();
   for (const char* online : {"user", "user_item"}) {
     INFO("online_updates " << online);
-    IalsRecommender r = fitted(d, online);
+    IalsRecommender r = fitted_online(d, online);
     Clicks fb;
     fb.add(3, unseen(d, 3), 0);
     fb.add(9, unseen(d, 9), 0);
@@ -188,7 +188,7 @@ TEST_CASE("ials online updates give the same model for any thread count", "[mf_i
     for (ItemId i = 0; i < 600; ++i)
       if (rng.uniform() < 0.05) pairs.push_back({u, i});
   const TrainData d = make_train_data(200, 600, pairs, false);
-  IalsRecommender fit = fitted(d, "user_item", {{"factors", std::int64_t{48}}});
+  IalsRecommender fit = fitted_online(d, "user_item", {{"factors", std::int64_t{48}}});
   std::stringstream file;
   fit.save(file);
   const int before = omp_get_max_threads();

@@ -34,7 +34,7 @@ double lambda_of(std::size_t size, std::int32_t n_other, double reg, double nu) 
   return reg * std::pow(static_cast<double>(n_other) + static_cast<double>(size) * (kNuC - 1.0), nu);
 }
 
-IalsRecommender fitted(const TrainData& d, double reg, double nu, std::map<std::string, ParamValue> more = {}) {
+IalsRecommender fitted_nu(const TrainData& d, double reg, double nu, std::map<std::string, ParamValue> more = {}) {
   std::map<std::string, ParamValue> v{{"factors", std::int64_t{6}}, {"reg", reg}, {"alpha", kNuAlpha},
                                       {"reg_exponent", nu}, {"iterations", std::int64_t{4}},
                                       {"solver", std::string("cholesky")}};
@@ -165,7 +165,7 @@ TEST_CASE("ials reg_exponent: the fit's last half-step solves item i with λ_i =
   for (const double nu : {0.5, 1.0}) {
     INFO("reg_exponent " << nu);
     const double reg = nu == 1.0 ? 0.01 : 0.1;
-    IalsRecommender r = fitted(d, reg, nu);
+    IalsRecommender r = fitted_nu(d, reg, nu);
     double right = 0.0, with_user_count = 0.0, single = 0.0;
     for (ItemId i = 0; i + 1 < d.n_items; ++i) {  // item 39 has no users: a zero row
       const auto users = row_set(d.by_item, i);
@@ -182,7 +182,7 @@ TEST_CASE("ials reg_exponent: the fit's last half-step solves item i with λ_i =
     CHECK(r.item_factors().row(39).isZero());
   }
   // reg_exponent = 0 is HKV's single λ: the same model as leaving it out.
-  IalsRecommender plain = fitted(d, 0.1, 0.0);
+  IalsRecommender plain = fitted_nu(d, 0.1, 0.0);
   std::map<std::string, ParamValue> v{{"factors", std::int64_t{6}}, {"reg", 0.1}, {"alpha", kNuAlpha},
                                       {"iterations", std::int64_t{4}}, {"solver", std::string("cholesky")}};
   IalsRecommender unset = fit_ials(d, v, 13);
@@ -198,7 +198,7 @@ TEST_CASE("ials reg_exponent: the fit's first half-step solves user u with λ_u 
   for (const char* solver : {"cholesky", "cg"}) {
     INFO("solver " << solver);
     const double reg = 0.01, nu = 1.0;
-    IalsRecommender r = fitted(d, reg, nu, {{"iterations", std::int64_t{1}}, {"solver", std::string(solver)},
+    IalsRecommender r = fitted_nu(d, reg, nu, {{"iterations", std::int64_t{1}}, {"solver", std::string(solver)},
                                             {"cg_steps", std::int64_t{50}}});
     const RowMatrixF y0 = random_factors(d.n_items, 6, derive_seed(13, "ials_item"), 0.01);
     double right = 0.0, with_item_count = 0.0, single = 0.0;
@@ -224,7 +224,7 @@ TEST_CASE("ials reg_exponent: explain's W^u and the online fold-in use the row's
           "[mf_implicit][explain][online]") {
   const TrainData d = synthetic_train_data();
   const double reg = 0.02, nu = 1.0;
-  IalsRecommender r = fitted(d, reg, nu, {{"online_updates", std::string("user_item")}});
+  IalsRecommender r = fitted_nu(d, reg, nu, {{"online_updates", std::string("user_item")}});
   const UserId u = 5;
   std::set<std::int32_t> row = row_set(d.by_user, u);
   const RowMatrixF y0 = r.item_factors();

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <limits>
-#include <numeric>
 
 #include "conformance_support.hpp"
 
@@ -12,14 +11,6 @@ using namespace recfuse;
 using namespace recfuse::test;
 
 namespace {
-
-std::vector<float> all_scores(Recommender& r, std::int32_t n_users, std::int32_t n_items) {
-  std::vector<UserId> users(static_cast<std::size_t>(n_users));
-  std::iota(users.begin(), users.end(), 0);
-  std::vector<float> out(users.size() * static_cast<std::size_t>(n_items));
-  r.score_all(users, out);
-  return out;
-}
 
 const std::map<std::string, ParamValue> kSmall{{"epochs", std::int64_t{2}}, {"hidden", std::int64_t{8}},
                                                {"maxlen", std::int64_t{10}}};
@@ -41,9 +32,9 @@ TEST_CASE("sasrec fits deterministically and scores single users as in blocks", 
   auto a = fit_algorithm("sasrec", d, kSmall, 5);
   auto b = fit_algorithm("sasrec", d, kSmall, 5);
   auto c = fit_algorithm("sasrec", d, kSmall, 6);
-  const auto sa = all_scores(*a, d.n_users, d.n_items);
-  CHECK(sa == all_scores(*b, d.n_users, d.n_items));
-  CHECK(sa != all_scores(*c, d.n_users, d.n_items));
+  const auto sa = all_scores(*a, d.n_users);
+  CHECK(sa == all_scores(*b, d.n_users));
+  CHECK(sa != all_scores(*c, d.n_users));
   // Row 7 of the block equals user 7 scored alone (same forward pass, same GEMM row).
   std::vector<float> one(static_cast<std::size_t>(d.n_items));
   a->score_all(std::vector<UserId>{7}, one);
@@ -66,7 +57,7 @@ TEST_CASE("sasrec appends validation items to the input, and never recommends th
   auto without_params = kSmall;
   without_params["append_validation"] = false;
   auto without = fit_algorithm("sasrec", d, without_params, 5);
-  const auto sw = all_scores(*with, d.n_users, d.n_items), so = all_scores(*without, d.n_users, d.n_items);
+  const auto sw = all_scores(*with, d.n_users), so = all_scores(*without, d.n_users);
   const auto n = static_cast<std::size_t>(d.n_items);
   // Same parameters (validation is not trained on): users 0 and 3 score identically,
   // user 2, whose input now ends with item 39, does not.

@@ -19,14 +19,6 @@ using namespace recfuse::test;
 
 namespace {
 
-std::vector<float> all_scores(Recommender& r, std::int32_t n_users) {
-  std::vector<UserId> users(static_cast<std::size_t>(n_users));
-  for (std::int32_t u = 0; u < n_users; ++u) users[static_cast<std::size_t>(u)] = u;
-  std::vector<float> out(users.size() * static_cast<std::size_t>(r.n_items()));
-  r.score_all(users, out);
-  return out;
-}
-
 std::string saved(const Recommender& r) {
   std::ostringstream out;
   r.save(out);

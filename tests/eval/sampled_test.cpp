@@ -23,8 +23,6 @@ namespace {
 
 using IdRows = std::vector<std::vector<ItemId>>;
 
-CsrMatrix csr(std::int32_t cols, const std::vector<std::vector<ItemId>>& rows) { return test::item_rows(cols, rows); }
-
 /// Every user gives item i the score s[i].
 class ItemScoreRecommender final : public Recommender {
  public:
@@ -48,7 +46,7 @@ EvalOutput run_sampled(const std::vector<float>& scores, const IdRows& train_row
   TrainData train;
   train.n_users = static_cast<std::int32_t>(train_rows.size());
   train.n_items = static_cast<std::int32_t>(scores.size());
-  train.by_user = csr(train.n_items, train_rows);
+  train.by_user = test::item_rows(train.n_items, train_rows);
   ItemScoreRecommender rec(scores);
   rec.fit(train, FitContext{});
   EvaluationSpec spec;
@@ -56,7 +54,7 @@ EvalOutput run_sampled(const std::vector<float>& scores, const IdRows& train_row
   spec.sampled_negatives = negatives;
   spec.cutoffs = std::move(cutoffs);
   spec.metrics = {"hr", "mrr", "ndcg", "recall", "precision"};
-  return evaluate(rec, train, csr(train.n_items, test_rows), spec, false, seed);
+  return evaluate(rec, train, test::item_rows(train.n_items, test_rows), spec, false, seed);
 }
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();

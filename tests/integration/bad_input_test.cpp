@@ -32,7 +32,6 @@ std::string synthetic_scenario(const std::string& extra, const std::string& tail
          extra + "\n[[algorithms]]\nplugin = \"popularity\"\n" + tail;
 }
 
-
 /// `recfuse run S -o DIR -q` for `text` written to DIR/../<name>.
 CliResult run_text(const fs::path& dir, const std::string& name, const std::string& text,
                    const std::string& more = "") {
