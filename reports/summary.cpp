@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -69,6 +70,9 @@ std::string test_set_key(const json& trial, std::size_t index) {
 }
 
 double sample_sd(const std::vector<double>& v) {
+  // Equal values have sd 0 exactly; their computed mean need not equal
+  // them ((x + x + x) / 3 != x for most x), which would leave ~1e-18.
+  if (std::adjacent_find(v.begin(), v.end(), std::not_equal_to<>()) == v.end()) return 0;
   const double mu = mean(v);
   double ss = 0;
   for (double x : v) ss += (x - mu) * (x - mu);

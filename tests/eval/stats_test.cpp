@@ -172,6 +172,15 @@ TEST_CASE("student t: known quantiles and CDF values", "[eval][stats]") {
   CHECK(student_t_two_sided_p(INFINITY, 7) == 0);
   // Large df tends to the normal.
   CHECK(student_t_quantile(0.975, 1e7) == Approx(1.959964).margin(1e-5));
+  // Past df = 1e6 the normal: no jump at the switch, and no breakdown at a
+  // df that only rounding produced (1e61 once gave a quantile of 1e20).
+  CHECK(student_t_two_sided_p(1.96, 1e6) == Approx(student_t_two_sided_p(1.96, 1.000001e6)).margin(1e-6));
+  CHECK(student_t_two_sided_p(1.96, 1e6) == Approx(0.0499958).margin(1e-6));
+  for (double df : {1e7, 1e12, 1e30, 1e61, 1e300}) {
+    INFO("df " << df);
+    CHECK(student_t_quantile(0.975, df) == Approx(1.959964).margin(1e-6));
+    CHECK(student_t_two_sided_p(3.0, df) == Approx(std::erfc(3.0 / std::sqrt(2.0))).epsilon(1e-12));
+  }
   CHECK(normal_cdf(1.959964) == Approx(0.975).margin(1e-7));
   CHECK(std::isnan(student_t_quantile(1.5, 3)));
 }
