@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -67,16 +66,6 @@ std::string single_trial_ci(const json& block) {
 std::string test_set_key(const json& trial, std::size_t index) {
   const json& sha = child(child(trial, "dataset"), "test_sha256");
   return sha.is_string() ? "sha:" + sha.get<std::string>() : "trial:" + std::to_string(index);
-}
-
-double sample_sd(const std::vector<double>& v) {
-  // Equal values have sd 0 exactly; their computed mean need not equal
-  // them ((x + x + x) / 3 != x for most x), which would leave ~1e-18.
-  if (std::adjacent_find(v.begin(), v.end(), std::not_equal_to<>()) == v.end()) return 0;
-  const double mu = mean(v);
-  double ss = 0;
-  for (double x : v) ss += (x - mu) * (x - mu);
-  return std::sqrt(ss / static_cast<double>(v.size() - 1));
 }
 
 // Summary of one metric over the ok trials of one algorithm.

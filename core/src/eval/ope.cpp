@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "eval/stats.hpp"
 #include "recfuse/types.hpp"
 
 namespace recfuse {
@@ -39,10 +40,8 @@ void mean_with_se(std::span<const double> terms, OpeEstimate& e) {
   double mean = 0;
   for (double t : terms) mean += t;
   mean /= n;
-  double ss = 0;
-  for (double t : terms) ss += (t - mean) * (t - mean);
   e.value = terms.empty() ? kNaN : mean;
-  e.std_error = terms.size() < 2 ? kNaN : std::sqrt(ss / (n - 1) / n);
+  e.std_error = sample_sd(terms) / std::sqrt(n);  // NaN below two terms
 }
 
 void finish(OpeEstimate& e, std::span<const double> w) {

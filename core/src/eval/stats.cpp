@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -99,6 +100,15 @@ double significant_digits(double x, int digits) {
 }  // namespace
 
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+
+double sample_sd(std::span<const double> v) {
+  if (v.size() < 2) return kNaN;
+  if (std::adjacent_find(v.begin(), v.end(), std::not_equal_to<>()) == v.end()) return 0;
+  const double mu = mean_of(v);
+  double ss = 0;
+  for (double x : v) ss += (x - mu) * (x - mu);
+  return std::sqrt(ss / static_cast<double>(v.size() - 1));
+}
 
 double student_t_two_sided_p(double t, double df) {
   if (std::isnan(t) || !(df > 0)) return kNaN;
@@ -286,9 +296,7 @@ PairedComparison paired_compare(std::span<const double> a, std::span<const doubl
     out.diff_low = out.diff_high = out.effect_size = kNaN;
     return out;
   }
-  double ss = 0;
-  for (double x : diff) ss += (x - out.mean_diff) * (x - out.mean_diff);
-  const double sd = std::sqrt(ss / (n - 1));
+  const double sd = sample_sd(diff);
   const double se = sd / std::sqrt(n);
   const double df = n - 1;
   if (sd > 0) {

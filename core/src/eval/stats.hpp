@@ -68,5 +68,10 @@ double student_t_two_sided_p(double t, double df);
 double student_t_quantile(double p, double df);
 /// Standard normal CDF.
 double normal_cdf(double z);
+/// Sample standard deviation (n − 1); NaN for fewer than two values, and 0
+/// exactly when every value is the same (their computed mean need not be
+/// that value: (x + x + x) / 3 != x for most x, which left ~1e-18, then a
+/// Welch df of 1e61 or a t of 1e16).
+double sample_sd(std::span<const double> v);
 
 }  // namespace recfuse
