@@ -98,25 +98,31 @@ TEST_CASE("a simulated trial's saved model is refused for another seed, environm
   const std::string knn_file =
       trial_of(read_report(dir / "saved"), "user_knn (online)", 1).at("trial_id").get<std::string>() + ".model";
   // The trial fails naming the nearest file and what differs; it is not fitted in its place.
-  const auto refused = [&](const std::string& name, const std::string& text, int seed) {
+  // A difference known before the world exists (seed, parameters) fails
+  // before the world is built and the logs collected (no world_s, log_s).
+  const auto refused = [&](const std::string& name, const std::string& text, int seed, bool before_world) {
     const auto r = run_named(dir, name, text, "--load-models " + models.string());
     INFO(r.output);
     CHECK(r.exit_code == 2);
     const json rec = record_of(dir / name, trial_of(read_report(dir / name), "user_knn (online)", seed));
     CHECK(rec.at("status") == "failed");
     CHECK_FALSE(rec.contains("metrics"));
+    CHECK(rec.at("timing").contains("world_s") == !before_world);
+    CHECK(rec.at("timing").contains("log_s") == !before_world);
     const std::string error = rec.at("error");
     CHECK_THAT(error, Catch::Contains("no saved model in " + models.string() + " fits trial 'user_knn (online)'") &&
                           Catch::Contains("the nearest, " + knn_file + ", differs in"));
     return error;
   };
-  CHECK_THAT(refused("seed", replaced(one, "seeds = [1]", "seeds = [2]"), 2),
+  CHECK_THAT(refused("seed", replaced(one, "seeds = [1]", "seeds = [2]"), 2, true),
              Catch::Contains("seed (saved 1, here 2)"));
-  CHECK_THAT(refused("users", replaced(one, "users = 12", "users = 10"), 1),
+  CHECK_THAT(refused("params", replaced(one, "neighbors = 2", "neighbors = 3"), 1, true),
+             Catch::Contains("params.neighbors (saved 2, here 3)"));
+  CHECK_THAT(refused("users", replaced(one, "users = 12", "users = 10"), 1, false),
              Catch::Contains("environment.params.users (saved 12, here 10)"));
-  CHECK_THAT(refused("episodes", replaced(one, "log_episodes = 300", "log_episodes = 200"), 1),
+  CHECK_THAT(refused("episodes", replaced(one, "log_episodes = 300", "log_episodes = 200"), 1, false),
              Catch::Contains("logs.episodes (saved 300, here 200)") && Catch::Contains("logs.fit_sha256 (saved \""));
-  CHECK_THAT(refused("policy", replaced(one, "[online]\n", "[online]\nlogging_policy = \"epsilon_oracle\"\n"), 1),
+  CHECK_THAT(refused("policy", replaced(one, "[online]\n", "[online]\nlogging_policy = \"epsilon_oracle\"\n"), 1, false),
              Catch::Contains("logs.policy (saved \"uniform\", here \"epsilon_oracle\")") &&
                  Catch::Contains("logs.epsilon (saved nothing, here 0.2)"));
 

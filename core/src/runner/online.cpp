@@ -287,6 +287,7 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
                          const PluginRegistry& registry, json& rec, json& timing) {
   const OnlineSpec& o = scenario.online;
   const AlgorithmHandle handle = check_trial_algorithm(scenario, trial, registry, rec);
+  precheck_loadable_model(scenario, trial, registry, options);  // before the world's fit and the logs
 
   // The environment, with its parameters validated like an algorithm's.
   const EnvironmentSpec& es = scenario.environment;

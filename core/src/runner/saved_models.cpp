@@ -190,6 +190,16 @@ void check_model_body(std::istream& in, const json& header, const std::string& f
   in.seekg(body);
 }
 
+void precheck_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial, const PluginRegistry& registry,
+                          const std::filesystem::path& dir) {
+  if (dir.empty() || !unsaveable(spec, registry).empty()) return;
+  const FittedModel unfitted = build_model_tree(spec, trial.params, registry);
+  FitIdentity identity = fit_identity(trial, unfitted, json::object());
+  identity.data.clear();  // the environment's, the logs' and the data's fields: not known yet
+  identity.environment = json::object();
+  find_model(dir, trial, identity);
+}
+
 std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial,
                                             const PluginRegistry& registry, const std::filesystem::path& dir,
                                             json& rec, json& timing) {

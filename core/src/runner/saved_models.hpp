@@ -90,6 +90,14 @@ void save_trial_model(const FittedModel& fitted, const TrialSpec& trial, const s
 /// Error when no file matches, naming the nearest file and what differs
 /// ("children[0].params.factors (saved 64, here 32)"), or when the file does
 /// not load.
+/// load_trial_model's match on what is known before a simulated trial's
+/// world and logs exist (plugin library and version, plugin, seed, fold,
+/// parameters, children; not the environment, the logs or the data): throws
+/// the same Error when no file in `dir` matches that much. Does nothing when
+/// `dir` is empty or a node of the tree lacks kCapSaveLoad (it is fitted).
+void precheck_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial, const PluginRegistry& registry,
+                          const std::filesystem::path& dir);
+
 std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial,
                                             const PluginRegistry& registry, const std::filesystem::path& dir,
                                             nlohmann::json& rec, nlohmann::json& timing);

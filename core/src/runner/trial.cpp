@@ -200,6 +200,11 @@ FittedModel load_or_fit_trial_model(const Scenario& scenario, const TrialSpec& t
   return fitted;
 }
 
+void precheck_loadable_model(const Scenario& scenario, const TrialSpec& trial, const PluginRegistry& registry,
+                             const TrialOptions& options) {
+  precheck_trial_model(algorithm_of(scenario, trial), trial, registry, options.load_model_dir);
+}
+
 void record_model(const Recommender& model, json& rec) {
   // peak_rss_bytes: added by the trial process when it writes the record
   // (trial_command.cpp), the last moment of the trial.

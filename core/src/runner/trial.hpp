@@ -58,6 +58,12 @@ FittedModel load_or_fit_trial_model(const Scenario& scenario, const TrialSpec& t
                                     const TrialOptions& options, ProgressSink* progress,
                                     nlohmann::json& rec, nlohmann::json& timing);
 void record_model(const Recommender& model, nlohmann::json& rec);
+/// With options.load_model_dir set, before a simulated trial builds its
+/// world and collects its logs: throws load_or_fit_trial_model's error when
+/// no saved file matches even what is known then (precheck_trial_model), so
+/// a wrong directory, seed or parameter fails without that work.
+void precheck_loadable_model(const Scenario& scenario, const TrialSpec& trial, const PluginRegistry& registry,
+                             const TrialOptions& options);
 
 /// What a trial's result depends on beyond its spec: this build of recfuse
 /// (version, a hash of the host's source files taken at build time, build
