@@ -102,6 +102,25 @@ struct Deployment {
   int C, k;
 };
 
+/// What the record's "environment" holds before the world exists: the
+/// plugin, its library and version, and the validated parameters.
+json environment_settings(const Scenario& scenario, const CheckedEnvironment& checked) {
+  const EnvironmentHandle& eh = checked.handle;
+  return {{"plugin", scenario.environment.plugin},
+          {"library", eh.plugin->descriptor->name},
+          {"version", eh.plugin->descriptor->version},
+          {"params", params_json(checked.params)}};
+}
+
+/// What the record's "logs" holds before they are collected: the logging
+/// policy and its settings.
+json log_settings(const OnlineSpec& o) {
+  json logs = {{"policy", o.logging_policy}, {"episodes", o.log_episodes}, {"batch", o.batch}};
+  if (o.logging_reads_epsilon()) logs["epsilon"] = o.logging_epsilon;
+  if (o.logging_reads_temperature()) logs["temperature"] = o.logging_temperature;
+  return logs;
+}
+
 /// Builds the environment's world (from the scenario's dataset when it has
 /// one, which `view` then holds for the trial) and records it.
 void build_world(const Scenario& scenario, const TrialSpec& trial, const TrialOptions& options,
@@ -124,16 +143,12 @@ void build_world(const Scenario& scenario, const TrialSpec& trial, const TrialOp
   }
   env.build(world);
   timing["world_s"] = wall_seconds() - t0;
-  const EnvironmentHandle& eh = checked.handle;
-  json env_json = {{"plugin", scenario.environment.plugin},
-                   {"library", eh.plugin->descriptor->name},
-                   {"version", eh.plugin->descriptor->version},
-                   {"users", env.n_users()},
-                   {"items", env.n_items()},
-                   {"slate_size", env.slate_size()},
-                   {"candidates", env.num_candidates()},
-                   {"max_steps", env.max_steps()}};
-  env_json["params"] = params_json(checked.params);
+  json env_json = environment_settings(scenario, checked);
+  env_json["users"] = env.n_users();
+  env_json["items"] = env.n_items();
+  env_json["slate_size"] = env.slate_size();
+  env_json["candidates"] = env.num_candidates();
+  env_json["max_steps"] = env.max_steps();
   for (const auto& [name, value] : env.diagnostics()) env_json[name] = finite_or_null(value);
   rec["environment"] = std::move(env_json);
 }
@@ -287,12 +302,15 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
                          const PluginRegistry& registry, json& rec, json& timing) {
   const OnlineSpec& o = scenario.online;
   const AlgorithmHandle handle = check_trial_algorithm(scenario, trial, registry, rec);
-  precheck_loadable_model(scenario, trial, registry, options);  // before the world's fit and the logs
 
   // The environment, with its parameters validated like an algorithm's.
   const EnvironmentSpec& es = scenario.environment;
   const CheckedEnvironment checked = check_environment(es, registry);
   EnvironmentPtr env = create_environment(checked.handle, checked.params);
+  // A saved model (--load-models) that cannot match fails here, before the
+  // world's build and the logging episodes.
+  precheck_loadable_model(scenario, trial, registry, options,
+                          {{"environment", environment_settings(scenario, checked)}, {"logs", log_settings(o)}});
   TrainData dataset_view;  // the world may read it until the trial ends
   build_world(scenario, trial, options, checked, *env, dataset_view, rec, timing);
   const int C = env->num_candidates(), k = env->slate_size();
@@ -309,15 +327,11 @@ void run_simulated_trial(const Scenario& scenario, const TrialSpec& trial,
   timing["log_s"] = wall_seconds() - t0;
   // With the environment (build_world), what a model fitted on the logs
   // depends on: a saved one is matched by these (saved_models.hpp).
-  rec["logs"] = {{"policy", o.logging_policy},
-                 {"episodes", o.log_episodes},
-                 {"batch", o.batch},
-                 {"steps", train_log.rows()},
-                 {"clicks", train.by_user.nnz()},
-                 {"mean_return", std::accumulate(logged.ret.begin(), logged.ret.end(), 0.0) /
-                                     std::max<std::size_t>(1, logged.ret.size())}};
-  if (o.logging_reads_epsilon()) rec["logs"]["epsilon"] = o.logging_epsilon;
-  if (o.logging_reads_temperature()) rec["logs"]["temperature"] = o.logging_temperature;
+  rec["logs"] = log_settings(o);
+  rec["logs"]["steps"] = train_log.rows();
+  rec["logs"]["clicks"] = train.by_user.nnz();
+  rec["logs"]["mean_return"] =
+      std::accumulate(logged.ret.begin(), logged.ret.end(), 0.0) / std::max<std::size_t>(1, logged.ret.size());
   if (options.saves_or_loads_models())
     rec["logs"]["fit_sha256"] = log_fit_fingerprint(train_log, *env);
 

@@ -191,13 +191,19 @@ void check_model_body(std::istream& in, const json& header, const std::string& f
 }
 
 void precheck_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial, const PluginRegistry& registry,
-                          const std::filesystem::path& dir) {
+                          const std::filesystem::path& dir, const json& known) {
   if (dir.empty() || !unsaveable(spec, registry).empty()) return;
   const FittedModel unfitted = build_model_tree(spec, trial.params, registry);
-  FitIdentity identity = fit_identity(trial, unfitted, json::object());
-  identity.data.clear();  // the environment's, the logs' and the data's fields: not known yet
-  identity.environment = json::object();
-  find_model(dir, trial, identity);
+  FitIdentity identity = fit_identity(trial, unfitted, known);
+  // Not known before the logs and the world: their fingerprint, the data.
+  std::erase_if(identity.data, [](const auto& field) {
+    return field.first == "logs.fit_sha256" || field.first.starts_with("dataset.");
+  });
+  try {
+    find_model(dir, trial, identity);
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " (checked before the world was built; the logs' fingerprint not yet compared)");
+  }
 }
 
 std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial,

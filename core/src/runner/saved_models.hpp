@@ -71,6 +71,17 @@ void check_body_sha256(std::istream& in, const nlohmann::json& header, const std
 void save_trial_model(const FittedModel& fitted, const TrialSpec& trial, const std::filesystem::path& dir,
                       nlohmann::json& rec);
 
+/// load_trial_model's match on what is known before a simulated trial's
+/// world and logs exist: plugin library and version, plugin, seed, fold,
+/// parameters, children, and `known`'s "environment" (plugin, library,
+/// version, parameters) and "logs" (policy and its settings, episodes,
+/// batch); not the logs' fingerprint, the world's shape or the data. Throws
+/// the same Error, noting what was not yet compared, when no file in `dir`
+/// matches that much. Does nothing when `dir` is empty or a node of the
+/// tree lacks kCapSaveLoad (it is fitted).
+void precheck_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial, const PluginRegistry& registry,
+                          const std::filesystem::path& dir, const nlohmann::json& known);
+
 /// The trial's model read from `dir` instead of fitted: the tree is built
 /// unfitted (build_model_tree) and loaded from the saved file whose header
 /// matches what this trial would fit — plugin library and version, plugin,
@@ -90,14 +101,6 @@ void save_trial_model(const FittedModel& fitted, const TrialSpec& trial, const s
 /// Error when no file matches, naming the nearest file and what differs
 /// ("children[0].params.factors (saved 64, here 32)"), or when the file does
 /// not load.
-/// load_trial_model's match on what is known before a simulated trial's
-/// world and logs exist (plugin library and version, plugin, seed, fold,
-/// parameters, children; not the environment, the logs or the data): throws
-/// the same Error when no file in `dir` matches that much. Does nothing when
-/// `dir` is empty or a node of the tree lacks kCapSaveLoad (it is fitted).
-void precheck_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial, const PluginRegistry& registry,
-                          const std::filesystem::path& dir);
-
 std::optional<FittedModel> load_trial_model(const AlgorithmSpec& spec, const TrialSpec& trial,
                                             const PluginRegistry& registry, const std::filesystem::path& dir,
                                             nlohmann::json& rec, nlohmann::json& timing);

@@ -201,8 +201,8 @@ FittedModel load_or_fit_trial_model(const Scenario& scenario, const TrialSpec& t
 }
 
 void precheck_loadable_model(const Scenario& scenario, const TrialSpec& trial, const PluginRegistry& registry,
-                             const TrialOptions& options) {
-  precheck_trial_model(algorithm_of(scenario, trial), trial, registry, options.load_model_dir);
+                             const TrialOptions& options, const json& known) {
+  precheck_trial_model(algorithm_of(scenario, trial), trial, registry, options.load_model_dir, known);
 }
 
 void record_model(const Recommender& model, json& rec) {

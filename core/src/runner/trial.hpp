@@ -60,10 +60,12 @@ FittedModel load_or_fit_trial_model(const Scenario& scenario, const TrialSpec& t
 void record_model(const Recommender& model, nlohmann::json& rec);
 /// With options.load_model_dir set, before a simulated trial builds its
 /// world and collects its logs: throws load_or_fit_trial_model's error when
-/// no saved file matches even what is known then (precheck_trial_model), so
-/// a wrong directory, seed or parameter fails without that work.
+/// no saved file matches even what is known then (precheck_trial_model;
+/// `known`: the record's "environment" and "logs" as far as the settings
+/// give them), so a wrong directory, seed, parameter, environment or
+/// logging setting fails without that work.
 void precheck_loadable_model(const Scenario& scenario, const TrialSpec& trial, const PluginRegistry& registry,
-                             const TrialOptions& options);
+                             const TrialOptions& options, const nlohmann::json& known);
 
 /// What a trial's result depends on beyond its spec: this build of recfuse
 /// (version, a hash of the host's source files taken at build time, build
