@@ -25,7 +25,8 @@
 //   L_β = −(1/N) Σ_e log β(a_e | s_e)       gradient into B, b', V' only (the
 //                                            paper's blocked gradient)
 // (an event whose action is a slate A uses log π(A), its Plackett–Luce
-// log-probability, slate_log_probability)
+// log-probability, slate_log_probability, each position's term weighted
+// when the event has position weights)
 // with m_e frozen (computed by topk_multiplier before the step), so that
 // ∇L_π = −(1/N) Σ m_e ∇log π(a_e|s_e), the paper's top-K corrected gradient.
 #pragma once
@@ -63,9 +64,11 @@ inline double topk_inclusion(double beta, int k) { return 1.0 - std::pow(1.0 - b
 /// gets ∂log P / ∂z_j for the logits z of p: Σ_p ([j = a_p] − [j not drawn
 /// before p] p_j / R_p). `drawn` is scratch (c values). Slates name indices
 /// into the candidates; a repeated or out-of-range index has probability 0
-/// (−inf), and a probability below 1e-300 counts as 1e-300.
+/// (−inf), and a probability below 1e-300 counts as 1e-300. With `weights`
+/// (one per slate position), position p's term and its gradient are
+/// multiplied by weights[p] (objective "positions" of reinforce_topk.hpp).
 inline double slate_log_probability(std::span<const double> p, std::span<const int> slate, std::vector<char>& drawn,
-                                    double* dlogp = nullptr) {
+                                    double* dlogp = nullptr, std::span<const double> weights = {}) {
   const std::size_t c = p.size();
   drawn.assign(c, 0);
   if (dlogp) std::fill(dlogp, dlogp + c, 0.0);
@@ -77,15 +80,16 @@ inline double slate_log_probability(std::span<const double> p, std::span<const i
     std::size_t count = 0;
     for (std::size_t j = 0; j < c; ++j)
       if (!drawn[j]) left += p[j], ++count;
+    const double w = weights.empty() ? 1.0 : weights[pos];
     if (left > 0) {
-      logp += std::log(std::max(p[static_cast<std::size_t>(a)], 1e-300) / left);
+      logp += w * std::log(std::max(p[static_cast<std::size_t>(a)], 1e-300) / left);
       if (dlogp) {
         for (std::size_t j = 0; j < c; ++j)
-          if (!drawn[j]) dlogp[j] -= p[j] / left;
-        dlogp[static_cast<std::size_t>(a)] += 1.0;
+          if (!drawn[j]) dlogp[j] -= w * p[j] / left;
+        dlogp[static_cast<std::size_t>(a)] += w;
       }
     } else {
-      logp -= std::log(static_cast<double>(count));
+      logp -= w * std::log(static_cast<double>(count));
     }
     drawn[static_cast<std::size_t>(a)] = 1;
   }
@@ -100,6 +104,8 @@ struct PolicyEvent {
   std::span<const int> slate{};   // when not empty, the event's action is this
                                   // ordered slate (indices into cands), log π
                                   // its Plackett–Luce log-probability
+  std::span<const double> position_weights{};  // when not empty (slate events), log π(slate)'s
+                                  // term of position p is weighted by position_weights[p]
 };
 
 class PolicyNet {
@@ -159,7 +165,8 @@ class PolicyNet {
       const bool slate = !ev.slate.empty();
       if (slate) {
         dlogp_.resize(ev.cands.size());
-        total -= m * slate_log_probability(p_, ev.slate, drawn_, grad ? dlogp_.data() : nullptr) / n;
+        total -= m *
+                 slate_log_probability(p_, ev.slate, drawn_, grad ? dlogp_.data() : nullptr, ev.position_weights) / n;
       } else {
         total -= m * std::log(std::max(p_[static_cast<std::size_t>(ev.action)], 1e-300)) / n;
       }

@@ -22,6 +22,7 @@ struct ReinforceStep {
   std::ptrdiff_t slate_at = -1; // objective "slate": offset of the slate in ReinforceEpisode::slates, −1 none
   int slate_k = 0;              // objective "slate": its size
   double slate_log_behavior = 0; // objective "slate": log P(slate) under the acting policy
+  int choice = -1;              // objectives "slate", "positions": the clicked slate position, −1 none
   double reward = 0, ret = 0;
 };
 
@@ -46,6 +47,7 @@ inline void save_episode(ModelWriter& w, const ReinforceEpisode& ep) {
     w.value<std::int64_t>(s.slate_at);
     w.value<std::int32_t>(s.slate_k);
     w.value(s.slate_log_behavior);
+    w.value<std::int32_t>(s.choice);
     w.value(s.reward);
     w.value(s.ret);
   }
@@ -69,6 +71,7 @@ inline ReinforceEpisode load_episode(ModelReader& r, ItemId n_items, int dim) {
     s.slate_at = static_cast<std::ptrdiff_t>(r.value<std::int64_t>("a step's slate offset"));
     s.slate_k = r.value<std::int32_t>("a step's slate size");
     s.slate_log_behavior = r.value<double>("a step's slate log-probability");
+    s.choice = r.value<std::int32_t>("a step's clicked slate position");
     s.reward = r.value<double>("a step's reward");
     s.ret = r.value<double>("a step's return");
     // What cands_of and the slate reads of the learning step index must be inside the episode.
@@ -84,10 +87,14 @@ inline ReinforceEpisode load_episode(ModelReader& r, ItemId n_items, int dim) {
       if (s.catalogue || s.slate_k < 1 || at > ep.slates.size() ||
           static_cast<std::size_t>(s.slate_k) > ep.slates.size() - at)
         r.fail("a step's slate", "is outside the episode's");
+      if (s.choice < -1 || s.choice >= s.slate_k)
+        r.fail("a step's clicked slate position", std::to_string(s.choice) + " is outside its slate");
       for (int j = 0; j < s.slate_k; ++j)
         if (const int a = ep.slates[static_cast<std::size_t>(s.slate_at + j)]; a < 0 || a >= s.n_cands)
           r.fail("a step's slate", "names " + std::to_string(a) + ", not one of its candidates");
     }
+    if (s.slate_at < 0 && s.choice != -1)
+      r.fail("a step's clicked slate position", std::to_string(s.choice) + " on a step without a slate");
     ep.steps.push_back(s);
   }
   r.expect("the size of an episode's states", static_cast<std::int64_t>(ep.phi.size()),

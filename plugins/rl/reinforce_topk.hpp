@@ -15,8 +15,8 @@
 // ends; then every step t gets its return G_t = Σ_{t'≥t} γ^(t'−t) r_t'.
 // The actions are the items the user clicked (the paper's trajectories are
 // of consumed items); a no-click step adds only to the returns. Once
-// update_events events (clicks; own steps with objective "slate") have
-// ended sessions, `epochs` passes of Adam on
+// update_events events (clicks; own steps with objectives "slate" and
+// "positions") have ended sessions, `epochs` passes of Adam on
 // minibatches follow the top-K corrected gradient:
 //   ∇J ≈ (1/N) Σ_e min(π_θ(a_e|s_e) / β(a_e|s_e), weight_cap) · K (1 − π_θ(a_e|s_e))^(K−1)
 //                · (G_e − b(s_e)) · ∇log π_θ(a_e|s_e)
@@ -54,6 +54,21 @@
 // the number of candidates. A no-click step is an event too (its
 // advantage is mostly negative). Logged steps of another policy do not
 // enter its gradient (their slates' propensities are unknown).
+//
+// Objective "positions" (not in the paper): the events and weights of
+// "slate", with the credit split over the slate's positions. log π(A) is a
+// sum of one term per position p, log π(a_p | s, a_1 … a_(p−1)); "slate"
+// weighs every term by the step's advantage A_t, "positions" term p by
+//   A_(t,p) = R_(t,p) − b(s_t) / K,
+//   R_(t,p) = (A_t + b(s_t)) · [p clicked]    (· 1/K for every p when none was),
+// so that Σ_p A_(t,p) = A_t: the step's return (or GAE target) goes to the
+// item the user chose, and each shown item that was passed over is pushed
+// down by its share of the baseline. Each step then gives K signed terms
+// instead of one scalar for the whole slate. It is biased where an item's
+// click depends on the rest of the slate (a conditional-logit choice: a
+// strong neighbour takes the click), which it ignores as a per-item click
+// model does; in the calibrated world it learns much faster than "slate"
+// (scenarios/calibrated-longterm-tuning.toml, ninth round).
 //
 // Variance and scale (not in the paper): b(s) = vᵀφ(s) is a linear
 // baseline, the ridge regression of the returns of every step on φ over the
@@ -132,14 +147,18 @@ class ReinforceTopK final : public Recommender {
   }
   struct EventRef {  // an event of an ended session: done_[ep].steps[step]
     std::size_t ep, step;
-    double adv;     // (G − b(s)) / the batch's root mean square of G − b(s)
+    double adv;     // (G − b(s)) / the batch's root mean square of G − b(s);
+                    // unused with objective "positions", whose K advantages are at pos_at
+    std::size_t pos_at = 0;  // objective "positions": offset of its K advantages in pos_adv_
   };
   /// Whether a step is an event of the policy gradient: a click (objective
-  /// "topk"), or a step of this policy's own act (objective "slate").
+  /// "topk"), or a step of this policy's own act (objectives "slate" and
+  /// "positions").
   bool is_event(const Step& s) const { return slate_objective_ ? s.slate_at >= 0 : s.action >= 0; }
   void end_episode(Episode&& ep);
-  /// The clicks of done_ with their normalised advantages.
-  std::vector<EventRef> advantages() const;
+  /// The events of done_ with their normalised advantages (objective
+  /// "positions": K per event, in pos_adv_, normalised together).
+  std::vector<EventRef> advantages();
   /// The event of L_π with its multiplier under the current θ.
   PolicyEvent policy_event(const EventRef& r);
   void update();
@@ -148,7 +167,7 @@ class ReinforceTopK final : public Recommender {
 
   std::string name_ = "reinforce_topk";
   double gamma_, gae_lambda_, lr_, adam_eps_, init_scale_, warm_scale_, cap_;
-  bool learned_behavior_, inclusion_behavior_, slate_objective_;
+  bool learned_behavior_, inclusion_behavior_, slate_objective_, positions_objective_;
   int hidden_, epochs_, history_;
   bool item_bias_, log_popularity_, item_embeddings_;
   std::size_t update_events_, minibatch_;
@@ -163,6 +182,7 @@ class ReinforceTopK final : public Recommender {
   Eigen::VectorXd base_b_;               // Σ decayed φG
   std::vector<ItemId> catalogue_;        // 0 .. n_items − 1
   std::vector<Episode> done_;            // ended sessions not yet learned from
+  std::vector<double> pos_adv_;          // objective "positions": K advantages per event
   std::size_t pending_events_ = 0;
   int k_ = 0;                            // slate size seen by observe
   Rng act_rng_, shuffle_rng_;
@@ -190,7 +210,8 @@ inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
       cap_(p.get_float("weight_cap")),
       learned_behavior_(p.get_string("behavior") == "learned"),
       inclusion_behavior_(p.get_string("behavior") == "inclusion"),
-      slate_objective_(p.get_string("objective") == "slate"),
+      slate_objective_(p.get_string("objective") != "topk"),
+      positions_objective_(p.get_string("objective") == "positions"),
       hidden_(static_cast<int>(p.get_int("hidden"))),
       epochs_(static_cast<int>(p.get_int("epochs"))),
       history_(static_cast<int>(p.get_int("history"))),
@@ -202,7 +223,8 @@ inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
       count_scale_(p.get_float("count_scale")) {
   if (slate_objective_ && p.get_string("behavior") != "recorded")
     throw Error("[reinforce_topk] parameter 'behavior' = \"" + p.get_string("behavior") +
-                "\" applies to objective \"topk\"; objective \"slate\" weighs by the recorded slate propensity");
+                "\" applies to objective \"topk\"; objectives \"slate\" and \"positions\" weigh by the recorded "
+                "slate propensity");
   if (warm_scale_ != 1.0 && !(log_popularity_ && item_bias_))
     throw Error("[reinforce_topk] parameter 'warm_start_scale' scales the per-item biases' warm start: it needs "
                 "log_popularity = true and item_bias = true");
@@ -229,11 +251,13 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
                       "item_bias): 1 = the logs' add-one-smoothed softmax fit, larger = sharper, nearer "
                       "the logs' top-k; the behaviour head keeps the fit, so with behavior = \"learned\" "
                       "the first importance weights grow as exp((scale - 1) b_i)"),
-      ParamSpec::choice("objective", "topk", {"topk", "slate"},
+      ParamSpec::choice("objective", "topk", {"topk", "slate", "positions"},
                         "the policy gradient: \"topk\" = Chen et al.'s, one event per click with the top-K "
                         "factor λ_K; \"slate\" = exact REINFORCE over the sampled slate, one event per step of "
                         "this policy's own act, ∇ of the slate's Plackett–Luce log-probability, weight "
-                        "min(P_π(slate) / P_acting(slate), cap) (see the file comment)"),
+                        "min(P_π(slate) / P_acting(slate), cap); \"positions\" = the same events with the "
+                        "advantage split over the slate's positions: the clicked item's term gets the step's "
+                        "target, every shown item's term loses b(s) / K (see the file comment)"),
       ParamSpec::real("weight_cap", 10.0, 0.0, 1e9,
                       "cap c of the importance weight min(π/β, c) (Chen et al., weight capping); 0 = uncapped"),
       ParamSpec::choice("behavior", "recorded", {"recorded", "learned", "inclusion"},
@@ -243,7 +267,7 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
                         "in the slate at all; see the file comment)"),
       ParamSpec::integer("update_events", 2048, 1, 1e9,
                          "events of ended sessions gathered before a policy update (an on-policy batch): "
-                         "clicks, or with objective \"slate\" steps of this policy's own act"),
+                         "clicks, or with objective \"slate\" or \"positions\" steps of this policy's own act"),
       ParamSpec::integer("epochs", 2, 1, 1000, "passes over an on-policy batch per update"),
       ParamSpec::integer("minibatch", 128, 1, 1e6, "events per Adam step"),
       ParamSpec::integer("history", 10, 0, 100000,

@@ -1,9 +1,10 @@
 // Recording feedback for top-K REINFORCE (reinforce_topk.hpp, which
 // includes this file after the class): observe turns each row of feedback
-// into a step of its session's Episode (the slate and its propensity with
-// objective "slate", the clicked item with its candidates and recorded π, or
-// a logged step over the whole catalogue), ends the sessions that are done
-// and starts an update once enough events have gathered.
+// into a step of its session's Episode (the slate, its propensity and the
+// clicked position with objectives "slate" and "positions", the clicked
+// item with its candidates and recorded π, or a logged step over the whole
+// catalogue), ends the sessions that are done and starts an update once
+// enough events have gathered.
 #pragma once
 
 #include <algorithm>
@@ -29,9 +30,10 @@ inline void ReinforceTopK::observe(const Feedback& fb) {
     ep.phi.insert(ep.phi.end(), phi_.begin(), phi_.end());
     Step st;
     st.reward = fb.reward[r];
-    // objective "slate": log P(slate) under the acting π; −inf when the slate
-    // is not one this policy's act could have drawn (an item off its row, a
-    // repeat), or its probability underflows: then the step is no event.
+    // objectives "slate", "positions": log P(slate) under the acting π; −inf
+    // when the slate is not one this policy's act could have drawn (an item
+    // off its row, a repeat), or its probability underflows: then the step
+    // is no event.
     double acted = -INFINITY;
     if (slate_objective_ && from_act) {
       const ItemId* row = last_cands_.data() + r * c;
@@ -46,6 +48,7 @@ inline void ReinforceTopK::observe(const Feedback& fb) {
       st.cand_at = ep.cands.size();
       st.n_cands = last_c_;
       st.slate_log_behavior = acted;
+      st.choice = fb.choice[r];
       ep.slates.insert(ep.slates.end(), slate_idx_.begin(), slate_idx_.end());
       ep.cands.insert(ep.cands.end(), row, row + c);
     } else if (fb.choice[r] >= 0) {

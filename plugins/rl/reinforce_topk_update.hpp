@@ -31,6 +31,18 @@ inline void gae_advantages(std::span<const double> rewards, std::span<const doub
   }
 }
 
+/// Objective "positions": a step's advantage a, split over its slate's k
+/// positions (reinforce_topk.hpp, the file comment), with b the baseline
+/// b(s) and `choice` the clicked position (−1 none):
+///   out[p] = (a + b) · [p = choice] − b / k,
+///   or (a + b) / k − b / k = a / k for every p when none was clicked.
+/// Σ_p out[p] = a.
+inline void position_advantages(double a, double b, int choice, std::span<double> out) {
+  const double k = static_cast<double>(out.size()), share = b / k;
+  for (std::size_t q = 0; q < out.size(); ++q)
+    out[q] = (choice < 0 ? (a + b) / k : (static_cast<int>(q) == choice ? a + b : 0.0)) - share;
+}
+
 inline void ReinforceTopK::end_episode(Episode&& ep) {
   double g = 0;
   std::size_t events = 0;
@@ -39,14 +51,16 @@ inline void ReinforceTopK::end_episode(Episode&& ep) {
     st->ret = g;
     events += is_event(*st);
   }
-  // With objective "slate" a session this policy did not act in has no
-  // event and cannot start an update: keeping it would only grow done_.
+  // With objective "slate" or "positions" a session this policy did not act
+  // in has no event and cannot start an update: keeping it would only grow
+  // done_.
   if (slate_objective_ && events == 0) return;
   pending_events_ += events;
   done_.push_back(std::move(ep));
 }
 
-inline std::vector<ReinforceTopK::EventRef> ReinforceTopK::advantages() const {
+inline std::vector<ReinforceTopK::EventRef> ReinforceTopK::advantages() {
+  pos_adv_.clear();
   const auto d = static_cast<std::size_t>(book_.dim());
   std::vector<EventRef> events;
   double sq = 0;
@@ -65,9 +79,22 @@ inline std::vector<ReinforceTopK::EventRef> ReinforceTopK::advantages() const {
     for (std::size_t t = 0; t < steps.size(); ++t) {
       if (!is_event(steps[t])) continue;
       const double a = gae_lambda_ < 1.0 ? adv[t] : steps[t].ret - value[t];
-      events.push_back({e, t, a});
-      sq += a * a;
+      if (!positions_objective_) {
+        events.push_back({e, t, a});
+        sq += a * a;
+        continue;
+      }
+      events.push_back({e, t, 1.0, pos_adv_.size()});
+      pos_adv_.resize(pos_adv_.size() + static_cast<std::size_t>(steps[t].slate_k));
+      const std::span<double> split(pos_adv_.end() - steps[t].slate_k, pos_adv_.end());
+      position_advantages(a, value[t], steps[t].choice, split);
+      for (const double x : split) sq += x * x;
     }
+  }
+  if (positions_objective_) {
+    const double sd = pos_adv_.empty() ? 1.0 : std::sqrt(sq / static_cast<double>(pos_adv_.size())) + 1e-12;
+    for (double& x : pos_adv_) x /= sd;
+    return events;
   }
   const double sd = events.empty() ? 1.0 : std::sqrt(sq / static_cast<double>(events.size())) + 1e-12;
   for (EventRef& r : events) r.adv /= sd;
@@ -90,6 +117,8 @@ inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
     capped_ += capped;
     const double w = capped ? cap_ : std::exp(log_w);
     weight_sum_ += w, ++weights_;
+    if (positions_objective_)
+      return {phi, cands, -1, w, slate, std::span<const double>(pos_adv_.data() + r.pos_at, slate.size())};
     return {phi, cands, -1, w * r.adv, slate};
   }
   const auto a = static_cast<std::size_t>(st.action);

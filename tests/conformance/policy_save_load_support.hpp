@@ -44,6 +44,8 @@ inline std::vector<Policy> policies() {
       {"reinforce_topk", {{"hidden", I{8}}, {"update_events", I{3}}, {"minibatch", I{4}}, {"adam_epsilon", 0.1}}},
       {"reinforce_topk",
        {{"hidden", I{8}}, {"update_events", I{3}}, {"objective", std::string("slate")}, {"gae_lambda", 0.5}}},
+      {"reinforce_topk",
+       {{"hidden", I{8}}, {"update_events", I{3}}, {"objective", std::string("positions")}, {"gamma", 0.9}}},
       {"slateq",
        {{"epsilon", 0.5}, {"minibatch", I{4}}, {"replay_ratio", 2.0}, {"target_update", I{3}}, {"n_step", I{2}},
         {"replay_capacity", I{32}}}},

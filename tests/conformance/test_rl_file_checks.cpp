@@ -205,6 +205,7 @@ ReinforceEpisode episode() {
     s.behavior = 0.4;
     s.slate_at = 2 * t;
     s.slate_k = 2;
+    s.choice = t == 0 ? 1 : -1;
     ep.steps.push_back(s);
   }
   return ep;
@@ -232,6 +233,8 @@ TEST_CASE("a REINFORCE episode survives its file", "[rl][save_load]") {
   CHECK(got.steps[1].cand_at == 3);
   CHECK(got.steps[1].slate_at == 2);
   CHECK(got.steps[1].behavior == 0.4);
+  CHECK(got.steps[0].choice == 1);
+  CHECK(got.steps[1].choice == -1);
 }
 
 TEST_CASE("a REINFORCE episode whose offsets wrap past the end is refused", "[rl][save_load]") {
@@ -254,6 +257,17 @@ TEST_CASE("a REINFORCE episode whose offsets wrap past the end is refused", "[rl
   ep = episode();
   ep.cands[5] = kItems;
   CHECK_THROWS_WITH(episode_round_trip(ep), Contains("an episode's candidate 5 is outside the catalogue"));
+  ep = episode();
+  ep.steps[0].choice = 2;  // slates of 2: positions 0 and 1
+  CHECK_THROWS_WITH(episode_round_trip(ep), Contains("a step's clicked slate position 2 is outside its slate"));
+  ep = episode();
+  ep.steps[1].choice = -2;
+  CHECK_THROWS_WITH(episode_round_trip(ep), Contains("a step's clicked slate position -2 is outside its slate"));
+  ep = episode();
+  ep.steps[1].slate_at = -1;
+  ep.steps[1].slate_k = 0;
+  ep.steps[1].choice = 0;
+  CHECK_THROWS_WITH(episode_round_trip(ep), Contains("a step's clicked slate position 0 on a step without a slate"));
   ep = episode();
   ep.phi.pop_back();
   CHECK_THROWS_WITH(episode_round_trip(ep), Contains("the size of an episode's states"));

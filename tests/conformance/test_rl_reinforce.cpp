@@ -1,8 +1,10 @@
 // Top-K REINFORCE (plugins/rl/reinforce_topk.hpp) learning from sessions:
-// the long-term choice with its rl 1.5.0 options on; the slate objective
-// learning what to lead with; the importance weights and slate order through
-// observe; gae_lambda; adam_epsilon; exact slate propensities; learning from
-// another policy's logs through the off-policy correction.
+// the long-term choice with its rl 1.5.0 options on (and objective
+// "positions"); the slate and positions objectives learning what to lead
+// with; the importance weights and slate order through observe;
+// gae_lambda; adam_epsilon; exact slate propensities; learning from another
+// policy's logs through the off-policy correction; objective "positions"
+// against "slate" with and without a clicked position.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "plugins/rl/policy_net.hpp"
@@ -48,7 +51,8 @@ TEST_CASE("top-K REINFORCE learns the long-term choice with its rl 1.5.0 options
     for (const std::map<std::string, ParamValue>& options :
          {std::map<std::string, ParamValue>{{"behavior", std::string("inclusion")}, {"gae_lambda", 0.0}},
           std::map<std::string, ParamValue>{{"objective", std::string("slate")}, {"gae_lambda", 0.0}},
-          std::map<std::string, ParamValue>{{"objective", std::string("slate")}, {"item_embeddings", true}}}) {
+          std::map<std::string, ParamValue>{{"objective", std::string("slate")}, {"item_embeddings", true}},
+          std::map<std::string, ParamValue>{{"objective", std::string("positions")}, {"gae_lambda", 0.0}}}) {
       auto model = fitted<rl::ReinforceTopK>(d, seed, options);
       ModelActor actor(*model);
       const double r = simulate(actor, 250, 32, seed).mean_last(320);
@@ -98,6 +102,36 @@ double keep_first_share(rl::ReinforceTopK& model, int batches, std::uint64_t see
          static_cast<double>(tail);
 }
 
+/// 30 batches of 16 four-step sessions over every TrapWorld item as
+/// candidates, slates of two; each step pays 1 with probability 1/2, as a
+/// click on slate position `clicked` when it is >= 0, else as a reward
+/// without a click (choice -1). Returns π over the items for user 0.
+std::vector<double> probs_after_sessions(rl::ReinforceTopK& model, int clicked, std::uint64_t seed) {
+  constexpr int kSessions = 16, kSteps = 4, kK = 2;
+  Rng world(derive_seed(seed, "paid-world"));
+  std::vector<ItemId> items(TrapWorld::kItems);
+  for (ItemId i = 0; i < TrapWorld::kItems; ++i) items[static_cast<std::size_t>(i)] = i;
+  for (int b = 0; b < 30; ++b) {
+    std::vector<UserId> users(kSessions);
+    for (auto& u : users) u = static_cast<UserId>(world.below(TrapWorld::kUsers));
+    for (int t = 0; t < kSteps; ++t) {
+      std::vector<ItemId> cands, slates(kSessions * kK);
+      for (int s = 0; s < kSessions; ++s) cands.insert(cands.end(), items.begin(), items.end());
+      model.act(users, cands, TrapWorld::kItems, kK, slates);
+      std::vector<std::int32_t> choice(kSessions, -1);
+      std::vector<float> reward(kSessions, 0.0f);
+      std::vector<std::uint8_t> done(kSessions, t + 1 == kSteps);
+      for (int s = 0; s < kSessions; ++s)
+        if (world.uniform() < 0.5) {
+          reward[s] = 1.0f;
+          choice[s] = clicked;
+        }
+      model.observe(Feedback{users, kK, slates, choice, reward, done});
+    }
+  }
+  return model.policy_probs(0, items);
+}
+
 double diagnostic(const Recommender& model, const std::string& name) {
   for (const auto& [key, value] : model.diagnostics())
     if (key == name) return value;
@@ -110,13 +144,15 @@ double diagnostic(const Recommender& model, const std::string& name) {
 // Which items lead is learned here; that observe records each slate in its
 // shown order is checked by the importance-weight test below (a reversed
 // record gives slate weights far from 1).
-TEST_CASE("the slate objective learns what to lead with when only the first position is looked at", "[rl]") {
+TEST_CASE("the slate and positions objectives learn what to lead with when only the first position is looked at",
+          "[rl]") {
   const TrainData d = TrapWorld::train();
   for (std::uint64_t seed : {1u, 2u}) {
-    for (const double lambda : {1.0, 0.0}) {
-      INFO("seed " << seed << ", gae_lambda " << lambda);
+    for (const auto& [objective, lambda] :
+         {std::pair{"slate", 1.0}, std::pair{"slate", 0.0}, std::pair{"positions", 1.0}, std::pair{"positions", 0.0}}) {
+      INFO("seed " << seed << ", objective " << objective << ", gae_lambda " << lambda);
       auto model = fitted<rl::ReinforceTopK>(
-          d, seed, {{"objective", std::string("slate")}, {"gae_lambda", lambda}, {"learning_rate", 0.01}});
+          d, seed, {{"objective", std::string(objective)}, {"gae_lambda", lambda}, {"learning_rate", 0.01}});
       const double share = keep_first_share(*model, 150, seed);
       INFO("keep items lead " << share << " of the last fifth of the slates (0.5 at the start)");
       CHECK(share > 0.85);
@@ -259,4 +295,31 @@ TEST_CASE("reinforce_topk learns from another policy's logs through the off-poli
     ModelActor deployed(*model);
     CHECK(simulate(deployed, 10, 32, seed + 10).mean_last(320) > 4.0);
   }
+}
+
+TEST_CASE("objective positions splits the advantage by the clicked position and is the slate objective without one",
+          "[rl]") {
+  // Without a clicked position every position gets a / K, which after the
+  // batch's normalisation is the slate objective's a for every term: the
+  // same updates. A click on position 0 gives its item the step's target and
+  // the other the baseline's share only: other updates.
+  const TrainData d = TrapWorld::train();
+  const auto run = [&](const std::string& objective, int clicked) {
+    auto model = fitted<rl::ReinforceTopK>(
+        d, 5, {{"objective", std::string(objective)}, {"update_events", std::int64_t{64}}, {"learning_rate", 0.01}});
+    auto p = probs_after_sessions(*model, clicked, 5);
+    CHECK(diagnostic(*model, "policy_updates") >= 5);
+    return p;
+  };
+  const auto max_diff = [](const std::vector<double>& a, const std::vector<double>& b) {
+    double m = 0;
+    for (std::size_t j = 0; j < a.size(); ++j) m = std::max(m, std::abs(a[j] - b[j]));
+    return m;
+  };
+  const auto start = fitted<rl::ReinforceTopK>(d, 5, {})->policy_probs(0, std::vector<ItemId>{0, 1, 2, 3});
+  const auto slate_paid = run("slate", -1), positions_paid = run("positions", -1);
+  CHECK(max_diff(slate_paid, start) > 1e-2);  // it learned
+  CHECK(max_diff(positions_paid, slate_paid) < 1e-9);
+  const auto slate_clicked = run("slate", 0), positions_clicked = run("positions", 0);
+  CHECK(max_diff(positions_clicked, slate_clicked) > 1e-2);
 }

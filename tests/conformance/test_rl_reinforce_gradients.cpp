@@ -188,26 +188,32 @@ TEST_CASE("the top-K inclusion weight makes the click-event gradient that of the
   CHECK((-gradient(false) - fd).norm() > 0.1 * fd.norm());  // the recorded π/β is biased here
 }
 
+namespace {
+
+/// softmax(x), without the max shift (the tests' logits are small).
+std::vector<double> plain_softmax(const std::vector<double>& x) {
+  std::vector<double> p(x.size());
+  double t = 0;
+  for (std::size_t j = 0; j < x.size(); ++j) t += p[j] = std::exp(x[j]);
+  for (double& v : p) v /= t;
+  return p;
+}
+
+}  // namespace
+
 TEST_CASE("the Plackett-Luce slate log-probability by hand, and its gradient by finite differences", "[rl]") {
   const std::vector<double> z{0.3, -1.2, 0.8, 0.1};
-  const auto softmax = [](const std::vector<double>& x) {
-    std::vector<double> p(x.size());
-    double t = 0;
-    for (std::size_t j = 0; j < x.size(); ++j) t += p[j] = std::exp(x[j]);
-    for (double& v : p) v /= t;
-    return p;
-  };
   const std::vector<int> slate{2, 0, 3};
   std::vector<char> scratch;
   std::vector<double> d(4);
-  const auto p = softmax(z);
+  const auto p = plain_softmax(z);
   const double logp = rl::slate_log_probability(p, slate, scratch, d.data());
   CHECK(logp == Approx(std::log(p[2]) + std::log(p[0] / (1 - p[2])) + std::log(p[3] / (1 - p[2] - p[0]))));
   for (std::size_t j = 0; j < 4; ++j) {
     std::vector<double> up = z, down = z;
     up[j] += 1e-6, down[j] -= 1e-6;
-    const double fd = (rl::slate_log_probability(softmax(up), slate, scratch) -
-                       rl::slate_log_probability(softmax(down), slate, scratch)) / 2e-6;
+    const double fd = (rl::slate_log_probability(plain_softmax(up), slate, scratch) -
+                       rl::slate_log_probability(plain_softmax(down), slate, scratch)) / 2e-6;
     CHECK(d[j] == Approx(fd).margin(1e-7));
   }
   // A repeat or an index outside the candidates has probability 0.
@@ -222,6 +228,46 @@ TEST_CASE("the Plackett-Luce slate log-probability by hand, and its gradient by 
   CHECK(d0[2] == 0.0);
 }
 
+TEST_CASE("position weights: each position's term of the slate log-probability, and its gradient", "[rl]") {
+  const std::vector<double> z{0.3, -1.2, 0.8, 0.1};
+  const std::vector<int> slate{2, 0, 3};
+  const std::vector<double> w{0.5, -2.0, 1.5};
+  std::vector<char> scratch;
+  std::vector<double> d(4), d1(4);
+  const auto p = plain_softmax(z);
+  const double lp = rl::slate_log_probability(p, slate, scratch, d.data(), w);
+  CHECK(lp == Approx(0.5 * std::log(p[2]) - 2.0 * std::log(p[0] / (1 - p[2])) +
+                     1.5 * std::log(p[3] / (1 - p[2] - p[0]))));
+  for (std::size_t j = 0; j < 4; ++j) {
+    std::vector<double> up = z, down = z;
+    up[j] += 1e-6, down[j] -= 1e-6;
+    const double fd = (rl::slate_log_probability(plain_softmax(up), slate, scratch, nullptr, w) -
+                       rl::slate_log_probability(plain_softmax(down), slate, scratch, nullptr, w)) / 2e-6;
+    CHECK(d[j] == Approx(fd).margin(1e-7));
+  }
+  // Weights of 1 are the unweighted log-probability, bit for bit.
+  std::vector<double> d0(4);
+  const std::vector<double> ones(3, 1.0);
+  CHECK(rl::slate_log_probability(p, slate, scratch, d1.data(), ones) ==
+        rl::slate_log_probability(p, slate, scratch, d0.data()));
+  CHECK(d1 == d0);
+}
+
+TEST_CASE("position_advantages: the clicked position gets the step's target, every position loses b / K", "[rl]") {
+  std::vector<double> out(4);
+  rl::position_advantages(0.6, 2.0, 1, out);  // target a + b = 2.6, share b / K = 0.5
+  CHECK(out[0] == Approx(-0.5));
+  CHECK(out[1] == Approx(2.1));
+  CHECK(out[2] == Approx(-0.5));
+  CHECK(out[3] == Approx(-0.5));
+  CHECK(out[0] + out[1] + out[2] + out[3] == Approx(0.6));
+  rl::position_advantages(-1.2, 2.0, -1, out);  // no click: a / K each
+  for (const double x : out) CHECK(x == Approx(-0.3));
+  std::vector<double> one(1);
+  rl::position_advantages(0.7, 3.0, 0, one);  // a slate of one is the step's advantage
+  CHECK(one[0] == Approx(0.7));
+}
+
 TEST_CASE("per-item embeddings and slate events: the policy losses match finite differences", "[rl]") {
   // θ = [U | c | P | B | b | b' | V | V']: the behaviour head's weights are
   // B, b' and V'; L_β reaches nothing else, L_π none of them.
@@ -233,10 +279,13 @@ TEST_CASE("per-item embeddings and slate events: the policy losses match finite 
     return (j >= b_at && j < b_at + kH * kE) || (j >= bias_b_at && j < bias_b_at + kN) || j >= v_b_at;
   };
   const std::vector<std::vector<int>> slates{{1, 0}, {0, 2, 3}, {2}, {3, 1}, {0, 1}};
+  static const std::vector<double> kPositionWeights{1.3, -0.4};
   std::vector<rl::PolicyEvent> events;
   for (std::size_t e = 0; e < f.phis.size(); ++e) {
     const double m = 0.7 - 0.4 * static_cast<double>(e);
-    if (e % 2 == 0)
+    if (e == 4)  // position weights (objective "positions")
+      events.push_back({f.phis[e].data(), f.cands[e], -1, m, slates[e], kPositionWeights});
+    else if (e % 2 == 0)
       events.push_back({f.phis[e].data(), f.cands[e], -1, m, slates[e]});
     else
       events.push_back({f.phis[e].data(), f.cands[e], static_cast<int>(e % 2), m});
