@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <cmath>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "recfuse/rng.hpp"
@@ -70,6 +71,9 @@ inline double topk_inclusion(double beta, int k) { return 1.0 - std::pow(1.0 - b
 inline double slate_log_probability(std::span<const double> p, std::span<const int> slate, std::vector<char>& drawn,
                                     double* dlogp = nullptr, std::span<const double> weights = {}) {
   const std::size_t c = p.size();
+  if (!weights.empty() && weights.size() != slate.size())
+    throw Error("slate_log_probability: " + std::to_string(weights.size()) + " position weights for a slate of " +
+                std::to_string(slate.size()));
   drawn.assign(c, 0);
   if (dlogp) std::fill(dlogp, dlogp + c, 0.0);
   double logp = 0;

@@ -19,17 +19,18 @@ struct ReinforceStep {
   bool catalogue = false;       // logged step: the whole catalogue, β learned
   int action = -1;              // index of the clicked item in the candidates, −1 none
   double behavior = 0;          // π of the acting policy for the clicked item (recorded)
-  std::ptrdiff_t slate_at = -1; // objective "slate": offset of the slate in ReinforceEpisode::slates, −1 none
-  int slate_k = 0;              // objective "slate": its size
-  double slate_log_behavior = 0; // objective "slate": log P(slate) under the acting policy
-  int choice = -1;              // objectives "slate", "positions": the clicked slate position, −1 none
+  // objectives "slate" and "positions" (a step of this policy's own act):
+  std::ptrdiff_t slate_at = -1; // offset of the slate in ReinforceEpisode::slates, −1 none
+  int slate_k = 0;              // its size
+  double slate_log_behavior = 0; // log P(slate) under the acting policy
+  int choice = -1;              // the clicked slate position, −1 none
   double reward = 0, ret = 0;
 };
 
 struct ReinforceEpisode {
   std::vector<double> phi;      // steps x D
   std::vector<ItemId> cands;
-  std::vector<int> slates;      // objective "slate": K candidate indices per own step
+  std::vector<int> slates;      // objectives "slate", "positions": K candidate indices per own step
   std::vector<ReinforceStep> steps;
 };
 

@@ -64,11 +64,16 @@
 // so that Σ_p A_(t,p) = A_t: the step's return (or GAE target) goes to the
 // item the user chose, and each shown item that was passed over is pushed
 // down by its share of the baseline. Each step then gives K signed terms
-// instead of one scalar for the whole slate. It is biased where an item's
-// click depends on the rest of the slate (a conditional-logit choice: a
-// strong neighbour takes the click), which it ignores as a per-item click
-// model does; in the calibrated world it learns much faster than "slate"
-// (scenarios/calibrated-longterm-tuning.toml, ninth round).
+// instead of one scalar for the whole slate. A step without a click gives
+// every term A_t / K, the slate objective's terms scaled by 1/K: a batch
+// without any click learns as "slate" does (the normalisation below takes
+// the scale out), but beside clicked steps such a step weighs K times less
+// than under "slate". It is biased where an item's click depends on the
+// rest of the slate (a conditional-logit choice: a strong neighbour takes
+// the click), which it ignores as a per-item click model does. In the calibrated world it learns much faster than "slate"
+// (scenarios/calibrated-longterm-tuning.toml, ninth round); in
+// interest_evolution, where a click's long-term worth is its item's
+// quality, it learns to be clicked and does worse (scenarios/ie-rl.toml).
 //
 // Variance and scale (not in the paper): b(s) = vᵀφ(s) is a linear
 // baseline, the ridge regression of the returns of every step on φ over the
@@ -148,7 +153,7 @@ class ReinforceTopK final : public Recommender {
   struct EventRef {  // an event of an ended session: done_[ep].steps[step]
     std::size_t ep, step;
     double adv;     // (G − b(s)) / the batch's root mean square of G − b(s);
-                    // unused with objective "positions", whose K advantages are at pos_at
+                    // 0 with objective "positions", whose K advantages are at pos_at
     std::size_t pos_at = 0;  // objective "positions": offset of its K advantages in pos_adv_
   };
   /// Whether a step is an event of the policy gradient: a click (objective

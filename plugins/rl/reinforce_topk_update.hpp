@@ -1,8 +1,10 @@
 // The learning step of top-K REINFORCE (reinforce_topk.hpp, which includes
 // this file after the class): returns of ended sessions, advantages (G − b
-// or GAE, gae_advantages), each event's multiplier under the current θ (the
-// top-K corrected single-item weight, or the slate's P_π / P_acting), Adam
-// passes over the batch, and the baseline's decayed ridge refit.
+// or GAE, gae_advantages; with objective "positions" split over the slate's
+// positions, append_position_advantages), each event's multiplier under the
+// current θ (the top-K corrected single-item weight, or the slate's
+// P_π / P_acting), Adam passes over the batch, and the baseline's decayed
+// ridge refit.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -43,6 +45,20 @@ inline void position_advantages(double a, double b, int choice, std::span<double
     out[q] = (choice < 0 ? (a + b) / k : (static_cast<int>(q) == choice ? a + b : 0.0)) - share;
 }
 
+/// Objective "positions", over one ended session: for each step with a
+/// slate (slate_at >= 0), in order, appends its slate_k position
+/// advantages position_advantages(adv[t], values[t], choice) to out; adv
+/// the steps' advantages, values the baseline's b(s_t).
+inline void append_position_advantages(std::span<const ReinforceStep> steps, std::span<const double> values,
+                                       std::span<const double> adv, std::vector<double>& out) {
+  for (std::size_t t = 0; t < steps.size(); ++t) {
+    if (steps[t].slate_at < 0) continue;
+    out.resize(out.size() + static_cast<std::size_t>(steps[t].slate_k));
+    position_advantages(adv[t], values[t], steps[t].choice,
+                        std::span<double>(out.end() - steps[t].slate_k, out.end()));
+  }
+}
+
 inline void ReinforceTopK::end_episode(Episode&& ep) {
   double g = 0;
   std::size_t events = 0;
@@ -70,28 +86,31 @@ inline std::vector<ReinforceTopK::EventRef> ReinforceTopK::advantages() {
     value.resize(steps.size());
     for (std::size_t t = 0; t < steps.size(); ++t)
       value[t] = v_.dot(Eigen::Map<const Eigen::VectorXd>(done_[e].phi.data() + t * d, book_.dim()));
+    adv.resize(steps.size());
     if (gae_lambda_ < 1.0) {  // λ = 1 keeps G_t − b(s_t) from the stored returns
       reward.resize(steps.size());
-      adv.resize(steps.size());
       for (std::size_t t = 0; t < steps.size(); ++t) reward[t] = steps[t].reward;
       gae_advantages(reward, value, gamma_, gae_lambda_, adv);
+    } else {
+      for (std::size_t t = 0; t < steps.size(); ++t) adv[t] = steps[t].ret - value[t];
+    }
+    if (positions_objective_) {  // an event is a step with a slate: K values each, in step order
+      for (std::size_t t = 0, at = pos_adv_.size(); t < steps.size(); ++t)
+        if (is_event(steps[t])) {
+          events.push_back({e, t, 0.0, at});
+          at += static_cast<std::size_t>(steps[t].slate_k);
+        }
+      append_position_advantages(steps, value, adv, pos_adv_);
+      continue;
     }
     for (std::size_t t = 0; t < steps.size(); ++t) {
       if (!is_event(steps[t])) continue;
-      const double a = gae_lambda_ < 1.0 ? adv[t] : steps[t].ret - value[t];
-      if (!positions_objective_) {
-        events.push_back({e, t, a});
-        sq += a * a;
-        continue;
-      }
-      events.push_back({e, t, 1.0, pos_adv_.size()});
-      pos_adv_.resize(pos_adv_.size() + static_cast<std::size_t>(steps[t].slate_k));
-      const std::span<double> split(pos_adv_.end() - steps[t].slate_k, pos_adv_.end());
-      position_advantages(a, value[t], steps[t].choice, split);
-      for (const double x : split) sq += x * x;
+      events.push_back({e, t, adv[t]});
+      sq += adv[t] * adv[t];
     }
   }
   if (positions_objective_) {
+    for (const double x : pos_adv_) sq += x * x;
     const double sd = pos_adv_.empty() ? 1.0 : std::sqrt(sq / static_cast<double>(pos_adv_.size())) + 1e-12;
     for (double& x : pos_adv_) x /= sd;
     return events;

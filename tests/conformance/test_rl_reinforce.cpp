@@ -297,12 +297,14 @@ TEST_CASE("reinforce_topk learns from another policy's logs through the off-poli
   }
 }
 
-TEST_CASE("objective positions splits the advantage by the clicked position and is the slate objective without one",
+TEST_CASE("objective positions splits the advantage by the clicked position, and is the slate objective when no "
+          "step of a batch has a click",
           "[rl]") {
-  // Without a clicked position every position gets a / K, which after the
-  // batch's normalisation is the slate objective's a for every term: the
-  // same updates. A click on position 0 gives its item the step's target and
-  // the other the baseline's share only: other updates.
+  // Without a clicked position every position gets a / K; when no step of
+  // the batch has one, the batch's normalisation makes that the slate
+  // objective's a for every term: the same updates. A click on position 0
+  // gives its item the step's target and the other the baseline's share
+  // only: other updates.
   const TrainData d = TrapWorld::train();
   const auto run = [&](const std::string& objective, int clicked) {
     auto model = fitted<rl::ReinforceTopK>(

@@ -268,6 +268,29 @@ TEST_CASE("position_advantages: the clicked position gets the step's target, eve
   CHECK(one[0] == Approx(0.7));
 }
 
+TEST_CASE("append_position_advantages: each slate step's split, in order, from its advantage and baseline", "[rl]") {
+  // Three steps: a slate of 2 clicked at position 1, a logged step (no
+  // slate), a slate of 2 without a click.
+  std::vector<rl::ReinforceStep> steps(3);
+  steps[0].slate_at = 0, steps[0].slate_k = 2, steps[0].choice = 1;
+  steps[1].catalogue = true, steps[1].action = 3;
+  steps[2].slate_at = 2, steps[2].slate_k = 2;
+  const std::vector<double> values{2.0, 5.0, 1.0}, adv{0.6, 9.0, -1.2};
+  std::vector<double> out{7.0};  // appended after what is there
+  rl::append_position_advantages(steps, values, adv, out);
+  REQUIRE(out.size() == 5);
+  CHECK(out[0] == 7.0);
+  CHECK(out[1] == Approx(-1.0));  // passed over: − b / K
+  CHECK(out[2] == Approx(1.6));   // clicked: a + b − b / K
+  CHECK(out[3] == Approx(-0.6));  // no click: a / K
+  CHECK(out[4] == Approx(-0.6));
+  // Position weights must match the slate.
+  std::vector<char> scratch;
+  CHECK_THROWS_WITH(rl::slate_log_probability(std::vector<double>{0.5, 0.5}, std::vector<int>{0, 1}, scratch, nullptr,
+                                              std::vector<double>{1.0}),
+                    Catch::Contains("1 position weights for a slate of 2"));
+}
+
 TEST_CASE("per-item embeddings and slate events: the policy losses match finite differences", "[rl]") {
   // θ = [U | c | P | B | b | b' | V | V']: the behaviour head's weights are
   // B, b' and V'; L_β reaches nothing else, L_π none of them.
