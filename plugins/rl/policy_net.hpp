@@ -66,8 +66,9 @@ inline double topk_inclusion(double beta, int k) { return 1.0 - std::pow(1.0 - b
 /// before p] p_j / R_p). `drawn` is scratch (c values). Slates name indices
 /// into the candidates; a repeated or out-of-range index has probability 0
 /// (−inf), and a probability below 1e-300 counts as 1e-300. With `weights`
-/// (one per slate position), position p's term and its gradient are
-/// multiplied by weights[p] (objective "positions" of reinforce_topk.hpp).
+/// (one per slate position, else an Error), position p's term and its
+/// gradient are multiplied by weights[p] (objective "positions" of
+/// reinforce_topk.hpp).
 inline double slate_log_probability(std::span<const double> p, std::span<const int> slate, std::vector<char>& drawn,
                                     double* dlogp = nullptr, std::span<const double> weights = {}) {
   const std::size_t c = p.size();

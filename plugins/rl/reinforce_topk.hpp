@@ -66,12 +66,13 @@
 // down by its share of the baseline. Each step then gives K signed terms
 // instead of one scalar for the whole slate. A step without a click gives
 // every term A_t / K, the slate objective's terms scaled by 1/K: a batch
-// without any click learns as "slate" does (the normalisation below takes
-// the scale out), but beside clicked steps such a step weighs K times less
-// than under "slate". It is biased where an item's click depends on the
-// rest of the slate (a conditional-logit choice: a strong neighbour takes
-// the click), which it ignores as a per-item click model does. In the calibrated world it learns much faster than "slate"
-// (scenarios/calibrated-longterm-tuning.toml, ninth round); in
+// without any click, of slates of one size, learns as "slate" does (the
+// normalisation below takes the scale out), but beside clicked steps such
+// a step weighs K times less than under "slate". It is biased where an
+// item's click depends on the rest of the slate (a conditional-logit
+// choice: a strong neighbour takes the click), which it ignores as a
+// per-item click model does. In the calibrated world it learns much faster
+// than "slate" (scenarios/calibrated-longterm-tuning.toml, ninth round); in
 // interest_evolution, where a click's long-term worth is its item's
 // quality, it learns to be clicked and does worse (scenarios/ie-rl.toml).
 //

@@ -51,6 +51,9 @@ inline void position_advantages(double a, double b, int choice, std::span<double
 /// the steps' advantages, values the baseline's b(s_t).
 inline void append_position_advantages(std::span<const ReinforceStep> steps, std::span<const double> values,
                                        std::span<const double> adv, std::vector<double>& out) {
+  if (values.size() != steps.size() || adv.size() != steps.size())
+    throw Error("append_position_advantages: " + std::to_string(steps.size()) + " steps, " +
+                std::to_string(values.size()) + " values and " + std::to_string(adv.size()) + " advantages");
   for (std::size_t t = 0; t < steps.size(); ++t) {
     if (steps[t].slate_at < 0) continue;
     out.resize(out.size() + static_cast<std::size_t>(steps[t].slate_k));
@@ -95,12 +98,16 @@ inline std::vector<ReinforceTopK::EventRef> ReinforceTopK::advantages() {
       for (std::size_t t = 0; t < steps.size(); ++t) adv[t] = steps[t].ret - value[t];
     }
     if (positions_objective_) {  // an event is a step with a slate: K values each, in step order
-      for (std::size_t t = 0, at = pos_adv_.size(); t < steps.size(); ++t)
+      std::size_t at = pos_adv_.size();
+      for (std::size_t t = 0; t < steps.size(); ++t)
         if (is_event(steps[t])) {
           events.push_back({e, t, 0.0, at});
           at += static_cast<std::size_t>(steps[t].slate_k);
         }
       append_position_advantages(steps, value, adv, pos_adv_);
+      if (at != pos_adv_.size())  // the events' offsets must be what was appended
+        throw Error("reinforce_topk: " + std::to_string(pos_adv_.size()) + " position advantages where the events need " +
+                    std::to_string(at));
       continue;
     }
     for (std::size_t t = 0; t < steps.size(); ++t) {

@@ -5,13 +5,6 @@
 // convergence and the ridge updates: test_bandits.cpp.)
 #include <catch2/catch.hpp>
 
-// GCC 12 inlines act() with a one-element slate into the top-k heap and then
-// warns that the heap's child indices (guarded by c < n) could pass the end
-// of that slate: a false positive of -Warray-bounds after inlining. Popped
-// at the end of this file, so that in a unity group it covers no later file.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Warray-bounds"
-
 #include <Eigen/Dense>
 #include <cmath>
 #include <map>
@@ -161,5 +154,3 @@ TEST_CASE("the same seed gives the same actions, another seed other ones", "[ban
     else CHECK(ra.actions == rc.actions);
   }
 }
-
-#pragma GCC diagnostic pop

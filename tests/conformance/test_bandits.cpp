@@ -5,13 +5,6 @@
 // determinism: test_bandit_propensities.cpp.)
 #include <catch2/catch.hpp>
 
-// GCC 12 inlines act() with a one-element slate into the top-k heap and then
-// warns that the heap's child indices (guarded by c < n) could pass the end
-// of that slate: a false positive of -Warray-bounds after inlining. Popped
-// at the end of this file, so that in a unity group it covers no later file.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Warray-bounds"
-
 #include <Eigen/Dense>
 #include <cmath>
 #include <map>
@@ -329,5 +322,3 @@ TEST_CASE("linucb without item features is refused by name", "[bandit]") {
   auto p = make<LinUcb>();
   CHECK_THROWS_WITH(p->fit(d, FitContext{}), Catch::Contains("linucb: needs item features"));
 }
-
-#pragma GCC diagnostic pop

@@ -284,7 +284,11 @@ TEST_CASE("append_position_advantages: each slate step's split, in order, from i
   CHECK(out[2] == Approx(1.6));   // clicked: a + b − b / K
   CHECK(out[3] == Approx(-0.6));  // no click: a / K
   CHECK(out[4] == Approx(-0.6));
-  // Position weights must match the slate.
+  CHECK_THROWS_WITH(rl::append_position_advantages(steps, values, std::vector<double>{0.6}, out),
+                    Catch::Contains("3 steps, 3 values and 1 advantages"));
+}
+
+TEST_CASE("slate_log_probability refuses position weights of another size than the slate", "[rl]") {
   std::vector<char> scratch;
   CHECK_THROWS_WITH(rl::slate_log_probability(std::vector<double>{0.5, 0.5}, std::vector<int>{0, 1}, scratch, nullptr,
                                               std::vector<double>{1.0}),
