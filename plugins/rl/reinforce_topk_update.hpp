@@ -62,6 +62,16 @@ inline void append_position_advantages(std::span<const ReinforceStep> steps, std
   }
 }
 
+/// PPO's clipped surrogate (Schulman, Wolski, Dhariwal, Radford & Klimov,
+/// "Proximal Policy Optimization Algorithms", 2017) for one term of weight
+/// w = P_θ / P_acting and advantage a, min(w a, clip(w, 1 − ε, 1 + ε) a):
+/// whether its clipped branch is the smaller and constant in θ (a > 0 and
+/// w > 1 + ε, or a < 0 and w < 1 − ε), so that the term adds no gradient;
+/// else its gradient is a w ∇log P_θ, the unclipped one. ε <= 0: never.
+inline bool ppo_clipped(double w, double a, double eps) {
+  return eps > 0 && ((a > 0 && w > 1 + eps) || (a < 0 && w < 1 - eps));
+}
+
 inline void ReinforceTopK::end_episode(Episode&& ep) {
   double g = 0;
   std::size_t events = 0;
@@ -141,11 +151,15 @@ inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
     const double log_w = slate_log_probability(p_, slate, drawn_) - st.slate_log_behavior;
     const bool capped = cap_ > 0 && log_w > std::log(cap_);
     capped_ += capped;
-    const double w = capped ? cap_ : std::exp(log_w);
+    const double ratio = std::exp(log_w);  // clip judges the uncapped ratio; the cap scales the gradient
+    const double w = capped ? cap_ : ratio;
     weight_sum_ += w, ++weights_;
-    if (positions_objective_)
-      return {phi, cands, -1, w, slate, std::span<const double>(pos_adv_.data() + r.pos_at, slate.size())};
-    return {phi, cands, -1, w * r.adv, slate};
+    if (positions_objective_) {  // each position's term clipped on its own advantage
+      for (std::size_t q = r.pos_at; q < r.pos_at + slate.size(); ++q)
+        pos_live_[q] = ppo_clipped(ratio, pos_adv_[q], clip_) ? 0.0 : pos_adv_[q];
+      return {phi, cands, -1, w, slate, std::span<const double>(pos_live_.data() + r.pos_at, slate.size())};
+    }
+    return {phi, cands, -1, ppo_clipped(ratio, r.adv, clip_) ? 0.0 : w * r.adv, slate};
   }
   const auto a = static_cast<std::size_t>(st.action);
   const double pi = p_[a];
@@ -163,6 +177,7 @@ inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
 
 inline void ReinforceTopK::update() {
   std::vector<EventRef> events = advantages();
+  pos_live_.assign(pos_adv_.size(), 0.0);
   Eigen::VectorXd grad(net_.size());
   std::vector<PolicyEvent> batch;
   for (int epoch = 0; epoch < epochs_; ++epoch) {

@@ -3,7 +3,7 @@
 // against finite differences and against the gradient of the top-K
 // objective; the inclusion weight, the Plackett-Luce slate gradient and
 // per-item embeddings against finite differences and exact expectations;
-// GAE by hand.
+// GAE by hand; which terms PPO's clipped surrogate leaves without gradient.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -286,6 +286,20 @@ TEST_CASE("append_position_advantages: each slate step's split, in order, from i
   CHECK(out[4] == Approx(-0.6));
   CHECK_THROWS_WITH(rl::append_position_advantages(steps, values, std::vector<double>{0.6}, out),
                     Catch::Contains("3 steps, 3 values and 1 advantages"));
+}
+
+TEST_CASE("ppo_clipped: a term adds no gradient only where PPO's clipped branch is the smaller", "[rl]") {
+  // min(w a, clip(w, 0.8, 1.2) a): the clipped branch is smaller, and
+  // constant in θ, above 1.2 for a > 0 and below 0.8 for a < 0.
+  CHECK(rl::ppo_clipped(1.3, 1.0, 0.2));
+  CHECK_FALSE(rl::ppo_clipped(1.1, 1.0, 0.2));
+  CHECK_FALSE(rl::ppo_clipped(0.5, 1.0, 0.2));   // a > 0 below 1 − ε: the unclipped term is the smaller
+  CHECK(rl::ppo_clipped(0.7, -1.0, 0.2));
+  CHECK_FALSE(rl::ppo_clipped(0.9, -1.0, 0.2));
+  CHECK_FALSE(rl::ppo_clipped(1.5, -1.0, 0.2));  // a < 0 above 1 + ε: kept, the pessimistic side
+  CHECK_FALSE(rl::ppo_clipped(3.0, 0.0, 0.2));
+  CHECK_FALSE(rl::ppo_clipped(3.0, 1.0, 0.0));   // ε = 0: off
+  CHECK_FALSE(rl::ppo_clipped(0.1, -1.0, 0.0));
 }
 
 TEST_CASE("slate_log_probability refuses position weights of another size than the slate", "[rl]") {
