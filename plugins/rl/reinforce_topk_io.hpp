@@ -32,6 +32,7 @@ inline void ReinforceTopK::save(std::ostream& out) const {
   w.value(shuffle_rng_);
   w.value(updates_);
   w.value(capped_);
+  w.value(clipped_);
   w.value(weights_);
   w.value(weight_sum_);
   w.values(last_users_);
@@ -70,6 +71,7 @@ inline void ReinforceTopK::load(std::istream& in) {
   shuffle_rng_ = read_rng(r, "the shuffling stream");
   updates_ = r.value<std::int64_t>("the update count");
   capped_ = r.value<std::int64_t>("the capped weight count");
+  clipped_ = r.value<std::int64_t>("the clipped term count");
   weights_ = r.value<std::int64_t>("the weight count");
   weight_sum_ = r.value<double>("the weight sum");
   last_users_ = r.values<UserId>("the last act's users");

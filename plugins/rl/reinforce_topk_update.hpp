@@ -72,6 +72,25 @@ inline bool ppo_clipped(double w, double a, double eps) {
   return eps > 0 && ((a > 0 && w > 1 + eps) || (a < 0 && w < 1 - eps));
 }
 
+/// Objective "positions" under clip ε: out[p] = adv[p], the advantage of
+/// slate position p's term, or 0 where ppo_clipped(ratio, adv[p], ε), with
+/// the slate's ratio P_θ / P_acting for every position (a trust-region
+/// rule by analogy with PPO, not the gradient of its surrogate: see the
+/// file comment of reinforce_topk.hpp). Returns how many were set to 0.
+inline std::size_t clip_position_advantages(double ratio, std::span<const double> adv, double eps,
+                                            std::span<double> out) {
+  if (adv.size() != out.size())
+    throw Error("clip_position_advantages: " + std::to_string(adv.size()) + " advantages and " +
+                std::to_string(out.size()) + " outputs");
+  std::size_t clipped = 0;
+  for (std::size_t q = 0; q < adv.size(); ++q) {
+    const bool c = ppo_clipped(ratio, adv[q], eps);
+    out[q] = c ? 0.0 : adv[q];
+    clipped += c;
+  }
+  return clipped;
+}
+
 inline void ReinforceTopK::end_episode(Episode&& ep) {
   double g = 0;
   std::size_t events = 0;
@@ -155,11 +174,14 @@ inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
     const double w = capped ? cap_ : ratio;
     weight_sum_ += w, ++weights_;
     if (positions_objective_) {  // each position's term clipped on its own advantage
-      for (std::size_t q = r.pos_at; q < r.pos_at + slate.size(); ++q)
-        pos_live_[q] = ppo_clipped(ratio, pos_adv_[q], clip_) ? 0.0 : pos_adv_[q];
-      return {phi, cands, -1, w, slate, std::span<const double>(pos_live_.data() + r.pos_at, slate.size())};
+      const std::span<double> live(pos_live_.data() + r.pos_at, slate.size());
+      clipped_ += static_cast<std::int64_t>(clip_position_advantages(
+          ratio, std::span<const double>(pos_adv_.data() + r.pos_at, slate.size()), clip_, live));
+      return {phi, cands, -1, w, slate, live};
     }
-    return {phi, cands, -1, ppo_clipped(ratio, r.adv, clip_) ? 0.0 : w * r.adv, slate};
+    const bool clipped = ppo_clipped(ratio, r.adv, clip_);
+    clipped_ += clipped;
+    return {phi, cands, -1, clipped ? 0.0 : w * r.adv, slate};
   }
   const auto a = static_cast<std::size_t>(st.action);
   const double pi = p_[a];

@@ -328,9 +328,10 @@ TEST_CASE("objective positions splits the advantage by the clicked position, and
 
 TEST_CASE("clip: PPO's clipped surrogate over several epochs, a no-op when no ratio leaves 1 +- clip", "[rl]") {
   // Three epochs a batch: after the first Adam step the slates' ratios
-  // leave 1. A clip no ratio reaches changes nothing, bit for bit; a tiny
-  // one takes away the gradient of every term whose ratio has moved the way
-  // its advantage pushes, so here the policy moves less (these seeds).
+  // leave 1. A clip no ratio reaches changes nothing, bit for bit, and
+  // takes no term away; a tiny one takes away the gradient of every term
+  // whose ratio has moved the way its advantage pushes, so here the policy
+  // moves less (these seeds).
   const TrainData d = TrapWorld::train();
   const auto start = fitted<rl::ReinforceTopK>(d, 5, {})->policy_probs(0, std::vector<ItemId>{0, 1, 2, 3});
   const auto max_diff = [](const std::vector<double>& a, const std::vector<double>& b) {
@@ -338,37 +339,38 @@ TEST_CASE("clip: PPO's clipped surrogate over several epochs, a no-op when no ra
     for (std::size_t j = 0; j < a.size(); ++j) m = std::max(m, std::abs(a[j] - b[j]));
     return m;
   };
+  struct Run {
+    std::vector<double> probs;
+    double clipped;
+  };
   for (const std::string objective : {"slate", "positions"}) {
     INFO("objective " << objective);
-    const auto run = [&](double clip) {
+    const auto run = [&](double clip, std::int64_t epochs, std::int64_t minibatch, double cap) {
       auto model = fitted<rl::ReinforceTopK>(d, 5,
                                              {{"objective", objective},
                                               {"update_events", std::int64_t{64}},
                                               {"learning_rate", 0.01},
-                                              {"epochs", std::int64_t{3}},
-                                              {"minibatch", std::int64_t{16}},
+                                              {"epochs", epochs},
+                                              {"minibatch", minibatch},
+                                              {"weight_cap", cap},
                                               {"clip", clip}});
-      return probs_after_sessions(*model, 0, 5);
+      auto probs = probs_after_sessions(*model, 0, 5);
+      return Run{std::move(probs), diagnostic(*model, "clipped_terms")};
     };
-    const auto plain = run(0.0), wide = run(1e3), tight = run(1e-9);
-    CHECK(max_diff(wide, plain) == 0.0);
-    CHECK(max_diff(tight, plain) > 1e-3);
-    CHECK(max_diff(tight, start) < max_diff(plain, start));
+    const Run plain = run(0.0, 3, 16, 10.0), wide = run(1e3, 3, 16, 10.0), tight = run(1e-9, 3, 16, 10.0);
+    CHECK(max_diff(wide.probs, plain.probs) == 0.0);
+    CHECK(plain.clipped == 0.0);
+    CHECK(wide.clipped == 0.0);
+    CHECK(tight.clipped > 0.0);
+    CHECK(max_diff(tight.probs, plain.probs) > 1e-3);
+    CHECK(max_diff(tight.probs, start) < max_diff(plain.probs, start));
     // One step a batch: every ratio is 1 when the gradient is taken, so a
-    // clip changes nothing, even under a weight_cap (0.5) below 1 − clip;
-    // judged on the capped weight, every negative term would be dropped.
-    const auto one_step = [&](double clip) {
-      auto model = fitted<rl::ReinforceTopK>(d, 5,
-                                             {{"objective", objective},
-                                              {"update_events", std::int64_t{64}},
-                                              {"minibatch", std::int64_t{64}},
-                                              {"epochs", std::int64_t{1}},
-                                              {"learning_rate", 0.01},
-                                              {"weight_cap", 0.5},
-                                              {"clip", clip}});
-      return probs_after_sessions(*model, 0, 5);
-    };
-    CHECK(max_diff(one_step(0.2), one_step(0.0)) == 0.0);
+    // clip changes nothing and takes no term away, even under a weight_cap
+    // (0.5) below 1 − clip; judged on the capped weight, every negative
+    // term would be dropped.
+    const Run one_clip = run(0.2, 1, 64, 0.5), one_plain = run(0.0, 1, 64, 0.5);
+    CHECK(max_diff(one_clip.probs, one_plain.probs) == 0.0);
+    CHECK(one_clip.clipped == 0.0);
   }
   CHECK_THROWS_WITH((fitted<rl::ReinforceTopK>(d, 1, {{"clip", 0.2}})),
                     Catch::Contains("'clip'") && Catch::Contains("objectives \"slate\" and \"positions\""));

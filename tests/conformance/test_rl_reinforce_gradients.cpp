@@ -302,6 +302,24 @@ TEST_CASE("ppo_clipped: a term adds no gradient only where PPO's clipped branch 
   CHECK_FALSE(rl::ppo_clipped(0.1, -1.0, 0.0));
 }
 
+TEST_CASE("clip_position_advantages: each position judged on its own advantage with the slate's ratio", "[rl]") {
+  // Ratio 1.3 (ε 0.2): positive advantages are clipped, negative ones kept;
+  // ratio 0.7: the other way round; ratio 1.1: none. Zero advantages stay.
+  const std::vector<double> adv{0.9, -0.3, 0.0, 0.2, -1.5};
+  std::vector<double> out(adv.size(), 42.0);
+  CHECK(rl::clip_position_advantages(1.3, adv, 0.2, out) == 2);
+  CHECK(out == std::vector<double>{0.0, -0.3, 0.0, 0.0, -1.5});
+  CHECK(rl::clip_position_advantages(0.7, adv, 0.2, out) == 2);
+  CHECK(out == std::vector<double>{0.9, 0.0, 0.0, 0.2, 0.0});
+  CHECK(rl::clip_position_advantages(1.1, adv, 0.2, out) == 0);
+  CHECK(out == adv);
+  CHECK(rl::clip_position_advantages(5.0, adv, 0.0, out) == 0);  // ε = 0: off
+  CHECK(out == adv);
+  std::vector<double> short_out(2);
+  CHECK_THROWS_WITH(rl::clip_position_advantages(1.0, adv, 0.2, short_out),
+                    Catch::Contains("5 advantages and 2 outputs"));
+}
+
 TEST_CASE("slate_log_probability refuses position weights of another size than the slate", "[rl]") {
   std::vector<char> scratch;
   CHECK_THROWS_WITH(rl::slate_log_probability(std::vector<double>{0.5, 0.5}, std::vector<int>{0, 1}, scratch, nullptr,
