@@ -46,7 +46,7 @@ const PluginDescriptor* describe() {
        kCapChildren | kCapObserve | kCapSaveLoad | kCapPredictRating, &RatingBlend::params, &make<RatingBlend>},
   };
   static const PluginDescriptor d = make_descriptor(
-      "fusion", "1.7.0", "fusion", "fusion strategies over child recommenders", algos);
+      "fusion", "1.8.0", "fusion", "fusion strategies over child recommenders", algos);
   return &d;
 }
 

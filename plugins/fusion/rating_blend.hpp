@@ -156,9 +156,11 @@ class RatingBlend final : public FusionStrategy {
   const std::vector<double>& child_rmse() const { return child_rmse_; }
 
  protected:
-  /// kCapSaveLoad: the rating range, the meta-features, the weights and the
-  /// fit's figures (diagnostics); the feature names follow from the
-  /// children's names. The children saved are the refitted ones.
+  /// kCapSaveLoad: the rating range, the meta-features, the weights, the
+  /// fit's figures (diagnostics) and whether its children were refitted on
+  /// train + validation (by its refit or a parent blend's); the feature
+  /// names follow from the children's names. The children saved are the
+  /// refitted ones.
   void save_state(ModelWriter& w) const override {
     w.value(lo_);
     w.value(hi_);
@@ -170,6 +172,7 @@ class RatingBlend final : public FusionStrategy {
     w.value(cv_rmse_);
     w.values(child_rmse_);
     w.value(n_validation_);
+    w.value<std::uint8_t>(refitted_ ? 1 : 0);
   }
   void load_state(ModelReader& r, std::int32_t n_users, std::int32_t n_items) override {
     require_children(children_, 1, kAnyNumber, "rating_blend");
@@ -191,6 +194,9 @@ class RatingBlend final : public FusionStrategy {
     r.expect("the number of the children's RMSE", static_cast<std::int64_t>(child_rmse_.size()),
              static_cast<std::int64_t>(children_.size()));
     n_validation_ = r.value<std::int64_t>("validation ratings");
+    const auto refitted = r.value<std::uint8_t>("the refitted flag");
+    if (refitted > 1) r.fail("the refitted flag", std::to_string(refitted) + " is neither 0 nor 1");
+    refitted_ = refitted == 1;
   }
 
  private:
@@ -261,8 +267,7 @@ class RatingBlend final : public FusionStrategy {
   bool interactions_;
   bool refit_;
   // Its children were refitted on train + validation, by its own refit or a
-  // parent blend's (not kept in the model file: a loaded blend reports its
-  // refit key and its children only).
+  // parent blend's (kept in the model file since fusion 1.8.0).
   bool refitted_ = false;
   int cv_folds_;
   float lo_ = 0, hi_ = 0;                 // training rating range

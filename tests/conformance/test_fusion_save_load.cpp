@@ -224,3 +224,42 @@ TEST_CASE("fusion save/load: another tree is refused, naming what differs", "[sa
   RecommenderPtr rnd = build({"score_fusion", {}, {pop, Node{"random"}}}, &d);
   CHECK_THROWS_WITH(saved(*rnd), Catch::Contains("[score_fusion] child 'random' (plugin random) does not declare save/load"));
 }
+
+TEST_CASE("fusion save/load: a nested rating_blend refitted by its parent still says so when loaded",
+          "[save_load][fusion][rating_blend]") {
+  // The outer blend's refit refits the inner one's children on train +
+  // validation; the inner keeps its own refit = false, so only the saved
+  // flag can tell a loaded inner that it trained on the validation ratings.
+  const TrainData d = data_with_validation(true);
+  const Node inner_node{"rating_blend", {{"refit", false}},
+                        {Node{"baseline_only"}, Node{"sgd_mf", {{"factors", std::int64_t{4}}}}}};
+  for (const bool outer_refit : {true, false}) {
+    DYNAMIC_SECTION("outer refit = " << outer_refit) {
+      auto tree = [&](const TrainData* data) {
+        RecommenderPtr inner = build(inner_node, data), base = build(Node{"baseline_only"}, data);
+        const AlgorithmHandle h = plugin_registry().find("rating_blend");
+        RecommenderPtr outer = create_recommender(h, params_for(h, {{"refit", outer_refit}}));
+        outer->set_children({{"inner", "rating_blend", h.algorithm->capabilities, inner},
+                             {"base", "baseline_only", plugin_registry().find("baseline_only").algorithm->capabilities, base}});
+        if (data) {
+          FitContext ctx;
+          ctx.seed = 9;
+          outer->fit(*data, ctx);
+        }
+        return std::pair{outer, inner};
+      };
+      auto flag = [](const Recommender& r) {
+        for (const auto& [key, value] : r.diagnostics())
+          if (key == "trained_on_validation") return value;
+        return -1.0;
+      };
+      const auto [fitted, fitted_inner] = tree(&d);
+      CHECK(flag(*fitted_inner) == (outer_refit ? 1.0 : 0.0));
+      const auto [loaded, loaded_inner] = tree(nullptr);
+      load(*loaded, saved(*fitted));
+      CHECK(flag(*loaded_inner) == flag(*fitted_inner));
+      CHECK(same_diagnostics(loaded_inner->diagnostics(), fitted_inner->diagnostics()));
+      CHECK(same_diagnostics(loaded->diagnostics(), fitted->diagnostics()));
+    }
+  }
+}
