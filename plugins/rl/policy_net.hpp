@@ -68,9 +68,12 @@ inline double topk_inclusion(double beta, int k) { return 1.0 - std::pow(1.0 - b
 /// (−inf), and a probability below 1e-300 counts as 1e-300. With `weights`
 /// (one per slate position, else an Error), position p's term and its
 /// gradient are multiplied by weights[p] (objective "positions" of
-/// reinforce_topk.hpp).
+/// reinforce_topk.hpp). When `terms` is non-null it gets each position's
+/// own, unweighted log(p_(a_p) / R_p) (slate.size() values, written up to
+/// the position where a slate of probability 0 stops).
 inline double slate_log_probability(std::span<const double> p, std::span<const int> slate, std::vector<char>& drawn,
-                                    double* dlogp = nullptr, std::span<const double> weights = {}) {
+                                    double* dlogp = nullptr, std::span<const double> weights = {},
+                                    double* terms = nullptr) {
   const std::size_t c = p.size();
   if (!weights.empty() && weights.size() != slate.size())
     throw Error("slate_log_probability: " + std::to_string(weights.size()) + " position weights for a slate of " +
@@ -86,15 +89,14 @@ inline double slate_log_probability(std::span<const double> p, std::span<const i
     for (std::size_t j = 0; j < c; ++j)
       if (!drawn[j]) left += p[j], ++count;
     const double w = weights.empty() ? 1.0 : weights[pos];
-    if (left > 0) {
-      logp += w * std::log(std::max(p[static_cast<std::size_t>(a)], 1e-300) / left);
-      if (dlogp) {
-        for (std::size_t j = 0; j < c; ++j)
-          if (!drawn[j]) dlogp[j] -= w * p[j] / left;
-        dlogp[static_cast<std::size_t>(a)] += w;
-      }
-    } else {
-      logp -= w * std::log(static_cast<double>(count));
+    const double term = left > 0 ? std::log(std::max(p[static_cast<std::size_t>(a)], 1e-300) / left)
+                                 : -std::log(static_cast<double>(count));
+    logp += w * term;
+    if (terms) terms[pos] = term;
+    if (left > 0 && dlogp) {
+      for (std::size_t j = 0; j < c; ++j)
+        if (!drawn[j]) dlogp[j] -= w * p[j] / left;
+      dlogp[static_cast<std::size_t>(a)] += w;
     }
     drawn[static_cast<std::size_t>(a)] = 1;
   }

@@ -31,6 +31,7 @@ struct ReinforceEpisode {
   std::vector<double> phi;      // steps x D
   std::vector<ItemId> cands;
   std::vector<int> slates;      // objectives "slate", "positions": K candidate indices per own step
+  std::vector<double> slate_terms;  // beside slates: each position's log π_acting(a_p | s, a_<p)
   std::vector<ReinforceStep> steps;
 };
 
@@ -38,6 +39,7 @@ inline void save_episode(ModelWriter& w, const ReinforceEpisode& ep) {
   w.values(ep.phi);
   w.values(ep.cands);
   w.values(ep.slates);
+  w.values(ep.slate_terms);
   w.value<std::uint64_t>(ep.steps.size());
   for (const ReinforceStep& s : ep.steps) {  // field by field: the struct's padding is not part of the file
     w.value<std::uint64_t>(s.cand_at);
@@ -61,6 +63,9 @@ inline ReinforceEpisode load_episode(ModelReader& r, ItemId n_items, int dim) {
   ep.phi = r.values<double>("an episode's states");
   ep.cands = r.values<ItemId>("an episode's candidates");
   ep.slates = r.values<int>("an episode's slates");
+  ep.slate_terms = r.values<double>("an episode's slate position log-probabilities");
+  r.expect("the number of an episode's slate position log-probabilities",
+           static_cast<std::int64_t>(ep.slate_terms.size()), static_cast<std::int64_t>(ep.slates.size()));
   const auto n = r.value<std::uint64_t>("the number of an episode's steps");
   for (std::uint64_t t = 0; t < n; ++t) {
     ReinforceStep s;

@@ -90,6 +90,12 @@
 // baseline's share −b(s)/K can set) and the slate's r
 // (clip_position_advantages): a trust-region rule by analogy, not the
 // gradient of PPO's surrogate, which would need each position's own ratio.
+// That is ratio = "position": term p weighed and clipped on its own
+// r_p = π_θ(a_p | s, a_<p) / π_acting(a_p | s, a_<p), recorded per position
+// when the policy acted (position_ratio_advantages): PPO's surrogate with
+// each position a decision given the ones before it. In the calibrated
+// world it does worse than the slate's ratio at every clip tried (0.25
+// below at best: calibrated-longterm-tuning.toml, fourteenth round).
 // Diagnostic clipped_terms counts the terms it took away. Once a later
 // epoch or minibatch of a batch has moved a slate's probability past
 // 1 ± clip times what the acting policy gave it, the rule gives no
@@ -197,7 +203,7 @@ class ReinforceTopK final : public Recommender {
 
   std::string name_ = "reinforce_topk";
   double gamma_, gae_lambda_, lr_, adam_eps_, init_scale_, warm_scale_, cap_, clip_;
-  bool learned_behavior_, inclusion_behavior_, slate_objective_, positions_objective_;
+  bool learned_behavior_, inclusion_behavior_, slate_objective_, positions_objective_, position_ratio_;
   int hidden_, epochs_, history_;
   bool item_bias_, log_popularity_, item_embeddings_;
   std::size_t update_events_, minibatch_;
@@ -220,6 +226,7 @@ class ReinforceTopK final : public Recommender {
   std::int64_t updates_ = 0, capped_ = 0, weights_ = 0;
   std::int64_t clipped_ = 0;           // terms (a slate's, or a position's) whose gradient clip took away
   double weight_sum_ = 0;              // Σ of the (capped) importance weights of every policy event
+                                       // (ratio "position": of every position's term)
   // the last act call, for observe: users, candidates and π per row
   std::vector<UserId> last_users_;
   std::vector<ItemId> last_cands_;
@@ -228,6 +235,7 @@ class ReinforceTopK final : public Recommender {
   // scratch
   std::vector<SessionBook<Episode>::Session*> rows_;
   std::vector<double> phi_, h_, p_;
+  std::vector<double> slate_terms_, pos_terms_;  // a slate's K position log-probabilities (observe; update)
   std::vector<int> slate_idx_;
   std::vector<char> drawn_;
 };

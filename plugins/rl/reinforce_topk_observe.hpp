@@ -39,7 +39,9 @@ inline void ReinforceTopK::observe(const Feedback& fb) {
       const ItemId* row = last_cands_.data() + r * c;
       slate_idx_.resize(k);
       for (std::size_t j = 0; j < k; ++j) slate_idx_[j] = static_cast<int>(std::find(row, row + c, slate[j]) - row);
-      acted = slate_log_probability(std::span<const double>(last_probs_.data() + r * c, c), slate_idx_, drawn_);
+      slate_terms_.resize(k);
+      acted = slate_log_probability(std::span<const double>(last_probs_.data() + r * c, c), slate_idx_, drawn_,
+                                    nullptr, {}, slate_terms_.data());
     }
     if (std::isfinite(acted)) {  // every own step is an event: the slate and its propensity
       const ItemId* row = last_cands_.data() + r * c;
@@ -50,6 +52,7 @@ inline void ReinforceTopK::observe(const Feedback& fb) {
       st.slate_log_behavior = acted;
       st.choice = fb.choice[r];
       ep.slates.insert(ep.slates.end(), slate_idx_.begin(), slate_idx_.end());
+      ep.slate_terms.insert(ep.slate_terms.end(), slate_terms_.begin(), slate_terms_.end());
       ep.cands.insert(ep.cands.end(), row, row + c);
     } else if (fb.choice[r] >= 0) {
       const ItemId clicked = slate[fb.choice[r]];

@@ -24,6 +24,7 @@ inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
       inclusion_behavior_(p.get_string("behavior") == "inclusion"),
       slate_objective_(p.get_string("objective") != "topk"),
       positions_objective_(p.get_string("objective") == "positions"),
+      position_ratio_(p.get_string("ratio") == "position"),
       hidden_(static_cast<int>(p.get_int("hidden"))),
       epochs_(static_cast<int>(p.get_int("epochs"))),
       history_(static_cast<int>(p.get_int("history"))),
@@ -40,6 +41,9 @@ inline ReinforceTopK::ReinforceTopK(const ParamSet& p)
   if (clip_ > 0 && !slate_objective_)
     throw Error("[reinforce_topk] parameter 'clip' applies to objectives \"slate\" and \"positions\" (their "
                 "events' weights are slate ratios P_θ / P_acting)");
+  if (position_ratio_ && !positions_objective_)
+    throw Error("[reinforce_topk] parameter 'ratio' = \"position\" applies to objective \"positions\" (its "
+                "events have a term per slate position)");
   if (warm_scale_ != 1.0 && !(log_popularity_ && item_bias_))
     throw Error("[reinforce_topk] parameter 'warm_start_scale' scales the per-item biases' warm start: it needs "
                 "log_popularity = true and item_bias = true");
@@ -82,6 +86,11 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
                       "\"positions\", each position's term on its own advantage), so that later epochs and "
                       "minibatches of a batch gain nothing by walking the policy far from the one that acted; "
                       "0 = off"),
+      ParamSpec::choice("ratio", "slate", {"slate", "position"},
+                        "objective \"positions\": the importance ratio of each position's term (weight_cap and "
+                        "clip apply to it): \"slate\" = the slate's P_θ / P_acting for every term; \"position\" "
+                        "= the position's own π_θ(a_p | s, a_<p) / π_acting(a_p | s, a_<p), each position a "
+                        "decision given the ones before it (with clip, PPO's surrogate over those decisions)"),
       ParamSpec::choice("behavior", "recorded", {"recorded", "learned", "inclusion"},
                         "β of the importance weight: the acting policy's recorded probability, the "
                         "learned behaviour head β_θ' (Chen et al., 'Estimating the Behavior Policy'), or the "

@@ -91,6 +91,38 @@ inline std::size_t clip_position_advantages(double ratio, std::span<const double
   return clipped;
 }
 
+/// What position_ratio_advantages took away and weighed.
+struct PositionRatioCounts {
+  std::size_t clipped = 0, capped = 0;
+  double weight_sum = 0;  // Σ of the (capped) ratios
+};
+
+/// Objective "positions" with ratio "position": position p's term judged
+/// on its own ratio r_p = π_θ(a_p | s, a_<p) / π_acting(a_p | s, a_<p)
+/// (log_ratio[p] = log r_p), each position a decision of its own given the
+/// ones before it: out[p] = w_p · adv[p] with w_p = min(r_p, cap) (cap 0:
+/// r_p), or 0 where ppo_clipped(r_p, adv[p], ε), judged on the uncapped
+/// r_p. With w_p = r_p this is the gradient of PPO's surrogate
+/// Σ_p min(r_p a_p, clip(r_p, 1 ± ε) a_p).
+inline PositionRatioCounts position_ratio_advantages(std::span<const double> log_ratio, std::span<const double> adv,
+                                                     double eps, double cap, std::span<double> out) {
+  if (log_ratio.size() != adv.size() || out.size() != adv.size())
+    throw Error("position_ratio_advantages: " + std::to_string(log_ratio.size()) + " ratios, " +
+                std::to_string(adv.size()) + " advantages and " + std::to_string(out.size()) + " outputs");
+  PositionRatioCounts n;
+  for (std::size_t q = 0; q < adv.size(); ++q) {
+    const double r = std::exp(log_ratio[q]);
+    const bool capped = cap > 0 && log_ratio[q] > std::log(cap);
+    const double w = capped ? cap : r;
+    const bool clipped = ppo_clipped(r, adv[q], eps);
+    out[q] = clipped ? 0.0 : w * adv[q];
+    n.clipped += clipped;
+    n.capped += capped;
+    n.weight_sum += w;
+  }
+  return n;
+}
+
 inline void ReinforceTopK::end_episode(Episode&& ep) {
   double g = 0;
   std::size_t events = 0;
@@ -167,7 +199,20 @@ inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
   net_.probs(h_.data(), PolicyNet::kPolicy, cands, p_.data());
   if (slate_objective_) {  // exact REINFORCE over the slate, weight P_π / P_acting
     const std::span<const int> slate(ep.slates.data() + st.slate_at, static_cast<std::size_t>(st.slate_k));
-    const double log_w = slate_log_probability(p_, slate, drawn_) - st.slate_log_behavior;
+    pos_terms_.resize(slate.size());
+    const double log_w = slate_log_probability(p_, slate, drawn_, nullptr, {}, pos_terms_.data()) -
+                         st.slate_log_behavior;
+    if (position_ratio_) {  // each position's term on its own ratio and advantage
+      for (std::size_t q = 0; q < slate.size(); ++q)
+        pos_terms_[q] -= ep.slate_terms[static_cast<std::size_t>(st.slate_at) + q];
+      const std::span<double> live(pos_live_.data() + r.pos_at, slate.size());
+      const PositionRatioCounts n = position_ratio_advantages(
+          pos_terms_, std::span<const double>(pos_adv_.data() + r.pos_at, slate.size()), clip_, cap_, live);
+      clipped_ += static_cast<std::int64_t>(n.clipped);
+      capped_ += static_cast<std::int64_t>(n.capped);
+      weight_sum_ += n.weight_sum, weights_ += static_cast<std::int64_t>(slate.size());
+      return {phi, cands, -1, 1.0, slate, live};
+    }
     const bool capped = cap_ > 0 && log_w > std::log(cap_);
     capped_ += capped;
     const double ratio = std::exp(log_w);  // clip judges the uncapped ratio; the cap scales the gradient

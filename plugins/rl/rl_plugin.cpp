@@ -30,7 +30,7 @@ const PluginDescriptor* describe() {
        kCapObserve | kCapSaveLoad, &rl::Dqn::params, &make_dqn},
   };
   static const PluginDescriptor d = make_descriptor(
-      "rl", "1.11.0", "rl", "reinforcement-learning recommenders that learn online from simulated users", algos);
+      "rl", "1.12.0", "rl", "reinforcement-learning recommenders that learn online from simulated users", algos);
   return &d;
 }
 

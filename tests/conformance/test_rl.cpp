@@ -39,7 +39,7 @@ TEST_CASE("rl plugins load with their capabilities", "[rl]") {
   REQUIRE(reg.contains("dqn"));
   CHECK(reg.find("slateq").algorithm->capabilities == (kCapObserve | kCapSaveLoad));
   CHECK(reg.find("dqn").algorithm->capabilities == (kCapObserve | kCapSaveLoad));
-  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.11.0");
+  CHECK(std::string(reg.find("dqn").plugin->descriptor->version) == "1.12.0");
   CHECK(reg.find("reinforce_topk").algorithm->capabilities == (kCapObserve | kCapPropensity | kCapSaveLoad));
   CHECK(std::string(reg.find("slateq").plugin->descriptor->family) == "rl");
 }

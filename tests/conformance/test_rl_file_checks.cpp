@@ -197,6 +197,7 @@ ReinforceEpisode episode() {
   ep.phi.assign(2 * kD, 0.25);
   ep.cands = {0, 1, 2, 3, 4, 0};
   ep.slates = {0, 2, 1, 0};
+  ep.slate_terms = {-1.25, -0.5, -0.75, -2.0};
   for (int t = 0; t < 2; ++t) {
     ReinforceStep s;
     s.cand_at = static_cast<std::size_t>(3 * t);
@@ -229,6 +230,7 @@ TEST_CASE("a REINFORCE episode survives its file", "[rl][save_load]") {
   CHECK(got.phi == ep.phi);
   CHECK(got.cands == ep.cands);
   CHECK(got.slates == ep.slates);
+  CHECK(got.slate_terms == ep.slate_terms);
   REQUIRE(got.steps.size() == 2);
   CHECK(got.steps[1].cand_at == 3);
   CHECK(got.steps[1].slate_at == 2);
@@ -271,6 +273,10 @@ TEST_CASE("a REINFORCE episode whose offsets wrap past the end is refused", "[rl
   ep = episode();
   ep.phi.pop_back();
   CHECK_THROWS_WITH(episode_round_trip(ep), Contains("the size of an episode's states"));
+  ep = episode();
+  ep.slate_terms.pop_back();  // ratio "position" reads one per slate entry
+  CHECK_THROWS_WITH(episode_round_trip(ep),
+                    Contains("the number of an episode's slate position log-probabilities is 3, expected 4"));
 }
 
 TEST_CASE("a ridge model file of dimension 0 is refused, not divided by", "[bandit][save_load]") {

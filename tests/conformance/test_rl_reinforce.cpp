@@ -139,6 +139,37 @@ double diagnostic(const Recommender& model, const std::string& name) {
   return 0;
 }
 
+double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  double m = 0;
+  for (std::size_t j = 0; j < a.size(); ++j) m = std::max(m, std::abs(a[j] - b[j]));
+  return m;
+}
+
+/// The policy after probs_after_sessions, and the diagnostics of clipping.
+struct ClipRun {
+  std::vector<double> probs;
+  double clipped, mean_weight;
+};
+
+/// A slate objective trained by probs_after_sessions (clicks on position 0)
+/// with update_events 64 and learning rate 0.01, under the given ratio,
+/// clip and step schedule.
+ClipRun clip_run(const TrainData& d, const std::string& objective, const std::string& ratio, double clip,
+                 std::int64_t epochs, std::int64_t minibatch, double cap) {
+  auto model = fitted<rl::ReinforceTopK>(d, 5,
+                                         {{"objective", objective},
+                                          {"ratio", ratio},
+                                          {"update_events", std::int64_t{64}},
+                                          {"learning_rate", 0.01},
+                                          {"epochs", epochs},
+                                          {"minibatch", minibatch},
+                                          {"weight_cap", cap},
+                                          {"clip", clip}});
+  auto probs = probs_after_sessions(*model, 0, 5);
+  CHECK(diagnostic(*model, "policy_updates") >= 5);
+  return ClipRun{std::move(probs), diagnostic(*model, "clipped_terms"), diagnostic(*model, "mean_weight")};
+}
+
 }  // namespace
 
 // Which items lead is learned here; that observe records each slate in its
@@ -313,11 +344,6 @@ TEST_CASE("objective positions splits the advantage by the clicked position, and
     CHECK(diagnostic(*model, "policy_updates") >= 5);
     return p;
   };
-  const auto max_diff = [](const std::vector<double>& a, const std::vector<double>& b) {
-    double m = 0;
-    for (std::size_t j = 0; j < a.size(); ++j) m = std::max(m, std::abs(a[j] - b[j]));
-    return m;
-  };
   const auto start = fitted<rl::ReinforceTopK>(d, 5, {})->policy_probs(0, std::vector<ItemId>{0, 1, 2, 3});
   const auto slate_paid = run("slate", -1), positions_paid = run("positions", -1);
   CHECK(max_diff(slate_paid, start) > 1e-2);  // it learned
@@ -334,30 +360,12 @@ TEST_CASE("clip: PPO's clipped surrogate over several epochs, a no-op when no ra
   // moves less (these seeds).
   const TrainData d = TrapWorld::train();
   const auto start = fitted<rl::ReinforceTopK>(d, 5, {})->policy_probs(0, std::vector<ItemId>{0, 1, 2, 3});
-  const auto max_diff = [](const std::vector<double>& a, const std::vector<double>& b) {
-    double m = 0;
-    for (std::size_t j = 0; j < a.size(); ++j) m = std::max(m, std::abs(a[j] - b[j]));
-    return m;
-  };
-  struct Run {
-    std::vector<double> probs;
-    double clipped;
-  };
   for (const std::string objective : {"slate", "positions"}) {
     INFO("objective " << objective);
     const auto run = [&](double clip, std::int64_t epochs, std::int64_t minibatch, double cap) {
-      auto model = fitted<rl::ReinforceTopK>(d, 5,
-                                             {{"objective", objective},
-                                              {"update_events", std::int64_t{64}},
-                                              {"learning_rate", 0.01},
-                                              {"epochs", epochs},
-                                              {"minibatch", minibatch},
-                                              {"weight_cap", cap},
-                                              {"clip", clip}});
-      auto probs = probs_after_sessions(*model, 0, 5);
-      return Run{std::move(probs), diagnostic(*model, "clipped_terms")};
+      return clip_run(d, objective, "slate", clip, epochs, minibatch, cap);
     };
-    const Run plain = run(0.0, 3, 16, 10.0), wide = run(1e3, 3, 16, 10.0), tight = run(1e-9, 3, 16, 10.0);
+    const ClipRun plain = run(0.0, 3, 16, 10.0), wide = run(1e3, 3, 16, 10.0), tight = run(1e-9, 3, 16, 10.0);
     CHECK(max_diff(wide.probs, plain.probs) == 0.0);
     CHECK(plain.clipped == 0.0);
     CHECK(wide.clipped == 0.0);
@@ -368,10 +376,40 @@ TEST_CASE("clip: PPO's clipped surrogate over several epochs, a no-op when no ra
     // clip changes nothing and takes no term away, even under a weight_cap
     // (0.5) below 1 − clip; judged on the capped weight, every negative
     // term would be dropped.
-    const Run one_clip = run(0.2, 1, 64, 0.5), one_plain = run(0.0, 1, 64, 0.5);
+    const ClipRun one_clip = run(0.2, 1, 64, 0.5), one_plain = run(0.0, 1, 64, 0.5);
     CHECK(max_diff(one_clip.probs, one_plain.probs) == 0.0);
     CHECK(one_clip.clipped == 0.0);
   }
   CHECK_THROWS_WITH((fitted<rl::ReinforceTopK>(d, 1, {{"clip", 0.2}})),
                     Catch::Contains("'clip'") && Catch::Contains("objectives \"slate\" and \"positions\""));
+}
+
+TEST_CASE("ratio position: each position's own ratio, the slate's ratio while theta is the acting one", "[rl]") {
+  // One Adam step a batch: every position's ratio and the slate's are 1
+  // when the gradient is taken, so ratio "position" learns as "slate", bit
+  // for bit, clip and a weight_cap (0.5) below 1 − clip included. Three epochs
+  // of minibatches: the ratios leave 1, each position's weight is its own
+  // ratio instead of the slate's product of them, and the policies part.
+  // A clip no ratio reaches changes nothing; a tiny one takes terms away.
+  const TrainData d = TrapWorld::train();
+  const auto run = [&](const std::string& ratio, double clip, std::int64_t epochs, std::int64_t minibatch, double cap) {
+    return clip_run(d, "positions", ratio, clip, epochs, minibatch, cap);
+  };
+  for (const double clip : {0.0, 0.2}) {
+    INFO("clip " << clip);
+    const ClipRun slate = run("slate", clip, 1, 64, 0.5), position = run("position", clip, 1, 64, 0.5);
+    CHECK(max_diff(position.probs, slate.probs) == 0.0);
+    CHECK(position.clipped == 0.0);
+    CHECK(position.mean_weight == 0.5);  // every ratio 1, capped at 0.5, as the slate's
+  }
+  const ClipRun slate = run("slate", 0.0, 3, 16, 10.0), plain = run("position", 0.0, 3, 16, 10.0),
+            wide = run("position", 1e3, 3, 16, 10.0), tight = run("position", 1e-9, 3, 16, 10.0);
+  CHECK(max_diff(plain.probs, slate.probs) > 1e-6);
+  CHECK(plain.mean_weight != 1.0);
+  CHECK(max_diff(wide.probs, plain.probs) == 0.0);
+  CHECK(wide.clipped == 0.0);
+  CHECK(tight.clipped > 0.0);
+  CHECK(max_diff(tight.probs, plain.probs) > 1e-3);
+  CHECK_THROWS_WITH((fitted<rl::ReinforceTopK>(d, 1, {{"objective", std::string("slate")}, {"ratio", std::string("position")}})),
+                    Catch::Contains("'ratio'") && Catch::Contains("objective \"positions\""));
 }

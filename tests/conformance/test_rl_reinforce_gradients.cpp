@@ -320,6 +320,54 @@ TEST_CASE("clip_position_advantages: each position judged on its own advantage w
                     Catch::Contains("5 advantages and 2 outputs"));
 }
 
+TEST_CASE("position_ratio_advantages: each position weighed and clipped on its own ratio", "[rl]") {
+  // Ratios 1.3, 0.7, 1.1, 3.0, 0.5 (ε 0.2, cap 2): position 0 (a > 0, r
+  // above 1 + ε) and 1 (a < 0, r below 1 − ε) are clipped; 2 is kept at
+  // r a; 3 (a < 0 above 1 + ε, the pessimistic side) is kept at the cap;
+  // 4 (a > 0 below 1 − ε) is kept at r a.
+  const std::vector<double> r{1.3, 0.7, 1.1, 3.0, 0.5}, adv{0.9, -0.3, 0.4, -1.5, 2.0};
+  std::vector<double> log_r(r.size()), out(r.size(), 42.0);
+  for (std::size_t q = 0; q < r.size(); ++q) log_r[q] = std::log(r[q]);
+  rl::PositionRatioCounts n = rl::position_ratio_advantages(log_r, adv, 0.2, 2.0, out);
+  CHECK(n.clipped == 2);
+  CHECK(n.capped == 1);
+  CHECK(n.weight_sum == Approx(1.3 + 0.7 + 1.1 + 2.0 + 0.5));
+  CHECK(out[0] == 0.0);
+  CHECK(out[1] == 0.0);
+  CHECK(out[2] == Approx(1.1 * 0.4));
+  CHECK(out[3] == Approx(2.0 * -1.5));
+  CHECK(out[4] == Approx(0.5 * 2.0));
+  // ε = 0 and cap 0: every term r a, nothing clipped or capped.
+  n = rl::position_ratio_advantages(log_r, adv, 0.0, 0.0, out);
+  CHECK(n.clipped == 0);
+  CHECK(n.capped == 0);
+  for (std::size_t q = 0; q < r.size(); ++q) CHECK(out[q] == Approx(r[q] * adv[q]));
+  // Ratio 1 everywhere (the acting θ): the advantages themselves, bit for bit.
+  const std::vector<double> zeros(r.size(), 0.0);
+  n = rl::position_ratio_advantages(zeros, adv, 0.2, 2.0, out);
+  CHECK(out == adv);
+  CHECK(n.clipped == 0);
+  std::vector<double> short_out(2);
+  CHECK_THROWS_WITH(rl::position_ratio_advantages(log_r, adv, 0.2, 2.0, short_out),
+                    Catch::Contains("5 ratios, 5 advantages and 2 outputs"));
+}
+
+TEST_CASE("slate_log_probability's position terms: each log(p_a / R_p), summing to the slate's", "[rl]") {
+  // p = (0.5, 0.3, 0.2), slate (2, 0): 0.2 / 1, then 0.5 / 0.8.
+  std::vector<char> scratch;
+  const std::vector<double> p{0.5, 0.3, 0.2};
+  double terms[2] = {42.0, 42.0};
+  const double total = rl::slate_log_probability(p, std::vector<int>{2, 0}, scratch, nullptr, {}, terms);
+  CHECK(terms[0] == Approx(std::log(0.2)));
+  CHECK(terms[1] == Approx(std::log(0.5 / 0.8)));
+  CHECK(total == Approx(terms[0] + terms[1]));
+  // Position weights scale the total, not the terms.
+  const double weighted =
+      rl::slate_log_probability(p, std::vector<int>{2, 0}, scratch, nullptr, std::vector<double>{2.0, 0.0}, terms);
+  CHECK(weighted == Approx(2.0 * std::log(0.2)));
+  CHECK(terms[1] == Approx(std::log(0.5 / 0.8)));
+}
+
 TEST_CASE("slate_log_probability refuses position weights of another size than the slate", "[rl]") {
   std::vector<char> scratch;
   CHECK_THROWS_WITH(rl::slate_log_probability(std::vector<double>{0.5, 0.5}, std::vector<int>{0, 1}, scratch, nullptr,
