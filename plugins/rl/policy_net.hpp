@@ -69,8 +69,9 @@ inline double topk_inclusion(double beta, int k) { return 1.0 - std::pow(1.0 - b
 /// (one per slate position, else an Error), position p's term and its
 /// gradient are multiplied by weights[p] (objective "positions" of
 /// reinforce_topk.hpp). When `terms` is non-null it gets each position's
-/// own, unweighted log(p_(a_p) / R_p) (slate.size() values, written up to
-/// the position where a slate of probability 0 stops).
+/// own, unweighted term: log(p_(a_p) / R_p), or −log(rest) where R_p
+/// underflows (slate.size() values, written up to the position where a
+/// slate of probability 0 stops).
 inline double slate_log_probability(std::span<const double> p, std::span<const int> slate, std::vector<char>& drawn,
                                     double* dlogp = nullptr, std::span<const double> weights = {},
                                     double* terms = nullptr) {

@@ -4,6 +4,7 @@
 // index that the update would read outside the episode or the catalogue.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -66,6 +67,8 @@ inline ReinforceEpisode load_episode(ModelReader& r, ItemId n_items, int dim) {
   ep.slate_terms = r.values<double>("an episode's slate position log-probabilities");
   r.expect("the number of an episode's slate position log-probabilities",
            static_cast<std::int64_t>(ep.slate_terms.size()), static_cast<std::int64_t>(ep.slates.size()));
+  for (const double x : ep.slate_terms)  // observe records finite ones only; one NaN would reach θ
+    if (!std::isfinite(x)) r.fail("an episode's slate position log-probability", std::to_string(x) + " is not finite");
   const auto n = r.value<std::uint64_t>("the number of an episode's steps");
   for (std::uint64_t t = 0; t < n; ++t) {
     ReinforceStep s;

@@ -93,9 +93,11 @@
 // That is ratio = "position": term p weighed and clipped on its own
 // r_p = π_θ(a_p | s, a_<p) / π_acting(a_p | s, a_<p), recorded per position
 // when the policy acted (position_ratio_advantages): PPO's surrogate with
-// each position a decision given the ones before it. In the calibrated
-// world it does worse than the slate's ratio at every clip tried (0.25
-// below at best: calibrated-longterm-tuning.toml, fourteenth round).
+// each position a decision given the ones before it. The acting terms are
+// recorded with every slate objective (K doubles a step, in the episode and
+// its file), whatever the ratio. In the calibrated world every cell tried
+// with it was below the slate ratio's chosen cell (clip 0.2: by 0.25 at
+// best, at clip 0.5; calibrated-longterm-tuning.toml, fourteenth round).
 // Diagnostic clipped_terms counts the terms it took away. Once a later
 // epoch or minibatch of a batch has moved a slate's probability past
 // 1 ± clip times what the acting policy gave it, the rule gives no

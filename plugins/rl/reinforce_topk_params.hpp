@@ -81,16 +81,18 @@ inline std::vector<ParamSpec> ReinforceTopK::params() {
                       "cap c of the importance weight min(π/β, c) (Chen et al., weight capping); 0 = uncapped"),
       ParamSpec::real("clip", 0.0, 0.0, 1e3,
                       "ε of PPO's clipped surrogate (Schulman et al. 2017), objectives \"slate\" and \"positions\": "
-                      "a term whose advantage is positive and whose slate ratio P_θ / P_acting (before "
-                      "weight_cap) is above 1 + ε, or negative and below 1 − ε, adds no gradient (with "
-                      "\"positions\", each position's term on its own advantage), so that later epochs and "
+                      "a term whose advantage is positive and whose ratio (the slate's P_θ / P_acting, or "
+                      "with ratio = \"position\" the position's own; before weight_cap) is above 1 + ε, or "
+                      "negative and below 1 − ε, adds no gradient (with \"positions\", each position's term "
+                      "on its own advantage), so that later epochs and "
                       "minibatches of a batch gain nothing by walking the policy far from the one that acted; "
                       "0 = off"),
       ParamSpec::choice("ratio", "slate", {"slate", "position"},
                         "objective \"positions\": the importance ratio of each position's term (weight_cap and "
                         "clip apply to it): \"slate\" = the slate's P_θ / P_acting for every term; \"position\" "
                         "= the position's own π_θ(a_p | s, a_<p) / π_acting(a_p | s, a_<p), each position a "
-                        "decision given the ones before it (with clip, PPO's surrogate over those decisions)"),
+                        "decision given the ones before it (with clip, PPO's surrogate over those decisions); the "
+                        "diagnostics capped_weights and mean_weight then count position terms, not events"),
       ParamSpec::choice("behavior", "recorded", {"recorded", "learned", "inclusion"},
                         "β of the importance weight: the acting policy's recorded probability, the "
                         "learned behaviour head β_θ' (Chen et al., 'Estimating the Behavior Policy'), or the "

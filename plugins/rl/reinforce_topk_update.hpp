@@ -2,9 +2,10 @@
 // this file after the class): returns of ended sessions, advantages (G − b
 // or GAE, gae_advantages; with objective "positions" split over the slate's
 // positions, append_position_advantages), each event's multiplier under the
-// current θ (the top-K corrected single-item weight, or the slate's
-// P_π / P_acting), Adam passes over the batch, and the baseline's decayed
-// ridge refit.
+// current θ (the top-K corrected single-item weight, the slate's
+// P_π / P_acting, or with ratio "position" each position's own ratio,
+// position_log_ratios), Adam passes over the batch, and the baseline's
+// decayed ridge refit.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -123,6 +124,21 @@ inline PositionRatioCounts position_ratio_advantages(std::span<const double> log
   return n;
 }
 
+/// Ratio "position": out[p] = log π_θ(a_p | s, a_<p) − acting[p], the log
+/// of position p's own ratio, with p the current π_θ over the candidates
+/// and acting[p] the term slate_log_probability gave the acting policy's π
+/// when it acted. Returns the slate's log P_θ(slate) (the sum of the
+/// current terms).
+inline double position_log_ratios(std::span<const double> p, std::span<const int> slate,
+                                  std::span<const double> acting, std::vector<char>& drawn, std::span<double> out) {
+  if (acting.size() != slate.size() || out.size() != slate.size())
+    throw Error("position_log_ratios: a slate of " + std::to_string(slate.size()) + ", " +
+                std::to_string(acting.size()) + " acting terms and " + std::to_string(out.size()) + " outputs");
+  const double log_p = slate_log_probability(p, slate, drawn, nullptr, {}, out.data());
+  for (std::size_t q = 0; q < slate.size(); ++q) out[q] -= acting[q];
+  return log_p;
+}
+
 inline void ReinforceTopK::end_episode(Episode&& ep) {
   double g = 0;
   std::size_t events = 0;
@@ -199,12 +215,11 @@ inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
   net_.probs(h_.data(), PolicyNet::kPolicy, cands, p_.data());
   if (slate_objective_) {  // exact REINFORCE over the slate, weight P_π / P_acting
     const std::span<const int> slate(ep.slates.data() + st.slate_at, static_cast<std::size_t>(st.slate_k));
-    pos_terms_.resize(slate.size());
-    const double log_w = slate_log_probability(p_, slate, drawn_, nullptr, {}, pos_terms_.data()) -
-                         st.slate_log_behavior;
     if (position_ratio_) {  // each position's term on its own ratio and advantage
-      for (std::size_t q = 0; q < slate.size(); ++q)
-        pos_terms_[q] -= ep.slate_terms[static_cast<std::size_t>(st.slate_at) + q];
+      pos_terms_.resize(slate.size());
+      position_log_ratios(p_, slate,
+                          std::span<const double>(ep.slate_terms.data() + st.slate_at, slate.size()), drawn_,
+                          pos_terms_);
       const std::span<double> live(pos_live_.data() + r.pos_at, slate.size());
       const PositionRatioCounts n = position_ratio_advantages(
           pos_terms_, std::span<const double>(pos_adv_.data() + r.pos_at, slate.size()), clip_, cap_, live);
@@ -213,6 +228,7 @@ inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
       weight_sum_ += n.weight_sum, weights_ += static_cast<std::int64_t>(slate.size());
       return {phi, cands, -1, 1.0, slate, live};
     }
+    const double log_w = slate_log_probability(p_, slate, drawn_) - st.slate_log_behavior;
     const bool capped = cap_ > 0 && log_w > std::log(cap_);
     capped_ += capped;
     const double ratio = std::exp(log_w);  // clip judges the uncapped ratio; the cap scales the gradient

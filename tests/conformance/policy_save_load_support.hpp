@@ -46,6 +46,10 @@ inline std::vector<Policy> policies() {
        {{"hidden", I{8}}, {"update_events", I{3}}, {"objective", std::string("slate")}, {"gae_lambda", 0.5}}},
       {"reinforce_topk",
        {{"hidden", I{8}}, {"update_events", I{3}}, {"objective", std::string("positions")}, {"gamma", 0.9}}},
+      // The acting policy's per-position terms, kept in the file, feed the next update's ratios.
+      {"reinforce_topk",
+       {{"hidden", I{8}}, {"update_events", I{3}}, {"objective", std::string("positions")},
+        {"ratio", std::string("position")}, {"clip", 0.2}, {"epochs", I{3}}, {"minibatch", I{2}}}},
       {"slateq",
        {{"epsilon", 0.5}, {"minibatch", I{4}}, {"replay_ratio", 2.0}, {"target_update", I{3}}, {"n_step", I{2}},
         {"replay_capacity", I{32}}}},

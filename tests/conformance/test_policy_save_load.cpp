@@ -76,8 +76,8 @@ TEST_CASE("policy save/load: a policy loaded mid-deployment acts and learns bit 
     ++checked;
     with_propensity += propensity;
   }
-  CHECK(checked == 11);
-  CHECK(with_propensity == 7);  // epsilon_greedy, linucb x2, linucb_hybrid, reinforce_topk x3
+  CHECK(checked == 12);
+  CHECK(with_propensity == 8);  // epsilon_greedy, linucb x2, linucb_hybrid, reinforce_topk x4
 }
 
 TEST_CASE("policy save/load: the exploration draws continue the saved stream, not a reseeded one",

@@ -277,6 +277,9 @@ TEST_CASE("a REINFORCE episode whose offsets wrap past the end is refused", "[rl
   ep.slate_terms.pop_back();  // ratio "position" reads one per slate entry
   CHECK_THROWS_WITH(episode_round_trip(ep),
                     Contains("the number of an episode's slate position log-probabilities is 3, expected 4"));
+  ep = episode();
+  ep.slate_terms[2] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH(episode_round_trip(ep), Contains("an episode's slate position log-probability nan is not finite"));
 }
 
 TEST_CASE("a ridge model file of dimension 0 is refused, not divided by", "[bandit][save_load]") {

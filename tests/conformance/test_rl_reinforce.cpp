@@ -148,7 +148,7 @@ double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
 /// The policy after probs_after_sessions, and the diagnostics of clipping.
 struct ClipRun {
   std::vector<double> probs;
-  double clipped, mean_weight;
+  double clipped, mean_weight, capped;
 };
 
 /// A slate objective trained by probs_after_sessions (clicks on position 0)
@@ -167,7 +167,8 @@ ClipRun clip_run(const TrainData& d, const std::string& objective, const std::st
                                           {"clip", clip}});
   auto probs = probs_after_sessions(*model, 0, 5);
   CHECK(diagnostic(*model, "policy_updates") >= 5);
-  return ClipRun{std::move(probs), diagnostic(*model, "clipped_terms"), diagnostic(*model, "mean_weight")};
+  return ClipRun{std::move(probs), diagnostic(*model, "clipped_terms"), diagnostic(*model, "mean_weight"),
+                 diagnostic(*model, "capped_weights")};
 }
 
 }  // namespace
@@ -401,6 +402,13 @@ TEST_CASE("ratio position: each position's own ratio, the slate's ratio while th
     CHECK(max_diff(position.probs, slate.probs) == 0.0);
     CHECK(position.clipped == 0.0);
     CHECK(position.mean_weight == 0.5);  // every ratio 1, capped at 0.5, as the slate's
+    CHECK(slate.capped > 0.0);
+    CHECK(position.capped == 2 * slate.capped);  // counted per position term, slates of two
+    // Under a cap above 1 nothing is capped: every weight is exactly its ratio, 1.
+    const ClipRun slate_wide = run("slate", clip, 1, 64, 10.0), position_wide = run("position", clip, 1, 64, 10.0);
+    CHECK(max_diff(position_wide.probs, slate_wide.probs) == 0.0);
+    CHECK(position_wide.mean_weight == 1.0);
+    CHECK(position_wide.capped == 0.0);
   }
   const ClipRun slate = run("slate", 0.0, 3, 16, 10.0), plain = run("position", 0.0, 3, 16, 10.0),
             wide = run("position", 1e3, 3, 16, 10.0), tight = run("position", 1e-9, 3, 16, 10.0);

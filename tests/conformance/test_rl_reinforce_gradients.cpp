@@ -352,6 +352,25 @@ TEST_CASE("position_ratio_advantages: each position weighed and clipped on its o
                     Catch::Contains("5 ratios, 5 advantages and 2 outputs"));
 }
 
+TEST_CASE("position_log_ratios: each position's own ratio once the policy has moved from the acting one", "[rl]") {
+  // Acting π (0.4, 0.3, 0.3), now (0.5, 0.3, 0.2), slate (2, 0): position
+  // 0's ratio is 0.2 / 0.3; position 1's is (0.5 / 0.8) / (0.4 / 0.7), each
+  // conditional on the positions before it, not their running product,
+  // nor the first position's ratio, nor the slate's.
+  std::vector<char> scratch;
+  const std::vector<int> slate{2, 0};
+  double acting[2];
+  rl::slate_log_probability(std::vector<double>{0.4, 0.3, 0.3}, slate, scratch, nullptr, {}, acting);
+  std::vector<double> out(2, 42.0);
+  const double log_p = rl::position_log_ratios(std::vector<double>{0.5, 0.3, 0.2}, slate, acting, scratch, out);
+  CHECK(std::exp(out[0]) == Approx(0.2 / 0.3));
+  CHECK(std::exp(out[1]) == Approx((0.5 / 0.8) / (0.4 / 0.7)));
+  CHECK(log_p == Approx(std::log(0.2) + std::log(0.5 / 0.8)));
+  std::vector<double> short_out(1);
+  CHECK_THROWS_WITH(rl::position_log_ratios(std::vector<double>{0.5, 0.3, 0.2}, slate, acting, scratch, short_out),
+                    Catch::Contains("a slate of 2, 2 acting terms and 1 outputs"));
+}
+
 TEST_CASE("slate_log_probability's position terms: each log(p_a / R_p), summing to the slate's", "[rl]") {
   // p = (0.5, 0.3, 0.2), slate (2, 0): 0.2 / 1, then 0.5 / 0.8.
   std::vector<char> scratch;
