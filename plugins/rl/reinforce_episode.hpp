@@ -23,7 +23,6 @@ struct ReinforceStep {
   // objectives "slate" and "positions" (a step of this policy's own act):
   std::ptrdiff_t slate_at = -1; // offset of the slate in ReinforceEpisode::slates, −1 none
   int slate_k = 0;              // its size
-  double slate_log_behavior = 0; // log P(slate) under the acting policy
   int choice = -1;              // the clicked slate position, −1 none
   double reward = 0, ret = 0;
 };
@@ -34,6 +33,14 @@ struct ReinforceEpisode {
   std::vector<int> slates;      // objectives "slate", "positions": K candidate indices per own step
   std::vector<double> slate_terms;  // beside slates: each position's log π_acting(a_p | s, a_<p)
   std::vector<ReinforceStep> steps;
+
+  /// log P(slate) of step s under the acting policy: its positions' terms
+  /// summed in order (as slate_log_probability sums them when acting).
+  double slate_log_behavior(const ReinforceStep& s) const {
+    double log_p = 0;
+    for (int q = 0; q < s.slate_k; ++q) log_p += slate_terms[static_cast<std::size_t>(s.slate_at + q)];
+    return log_p;
+  }
 };
 
 inline void save_episode(ModelWriter& w, const ReinforceEpisode& ep) {
@@ -50,7 +57,6 @@ inline void save_episode(ModelWriter& w, const ReinforceEpisode& ep) {
     w.value(s.behavior);
     w.value<std::int64_t>(s.slate_at);
     w.value<std::int32_t>(s.slate_k);
-    w.value(s.slate_log_behavior);
     w.value<std::int32_t>(s.choice);
     w.value(s.reward);
     w.value(s.ret);
@@ -79,7 +85,6 @@ inline ReinforceEpisode load_episode(ModelReader& r, ItemId n_items, int dim) {
     s.behavior = r.value<double>("a step's behaviour probability");
     s.slate_at = static_cast<std::ptrdiff_t>(r.value<std::int64_t>("a step's slate offset"));
     s.slate_k = r.value<std::int32_t>("a step's slate size");
-    s.slate_log_behavior = r.value<double>("a step's slate log-probability");
     s.choice = r.value<std::int32_t>("a step's clicked slate position");
     s.reward = r.value<double>("a step's reward");
     s.ret = r.value<double>("a step's return");

@@ -49,7 +49,6 @@ inline void ReinforceTopK::observe(const Feedback& fb) {
       st.slate_k = fb.slate_size;
       st.cand_at = ep.cands.size();
       st.n_cands = last_c_;
-      st.slate_log_behavior = acted;
       st.choice = fb.choice[r];
       ep.slates.insert(ep.slates.end(), slate_idx_.begin(), slate_idx_.end());
       ep.slate_terms.insert(ep.slate_terms.end(), slate_terms_.begin(), slate_terms_.end());

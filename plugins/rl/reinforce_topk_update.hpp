@@ -228,7 +228,7 @@ inline PolicyEvent ReinforceTopK::policy_event(const EventRef& r) {
       weight_sum_ += n.weight_sum, weights_ += static_cast<std::int64_t>(slate.size());
       return {phi, cands, -1, 1.0, slate, live};
     }
-    const double log_w = slate_log_probability(p_, slate, drawn_) - st.slate_log_behavior;
+    const double log_w = slate_log_probability(p_, slate, drawn_) - ep.slate_log_behavior(st);
     const bool capped = cap_ > 0 && log_w > std::log(cap_);
     capped_ += capped;
     const double ratio = std::exp(log_w);  // clip judges the uncapped ratio; the cap scales the gradient
