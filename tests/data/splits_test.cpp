@@ -273,6 +273,56 @@ TEST_CASE("equal timestamps: source order by default, item id on request, and th
   }
 }
 
+TEST_CASE("leave_last_one_out validation_item: before_test_time holds out the last item timed before the test item",
+          "[data][splits]") {
+  // User 0 as above: {8, 4} at t 0, 5 at 1, 7 at 2, {9, 2} at 3.
+  // User 1: {6, 3} at t 5, then 1 at 9: the earlier second ties.
+  // User 2: 4, 6, 1, all at t 7: nothing is timed before the test item.
+  Dataset d;
+  d.has_timestamps = true;
+  d.user_ids = {"a", "b", "c"};
+  for (int i = 0; i < 10; ++i) d.item_ids.push_back(std::to_string(i));
+  for (const auto& [item, t] : std::vector<std::pair<ItemId, std::int64_t>>{{8, 0}, {4, 0}, {5, 1}, {9, 3}, {2, 3}, {7, 2}})
+    d.interactions.push_back({0, item, 1.0f, t});
+  for (const auto& [item, t] : std::vector<std::pair<ItemId, std::int64_t>>{{6, 5}, {1, 9}, {3, 5}})
+    d.interactions.push_back({1, item, 1.0f, t});
+  for (const ItemId item : {4, 6, 1}) d.interactions.push_back({2, item, 1.0f, 7});
+  const auto item_of = [](const std::vector<Interaction>& part, UserId u) {
+    for (const Interaction& x : part)
+      if (x.user == u) return x.item;
+    return ItemId{-1};
+  };
+  for (const std::string ties : {"source", "item"}) {
+    INFO("ties = " << ties);
+    SplitSpec spec = spec_for("leave_last_one_out");
+    spec.ties = ties;
+    const Split second_last = make_split(d, spec, "", 0);
+    spec.validation_item = "before_test_time";
+    const Split before = make_split(d, spec, "", 0);
+    // The test part never moves.
+    CHECK(before.test.size() == 3);
+    for (UserId u = 0; u < 3; ++u) CHECK(item_of(before.test, u) == item_of(second_last.test, u));
+    // User 0: the default holds out the test item's partner in second 3; the
+    // rule takes 7, alone in second 2, under either tie order.
+    CHECK(item_of(second_last.validation, 0) == (ties == "item" ? 2 : 9));
+    CHECK(item_of(before.validation, 0) == 7);
+    // User 1: the second-last is already timed before; of the tied {6, 3}
+    // the last by the ties rule, as the default would take.
+    CHECK(item_of(before.validation, 1) == (ties == "item" ? 6 : 3));
+    CHECK(item_of(before.validation, 1) == item_of(second_last.validation, 1));
+    // User 2: one second for the whole history, so the second-last.
+    CHECK(item_of(before.validation, 2) == item_of(second_last.validation, 2));
+    CHECK(item_of(before.validation, 2) == (ties == "item" ? 4 : 6));
+    CHECK(before.train.size() == d.interactions.size() - 6);
+    CHECK(second_last.label == "leave_last_one_out");
+    CHECK(before.label == "leave_last_one_out, validation before_test_time");
+    check_no_leak(before);
+  }
+  SplitSpec spec = spec_for("leave_last_one_out");
+  spec.validation_item = "latest";
+  CHECK_THROWS_WITH(make_split(d, spec, "", 0), Contains("split.validation_item"));
+}
+
 TEST_CASE("nested validation: the validation rule once more on train, disjoint from what the trial scores",
           "[data][splits]") {
   const Dataset& d = synthetic();

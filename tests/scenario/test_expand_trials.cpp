@@ -137,6 +137,22 @@ TEST_CASE("trial ids follow the segment definitions, and their defaults keep ear
   CHECK(id("head_fraction = 0.5\n") != plain);
 }
 
+// The validation item decides what a tuning trial scores: another rule is
+// another trial; the default keeps the ids of records written before the key.
+TEST_CASE("trial ids follow split.validation_item, and its default keeps earlier ids", "[scenario]") {
+  const auto id = [](const std::string& split) {
+    return expand_trials(parse_scenario("name = \"s\"\n[dataset]\nformat = \"synthetic\"\n[split]\n"
+                                        "method = \"leave_last_one_out\"\n" + split +
+                                            "[[algorithms]]\nplugin = \"popularity\"\n",
+                                        "s.toml"))
+        .at(0)
+        .id;
+  };
+  const std::string plain = id("");
+  CHECK(id("validation_item = \"second_last\"\n") == plain);
+  CHECK(id("validation_item = \"before_test_time\"\n") != plain);
+}
+
 TEST_CASE("expand_trials: simulated trials' ids ignore the split and offline-only evaluation keys",
           "[scenario]") {
   const std::string head = "name = \"mixed\"\nseeds = [1]\nprotocols = [\"offline\", \"online\"]\n"

@@ -33,6 +33,7 @@ const std::vector<KeyUse>& key_uses() {
       {"test_ratio", "0.1", {"random", "temporal_global", "temporal_user"}, {}},
       {"validation_ratio", "0.1", {"random", "temporal_global", "temporal_user", "kfold", "fixed", "source"}, {}},
       {"validation", "false", {"leave_last_one_out"}, {}},
+      {"validation_item", "\"before_test_time\"", {"leave_last_one_out"}, {}},
       {"folds", "3", {"kfold"}, {}},
       {"fold", "", {"kfold", "fixed"}, {}},
       {"seed", "7", {"random", "kfold"}, {"fixed", "source"}},
@@ -156,4 +157,24 @@ TEST_CASE("scenario: split.ties applies under every method, on data with timesta
   int split_line = 0;
   CHECK_THROWS_WITH(parse_scenario(scenario("source", "ties = \"source\"\n", split_line), "s.toml"),
                     Catch::Contains("[split.ties] has no effect: dataset.format \"implicit-train-test\""));
+}
+
+TEST_CASE("scenario: split.validation_item needs a held-out validation item and timestamps", "[scenario]") {
+  int split_line = 0;
+  const Scenario s = parse_scenario(scenario("leave_last_one_out", "validation_item = \"before_test_time\"\n", split_line),
+                                    "s.toml");
+  CHECK(s.split.validation_item == "before_test_time");
+  CHECK(parse_scenario(scenario("leave_last_one_out", "", split_line), "s.toml").split.validation_item == "second_last");
+  CHECK_THROWS_WITH(parse_scenario(scenario("leave_last_one_out", "validation = false\nvalidation_item = \"second_last\"\n",
+                                            split_line),
+                                   "s.toml"),
+                    Catch::StartsWith("s.toml:5:19: [split.validation_item] has no effect with validation = false"));
+  CHECK_THROWS_WITH(parse_scenario(scenario("leave_last_one_out", "validation_item = \"latest\"\n", split_line), "s.toml"),
+                    Catch::Contains("[split.validation_item]") && Catch::Contains("before_test_time"));
+  CHECK_THROWS_WITH(parse_scenario("name = \"t\"\n[dataset]\nformat = \"sequence\"\npath = \"x\"\n[split]\n"
+                                   "method = \"leave_last_one_out\"\nvalidation_item = \"before_test_time\"\n"
+                                   "[[algorithms]]\nplugin = \"p\"\n",
+                                   "s.toml"),
+                    Catch::StartsWith("s.toml:7:19: [split.validation_item] has no effect: dataset.format \"sequence\" "
+                                      "has no timestamps"));
 }

@@ -20,6 +20,16 @@
 // - leave_last_one_out: a user with >= 3 interactions gives the last to test
 //   and the second-last to validation (when spec.validation); exactly 2 ->
 //   last to test, no validation; 1 -> train only (nothing to evaluate).
+//   validation_item = "before_test_time" holds out instead the latest
+//   interaction timed strictly before the test item (the last of its own
+//   equal timestamps by the ties rule, as the test item is the last of its
+//   own), or the second-last when the whole timeline shares one timestamp.
+//   Under ties = "item" the second-last item, whenever it shares the test
+//   item's second, has the lower id, so the validation item is
+//   systematically more popular than the test item (ml-100k: 415 of 943
+//   users; median popularity in the whole u.data 121 against the test
+//   item's 92), where the item timed before is picked as the test item is
+//   (101).
 // - temporal_user: each user with >= 2 interactions gives its latest
 //   round(test_ratio * n), at least 1 and at most n - 1, to test.
 // - temporal_global: the latest round(test_ratio * N) interactions overall.
@@ -199,6 +209,20 @@ Split assemble(const std::vector<Interaction>& xs, const std::vector<std::uint8_
   return split;
 }
 
+/// Where in a user's time-ordered `line` (at least 3 long) leave_last_one_out's
+/// validation item sits, by SplitSpec::validation_item.
+std::size_t validation_position(const std::vector<Interaction>& xs, const std::vector<std::size_t>& line,
+                                const std::string& rule) {
+  const std::size_t second_last = line.size() - 2;
+  if (rule == "second_last") return second_last;
+  if (rule != "before_test_time")
+    throw Error("split.validation_item must be \"second_last\" or \"before_test_time\" (got \"" + rule + "\")");
+  const std::int64_t test_time = xs[line.back()].timestamp;
+  for (std::size_t k = line.size() - 1; k-- > 0;)
+    if (xs[line[k]].timestamp < test_time) return k;
+  return second_last;
+}
+
 Split fixed_split(const Dataset& data, const std::string& fold) {
   const std::vector<std::string>& known = fixed_split_folds();
   if (std::find(known.begin(), known.end(), fold) == known.end()) {
@@ -295,8 +319,9 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
       const std::size_t m = line.size();
       if (m < 2) continue;
       part[line[m - 1]] = kTest;
-      if (spec.validation && m >= 3) part[line[m - 2]] = kValidation;
+      if (spec.validation && m >= 3) part[line[validation_position(xs, line, spec.validation_item)]] = kValidation;
     }
+    if (spec.validation && spec.validation_item != "second_last") label += ", validation " + spec.validation_item;
     return assemble(xs, part, label);  // no validation_ratio carving
   } else if (method == "source") {
     if (data.source_part.size() != n) {

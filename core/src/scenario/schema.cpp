@@ -14,8 +14,8 @@ const std::vector<TableKeys>& tables() {
       {"dataset.synthetic", {"users", "items", "factors", "genres", "interactions_per_user",
                              "popularity_skew", "noise", "seed"}},
       {"filter", {"min_rating", "implicit", "min_user_interactions", "min_item_interactions"}},
-      {"split", {"method", "test_ratio", "validation_ratio", "validation", "folds", "fold",
-                 "seed", "ties"}},
+      {"split", {"method", "test_ratio", "validation_ratio", "validation", "validation_item",
+                 "folds", "fold", "seed", "ties"}},
       {"evaluation", {"protocol", "sampled_negatives", "metrics", "cutoffs", "bootstrap",
                       "relevance_threshold", "max_latency_users", "target", "nested_validation",
                       "cold_user_max", "head_fraction", "explain_users", "compare"}},
@@ -69,6 +69,7 @@ const std::vector<SplitKeyMethods>& split_key_methods() {
       {"test_ratio", {"random", "temporal_global", "temporal_user"}, {}},
       {"validation_ratio", {"random", "temporal_global", "temporal_user", "kfold", "fixed", "source"}, {}},
       {"validation", {"leave_last_one_out"}, {}},
+      {"validation_item", {"leave_last_one_out"}, {}},
       {"folds", {"kfold"}, {}},
       {"fold", {"kfold", "fixed"}, {}},
       {"seed", {"random", "kfold"}, {"fixed", "source"}},
@@ -95,6 +96,11 @@ const std::vector<EvaluationKeyProtocols>& evaluation_key_protocols() {
 
 const std::vector<std::string>& split_ties() {
   static const std::vector<std::string> v = {"source", "item"};
+  return v;
+}
+
+const std::vector<std::string>& split_validation_items() {
+  static const std::vector<std::string> v = {"second_last", "before_test_time"};
   return v;
 }
 

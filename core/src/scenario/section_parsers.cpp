@@ -135,10 +135,13 @@ void parse_split(const Section& s, SplitSpec& p) {
   s.read_float("test_ratio", p.test_ratio, 0.0, 1.0, Section::Open::kBoth);
   s.read_float("validation_ratio", p.validation_ratio, 0.0, 1.0, Section::Open::kHigh);
   s.read("validation", p.validation);
+  s.read_enum("validation_item", p.validation_item, schema::split_validation_items());
   s.read_enum("ties", p.ties, schema::split_ties());
   s.read_int("folds", p.folds, 2);
   s.read_int("seed", p.seed);
   refuse_keys_the_method_ignores(s, p);
+  if (s.has("validation_item") && !p.validation)
+    s.fail("validation_item", "has no effect with validation = false (no validation item is held out)");
   const toml::array* folds = s.array("fold");
   if (!folds) return;
   if (folds->empty()) s.fail("fold", "expected at least one fold");
@@ -303,6 +306,9 @@ void check_split_time_order(const Section& root, const Scenario& sc) {
   }
   if (!order->timestamps && split && split->has("ties"))
     split->fail("ties", "has no effect: " + format + " has no timestamps, so no two interactions tie in time");
+  if (!order->timestamps && split && split->has("validation_item"))
+    split->fail("validation_item", "has no effect: " + format +
+                                       " has no timestamps, so only the second-last item precedes the test item");
 }
 
 }  // namespace recfuse::scenario_detail

@@ -63,7 +63,12 @@ struct SplitSpec {
   std::string method = "leave_last_one_out";
   double test_ratio = 0.2;        // random, temporal_*
   double validation_ratio = 0.0;  // carved from train (every method but leave_last_one_out)
-  bool validation = true;         // leave_last_one_out: hold out the second-last item
+  bool validation = true;         // leave_last_one_out: hold out a validation item
+  /// leave_last_one_out's validation item: "second_last" (the item before the
+  /// test item), or "before_test_time" (the latest item timed strictly
+  /// before the test item, chosen among its equal timestamps by `ties` as
+  /// the test item is among its own; the second-last when none is).
+  std::string validation_item = "second_last";
   /// Equal timestamps in a user's time order (leave_last_one_out,
   /// temporal_*, sequences): "source" keeps the file's order (a stable sort
   /// by time), "item" puts the lower item id first.
