@@ -278,15 +278,19 @@ TEST_CASE("leave_last_one_out validation_item: before_test_time holds out the la
   // User 0 as above: {8, 4} at t 0, 5 at 1, 7 at 2, {9, 2} at 3.
   // User 1: {6, 3} at t 5, then 1 at 9: the earlier second ties.
   // User 2: 4, 6, 1, all at t 7: nothing is timed before the test item.
+  // User 3, in file order: 8 (t 1), 1 (t 1), 5 (t 2), 3 (t 2): both seconds
+  // tie, so the rule must take the last of the earlier one, not its first.
   Dataset d;
   d.has_timestamps = true;
-  d.user_ids = {"a", "b", "c"};
+  d.user_ids = {"a", "b", "c", "d"};
   for (int i = 0; i < 10; ++i) d.item_ids.push_back(std::to_string(i));
   for (const auto& [item, t] : std::vector<std::pair<ItemId, std::int64_t>>{{8, 0}, {4, 0}, {5, 1}, {9, 3}, {2, 3}, {7, 2}})
     d.interactions.push_back({0, item, 1.0f, t});
   for (const auto& [item, t] : std::vector<std::pair<ItemId, std::int64_t>>{{6, 5}, {1, 9}, {3, 5}})
     d.interactions.push_back({1, item, 1.0f, t});
   for (const ItemId item : {4, 6, 1}) d.interactions.push_back({2, item, 1.0f, 7});
+  for (const auto& [item, t] : std::vector<std::pair<ItemId, std::int64_t>>{{8, 1}, {1, 1}, {5, 2}, {3, 2}})
+    d.interactions.push_back({3, item, 1.0f, t});
   const auto item_of = [](const std::vector<Interaction>& part, UserId u) {
     for (const Interaction& x : part)
       if (x.user == u) return x.item;
@@ -300,8 +304,8 @@ TEST_CASE("leave_last_one_out validation_item: before_test_time holds out the la
     spec.validation_item = "before_test_time";
     const Split before = make_split(d, spec, "", 0);
     // The test part never moves.
-    CHECK(before.test.size() == 3);
-    for (UserId u = 0; u < 3; ++u) CHECK(item_of(before.test, u) == item_of(second_last.test, u));
+    CHECK(before.test.size() == 4);
+    for (UserId u = 0; u < 4; ++u) CHECK(item_of(before.test, u) == item_of(second_last.test, u));
     // User 0: the default holds out the test item's partner in second 3; the
     // rule takes 7, alone in second 2, under either tie order.
     CHECK(item_of(second_last.validation, 0) == (ties == "item" ? 2 : 9));
@@ -313,10 +317,23 @@ TEST_CASE("leave_last_one_out validation_item: before_test_time holds out the la
     // User 2: one second for the whole history, so the second-last.
     CHECK(item_of(before.validation, 2) == item_of(second_last.validation, 2));
     CHECK(item_of(before.validation, 2) == (ties == "item" ? 4 : 6));
-    CHECK(before.train.size() == d.interactions.size() - 6);
+    // User 3: the test item's partner by default; else the last of second 1.
+    CHECK(item_of(second_last.validation, 3) == (ties == "item" ? 3 : 5));
+    CHECK(item_of(before.validation, 3) == (ties == "item" ? 8 : 1));
+    CHECK(before.train.size() == d.interactions.size() - 8);
     CHECK(second_last.label == "leave_last_one_out");
     CHECK(before.label == "leave_last_one_out, validation before_test_time");
     check_no_leak(before);
+    // Nested validation follows the rule once more: the latest training item
+    // timed before the user's validation item (user 0: 5 at t 1, before 7 at
+    // t 2; without the rule the latest, 2 or 9 at t 3); none is for
+    // user 3 (validation at t 1), so the latest training item.
+    const Split inner = nested_validation_split(d, spec, before, 0);
+    CHECK(item_of(inner.validation, 0) == 5);
+    CHECK(item_of(inner.validation, 3) == (ties == "item" ? 3 : 5));
+    CHECK(item_of(inner.validation, 1) == -1);  // one training item left
+    spec.validation_item = "second_last";
+    CHECK(item_of(nested_validation_split(d, spec, second_last, 0).validation, 0) == 7);
   }
   SplitSpec spec = spec_for("leave_last_one_out");
   spec.validation_item = "latest";

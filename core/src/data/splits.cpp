@@ -214,9 +214,7 @@ Split assemble(const std::vector<Interaction>& xs, const std::vector<std::uint8_
 std::size_t validation_position(const std::vector<Interaction>& xs, const std::vector<std::size_t>& line,
                                 const std::string& rule) {
   const std::size_t second_last = line.size() - 2;
-  if (rule == "second_last") return second_last;
-  if (rule != "before_test_time")
-    throw Error("split.validation_item must be \"second_last\" or \"before_test_time\" (got \"" + rule + "\")");
+  if (rule != "before_test_time") return second_last;  // make_split checked the name
   const std::int64_t test_time = xs[line.back()].timestamp;
   for (std::size_t k = line.size() - 1; k-- > 0;)
     if (xs[line[k]].timestamp < test_time) return k;
@@ -345,6 +343,9 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
                  std::uint64_t seed) {
   if (spec.ties != "source" && spec.ties != "item")
     throw Error("split.ties must be \"source\" or \"item\" (got \"" + spec.ties + "\")");
+  if (spec.validation_item != "second_last" && spec.validation_item != "before_test_time")
+    throw Error("split.validation_item must be \"second_last\" or \"before_test_time\" (got \"" +
+                spec.validation_item + "\")");
   Split split = split_by_method(data, spec, fold, seed, spec.ties == "item");
   split.ties_by_item = spec.ties == "item";
   return split;
@@ -361,15 +362,29 @@ Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const 
   if (spec.method == "leave_last_one_out") {
     // The latest training item whose pair the user has only once: a repeat
     // would be dropped as a leak (assemble) and lost to both parts.
+    // Under validation_item = "before_test_time", the latest such item timed
+    // strictly before the user's own validation item, as that one is before
+    // the test item (train keeps the rest of the test item's second, later
+    // than the validation item); the latest such item when none is.
     std::unordered_map<std::uint64_t, int> times;
     for (const Interaction& x : view.interactions) ++times[pair_key(x)];
+    std::unordered_map<UserId, std::int64_t> before;
+    if (spec.validation_item == "before_test_time")
+      for (const Interaction& x : outer.validation) before[x.user] = x.timestamp;
+    const auto pick = [&](const std::vector<std::size_t>& line, bool timed) {
+      const auto cut = before.find(view.interactions[line.front()].user);
+      for (auto k = line.rbegin(); k != line.rend(); ++k) {
+        const Interaction& x = view.interactions[*k];
+        if (timed && cut != before.end() && x.timestamp >= cut->second) continue;
+        if (times[pair_key(x)] == 1) return static_cast<std::ptrdiff_t>(*k);
+      }
+      return std::ptrdiff_t{-1};
+    };
     for (const auto& line : user_timelines(view, outer.ties_by_item)) {
       if (line.size() < 2) continue;
-      for (auto k = line.rbegin(); k != line.rend(); ++k)
-        if (times[pair_key(view.interactions[*k])] == 1) {
-          part[*k] = kValidation;
-          break;
-        }
+      std::ptrdiff_t k = pick(line, true);
+      if (k < 0) k = pick(line, false);
+      if (k >= 0) part[static_cast<std::size_t>(k)] = kValidation;
     }
   } else {
     const std::uint64_t base = spec.seed != 0 ? spec.seed : seed;
