@@ -371,20 +371,19 @@ Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const 
     std::unordered_map<UserId, std::int64_t> before;
     if (spec.validation_item == "before_test_time")
       for (const Interaction& x : outer.validation) before[x.user] = x.timestamp;
-    const auto pick = [&](const std::vector<std::size_t>& line, bool timed) {
-      const auto cut = before.find(view.interactions[line.front()].user);
-      for (auto k = line.rbegin(); k != line.rend(); ++k) {
-        const Interaction& x = view.interactions[*k];
-        if (timed && cut != before.end() && x.timestamp >= cut->second) continue;
-        if (times[pair_key(x)] == 1) return static_cast<std::ptrdiff_t>(*k);
-      }
-      return std::ptrdiff_t{-1};
-    };
     for (const auto& line : user_timelines(view, outer.ties_by_item)) {
       if (line.size() < 2) continue;
-      std::ptrdiff_t k = pick(line, true);
-      if (k < 0) k = pick(line, false);
-      if (k >= 0) part[static_cast<std::size_t>(k)] = kValidation;
+      const auto cut = before.find(view.interactions[line.front()].user);
+      const std::size_t* latest = nullptr;  // the latest single pair, the fallback
+      const std::size_t* chosen = nullptr;
+      for (auto k = line.rbegin(); k != line.rend() && !chosen; ++k) {
+        const Interaction& x = view.interactions[*k];
+        if (times[pair_key(x)] != 1) continue;
+        if (!latest) latest = &*k;
+        if (cut == before.end() || x.timestamp < cut->second) chosen = &*k;
+      }
+      if (!chosen) chosen = latest;
+      if (chosen) part[*chosen] = kValidation;
     }
   } else {
     const std::uint64_t base = spec.seed != 0 ? spec.seed : seed;
