@@ -155,6 +155,58 @@ TEST_CASE("time-based test parts are the documented latest rows with ties as spl
   }
 }
 
+TEST_CASE("validation_train = before_validation_item: each part is the documented slice of the user's timeline",
+          "[data][splits]") {
+  // Per user (time order, ties by split.ties): the last row is test; the
+  // validation row is the latest timed before it (the second-last when none
+  // is); train is what precedes the validation row; the rows between the
+  // two are in no part. Users with two rows give the first to train, one
+  // row to train; validation and test rows whose pair is in train drop.
+  std::mt19937 g(99);
+  for (int round = 0; round < 300; ++round) {
+    const Dataset d = random_dataset(g);
+    for (const std::string ties : {"source", "item"}) {
+      SplitSpec spec;
+      spec.method = "leave_last_one_out";
+      spec.ties = ties;
+      spec.validation_item = "before_test_time";
+      spec.validation_train = "before_validation_item";
+      INFO("round " << round << " ties " << ties);
+      const Split s = make_split(d, spec, "", 1);
+      std::map<UserId, std::vector<std::size_t>> lines;
+      for (std::size_t k : time_order(d, ties == "item")) lines[d.interactions[k].user].push_back(k);
+      std::vector<Interaction> train, validation, test;
+      for (const auto& [u, line] : lines) {
+        const std::size_t m = line.size();
+        std::size_t v = m >= 3 ? m - 2 : m;  // m: no validation row
+        if (m >= 3)
+          for (std::size_t k = 0; k + 1 < m; ++k)
+            if (d.interactions[line[k]].timestamp < d.interactions[line[m - 1]].timestamp) v = k;
+        const std::size_t train_end = m >= 3 ? v : m >= 2 ? m - 1 : m;
+        for (std::size_t k = 0; k < train_end; ++k) train.push_back(d.interactions[line[k]]);
+        if (m >= 3) validation.push_back(d.interactions[line[v]]);
+        if (m >= 2) test.push_back(d.interactions[line[m - 1]]);
+      }
+      const auto train_pairs = pairs_of(train);
+      const auto leak = [&](const Interaction& x) { return train_pairs.count({x.user, x.item}) > 0; };
+      std::erase_if(validation, leak);
+      std::erase_if(test, leak);
+      CHECK(keys(s.train) == keys(train));
+      CHECK(keys(s.validation) == keys(validation));
+      CHECK(keys(s.test) == keys(test));
+      // Nested: parts of the outer train, the nested validation row again the
+      // latest of its user's nested training timeline (nothing timed after it).
+      const Split inner = nested_validation_split(d, spec, s, 1);
+      std::multiset<Key> outer_train = keys(s.train), placed = keys(inner.train);
+      placed.merge(keys(inner.validation));
+      for (const Key& k : placed) CHECK(outer_train.count(k) >= placed.count(k));
+      for (const Interaction& v : inner.validation)
+        for (const Interaction& x : inner.train)
+          if (x.user == v.user) CHECK(x.timestamp <= v.timestamp);
+    }
+  }
+}
+
 TEST_CASE("real ml-100k: the fixed folds u1..u5 partition u.data and each base is the rest", "[data][splits][real]") {
   if (!have_shared("ml-100k/u1.base")) {
     WARN("ml-100k not present; skipped");

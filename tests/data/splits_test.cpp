@@ -36,6 +36,19 @@ SplitSpec spec_for(const std::string& method) {
   return s;
 }
 
+/// A dataset with timestamps, items "0".."9" and one user per timeline,
+/// each a list of (item, timestamp) rows in file order.
+Dataset timelines(const std::vector<std::vector<std::pair<ItemId, std::int64_t>>>& users) {
+  Dataset d;
+  d.has_timestamps = true;
+  for (int i = 0; i < 10; ++i) d.item_ids.push_back(std::to_string(i));
+  for (std::size_t u = 0; u < users.size(); ++u) {
+    d.user_ids.push_back("u" + std::to_string(u));
+    for (const auto& [item, t] : users[u]) d.interactions.push_back({static_cast<UserId>(u), item, 1.0f, t});
+  }
+  return d;
+}
+
 }  // namespace
 
 TEST_CASE("every method: no (user, item) leak and every interaction placed once", "[data][splits]") {
@@ -280,17 +293,10 @@ TEST_CASE("leave_last_one_out validation_item: before_test_time holds out the la
   // User 2: 4, 6, 1, all at t 7: nothing is timed before the test item.
   // User 3, in file order: 8 (t 1), 1 (t 1), 5 (t 2), 3 (t 2): both seconds
   // tie, so the rule must take the last of the earlier one, not its first.
-  Dataset d;
-  d.has_timestamps = true;
-  d.user_ids = {"a", "b", "c", "d"};
-  for (int i = 0; i < 10; ++i) d.item_ids.push_back(std::to_string(i));
-  for (const auto& [item, t] : std::vector<std::pair<ItemId, std::int64_t>>{{8, 0}, {4, 0}, {5, 1}, {9, 3}, {2, 3}, {7, 2}})
-    d.interactions.push_back({0, item, 1.0f, t});
-  for (const auto& [item, t] : std::vector<std::pair<ItemId, std::int64_t>>{{6, 5}, {1, 9}, {3, 5}})
-    d.interactions.push_back({1, item, 1.0f, t});
-  for (const ItemId item : {4, 6, 1}) d.interactions.push_back({2, item, 1.0f, 7});
-  for (const auto& [item, t] : std::vector<std::pair<ItemId, std::int64_t>>{{8, 1}, {1, 1}, {5, 2}, {3, 2}})
-    d.interactions.push_back({3, item, 1.0f, t});
+  const Dataset d = timelines({{{8, 0}, {4, 0}, {5, 1}, {9, 3}, {2, 3}, {7, 2}},
+                               {{6, 5}, {1, 9}, {3, 5}},
+                               {{4, 7}, {6, 7}, {1, 7}},
+                               {{8, 1}, {1, 1}, {5, 2}, {3, 2}}});
   const auto item_of = [](const std::vector<Interaction>& part, UserId u) {
     for (const Interaction& x : part)
       if (x.user == u) return x.item;
@@ -324,6 +330,30 @@ TEST_CASE("leave_last_one_out validation_item: before_test_time holds out the la
     CHECK(second_last.label == "leave_last_one_out");
     CHECK(before.label == "leave_last_one_out, validation before_test_time");
     check_no_leak(before);
+    // validation_train = "before_validation_item": what lies between the
+    // validation and the test item is in no part (user 0: the test item's
+    // partner in second 3; user 3: the test item's partner in second 2;
+    // users 1 and 2 have nothing between); validation and test are as before.
+    spec.validation_train = "before_validation_item";
+    const Split cut = make_split(d, spec, "", 0);
+    const auto holds = [](const std::vector<Interaction>& part, UserId u, ItemId item) {
+      return std::any_of(part.begin(), part.end(), [&](const Interaction& x) { return x.user == u && x.item == item; });
+    };
+    const ItemId between0 = ties == "item" ? 2 : 9, between3 = ties == "item" ? 3 : 5;
+    CHECK(holds(before.train, 0, between0));
+    CHECK(holds(before.train, 3, between3));
+    CHECK(cut.train.size() == before.train.size() - 2);
+    for (const auto* part : {&cut.train, &cut.validation, &cut.test}) {
+      CHECK_FALSE(holds(*part, 0, between0));
+      CHECK_FALSE(holds(*part, 3, between3));
+    }
+    for (UserId u = 0; u < 4; ++u) {
+      CHECK(item_of(cut.validation, u) == item_of(before.validation, u));
+      CHECK(item_of(cut.test, u) == item_of(before.test, u));
+    }
+    CHECK(cut.label == "leave_last_one_out, validation before_test_time, training before it");
+    check_no_leak(cut);
+    spec.validation_train = "all";
     // Nested validation follows the rule once more: the latest training item
     // timed before the user's validation item (user 0: 5 at t 1, before 7 at
     // t 2; without the rule the latest, 2 or 9 at t 3); none is for
@@ -338,6 +368,58 @@ TEST_CASE("leave_last_one_out validation_item: before_test_time holds out the la
   SplitSpec spec = spec_for("leave_last_one_out");
   spec.validation_item = "latest";
   CHECK_THROWS_WITH(make_split(d, spec, "", 0), Contains("split.validation_item"));
+  spec.validation_item = "before_test_time";
+  spec.validation_train = "before";
+  CHECK_THROWS_WITH(make_split(d, spec, "", 0), Contains("split.validation_train"));
+}
+
+TEST_CASE("leave_last_one_out validation_train: before_validation_item ends training at the validation item",
+          "[data][splits]") {
+  // File order is item order, so both tie rules agree.
+  // User 0: 0 at t 1, 1 at 2, {2, 3} at 4, {4, 5, 6} at 6: test 6,
+  // validation 3 (the last of second 4), and 4, 5 in between.
+  // User 1: 7 at t 1, 8 at 2, {8, 9} at 3: test 9, validation 8 at t 2,
+  // and between them a repeat of the validation pair.
+  const Dataset d = timelines({{{0, 1}, {1, 2}, {2, 4}, {3, 4}, {4, 6}, {5, 6}, {6, 6}},
+                               {{7, 1}, {8, 2}, {8, 3}, {9, 3}}});
+  const auto items = [](const std::vector<Interaction>& part, UserId u) {
+    std::vector<ItemId> out;
+    for (const Interaction& x : part)
+      if (x.user == u) out.push_back(x.item);
+    return out;
+  };
+  using Items = std::vector<ItemId>;
+  for (const std::string ties : {"source", "item"}) {
+    INFO("ties = " << ties);
+    SplitSpec spec = spec_for("leave_last_one_out");
+    spec.ties = ties;
+    spec.validation_item = "before_test_time";
+    const Split all = make_split(d, spec, "", 0);
+    spec.validation_train = "before_validation_item";
+    const Split cut = make_split(d, spec, "", 0);
+    CHECK(items(all.train, 0) == Items{0, 1, 2, 4, 5});
+    CHECK(items(cut.train, 0) == Items{0, 1, 2});  // both items of the test item's second leave
+    CHECK(items(cut.validation, 0) == Items{3});
+    CHECK(items(cut.test, 0) == Items{6});
+    // User 1: training keeps the later repeat of 8 under "all", so the
+    // validation 8 is dropped as a leak; the cut leaves that repeat out and
+    // keeps the validation item.
+    CHECK(items(all.train, 1) == Items{7, 8});
+    CHECK(items(all.validation, 1).empty());
+    CHECK(items(cut.train, 1) == Items{7});
+    CHECK(items(cut.validation, 1) == Items{8});
+    CHECK(items(cut.test, 1) == Items{9});
+    check_no_leak(cut);
+    // Nested validation follows the cut: user 0's nested item is 1 (the
+    // latest timed before 3's second), and 2, after it, leaves the nested
+    // training part; without the cut it stays. User 1 has one training item.
+    const Split inner = nested_validation_split(d, spec, cut, 0);
+    CHECK(items(inner.validation, 0) == Items{1});
+    CHECK(items(inner.train, 0) == Items{0});
+    CHECK(items(inner.train, 1) == Items{7});
+    spec.validation_train = "all";
+    CHECK(items(nested_validation_split(d, spec, cut, 0).train, 0) == Items{0, 2});
+  }
 }
 
 TEST_CASE("nested validation: the validation rule once more on train, disjoint from what the trial scores",

@@ -151,6 +151,12 @@ TEST_CASE("trial ids follow split.validation_item, and its default keeps earlier
   const std::string plain = id("");
   CHECK(id("validation_item = \"second_last\"\n") == plain);
   CHECK(id("validation_item = \"before_test_time\"\n") != plain);
+  // So does what the training part keeps (a validation trial: the key needs one).
+  const auto validation_id = [&](const std::string& split) {
+    return id(split + "validation_item = \"before_test_time\"\n[evaluation]\ntarget = \"validation\"\n");
+  };
+  CHECK(validation_id("validation_train = \"all\"\n") == validation_id(""));
+  CHECK(validation_id("validation_train = \"before_validation_item\"\n") != validation_id(""));
 }
 
 TEST_CASE("expand_trials: simulated trials' ids ignore the split and offline-only evaluation keys",

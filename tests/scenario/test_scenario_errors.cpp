@@ -27,7 +27,8 @@ TEST_CASE("scenario: unknown keys point at the key and suggest the nearest", "[s
   REQUIRE_THROWS_WITH(
       parse_scenario(with_algo("[split]\n  metod = \"kfold\""), "s.toml"),
       "s.toml:3:3: [split] unknown key 'metod'; did you mean 'method'? known: method, "
-      "test_ratio, validation_ratio, validation, validation_item, folds, fold, seed, ties");
+      "test_ratio, validation_ratio, validation, validation_item, "
+      "validation_train, folds, fold, seed, ties");
   REQUIRE_THROWS_WITH(parse_scenario(with_algo("seed = [1]"), "s.toml"),
                       Catch::StartsWith("s.toml:2:1: unknown key 'seed'; did you mean 'seeds'? "
                                         "known: name, description, seeds"));

@@ -69,6 +69,7 @@ TEST_CASE("SCHEMA.md lists every enumeration value", "[scenario]") {
   for (const auto* values :
        {&scenario_schema::dataset_formats(), &scenario_schema::split_methods(),
         &scenario_schema::split_ties(), &scenario_schema::split_validation_items(),
+        &scenario_schema::split_validation_trains(),
         &scenario_schema::evaluation_protocols(),
         &scenario_schema::evaluation_targets(), &scenario_schema::protocols(),
         &scenario_schema::logging_policies()}) {

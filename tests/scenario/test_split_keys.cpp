@@ -34,6 +34,7 @@ const std::vector<KeyUse>& key_uses() {
       {"validation_ratio", "0.1", {"random", "temporal_global", "temporal_user", "kfold", "fixed", "source"}, {}},
       {"validation", "false", {"leave_last_one_out"}, {}},
       {"validation_item", "\"before_test_time\"", {"leave_last_one_out"}, {}},
+      {"validation_train", "\"all\"", {"leave_last_one_out"}, {}},
       {"folds", "3", {"kfold"}, {}},
       {"fold", "", {"kfold", "fixed"}, {}},
       {"seed", "7", {"random", "kfold"}, {"fixed", "source"}},
@@ -177,4 +178,32 @@ TEST_CASE("scenario: split.validation_item needs a held-out validation item and 
                                    "s.toml"),
                     Catch::StartsWith("s.toml:7:19: [split.validation_item] has no effect: dataset.format \"sequence\" "
                                       "has no timestamps"));
+}
+
+TEST_CASE("scenario: split.validation_train cuts training at the validation item, in validation trials only",
+          "[scenario]") {
+  // Lines: 1 name, 2 [split], 3 method, then `split` from line 4, then
+  // [evaluation] with `evaluation`.
+  const auto text = [](const std::string& split, const std::string& evaluation) {
+    return "name = \"t\"\n[split]\nmethod = \"leave_last_one_out\"\n" + split + "[evaluation]\n" + evaluation +
+           "[[algorithms]]\nplugin = \"p\"\n";
+  };
+  const std::string cut = "validation_train = \"before_validation_item\"\n";
+  const std::string before = "validation_item = \"before_test_time\"\n";
+  const std::string target = "target = \"validation\"\n";
+  const Scenario s = parse_scenario(text(before + cut, target), "s.toml");
+  CHECK(s.split.validation_train == "before_validation_item");
+  CHECK(parse_scenario(text(before, target), "s.toml").split.validation_train == "all");
+  // A test trial would lose those interactions from training and score them nowhere.
+  CHECK_THROWS_WITH(parse_scenario(text(before + cut, ""), "s.toml"),
+                    Catch::StartsWith("s.toml:5:20: [split.validation_train] \"before_validation_item\" leaves") &&
+                        Catch::Contains("evaluation.target = \"validation\""));
+  // Under the second-last item nothing lies between it and the test item.
+  CHECK_THROWS_WITH(parse_scenario(text(cut, target), "s.toml"),
+                    Catch::StartsWith("s.toml:4:20: [split.validation_train] \"before_validation_item\" has no "
+                                      "effect with validation_item = \"second_last\""));
+  CHECK_THROWS_WITH(parse_scenario(text("validation = false\nvalidation_train = \"all\"\n", ""), "s.toml"),
+                    Catch::StartsWith("s.toml:5:20: [split.validation_train] has no effect with validation = false"));
+  CHECK_THROWS_WITH(parse_scenario(text(before + "validation_train = \"before\"\n", target), "s.toml"),
+                    Catch::Contains("[split.validation_train]") && Catch::Contains("before_validation_item"));
 }

@@ -24,6 +24,12 @@
 //   interaction timed strictly before the test item (the last of its own
 //   equal timestamps by the ties rule, as the test item is the last of its
 //   own), or the second-last when the whole timeline shares one timestamp.
+//   validation_train = "before_validation_item" leaves out of every part
+//   the interactions between the validation and the test item (under
+//   before_test_time the test item's earlier same-second items), so the
+//   validation item is the last of its user's training timeline as the test
+//   item is of the full one; the scenario parser allows it for validation
+//   trials only.
 //   Under ties = "item" the second-last item, whenever it shares the test
 //   item's second, has the lower id, so the validation item is
 //   systematically more popular than the test item (ml-100k: 415 of 943
@@ -59,7 +65,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-enum Part : std::uint8_t { kTrain = 0, kValidation = 1, kTest = 2 };
+/// kLeftOut: in no part (validation_train = "before_validation_item").
+enum Part : std::uint8_t { kTrain = 0, kValidation = 1, kTest = 2, kLeftOut = 3 };
 
 const std::vector<std::string> kMethods = {"random", "temporal_global", "temporal_user",
                                            "leave_last_one_out", "kfold", "fixed", "source"};
@@ -203,7 +210,7 @@ Split assemble(const std::vector<Interaction>& xs, const std::vector<std::uint8_
     }
   }
   for (std::size_t k = 0; k < xs.size(); ++k) {
-    if (part[k] == kTrain || train_pairs.count(pair_key(xs[k]))) continue;
+    if (part[k] == kTrain || part[k] == kLeftOut || train_pairs.count(pair_key(xs[k]))) continue;
     (part[k] == kTest ? split.test : split.validation).push_back(xs[k]);
   }
   return split;
@@ -313,13 +320,19 @@ Split split_by_method(const Dataset& data, const SplitSpec& spec, const std::str
     }
   } else if (method == "leave_last_one_out") {
     require_time_order(data, method);
+    const bool cut = spec.validation && spec.validation_train == "before_validation_item";
     for (const auto& line : user_timelines(data, by_item)) {
       const std::size_t m = line.size();
       if (m < 2) continue;
       part[line[m - 1]] = kTest;
-      if (spec.validation && m >= 3) part[line[validation_position(xs, line, spec.validation_item)]] = kValidation;
+      if (!spec.validation || m < 3) continue;
+      const std::size_t v = validation_position(xs, line, spec.validation_item);
+      part[line[v]] = kValidation;
+      if (cut)
+        for (std::size_t k = v + 1; k + 1 < m; ++k) part[line[k]] = kLeftOut;
     }
     if (spec.validation && spec.validation_item != "second_last") label += ", validation " + spec.validation_item;
+    if (cut) label += ", training before it";
     return assemble(xs, part, label);  // no validation_ratio carving
   } else if (method == "source") {
     if (data.source_part.size() != n) {
@@ -346,6 +359,9 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
   if (spec.validation_item != "second_last" && spec.validation_item != "before_test_time")
     throw Error("split.validation_item must be \"second_last\" or \"before_test_time\" (got \"" +
                 spec.validation_item + "\")");
+  if (spec.validation_train != "all" && spec.validation_train != "before_validation_item")
+    throw Error("split.validation_train must be \"all\" or \"before_validation_item\" (got \"" +
+                spec.validation_train + "\")");
   Split split = split_by_method(data, spec, fold, seed, spec.ties == "item");
   split.ties_by_item = spec.ties == "item";
   return split;
@@ -364,8 +380,10 @@ Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const 
     // would be dropped as a leak (assemble) and lost to both parts.
     // Under validation_item = "before_test_time", the latest such item timed
     // strictly before the user's own validation item, as that one is before
-    // the test item (train keeps the rest of the test item's second, later
-    // than the validation item); the latest such item when none is.
+    // the test item (under validation_train = "all" train keeps the rest of
+    // the test item's second, later than the validation item); the latest
+    // such item when none is. Under "before_validation_item" what follows
+    // the nested item in the user's training timeline is left out too.
     std::unordered_map<std::uint64_t, int> times;
     for (const Interaction& x : view.interactions) ++times[pair_key(x)];
     std::unordered_map<UserId, std::int64_t> before;
@@ -383,7 +401,10 @@ Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const 
         if (cut == before.end() || x.timestamp < cut->second) chosen = &*k;
       }
       if (!chosen) chosen = latest;
-      if (chosen) part[*chosen] = kValidation;
+      if (!chosen) continue;
+      part[*chosen] = kValidation;
+      if (spec.validation_train == "before_validation_item")
+        for (const std::size_t* k = chosen + 1; k != line.data() + line.size(); ++k) part[*k] = kLeftOut;
     }
   } else {
     const std::uint64_t base = spec.seed != 0 ? spec.seed : seed;

@@ -22,8 +22,10 @@ std::vector<std::string> split_folds(const SplitSpec& spec);
 ///   leave_last_one_out  each user's last item -> test, second-last -> validation
 ///                       (when spec.validation; with validation_item
 ///                       "before_test_time" the latest item timed before the
-///                       test item); time order, equal timestamps by
-///                       spec.ties (source order or item id)
+///                       test item; with validation_train
+///                       "before_validation_item" the interactions between
+///                       the two are in no part); time order, equal
+///                       timestamps by spec.ties (source order or item id)
 ///   kfold               random partition into spec.folds parts; fold i is test
 ///   fixed               the source's own files: ml-100k "u1".."u5", "ua", "ub"
 ///   source              the Dataset's source_part (two-file train/test formats)
@@ -43,8 +45,9 @@ Split make_split(const Dataset& data, const SplitSpec& spec, const std::string& 
 /// spec.ties) whose (user, item) pair is not repeated in train, when the
 /// user has at least two (with validation_item "before_test_time" the
 /// latest such item timed before the user's validation item, when one
-/// is); for the other methods validation_ratio of
-/// outer.train as make_split carves it (the latest for temporal methods, a
+/// is; with validation_train "before_validation_item" what follows it in
+/// the user's training timeline is in neither part); for the other
+/// methods validation_ratio of outer.train as make_split carves it (the latest for temporal methods, a
 /// random per-user draw, pairs kept whole, from its own stream, otherwise).
 /// The algorithm fits on the result; outer.validation stays unseen.
 Split nested_validation_split(const Dataset& data, const SplitSpec& spec, const Split& outer,

@@ -78,7 +78,8 @@ std::string canonical_split(const SplitSpec& p) {
   return "method=" + p.method + ";test_ratio=" + number(p.test_ratio) +
          ";validation_ratio=" + number(p.validation_ratio) + ";validation=" + b(p.validation) +
          ";folds=" + std::to_string(p.folds) + ";seed=" + std::to_string(p.seed) + ";ties=" + p.ties +
-         (p.validation_item == SplitSpec{}.validation_item ? "" : ";validation_item=" + p.validation_item);
+         (p.validation_item == SplitSpec{}.validation_item ? "" : ";validation_item=" + p.validation_item) +
+         (p.validation_train == SplitSpec{}.validation_train ? "" : ";validation_train=" + p.validation_train);
 }
 
 std::string canonical_evaluation(const EvaluationSpec& e) {

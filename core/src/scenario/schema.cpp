@@ -15,7 +15,7 @@ const std::vector<TableKeys>& tables() {
                              "popularity_skew", "noise", "seed"}},
       {"filter", {"min_rating", "implicit", "min_user_interactions", "min_item_interactions"}},
       {"split", {"method", "test_ratio", "validation_ratio", "validation", "validation_item",
-                 "folds", "fold", "seed", "ties"}},
+                 "validation_train", "folds", "fold", "seed", "ties"}},
       {"evaluation", {"protocol", "sampled_negatives", "metrics", "cutoffs", "bootstrap",
                       "relevance_threshold", "max_latency_users", "target", "nested_validation",
                       "cold_user_max", "head_fraction", "explain_users", "compare"}},
@@ -70,6 +70,7 @@ const std::vector<SplitKeyMethods>& split_key_methods() {
       {"validation_ratio", {"random", "temporal_global", "temporal_user", "kfold", "fixed", "source"}, {}},
       {"validation", {"leave_last_one_out"}, {}},
       {"validation_item", {"leave_last_one_out"}, {}},
+      {"validation_train", {"leave_last_one_out"}, {}},
       {"folds", {"kfold"}, {}},
       {"fold", {"kfold", "fixed"}, {}},
       {"seed", {"random", "kfold"}, {"fixed", "source"}},
@@ -101,6 +102,11 @@ const std::vector<std::string>& split_ties() {
 
 const std::vector<std::string>& split_validation_items() {
   static const std::vector<std::string> v = {"second_last", "before_test_time"};
+  return v;
+}
+
+const std::vector<std::string>& split_validation_trains() {
+  static const std::vector<std::string> v = {"all", "before_validation_item"};
   return v;
 }
 

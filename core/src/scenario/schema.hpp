@@ -25,6 +25,7 @@ const std::vector<std::string>& dataset_formats();
 const std::vector<std::string>& split_methods();
 const std::vector<std::string>& split_ties();
 const std::vector<std::string>& split_validation_items();
+const std::vector<std::string>& split_validation_trains();
 const std::vector<std::string>& evaluation_protocols();
 const std::vector<std::string>& evaluation_targets();
 const std::vector<std::string>& protocols();

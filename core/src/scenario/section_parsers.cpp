@@ -136,12 +136,19 @@ void parse_split(const Section& s, SplitSpec& p) {
   s.read_float("validation_ratio", p.validation_ratio, 0.0, 1.0, Section::Open::kHigh);
   s.read("validation", p.validation);
   s.read_enum("validation_item", p.validation_item, schema::split_validation_items());
+  s.read_enum("validation_train", p.validation_train, schema::split_validation_trains());
   s.read_enum("ties", p.ties, schema::split_ties());
   s.read_int("folds", p.folds, 2);
   s.read_int("seed", p.seed);
   refuse_keys_the_method_ignores(s, p);
   if (s.has("validation_item") && !p.validation)
     s.fail("validation_item", "has no effect with validation = false (no validation item is held out)");
+  if (s.has("validation_train") && !p.validation)
+    s.fail("validation_train", "has no effect with validation = false (no validation item is held out)");
+  if (p.validation_train != SplitSpec{}.validation_train && p.validation_item != "before_test_time")
+    s.fail("validation_train", "\"" + p.validation_train + "\" has no effect with validation_item = \"" +
+                                   p.validation_item + "\" (nothing lies between the second-last and the last "
+                                   "item); it needs validation_item = \"before_test_time\"");
   const toml::array* folds = s.array("fold");
   if (!folds) return;
   if (folds->empty()) s.fail("fold", "expected at least one fold");
@@ -261,6 +268,13 @@ void check_split_against_scenario(const Section& root, const Scenario& sc) {
   if (p.method == "source" && format != "implicit-train-test")
     root.sub("split")->fail("method", "\"source\" reads the train and test parts a two-file format "
                                       "ships (implicit-train-test); dataset.format is \"" + format + "\"");
+  // A test trial on such a split would train without the interactions
+  // between each user's validation and test items, and score them nowhere.
+  if (p.validation_train != SplitSpec{}.validation_train && sc.evaluation.target != "validation")
+    root.sub("split")->fail("validation_train", "\"" + p.validation_train +
+                                                    "\" leaves each user's interactions after the validation "
+                                                    "item out of training, which only a validation trial "
+                                                    "wants; it needs evaluation.target = \"validation\"");
   // SCHEMA.md: target = "validation" needs validation data, which only
   // these keys make (data/splits.cpp).
   if (sc.evaluation.target == "validation") {

@@ -69,6 +69,13 @@ struct SplitSpec {
   /// before the test item, chosen among its equal timestamps by `ties` as
   /// the test item is among its own; the second-last when none is).
   std::string validation_item = "second_last";
+  /// What leave_last_one_out's training part keeps of each user's timeline
+  /// when a validation item is held out: "all" (every interaction but the
+  /// validation and test items), or "before_validation_item" (only those
+  /// before the validation item in time order, so that validation stands one
+  /// step back in time as test does; needs validation_item
+  /// "before_test_time" and evaluation.target "validation").
+  std::string validation_train = "all";
   /// Equal timestamps in a user's time order (leave_last_one_out,
   /// temporal_*, sequences): "source" keeps the file's order (a stable sort
   /// by time), "item" puts the lower item id first.
