@@ -13,10 +13,17 @@
 //   w_u += lr (z (h_i − h_j) − λ w_u),  h_i += lr (z w_u − λ h_i),
 //   h_j += lr (−z w_u − λ h_j),  b_i += lr (z − λ b_i),  b_j += lr (−z − λ b_j).
 // The update and the defaults (lr 0.01, reg 0.01, 100 epochs, factors
-// uniform in ±0.5/f) follow benfred/implicit `implicit/cpu/bpr.pyx`, except
-// that implicit skips a sampled positive where we redraw it, and implicit
-// draws j as the item of a random training pair (popularity-proportional),
-// which `negatives = "popularity"` reproduces.
+// uniform in ±0.5/f) follow benfred/implicit `implicit/cpu/bpr.pyx`. Two of
+// its sampling rules are options here: implicit draws j as the item of a
+// random training pair (popularity-proportional; `negatives = "popularity"`)
+// and, when j is one of u's positives, skips the step, counting it as one of
+// the epoch's samples, where Rendle et al. draw j from I \ I_u⁺
+// (`negative_collision = "skip"` against the default "redraw"). Under
+// popularity negatives a skip is likely for a user whose positives hold
+// much of the training mass, so skipping moves the steps from heavy users
+// to light ones. Left different: implicit's item bias starts at random like
+// a factor (here at 0) and an item without training pairs starts at 0
+// (here at random; it is never drawn under popularity negatives).
 //
 // Triples are drawn kBatch at a time, then applied in order by
 // bpr_kernel.hpp (SIMD, the next rows prefetched): the draws do not depend on
@@ -69,6 +76,7 @@ class BprRecommender final : public Recommender {
         patience_(p.get_int("early_stopping_patience")),
         eval_every_(static_cast<int>(p.get_int("eval_every"))),
         popularity_negatives_(p.get_string("negatives") == "popularity"),
+        max_draws_(p.get_string("negative_collision") == "skip" ? 1 : kMaxDraws),
         quantize_(p.get_string("quantize") == "int8") {}
 
   static std::vector<ParamSpec> params() {
@@ -90,6 +98,9 @@ class BprRecommender final : public Recommender {
         ParamSpec::choice("negatives", "uniform", {"uniform", "popularity"},
                           "draw j uniformly over items (Rendle et al.) or in proportion to its "
                           "training count (the item of a random training pair, as implicit does)"),
+        ParamSpec::choice("negative_collision", "redraw", {"redraw", "skip"},
+                          "when j is one of u's positives: draw j again (Rendle et al.) or skip the "
+                          "step, which still counts as a sample (implicit's verify_negative_samples)"),
         quantize_param(),
     };
   }
@@ -134,8 +145,10 @@ class BprRecommender final : public Recommender {
       }
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       char line[160];
-      std::snprintf(line, sizeof line, "bpr: epoch %d/%d %.4f s, training pairs ranked right %.4f",
-                    epoch, epochs_, secs, drawn > 0 ? static_cast<double>(correct) / drawn : 0.0);
+      std::snprintf(line, sizeof line,
+                    "bpr: epoch %d/%d %.4f s, training pairs ranked right %.4f, samples skipped %.4f",
+                    epoch, epochs_, secs, drawn > 0 ? static_cast<double>(correct) / drawn : 0.0,
+                    static_cast<double>(samples - drawn) / static_cast<double>(samples));
       ctx.log(line);
       if (!stop.enabled(data) || epoch % eval_every_ != 0) continue;
       W.copy_to(user_factors_);
@@ -205,7 +218,8 @@ class BprRecommender final : public Recommender {
 
   /// Draws up to n LearnBPR triples into batch.triples and returns how
   /// many: (u, i) a uniform training pair, j a candidate redrawn while it is
-  /// one of u's positives; a user with (nearly) every item gets no triple
+  /// one of u's positives, at most max_draws_ draws in all (1: skipped at
+  /// the first collision); a user with (nearly) every item gets no triple
   /// rather than an endless loop. All pairs are drawn first, then all first
   /// candidates, then the positive tests and redraws: the passes have no
   /// dependent loads, so their cache misses overlap. Deterministic for a
@@ -226,7 +240,7 @@ class BprRecommender final : public Recommender {
       const Pair p = pairs_[batch.pair[k]];
       std::int32_t j = candidate_item(batch.candidate[k]);
       bool positive = is_positive(m, p.user, j);
-      for (int tries = 1; positive && tries < kMaxDraws; ++tries) {
+      for (int tries = 1; positive && tries < max_draws_; ++tries) {
         j = candidate_item(rng.below(popularity_negatives_ ? pairs : items));
         positive = is_positive(m, p.user, j);
       }
@@ -293,6 +307,7 @@ class BprRecommender final : public Recommender {
   std::int64_t patience_;
   int eval_every_;
   bool popularity_negatives_;
+  int max_draws_;                  // draws of j per triple: kMaxDraws, or 1 under "skip"
   bool quantize_;                  // the parameter
   bool quantized_ = false;         // scoring on quant_ (the float factors freed)
   QuantizedFactors quant_;

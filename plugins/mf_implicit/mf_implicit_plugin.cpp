@@ -20,14 +20,15 @@ const PluginDescriptor* describe() {
        "optional online fold-in of clicks (online_updates)",
        kCapExplain | kCapSaveLoad | kCapObserve, &IalsRecommender::params, &make_ials},
       {"bpr", PluginKind::kRecommender,
-       "BPR-MF (Rendle et al. 2009): pairwise SGD with uniform negatives, optional Hogwild", kCapSaveLoad,
+       "BPR-MF (Rendle et al. 2009): pairwise SGD with uniform or popularity negatives, optional Hogwild",
+       kCapSaveLoad,
        &BprRecommender::params, &make_bpr},
       {"ease", PluginKind::kRecommender,
        "EASE^R (Steck 2019): closed-form item-item model, dense n_items x n_items", kCapExplain | kCapSaveLoad,
        &EaseRecommender::params, &make_ease},
   };
   static const PluginDescriptor d = make_descriptor(
-      "mf_implicit", "1.6.0", "mf", "matrix factorisation and linear models for implicit feedback", algos);
+      "mf_implicit", "1.7.0", "mf", "matrix factorisation and linear models for implicit feedback", algos);
   return &d;
 }
 

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <string>
 
+#include "../../plugins/mf_implicit/bpr.hpp"
 #include "../../plugins/mf_implicit/ease.hpp"
 #include "recfuse/ials_solver.hpp"
 #include "conformance_support.hpp"
@@ -177,6 +178,60 @@ TEST_CASE("bpr: single-thread mode is reproducible and the seed matters", "[mf_i
   c->score_all(users, sc);
   CHECK(sa == sb);
   CHECK(sa != sc);
+}
+
+namespace {
+
+/// The "samples skipped" fraction of a one-epoch bpr fit's progress line.
+double bpr_skipped_fraction(const TrainData& d, const std::string& negatives, const std::string& collision) {
+  struct Lines final : ProgressSink {
+    std::vector<std::string> lines;
+    void report(std::string_view l) override { lines.emplace_back(l); }
+  } sink;
+  BprRecommender r(defaults_of<BprRecommender>({{"factors", std::int64_t{4}}, {"epochs", std::int64_t{1}},
+                                               {"lr", 1e-6}, {"samples_per_epoch", std::int64_t{200000}},
+                                               {"negatives", negatives}, {"negative_collision", collision}}));
+  FitContext ctx;
+  ctx.seed = 5;
+  ctx.progress = &sink;
+  r.fit(d, ctx);
+  REQUIRE(sink.lines.size() == 1);
+  const std::string key = "samples skipped ";
+  const auto at = sink.lines[0].find(key);
+  REQUIRE(at != std::string::npos);
+  return std::stod(sink.lines[0].substr(at + key.size()));
+}
+
+}  // namespace
+
+TEST_CASE("bpr: negative_collision = skip drops the steps whose j is a positive, at the rate of the negatives' law",
+          "[mf_implicit]") {
+  // u0: i0 i1 i2 i3   u1: i0 i1   u2: i0 i4   u3: i0    (item counts 4 2 1 1 1)
+  const TrainData d = make_train_data(4, 5, {{0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 0}, {1, 1}, {2, 0}, {2, 4},
+                                             {3, 0}}, false);
+  // A step draws (u, i) uniformly over the 9 pairs, then j: uniformly over
+  // the 5 items, or as the item of a uniform pair (P(j) = count_j / 9).
+  // P(skip) = Σ_u (n_u / 9) P(j ∈ I_u⁺).
+  const double nnz = 9.0;
+  std::vector<double> count(5, 0.0);
+  for (UserId u = 0; u < 4; ++u)
+    for (ItemId i : d.by_user.row(u)) count[static_cast<std::size_t>(i)] += 1.0;
+  double uniform = 0.0, popularity = 0.0;
+  for (UserId u = 0; u < 4; ++u) {
+    const auto row = d.by_user.row(u);
+    double mass = 0.0;
+    for (ItemId i : row) mass += count[static_cast<std::size_t>(i)] / nnz;
+    uniform += static_cast<double>(row.size()) / nnz * static_cast<double>(row.size()) / 5.0;
+    popularity += static_cast<double>(row.size()) / nnz * mass;
+  }
+  REQUIRE(uniform == Approx(5.0 / 9.0));
+  REQUIRE(popularity == Approx(58.0 / 81.0));
+  // 200,000 steps: the standard error of a fraction is under 0.0012.
+  CHECK(bpr_skipped_fraction(d, "uniform", "skip") == Approx(uniform).margin(0.006));
+  CHECK(bpr_skipped_fraction(d, "popularity", "skip") == Approx(popularity).margin(0.006));
+  // Rendle et al.'s rule draws j again: no step is lost.
+  CHECK(bpr_skipped_fraction(d, "uniform", "redraw") == 0.0);
+  CHECK(bpr_skipped_fraction(d, "popularity", "redraw") == 0.0);
 }
 
 TEST_CASE("ease: B is the closed form of Steck 2019 eq. 8 with a zero diagonal", "[mf_implicit]") {
