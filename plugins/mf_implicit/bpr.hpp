@@ -1,5 +1,6 @@
 // BPR-MF: Bayesian Personalized Ranking (Rendle, Freudenthaler, Gantner &
-// Schmidt-Thieme, UAI 2009), LearnBPR (§4.3, Fig. 4) with uniform sampling.
+// Schmidt-Thieme, UAI 2009), LearnBPR (§4.3, Fig. 4) with uniform sampling
+// (by default; implicit's popularity draws and skip rule are options).
 //
 //   [algorithms.bpr]
 //   plugin = "bpr"
@@ -7,7 +8,8 @@
 //
 // Model: x̂_ui = b_i + w_uᵀh_i (b_i only with item_bias = true). Each step
 // draws (u, i) uniformly from the training pairs and j uniformly from the
-// items, redrawing j while it is one of u's positives, and takes an SGD
+// items, redrawing j while it is one of u's positives (the defaults of
+// negatives and negative_collision, below), and takes an SGD
 // ascent step on ln σ(x̂_uij) − λ‖Θ‖², x̂_uij = x̂_ui − x̂_uj (eq. 7 and the
 // gradient ∂/∂Θ of §4.3 with z = σ(−x̂_uij) = 1 − σ(x̂_uij)):
 //   w_u += lr (z (h_i − h_j) − λ w_u),  h_i += lr (z w_u − λ h_i),
